@@ -1,0 +1,109 @@
+"""Execute a plan through ``hub``: independent endpoints in parallel, steps of one endpoint in order.
+
+One endpoint's failure does not stop the others. An interrupt (``cancel`` set) starts no new step;
+the call in flight finishes. Every result says which steps were done and which were not, so an endpoint
+is never left half-changed without saying so, and a re-run converges from wherever it stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from endpointctl.clock import Clock
+from endpointctl.errors import EndpointctlError, EndpointFailed, WaitTimeout
+from endpointctl.hub import Hub
+from endpointctl.models import Endpoint, Status
+from endpointctl.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.results import Outcome, Result
+
+Reporter = Callable[[str], None]
+
+# Steps that the API refuses while an endpoint is still deploying.
+_NEEDS_SETTLED = (StepKind.SCALE_TO_ZERO,)
+_SETTLED = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.PAUSED, Status.FAILED, Status.UPDATE_FAILED)
+
+
+@dataclass
+class Executor:
+    hub: Hub
+    clock: Clock
+    report: Reporter
+    cancel: threading.Event = field(default_factory=threading.Event)
+    parallelism: int = 8
+    settle_timeout: float = 1200.0
+
+    def run(self, plan: Plan) -> list[Result]:
+        changes = [change for change in plan.changes if change.action is not Action.NOOP]
+        unchanged = [Result(c, Outcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP]
+        if not changes:
+            return unchanged
+        with ThreadPoolExecutor(max_workers=max(1, self.parallelism)) as pool:
+            results = list(pool.map(self._run_change, changes))
+        return results + unchanged
+
+    def _run_change(self, change: Change) -> Result:
+        result = Result(change, Outcome.OK, not_done=[step.kind.value for step in change.steps])
+        if change.action is Action.BLOCKED:
+            result.outcome = Outcome.BLOCKED
+            result.error = change.reason
+            return result
+        where = f"{change.namespace}/{change.name}"
+        endpoint = change.live
+        for step in change.steps:
+            if self.cancel.is_set():
+                result.outcome = Outcome.INTERRUPTED
+                result.error = "interrupted before " + ", ".join(result.not_done)
+                return result
+            try:
+                if step.kind in _NEEDS_SETTLED and endpoint is not None and endpoint.status not in _SETTLED:
+                    endpoint = self._settle(change.namespace, change.name)
+                self.report(f"{where}: {step.kind.value} ...")
+                endpoint = self._do(change, step)
+            except EndpointctlError as error:
+                result.outcome = Outcome.FAILED
+                result.error = error.message
+                break
+            result.done.append(result.not_done.pop(0))
+        result.endpoint = endpoint
+        if result.outcome is Outcome.OK:
+            self.report(f"{where}: {change.action.value} done")
+        else:
+            self.report(f"{where}: {change.action.value} failed: {result.error}")
+        return result
+
+    def _do(self, change: Change, step: Step) -> Endpoint | None:
+        ns, name = change.namespace, change.name
+        if step.kind is StepKind.CREATE:
+            assert change.desired is not None
+            return self.hub.create(ns, change.desired, step.tags)
+        if step.kind is StepKind.UPDATE:
+            assert change.desired is not None
+            return self.hub.update(ns, name, change.desired, step.paths, step.tags)
+        if step.kind is StepKind.DELETE:
+            self.hub.delete(ns, name)
+            return None
+        if step.kind is StepKind.PAUSE:
+            return self.hub.pause(ns, name)
+        if step.kind is StepKind.RESUME:
+            return self.hub.resume(ns, name)
+        return self.hub.scale_to_zero(ns, name)
+
+    def _settle(self, namespace: str, name: str) -> Endpoint:
+        """Wait until a new endpoint has deployed, before a step the API refuses during deployment."""
+        deadline = self.clock.now() + self.settle_timeout
+        delay = 1.0
+        while True:
+            endpoint = self.hub.get(namespace, name)
+            if endpoint is None:
+                raise EndpointFailed(f"endpoint '{namespace}/{name}' disappeared while deploying")
+            if endpoint.status is Status.FAILED:
+                raise EndpointFailed(f"endpoint '{namespace}/{name}' failed: {endpoint.message}")
+            if endpoint.status in _SETTLED:
+                return endpoint
+            if self.cancel.is_set() or self.clock.now() >= deadline:
+                raise WaitTimeout(f"endpoint '{namespace}/{name}' is still {endpoint.status.value}")
+            self.clock.sleep(delay)
+            delay = min(delay * 2, 15.0)

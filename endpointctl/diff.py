@@ -1,0 +1,160 @@
+"""PURE: field-level comparison of one desired spec with one observed endpoint.
+
+Only what the manifest sets is compared; what it omits stays as the server has it. Each path is named
+as in the manifest, so a plan line points at the line to edit. Secrets are compared by name only:
+the API never returns their values, and nothing derived from a value is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from endpointctl.models import (
+    DEFAULT_FRAMEWORK,
+    DEFAULT_IMAGE,
+    DEFAULT_SECURITY,
+    Desired,
+    Endpoint,
+    EndpointSpec,
+)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    before: Any
+    after: Any
+    forces_replace: bool = False
+    sensitive: bool = False  # values are never shown: only "(sensitive)"
+
+
+@dataclass(frozen=True)
+class _Field:
+    path: str
+    desired: Callable[[EndpointSpec], Any]  # None when the manifest does not set it
+    live: Callable[[Endpoint], Any]
+    forces_replace: bool = False
+    scaling: bool = False
+
+
+def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
+    """The manifest's variant, and every field it sets inside it, as the server reports them."""
+    ((variant, settings),) = want.items()
+    live_settings = have.get(variant)
+    if not isinstance(live_settings, dict):
+        return False
+    return all(live_settings.get(key) == value for key, value in settings.items())
+
+
+def _private_link(spec: EndpointSpec) -> dict[str, Any] | None:
+    link = spec.private_link
+    if link is None:
+        return None
+    return {"accountId": link.account_id, **({"region": link.region} if link.region else {})}
+
+
+def _live_private_link(live: Endpoint, want: dict[str, Any] | None) -> dict[str, Any] | None:
+    link = live.private_link
+    if link is None:
+        return None
+    result: dict[str, Any] = {"accountId": link.account_id}
+    if want is not None and "region" in want:
+        result["region"] = link.region
+    return result
+
+
+_FIELDS: tuple[_Field, ...] = (
+    _Field("model.repository", lambda s: s.model.repository, lambda e: e.repository),
+    _Field("model.revision", lambda s: s.model.revision, lambda e: e.revision),
+    _Field("model.task", lambda s: s.model.task, lambda e: e.task),
+    _Field("model.framework", lambda s: s.model.framework and s.model.framework.value, lambda e: e.framework),
+    _Field("model.env", lambda s: s.model.env, lambda e: e.env),
+    _Field("provider.vendor", lambda s: s.provider.vendor.value, lambda e: e.vendor, forces_replace=True),
+    _Field("provider.region", lambda s: s.provider.region, lambda e: e.region, forces_replace=True),
+    _Field("compute.accelerator", lambda s: s.compute.accelerator.value, lambda e: e.accelerator),
+    _Field("compute.instanceType", lambda s: s.compute.instance_type, lambda e: e.instance_type),
+    _Field("compute.instanceSize", lambda s: s.compute.instance_size, lambda e: e.instance_size),
+    _Field(
+        "scaling.minReplica",
+        lambda s: s.scaling and s.scaling.min_replica,
+        lambda e: e.min_replica,
+        scaling=True,
+    ),
+    _Field(
+        "scaling.maxReplica",
+        lambda s: s.scaling and s.scaling.max_replica,
+        lambda e: e.max_replica,
+        scaling=True,
+    ),
+    _Field(
+        "scaling.scaleToZeroTimeout",
+        lambda s: s.scaling and s.scaling.scale_to_zero_timeout,
+        lambda e: e.scale_to_zero_timeout,
+        scaling=True,
+    ),
+    _Field(
+        "security", lambda s: s.security and s.security.value, lambda e: e.security.value, forces_replace=True
+    ),
+)
+
+
+def diff_endpoint(
+    desired: Desired,
+    live: Endpoint,
+    *,
+    compare_scaling: bool = True,
+    replicas_after_resume: bool = False,
+    rotate_secrets: bool = False,
+) -> tuple[FieldChange, ...]:
+    spec = desired.spec
+    changes: list[FieldChange] = []
+    for f in _FIELDS:
+        want = f.desired(spec)
+        if want is None or (f.scaling and not compare_scaling):
+            continue
+        have = f.live(live)
+        if replicas_after_resume and f.path in ("scaling.minReplica", "scaling.maxReplica"):
+            have = 1  # what the API sets on resume
+        if want != have:
+            changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
+
+    image = spec.model.image
+    if image is not None and not _image_matches(image, live.image):
+        changes.append(FieldChange("model.image", live.image, image))
+
+    link = _private_link(spec)
+    live_link = _live_private_link(live, link)
+    if link is not None and link != live_link:
+        changes.append(FieldChange("privateLink", live_link, link, forces_replace=True))
+
+    secrets = spec.model.secrets
+    if secrets is not None:
+        names = sorted(secrets)
+        live_names = sorted(live.secret_names)
+        if names != live_names or rotate_secrets:
+            changes.append(FieldChange("model.secrets", live_names, names, sensitive=True))
+    return tuple(changes)
+
+
+def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
+    """What a create sends, defaults included, for showing a create in a plan."""
+    spec = desired.spec
+    values: list[tuple[str, Any]] = [(f.path, f.desired(spec)) for f in _FIELDS]
+    defaults = {
+        "model.framework": DEFAULT_FRAMEWORK.value,
+        "security": DEFAULT_SECURITY.value,
+    }
+    changes = [
+        FieldChange(path, None, value if value is not None else defaults[path])
+        for path, value in values
+        if value is not None or path in defaults
+    ]
+    changes.append(FieldChange("model.image", None, spec.model.image or DEFAULT_IMAGE))
+    link = _private_link(spec)
+    if link is not None:
+        changes.append(FieldChange("privateLink", None, link))
+    if spec.model.secrets:
+        changes.append(FieldChange("model.secrets", None, sorted(spec.model.secrets), sensitive=True))
+    return tuple(changes)

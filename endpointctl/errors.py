@@ -1,0 +1,111 @@
+"""One exception tree; each error carries its exit code and a hint for what to do next.
+
+The CLI maps these to process exit codes in exactly one place (``cli.main``); library code raises,
+it never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1  # operational: API error, endpoint failed
+    USAGE = 2  # invalid usage or manifest
+    CHANGES = 3  # plan --detailed-exitcode found changes
+    TIMEOUT = 4  # timed out waiting
+    INTERRUPTED = 130  # SIGINT / SIGTERM
+
+
+def worst(codes: list[ExitCode]) -> ExitCode:
+    """Combine per-endpoint outcomes: interrupted, then failure beats timeout, timeout beats success."""
+    for code in (ExitCode.INTERRUPTED, ExitCode.FAILURE, ExitCode.USAGE, ExitCode.TIMEOUT, ExitCode.CHANGES):
+        if code in codes:
+            return code
+    return ExitCode.OK
+
+
+class EndpointctlError(Exception):
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(EndpointctlError):
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class ManifestIssue:
+    """One problem found in a manifest, located precisely enough to fix without searching."""
+
+    file: str
+    line: int | None
+    path: str  # key path, e.g. "spec.compute.instanceSize" or "metadata.labels.team"
+    message: str  # what was found and what is allowed, with a "did you mean" when one fits
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.path or '(document)'}: {self.message}"
+
+
+class ManifestError(UsageError):
+    """Every problem in the manifests at once, so one run shows everything to fix."""
+
+    def __init__(self, issues: list[ManifestIssue]) -> None:
+        count = len(issues)
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in the manifests:\n"
+            + "\n".join(f"  {issue}" for issue in issues),
+            hint="fix the manifests and run `endpointctl validate` again; no API call was made",
+        )
+        self.issues = issues
+
+
+class ConfirmationRequired(UsageError):
+    """A destructive action without a terminal to confirm on and without --yes."""
+
+
+class ApiError(EndpointctlError):
+    """The Endpoints API answered with an error, or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class NotFound(ApiError):
+    pass
+
+
+class AuthError(ApiError):
+    pass
+
+
+class Conflict(ApiError):
+    pass
+
+
+class QuotaExceeded(ApiError):
+    pass
+
+
+class NothingMatched(EndpointctlError):
+    """A name or selector matched no endpoint; a scheduled job with a typo must not pass silently."""
+
+
+class EndpointFailed(EndpointctlError):
+    pass
+
+
+class WaitTimeout(EndpointctlError):
+    exit_code = ExitCode.TIMEOUT
+
+
+class Interrupted(EndpointctlError):
+    exit_code = ExitCode.INTERRUPTED

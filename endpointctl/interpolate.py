@@ -1,0 +1,120 @@
+"""``${VAR}`` expansion of manifest string values, from an environment the caller passes in.
+
+Syntax: ``${NAME}``; ``${NAME:-default}``, which uses the default when NAME is unset or empty, as the
+shell does; and ``$$`` for a literal ``$``. A ``$`` followed by anything else stays as written, so a
+price or a regex needs no escaping. Keys are never expanded.
+
+Secrets are stricter: a value under ``spec.model.secrets`` must be exactly one ``${NAME}``, so a secret
+can only reach a manifest through the environment, never through git. No message here ever contains
+an expanded value, a default, or a literal found where a secret belongs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from endpointctl.yamlsource import KeyPath
+
+SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_TOKEN = re.compile(r"\$(?:(?P<dollar>\$)|\{(?P<body>[^}]*)(?P<close>\}?))")
+_BODY = re.compile(rf"(?P<name>{_NAME})(?::-(?P<default>.*))?", re.DOTALL)
+_SECRET_REF = re.compile(rf"\$\{{(?P<name>{_NAME})\}}")
+
+
+class InterpolationError(ValueError):
+    """A reference that cannot be expanded."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: KeyPath
+    message: str
+
+
+def expand(text: str, environ: Mapping[str, str]) -> str:
+    """``text`` with every reference replaced; raises naming every unset variable at once."""
+    missing: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match["dollar"]:
+            return "$"
+        body = _BODY.fullmatch(match["body"])
+        if not match["close"] or body is None:
+            raise InterpolationError(
+                "invalid variable reference: write ${NAME} or ${NAME:-default}, and $$ for a literal $"
+            )
+        value = environ.get(body["name"])
+        if body["default"] is not None:
+            return value or body["default"]
+        if value is None:
+            missing.append(body["name"])
+            return ""
+        return value
+
+    result = _TOKEN.sub(replace, text)
+    if missing:
+        names = ", ".join(dict.fromkeys(missing))
+        example = missing[0]
+        verb = "is" if len(missing) == 1 else "are"
+        plural = "" if len(missing) == 1 else "s"
+        raise InterpolationError(
+            f"environment variable{plural} {names} {verb} not set; "
+            f"set {'it' if len(missing) == 1 else 'them'} or give a default: ${{{example}:-value}}"
+        )
+    return result
+
+
+def expand_document(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[Problem]]:
+    """A copy of ``data`` with every string value expanded, and the problems found doing it.
+
+    A value that cannot be expanded is kept as written, so validation still sees a string there.
+    """
+    problems: list[Problem] = []
+
+    def walk(node: Any, path: KeyPath) -> Any:
+        if isinstance(node, dict):
+            if path == SECRETS_PATH:
+                return {key: _secret(value, (*path, key), environ, problems) for key, value in node.items()}
+            return {key: walk(value, (*path, key)) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item, (*path, index)) for index, item in enumerate(node)]
+        if isinstance(node, str):
+            try:
+                return expand(node, environ)
+            except InterpolationError as exc:
+                problems.append(Problem(path, str(exc)))
+        return node
+
+    return walk(data, ()), problems
+
+
+def _secret(value: Any, path: KeyPath, environ: Mapping[str, str], problems: list[Problem]) -> Any:
+    if not isinstance(value, str):
+        problems.append(Problem(path, "secret values must come from the environment: write ${VAR}"))
+        return value
+    reference = _SECRET_REF.fullmatch(value)
+    if reference is None:
+        body = _TOKEN.fullmatch(value)
+        default = body is not None and body["body"] is not None and ":-" in body["body"]
+        problems.append(
+            Problem(
+                path,
+                "secret values must come from the environment: write ${VAR}"
+                + (" without a default" if default else ", not a literal value"),
+            )
+        )
+        # Nothing of the written value goes further, not even into validation messages.
+        return ""
+    name = reference["name"]
+    secret = environ.get(name)
+    if secret is None:
+        problems.append(Problem(path, f"environment variable {name} is not set (it holds this secret)"))
+        return ""
+    if not secret:
+        problems.append(Problem(path, f"environment variable {name} is set but empty (it holds this secret)"))
+    return secret

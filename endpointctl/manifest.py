@@ -1,0 +1,264 @@
+"""YAML manifests → validated ``Desired`` endpoints, or one ``ManifestError`` listing every problem.
+
+Pure core: reads the files it is given and nothing else; no network, no clock, no click, and no
+``os.environ`` (the caller passes the environment, so tests and the CLI decide what it holds).
+
+Every stage reports into the same list, so one run shows everything to fix:
+find files → read YAML keeping lines (``yamlsource``) → expand ``${VAR}`` (``interpolate``) → the
+rules pydantic cannot express (policy) → pydantic validation (``explain``) → names unique overall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from endpointctl.errors import ManifestError, ManifestIssue
+from endpointctl.explain import describe, explain_all
+from endpointctl.interpolate import expand_document
+from endpointctl.models import LABEL_KEY_RE, RESERVED_LABEL_KEYS, Desired, Manifest, Vendor
+from endpointctl.yamlsource import Document, KeyPath, Source, format_path, read
+
+SUFFIXES = (".yaml", ".yml")
+_BOOL: TypeAdapter[bool] = TypeAdapter(bool)
+
+
+def load(
+    paths: Sequence[str | Path], *, environ: Mapping[str, str], allow_public: bool = False
+) -> list[Desired]:
+    """Every manifest document under ``paths``, validated; raises ``ManifestError`` with all issues.
+
+    ``allow_public`` is the CLI's ``--allow-public``: it permits ``security: public`` everywhere.
+    """
+    issues: list[ManifestIssue] = []
+    desired: list[Desired] = []
+    first_seen: dict[tuple[str | None, str], str] = {}
+    documents = 0
+    for entry in _files(paths):
+        if isinstance(entry, ManifestIssue):
+            issues.append(entry)
+            continue
+        reports = _load_file(*entry, first_seen, environ=environ, allow_public=allow_public)
+        documents += sum(1 for report in reports if report.doc is not None)
+        desired.extend(report.desired for report in reports if report.desired and not report.issues)
+        # Within a file, top to bottom reads best; a file-level problem (no line) comes first.
+        file_issues = [issue for report in reports for issue in report.issues]
+        issues.extend(sorted(file_issues, key=lambda issue: issue.line or 0))
+    if documents == 0 and not issues:
+        shown = ", ".join(str(path) for path in paths) or "(no paths given)"
+        issues.append(ManifestIssue(shown, None, "", "no manifests found; expected *.yaml or *.yml files"))
+    if issues:
+        raise ManifestError(issues)
+    return desired
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one manifest document, by its YAML key names."""
+    schema = Manifest.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def _load_file(
+    label: str,
+    path: Path,
+    first_seen: dict[tuple[str | None, str], str],
+    *,
+    environ: Mapping[str, str],
+    allow_public: bool,
+) -> list[_Report]:
+    """One report per document, plus one without a document for problems of the file itself."""
+    file_report = _Report(label, None)
+    text = _read(path, file_report)
+    source = read(text) if text is not None else Source([])
+    reports = [file_report]
+    for doc in source.documents:
+        report = _Report(label, doc)
+        reports.append(report)
+        identity = _check(doc, report, environ=environ, allow_public=allow_public)
+        if identity is not None:
+            where = f"{label}:{doc.line_of(('metadata', 'name'))}"
+            first = first_seen.setdefault(identity, where)
+            if first != where:
+                namespace, name = identity
+                shown = f"{namespace}/{name}" if namespace else name
+                report.add(("metadata", "name"), f"endpoint '{shown}' is defined twice; first at {first}")
+    if source.syntax_error is not None:
+        error = source.syntax_error
+        file_report.issues.append(ManifestIssue(label, error.line, error.path, error.message))
+    return reports
+
+
+@dataclass
+class _Report:
+    """What one document came to; each key path is reported once, by the stage that saw it first."""
+
+    file: str
+    doc: Document | None  # None: the file itself, e.g. unreadable
+    issues: list[ManifestIssue] = field(default_factory=list)
+    desired: Desired | None = None
+
+    def add(self, path: KeyPath, message: str) -> None:
+        data, line = (self.doc.data, self.doc.line_of(path)) if self.doc is not None else (None, None)
+        self.issues.append(ManifestIssue(self.file, line, format_path(path, data), message))
+
+    def add_new(self, path: KeyPath, message: str) -> None:
+        # A value that already failed interpolation or a policy would fail validation again, less clearly.
+        shown = format_path(path, self.doc.data if self.doc is not None else None)
+        if all(issue.path != shown for issue in self.issues):
+            self.add(path, message)
+
+
+def _check(
+    doc: Document, report: _Report, *, environ: Mapping[str, str], allow_public: bool
+) -> tuple[str | None, str] | None:
+    """Validate one document into ``report``; return its (namespace, name), even when it has issues."""
+    for problem in doc.problems:
+        report.issues.append(ManifestIssue(report.file, problem.line, problem.path, problem.message))
+    if not isinstance(doc.data, dict):
+        found = describe(doc.data)
+        report.add((), f"expected a mapping with apiVersion, kind, metadata and spec, found {found}")
+        return None
+    data, expansion_problems = expand_document(doc.data, environ)
+    for expansion in expansion_problems:
+        report.add(expansion.path, expansion.message)
+    for path, message in _policy(data, allow_public=allow_public):
+        report.add(path, message)
+    identity = _identity(data)
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        for item in explain_all(exc.errors()):
+            report.add_new(item.path, item.message)
+        return identity
+    report.desired = Desired(manifest, f"{report.file}:{doc.line}")
+    return identity
+
+
+def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, str]]:
+    """Rules that need context pydantic lacks (the CLI flag, sibling keys), checked on the raw values.
+
+    They run even when validation fails elsewhere in the document, so every problem shows at once.
+    """
+    found: list[tuple[KeyPath, str]] = []
+    labels = _get(data, "metadata", "labels")
+    for key, value in labels.items() if isinstance(labels, dict) else []:
+        path = ("metadata", "labels", key)
+        if key in RESERVED_LABEL_KEYS:
+            found.append((path, f"label '{key}' is reserved: endpointctl sets it to track what it manages"))
+        elif isinstance(key, str) and ("=" in key or "," in key):
+            found.append((path, "label keys must not contain '=' or ',' (labels are sent as key=value tags)"))
+        elif isinstance(key, str) and not LABEL_KEY_RE.fullmatch(key):
+            found.append(
+                (
+                    path,
+                    "label keys use letters, digits, '.', '_', '/' and '-', "
+                    "starting and ending with a letter or digit",
+                )
+            )
+        if isinstance(value, str) and ("=" in value or "," in value):
+            found.append(
+                (
+                    path,
+                    f"label value {value!r} must not contain '=' or ',' (labels are sent as key=value tags)",
+                )
+            )
+
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        return found
+    security = "protected" if spec.get("security") == "authenticated" else spec.get("security")
+    if security == "public" and not allow_public and not _true(spec.get("allowPublic")):
+        found.append(
+            (
+                ("spec", "security"),
+                "security: public lets anyone call the endpoint without a token; to mean it, "
+                "set allowPublic: true in the spec or pass --allow-public",
+            )
+        )
+    if spec.get("privateLink") is not None:
+        if security != "private":
+            shown = (
+                f"security: {security}"
+                if isinstance(security, str)
+                else "no security setting (protected by default)"
+            )
+            found.append(
+                (
+                    ("spec", "privateLink"),
+                    f"privateLink is only allowed with security: private, found {shown}",
+                )
+            )
+        vendor = _get(spec, "provider", "vendor")
+        if isinstance(vendor, str) and vendor != Vendor.AWS.value:
+            found.append(
+                (("spec", "privateLink"), f"privateLink requires provider vendor aws, found '{vendor}'")
+            )
+    return found
+
+
+def _identity(data: dict[Any, Any]) -> tuple[str | None, str] | None:
+    name, namespace = _get(data, "metadata", "name"), _get(data, "metadata", "namespace")
+    if not isinstance(name, str):
+        return None
+    return (namespace if isinstance(namespace, str) else None, name)
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _true(value: Any) -> bool:
+    # As validation will read it, so `allowPublic: ${ALLOW_PUBLIC:-false}` means what it says.
+    try:
+        return _BOOL.validate_python(value)
+    except ValidationError:
+        return False
+
+
+def _files(paths: Sequence[str | Path]) -> list[tuple[str, Path] | ManifestIssue]:
+    """(label for messages, path) of every file to read, each once, in the order given; or why not.
+
+    Directories are searched recursively for *.yaml and *.yml, skipping hidden entries: pointing at a
+    repository root must not pick up .github workflows or other tools' YAML.
+    """
+    found: list[tuple[str, Path] | ManifestIssue] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            candidates = sorted(
+                (
+                    entry
+                    for entry in path.rglob("*")
+                    if entry.suffix.lower() in SUFFIXES
+                    and entry.is_file()
+                    and not any(part.startswith(".") for part in entry.relative_to(path).parts)
+                ),
+                key=lambda entry: entry.relative_to(path).parts,
+            )
+        elif path.exists():
+            candidates = [path]
+        else:
+            found.append(ManifestIssue(str(given), None, "", "no such file or directory"))
+            continue
+        for entry in candidates:
+            if entry.resolve() not in seen:
+                seen.add(entry.resolve())
+                found.append((str(given) if entry is path else str(entry), entry))
+    return found
+
+
+def _read(path: Path, report: _Report) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        report.add((), "cannot read: not UTF-8 text")
+    except OSError as exc:
+        report.add((), f"cannot read: {exc.strerror or exc}")
+    return None

@@ -1,0 +1,304 @@
+"""The typed domain: what a manifest asks for (desired) and what the API reports (observed).
+
+Pure: no click, no huggingface_hub, no network, no clock. The manifest models are pydantic models with
+``extra="forbid"`` so a misspelt key fails loudly; their descriptions double as the JSON Schema that
+``endpointctl schema`` prints. ``None`` on an optional field means "the manifest does not set it", and
+unset fields are never compared with the live endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+API_VERSION = "endpointctl/v1"
+KIND = "InferenceEndpoint"
+
+# Tags endpointctl owns. A manifest may not set them through labels.
+MANAGED_BY_KEY = "managed-by"
+MANAGED_BY_VALUE = "endpointctl"
+MANAGED_TAG = f"{MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
+STACK_KEY = "endpointctl-stack"
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY})
+
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+NAME_MAX = 32
+LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
+
+
+class Security(StrEnum):
+    PUBLIC = "public"
+    PROTECTED = "protected"
+    PRIVATE = "private"
+
+    @property
+    def wire(self) -> str:
+        """The API's ``type``: it renamed protected to authenticated."""
+        return "authenticated" if self is Security.PROTECTED else self.value
+
+    @classmethod
+    def from_wire(cls, value: str) -> Security:
+        # Real responses still carried the legacy "protected" in 2025.
+        return cls.PROTECTED if value in ("authenticated", "protected") else cls(value)
+
+
+class DesiredState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    SCALED_TO_ZERO = "scaledToZero"
+
+
+class Status(StrEnum):
+    """The API's ``status.state``."""
+
+    PENDING = "pending"
+    INITIALIZING = "initializing"
+    UPDATING = "updating"
+    UPDATE_FAILED = "updateFailed"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"
+    SCALED_TO_ZERO = "scaledToZero"
+
+
+class Vendor(StrEnum):
+    AWS = "aws"
+    AZURE = "azure"
+    GCP = "gcp"
+
+
+class Accelerator(StrEnum):
+    CPU = "cpu"
+    GPU = "gpu"
+    NEURON = "neuron"
+
+
+class Framework(StrEnum):
+    PYTORCH = "pytorch"
+    CUSTOM = "custom"
+    LLAMACPP = "llamacpp"
+
+
+DEFAULT_FRAMEWORK = Framework.PYTORCH
+DEFAULT_IMAGE: dict[str, dict[str, Any]] = {"huggingface": {}}
+DEFAULT_SECURITY = Security.PROTECTED
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class ModelSpec(_Strict):
+    repository: str = Field(
+        description="Hub repository id of the model, e.g. openai-community/gpt2.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$",
+    )
+    revision: str | None = Field(None, description="Commit SHA or branch; the API defaults to main.")
+    task: str | None = Field(None, description="Pipeline task, e.g. text-classification.")
+    framework: Framework | None = Field(None, description="Defaults to pytorch when creating.")
+    image: dict[str, dict[str, Any]] | None = Field(
+        None,
+        description="The API's model.image union, one key naming the variant, e.g. "
+        '{vLLM: {url: "vllm/vllm-openai:v0.23.0", port: 8000}}. Defaults to {huggingface: {}}.',
+    )
+    env: dict[str, str] | None = Field(None, description="Environment variables of the container.")
+    secrets: dict[str, str] | None = Field(
+        None,
+        description='Secret environment variables. Values only from "${VAR}"; a literal value is refused.',
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _one_variant(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+        if value is not None and len(value) != 1:
+            raise ValueError(
+                f"expected exactly one image variant (e.g. huggingface, vLLM, tgi), found {len(value)}"
+            )
+        return value
+
+
+class ProviderSpec(_Strict):
+    vendor: Vendor = Field(description="Cloud vendor.")
+    region: str = Field(description="Vendor region, e.g. us-east-1.", min_length=1)
+
+
+class ComputeSpec(_Strict):
+    accelerator: Accelerator = Field(description="cpu, gpu or neuron.")
+    instance_type: str = Field(alias="instanceType", min_length=1, description="e.g. intel-icl, nvidia-l4.")
+    instance_size: str = Field(alias="instanceSize", min_length=1, description="e.g. x1, x2, x4.")
+
+
+class ScalingSpec(_Strict):
+    min_replica: int | None = Field(None, alias="minReplica", ge=0, description="0 enables scale-to-zero.")
+    max_replica: int | None = Field(None, alias="maxReplica", ge=1)
+    scale_to_zero_timeout: int | None = Field(
+        None, alias="scaleToZeroTimeout", ge=1, description="Minutes without traffic before scaling to zero."
+    )
+
+
+class PrivateLinkSpec(_Strict):
+    account_id: str = Field(
+        alias="accountId", pattern=r"^[0-9]{12}$", description="AWS account id (12 digits)."
+    )
+    region: str | None = Field(None, description="PrivateLink entry region, e.g. us-east-1.")
+
+
+class EndpointSpec(_Strict):
+    model: ModelSpec
+    provider: ProviderSpec
+    compute: ComputeSpec
+    scaling: ScalingSpec | None = None
+    security: Security | None = Field(
+        None,
+        description="public | protected | private ('authenticated' is accepted as protected). "
+        "Defaults to protected when creating.",
+    )
+    private_link: PrivateLinkSpec | None = Field(
+        None, alias="privateLink", description="AWS PrivateLink; only with security: private."
+    )
+    state: DesiredState | None = Field(
+        None, description="running | paused | scaledToZero. Omitted: created running, then left alone."
+    )
+    allow_public: bool = Field(False, alias="allowPublic", description="Required to set security: public.")
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _authenticated_is_protected(cls, value: Any) -> Any:
+        return "protected" if value == "authenticated" else value
+
+
+class Metadata(_Strict):
+    name: str = Field(
+        description="Endpoint name: a-z, 0-9 and '-', at most 32 characters.",
+        max_length=NAME_MAX,
+        pattern=NAME_RE.pattern,
+    )
+    namespace: str | None = Field(
+        None,
+        description="User or organization; else --namespace, ENDPOINTCTL_NAMESPACE, then the token's user.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description='Sent as endpoint tags "key=value"; usable in --selector.'
+    )
+
+
+class Manifest(_Strict):
+    api_version: Literal["endpointctl/v1"] = Field(alias="apiVersion")
+    kind: Literal["InferenceEndpoint"]
+    metadata: Metadata
+    spec: EndpointSpec
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One validated manifest document and where it came from."""
+
+    manifest: Manifest
+    source: str  # "file:line" of the document, for messages
+
+    @property
+    def name(self) -> str:
+        return self.manifest.metadata.name
+
+    @property
+    def spec(self) -> EndpointSpec:
+        return self.manifest.spec
+
+
+@dataclass(frozen=True)
+class PrivateLink:
+    account_id: str
+    region: str | None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An endpoint as the API reports it, converted once from the raw dict in ``hub``."""
+
+    name: str
+    namespace: str
+    status: Status
+    message: str
+    url: str | None
+    repository: str
+    revision: str | None
+    task: str | None
+    framework: str
+    image: dict[str, Any]
+    env: dict[str, str]
+    secret_names: frozenset[str]
+    vendor: str
+    region: str
+    accelerator: str
+    instance_type: str
+    instance_size: str
+    min_replica: int
+    max_replica: int
+    scale_to_zero_timeout: int | None
+    security: Security
+    private_link: PrivateLink | None
+    tags: tuple[str, ...]
+    created_at: str
+    updated_at: str
+    ready_replica: int = 0
+    target_replica: int = 0
+    health_route: str = "/health"
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def managed(self) -> bool:
+        return MANAGED_TAG in self.tags
+
+    @property
+    def stack(self) -> str | None:
+        for tag in self.tags:
+            key, sep, value = tag.partition("=")
+            if sep and key == STACK_KEY:
+                return value
+        return None
+
+
+def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The ``key=value`` tags that are not ours, as labels (a bare tag maps to an empty value)."""
+    labels: dict[str, str] = {}
+    for tag in tags:
+        key, _, value = tag.partition("=")
+        if key not in RESERVED_LABEL_KEYS:
+            labels[key] = value
+    return labels
+
+
+def matches_selector(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One deployable compute option of a vendor region, with price and the namespace's quota."""
+
+    vendor: str
+    region: str
+    accelerator: str
+    instance_type: str
+    instance_size: str
+    architecture: str
+    num_accelerators: int
+    memory_gb: float
+    gpu_memory_gb: float | None
+    price_per_hour: float
+    status: str
+    quota_max: int | None
+    quota_used: int | None
+
+    @property
+    def deployable(self) -> bool:
+        if self.status in ("deprecated", "not_available"):
+            return False
+        if self.quota_max is None or self.quota_used is None:
+            return True
+        return self.quota_max - self.quota_used >= self.num_accelerators

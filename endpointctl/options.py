@@ -1,0 +1,95 @@
+"""Shared click options, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from endpointctl.render import Mode
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common(fn: F) -> F:
+    """-o/--output and --namespace, on every command."""
+    fn = click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Choice([m.value for m in Mode]),
+        default=Mode.TABLE.value,
+        show_default=True,
+        help="Output format. json and yaml are stable (see README, Output).",
+    )(fn)
+    fn = click.option(
+        "--namespace",
+        "namespace",
+        metavar="NS",
+        help="User or organization. Default: ENDPOINTCTL_NAMESPACE, else the token's user.",
+    )(fn)
+    return fn
+
+
+def paths_argument(fn: F) -> F:
+    return click.argument("paths", nargs=-1, type=click.Path(), metavar="PATH...")(fn)
+
+
+def manifest_files(fn: F) -> F:
+    return click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(),
+        metavar="PATH",
+        help="Address the endpoints of these manifests (files or directories). Repeatable.",
+    )(fn)
+
+
+def selector(fn: F) -> F:
+    return click.option(
+        "-l",
+        "--selector",
+        "selector",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Only endpoints whose labels match (comma-separated or repeated: all must match).",
+    )(fn)
+
+
+def allow_empty(fn: F) -> F:
+    return click.option(
+        "--allow-empty", is_flag=True, help="Succeed when nothing matches (default: exit 1, to catch typos)."
+    )(fn)
+
+
+def yes(fn: F) -> F:
+    return click.option("-y", "--yes", is_flag=True, help="Confirm destructive actions without a prompt.")(fn)
+
+
+def reconcile(fn: F) -> F:
+    """Flags that shape a plan, shared by plan and apply so both show the same thing."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--stack", metavar="NAME", help="Tag created endpoints with this stack; scope --prune."
+            ),
+            click.option("--prune", is_flag=True, help="Delete endpoints of --stack that no manifest names."),
+            click.option(
+                "--adopt", is_flag=True, help="Take over same-named endpoints endpointctl did not create."
+            ),
+            click.option(
+                "--allow-replace", is_flag=True, help="Allow delete-and-recreate for changes that need it."
+            ),
+            click.option("--allow-public", is_flag=True, help="Allow security: public without allowPublic."),
+            click.option(
+                "--rotate-secrets",
+                is_flag=True,
+                help="Send secret values again on update (they are write-only).",
+            ),
+        ]
+    ):
+        fn = decorator(fn)
+    return fn

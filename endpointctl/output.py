@@ -1,0 +1,45 @@
+"""The one sink for everything endpointctl prints.
+
+stdout carries only the requested output (table, JSON or YAML); progress, warnings and errors go to
+stderr. Every line passes through the redactor first, whatever the stream or mode.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from endpointctl.redact import Redactor
+from endpointctl.render import Mode
+
+
+@dataclass
+class Output:
+    mode: Mode = Mode.TABLE
+    redactor: Redactor = field(default_factory=Redactor)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    quiet: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def result(self, text: str) -> None:
+        self._write(self.stdout, text)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self._write(self.stderr, text if text.endswith("\n") else text + "\n")
+
+    def warn(self, text: str) -> None:
+        self._write(self.stderr, f"warning: {text}\n")
+
+    def error(self, text: str, hint: str | None = None) -> None:
+        self._write(self.stderr, f"error: {text}\n")
+        if hint:
+            self._write(self.stderr, f"hint: {hint}\n")
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        with self._lock:
+            stream.write(self.redactor.scrub(text))
+            stream.flush()

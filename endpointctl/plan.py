@@ -1,0 +1,314 @@
+"""PURE: compute what apply would do, from desired specs and observed endpoints.
+
+``compute`` returns typed changes with field-level diffs and the ordered API steps that carry them
+out; ``apply`` executes those steps and nothing else decides what to send. No network, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from endpointctl.diff import FieldChange, desired_fields, diff_endpoint
+from endpointctl.models import (
+    MANAGED_TAG,
+    STACK_KEY,
+    Desired,
+    DesiredState,
+    Endpoint,
+    Status,
+)
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SCALE_TO_ZERO = "scale-to-zero"
+    NOOP = "noop"
+    BLOCKED = "blocked"  # exists but may not be touched: not ours, or a replace without --allow-replace
+
+
+class StepKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SCALE_TO_ZERO = "scale-to-zero"
+
+
+MUTATING_ORDER = (StepKind.DELETE, StepKind.CREATE, StepKind.RESUME, StepKind.UPDATE)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    # For UPDATE: the manifest-level paths to send (values come from the desired spec).
+    paths: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the full tag list to send with CREATE or a tag-changing UPDATE
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    namespace: str
+    action: Action
+    fields: tuple[FieldChange, ...] = ()
+    steps: tuple[Step, ...] = ()
+    desired: Desired | None = None
+    live: Endpoint | None = None
+    notes: tuple[str, ...] = ()
+    reason: str | None = None  # why BLOCKED, or why a REPLACE is needed
+
+    @property
+    def destructive(self) -> bool:
+        return any(step.kind is StepKind.DELETE for step in self.steps)
+
+    @property
+    def mutating(self) -> bool:
+        return bool(self.steps)
+
+
+@dataclass(frozen=True)
+class Options:
+    stack: str | None = None
+    prune: bool = False
+    adopt: bool = False
+    allow_replace: bool = False
+    rotate_secrets: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...] = field(default_factory=tuple)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(change.action is not Action.NOOP for change in self.changes)
+
+    @property
+    def destructive(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.destructive)
+
+    @property
+    def blocked(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.action is Action.BLOCKED)
+
+
+def ownership_tags(stack: str | None) -> tuple[str, ...]:
+    return (MANAGED_TAG, f"{STACK_KEY}={stack}") if stack else (MANAGED_TAG,)
+
+
+def desired_tags(desired: Desired, live_tags: Iterable[str], stack: str | None) -> tuple[str, ...]:
+    """Union of what is live and what we own: tags someone else added are kept.
+
+    A label the manifest sets replaces a live tag of the same key; our ownership tags are added.
+    """
+    labels = desired.manifest.metadata.labels
+    kept = [tag for tag in live_tags if tag.partition("=")[0] not in labels]
+    wanted = [f"{key}={value}" for key, value in labels.items()]
+    result: list[str] = []
+    for tag in [*kept, *wanted, *ownership_tags(stack)]:
+        if tag not in result:
+            result.append(tag)
+    return tuple(result)
+
+
+def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, StepKind | None]:
+    """The state change a set ``state`` asks for, if any."""
+    want = desired.spec.state
+    if want is None:
+        return None, None
+    have = live.status
+    if want is DesiredState.PAUSED:
+        step = None if have is Status.PAUSED else StepKind.PAUSE
+    elif want is DesiredState.SCALED_TO_ZERO:
+        step = None if have in (Status.SCALED_TO_ZERO, Status.PAUSED) else StepKind.SCALE_TO_ZERO
+        if have is Status.PAUSED:
+            # A paused endpoint costs nothing either; waking it only to scale it down would bill.
+            step = StepKind.RESUME
+    else:
+        if have is Status.PAUSED:
+            step = StepKind.RESUME
+        elif have is Status.SCALED_TO_ZERO:
+            min_replica = _effective_min_replica(desired, live)
+            # Autoscaling wakes it on the next request; only a floor above zero needs a resume.
+            step = None if min_replica == 0 else StepKind.RESUME
+        else:
+            step = None
+    if step is None:
+        return None, None
+    return FieldChange(path="state", before=have.value, after=want.value), step
+
+
+def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
+    scaling = desired.spec.scaling
+    if scaling is not None and scaling.min_replica is not None:
+        return scaling.min_replica
+    return live.min_replica
+
+
+def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
+    base = Change(name=live.name, namespace=live.namespace, action=Action.NOOP, desired=desired, live=live)
+    if not live.managed and not options.adopt:
+        return replace(
+            base,
+            action=Action.BLOCKED,
+            reason="an endpoint of this name exists and is not managed by endpointctl; "
+            "re-run with --adopt to take it over",
+        )
+    if options.stack and live.managed and live.stack not in (None, options.stack):
+        return replace(
+            base,
+            action=Action.BLOCKED,
+            reason=f"this endpoint belongs to stack '{live.stack}', not '{options.stack}'",
+        )
+
+    if live.status is Status.FAILED:
+        return _replace(
+            desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
+        )
+
+    # A paused endpoint reports zero replicas; that is the pause, not drift. After a resume the API resets
+    # replicas to 1, so compare scaling against that.
+    resuming = desired.spec.state is DesiredState.RUNNING and live.status is Status.PAUSED
+    fields = diff_endpoint(
+        desired,
+        live,
+        compare_scaling=live.status is not Status.PAUSED or resuming,
+        replicas_after_resume=resuming,
+        rotate_secrets=options.rotate_secrets,
+    )
+    forcing = [change for change in fields if change.forces_replace]
+    if forcing:
+        return _replace(desired, live, options, list(fields), reason=None)
+
+    tags = desired_tags(desired, live.tags, options.stack)
+    tag_change = set(tags) != set(live.tags)
+    notes: list[str] = []
+    if tag_change and not live.managed:
+        notes.append("adopting: endpointctl's ownership tags will be added")
+    if tag_change:
+        fields = (*fields, FieldChange(path="tags", before=sorted(live.tags), after=sorted(tags)))
+
+    state_change, lifecycle_step = _lifecycle(desired, live)
+    update_paths = tuple(change.path for change in fields if change.path != "tags")
+    steps: list[Step] = []
+    update = Step(StepKind.UPDATE, paths=update_paths, tags=tags if tag_change else ()) if fields else None
+    if lifecycle_step is StepKind.RESUME:
+        steps.append(Step(StepKind.RESUME))
+        if update:
+            steps.append(update)
+        if resuming and desired.spec.scaling is None:
+            notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
+    elif lifecycle_step is not None:
+        # Pause first so an update of a paused endpoint does not roll out replicas only to stop them.
+        steps.append(Step(lifecycle_step))
+        if update:
+            steps.append(update)
+    elif update:
+        steps.append(update)
+        if live.status is Status.PAUSED:
+            notes.append("the endpoint is paused and stays paused")
+
+    all_fields = (*fields, state_change) if state_change else fields
+    if not steps:
+        return replace(base, action=Action.NOOP)
+    if fields:
+        action = Action.UPDATE
+    else:
+        action = {
+            StepKind.PAUSE: Action.PAUSE,
+            StepKind.RESUME: Action.RESUME,
+            StepKind.SCALE_TO_ZERO: Action.SCALE_TO_ZERO,
+        }[steps[0].kind]
+    return replace(base, action=action, fields=tuple(all_fields), steps=tuple(steps), notes=tuple(notes))
+
+
+def _replace(
+    desired: Desired, live: Endpoint, options: Options, fields: list[FieldChange], reason: str | None
+) -> Change:
+    why = (
+        reason
+        or "changing " + ", ".join(c.path for c in fields if c.forces_replace) + " cannot be done in place"
+    )
+    notes = (
+        "replace = delete, then create under the same name: downtime until the new endpoint is running, "
+        "and the URL may change",
+    )
+    base = Change(name=live.name, namespace=live.namespace, action=Action.NOOP, desired=desired, live=live)
+    if not options.allow_replace:
+        return replace(
+            base,
+            action=Action.BLOCKED,
+            fields=tuple(fields),
+            notes=notes,
+            reason=f"{why}; re-run with --allow-replace to delete and re-create it",
+        )
+    steps = (Step(StepKind.DELETE), *_create_steps(desired, options))
+    return replace(base, action=Action.REPLACE, fields=tuple(fields), steps=steps, notes=notes, reason=why)
+
+
+def _create_steps(desired: Desired, options: Options) -> tuple[Step, ...]:
+    create = Step(StepKind.CREATE, tags=desired_tags(desired, (), options.stack))
+    state = desired.spec.state
+    if state is DesiredState.PAUSED:
+        return (create, Step(StepKind.PAUSE))
+    if state is DesiredState.SCALED_TO_ZERO:
+        return (create, Step(StepKind.SCALE_TO_ZERO))
+    return (create,)
+
+
+def compute(
+    desired: list[tuple[str, Desired]],
+    observed: Mapping[str, list[Endpoint]],
+    options: Options,
+) -> Plan:
+    """Diff desired against observed.
+
+    ``desired`` pairs each spec with its resolved namespace; ``observed`` holds the complete listing of
+    every namespace involved (a namespace missing here was not observed, which is never "empty").
+    """
+    live_by_key = {(ep.namespace, ep.name): ep for endpoints in observed.values() for ep in endpoints}
+    changes: list[Change] = []
+    wanted: set[tuple[str, str]] = set()
+    for namespace, spec in desired:
+        key = (namespace, spec.name)
+        wanted.add(key)
+        live = live_by_key.get(key)
+        if live is None:
+            create_tags = sorted(desired_tags(spec, (), options.stack))
+            fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=create_tags))
+            changes.append(
+                Change(
+                    name=spec.name,
+                    namespace=namespace,
+                    action=Action.CREATE,
+                    fields=fields,
+                    steps=_create_steps(spec, options),
+                    desired=spec,
+                )
+            )
+        else:
+            changes.append(_plan_existing(spec, live, options))
+    if options.prune and options.stack:
+        for namespace in sorted(observed):
+            for live in observed[namespace]:
+                if (live.namespace, live.name) in wanted or not live.managed or live.stack != options.stack:
+                    continue
+                changes.append(
+                    Change(
+                        name=live.name,
+                        namespace=live.namespace,
+                        action=Action.DELETE,
+                        steps=(Step(StepKind.DELETE),),
+                        live=live,
+                        reason=f"tagged with stack '{options.stack}' and absent from the manifests",
+                    )
+                )
+    return Plan(changes=tuple(changes))

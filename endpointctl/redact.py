@@ -1,0 +1,47 @@
+"""PURE: scrub secret values from any text before it leaves the process.
+
+Every stream endpointctl writes (stdout, stderr, huggingface_hub's debug log) passes through one
+``Redactor``. It knows the token and every secret value of the loaded manifests, and also hides their
+base64 forms, since an API error may echo a request body in either shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterable
+
+MASK = "***"
+_MIN_LENGTH = 4  # shorter values would mask ordinary words; no real token or secret is that short
+
+
+def _forms(secret: str) -> set[str]:
+    raw = secret.encode()
+    forms = {secret}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(raw).decode()
+        forms.add(encoded)
+        forms.add(encoded.rstrip("="))
+    return {form for form in forms if len(form) >= _MIN_LENGTH}
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._forms: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> None:
+        with self._lock:
+            forms = set(self._forms)
+            for secret in secrets:
+                if secret and len(secret) >= _MIN_LENGTH:
+                    forms |= _forms(secret)
+            # Longest first, so a secret that contains another is masked whole.
+            self._forms = sorted(forms, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text

@@ -1,0 +1,34 @@
+"""A local emulator of the Hugging Face Inference Endpoints API v2, over real HTTP, state in SQLite.
+
+Standard library only. Module map:
+
+- ``clock``: injectable time (SystemClock, ManualClock)
+- ``config``: SandboxConfig
+- ``store``: SQLite records (configuration and lifecycle timestamps; nothing derived)
+- ``lifecycle``: the state machine, evaluated lazily from timestamps
+- ``catalog``: hardware, prices, quotas
+- ``specs``: create/update body validation
+- ``views``: records rendered as ``EndpointWithStatus``
+- ``auth``: Bearer tokens to callers
+- ``api``: management routes; ``dataplane``: deployed-URL routes; ``answers``: task outputs
+- ``admin``: ``/_sandbox/`` inspection routes
+- ``server``: routing, counting, middleware hook, threaded HTTP server
+- ``app``: the Sandbox facade
+"""
+
+from .app import Sandbox
+from .clock import Clock, ManualClock, SystemClock
+from .config import SandboxConfig
+from .server import Middleware
+from .transport import Request, Response
+
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "Middleware",
+    "Request",
+    "Response",
+    "Sandbox",
+    "SandboxConfig",
+    "SystemClock",
+]

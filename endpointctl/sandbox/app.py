@@ -1,0 +1,145 @@
+"""The Sandbox: one emulated Inference Endpoints service, its HTTP server and its controls."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from . import admin, api, dataplane
+from .config import SandboxConfig
+from .context import Context, DataplaneOverride
+from .server import Middleware, Router, SandboxHTTPServer, make_server
+from .store import Store
+
+# How quickly stop() takes effect; the default half second adds up across a test suite.
+SHUTDOWN_POLL_SECONDS = 0.05
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self._store = Store(config.db_path)
+        self._ctx = Context(config, self._store)
+        self._router = Router(
+            api.routes(self._ctx)
+            + dataplane.routes(self._ctx)
+            + admin.routes(self._ctx, lambda: self._router, self.reset)
+        )
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if not self._ctx.base_url:
+            raise RuntimeError("the sandbox is not bound; call start() or bind() first")
+        return self._ctx.base_url
+
+    def bind(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Open the listening socket (OSError if the port is taken) and return the base URL."""
+        if self._server is not None:
+            raise RuntimeError(f"the sandbox is already bound to {self.url}")
+        self._server = make_server(self._router, host, port)
+        bound_port = self._server.server_address[1]
+        shown = host if host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        self._ctx.bound_host = host
+        self._ctx.base_url = f"http://{shown}:{bound_port}"
+        return self._ctx.base_url
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a daemon thread; returns the base URL."""
+        url = self.bind(host, port)
+        server = self._server
+        assert server is not None
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            args=(SHUTDOWN_POLL_SECONDS,),
+            name="endpointctl-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return url
+
+    def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serve in the calling thread until stop() (from another thread) or KeyboardInterrupt.
+
+        Call bind() first to learn the URL before blocking; otherwise this binds to host/port.
+        """
+        if self._server is None:
+            self.bind(host, port)
+        server = self._server
+        assert server is not None
+        try:
+            server.serve_forever(SHUTDOWN_POLL_SECONDS)
+        finally:
+            self._close_server()
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._close_server()
+
+    def _close_server(self) -> None:
+        if self._server is not None:
+            self._server.server_close()
+        self._server = None
+        self._thread = None
+
+    def close(self) -> None:
+        """Stop serving and release the database."""
+        self.stop()
+        self._store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- state and inspection ----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete every endpoint and data-plane override; keep serving and keep the counts."""
+        self._store.delete_all()
+        self._ctx.clear_overrides()
+
+    def counts(self) -> dict[str, int]:
+        return self._router.counts()
+
+    def mutating_count(self) -> int:
+        return self._router.mutating_count()
+
+    def reset_counts(self) -> None:
+        self._router.reset_counts()
+
+    def set_dataplane(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        status: int | None = None,
+        body: object | None = None,
+        latency_ms: int = 0,
+    ) -> None:
+        self._ctx.set_override(
+            namespace, name, DataplaneOverride(status=status, body=body, latency_ms=latency_ms)
+        )
+
+    def clear_dataplane(self, namespace: str, name: str) -> None:
+        self._ctx.clear_override(namespace, name)
+
+    def add_middleware(self, middleware: Middleware) -> None:
+        """Wrap every counted route (the hook for fault injection)."""
+        self._router.add_middleware(middleware)
+
+    def clear_middleware(self) -> None:
+        self._router.clear_middleware()

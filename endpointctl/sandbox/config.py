@@ -1,0 +1,33 @@
+"""How a sandbox is set up: where its state lives, how fast endpoints deploy, who the caller is."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+from .clock import Clock, SystemClock
+
+PHASES = ("pending", "initializing", "updating")
+
+
+def _default_phases() -> dict[str, float]:
+    # Short enough that a demo shows the progression without making anyone wait.
+    return {"pending": 1.0, "initializing": 2.0, "updating": 2.0}
+
+
+@dataclass
+class SandboxConfig:
+    """``phases`` gives seconds per transitional state; a phase left out takes no time at all."""
+
+    db_path: str | pathlib.Path
+    phases: dict[str, float] = field(default_factory=_default_phases)
+    clock: Clock = field(default_factory=SystemClock)
+    user: str = "sandbox-user"
+    orgs: tuple[str, ...] = ("acme",)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.phases) - set(PHASES)
+        if unknown:
+            raise ValueError(f"unknown phases {sorted(unknown)}; known: {list(PHASES)}")
+        if any(v < 0 for v in self.phases.values()):
+            raise ValueError("phase durations cannot be negative")

@@ -1,0 +1,67 @@
+"""What every route handler shares: configuration, the store, the clock and the data-plane overrides."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from . import lifecycle
+from .config import SandboxConfig
+from .lifecycle import Observed
+from .store import Record, Store
+from .transport import ApiError, Request
+
+_UNSPECIFIED_HOSTS = ("", "0.0.0.0", "::")
+
+
+@dataclass(frozen=True)
+class DataplaneOverride:
+    status: int | None = None
+    body: object | None = None
+    latency_ms: int = 0
+
+
+class Context:
+    def __init__(self, config: SandboxConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.base_url = ""
+        self.bound_host = ""
+        self._overrides: dict[tuple[str, str], DataplaneOverride] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self.config.clock.now()
+
+    def observe(self, record: Record) -> Observed:
+        return lifecycle.evaluate(record, self.now(), self.config.phases)
+
+    def url_base(self, request: Request) -> str:
+        """The URL clients reach us at; computed per response because it is never stored."""
+        host = request.header("host")
+        if self.bound_host in _UNSPECIFIED_HOSTS and host:
+            # Bound to every interface: the address the client used is the one it can reach.
+            return f"http://{host}"
+        return self.base_url
+
+    def require(self, namespace: str, name: str) -> Record:
+        record = self.store.get(namespace, name)
+        if record is None:
+            raise ApiError(404, "Endpoint not found")
+        return record
+
+    def set_override(self, namespace: str, name: str, override: DataplaneOverride) -> None:
+        with self._lock:
+            self._overrides[(namespace, name)] = override
+
+    def clear_override(self, namespace: str, name: str) -> None:
+        with self._lock:
+            self._overrides.pop((namespace, name), None)
+
+    def clear_overrides(self) -> None:
+        with self._lock:
+            self._overrides.clear()
+
+    def override(self, namespace: str, name: str) -> DataplaneOverride | None:
+        with self._lock:
+            return self._overrides.get((namespace, name))

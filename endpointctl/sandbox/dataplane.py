@@ -1,0 +1,178 @@
+"""The deployed endpoints' URLs: ``{base}/endpoints/{namespace}/{name}[/...]``.
+
+Emulates the proxy in front of a replica: security level, state-dependent errors, cold starts from
+zero (503, or a held request with ``X-Scale-Up-Timeout``), then a task-shaped answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from . import answers, lifecycle
+from .auth import identify
+from .context import Context
+from .lifecycle import Observed
+from .store import Record
+from .transport import ApiError, Request, Response, Route, json_response
+from .views import health_route
+
+SERVING = frozenset({"running", "updating", "updateFailed"})
+# Waiting with a real clock re-reads the state this often, so a pause or delete is noticed.
+HOLD_POLL_SECONDS = 0.25
+
+
+def _authorize(ctx: Context, req: Request, record: Record) -> None:
+    if record.spec.get("privateService"):
+        raise ApiError(403, "This endpoint is only reachable through AWS PrivateLink")
+    if record.spec["type"] == "public":
+        return
+    caller = identify(req.headers, ctx.config.user, ctx.config.orgs)
+    if caller is None:
+        raise ApiError(401, "Authorization header is correct, but the token seems invalid")
+    if record.spec["type"] == "private" and not caller.member_of(record.namespace):
+        raise ApiError(403, f"This endpoint is private to members of '{record.namespace}'")
+
+
+def _wake_if_zero(ctx: Context, record: Record) -> Record:
+    with ctx.store.transaction():
+        current = ctx.require(record.namespace, record.name)
+        if ctx.observe(current).state == "scaledToZero":
+            lifecycle.wake(current, ctx.now())
+            current.last_used_at = ctx.now()
+            ctx.store.save(current)
+        return current
+
+
+def _not_ready(observed: Observed, now: float) -> ApiError:
+    eta = observed.eta(now)
+    if eta is None:
+        return ApiError(503, f"Endpoint is not running (state: {observed.state})")
+    message = "Endpoint is scaling up" if observed.has_url else "Endpoint is not ready yet"
+    return ApiError(503, message, estimated_time=round(eta, 3))
+
+
+def _scale_up_timeout(req: Request) -> float | None:
+    value = req.header("x-scale-up-timeout")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise ApiError(400, f"Invalid X-Scale-Up-Timeout {value!r}: expected seconds") from exc
+    return max(0.0, seconds)
+
+
+def _wait_until_serving(ctx: Context, req: Request, record: Record) -> Record:
+    """The record once it serves, holding the request if the caller allowed it; else ApiError."""
+    observed = ctx.observe(record)
+    if observed.state == "paused":
+        # What the real proxy was observed to answer for a paused endpoint.
+        raise ApiError(400, "Bad Request: Invalid state")
+    if observed.state == "scaledToZero":
+        record = _wake_if_zero(ctx, record)
+        observed = ctx.observe(record)
+    timeout = _scale_up_timeout(req)
+    clock = ctx.config.clock
+    deadline = clock.now() + (timeout or 0.0)
+    while observed.state not in SERVING:
+        now = clock.now()
+        eta = observed.eta(now)
+        if timeout is None or eta is None or now >= deadline:
+            raise _not_ready(observed, now)
+        clock.sleep(max(0.001, min(eta, deadline - now, HOLD_POLL_SECONDS)))
+        record = ctx.require(record.namespace, record.name)
+        observed = ctx.observe(record)
+        if observed.state == "paused":
+            raise ApiError(400, "Bad Request: Invalid state")
+    return record
+
+
+def _touch(ctx: Context, record: Record) -> None:
+    with ctx.store.transaction():
+        current = ctx.store.get(record.namespace, record.name)
+        if current is not None:
+            current.last_used_at = ctx.now()
+            ctx.store.save(current)
+
+
+def _payload(req: Request, task: str | None) -> Any:
+    content_type = (req.header("content-type") or "").split(";")[0].strip()
+    if task in answers.BINARY_TASKS and content_type != "application/json":
+        return req.body
+    try:
+        return json.loads(req.body) if req.body else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        if task in answers.BINARY_TASKS:
+            return req.body
+        raise ApiError(400, f"Invalid JSON body: {exc}") from exc
+
+
+def _serve(
+    ctx: Context, req: Request, answer: Callable[[Record, Any], Any], overridable: bool = True
+) -> Response:
+    record = ctx.require(req.params["namespace"], req.params["name"])
+    _authorize(ctx, req, record)
+    record = _wait_until_serving(ctx, req, record)
+    _touch(ctx, record)
+    override = ctx.override(record.namespace, record.name) if overridable else None
+    if override is not None:
+        if override.latency_ms:
+            ctx.config.clock.sleep(override.latency_ms / 1000)
+        if override.status is not None or override.body is not None:
+            status = override.status if override.status is not None else 200
+            if override.body is not None:
+                body = override.body
+            elif status >= 400:
+                body = {"error": f"Sandbox override: HTTP {status}"}
+            else:
+                body = answer(record, _payload(req, record.spec["model"].get("task")))
+            return json_response(body, status=status)
+    payload = _payload(req, record.spec["model"].get("task"))
+    return json_response(answer(record, payload))
+
+
+def _infer(record: Record, payload: Any) -> Any:
+    model = record.spec["model"]
+    return answers.answer(model.get("task"), model["repository"], payload)
+
+
+def _healthy(record: Record, payload: Any) -> Any:
+    return {"status": "ok"}
+
+
+def inference(ctx: Context, req: Request) -> Response:
+    return _serve(ctx, req, _infer)
+
+
+def chat(ctx: Context, req: Request) -> Response:
+    now = ctx.now()
+    return _serve(ctx, req, lambda r, p: answers.chat_completion(p, r.spec["model"]["repository"], now))
+
+
+def health(ctx: Context, req: Request) -> Response:
+    # Health checks are not subject to overrides: `wait()` must still see a forced-500 endpoint as up.
+    return _serve(ctx, req, _healthy, overridable=False)
+
+
+def get_path(ctx: Context, req: Request) -> Response:
+    """GET on another sub-path: only a custom image's health route answers."""
+    record = ctx.require(req.params["namespace"], req.params["name"])
+    if "/" + req.params["path"].strip("/") != health_route(record.spec).rstrip("/"):
+        raise ApiError(404, f"No route GET /{req.params['path']}")
+    return health(ctx, req)
+
+
+def routes(ctx: Context) -> list[Route]:
+    def bind(fn: Callable[[Context, Request], Response]) -> Callable[[Request], Response]:
+        return lambda req: fn(ctx, req)
+
+    base = "/endpoints/{namespace}/{name}"
+    return [
+        Route("GET", f"{base}/health", bind(health)),
+        Route("GET", f"{base}/{{path}}", bind(get_path)),
+        Route("POST", base, bind(inference)),
+        Route("POST", f"{base}/v1/chat/completions", bind(chat)),
+        Route("POST", f"{base}/{{path}}", bind(inference)),
+    ]

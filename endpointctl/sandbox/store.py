@@ -1,0 +1,193 @@
+"""SQLite persistence of endpoint records.
+
+What is stored is the configuration and the timestamps the lifecycle is computed from; derived
+values (current state, URL, replica counts) are never stored, so a restarted sandbox on another
+port reports URLs for its new address and states as of its clock.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS endpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    phase_at REAL NOT NULL,
+    last_used_at REAL,
+    UNIQUE (namespace, name)
+)
+"""
+
+_COLUMNS = (
+    "seq, namespace, name, spec, created_at, updated_at, created_by, updated_by,"
+    " phase, phase_at, last_used_at"
+)
+
+
+@dataclass
+class Record:
+    """One endpoint as stored.
+
+    ``spec`` is the configuration in wire shape (secrets in clear); ``phase``/``phase_at`` name the
+    last lifecycle action and when it happened (see ``lifecycle``).
+    """
+
+    namespace: str
+    name: str
+    spec: dict[str, Any]
+    created_at: float
+    updated_at: float
+    created_by: str
+    updated_by: str
+    phase: str
+    phase_at: float
+    last_used_at: float | None = None
+    seq: int = 0
+
+
+class NameTaken(Exception):
+    pass
+
+
+class Store:
+    """A single connection guarded by a re-entrant lock.
+
+    The handler threads of the HTTP server share it; ``transaction()`` makes a read-check-write
+    sequence (e.g. quota check then insert) atomic with respect to other requests.
+    """
+
+    def __init__(self, path: str | pathlib.Path) -> None:
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._depth = 0
+        with self._lock:
+            if str(path) != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # Durable across a crash of the sandbox process, which is all an emulator needs.
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outermost:
+                self._conn.execute("COMMIT")
+
+    def get(self, namespace: str, name: str) -> Record | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
+            ).fetchone()
+        return None if row is None else _from_row(row)
+
+    def list(self, namespace: str) -> list[Record]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM endpoints WHERE namespace = ? ORDER BY seq", (namespace,)
+            ).fetchall()
+        return [_from_row(r) for r in rows]
+
+    def insert(self, record: Record) -> Record:
+        with self._lock:
+            try:
+                cur = self._conn.execute(
+                    "INSERT INTO endpoints (namespace, name, spec, created_at, updated_at, created_by,"
+                    " updated_by, phase, phase_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.namespace,
+                        record.name,
+                        json.dumps(record.spec),
+                        record.created_at,
+                        record.updated_at,
+                        record.created_by,
+                        record.updated_by,
+                        record.phase,
+                        record.phase_at,
+                        record.last_used_at,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise NameTaken(record.name) from exc
+            record.seq = int(cur.lastrowid or 0)
+        return record
+
+    def save(self, record: Record) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE endpoints SET spec = ?, updated_at = ?, updated_by = ?, phase = ?, phase_at = ?,"
+                " last_used_at = ? WHERE namespace = ? AND name = ?",
+                (
+                    json.dumps(record.spec),
+                    record.updated_at,
+                    record.updated_by,
+                    record.phase,
+                    record.phase_at,
+                    record.last_used_at,
+                    record.namespace,
+                    record.name,
+                ),
+            )
+
+    def delete(self, namespace: str, name: str) -> bool:
+        with self._lock:
+            cur = self._conn.execute(
+                "DELETE FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
+            )
+        return cur.rowcount > 0
+
+    def delete_all(self) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM endpoints")
+
+
+def _from_row(row: tuple[Any, ...]) -> Record:
+    seq, namespace, name, spec, created_at, updated_at, created_by, updated_by, phase, phase_at, last_used = (
+        row
+    )
+    return Record(
+        namespace=namespace,
+        name=name,
+        spec=json.loads(spec),
+        created_at=created_at,
+        updated_at=updated_at,
+        created_by=created_by,
+        updated_by=updated_by,
+        phase=phase,
+        phase_at=phase_at,
+        last_used_at=last_used,
+        seq=seq,
+    )

@@ -1,0 +1,199 @@
+"""Read YAML documents while remembering the line of every key, so an issue can point at it.
+
+PyYAML's constructed objects forget where they came from; its node tree does not. We compose nodes
+with the SafeLoader and build the plain values ourselves, recording for each key path the line of its
+key (for a list item, of the item). Duplicate keys, which PyYAML silently resolves to the last one, are
+reported instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+# A key path as the values were built: mapping keys as constructed (nearly always str), list indices as int.
+KeyPath = tuple[Any, ...]
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A problem found while reading, before any schema is applied."""
+
+    line: int | None
+    path: str
+    message: str
+
+
+@dataclass
+class Document:
+    """One YAML document: its plain value and the line of every key path in it."""
+
+    data: Any
+    line: int  # 1-based line where the document's content starts
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+    def line_of(self, path: Sequence[Any]) -> int:
+        """The line of ``path``, or of its deepest existing parent (where a missing key belongs)."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return self.line
+
+
+@dataclass
+class Source:
+    """Every document of one file that could be read; a syntax error ends the file."""
+
+    documents: list[Document]
+    syntax_error: SourceProblem | None = None
+
+
+def read(text: str) -> Source:
+    documents: list[Document] = []
+    try:
+        for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            if root is None:
+                continue
+            documents.append(_Builder().document(root))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unreadable"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        line = mark.line + 1 if mark is not None else None
+        hint = _flow_hint(text, line)
+        return Source(documents, SourceProblem(line, "", f"invalid YAML: {problem}{context}{hint}"))
+    except yaml.YAMLError as exc:
+        return Source(documents, SourceProblem(None, "", f"invalid YAML: {exc}"))
+    # An empty document (a bare `---` or only comments) composes to a null scalar: nothing to manage.
+    return Source([doc for doc in documents if doc.data is not None])
+
+
+def _flow_hint(text: str, line: int | None) -> str:
+    # Inside { } or [ ], an unquoted ${VAR} reads as the start of a mapping: the commonest slip.
+    lines = text.splitlines()
+    if line is not None and 0 < line <= len(lines) and "${" in lines[line - 1]:
+        return '; inside { } or [ ] quote values that use variables: "${VAR}"'
+    return ""
+
+
+def format_path(path: Sequence[Any], root: Any) -> str:
+    """``spec.model.env.KEY`` for mapping keys, ``[0]`` for list indices, as a reader would write it."""
+    text = ""
+    node = root
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _child(rendered: str, key: Any) -> str:
+    return f"{rendered}.{key}" if rendered else str(key)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self._constructor = SafeConstructor()
+        # Nodes being built right now: an alias back to one of them is a cycle, not data.
+        self._active: set[int] = set()
+        self._doc = Document(data=None, line=1)
+
+    def document(self, root: Node) -> Document:
+        self._doc.line = _line(root)
+        self._doc.data = self._build(root, (), "")
+        return self._doc
+
+    def _problem(self, node: Node, rendered: str, message: str) -> None:
+        self._doc.problems.append(SourceProblem(_line(node), rendered, message))
+
+    def _build(self, node: Node, path: KeyPath, rendered: str) -> Any:
+        if id(node) in self._active:
+            # The node's own mark is the anchor's line; the key that refers back to it is where to look.
+            line = self._doc.line_of(path)
+            message = "alias refers to itself (recursive structures are not supported)"
+            self._doc.problems.append(SourceProblem(line, rendered, message))
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path, rendered)
+            if isinstance(node, SequenceNode):
+                if node.tag != _SEQ_TAG:
+                    self._problem(node, rendered, f"unsupported tag {node.tag}")
+                return [
+                    self._item(item, (*path, index), f"{rendered}[{index}]")
+                    for index, item in enumerate(node.value)
+                ]
+            return self._scalar(node, rendered)
+        finally:
+            self._active.discard(id(node))
+
+    def _item(self, node: Node, path: KeyPath, rendered: str) -> Any:
+        self._doc.lines[path] = _line(node)
+        return self._build(node, path, rendered)
+
+    def _scalar(self, node: Node, rendered: str) -> Any:
+        try:
+            return self._constructor.construct_object(node)
+        except ConstructorError as exc:
+            self._problem(node, rendered, f"cannot read value: {exc.problem}")
+            return None
+
+    def _mapping(self, node: MappingNode, path: KeyPath, rendered: str) -> dict[Any, Any]:
+        if node.tag != _MAP_TAG:
+            self._problem(node, rendered, f"unsupported tag {node.tag}")
+        result: dict[Any, Any] = {}
+        for key_node, value_node, merged in self._pairs(node, rendered):
+            if not isinstance(key_node, ScalarNode):
+                self._problem(key_node, rendered, "a key must be a plain value, not a mapping or a list")
+                continue
+            key = self._scalar(key_node, rendered)
+            child = (*path, key)
+            if key in result:
+                if merged:  # `<<` only fills keys the mapping does not set itself
+                    continue
+                first = self._doc.lines.get(child)
+                self._problem(
+                    key_node, _child(rendered, key), f"duplicate key '{key}' (first at line {first})"
+                )
+            self._doc.lines[child] = _line(key_node)
+            result[key] = self._build(value_node, child, _child(rendered, key))
+        return result
+
+    def _pairs(
+        self, node: MappingNode, rendered: str, outer: frozenset[int] = frozenset()
+    ) -> Iterator[tuple[Node, Node, bool]]:
+        """The mapping's own entries, then those of its `<<` merge keys, nearest first (YAML 1.1)."""
+        outer = outer | {id(node)}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+            else:
+                yield key_node, value_node, False
+        for merge in merges:
+            sources = merge.value if isinstance(merge, SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, MappingNode) or id(source) in outer:
+                    self._problem(source, rendered, "a merge key (<<) needs a mapping or a list of mappings")
+                    continue
+                for key_node, value_node, _ in self._pairs(source, rendered, outer):
+                    yield key_node, value_node, True

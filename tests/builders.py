@@ -1,0 +1,66 @@
+"""Builders for desired specs and observed endpoints, for the pure-core tests."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+from endpointctl.models import MANAGED_TAG, Desired, Endpoint, Manifest, Security, Status
+
+BASE_DOC: dict[str, Any] = {
+    "apiVersion": "endpointctl/v1",
+    "kind": "InferenceEndpoint",
+    "metadata": {"name": "gpt2-demo", "labels": {"team": "nlp"}},
+    "spec": {
+        "model": {"repository": "openai-community/gpt2", "task": "text-generation"},
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+        "scaling": {"minReplica": 1, "maxReplica": 2},
+        "security": "protected",
+    },
+}
+
+
+def desired(**spec_overrides: Any) -> Desired:
+    doc = copy.deepcopy(BASE_DOC)
+    for key, value in spec_overrides.items():
+        if key == "labels":
+            doc["metadata"]["labels"] = value
+        elif value is None:
+            doc["spec"].pop(key, None)
+        else:
+            doc["spec"][key] = value
+    return Desired(Manifest.model_validate(doc), source="test.yaml:1")
+
+
+def live(**overrides: Any) -> Endpoint:
+    endpoint = Endpoint(
+        name="gpt2-demo",
+        namespace="acme",
+        status=Status.RUNNING,
+        message="Endpoint is ready",
+        url="http://127.0.0.1/endpoints/acme/gpt2-demo",
+        repository="openai-community/gpt2",
+        revision=None,
+        task="text-generation",
+        framework="pytorch",
+        image={"huggingface": {}},
+        env={},
+        secret_names=frozenset(),
+        vendor="aws",
+        region="us-east-1",
+        accelerator="cpu",
+        instance_type="intel-icl",
+        instance_size="x2",
+        min_replica=1,
+        max_replica=2,
+        scale_to_zero_timeout=None,
+        security=Security.PROTECTED,
+        private_link=None,
+        tags=("team=nlp", MANAGED_TAG),
+        created_at="2026-11-25T00:00:00Z",
+        updated_at="2026-11-25T00:00:00Z",
+        labels={"team": "nlp"},
+    )
+    return replace(endpoint, **overrides)

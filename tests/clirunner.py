@@ -1,0 +1,40 @@
+"""Run the CLI in-process against a sandbox, with captured streams and an injected clock."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from endpointctl.cli import App, main
+from endpointctl.output import Output
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def all(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass
+class Cli:
+    environ: dict[str, str]
+    clock: Any
+    interactive: bool = False
+
+    def __call__(self, *argv: str, env: dict[str, str] | None = None, confirm: bool = False) -> Run:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        app = App(
+            environ={**self.environ, **(env or {})},
+            clock=self.clock,
+            interactive=self.interactive,
+            confirm=lambda _text: confirm,
+            out=Output(stdout=stdout, stderr=stderr),
+        )
+        code = main(list(argv), app=app)
+        return Run(code, stdout.getvalue(), stderr.getvalue())

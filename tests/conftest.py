@@ -1,0 +1,91 @@
+"""Shared fixtures: a running sandbox on loopback, driven by a ManualClock."""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
+
+TOKEN = "hf_sandbox_test_token_123"
+OUTSIDER_TOKEN = "hf_outsider_token_456"
+USER = "sandbox-user"
+ORG = "acme"
+PHASES = {"pending": 1.0, "initializing": 1.0, "updating": 1.0}
+
+BASE_BODY: dict[str, Any] = {
+    "name": "my-endpoint",
+    "type": "authenticated",
+    "provider": {"vendor": "aws", "region": "us-east-1"},
+    "compute": {
+        "accelerator": "cpu",
+        "instanceType": "intel-icl",
+        "instanceSize": "x2",
+        "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
+    },
+    "model": {
+        "repository": "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        "framework": "pytorch",
+        "revision": None,
+        "task": "text-classification",
+        "image": {"huggingface": {}},
+    },
+}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=1_760_000_000.0)
+
+
+@pytest.fixture
+def token() -> str:
+    return TOKEN
+
+
+@pytest.fixture
+def sandbox(tmp_path: pathlib.Path, clock: ManualClock) -> Iterator[Sandbox]:
+    sb = Sandbox(SandboxConfig(db_path=tmp_path / "sandbox.sqlite", phases=dict(PHASES), clock=clock))
+    sb.start(host="127.0.0.1", port=0)
+    try:
+        yield sb
+    finally:
+        sb.close()
+
+
+@pytest.fixture
+def sandbox_url(sandbox: Sandbox) -> str:
+    return sandbox.url
+
+
+@pytest.fixture
+def client(sandbox_url: str, token: str) -> Iterator[httpx.Client]:
+    """An HTTP client for raw calls, authenticated as the sandbox user."""
+    with httpx.Client(base_url=sandbox_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def endpoint_body() -> Callable[..., dict[str, Any]]:
+    """A factory for create bodies: ``endpoint_body("name", task="translation", **top_level)``."""
+
+    def make(name: str = "my-endpoint", **overrides: Any) -> dict[str, Any]:
+        body = copy.deepcopy(BASE_BODY)
+        body["name"] = name
+        for key, value in overrides.items():
+            if key in ("task", "repository"):
+                body["model"][key] = value
+            elif key in ("minReplica", "maxReplica", "scaleToZeroTimeout"):
+                body["compute"]["scaling"][key] = value
+            elif key in ("instanceType", "instanceSize", "accelerator"):
+                body["compute"][key] = value
+            else:
+                body[key] = value
+        return body
+
+    return make

@@ -1,0 +1,275 @@
+"""plan / apply / status end to end: the CLI, through huggingface_hub, against the sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import pytest
+import yaml
+from clirunner import Cli
+
+from endpointctl import hub as hub_module
+from endpointctl.sandbox import Sandbox
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))
+USER = "sandbox-user"
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, clock: Any, token: str) -> Cli:
+    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)
+
+
+def write(tmp_path: pathlib.Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text(body)
+    return str(path)
+
+
+def manifest(name: str = "gpt2-demo", **extra: Any) -> str:
+    """A manifest document; keyword arguments set spec keys (model and metadata keys go where they belong)."""
+    doc: dict[str, Any] = {
+        "apiVersion": "endpointctl/v1",
+        "kind": "InferenceEndpoint",
+        "metadata": {"name": name, "labels": {"team": "nlp"}},
+        "spec": {
+            "model": {"repository": "openai-community/gpt2", "task": "text-generation"},
+            "provider": {"vendor": "aws", "region": "us-east-1"},
+            "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+            "security": "protected",
+        },
+    }
+    for key, value in extra.items():
+        if key in ("namespace", "labels"):
+            doc["metadata"][key] = value
+        elif key in ("secrets", "env", "repository"):
+            doc["spec"]["model"][key] = value
+        else:
+            doc["spec"][key] = value
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def mutations(sandbox: Sandbox) -> int:
+    return sandbox.mutating_count()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_apply_then_plan_is_empty_with_no_mutating_call(
+    cli: Cli, sandbox: Sandbox, clock: Any, example: Any
+) -> None:
+    applied = cli("apply", str(example), "--yes")
+    assert applied.code == 0, applied.all
+    clock.advance(10)  # let it deploy
+    sandbox.reset_counts()
+    again = cli("plan", str(example), "--detailed-exitcode", "-o", "json")
+    assert again.code == 0, again.all
+    assert json.loads(again.stdout) == []
+    assert mutations(sandbox) == 0
+    assert sandbox.counts().get("GET /v2/endpoint/{namespace}") == 1
+
+
+def test_apply_all_examples_then_status(cli: Cli, sandbox: Sandbox, clock: Any) -> None:
+    result = cli("apply", str(ROOT / "manifests"), "--yes", "-o", "json")
+    assert result.code == 0, result.all
+    records = json.loads(result.stdout)
+    assert {r["outcome"] for r in records} == {"ok"}
+    assert len(records) == len(EXAMPLES)
+    assert sandbox.counts()["POST /v2/endpoint/{namespace}"] == len(EXAMPLES)
+    clock.advance(10)
+    status = cli("status", "-o", "json")
+    rows = json.loads(status.stdout)
+    assert {row["status"] for row in rows} == {"running"}
+    assert all(row["url"].startswith(sandbox.url) for row in rows)
+    assert {row["security"] for row in rows} == {"protected"}
+    assert {"name", "namespace", "status", "url", "security"} <= set(rows[0])
+
+
+def test_plan_shows_each_field_and_detailed_exitcode(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    created = cli("plan", path, "--detailed-exitcode", "-o", "json")
+    assert created.code == 3
+    (change,) = json.loads(created.stdout)
+    assert (change["name"], change["namespace"], change["action"]) == ("gpt2-demo", USER, "create")
+    assert {"path": "model.repository", "before": None, "after": "openai-community/gpt2"}.items() <= next(
+        f for f in change["fields"] if f["path"] == "model.repository"
+    ).items()
+    assert mutations(sandbox) == 0
+
+    assert cli("apply", path, "--yes").code == 0
+    path = write(tmp_path, "m.yaml", manifest(scaling={"minReplica": 1, "maxReplica": 3}))
+    updated = cli("plan", path, "-o", "yaml")
+    (change,) = yaml.safe_load(updated.stdout)
+    assert change["action"] == "update"
+    assert [(f["path"], f["before"], f["after"], f["replace"]) for f in change["fields"]] == [
+        ("scaling.maxReplica", 1, 3, False)
+    ]
+    table = cli("plan", path)
+    assert "scaling.maxReplica: 1 -> 3" in table.stdout
+    assert "~ update" in table.stdout
+
+
+def test_replace_needs_allow_replace_and_confirmation(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, clock: Any
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    path = write(tmp_path, "m.yaml", manifest(security="private"))
+
+    blocked = cli("apply", path, "--yes")
+    assert blocked.code == 1
+    assert "--allow-replace" in blocked.all
+
+    sandbox.reset_counts()
+    refused = cli("apply", path, "--allow-replace")  # no terminal, no --yes
+    assert refused.code == 2
+    assert mutations(sandbox) == 0
+
+    replaced = cli("apply", path, "--allow-replace", "--yes", "-o", "json")
+    assert replaced.code == 0, replaced.all
+    (record,) = json.loads(replaced.stdout)
+    assert record["action"] == "replace" and record["done"] == ["delete", "create"]
+    status = json.loads(cli("status", "gpt2-demo", "-o", "json").stdout)
+    assert status[0]["security"] == "private"
+
+
+def test_existing_unmanaged_endpoint_is_refused_then_adopted(
+    cli: Cli, sandbox: Sandbox, client: Any, endpoint_body: Any, tmp_path: pathlib.Path
+) -> None:
+    body = endpoint_body("gpt2-demo", tags=["owner=alice"])
+    assert client.post(f"/v2/endpoint/{USER}", json=body).status_code == 200
+    path = write(tmp_path, "m.yaml", manifest())
+    sandbox.reset_counts()
+
+    refused = cli("apply", path, "--yes", "-o", "json")
+    assert refused.code == 1
+    (record,) = json.loads(refused.stdout)
+    assert record["outcome"] == "blocked" and "--adopt" in record["error"]
+    assert mutations(sandbox) == 0
+
+    adopted = cli("apply", path, "--yes", "--adopt")
+    assert adopted.code == 0, adopted.all
+    tags = client.get(f"/v2/endpoint/{USER}/gpt2-demo").json()["tags"]
+    assert "owner=alice" in tags and "managed-by=endpointctl" in tags
+
+
+def test_prune_touches_only_its_own_stack(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
+) -> None:
+    for name, stack in (("keep", "prod"), ("drop", "prod"), ("other", "dev")):
+        path = write(tmp_path, f"{name}.yaml", manifest(name))
+        assert cli("apply", path, "--yes", "--stack", stack).code == 0
+    unmanaged = {**json.loads(json.dumps(client.get(f"/v2/endpoint/{USER}/keep").json()))}
+    assert unmanaged
+    path = write(tmp_path, "keep.yaml", manifest("keep"))
+
+    no_stack = cli("apply", path, "--prune", "--yes")
+    assert no_stack.code == 2
+
+    pruned = cli("apply", path, "--prune", "--stack", "prod", "--yes", "-o", "json")
+    assert pruned.code == 0, pruned.all
+    deleted = [r["name"] for r in json.loads(pruned.stdout) if r["action"] == "delete"]
+    assert deleted == ["drop"]
+    names = {ep["name"] for ep in client.get(f"/v2/endpoint/{USER}").json()["items"]}
+    assert names == {"keep", "other"}
+
+
+def test_listing_follows_every_page(
+    cli: Cli, sandbox: Sandbox, client: Any, endpoint_body: Any, monkeypatch: Any
+) -> None:
+    small = {
+        "accelerator": "cpu",
+        "instanceType": "intel-icl",
+        "instanceSize": "x1",
+        "scaling": {"minReplica": 0, "maxReplica": 1},
+    }
+    for i in range(25):
+        assert (
+            client.post(f"/v2/endpoint/{USER}", json=endpoint_body(f"ep-{i:02d}", compute=small)).status_code
+            == 200
+        )
+    monkeypatch.setattr(hub_module, "PAGE_SIZE", 20)
+    sandbox.reset_counts()
+    result = cli("status", "-o", "json")
+    assert result.code == 0
+    assert len(json.loads(result.stdout)) == 25
+    assert sandbox.counts()["GET /v2/endpoint/{namespace}"] == 2
+    assert "GET /v2/endpoint/{namespace}/{name}" not in sandbox.counts()
+
+
+def test_whoami_once_and_never_when_namespaces_are_known(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    for name in ("one", "two", "three"):
+        write(tmp_path, f"{name}.yaml", manifest(name))
+    cli("plan", str(tmp_path))
+    assert sandbox.counts()["GET /api/whoami-v2"] == 1
+    sandbox.reset_counts()
+    assert cli("plan", str(tmp_path), "--namespace", USER).code == 0
+    assert "GET /api/whoami-v2" not in sandbox.counts()
+    sandbox.reset_counts()
+    assert cli("plan", str(tmp_path), env={"ENDPOINTCTL_NAMESPACE": "acme"}).code == 0
+    assert "GET /api/whoami-v2" not in sandbox.counts()
+
+
+def test_broken_manifest_exits_2_with_location_and_no_api_call(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "bad.yaml", manifest().replace("instanceSize", "instanceSise"))
+    for command in ("validate", "plan", "apply"):
+        result = cli(command, path, "--yes") if command == "apply" else cli(command, path)
+        assert result.code == 2
+        assert f"{path}:" in result.stderr
+        assert "spec.compute.instanceSise" in result.stderr
+        assert "did you mean 'instanceSize'" in result.stderr
+        assert result.stdout == ""
+    assert sum(sandbox.counts().values()) == 0
+
+
+def test_state_in_manifest_is_reconciled(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, clock: Any
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest(state="paused"))
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    (row,) = json.loads(cli("status", "-o", "json").stdout)
+    assert row["status"] == "paused"
+
+    running = write(tmp_path, "m.yaml", manifest(state="running", scaling={"minReplica": 1, "maxReplica": 2}))
+    result = cli("apply", running, "--yes", "-o", "json")
+    (record,) = json.loads(result.stdout)
+    assert record["done"] == ["resume", "update"]
+    clock.advance(10)
+    (row,) = json.loads(cli("status", "-o", "json").stdout)
+    assert (row["status"], row["minReplica"], row["maxReplica"]) == ("running", 1, 2)
+    sandbox.reset_counts()
+    assert cli("plan", running, "--detailed-exitcode").code == 0
+    assert mutations(sandbox) == 0
+
+
+def test_omitted_state_leaves_a_paused_endpoint_alone(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes").code == 0
+    assert cli("pause", "gpt2-demo").code == 0
+    sandbox.reset_counts()
+    result = cli("apply", path, "--yes")
+    assert result.code == 0
+    assert mutations(sandbox) == 0
+
+
+def test_out_of_band_delete_plans_one_create(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes").code == 0
+    client.delete(f"/v2/endpoint/{USER}/gpt2-demo")
+    (change,) = json.loads(cli("plan", path, "-o", "json").stdout)
+    assert change["action"] == "create"

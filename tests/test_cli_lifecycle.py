@@ -1,0 +1,121 @@
+"""pause / resume / scale-to-zero / delete: idempotent, loud about typos, careful with deletes."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import pytest
+from clirunner import Cli
+from test_cli_apply import USER, manifest, write
+
+from endpointctl.sandbox import Sandbox
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, clock: Any, token: str) -> Cli:
+    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)
+
+
+@pytest.fixture
+def deployed(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
+    for name, labels in (("web", {"env": "dev", "team": "nlp"}), ("batch", {"env": "prod", "team": "nlp"})):
+        path = write(tmp_path, f"{name}.yaml", manifest(name, labels=labels))
+        assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    return str(tmp_path)
+
+
+def states(cli: Cli) -> dict[str, str]:
+    return {row["name"]: row["status"] for row in json.loads(cli("status", "-o", "json").stdout)}
+
+
+def test_pause_is_idempotent(cli: Cli, sandbox: Sandbox, deployed: str) -> None:
+    first = cli("pause", "web", "-o", "json")
+    assert first.code == 0, first.all
+    assert states(cli)["web"] == "paused"
+    sandbox.reset_counts()
+    again = cli("pause", "web", "-o", "json")
+    assert again.code == 0
+    assert "already paused" in again.stderr
+    assert sandbox.mutating_count() == 0
+    (record,) = json.loads(again.stdout)
+    assert record["outcome"] == "unchanged"
+
+
+def test_resume_and_scale_to_zero(cli: Cli, sandbox: Sandbox, clock: Any, deployed: str) -> None:
+    assert cli("pause", "web").code == 0
+    resumed = cli("resume", "web")
+    assert resumed.code == 0
+    assert "apply" in resumed.stderr  # says how to restore scaling
+    clock.advance(10)
+    assert states(cli)["web"] == "running"
+    sandbox.reset_counts()
+    assert cli("resume", "web").code == 0  # already running
+    assert sandbox.mutating_count() == 0
+    assert cli("scale-to-zero", "web").code == 0
+    assert states(cli)["web"] == "scaledToZero"
+    sandbox.reset_counts()
+    assert cli("scale-to-zero", "web").code == 0
+    assert sandbox.mutating_count() == 0
+
+
+def test_selector_chooses_by_label(cli: Cli, deployed: str) -> None:
+    assert cli("pause", "--selector", "env=dev").code == 0
+    assert states(cli) == {"web": "paused", "batch": "running"}
+    assert cli("pause", "-l", "team=nlp,env=prod").code == 0
+    assert states(cli) == {"web": "paused", "batch": "paused"}
+
+
+def test_manifest_files_address_endpoints(cli: Cli, deployed: str) -> None:
+    assert cli("pause", "-f", f"{deployed}/batch.yaml").code == 0
+    assert states(cli) == {"web": "running", "batch": "paused"}
+
+
+@pytest.mark.parametrize("command", ["pause", "resume", "scale-to-zero"])
+def test_nothing_matched_is_an_error_unless_allow_empty(
+    cli: Cli, sandbox: Sandbox, deployed: str, command: str
+) -> None:
+    typo = cli(command, "wbe")
+    assert typo.code == 1
+    assert f"{USER}/wbe" in typo.stderr
+    assert cli(command, "--selector", "env=nope").code == 1
+    sandbox.reset_counts()
+    assert cli(command, "--selector", "env=nope", "--allow-empty").code == 0
+    assert sandbox.mutating_count() == 0
+
+
+def test_delete_needs_yes_without_a_terminal_and_makes_no_call(
+    cli: Cli, sandbox: Sandbox, deployed: str
+) -> None:
+    sandbox.reset_counts()
+    refused = cli("delete", "web")
+    assert refused.code == 2
+    assert "--yes" in refused.stderr
+    assert sum(sandbox.counts().values()) == 0
+    assert cli("delete", "web", "--yes").code == 0
+    assert set(states(cli)) == {"batch"}
+    again = cli("delete", "web", "--yes")
+    assert again.code == 0
+    assert "already absent" in again.stderr
+
+
+def test_delete_on_a_terminal_asks(sandbox: Sandbox, clock: Any, token: str, deployed: str) -> None:
+    tty = Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock, interactive=True)
+    sandbox.reset_counts()
+    declined = tty("delete", "web", confirm=False)
+    assert declined.code == 2
+    assert sandbox.mutating_count() == 0
+    assert tty("delete", "web", confirm=True).code == 0
+    assert sandbox.counts()["DELETE /v2/endpoint/{namespace}/{name}"] == 1
+
+
+def test_hardware_lists_prices_and_quota(cli: Cli) -> None:
+    rows = json.loads(cli("hardware", "--vendor", "aws", "--accelerator", "gpu", "-o", "json").stdout)
+    assert rows and {r["vendor"] for r in rows} == {"aws"} and {r["accelerator"] for r in rows} == {"gpu"}
+    assert all(r["pricePerHour"] > 0 and r["deployable"] for r in rows)
+    everything = json.loads(cli("hardware", "--all", "-o", "json").stdout)
+    assert any(not r["deployable"] for r in everything)
+    table = cli("hardware", "--region", "us-east-1")
+    assert "PRICE/H" in table.stdout and "$" in table.stdout

@@ -1,0 +1,254 @@
+"""The pure plan: every kind of change, computed without a network or a clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import desired, live
+
+from endpointctl.models import STACK_KEY, PrivateLink, Security, Status
+from endpointctl.plan import Action, Options, StepKind, compute
+
+
+def plan_one(d: Any, endpoint: Any = None, **options: Any) -> Any:
+    observed = {"acme": [endpoint] if endpoint else []}
+    result = compute([("acme", d)], observed, Options(**options))
+    assert len(result.changes) == 1
+    return result.changes[0]
+
+
+def paths(change: Any) -> list[str]:
+    return [f.path for f in change.fields]
+
+
+def steps(change: Any) -> list[str]:
+    return [s.kind.value for s in change.steps]
+
+
+def test_absent_endpoint_is_created_with_defaults_and_ownership_tags() -> None:
+    change = plan_one(desired(), stack="prod")
+    assert change.action is Action.CREATE
+    assert steps(change) == ["create"]
+    fields = {f.path: f.after for f in change.fields}
+    assert fields["model.framework"] == "pytorch"
+    assert fields["security"] == "protected"
+    assert fields["model.image"] == {"huggingface": {}}
+    assert fields["tags"] == sorted(["team=nlp", "managed-by=endpointctl", f"{STACK_KEY}=prod"])
+
+
+def test_identical_endpoint_is_a_noop() -> None:
+    change = plan_one(desired(), live())
+    assert change.action is Action.NOOP
+    assert change.steps == ()
+
+
+@pytest.mark.parametrize(
+    ("spec", "endpoint", "path", "before", "after"),
+    [
+        ({"scaling": {"minReplica": 1, "maxReplica": 4}}, {}, "scaling.maxReplica", 2, 4),
+        ({}, {"instance_size": "x4"}, "compute.instanceSize", "x4", "x2"),
+        ({}, {"repository": "other/model"}, "model.repository", "other/model", "openai-community/gpt2"),
+        (
+            {"model": {"repository": "openai-community/gpt2", "task": "text-generation", "env": {"A": "1"}}},
+            {"env": {"A": "2"}},
+            "model.env",
+            {"A": "2"},
+            {"A": "1"},
+        ),
+        (
+            {"model": {"repository": "openai-community/gpt2", "task": "text-generation", "revision": "abc"}},
+            {"revision": "main"},
+            "model.revision",
+            "main",
+            "abc",
+        ),
+    ],
+)
+def test_in_place_field_changes(
+    spec: dict[str, Any], endpoint: dict[str, Any], path: str, before: Any, after: Any
+) -> None:
+    change = plan_one(desired(**spec), live(**endpoint))
+    assert change.action is Action.UPDATE
+    (field,) = [f for f in change.fields if f.path == path]
+    assert (field.before, field.after, field.forces_replace) == (before, after, False)
+    assert steps(change) == ["update"]
+    assert change.steps[0].paths == (path,)
+
+
+def test_fields_the_manifest_omits_are_not_compared() -> None:
+    change = plan_one(
+        desired(scaling=None),
+        live(min_replica=0, max_replica=7, revision="deadbeef", env={"X": "1"}, framework="custom"),
+    )
+    assert change.action is Action.NOOP
+
+
+@pytest.mark.parametrize(
+    ("spec", "endpoint", "path"),
+    [
+        ({"provider": {"vendor": "aws", "region": "eu-west-1"}}, {}, "provider.region"),
+        ({"provider": {"vendor": "gcp", "region": "us-east-1"}}, {}, "provider.vendor"),
+        ({"security": "private"}, {}, "security"),
+        (
+            {"security": "private", "privateLink": {"accountId": "123456789012"}},
+            {"security": Security.PRIVATE},
+            "privateLink",
+        ),
+    ],
+)
+def test_changes_that_force_a_replace_are_blocked_without_allow_replace(
+    spec: dict[str, Any], endpoint: dict[str, Any], path: str
+) -> None:
+    change = plan_one(desired(**spec), live(**endpoint))
+    assert change.action is Action.BLOCKED
+    assert "--allow-replace" in (change.reason or "")
+    assert [f.path for f in change.fields if f.forces_replace] == [path]
+    assert change.steps == ()
+
+    allowed = plan_one(desired(**spec), live(**endpoint), allow_replace=True)
+    assert allowed.action is Action.REPLACE
+    assert steps(allowed) == ["delete", "create"]
+    assert allowed.destructive
+    assert any("downtime" in note and "URL" in note for note in allowed.notes)
+
+
+def test_private_link_matching_is_not_drift() -> None:
+    spec = {"security": "private", "privateLink": {"accountId": "123456789012"}}
+    endpoint = live(security=Security.PRIVATE, private_link=PrivateLink("123456789012", "us-east-1"))
+    assert plan_one(desired(**spec), endpoint).action is Action.NOOP
+
+
+def test_unmanaged_endpoint_is_never_touched_without_adopt() -> None:
+    endpoint = live(tags=("team=nlp", "owner=someone"), repository="other/model")
+    change = plan_one(desired(), endpoint)
+    assert change.action is Action.BLOCKED
+    assert "--adopt" in (change.reason or "")
+
+    adopted = plan_one(desired(), endpoint, adopt=True)
+    assert adopted.action is Action.UPDATE
+    (tags,) = [f for f in adopted.fields if f.path == "tags"]
+    assert "owner=someone" in tags.after  # someone else's tag is kept
+    assert "managed-by=endpointctl" in tags.after
+    assert adopted.steps[0].tags and "owner=someone" in adopted.steps[0].tags
+
+
+def test_update_sends_the_union_of_tags() -> None:
+    endpoint = live(tags=("team=nlp", "managed-by=endpointctl", "cost-center=42"))
+    change = plan_one(desired(labels={"team": "search"}), endpoint)
+    (tags,) = [f for f in change.fields if f.path == "tags"]
+    assert set(tags.after) == {"team=search", "managed-by=endpointctl", "cost-center=42"}
+
+
+def test_endpoint_of_another_stack_is_blocked() -> None:
+    endpoint = live(tags=("team=nlp", "managed-by=endpointctl", f"{STACK_KEY}=other"))
+    change = plan_one(desired(), endpoint, stack="prod")
+    assert change.action is Action.BLOCKED
+    assert "other" in (change.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "min_replica", "expected_steps", "action"),
+    [
+        ("paused", Status.RUNNING, 1, ["pause"], Action.PAUSE),
+        ("paused", Status.PAUSED, 0, [], Action.NOOP),
+        ("running", Status.PAUSED, 0, ["resume"], Action.RESUME),
+        ("running", Status.RUNNING, 1, [], Action.NOOP),
+        ("running", Status.INITIALIZING, 1, [], Action.NOOP),
+        ("scaledToZero", Status.RUNNING, 0, ["scale-to-zero"], Action.SCALE_TO_ZERO),
+        ("scaledToZero", Status.SCALED_TO_ZERO, 0, [], Action.NOOP),
+    ],
+)
+def test_state_reconciliation(
+    state: str, status: Status, min_replica: int, expected_steps: list[str], action: Action
+) -> None:
+    scaling = {"minReplica": min_replica, "maxReplica": 2} if status is not Status.PAUSED else None
+    change = plan_one(
+        desired(state=state, scaling=scaling),
+        live(status=status, min_replica=min_replica, max_replica=0 if status is Status.PAUSED else 2),
+    )
+    assert steps(change) == expected_steps
+    assert change.action is action
+
+
+def test_running_is_satisfied_by_scaled_to_zero_when_min_replica_is_zero() -> None:
+    endpoint = live(status=Status.SCALED_TO_ZERO, min_replica=0)
+    assert plan_one(desired(state="running", scaling={"minReplica": 0}), endpoint).action is Action.NOOP
+    woken = plan_one(desired(state="running", scaling={"minReplica": 1}), live(status=Status.SCALED_TO_ZERO))
+    assert steps(woken) == ["resume"]
+
+
+def test_paused_zero_replicas_are_not_drift() -> None:
+    endpoint = live(status=Status.PAUSED, min_replica=0, max_replica=0)
+    assert plan_one(desired(), endpoint).action is Action.NOOP
+    assert plan_one(desired(state="paused"), endpoint).action is Action.NOOP
+
+
+def test_resume_then_restore_scaling() -> None:
+    endpoint = live(status=Status.PAUSED, min_replica=0, max_replica=0)
+    change = plan_one(desired(state="running", scaling={"minReplica": 1, "maxReplica": 3}), endpoint)
+    assert steps(change) == ["resume", "update"]
+    assert change.steps[1].paths == ("scaling.maxReplica",)  # resume sets 1/1; only max differs then
+
+
+def test_update_of_a_paused_endpoint_keeps_it_paused() -> None:
+    endpoint = live(status=Status.PAUSED, min_replica=0, max_replica=0, repository="old/model")
+    change = plan_one(desired(), endpoint)
+    assert steps(change) == ["update"]
+    assert any("stays paused" in note for note in change.notes)
+
+
+def test_pause_comes_before_the_update() -> None:
+    change = plan_one(desired(state="paused"), live(repository="old/model"))
+    assert steps(change) == ["pause", "update"]
+
+
+def test_create_in_a_state() -> None:
+    assert steps(plan_one(desired(state="paused"))) == ["create", "pause"]
+    assert steps(plan_one(desired(state="scaledToZero", scaling={"minReplica": 0}))) == [
+        "create",
+        "scale-to-zero",
+    ]
+
+
+def test_failed_endpoint_needs_a_replace() -> None:
+    change = plan_one(desired(), live(status=Status.FAILED))
+    assert change.action is Action.BLOCKED
+    assert "failed" in (change.reason or "")
+
+
+def test_secrets_compare_by_name_and_never_carry_values() -> None:
+    model = {
+        "repository": "openai-community/gpt2",
+        "task": "text-generation",
+        "secrets": {"API_KEY": "s3cr3t-value"},
+    }
+    same = plan_one(desired(model=model), live(secret_names=frozenset({"API_KEY"})))
+    assert same.action is Action.NOOP
+    changed = plan_one(desired(model=model), live(secret_names=frozenset({"OLD_KEY"})))
+    (field,) = changed.fields
+    assert (field.path, field.before, field.after, field.sensitive) == (
+        "model.secrets",
+        ["OLD_KEY"],
+        ["API_KEY"],
+        True,
+    )
+    assert "s3cr3t-value" not in repr(changed.fields)
+    rotated = plan_one(desired(model=model), live(secret_names=frozenset({"API_KEY"})), rotate_secrets=True)
+    assert steps(rotated) == ["update"]
+
+
+def test_prune_deletes_only_its_own_stack_absent_from_manifests() -> None:
+    ours_kept = live(tags=("managed-by=endpointctl", f"{STACK_KEY}=prod"))
+    ours_gone = live(name="old-one", tags=("managed-by=endpointctl", f"{STACK_KEY}=prod"))
+    other_stack = live(name="theirs", tags=("managed-by=endpointctl", f"{STACK_KEY}=dev"))
+    unmanaged = live(name="manual", tags=(f"{STACK_KEY}=prod",))
+    no_stack = live(name="loose", tags=("managed-by=endpointctl",))
+    observed = {"acme": [ours_kept, ours_gone, other_stack, unmanaged, no_stack]}
+    result = compute([("acme", desired())], observed, Options(stack="prod", prune=True))
+    deletes = [c.name for c in result.changes if c.action is Action.DELETE]
+    assert deletes == ["old-one"]
+    assert result.destructive[0].steps[0].kind is StepKind.DELETE
+
+    without_prune = compute([("acme", desired())], observed, Options(stack="prod"))
+    assert not [c for c in without_prune.changes if c.action is Action.DELETE]

@@ -1,0 +1,127 @@
+"""What every command shares: the App (environment, clock, output), interrupts, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import click
+
+from endpointctl import operations, render
+from endpointctl.clock import Clock, SystemClock
+from endpointctl.errors import ExitCode, UsageError, worst
+from endpointctl.models import Desired
+from endpointctl.output import Output
+from endpointctl.render import Mode
+from endpointctl.results import Result
+from endpointctl.settings import SANDBOX_TOKEN, Settings
+
+
+@dataclass
+class App:
+    """Everything a command needs from its environment; tests build one with their own clock and streams."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Clock = field(default_factory=SystemClock)
+    interactive: bool | None = None  # None: ask the terminal
+    confirm: Callable[[str], bool] = field(
+        default_factory=lambda: lambda text: click.confirm(text, default=False)
+    )
+    out: Output = field(default_factory=Output)
+    sandbox: bool = False
+    token_flag: str | None = None
+    _embedded: Any = None
+
+    @property
+    def is_interactive(self) -> bool:
+        if self.interactive is not None:
+            return self.interactive
+        return sys.stdin.isatty() and sys.stdout.isatty()
+
+    def context(self, namespace: str | None) -> operations.Context:
+        from endpointctl.hub import Hub, TokenInfo, resolve_token
+
+        settings = Settings.resolve(self.environ, sandbox=self.sandbox, namespace=namespace)
+        api_url = settings.api_url
+        token = resolve_token(self.token_flag, self.environ)
+        if settings.sandbox:
+            if self._embedded is None:
+                from endpointctl.local_sandbox import start_embedded
+
+                self._embedded = start_embedded()
+                self.out.info(f"sandbox: serving the emulated API at {self._embedded.url}")
+            api_url = self._embedded.url
+            if not self.environ.get("HF_TOKEN") and not self.token_flag:
+                token = TokenInfo(SANDBOX_TOKEN, "the sandbox's built-in token")
+        if token.value is None:
+            raise UsageError(
+                "no Hugging Face token: set HF_TOKEN or run `hf auth login`",
+                hint="or try the local emulator: endpointctl --sandbox ...",
+            )
+        hub = Hub(token=token, api_url=api_url, timeout=settings.request_timeout, redactor=self.out.redactor)
+        return operations.Context(
+            hub=hub, clock=self.clock, report=self.out.info, default_namespace=settings.namespace
+        )
+
+    def load(self, paths: Sequence[str], allow_public: bool = False) -> list[Desired]:
+        desired = operations.load(paths, self.environ, allow_public=allow_public)
+        for d in desired:
+            self.out.redactor.add(*(d.spec.model.secrets or {}).values())
+        return desired
+
+    def close(self) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@contextmanager
+def interruptible(cancel: threading.Event, out: Output) -> Iterator[None]:
+    """SIGINT/SIGTERM start no new change; the call in flight finishes and the outcome is reported."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not cancel.is_set():
+            out.info("interrupted: finishing the call in flight, starting nothing new")
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def exit_code(results: Sequence[Result], cancel: threading.Event) -> ExitCode:
+    codes = [r.exit_code for r in results]
+    if cancel.is_set():
+        codes.append(ExitCode.INTERRUPTED)
+    return worst(codes)
+
+
+def epilog(*lines: str) -> str:
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def finish(app: App, results: list[Result], mode: Mode, cancel: threading.Event) -> ExitCode:
+    app.out.result(render.results(results, mode))
+    half = [r for r in results if r.done and r.not_done]
+    for r in half:
+        app.out.warn(
+            f"{r.change.namespace}/{r.change.name} is part-way: done {', '.join(r.done)}; "
+            f"not done {', '.join(r.not_done)}. Run the same command again to converge."
+        )
+    return exit_code(results, cancel)

@@ -1,0 +1,36 @@
+"""The root command group and its global flags."""
+
+from __future__ import annotations
+
+import click
+
+from endpointctl.cli.app import App, epilog
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    epilog=epilog(
+        "endpointctl --sandbox apply manifests/ --yes",
+        "endpointctl plan manifests/ --detailed-exitcode",
+        "endpointctl status -o json",
+        "endpointctl pause --selector env=dev",
+    ),
+)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the local emulator (started in-process; state under the user's state dir). "
+    "Also ENDPOINTCTL_SANDBOX=1.",
+)
+@click.option("--token", "token_flag", metavar="TOKEN", help="HF token (discouraged: prefer HF_TOKEN).")
+@click.version_option(package_name="endpointctl")
+@click.pass_context
+def cli(ctx: click.Context, sandbox: bool, token_flag: str | None) -> None:
+    """Declarative Hugging Face Inference Endpoints: plan, apply, pause, resume, status."""
+    app = ctx.ensure_object(App)
+    app.sandbox = app.sandbox or sandbox
+    if token_flag:
+        app.out.redactor.add(token_flag)
+        app.out.warn("a token given as a flag shows in shell history and process lists; prefer HF_TOKEN")
+        app.token_flag = token_flag
+    ctx.call_on_close(app.close)

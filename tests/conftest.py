@@ -89,3 +89,11 @@ def endpoint_body() -> Callable[..., dict[str, Any]]:
         return body
 
     return make
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, clock: ManualClock, token: str) -> Any:
+    """The endpointctl CLI run in-process against the sandbox, with the sandbox's clock injected."""
+    from clirunner import Cli
+
+    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)

@@ -18,11 +18,6 @@ EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))
 USER = "sandbox-user"
 
 
-@pytest.fixture
-def cli(sandbox: Sandbox, clock: Any, token: str) -> Cli:
-    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)
-
-
 def write(tmp_path: pathlib.Path, name: str, body: str) -> str:
     path = tmp_path / name
     path.write_text(body)

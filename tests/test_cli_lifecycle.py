@@ -14,11 +14,6 @@ from endpointctl.sandbox import Sandbox
 
 
 @pytest.fixture
-def cli(sandbox: Sandbox, clock: Any, token: str) -> Cli:
-    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)
-
-
-@pytest.fixture
 def deployed(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
     for name, labels in (("web", {"env": "dev", "team": "nlp"}), ("batch", {"env": "prod", "team": "nlp"})):
         path = write(tmp_path, f"{name}.yaml", manifest(name, labels=labels))

@@ -1,0 +1,108 @@
+"""Calls to a deployed endpoint's URL (the data plane): health probes, smoke tests, invoke.
+
+Not the management API, so not through huggingface_hub: a plain httpx2 client with its own timeout.
+The token goes only to endpoints that need one (never to a public endpoint), and no error raised here
+carries a header or a request body. Latency is measured on the injected clock, so tests that add
+latency in the sandbox measure it without waiting for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+
+from endpointctl.clock import Clock
+from endpointctl.errors import EndpointctlError
+from endpointctl.models import Endpoint, Security
+
+SCALE_UP_HEADER = "X-Scale-Up-Timeout"
+
+
+class DataPlaneError(EndpointctlError):
+    """The deployed URL could not be reached or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    latency_ms: float
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class DeployedClient:
+    token: str | None
+    clock: Clock
+    timeout: float = 30.0
+    transport: httpx2.BaseTransport | None = None
+    _client: httpx2.Client | None = field(default=None, init=False, repr=False)
+
+    def _http(self) -> httpx2.Client:
+        if self._client is None:
+            self._client = httpx2.Client(transport=self.transport, follow_redirects=False)
+        return self._client
+
+    def _auth(self, security: Security) -> dict[str, str]:
+        if security is Security.PUBLIC or not self.token:
+            return {}
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        security: Security,
+        body: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        sent = {**self._auth(security), **(headers or {})}
+        if content_type:
+            sent["Content-Type"] = content_type
+        limit = timeout if timeout is not None else self.timeout
+        started = self.clock.now()
+        try:
+            response = self._http().request(
+                method,
+                url,
+                headers=sent,
+                json=body if content is None else None,
+                content=content,
+                timeout=httpx2.Timeout(limit),
+            )
+        except httpx2.TimeoutException:
+            raise DataPlaneError(f"{method} {url}: no answer within {limit:g} s") from None
+        except httpx2.TransportError as error:
+            raise DataPlaneError(f"{method} {url}: could not connect ({type(error).__name__})") from None
+        latency_ms = (self.clock.now() - started) * 1000.0
+        return Reply(response.status_code, response.content, dict(response.headers), latency_ms)
+
+    def health(self, endpoint: Endpoint, timeout: float | None = None) -> Reply:
+        if not endpoint.url:
+            raise DataPlaneError(f"endpoint '{endpoint.namespace}/{endpoint.name}' has no URL yet")
+        url = endpoint.url.rstrip("/") + "/" + endpoint.health_route.lstrip("/")
+        return self.request("GET", url, security=endpoint.security, timeout=timeout)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

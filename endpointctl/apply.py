@@ -7,6 +7,7 @@ is never left half-changed without saying so, and a re-run converges from wherev
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,11 @@ _NEEDS_SETTLED = (StepKind.SCALE_TO_ZERO,)
 _SETTLED = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.PAUSED, Status.FAILED, Status.UPDATE_FAILED)
 
 
+def _signals_to_main_thread() -> None:
+    """Keep SIGINT/SIGTERM away from workers: the main thread must see them to stop new steps at once."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 @dataclass
 class Executor:
     hub: Hub
@@ -40,7 +46,7 @@ class Executor:
         unchanged = [Result(c, Outcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP]
         if not changes:
             return unchanged
-        with ThreadPoolExecutor(max_workers=max(1, self.parallelism)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, self.parallelism), initializer=_signals_to_main_thread) as pool:
             results = list(pool.map(self._run_change, changes))
         return results + unchanged
 

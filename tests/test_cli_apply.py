@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import pathlib
 from typing import Any
 
 import pytest
 import yaml
+from builders import BASE_DOC
 from clirunner import Cli
 
 from endpointctl import hub as hub_module
@@ -26,18 +28,9 @@ def write(tmp_path: pathlib.Path, name: str, body: str) -> str:
 
 def manifest(name: str = "gpt2-demo", **extra: Any) -> str:
     """A manifest document; keyword arguments set spec keys (model and metadata keys go where they belong)."""
-    doc: dict[str, Any] = {
-        "apiVersion": "endpointctl/v1",
-        "kind": "InferenceEndpoint",
-        "metadata": {"name": name, "labels": {"team": "nlp"}},
-        "spec": {
-            "model": {"repository": "openai-community/gpt2", "task": "text-generation"},
-            "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
-            "scaling": {"minReplica": 1, "maxReplica": 1},
-            "security": "protected",
-        },
-    }
+    doc = copy.deepcopy(BASE_DOC)
+    doc["metadata"]["name"] = name
+    doc["spec"]["scaling"] = {"minReplica": 1, "maxReplica": 1}
     for key, value in extra.items():
         if key in ("namespace", "labels"):
             doc["metadata"][key] = value

@@ -1,0 +1,142 @@
+"""The CLI as a separate process: the README's --sandbox flow, `sandbox serve`, tokens, interrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_cli_apply import manifest, write
+
+from endpointctl.sandbox import Response, Sandbox
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def run(*argv: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "endpointctl", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture
+def isolated_env(tmp_path: pathlib.Path) -> dict[str, str]:
+    """No token anywhere, and state under tmp_path: what a newcomer's machine looks like."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENDPOINTCTL_"))}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env["HF_HOME"] = str(tmp_path / "hf-home")
+    return env
+
+
+def test_sandbox_flag_runs_the_readme_flow_and_state_persists(isolated_env: dict[str, str]) -> None:
+    applied = run("--sandbox", "apply", "manifests/gpt2.yaml", "--yes", "-o", "json", env=isolated_env)
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout)[0]["outcome"] == "ok"
+    assert "sandbox: serving" in applied.stderr  # progress on stderr, stdout stays parseable
+
+    status = run("status", "-o", "json", env={**isolated_env, "ENDPOINTCTL_SANDBOX": "1"})
+    assert status.returncode == 0, status.stderr
+    (row,) = json.loads(status.stdout)
+    assert (row["name"], row["security"]) == ("gpt2-demo", "protected")
+    assert (ROOT / "manifests" / "gpt2.yaml").exists()
+    state = pathlib.Path(isolated_env["XDG_STATE_HOME"]) / "endpointctl" / "sandbox.sqlite"
+    assert state.exists()
+
+    assert run("sandbox", "reset", env=isolated_env).returncode == 0
+    empty = run("--sandbox", "status", "-o", "json", env=isolated_env)
+    assert json.loads(empty.stdout) == []
+
+
+def test_no_token_is_a_usage_error_with_a_hint(isolated_env: dict[str, str]) -> None:
+    result = run("status", env={**isolated_env, "ENDPOINTCTL_API_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "HF_TOKEN" in result.stderr and "--sandbox" in result.stderr
+
+
+def test_sandbox_serve_in_the_foreground(isolated_env: dict[str, str]) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "sandbox", "serve", "--port", "0"],
+        env=isolated_env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        url = line.split("serving at ", 1)[1].split()[0]
+        client_env = {**isolated_env, "ENDPOINTCTL_API_URL": url, "HF_TOKEN": "hf_someone_else"}
+        applied = run("apply", "manifests/sentiment.yaml", "--yes", env=client_env)
+        assert applied.returncode == 0, applied.stderr
+        status = json.loads(run("status", "-o", "json", env=client_env).stdout)
+        assert [row["name"] for row in status] == ["sentiment-en"]
+        assert status[0]["status"] in ("pending", "initializing", "running")
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0
+
+
+def _hold_first_create(sandbox: Sandbox) -> tuple[threading.Event, threading.Event]:
+    """Stop the first create inside the server until the test releases it."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def middleware(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == "POST /v2/endpoint/{namespace}" and not arrived.is_set():
+            arrived.set()
+            release.wait(timeout=30)
+        return call_next(request)
+
+    sandbox.add_middleware(middleware)
+    return arrived, release
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_finishes_the_call_in_flight_and_starts_nothing_new(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path, isolated_env: dict[str, str], sig: signal.Signals
+) -> None:
+    for name in ("one", "two", "three"):
+        write(tmp_path, f"{name}.yaml", manifest(name))
+    arrived, release = _hold_first_create(sandbox)
+    env = {**isolated_env, "ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "endpointctl",
+            "apply",
+            str(tmp_path),
+            "--yes",
+            "--parallelism",
+            "1",
+            "-o",
+            "json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert arrived.wait(timeout=30)
+        child.send_signal(sig)
+    finally:
+        release.set()
+    stdout, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    outcomes = sorted(r["outcome"] for r in json.loads(stdout))
+    assert outcomes == ["interrupted", "interrupted", "ok"]
+    assert sandbox.counts()["POST /v2/endpoint/{namespace}"] == 1
+    assert "interrupted" in stderr

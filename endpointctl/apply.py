@@ -14,11 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from endpointctl.clock import Clock
-from endpointctl.errors import EndpointctlError, EndpointFailed, WaitTimeout
+from endpointctl.errors import EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
 from endpointctl.hub import Hub
 from endpointctl.models import Endpoint, Status
 from endpointctl.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.readiness import WaitTarget
 from endpointctl.results import Outcome, Result
+from endpointctl.wait import Outcome as WaitOutcome
+from endpointctl.wait import wait_for
 
 Reporter = Callable[[str], None]
 
@@ -46,7 +49,9 @@ class Executor:
         unchanged = [Result(c, Outcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP]
         if not changes:
             return unchanged
-        with ThreadPoolExecutor(max_workers=max(1, self.parallelism), initializer=_signals_to_main_thread) as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.parallelism), initializer=_signals_to_main_thread
+        ) as pool:
             results = list(pool.map(self._run_change, changes))
         return results + unchanged
 
@@ -68,6 +73,10 @@ class Executor:
                     endpoint = self._settle(change.namespace, change.name)
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
+            except Interrupted as error:
+                result.outcome = Outcome.INTERRUPTED
+                result.error = error.message
+                break
             except EndpointctlError as error:
                 result.outcome = Outcome.FAILED
                 result.error = error.message
@@ -98,18 +107,24 @@ class Executor:
         return self.hub.scale_to_zero(ns, name)
 
     def _settle(self, namespace: str, name: str) -> Endpoint:
-        """Wait until a new endpoint has deployed, before a step the API refuses during deployment."""
-        deadline = self.clock.now() + self.settle_timeout
-        delay = 1.0
-        while True:
-            endpoint = self.hub.get(namespace, name)
-            if endpoint is None:
-                raise EndpointFailed(f"endpoint '{namespace}/{name}' disappeared while deploying")
-            if endpoint.status is Status.FAILED:
-                raise EndpointFailed(f"endpoint '{namespace}/{name}' failed: {endpoint.message}")
-            if endpoint.status in _SETTLED:
-                return endpoint
-            if self.cancel.is_set() or self.clock.now() >= deadline:
-                raise WaitTimeout(f"endpoint '{namespace}/{name}' is still {endpoint.status.value}")
-            self.clock.sleep(delay)
-            delay = min(delay * 2, 15.0)
+        """Wait until a new endpoint has deployed, before a step the API refuses during deployment.
+
+        Deployed is enough here (no health probe): the API only needs the deployment to be over.
+        """
+        self.report(f"{namespace}/{name}: waiting for the deployment to finish ...")
+        report = wait_for(
+            self.hub,
+            None,
+            [WaitTarget(namespace, name)],
+            clock=self.clock,
+            timeout=self.settle_timeout,
+            cancel=self.cancel,
+        )
+        (outcome,) = report.endpoints
+        if outcome.ready and outcome.endpoint is not None:
+            return outcome.endpoint
+        if outcome.outcome is WaitOutcome.INTERRUPTED:
+            raise Interrupted(f"interrupted while '{namespace}/{name}' was {outcome.status}")
+        if outcome.outcome is WaitOutcome.TIMEOUT:
+            raise WaitTimeout(f"endpoint '{namespace}/{name}' is still {outcome.status}: {outcome.message}")
+        raise EndpointFailed(outcome.message, hint=outcome.hint)

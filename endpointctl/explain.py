@@ -14,12 +14,12 @@ import re
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from endpointctl.models import NAME_MAX, NAME_RE, Manifest
+from endpointctl.models import NAME_MAX, NAME_RE, UNION_TAGS, Manifest
 from endpointctl.yamlsource import KeyPath
 
 _SENSITIVE: tuple[KeyPath, ...] = (("spec", "model", "env"), ("spec", "model", "secrets"))
@@ -54,7 +54,8 @@ def explain_all(errors: Iterable[ErrorDetails]) -> list[Explained]:
 
 def explain(error: ErrorDetails) -> Explained:
     kind = error["type"]
-    loc = tuple(error["loc"])
+    # A tagged union's tag is pydantic's, not a key the manifest has.
+    loc = tuple(part for part in error["loc"] if part not in UNION_TAGS)
     is_key = bool(loc) and loc[-1] == "[key]"
     path: KeyPath = loc[:-1] if is_key else loc
     value = error.get("input")
@@ -83,6 +84,8 @@ def explain(error: ErrorDetails) -> Explained:
         "model_type": f"expected a mapping, found {found}",
         "model_attributes_type": f"expected a mapping, found {found}",
         "greater_than_equal": f"must be at least {ctx.get('ge')}, found {found}",
+        "greater_than": f"must be greater than {_number(ctx.get('gt'))}, found {found}",
+        "less_than_equal": f"must be at most {ctx.get('le')}, found {found}",
         "string_too_short": "must not be empty",
         "string_too_long": f"must be at most {ctx.get('max_length')} characters long, found {_length(value)}",
         "string_pattern_mismatch": f"{_PATTERNS.get(path, 'has an invalid format')}, found {found}",
@@ -132,6 +135,8 @@ def allowed_keys(path: KeyPath) -> list[str] | None:
     """The keys the manifest allows in the mapping at ``path``, by their YAML names."""
     model: type[BaseModel] = Manifest
     for part in path:
+        if isinstance(part, int):  # an item of a list of mappings: same model as the list
+            continue
         fields = {info.alias or name: info for name, info in model.model_fields.items()}
         info = fields.get(part)
         inner = _model_in(info.annotation) if info is not None else None
@@ -166,6 +171,11 @@ def _quote_hint(value: Any) -> str:
     return ""
 
 
+def _number(value: Any) -> str:
+    # A bound on a float field arrives as 0.0; the manifest's author wrote 0.
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
 def _length(value: Any) -> str:
     return f"{len(value)} characters" if isinstance(value, str) else "a longer value"
 
@@ -189,9 +199,13 @@ def _kind(value: Any) -> str:
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model class in ``X`` or ``X | None``; None for anything else."""
+    """The model class in ``X``, ``X | None``, ``list[X]`` or an annotated union of those; else None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
+    if get_origin(annotation) is Annotated:
+        return _model_in(get_args(annotation)[0])
+    if get_origin(annotation) is list:
+        return _model_in(get_args(annotation)[0])
     if get_origin(annotation) in (Union, types.UnionType):
         for arg in get_args(annotation):
             inner = _model_in(arg)

@@ -2,6 +2,7 @@
 
 huggingface_hub's endpoint methods have no timeout and no retry, its listing reads one page of 20, and
 its debug log prints request bodies (secrets included). This module gives every call a timeout,
+retries each operation under ``retry.RetryPolicy`` (a create only in ways that cannot duplicate it),
 follows ``nextCursor`` itself through huggingface_hub's session and header helpers, scrubs the debug
 log, and turns HTTP errors into endpointctl's error tree with a message that says what was being done.
 """
@@ -9,6 +10,7 @@ log, and turns HTTP errors into endpointctl's error tree with a message that say
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,23 +27,27 @@ from huggingface_hub.utils._http import (
     set_client_factory,
 )
 
-from endpointctl.errors import ApiError, AuthError, Conflict, NotFound, QuotaExceeded
+from endpointctl.clock import Clock, SystemClock
+from endpointctl.diagnose import TokenOwner, auth_hint, quota_figures
+from endpointctl.diff import diff_endpoint
+from endpointctl.errors import ApiError, AuthError, Conflict, EndpointctlError, NotFound, QuotaExceeded
 from endpointctl.models import (
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,
     DEFAULT_SECURITY,
+    MANAGED_TAG,
     Desired,
     Endpoint,
     Hardware,
-    PrivateLink,
-    Security,
-    Status,
-    labels_from_tags,
 )
 from endpointctl.redact import Redactor
+from endpointctl.retry import Failure, Operation, RetryPolicy
+from endpointctl.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS
+from endpointctl.wire import to_endpoint, to_hardware, update_arguments
 
 PAGE_SIZE = 100
 T = TypeVar("T")
+log = logging.getLogger("endpointctl.hub")
 
 
 @dataclass(frozen=True)
@@ -101,24 +107,42 @@ def _server_message(response: httpx2.Response) -> str:
     return response.text[:300]
 
 
-def _translate(error: HfHubHTTPError, doing: str, token: TokenInfo) -> ApiError:
-    response = error.response
-    status = response.status_code
-    message = f"{doing}: the API answered {status}: {_server_message(response)}"
-    if status in (401, 403):
-        return AuthError(
-            message,
-            status=status,
-            hint=f"the token came from {token.source}; it needs write access to the namespace "
-            "(a fine-grained token needs the Inference Endpoints permissions)",
-        )
-    if status == 404:
-        return NotFound(message, status=status)
-    if status == 409:
-        if "quota" in response.text.lower():
-            return QuotaExceeded(message, status=status, hint="run `endpointctl hardware` to see quotas")
-        return Conflict(message, status=status)
-    return ApiError(message, status=status)
+def _failure(error: BaseException, timeout: float) -> Failure | None:
+    """What a failed attempt means for retrying; None for anything that is not an API failure."""
+    if isinstance(error, HfHubHTTPError):
+        response = error.response
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return Failure(f"{response.status_code}: {_server_message(response)}", response.status_code, headers)
+    if isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout):
+        return Failure(f"nothing: no connection ({type(error).__name__})", sent=False)
+    if isinstance(error, httpx2.TimeoutException):
+        return Failure(f"nothing within {timeout:g} s ({type(error).__name__})")
+    if isinstance(error, httpx2.NetworkError | httpx2.RemoteProtocolError):
+        return Failure(f"nothing: the connection dropped ({type(error).__name__})")
+    return None
+
+
+def _is_quota(response: httpx2.Response) -> bool:
+    # The API has answered 409 both for "name exists" and for "quota exceeded"; only the body tells.
+    return response.status_code == 409 and "quota" in response.text.lower()
+
+
+def _is_name_taken(error: BaseException) -> bool:
+    return (
+        isinstance(error, HfHubHTTPError)
+        and error.response.status_code == 409
+        and not _is_quota(error.response)
+    )
+
+
+def _namespace_of(path: str) -> str | None:
+    """The namespace in a management route: /v2/endpoint/{ns}/..., /v2/provider[/quotas]/{ns}."""
+    parts = [part for part in path.split("/") if part]
+    for i in range(len(parts) - 2):
+        if parts[i] == "v2" and parts[i + 1] in ("endpoint", "provider"):
+            rest = parts[i + 2 :]
+            return rest[1] if rest[0] == "quotas" and len(rest) > 1 else rest[0]
+    return None
 
 
 class Hub:
@@ -129,10 +153,16 @@ class Hub:
         *,
         token: TokenInfo,
         api_url: str | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_REQUEST_TIMEOUT,
         redactor: Redactor | None = None,
+        clock: Clock | None = None,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        rng: random.Random | None = None,
+        cancel: threading.Event | None = None,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         self._token = token
+        self._timeout = timeout
         self._redactor = redactor or Redactor()
         self._redactor.add(token.value)
         if api_url:
@@ -143,34 +173,108 @@ class Hub:
         else:
             self._api = HfApi(token=token.value)
         _install_client(timeout, self._redactor)
+        self._retry = RetryPolicy(
+            clock=clock or SystemClock(), budget=retry_seconds, rng=rng, cancel=cancel, report=report
+        )
         self._whoami: str | None = None
         self._whoami_lock = threading.Lock()
 
     # -- calls ------------------------------------------------------------------------------------
 
-    def _call(self, doing: str, fn: Callable[[], T]) -> T:
+    def _call(self, doing: str, fn: Callable[[], T], *, deadline: float | None = None) -> T:
+        """One operation, retried within its budget (or within ``deadline``, shared with a larger one)."""
+        return self._run(self._retry.start(doing, deadline), fn)
+
+    def _run(self, op: Operation, fn: Callable[[], T]) -> T:
         try:
-            return fn()
+            return self._retry.run(op, fn, self._classify)
         except HfHubHTTPError as error:
-            raise _translate(error, doing, self._token) from None
-        except httpx2.TimeoutException:
-            raise ApiError(f"{doing}: the API did not answer in time") from None
+            raise self._translate(error, op) from None
         except httpx2.TransportError as error:
-            raise ApiError(f"{doing}: could not reach the API ({type(error).__name__})") from None
+            failure = self._classify(error)
+            answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
+            raise ApiError(f"{op.doing}: the API answered {answer}") from None
+
+    def _classify(self, error: BaseException) -> Failure | None:
+        return _failure(error, self._timeout)
+
+    def _translate(self, error: HfHubHTTPError, op: Operation) -> ApiError:
+        response = error.response
+        status = response.status_code
+        message = f"{op.doing}: the API answered {status}: {_server_message(response)}"
+        if op.attempts > 1:
+            message += f" (attempt {op.attempts})"
+        if status in (401, 403):
+            request = response.request
+            if request.url.path.endswith("/whoami-v2"):
+                owner, rejected = None, status == 401
+            else:
+                owner, rejected = self._token_owner()
+            hint = auth_hint(
+                self._token,
+                owner,
+                rejected=rejected,
+                namespace=_namespace_of(request.url.path),
+                writing=request.method in ("POST", "PUT", "PATCH", "DELETE"),
+            )
+            return AuthError(message, status=status, hint=hint)
+        if status == 404:
+            return NotFound(message, status=status)
+        if status == 409:
+            if _is_quota(response):
+                return QuotaExceeded(message, status=status, hint="run `endpointctl hardware` to see quotas")
+            return Conflict(message, status=status)
+        return ApiError(message, status=status)
+
+    def _token_owner(self) -> tuple[TokenOwner | None, bool]:
+        """Whose token this is if whoami still answers, and whether whoami rejected it outright.
+
+        One try, no retries: it only adds to an error that is already on its way.
+        """
+        try:
+            info = self._api.whoami(token=self._token.value)
+        except HfHubHTTPError as error:
+            return None, error.response.status_code == 401
+        except httpx2.HTTPError:
+            return None, False
+        access = ((info.get("auth") or {}).get("accessToken")) or {}
+        owner = TokenOwner(
+            name=str(info.get("name", "?")),
+            orgs=tuple(str(org.get("name")) for org in info.get("orgs") or ()),
+            role=access.get("role"),
+            token_name=access.get("displayName"),
+        )
+        return owner, False
 
     def whoami(self) -> str:
         """The token's user name; asked at most once per process (the route is heavily rate-limited)."""
         with self._whoami_lock:
             if self._whoami is None:
-                info = self._call("asking whoami", lambda: self._api.whoami(token=self._token.value))
+                try:
+                    info = self._call("asking whoami", lambda: self._api.whoami(token=self._token.value))
+                except ApiError as error:
+                    if error.status != 429:
+                        raise
+                    # Rate limited is not invalid: say so, and how to avoid asking at all.
+                    raise ApiError(
+                        error.message,
+                        status=429,
+                        hint="whoami is heavily rate-limited; give --namespace or ENDPOINTCTL_NAMESPACE "
+                        "so it is not needed",
+                    ) from None
                 self._whoami = str(info["name"])
             return self._whoami
 
     def list_endpoints(self, namespace: str) -> list[Endpoint]:
-        """Every endpoint of a namespace, following ``nextCursor`` through every page."""
+        """Every endpoint of a namespace, following ``nextCursor`` through every page.
+
+        All or nothing: a page that still fails after its retries fails the whole listing, since an
+        endpoint on a page we could not read would otherwise look absent. The pages share one budget.
+        """
         doing = f"listing endpoints of namespace '{namespace}'"
         url = f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}"
         headers = build_hf_headers(token=self._token.value)
+        deadline = self._retry.start(doing).deadline
         endpoints: list[Endpoint] = []
         cursor: str | None = None
         while True:
@@ -184,59 +288,125 @@ class Hub:
                 body: dict[str, Any] = response.json()
                 return body
 
-            page = self._call(doing, fetch)
+            page = self._call(doing, fetch, deadline=deadline)
             endpoints.extend(to_endpoint(raw, namespace) for raw in page.get("items", []))
             cursor = page.get("nextCursor")
             if not cursor:
                 return endpoints
 
     def get(self, namespace: str, name: str) -> Endpoint | None:
+        return self._read(namespace, name, f"reading endpoint '{namespace}/{name}'")
+
+    def _read(self, namespace: str, name: str, doing: str, deadline: float | None = None) -> Endpoint | None:
         try:
             raw = self._call(
-                f"reading endpoint '{namespace}/{name}'",
+                doing,
                 lambda: (
                     self._api.get_inference_endpoint(name, namespace=namespace, token=self._token.value).raw
                 ),
+                deadline=deadline,
             )
         except NotFound:
             return None
         return to_endpoint(raw, namespace)
 
     def create(self, namespace: str, desired: Desired, tags: tuple[str, ...]) -> Endpoint:
+        """Create once, never twice.
+
+        A create is not simply retried: only a 429 or a connection that was never made says for sure
+        that nothing was created. After an answer that leaves the outcome unknown (5xx, a timeout, a
+        dropped connection) or says the name is taken, the endpoint is read by name first: ours and as
+        desired, it is adopted; someone else's stops with an error; only when absent is it sent again.
+        """
+        op = self._retry.start(f"creating endpoint '{namespace}/{desired.name}'")
+
+        def attempt() -> Endpoint:
+            try:
+                return to_endpoint(self._send_create(namespace, desired, tags), namespace)
+            except (HfHubHTTPError, httpx2.TransportError) as error:
+                failure = self._classify(error)
+                if failure is None or not (failure.outcome_unknown or _is_name_taken(error)):
+                    raise
+                found = self._read(
+                    namespace,
+                    desired.name,
+                    f"checking whether endpoint '{namespace}/{desired.name}' was created "
+                    f"(the create was answered with {failure.answer})",
+                    deadline=op.deadline,
+                )
+                if found is None:
+                    raise  # not created: send it again, after the backoff
+                return self._claim(found, desired, tags, op.doing)
+
+        try:
+            return self._run(op, attempt)
+        except QuotaExceeded as error:
+            raise self._with_quota_figures(error, namespace, desired) from None
+
+    def _claim(self, found: Endpoint, desired: Desired, tags: tuple[str, ...], doing: str) -> Endpoint:
+        """Adopt an endpoint found after an unanswered create, if it is the one we asked for."""
+        if MANAGED_TAG not in found.tags:
+            raise Conflict(
+                f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
+                f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",
+                hint="find out who created it; `endpointctl apply --adopt` takes it over",
+            )
+        differing = [change.path for change in diff_endpoint(desired, found)]
+        if set(tags) - set(found.tags):
+            differing.append("tags")
+        if differing:
+            raise Conflict(
+                f"{doing}: an endpoint of that name exists, tagged as endpointctl's, but differs from the "
+                f"manifest in {', '.join(differing)}; another run may have created it",
+                hint="run `endpointctl plan` to see the difference, then apply again",
+            )
+        log.info("%s: the create went through although its answer was lost; adopted", doing)
+        return found
+
+    def _with_quota_figures(self, error: QuotaExceeded, namespace: str, desired: Desired) -> QuotaExceeded:
+        try:
+            figures = quota_figures(self.hardware(namespace), desired)
+        except EndpointctlError:
+            figures = None  # the quota error stands on its own; the figures only add to it
+        if figures is None:
+            return error
+        return QuotaExceeded(
+            f"{error.message}; {figures}",
+            status=error.status,
+            hint="pause or delete endpoints of that instance type, pick another one, or ask Hugging Face "
+            "for more quota; `endpointctl hardware` lists quotas",
+        )
+
+    def _send_create(self, namespace: str, desired: Desired, tags: tuple[str, ...]) -> dict[str, Any]:
         spec = desired.spec
         scaling = spec.scaling
         link = spec.private_link
         security = spec.security or DEFAULT_SECURITY
-        raw = self._call(
-            f"creating endpoint '{namespace}/{desired.name}'",
-            lambda: (
-                self._api.create_inference_endpoint(
-                    desired.name,
-                    namespace=namespace,
-                    repository=spec.model.repository,
-                    revision=spec.model.revision,
-                    task=spec.model.task,
-                    framework=(spec.model.framework or DEFAULT_FRAMEWORK).value,
-                    custom_image=spec.model.image or DEFAULT_IMAGE,
-                    env=spec.model.env,
-                    secrets=spec.model.secrets,
-                    vendor=spec.provider.vendor.value,
-                    region=spec.provider.region,
-                    accelerator=spec.compute.accelerator.value,
-                    instance_type=spec.compute.instance_type,
-                    instance_size=spec.compute.instance_size,
-                    min_replica=1 if scaling is None or scaling.min_replica is None else scaling.min_replica,
-                    max_replica=1 if scaling is None or scaling.max_replica is None else scaling.max_replica,
-                    scale_to_zero_timeout=None if scaling is None else scaling.scale_to_zero_timeout,
-                    type=security.wire,
-                    private_link_account_id=link.account_id if link else None,
-                    private_link_region=link.region if link else None,
-                    tags=list(tags),
-                    token=self._token.value,
-                ).raw
-            ),
-        )
-        return to_endpoint(raw, namespace)
+        raw: dict[str, Any] = self._api.create_inference_endpoint(
+            desired.name,
+            namespace=namespace,
+            repository=spec.model.repository,
+            revision=spec.model.revision,
+            task=spec.model.task,
+            framework=(spec.model.framework or DEFAULT_FRAMEWORK).value,
+            custom_image=spec.model.image or DEFAULT_IMAGE,
+            env=spec.model.env,
+            secrets=spec.model.secrets,
+            vendor=spec.provider.vendor.value,
+            region=spec.provider.region,
+            accelerator=spec.compute.accelerator.value,
+            instance_type=spec.compute.instance_type,
+            instance_size=spec.compute.instance_size,
+            min_replica=1 if scaling is None or scaling.min_replica is None else scaling.min_replica,
+            max_replica=1 if scaling is None or scaling.max_replica is None else scaling.max_replica,
+            scale_to_zero_timeout=None if scaling is None else scaling.scale_to_zero_timeout,
+            type=security.wire,
+            private_link_account_id=link.account_id if link else None,
+            private_link_region=link.region if link else None,
+            tags=list(tags),
+            token=self._token.value,
+        ).raw
+        return raw
 
     def update(
         self, namespace: str, name: str, desired: Desired, paths: tuple[str, ...], tags: tuple[str, ...]
@@ -286,10 +456,18 @@ class Hub:
         return to_endpoint(raw, namespace)
 
     def delete(self, namespace: str, name: str) -> None:
-        self._call(
-            f"deleting endpoint '{namespace}/{name}'",
-            lambda: self._api.delete_inference_endpoint(name, namespace=namespace, token=self._token.value),
-        )
+        op = self._retry.start(f"deleting endpoint '{namespace}/{name}'")
+        try:
+            self._run(
+                op,
+                lambda: self._api.delete_inference_endpoint(
+                    name, namespace=namespace, token=self._token.value
+                ),
+            )
+        except NotFound:
+            if op.attempts == 1:
+                raise
+            # An earlier attempt whose answer was lost did the deleting: gone is what was asked for.
 
     def hardware(self, namespace: str) -> list[Hardware]:
         doing = f"listing hardware for namespace '{namespace}'"
@@ -304,109 +482,3 @@ class Hub:
             return body
 
         return to_hardware(self._call(doing, fetch))
-
-
-# -- conversion of raw API dicts, done once -----------------------------------------------------------
-
-_UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
-    "model.repository": ("repository", lambda d: d.spec.model.repository),
-    "model.revision": ("revision", lambda d: d.spec.model.revision),
-    "model.task": ("task", lambda d: d.spec.model.task),
-    "model.framework": ("framework", lambda d: d.spec.model.framework and d.spec.model.framework.value),
-    "model.image": ("custom_image", lambda d: d.spec.model.image),
-    "model.env": ("env", lambda d: d.spec.model.env),
-    "model.secrets": ("secrets", lambda d: d.spec.model.secrets),
-    "compute.accelerator": ("accelerator", lambda d: d.spec.compute.accelerator.value),
-    "compute.instanceType": ("instance_type", lambda d: d.spec.compute.instance_type),
-    "compute.instanceSize": ("instance_size", lambda d: d.spec.compute.instance_size),
-    "scaling.minReplica": ("min_replica", lambda d: d.spec.scaling and d.spec.scaling.min_replica),
-    "scaling.maxReplica": ("max_replica", lambda d: d.spec.scaling and d.spec.scaling.max_replica),
-    "scaling.scaleToZeroTimeout": (
-        "scale_to_zero_timeout",
-        lambda d: d.spec.scaling and d.spec.scaling.scale_to_zero_timeout,
-    ),
-}
-# The API wants instance type and size together with the accelerator when any of them changes.
-_COMPUTE = ("compute.accelerator", "compute.instanceType", "compute.instanceSize")
-
-
-def update_arguments(desired: Desired, paths: tuple[str, ...]) -> dict[str, Any]:
-    wanted = set(paths)
-    if wanted & set(_COMPUTE):
-        wanted |= set(_COMPUTE)
-    kwargs: dict[str, Any] = {}
-    for path in sorted(wanted):
-        argument, value = _UPDATE_ARGUMENTS[path]
-        kwargs[argument] = value(desired)
-    return kwargs
-
-
-def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
-    status = raw.get("status") or {}
-    model = raw.get("model") or {}
-    compute = raw.get("compute") or {}
-    scaling = compute.get("scaling") or {}
-    provider = raw.get("provider") or {}
-    private = raw.get("privateService")
-    tags = tuple(str(tag) for tag in raw.get("tags") or ())
-    state = status.get("state", "pending")
-    return Endpoint(
-        name=str(raw["name"]),
-        namespace=namespace,
-        status=Status(state) if state in Status._value2member_map_ else Status.PENDING,
-        message=str(status.get("message") or ""),
-        url=status.get("url") or None,
-        repository=str(model.get("repository", "")),
-        revision=model.get("revision"),
-        task=model.get("task"),
-        framework=str(model.get("framework", "")),
-        image=dict(model.get("image") or {}),
-        env={str(k): str(v) for k, v in (model.get("env") or {}).items()},
-        # Secret values are write-only; only their names are kept.
-        secret_names=frozenset(str(k) for k in (model.get("secrets") or {})),
-        vendor=str(provider.get("vendor", "")),
-        region=str(provider.get("region", "")),
-        accelerator=str(compute.get("accelerator", "")),
-        instance_type=str(compute.get("instanceType", "")),
-        instance_size=str(compute.get("instanceSize", "")),
-        min_replica=int(scaling.get("minReplica") or 0),
-        max_replica=int(scaling.get("maxReplica") or 0),
-        scale_to_zero_timeout=scaling.get("scaleToZeroTimeout"),
-        security=Security.from_wire(str(raw.get("type", "authenticated"))),
-        private_link=PrivateLink(str(private["accountId"]), private.get("region"))
-        if isinstance(private, dict) and private.get("accountId")
-        else None,
-        tags=tags,
-        created_at=str(status.get("createdAt", "")),
-        updated_at=str(status.get("updatedAt", "")),
-        ready_replica=int(status.get("readyReplica") or 0),
-        target_replica=int(status.get("targetReplica") or 0),
-        health_route=str(raw.get("healthRoute") or "/health"),
-        labels=labels_from_tags(tags),
-    )
-
-
-def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
-    rows: list[Hardware] = []
-    for vendor in raw.get("vendors") or ():
-        for region in vendor.get("regions") or ():
-            for compute in region.get("computes") or ():
-                quota = compute.get("quota") or {}
-                rows.append(
-                    Hardware(
-                        vendor=str(vendor.get("name", "")),
-                        region=str(region.get("name", "")),
-                        accelerator=str(compute.get("accelerator", "")),
-                        instance_type=str(compute.get("instanceType", "")),
-                        instance_size=str(compute.get("instanceSize", "")),
-                        architecture=str(compute.get("architecture", "")),
-                        num_accelerators=int(compute.get("numAccelerators") or 0),
-                        memory_gb=float(compute.get("memoryGb") or 0),
-                        gpu_memory_gb=compute.get("gpuMemoryGb"),
-                        price_per_hour=float(compute.get("pricePerHour") or 0),
-                        status=str(compute.get("status", "available")),
-                        quota_max=quota.get("maxAccelerators"),
-                        quota_used=quota.get("usedAccelerators"),
-                    )
-                )
-    return rows

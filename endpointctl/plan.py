@@ -119,31 +119,27 @@ def desired_tags(desired: Desired, live_tags: Iterable[str], stack: str | None) 
     return tuple(result)
 
 
-def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, StepKind | None]:
-    """The state change a set ``state`` asks for, if any."""
+def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, tuple[StepKind, ...]]:
+    """The state change a set ``state`` asks for, if any, as the lifecycle calls that reach it."""
     want = desired.spec.state
-    if want is None:
-        return None, None
     have = live.status
-    if want is DesiredState.PAUSED:
-        step = None if have is Status.PAUSED else StepKind.PAUSE
-    elif want is DesiredState.SCALED_TO_ZERO:
-        step = None if have in (Status.SCALED_TO_ZERO, Status.PAUSED) else StepKind.SCALE_TO_ZERO
+    steps: tuple[StepKind, ...] = ()
+    if want is DesiredState.PAUSED and have is not Status.PAUSED:
+        steps = (StepKind.PAUSE,)
+    elif want is DesiredState.SCALED_TO_ZERO and have is not Status.SCALED_TO_ZERO:
+        # A paused endpoint does not wake on a request; the API scales to zero only from running.
+        steps = (
+            (StepKind.RESUME, StepKind.SCALE_TO_ZERO) if have is Status.PAUSED else (StepKind.SCALE_TO_ZERO,)
+        )
+    elif want is DesiredState.RUNNING:
         if have is Status.PAUSED:
-            # A paused endpoint costs nothing either; waking it only to scale it down would bill.
-            step = StepKind.RESUME
-    else:
-        if have is Status.PAUSED:
-            step = StepKind.RESUME
-        elif have is Status.SCALED_TO_ZERO:
-            min_replica = _effective_min_replica(desired, live)
+            steps = (StepKind.RESUME,)
+        elif have is Status.SCALED_TO_ZERO and _effective_min_replica(desired, live) > 0:
             # Autoscaling wakes it on the next request; only a floor above zero needs a resume.
-            step = None if min_replica == 0 else StepKind.RESUME
-        else:
-            step = None
-    if step is None:
-        return None, None
-    return FieldChange(path="state", before=have.value, after=want.value), step
+            steps = (StepKind.RESUME,)
+    if not steps or want is None:
+        return None, ()
+    return FieldChange(path="state", before=have.value, after=want.value), steps
 
 
 def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
@@ -174,9 +170,10 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
         )
 
+    state_change, lifecycle = _lifecycle(desired, live)
     # A paused endpoint reports zero replicas; that is the pause, not drift. After a resume the API resets
     # replicas to 1, so compare scaling against that.
-    resuming = desired.spec.state is DesiredState.RUNNING and live.status is Status.PAUSED
+    resuming = StepKind.RESUME in lifecycle and live.status is Status.PAUSED
     fields = diff_endpoint(
         desired,
         live,
@@ -196,25 +193,19 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     if tag_change:
         fields = (*fields, FieldChange(path="tags", before=sorted(live.tags), after=sorted(tags)))
 
-    state_change, lifecycle_step = _lifecycle(desired, live)
     update_paths = tuple(change.path for change in fields if change.path != "tags")
-    steps: list[Step] = []
     update = Step(StepKind.UPDATE, paths=update_paths, tags=tags if tag_change else ()) if fields else None
-    if lifecycle_step is StepKind.RESUME:
-        steps.append(Step(StepKind.RESUME))
-        if update:
-            steps.append(update)
-        if resuming and desired.spec.scaling is None:
-            notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
-    elif lifecycle_step is not None:
-        # Pause first so an update of a paused endpoint does not roll out replicas only to stop them.
-        steps.append(Step(lifecycle_step))
-        if update:
-            steps.append(update)
+    steps = [Step(kind) for kind in lifecycle]
+    if update and lifecycle[:1] == (StepKind.RESUME,):
+        # Resume first: it resets replicas, and the update then restores the manifest's scaling.
+        steps.insert(1, update)
     elif update:
+        # Pause or scale down first, so an update does not roll out replicas only to stop them.
         steps.append(update)
-        if live.status is Status.PAUSED:
-            notes.append("the endpoint is paused and stays paused")
+    if resuming and desired.spec.scaling is None:
+        notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
+    if update and not lifecycle and live.status is Status.PAUSED:
+        notes.append("the endpoint is paused and stays paused")
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:
@@ -226,7 +217,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             StepKind.PAUSE: Action.PAUSE,
             StepKind.RESUME: Action.RESUME,
             StepKind.SCALE_TO_ZERO: Action.SCALE_TO_ZERO,
-        }[steps[0].kind]
+        }[lifecycle[-1]]
     return replace(base, action=action, fields=tuple(all_fields), steps=tuple(steps), notes=tuple(notes))
 
 

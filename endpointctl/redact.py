@@ -22,6 +22,13 @@ def _forms(secret: str) -> set[str]:
         encoded = encode(raw).decode()
         forms.add(encoded)
         forms.add(encoded.rstrip("="))
+        # Inside a longer base64 text (an API echoing a whole request body encoded) the secret starts at
+        # one of three byte offsets; at each, only the characters that encode its bytes alone are fixed.
+        for shift in range(3):
+            shifted = encode(b"\0" * shift + raw).decode()
+            first = -(-8 * shift // 6)  # the first character without bits of the bytes before
+            last = 8 * (shift + len(raw)) // 6  # the first character with bits of the bytes after
+            forms.add(shifted[first:last])
     return {form for form in forms if len(form) >= _MIN_LENGTH}
 
 

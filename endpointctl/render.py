@@ -7,7 +7,7 @@ Secret values never reach this module; secret fields carry names only and show a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +18,7 @@ from endpointctl.diff import FieldChange
 from endpointctl.models import Endpoint, Hardware
 from endpointctl.plan import Action, Change, Plan
 from endpointctl.results import Result
+from endpointctl.smoke import SmokeResult
 
 SENSITIVE = "(sensitive)"
 
@@ -205,9 +206,15 @@ def result_record(result: Result) -> dict[str, Any]:
     }
 
 
-def results(items: Sequence[Result], mode: Mode) -> str:
+def results(
+    items: Sequence[Result], mode: Mode, extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None
+) -> str:
+    """One record per endpoint; ``extra`` adds keys per endpoint (``wait``, ``smoke`` from apply)."""
     if mode is not Mode.TABLE:
-        return _dump([result_record(r) for r in items], mode)
+        more = extra or {}
+        return _dump(
+            [{**result_record(r), **more.get((r.change.namespace, r.change.name), {})} for r in items], mode
+        )
     rows = []
     for r in items:
         detail = r.error or "; ".join(r.change.notes) or ""
@@ -273,3 +280,46 @@ def hardware(items: Sequence[Hardware], mode: Mode) -> str:
         "DEPLOYABLE",
     ]
     return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
+
+
+# -- smoke tests ------------------------------------------------------------------------------------
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def smoke_record(result: SmokeResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "namespace": result.namespace,
+        "url": result.url,
+        "verdict": result.verdict.value,
+        "status": result.status,
+        "latencyMs": _rounded(result.latency_ms, 1),
+        "reason": result.reason,
+        "attempts": result.attempts,
+        "coldStartSeconds": _rounded(result.cold_start_seconds, 3),
+        "notes": list(result.notes),
+    }
+
+
+def smoke_results(items: Sequence[SmokeResult], mode: Mode) -> str:
+    if mode is not Mode.TABLE:
+        return _dump([smoke_record(r) for r in items], mode)
+    if not items:
+        return "No smoke tests.\n"
+    rows = [
+        [
+            f"{r.namespace}/{r.name}",
+            "-" if r.status is None else r.status,
+            "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms",
+            r.verdict.value.upper(),
+            "; ".join([r.reason, *r.notes]),
+        ]
+        for r in items
+    ]
+    counts = {v: sum(1 for r in items if r.verdict.value == v) for v in ("pass", "fail", "skipped")}
+    summary = f"{counts['pass']} passed, {counts['fail']} failed, {counts['skipped']} skipped.\n"
+    headers = ["ENDPOINT", "HTTP", "LATENCY", "VERDICT", "REASON"]
+    return tabulate(rows, headers=headers, tablefmt="plain") + "\n" + summary

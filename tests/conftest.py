@@ -92,8 +92,12 @@ def endpoint_body() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def cli(sandbox: Sandbox, clock: ManualClock, token: str) -> Any:
-    """The endpointctl CLI run in-process against the sandbox, with the sandbox's clock injected."""
+def cli(sandbox: Sandbox, clock: ManualClock, token: str, tmp_path: pathlib.Path) -> Any:
+    """The endpointctl CLI run in-process against the sandbox, with the sandbox's clock injected.
+
+    Its state directory (apply's locks) is the test's own, never the user's.
+    """
     from clirunner import Cli
 
-    return Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock)
+    environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    return Cli(environ=environ, clock=clock)

@@ -9,7 +9,20 @@ import sys
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "endpointctl"
-PURE_CORE = ["models", "manifest", "diff", "plan", "render", "results", "redact", "errors"]
+PURE_CORE = [
+    "wire",
+    "diagnose",
+    "models",
+    "manifest",
+    "diff",
+    "plan",
+    "render",
+    "results",
+    "redact",
+    "errors",
+    "smoke",
+    "junit",
+]
 MODULES = sorted(
     ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     for path in PACKAGE.rglob("*.py")

@@ -34,7 +34,7 @@ def manifest(name: str = "gpt2-demo", **extra: Any) -> str:
     for key, value in extra.items():
         if key in ("namespace", "labels"):
             doc["metadata"][key] = value
-        elif key in ("secrets", "env", "repository"):
+        elif key in ("secrets", "env", "repository", "task"):
             doc["spec"]["model"][key] = value
         else:
             doc["spec"][key] = value
@@ -261,3 +261,23 @@ def test_out_of_band_delete_plans_one_create(
     client.delete(f"/v2/endpoint/{USER}/gpt2-demo")
     (change,) = json.loads(cli("plan", path, "-o", "json").stdout)
     assert change["action"] == "create"
+
+
+def test_paused_endpoint_reaches_scaled_to_zero(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, clock: Any
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest(state="paused"))
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    target = write(
+        tmp_path, "m.yaml", manifest(state="scaledToZero", scaling={"minReplica": 0, "maxReplica": 1})
+    )
+    result = cli("apply", target, "--yes", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert record["done"] == ["resume", "update", "scale-to-zero"]
+    (row,) = json.loads(cli("status", "-o", "json").stdout)
+    assert (row["status"], row["minReplica"]) == ("scaledToZero", 0)
+    sandbox.reset_counts()
+    assert cli("plan", target, "--detailed-exitcode").code == 0
+    assert sandbox.mutating_count() == 0

@@ -157,6 +157,7 @@ def test_endpoint_of_another_stack_is_blocked() -> None:
         ("running", Status.INITIALIZING, 1, [], Action.NOOP),
         ("scaledToZero", Status.RUNNING, 0, ["scale-to-zero"], Action.SCALE_TO_ZERO),
         ("scaledToZero", Status.SCALED_TO_ZERO, 0, [], Action.NOOP),
+        ("scaledToZero", Status.PAUSED, 0, ["resume", "scale-to-zero"], Action.SCALE_TO_ZERO),
     ],
 )
 def test_state_reconciliation(

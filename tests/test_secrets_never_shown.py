@@ -1,23 +1,46 @@
-"""Token and secret values, and their base64 forms, appear in no output of any command in any mode."""
+"""The leak scan: token and secret values, and their base64 forms, appear in no output and no file.
+
+Every command runs in every output mode, on success and on error — an API that answers 400 echoing the
+request (body, base64 of the body and of each secret, the Authorization header) and one that answers 500
+to everything the same way — and again as a real process with HF_DEBUG=1, whose curl-style log prints
+request bodies. Everything the process writes is scanned: stdout, stderr, and every file under its state
+directory, read while it runs (the apply lock's holder record exists only then).
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
-from typing import Any
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from clirunner import Cli, Run
+from conftest import PHASES
 from test_cli_apply import manifest, write
 
+from endpointctl.cli.group import cli as cli_group
 from endpointctl.redact import Redactor
-from endpointctl.sandbox import Sandbox
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
+from endpointctl.sandbox.transport import Handler
 
 SECRET = "sk-live-7f3a9c1e5b2d4f60"
 TOKEN = "hf_sandbox_test_token_123"
+VALUES = (SECRET, TOKEN)
+MODES = ("table", "json", "yaml")
+USER = "sandbox-user"
+PROCESS_TIMEOUT = 60.0
+
+
+# -- what counts as a leak -------------------------------------------------------------------------------
 
 
 def forms(value: str) -> list[str]:
@@ -29,53 +52,290 @@ def forms(value: str) -> list[str]:
     ]
 
 
-def assert_clean(run: Run | subprocess.CompletedProcess[str]) -> None:
-    text = run.all if isinstance(run, Run) else run.stdout + run.stderr
-    for value in (SECRET, TOKEN):
-        for form in forms(value):
-            assert form not in text
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
 
 
-@pytest.fixture
-def cli(sandbox: Sandbox, clock: Any) -> Cli:
-    return Cli(
-        environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN, "MY_SECRET": SECRET}, clock=clock
+def _decoded_runs(text: str) -> Iterator[bytes]:
+    """Every base64 run in ``text`` decoded, from each of the four alignments a cut run may have."""
+    for run in _BASE64_RUN.findall(text):
+        for start in range(4):
+            chunk = run[start:]
+            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            for altchars in (b"+/", b"-_"):
+                try:
+                    yield base64.b64decode(chunk, altchars=altchars)
+                except (binascii.Error, ValueError):
+                    continue
+
+
+def leaks(text: str) -> list[str]:
+    found = [f"{form!r} (of {value[:5]}…)" for value in VALUES for form in forms(value) if form in text]
+    for decoded in _decoded_runs(text):
+        found += [f"{value[:5]}… inside base64" for value in VALUES if value.encode() in decoded]
+    return found
+
+
+def assert_clean(text: str, what: str = "output") -> None:
+    assert not leaks(text), f"{what} leaks {leaks(text)}:\n{text}"
+
+
+def test_the_scan_finds_every_form_it_claims_to() -> None:
+    body = json.dumps({"model": {"secrets": {"API_KEY": SECRET}}}).encode()
+    for prefix in (b"", b"x", b"xy"):  # the secret at each of the three offsets a base64 stream can hold it
+        assert leaks(base64.b64encode(prefix + body).decode())
+    assert leaks(base64.urlsafe_b64encode(TOKEN.encode()).decode())
+    assert leaks(f"token={TOKEN}")
+    assert not leaks(base64.b64encode(body.replace(SECRET.encode(), b"***")).decode())
+
+
+# -- the API misbehaving ---------------------------------------------------------------------------------
+
+
+def _echo(request: Request) -> str:
+    """What a careless API or proxy might say back: the request, plain and in base64, and its token."""
+    body = request.body.decode(errors="replace")
+    try:
+        secrets = json.loads(body).get("model", {}).get("secrets", {}) if body else {}
+    except (ValueError, AttributeError):
+        secrets = {}
+    encoded = {key: base64.b64encode(str(value).encode()).decode() for key, value in secrets.items()}
+    return (
+        f"invalid request {request.method} {request.path}: body {body} "
+        f"(base64 {base64.b64encode(request.body).decode()}; secrets {encoded}); "
+        f"authorization {request.header('authorization')}"
     )
 
 
+def echo_400(request: Request, call_next: Handler) -> Response:
+    """Every request that carries something (create, update, lifecycle, data-plane calls) is refused."""
+    if request.method == "GET":
+        return call_next(request)
+    return Response(status=400, body=json.dumps({"error": _echo(request)}).encode())
+
+
+def fail_500(request: Request, call_next: Handler) -> Response:
+    """Everything fails, and says so in the header huggingface_hub prefers as well as in the body."""
+    message = _echo(request)
+    return Response(
+        status=500,
+        body=json.dumps({"error": message}).encode(),
+        headers={"X-Error-Message": message.encode("ascii", "replace").decode()},
+    )
+
+
+SCENARIOS = {"ok": None, "echo-400": echo_400, "fail-500": fail_500}
+
+
+class FileWatch:
+    """Reads every file under a directory on each request, so files that exist only mid-command count too."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.directory = directory
+        self.seen: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> None:
+        for path in self.directory.rglob("*"):
+            if path.is_file():
+                try:
+                    text = path.read_bytes().decode(errors="replace")
+                except OSError:  # removed between listing and reading
+                    continue
+                with self._lock:
+                    self.seen[f"{path}#{len(self.seen)}"] = text
+
+    def __call__(self, request: Request, call_next: Handler) -> Response:
+        self.snapshot()
+        return call_next(request)
+
+    def saw(self, suffix: str) -> bool:
+        return any(name.partition("#")[0].endswith(suffix) for name in self.seen)
+
+    def assert_clean(self) -> None:
+        self.snapshot()
+        for name, text in self.seen.items():
+            assert_clean(text, name)
+
+
+# -- every command ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    # "{name}": the endpoint; "{m}": its applied manifest; "{changed}": the same with one more secret;
+    # "{new}": a manifest not applied yet
+    argv: tuple[str, ...]
+    online: bool = True  # calls the API
+    sends: bool = False  # sends a non-GET request, which echo-400 refuses
+    modes: bool = True  # takes -o
+    paused: bool = False  # the endpoint is paused first
+
+
+CASES = [
+    Case("validate", ("validate", "{m}"), online=False),
+    Case("schema", ("schema",), online=False, modes=False),
+    Case("plan", ("plan", "{changed}")),
+    Case("apply-create", ("apply", "{new}", "--yes"), sends=True),
+    Case("apply-update", ("apply", "{changed}", "--yes", "--rotate-secrets"), sends=True),
+    Case("apply-dry-run", ("apply", "{changed}", "--dry-run", "--rotate-secrets")),
+    Case("status", ("status",)),
+    Case("status-file", ("status", "-f", "{changed}")),
+    Case("pause", ("pause", "{name}"), sends=True),
+    Case("resume", ("resume", "{name}"), sends=True, paused=True),
+    Case("scale-to-zero", ("scale-to-zero", "{name}"), sends=True),
+    Case("delete", ("delete", "{name}", "--yes"), sends=True),
+    Case("hardware", ("hardware",)),
+    Case("invoke", ("invoke", "{name}", "--data", '{"inputs": "hello"}'), sends=True),
+    Case("smoke", ("smoke", "{name}"), sends=True),
+    Case("wait", ("wait", "{name}", "--timeout", "30")),
+]
+# Commands that never see a token or a secret.
+NOT_SCANNED = {"sandbox"}
+
+
+def _ids(case: Case) -> str:
+    return case.id
+
+
+def test_every_command_is_scanned() -> None:
+    """A new command joins the scan, or is listed above with a reason."""
+    scanned = {case.argv[0] for case in CASES}
+    assert set(cli_group.commands) - NOT_SCANNED == scanned
+
+
+def expected_code(case: Case, scenario: str) -> int:
+    if scenario == "fail-500":
+        return 1 if case.online else 0
+    if scenario == "echo-400":
+        return 1 if case.sends else 0
+    return 0
+
+
+@dataclass
+class World:
+    """One sandbox, its clock, a state directory under watch, and the manifests of any endpoint."""
+
+    sandbox: Sandbox
+    clock: ManualClock
+    root: pathlib.Path
+    state_dir: pathlib.Path
+    watch: FileWatch
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {
+            "ENDPOINTCTL_API_URL": self.sandbox.url,
+            "HF_TOKEN": TOKEN,
+            "MY_SECRET": SECRET,
+            "ENDPOINTCTL_STATE_DIR": str(self.state_dir),
+        }
+
+    def paths(self, name: str) -> dict[str, str]:
+        directory = self.root / name
+        directory.mkdir(exist_ok=True)
+        one, two = {"API_KEY": "${MY_SECRET}"}, {"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"}
+        return {
+            "name": name,
+            "m": write(directory, "m.yaml", manifest(name, secrets=one, env={"LOG": "debug"})),
+            "changed": write(directory, "changed.yaml", manifest(name, secrets=two)),
+            "new": write(directory, "new.yaml", manifest(f"{name}-new", secrets=one)),
+        }
+
+    def argv(self, case: Case, name: str, mode: str | None) -> list[str]:
+        paths = self.paths(name)
+        argv = [paths.get(arg.strip("{}"), arg) if arg.startswith("{") else arg for arg in case.argv]
+        return argv + (["-o", mode] if case.modes and mode else [])
+
+    def deploy(self, cli: Cli, case: Case, name: str) -> None:
+        """The endpoint running with its secrets (paused, if the case needs it)."""
+        applied = cli("apply", self.paths(name)["m"], "--yes")
+        assert applied.code == 0, applied.all
+        self.clock.advance(10)
+        if case.paused:
+            assert cli("pause", name).code == 0
+
+    def arm(self, scenario: str) -> None:
+        self.sandbox.add_middleware(self.watch)
+        fault = SCENARIOS[scenario]
+        if fault is not None:
+            self.sandbox.add_middleware(fault)
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[Sandbox, ManualClock]]:
+    """One sandbox for the whole matrix: starting and stopping one per case would triple its runtime."""
+    clock = ManualClock()
+    with tempfile.TemporaryDirectory() as directory:
+        sandbox = Sandbox(
+            SandboxConfig(db_path=pathlib.Path(directory) / "s.sqlite", phases=dict(PHASES), clock=clock)
+        )
+        sandbox.start()
+        with sandbox:
+            yield sandbox, clock
+
+
 @pytest.fixture
-def secret_manifest(tmp_path: pathlib.Path) -> str:
-    return write(tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${MY_SECRET}"}, env={"LOG": "debug"}))
+def clock(shared: tuple[Sandbox, ManualClock]) -> ManualClock:
+    return shared[1]
 
 
-@pytest.mark.parametrize("mode", ["table", "json", "yaml"])
-def test_every_command_in_every_mode(
-    cli: Cli, clock: Any, secret_manifest: str, tmp_path: pathlib.Path, mode: str
+@pytest.fixture
+def sandbox(shared: tuple[Sandbox, ManualClock]) -> Iterator[Sandbox]:
+    sandbox = shared[0]
+    sandbox.reset()
+    sandbox.reset_counts()
+    try:
+        yield sandbox
+    finally:
+        sandbox.clear_middleware()
+
+
+@pytest.fixture
+def world(sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path) -> World:
+    # No raw HTTP client: each one loads the CA bundle (~40 ms), which adds up over the matrix.
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    return World(sandbox, clock, tmp_path, state_dir, FileWatch(state_dir))
+
+
+@pytest.fixture
+def cli(world: World) -> Cli:
+    return Cli(environ=world.environ, clock=world.clock)
+
+
+NAME = "gpt2-demo"
+
+
+MATRIX = [
+    pytest.param(case, mode, id=f"{case.id}-{mode}")
+    for case in CASES
+    for mode in (MODES if case.modes else ("table",))
+]
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(("case", "mode"), MATRIX)
+def test_no_command_leaks_in_any_mode_on_success_or_error(
+    cli: Cli, world: World, case: Case, mode: str, scenario: str
 ) -> None:
-    runs = [
-        cli("validate", secret_manifest, "-o", mode),
-        cli("plan", secret_manifest, "-o", mode),
-        cli("apply", secret_manifest, "--yes", "-o", mode),
-    ]
-    clock.advance(10)
-    changed = write(
-        tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"})
-    )
-    runs += [
-        cli("plan", changed, "-o", mode),
-        cli("apply", changed, "--yes", "--rotate-secrets", "-o", mode),
-        cli("status", "-o", mode),
-        cli("status", "-f", changed, "-o", mode),
-        cli("pause", "gpt2-demo", "-o", mode),
-        cli("resume", "gpt2-demo", "-o", mode),
-        cli("hardware", "-o", mode),
-        cli("delete", "gpt2-demo", "--yes", "-o", mode),
-    ]
-    assert [r.code for r in runs] == [0] * len(runs), [r.all for r in runs if r.code]
-    plan_text = runs[3].stdout
-    assert "API_KEY" in plan_text and "OTHER" in plan_text  # names show, values never
-    for run in runs:
-        assert_clean(run)
+    world.deploy(cli, case, NAME)
+    world.arm(scenario)
+    run = cli(*world.argv(case, NAME, mode))
+    assert run.code == expected_code(case, scenario), run.all
+    if scenario != "ok" and run.code:
+        assert "invalid request" in run.all, run.all  # the echo reached the output, scrubbed
+    assert_clean(run.all)
+    world.watch.assert_clean()
+    if case.id in ("apply-create", "apply-update") and scenario != "fail-500":
+        assert world.watch.saw(".holder.json")  # the lock's record was there to be scanned
+
+
+def test_secret_names_show_and_values_never(cli: Cli, world: World) -> None:
+    world.deploy(cli, CASES[0], NAME)
+    run = cli("plan", world.paths(NAME)["changed"])
+    assert "API_KEY" in run.stdout and "OTHER" in run.stdout
+    assert_clean(run.all)
 
 
 def test_errors_do_not_echo_secrets(cli: Cli, tmp_path: pathlib.Path) -> None:
@@ -83,44 +343,67 @@ def test_errors_do_not_echo_secrets(cli: Cli, tmp_path: pathlib.Path) -> None:
     run = cli("validate", bad)
     assert run.code == 2
     assert "spec.model.secrets.API_KEY" in run.stderr
-    assert_clean(run)
+    assert_clean(run.all)
     wrong_token = cli("plan", bad.replace("bad", "none"), env={"HF_TOKEN": "hf_x"})
-    assert_clean(wrong_token)
+    assert_clean(wrong_token.all)
 
 
-def test_token_flag_warns_and_is_never_printed(cli: Cli, secret_manifest: str) -> None:
-    run = cli("--token", TOKEN, "plan", secret_manifest)
+def test_token_flag_warns_and_is_never_printed(cli: Cli, world: World) -> None:
+    world.arm("ok")
+    run: Run = cli("--token", TOKEN, "apply", world.paths(NAME)["m"], "--yes", env={"HF_TOKEN": ""})
     assert run.code == 0, run.all
     assert "prefer HF_TOKEN" in run.stderr
-    assert_clean(run)
+    assert_clean(run.all)
+    assert world.watch.saw(".holder.json")
+    world.watch.assert_clean()
 
 
-def test_api_error_echoing_the_request_is_scrubbed() -> None:
+@pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"xyz"])
+def test_a_secret_inside_a_base64_body_is_scrubbed_at_every_offset(prefix: bytes) -> None:
+    body = prefix + json.dumps({"model": {"secrets": {"API_KEY": SECRET}}, "token": TOKEN}).encode()
     redactor = Redactor([SECRET, TOKEN])
-    body = f'{{"secrets": {{"API_KEY": "{SECRET}"}}}}'
-    echoed = f'{{"error": "bad body", "body": {body}, "b64": "{forms(SECRET)[1]}"}}'
-    scrubbed = redactor.scrub(echoed)
-    assert SECRET not in scrubbed and forms(SECRET)[1] not in scrubbed
-    assert "bad body" in scrubbed
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        assert_clean(redactor.scrub(f"error: {encode(body).decode()} was refused"))
 
 
-def test_hf_debug_log_is_scrubbed(sandbox: Sandbox, secret_manifest: str) -> None:
-    """huggingface_hub's HF_DEBUG curl log prints request bodies, secrets included."""
-    env = {
-        **os.environ,
-        "ENDPOINTCTL_API_URL": sandbox.url,
-        "HF_TOKEN": TOKEN,
-        "MY_SECRET": SECRET,
-        "HF_DEBUG": "1",
+# -- HF_DEBUG=1, as real processes -----------------------------------------------------------------------
+
+# One command per kind of request the debug log prints — the listing, create, update with secrets,
+# a lifecycle call, delete — and a data-plane call. Every command as a process would cost half a second
+# each; the in-process matrix above covers every command's own output.
+DEBUG_CASES = [
+    case for case in CASES if case.id in {"apply-create", "apply-update", "pause", "delete", "invoke"}
+]
+
+
+@pytest.mark.parametrize("scenario", ["ok", "echo-400"])
+def test_hf_debug_log_is_scrubbed(cli: Cli, world: World, scenario: str) -> None:
+    """huggingface_hub's HF_DEBUG curl log prints request bodies, secrets included.
+
+    The processes run at once, each on its own endpoint, so a machine with cores to spare pays one start.
+    """
+    cases = DEBUG_CASES
+    names = {case.id: f"debug-{index}" for index, case in enumerate(cases)}
+    for case in cases:
+        world.deploy(cli, case, names[case.id])
+    world.arm(scenario)
+    env = {**os.environ, **world.environ, "HF_DEBUG": "1"}
+    processes = {
+        case.id: subprocess.Popen(
+            [sys.executable, "-m", "endpointctl", *world.argv(case, names[case.id], "json")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for case in cases
     }
-    run = subprocess.run(
-        [sys.executable, "-m", "endpointctl", "apply", secret_manifest, "--yes"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 0, run.stderr
-    assert "curl" in run.stderr  # the debug log did run
-    assert "API_KEY" in run.stderr
-    assert_clean(run)
+    outputs = {
+        case_id: process.communicate(timeout=PROCESS_TIMEOUT) for case_id, process in processes.items()
+    }
+    for case in cases:
+        stdout, stderr = outputs[case.id]
+        assert processes[case.id].returncode == expected_code(case, scenario), (case.id, stdout + stderr)
+        assert "curl" in stderr, case.id  # the debug log did run
+        assert_clean(stdout + stderr, case.id)
+    world.watch.assert_clean()

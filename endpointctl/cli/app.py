@@ -10,18 +10,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from endpointctl import operations, render
 from endpointctl.clock import Clock, SystemClock
+from endpointctl.deployed import DeployedClient
 from endpointctl.errors import ExitCode, UsageError, worst
 from endpointctl.models import Desired
 from endpointctl.output import Output
 from endpointctl.render import Mode
 from endpointctl.results import Result
 from endpointctl.settings import SANDBOX_TOKEN, Settings
+
+if TYPE_CHECKING:
+    from endpointctl.hub import TokenInfo
 
 
 @dataclass
@@ -45,12 +49,31 @@ class App:
             return self.interactive
         return sys.stdin.isatty() and sys.stdout.isatty()
 
+    def _token(self, settings: Settings) -> TokenInfo:
+        """HF_TOKEN, else the stored login; the embedded sandbox has a token of its own."""
+        from endpointctl.hub import TokenInfo, resolve_token  # huggingface_hub is slow to import
+
+        token = resolve_token(self.token_flag, self.environ)
+        if settings.sandbox and not self.environ.get("HF_TOKEN") and not self.token_flag:
+            token = TokenInfo(SANDBOX_TOKEN, "the sandbox's built-in token")
+        if token.value is None:
+            raise UsageError(
+                "no Hugging Face token: set HF_TOKEN or run `hf auth login`",
+                hint="or try the local emulator: endpointctl --sandbox ...",
+            )
+        self.out.redactor.add(token.value)
+        return token
+
+    def deployed_client(self) -> DeployedClient:
+        """A client for endpoints' URLs, with the token the management calls use."""
+        settings = Settings.resolve(self.environ, sandbox=self.sandbox)
+        return DeployedClient(self._token(settings).value, self.clock, timeout=settings.request_timeout)
+
     def context(self, namespace: str | None) -> operations.Context:
-        from endpointctl.hub import Hub, TokenInfo, resolve_token
+        from endpointctl.hub import Hub
 
         settings = Settings.resolve(self.environ, sandbox=self.sandbox, namespace=namespace)
         api_url = settings.api_url
-        token = resolve_token(self.token_flag, self.environ)
         if settings.sandbox:
             if self._embedded is None:
                 from endpointctl.local_sandbox import start_embedded
@@ -58,16 +81,24 @@ class App:
                 self._embedded = start_embedded()
                 self.out.info(f"sandbox: serving the emulated API at {self._embedded.url}")
             api_url = self._embedded.url
-            if not self.environ.get("HF_TOKEN") and not self.token_flag:
-                token = TokenInfo(SANDBOX_TOKEN, "the sandbox's built-in token")
-        if token.value is None:
-            raise UsageError(
-                "no Hugging Face token: set HF_TOKEN or run `hf auth login`",
-                hint="or try the local emulator: endpointctl --sandbox ...",
-            )
-        hub = Hub(token=token, api_url=api_url, timeout=settings.request_timeout, redactor=self.out.redactor)
+        token = self._token(settings)
+        cancel = threading.Event()  # shared, so an interrupt also stops retrying
+        hub = Hub(
+            token=token,
+            api_url=api_url,
+            timeout=settings.request_timeout,
+            redactor=self.out.redactor,
+            clock=self.clock,
+            retry_seconds=settings.retry_seconds,
+            cancel=cancel,
+            report=self.out.info,
+        )
         return operations.Context(
-            hub=hub, clock=self.clock, report=self.out.info, default_namespace=settings.namespace
+            hub=hub,
+            clock=self.clock,
+            report=self.out.info,
+            default_namespace=settings.namespace,
+            cancel=cancel,
         )
 
     def load(self, paths: Sequence[str], allow_public: bool = False) -> list[Desired]:
@@ -116,8 +147,19 @@ def epilog(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def finish(app: App, results: list[Result], mode: Mode, cancel: threading.Event) -> ExitCode:
-    app.out.result(render.results(results, mode))
+def finish(
+    app: App,
+    results: list[Result],
+    mode: Mode,
+    cancel: threading.Event,
+    *,
+    extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    appendix: str = "",
+) -> ExitCode:
+    """Print the results (with what --wait/--smoke found, in ``extra``), warn of half-done endpoints."""
+    app.out.result(render.results(results, mode, extra))
+    if appendix:
+        app.out.result(appendix)
     half = [r for r in results if r.done and r.not_done]
     for r in half:
         app.out.warn(

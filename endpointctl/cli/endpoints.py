@@ -9,9 +9,11 @@ import click
 from endpointctl import operations, options, render
 from endpointctl.cli.app import App, epilog, finish, interruptible, pass_app
 from endpointctl.cli.group import cli
-from endpointctl.errors import ConfirmationRequired, ExitCode, UsageError
+from endpointctl.cli.wait import wait_and_report, wait_option
+from endpointctl.errors import ConfirmationRequired, ExitCode, UsageError, worst
 from endpointctl.plan import Plan, StepKind
 from endpointctl.render import Mode
+from endpointctl.wait import DEFAULT_TIMEOUT, targets_after_resume
 
 
 @cli.command(
@@ -52,16 +54,15 @@ def status(
     return ExitCode.OK
 
 
-def _lifecycle_command(kind: StepKind, doc: str, verb: str) -> None:
-    @cli.command(
-        name=kind.value,
-        help=doc,
-        epilog=epilog(
-            f"endpointctl {verb} gpt2-demo",
-            f"endpointctl {verb} --selector env=dev --allow-empty    # nightly job",
-            f"endpointctl {verb} -f manifests/gpt2.yaml -o json",
-        ),
-    )
+def _lifecycle_command(kind: StepKind, doc: str, verb: str, *, waitable: bool = False) -> None:
+    examples = [
+        f"endpointctl {verb} gpt2-demo",
+        f"endpointctl {verb} --selector env=dev --allow-empty    # nightly job",
+        f"endpointctl {verb} -f manifests/gpt2.yaml -o json",
+    ]
+    if waitable:
+        examples.append(f"endpointctl {verb} gpt2-demo --wait --timeout 900")
+
     @click.argument("names", nargs=-1, metavar="[NAME...]")
     @options.manifest_files
     @options.selector
@@ -76,8 +77,26 @@ def _lifecycle_command(kind: StepKind, doc: str, verb: str) -> None:
         allow_empty: bool,
         output: str,
         namespace: str | None,
+        wait: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> ExitCode:
-        return run_lifecycle(app, kind, names, files, selector, allow_empty, output, namespace, yes=True)
+        return run_lifecycle(
+            app,
+            kind,
+            names,
+            files,
+            selector,
+            allow_empty,
+            output,
+            namespace,
+            yes=True,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    if waitable:
+        command = wait_option(command)
+    cli.command(name=kind.value, help=doc, epilog=epilog(*examples))(command)
 
 
 def run_lifecycle(
@@ -91,6 +110,8 @@ def run_lifecycle(
     namespace: str | None,
     *,
     yes: bool,
+    wait: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> ExitCode:
     if not (names or files or selector):
         raise UsageError(f"name the endpoints to {kind.value}: NAME..., -f PATH or --selector KEY=VALUE")
@@ -105,11 +126,20 @@ def run_lifecycle(
             app.out.info(f"{change.namespace}/{change.name}: {note}")
     with interruptible(ctx.cancel, app.out):
         results = operations.execute(ctx, the_plan)
-    return finish(app, results, Mode(output), ctx.cancel)
+    code = finish(app, results, Mode(output), ctx.cancel)
+    if not wait or ctx.cancel.is_set():
+        return code
+    waited = wait_and_report(app, ctx, targets_after_resume(results), timeout=timeout)
+    return worst([code, waited])
 
 
 _lifecycle_command(StepKind.PAUSE, "Pause endpoints: billing stops, replicas go to 0. Idempotent.", "pause")
-_lifecycle_command(StepKind.RESUME, "Resume paused (or scaled-to-zero) endpoints. Idempotent.", "resume")
+_lifecycle_command(
+    StepKind.RESUME,
+    "Resume paused (or scaled-to-zero) endpoints. Idempotent. --wait waits until they are ready.",
+    "resume",
+    waitable=True,
+)
 _lifecycle_command(
     StepKind.SCALE_TO_ZERO,
     "Scale endpoints to zero; the next request wakes them. Idempotent.",

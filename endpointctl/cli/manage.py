@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from typing import Any
 
 import click
 
-from endpointctl import operations, options, render
+from endpointctl import lock, operations, options, progress, render
 from endpointctl.cli.app import App, epilog, finish, interruptible, pass_app
 from endpointctl.cli.group import cli
-from endpointctl.errors import ExitCode
+from endpointctl.cli.smoke import conclude
+from endpointctl.cli.wait import run_wait, wait_option
+from endpointctl.errors import ExitCode, worst
 from endpointctl.manifest import json_schema
+from endpointctl.models import Desired
 from endpointctl.plan import Options
 from endpointctl.render import Mode
+from endpointctl.results import Result
+from endpointctl.smoke_run import run_smoke
+from endpointctl.wait import targets_from_results
 
 
 @cli.command(epilog=epilog("endpointctl validate manifests/", "endpointctl validate gpt2.yaml -o json"))
@@ -79,11 +86,27 @@ def plan(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None
     return ExitCode.OK
 
 
+def _lock(
+    app: App, ctx: operations.Context, desired: list[Desired], paths: tuple[str, ...], flags: dict[str, Any]
+) -> AbstractContextManager[lock.Holder]:
+    stack: str | None = flags["stack"]
+    targets = [(ctx.namespace(d.manifest.metadata.namespace), d.name) for d in desired]
+    return lock.hold(
+        lock.apply_keys(stack, targets),
+        directory=lock.state_dir(app.environ),
+        command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
+        timeout=flags["lock_timeout"],
+        clock=app.clock,
+        on_wait=app.out.info,
+    )
+
+
 @cli.command(
     epilog=epilog(
         "endpointctl apply manifests/ --yes",
         "endpointctl apply manifests/ --dry-run",
         "endpointctl apply manifests/ --prune --stack prod --yes -o json",
+        "endpointctl apply manifests/ --yes --wait --smoke --junit-xml smoke.xml   # CI deploy",
     )
 )
 @options.paths_argument
@@ -94,21 +117,77 @@ def plan(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None
 @click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Endpoints at once."
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=lock.DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply of the same stack or endpoints on this machine; 0: do not wait.",
+)
+@wait_option
+@click.option(
+    "--smoke", is_flag=True, help="Then call each endpoint's URL and check the answer (implies --wait)."
+)
+@click.option("--junit-xml", type=click.Path(dir_okay=False), help="With --smoke: also write JUnit XML here.")
 @pass_app
 def apply(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any) -> ExitCode:
     """Converge the live endpoints to the manifests."""
     desired = app.load(paths, allow_public=flags["allow_public"])
     ctx = app.context(namespace)
-    the_plan = operations.plan_manifests(ctx, desired, _options(**flags))
     mode = Mode(output)
     if flags["dry_run"]:
-        app.out.result(render.plan(the_plan, mode))
+        # Changes nothing, so it neither takes nor waits for the lock.
+        app.out.result(render.plan(operations.plan_manifests(ctx, desired, _options(**flags)), mode))
         return ExitCode.OK
-    if mode is Mode.TABLE or not the_plan.has_changes:
-        app.out.info(render.plan(the_plan, Mode.TABLE).rstrip())
-    operations.confirm_destructive(
-        the_plan, yes=flags["yes"], interactive=app.is_interactive, confirm=app.confirm
-    )
-    with interruptible(ctx.cancel, app.out):
-        results = operations.execute(ctx, the_plan, parallelism=flags["parallelism"])
-    return finish(app, results, mode, ctx.cancel)
+    # Held from before the live state is read until the last change: a plan made while another apply
+    # runs would be stale by the time it is executed.
+    with _lock(app, ctx, desired, paths, flags):
+        the_plan = operations.plan_manifests(ctx, desired, _options(**flags))
+        if mode is Mode.TABLE or not the_plan.has_changes:
+            app.out.info(render.plan(the_plan, Mode.TABLE).rstrip())
+        operations.confirm_destructive(
+            the_plan, yes=flags["yes"], interactive=app.is_interactive, confirm=app.confirm
+        )
+        with interruptible(ctx.cancel, app.out):
+            results = operations.execute(ctx, the_plan, parallelism=flags["parallelism"])
+    if not (flags["wait"] or flags["smoke"]) or ctx.cancel.is_set():
+        return finish(app, results, mode, ctx.cancel)
+    return _wait_and_smoke(app, ctx, results, desired, mode, flags)
+
+
+def _wait_and_smoke(
+    app: App,
+    ctx: operations.Context,
+    results: list[Result],
+    desired: list[Desired],
+    mode: Mode,
+    flags: dict[str, Any],
+) -> ExitCode:
+    """apply --wait / --smoke: wait for what was applied, then smoke-test what became ready."""
+    report = run_wait(app, ctx, targets_from_results(results), timeout=flags["timeout"])
+    progress.report_problems(app.out, report)
+    codes = [report.exit_code]
+    extra: dict[tuple[str, str], dict[str, Any]] = {
+        (e.target.namespace, e.target.name): {"wait": e.record()} for e in report.endpoints
+    }
+    appendix = ""
+    if flags["smoke"] and not ctx.cancel.is_set():
+        specs = {(ctx.namespace(d.manifest.metadata.namespace), d.name): d for d in desired}
+        ready = [
+            (e.endpoint, specs.get((e.target.namespace, e.target.name)))
+            for e in report.endpoints
+            if e.ready and e.endpoint is not None
+        ]
+        client = app.deployed_client()
+        try:
+            smoked = run_smoke(client, ready)
+        finally:
+            client.close()
+        for result in smoked:
+            extra.setdefault((result.namespace, result.name), {})["smoke"] = render.smoke_record(result)
+        if mode is Mode.TABLE:
+            appendix = "\n" + render.smoke_results(smoked, mode)
+        codes.append(conclude(app, smoked, flags["junit_xml"]))
+    codes.append(finish(app, results, mode, ctx.cancel, extra=extra, appendix=appendix))
+    return worst(codes)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,35 +12,69 @@ from endpointctl.cli.app import App, epilog, interruptible, pass_app
 from endpointctl.cli.group import cli
 from endpointctl.errors import ExitCode
 
+if TYPE_CHECKING:
+    from endpointctl.sandbox.faults import FaultConfig
+
 
 @cli.group()
 def sandbox() -> None:
     """The local emulator of the Inference Endpoints API."""
 
 
+def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
+    """The --fault flags as the sandbox's fault config; None when there are none."""
+    from endpointctl.sandbox.faults import FaultConfig, parse_rule
+
+    if not rules:
+        return None
+    try:
+        return FaultConfig(tuple(parse_rule(rule) for rule in rules), seed=seed)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--fault") from None
+
+
 @sandbox.command(
     epilog=epilog(
         "endpointctl sandbox serve --port 8080",
         "ENDPOINTCTL_API_URL=http://127.0.0.1:8080 HF_TOKEN=hf_anything endpointctl status",
+        "endpointctl sandbox serve --fault 'status=429,p=0.3,retry-after=1'",
+        "endpointctl sandbox serve --fault 'drop,route=POST /v2/endpoint/{namespace},times=1'",
+        "endpointctl sandbox serve --fault 'latency=0.5' --fault 'status=503,p=0.1,route=GET *'",
     )
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Default: the port --sandbox uses.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="RULE",
+    help="Inject a fault (repeatable): one of status=CODE, latency=SECONDS, hang, drop (commit, then "
+    "drop the connection); with p=PROBABILITY, route='METHOD /template' or a glob (default *), "
+    "retry-after=S or retry-after-date=S (Retry-After as seconds or as a date), ratelimit=S "
+    "(RateLimit t=S), times=N.",
+)
+@click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed for which requests fault.")
 @pass_app
-def serve(app: App, host: str, port: int | None) -> ExitCode:
-    """Serve the emulator in the foreground for other clients."""
+def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_seed: int) -> ExitCode:
+    """Serve the emulator in the foreground for other clients, optionally injecting faults."""
     from endpointctl.local_sandbox import DEFAULT_PORT, state_path
     from endpointctl.sandbox import Sandbox, SandboxConfig
 
-    server = Sandbox(SandboxConfig(db_path=state_path()))
+    config = fault_config(faults, fault_seed)
+    server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
     url = server.start(host=host, port=DEFAULT_PORT if port is None else port)
     app.out.info(f"sandbox: serving at {url} (state: {state_path()})")
     app.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
+    for rule in config.rules if config else ():
+        app.out.info(f"sandbox: injecting {rule.describe()}")
     stop = threading.Event()
     with interruptible(stop, app.out):
         while not stop.wait(0.5):
             pass
     server.stop()
+    if server.faults is not None:
+        app.out.info(f"sandbox: faults injected: {server.faults.injected() or 'none'}")
     return ExitCode.OK
 
 

@@ -8,6 +8,7 @@ from types import TracebackType
 from . import admin, api, dataplane
 from .config import SandboxConfig
 from .context import Context, DataplaneOverride
+from .faults import FaultConfig, FaultInjector
 from .server import Middleware, Router, SandboxHTTPServer, make_server
 from .store import Store
 
@@ -27,6 +28,11 @@ class Sandbox:
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Set by stop(): frees requests a "hang" fault holds, so they cannot keep threads alive forever.
+        self._released = threading.Event()
+        self.faults: FaultInjector | None = None
+        if config.faults is not None:
+            self.install_faults(config.faults)
 
     # -- serving ---------------------------------------------------------------------------------
 
@@ -40,6 +46,7 @@ class Sandbox:
         """Open the listening socket (OSError if the port is taken) and return the base URL."""
         if self._server is not None:
             raise RuntimeError(f"the sandbox is already bound to {self.url}")
+        self._released.clear()
         self._server = make_server(self._router, host, port)
         bound_port = self._server.server_address[1]
         shown = host if host not in ("", "0.0.0.0", "::") else "127.0.0.1"
@@ -78,6 +85,7 @@ class Sandbox:
             self._close_server()
 
     def stop(self) -> None:
+        self._released.set()
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -129,10 +137,20 @@ class Sandbox:
         status: int | None = None,
         body: object | None = None,
         latency_ms: int = 0,
+        times: int | None = None,
+        honor_scale_up_timeout: bool = True,
     ) -> None:
-        self._ctx.set_override(
-            namespace, name, DataplaneOverride(status=status, body=body, latency_ms=latency_ms)
+        """Steer the deployed URL's answers: ``times=N`` for the next N inference calls only (e.g. a
+        503 with ``estimated_time`` while "loading"); ``honor_scale_up_timeout=False`` emulates a proxy
+        that answers 503 during a cold start even when the caller sent ``X-Scale-Up-Timeout``."""
+        override = DataplaneOverride(
+            status=status,
+            body=body,
+            latency_ms=latency_ms,
+            times=times,
+            honor_scale_up_timeout=honor_scale_up_timeout,
         )
+        self._ctx.set_override(namespace, name, override)
 
     def clear_dataplane(self, namespace: str, name: str) -> None:
         self._ctx.clear_override(namespace, name)
@@ -140,6 +158,12 @@ class Sandbox:
     def add_middleware(self, middleware: Middleware) -> None:
         """Wrap every counted route (the hook for fault injection)."""
         self._router.add_middleware(middleware)
+
+    def install_faults(self, config: FaultConfig) -> FaultInjector:
+        """Inject faults on the routes the config names; returns the injector, for its counters."""
+        self.faults = FaultInjector(config, released=self._released)
+        self._router.add_middleware(self.faults)
+        return self.faults
 
     def clear_middleware(self) -> None:
         self._router.clear_middleware()

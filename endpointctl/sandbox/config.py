@@ -6,6 +6,7 @@ import pathlib
 from dataclasses import dataclass, field
 
 from .clock import Clock, SystemClock
+from .faults import FaultConfig
 
 PHASES = ("pending", "initializing", "updating")
 
@@ -24,6 +25,7 @@ class SandboxConfig:
     clock: Clock = field(default_factory=SystemClock)
     user: str = "sandbox-user"
     orgs: tuple[str, ...] = ("acme",)
+    faults: FaultConfig | None = None  # injected errors, latency, hangs and drops (see faults.py)
 
     def __post_init__(self) -> None:
         unknown = set(self.phases) - set(PHASES)

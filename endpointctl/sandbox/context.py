@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import lifecycle
 from .config import SandboxConfig
@@ -19,6 +19,8 @@ class DataplaneOverride:
     status: int | None = None
     body: object | None = None
     latency_ms: int = 0
+    times: int | None = None  # answer this way for the next N inference calls only; None: until cleared
+    honor_scale_up_timeout: bool = True  # False: a proxy that ignores X-Scale-Up-Timeout (older ones did)
 
 
 class Context:
@@ -65,3 +67,14 @@ class Context:
     def override(self, namespace: str, name: str) -> DataplaneOverride | None:
         with self._lock:
             return self._overrides.get((namespace, name))
+
+    def take_override(self, namespace: str, name: str) -> DataplaneOverride | None:
+        """The override for one call, counting it against ``times`` (so "the first N calls" works)."""
+        with self._lock:
+            found = self._overrides.get((namespace, name))
+            if found is not None and found.times is not None:
+                if found.times <= 1:
+                    del self._overrides[(namespace, name)]
+                else:
+                    self._overrides[(namespace, name)] = replace(found, times=found.times - 1)
+            return found

@@ -2,6 +2,10 @@
 
 Emulates the proxy in front of a replica: security level, state-dependent errors, cold starts from
 zero (503, or a held request with ``X-Scale-Up-Timeout``), then a task-shaped answer.
+
+``{base}/privatelink/{namespace}/{name}[/...]`` stands for the endpoint's AWS PrivateLink interface,
+as reached from inside the linked VPC: the public URL refuses a PrivateLink endpoint, this one serves it
+(to members of the namespace, like any private endpoint).
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ HOLD_POLL_SECONDS = 0.25
 def _authorize(ctx: Context, req: Request, record: Record) -> None:
     if record.spec.get("privateService"):
         raise ApiError(403, "This endpoint is only reachable through AWS PrivateLink")
+    _authorize_caller(ctx, req, record)
+
+
+def _authorize_privatelink(ctx: Context, req: Request, record: Record) -> None:
+    if not record.spec.get("privateService"):
+        raise ApiError(404, "This endpoint has no PrivateLink interface")
+    _authorize_caller(ctx, req, record)
+
+
+def _authorize_caller(ctx: Context, req: Request, record: Record) -> None:
     if record.spec["type"] == "public":
         return
     caller = identify(req.headers, ctx.config.user, ctx.config.orgs)
@@ -53,7 +67,10 @@ def _not_ready(observed: Observed, now: float) -> ApiError:
     return ApiError(503, message, estimated_time=round(eta, 3))
 
 
-def _scale_up_timeout(req: Request) -> float | None:
+def _scale_up_timeout(ctx: Context, req: Request, record: Record) -> float | None:
+    override = ctx.override(record.namespace, record.name)
+    if override is not None and not override.honor_scale_up_timeout:
+        return None
     value = req.header("x-scale-up-timeout")
     if value is None:
         return None
@@ -73,7 +90,7 @@ def _wait_until_serving(ctx: Context, req: Request, record: Record) -> Record:
     if observed.state == "scaledToZero":
         record = _wake_if_zero(ctx, record)
         observed = ctx.observe(record)
-    timeout = _scale_up_timeout(req)
+    timeout = _scale_up_timeout(ctx, req, record)
     clock = ctx.config.clock
     deadline = clock.now() + (timeout or 0.0)
     while observed.state not in SERVING:
@@ -109,14 +126,21 @@ def _payload(req: Request, task: str | None) -> Any:
         raise ApiError(400, f"Invalid JSON body: {exc}") from exc
 
 
+Authorize = Callable[[Context, Request, Record], None]
+
+
 def _serve(
-    ctx: Context, req: Request, answer: Callable[[Record, Any], Any], overridable: bool = True
+    ctx: Context,
+    req: Request,
+    answer: Callable[[Record, Any], Any],
+    overridable: bool = True,
+    authorize: Authorize = _authorize,
 ) -> Response:
     record = ctx.require(req.params["namespace"], req.params["name"])
-    _authorize(ctx, req, record)
+    authorize(ctx, req, record)
     record = _wait_until_serving(ctx, req, record)
     _touch(ctx, record)
-    override = ctx.override(record.namespace, record.name) if overridable else None
+    override = ctx.take_override(record.namespace, record.name) if overridable else None
     if override is not None:
         if override.latency_ms:
             ctx.config.clock.sleep(override.latency_ms / 1000)
@@ -156,6 +180,14 @@ def health(ctx: Context, req: Request) -> Response:
     return _serve(ctx, req, _healthy, overridable=False)
 
 
+def privatelink_inference(ctx: Context, req: Request) -> Response:
+    return _serve(ctx, req, _infer, authorize=_authorize_privatelink)
+
+
+def privatelink_health(ctx: Context, req: Request) -> Response:
+    return _serve(ctx, req, _healthy, overridable=False, authorize=_authorize_privatelink)
+
+
 def get_path(ctx: Context, req: Request) -> Response:
     """GET on another sub-path: only a custom image's health route answers."""
     record = ctx.require(req.params["namespace"], req.params["name"])
@@ -169,10 +201,14 @@ def routes(ctx: Context) -> list[Route]:
         return lambda req: fn(ctx, req)
 
     base = "/endpoints/{namespace}/{name}"
+    link = "/privatelink/{namespace}/{name}"
     return [
         Route("GET", f"{base}/health", bind(health)),
         Route("GET", f"{base}/{{path}}", bind(get_path)),
         Route("POST", base, bind(inference)),
         Route("POST", f"{base}/v1/chat/completions", bind(chat)),
         Route("POST", f"{base}/{{path}}", bind(inference)),
+        Route("GET", f"{link}/health", bind(privatelink_health)),
+        Route("POST", link, bind(privatelink_inference)),
+        Route("POST", f"{link}/{{path}}", bind(privatelink_inference)),
     ]

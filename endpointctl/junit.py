@@ -1,0 +1,64 @@
+"""PURE: smoke results as JUnit XML, so CI systems show each endpoint as a test case.
+
+The dialect is the common denominator Jenkins, GitLab, GitHub test reporters and pytest agree on:
+``<testsuites>`` holding one ``<testsuite>`` whose ``<testcase>``s carry ``<failure>`` or
+``<skipped>``. Times are latencies in seconds; there is no wall-clock timestamp, which keeps this pure.
+The caller scrubs secrets from the text before writing it.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from endpointctl.smoke import SmokeResult, Verdict
+
+SUITE = "endpointctl smoke"
+# Characters XML 1.0 cannot carry even escaped; an endpoint's error body may contain them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("?", text)
+
+
+def _seconds(result: SmokeResult) -> str:
+    return f"{(result.latency_ms or 0.0) / 1000:.3f}"
+
+
+def _details(result: SmokeResult) -> str:
+    lines = [
+        f"url: {result.url or '-'}",
+        f"status: {result.status if result.status is not None else '-'}",
+        f"latency: {'-' if result.latency_ms is None else f'{result.latency_ms:.0f} ms'}",
+        f"attempts: {result.attempts}",
+    ]
+    if result.cold_start_seconds is not None:
+        lines.append(f"cold start: {result.cold_start_seconds:.1f} s")
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
+    failures = sum(1 for r in results if r.verdict is Verdict.FAIL)
+    skipped = sum(1 for r in results if r.verdict is Verdict.SKIPPED)
+    total = f"{sum((r.latency_ms or 0.0) for r in results) / 1000:.3f}"
+    counts = {"tests": str(len(results)), "failures": str(failures), "errors": "0", "skipped": str(skipped)}
+    root = ET.Element("testsuites", {"name": suite, **counts, "time": total})
+    testsuite = ET.SubElement(root, "testsuite", {"name": suite, **counts, "time": total})
+    for result in results:
+        case = ET.SubElement(
+            testsuite,
+            "testcase",
+            {"classname": f"smoke.{result.namespace}", "name": result.name, "time": _seconds(result)},
+        )
+        if result.verdict is Verdict.FAIL:
+            reason = _clean(result.reason)
+            failure = ET.SubElement(case, "failure", {"message": reason, "type": "SmokeTestFailure"})
+            failure.text = reason
+        elif result.verdict is Verdict.SKIPPED:
+            ET.SubElement(case, "skipped", {"message": _clean(result.reason)})
+        ET.SubElement(case, "system-out").text = _clean(_details(result))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

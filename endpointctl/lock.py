@@ -1,0 +1,175 @@
+"""One machine, one apply at a time per stack and per endpoint: advisory file locks that name their holder.
+
+What is locked (the keys):
+
+- with ``--stack NAME``: the stack, so two applies of one stack never interleave, prune included;
+- always: every ``namespace/name`` the manifests address, so an apply without ``--stack`` (or of another
+  stack) that names the same endpoint waits too.
+
+Endpoints that only a prune would delete are covered by the stack key alone: they have no manifest, so no
+other apply names them. Keys do not include the API URL: an apply to the sandbox and one to production with
+the same stack name wait for each other, which is conservative and cheap.
+
+Several keys are taken in sorted order under one deadline, so two applies never deadlock. The locks are
+``flock`` locks (via filelock): the kernel drops them when their process dies, even on SIGKILL, so a
+crashed apply never leaves a lock that needs cleaning up. Beside each lock file a small JSON side file
+records the holder (pid, host, command, start time), so a waiting apply can say whom it waits for.
+Only commands that change something take locks: ``plan`` and ``apply --dry-run`` do not.
+
+Across machines these locks mean nothing; CI serialises applies of one stack with a concurrency group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import filelock
+import platformdirs
+
+from endpointctl.clock import Clock
+from endpointctl.errors import EndpointctlError
+
+STATE_DIR_VARIABLE = "ENDPOINTCTL_STATE_DIR"
+DEFAULT_TIMEOUT = 300.0
+# How often a waiting apply tries again: short enough that it starts promptly once the holder is done.
+POLL_SECONDS = 0.25
+
+
+class LockTimeout(EndpointctlError):
+    """Another process held a lock for longer than --lock-timeout."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    host: str
+    command: str
+    since: str  # ISO 8601, UTC
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host} ({self.command}, since {self.since})"
+
+    @classmethod
+    def current(cls, command: str) -> Holder:
+        started = datetime.fromtimestamp(time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=started)
+
+
+def state_dir(environ: Mapping[str, str]) -> Path:
+    """Where locks live: ENDPOINTCTL_STATE_DIR, else the user's state directory."""
+    override = environ.get(STATE_DIR_VARIABLE)
+    return Path(override) if override else Path(platformdirs.user_state_dir("endpointctl"))
+
+
+def apply_keys(stack: str | None, endpoints: Iterable[tuple[str, str]]) -> list[str]:
+    """The lock keys of an apply: its stack, if any, and every (namespace, name) its manifests address."""
+    keys = {f"endpoint:{namespace}/{name}" for namespace, name in endpoints}
+    if stack:
+        keys.add(f"stack:{stack}")
+    return sorted(keys)
+
+
+def describe_key(key: str) -> str:
+    kind, _, value = key.partition(":")
+    return f"{kind} '{value}'"
+
+
+def _paths(directory: Path, key: str) -> tuple[Path, Path]:
+    # Readable for whoever looks in the directory, and a hash so that distinct keys never share a file.
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[:60]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    stem = directory / "locks" / f"{slug}-{digest}"
+    return stem.with_name(stem.name + ".lock"), stem.with_name(stem.name + ".holder.json")
+
+
+def read_holder(directory: Path, key: str) -> Holder | None:
+    """The recorded holder of a key; None if unknown (not written yet, or being replaced)."""
+    _, holder_path = _paths(directory, key)
+    try:
+        data = json.loads(holder_path.read_text())
+        return Holder(
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            command=str(data["command"]),
+            since=str(data["since"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_holder(path: Path, holder: Holder) -> None:
+    # Write-then-rename, so a waiter never reads half a record.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(asdict(holder)))
+    os.replace(temporary, path)
+
+
+def _held_by(directory: Path, key: str) -> str:
+    holder = read_holder(directory, key)
+    return f"held by {holder.describe()}" if holder else "held by another process"
+
+
+@contextlib.contextmanager
+def hold(
+    keys: Iterable[str],
+    *,
+    directory: Path,
+    command: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    clock: Clock,
+    on_wait: Callable[[str], None] = lambda _message: None,
+) -> Iterator[Holder]:
+    """Hold every key's lock for the duration of the block, or raise LockTimeout naming the holder.
+
+    Waits at most ``timeout`` seconds in all (0: do not wait); ``on_wait`` hears once per contended key
+    whom it is waiting for. Polls through ``clock`` so tests can drive the wait without sleeping.
+    """
+    holder = Holder.current(command)
+    (directory / "locks").mkdir(parents=True, exist_ok=True)
+    deadline = clock.now() + timeout
+    taken: list[tuple[filelock.FileLock, Path]] = []
+    try:
+        for key in sorted(set(keys)):
+            lock_path, holder_path = _paths(directory, key)
+            lock = filelock.FileLock(lock_path)
+            announced = False
+            while True:
+                try:
+                    lock.acquire(blocking=False)
+                    break
+                except filelock.Timeout:
+                    pass
+                remaining = deadline - clock.now()
+                if remaining <= 0:
+                    raise LockTimeout(
+                        f"the lock on {describe_key(key)} is {_held_by(directory, key)}; "
+                        f"gave up after {timeout:g} s",
+                        hint="wait for it to finish, or raise --lock-timeout; "
+                        "a lock always dies with its process, so the holder is still running",
+                    )
+                if not announced:
+                    on_wait(
+                        f"waiting for the lock on {describe_key(key)} {_held_by(directory, key)}; "
+                        f"giving up in {remaining:.3g} s (--lock-timeout)"
+                    )
+                    announced = True
+                clock.sleep(min(POLL_SECONDS, remaining))
+            taken.append((lock, holder_path))
+            _write_holder(holder_path, holder)
+        yield holder
+    finally:
+        for lock, holder_path in reversed(taken):
+            # The record goes first: once the lock is released, the file may already be the next holder's.
+            with contextlib.suppress(OSError):
+                holder_path.unlink()
+            lock.release()

@@ -1,0 +1,224 @@
+"""Showing a wait: a live table on a terminal, timestamped lines in CI, and the final result.
+
+The engine (``wait``) only calls ``update`` and ``done``; these classes decide what a person sees.
+Every text cell passes the Output's redactor, including the live table, which rich writes itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from tabulate import tabulate
+
+from endpointctl.output import Output
+from endpointctl.redact import Redactor
+from endpointctl.render import Mode, _dump
+from endpointctl.wait import NullDisplay, Outcome, WaitReport
+
+WallClock = Callable[[], float]  # seconds since the epoch
+
+
+def elapsed_text(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def timestamp(wall: float) -> str:
+    return datetime.fromtimestamp(wall, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def summary(report: WaitReport) -> str:
+    counts: dict[Outcome, int] = {}
+    for e in report.endpoints:
+        counts[e.outcome] = counts.get(e.outcome, 0) + 1
+    parts = [f"{n} {outcome.value}" for outcome in Outcome if (n := counts.get(outcome, 0))]
+    return f"waited {elapsed_text(report.elapsed)}: {', '.join(parts) or 'nothing to wait for'}"
+
+
+def _arrow(stream: TextIO) -> str:
+    # A CI runner with an ASCII or cp1252 stream would fail on the arrow.
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return "→"
+    try:
+        "→".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "->"
+    return "→"
+
+
+class _Base(NullDisplay):
+    """A display is also a context manager, so a live one is stopped whatever happens."""
+
+    def __enter__(self) -> _Base:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        pass
+
+
+class QuietDisplay(_Base):
+    """--quiet: nothing while waiting; the final result is printed by the command."""
+
+
+class PlainDisplay(_Base):
+    """Without a terminal: one line per change of state (or message), with a UTC timestamp."""
+
+    def __init__(self, out: Output, wall: WallClock) -> None:
+        self._out = out
+        self._wall = wall
+        self._last: dict[str, tuple[str, str]] = {}
+        self._arrow = _arrow(out.stderr)
+
+    def update(self, key: str, state: str, message: str, elapsed: float, *, final: bool = False) -> None:
+        previous = self._last.get(key)
+        if previous == (state, message):
+            return
+        self._last[key] = (state, message)
+        moved = previous is not None and previous[0] != state
+        shown = f"{previous[0]} {self._arrow} {state}" if moved and previous else state
+        self._out.info(f"{timestamp(self._wall())} {key} {shown}: {message}")
+
+    def done(self, report: WaitReport) -> None:
+        self._out.info(f"{timestamp(self._wall())} {summary(report)}")
+
+
+@dataclass
+class _Row:
+    state: str
+    message: str
+    elapsed: float
+    at: float  # clock time of the update, so elapsed keeps ticking between polls
+    final: bool
+
+
+class LiveDisplay(_Base):
+    """On a terminal: one line per endpoint, redrawn in place; it stays on screen when done."""
+
+    def __init__(
+        self,
+        console: Console,
+        redactor: Redactor,
+        now: Callable[[], float],
+        *,
+        auto_refresh: bool = True,
+    ) -> None:
+        self._console = console
+        self._redactor = redactor
+        self._now = now
+        self._rows: dict[str, _Row] = {}
+        self._lock = threading.Lock()
+        self._live = Live(
+            console=console,
+            get_renderable=self.render,
+            auto_refresh=auto_refresh,
+            refresh_per_second=4,
+            transient=False,
+            # The Output holds its own handles to the streams; swapping sys.stdout would not help.
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._started = False
+
+    def render(self) -> Table:
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for header in ("NAME", "STATE", "ELAPSED", "MESSAGE"):
+            table.add_column(header, no_wrap=header != "MESSAGE")
+        now = self._now()
+        with self._lock:
+            rows = list(self._rows.items())
+        for key, row in rows:
+            ticking = row.elapsed if row.final else row.elapsed + max(0.0, now - row.at)
+            style = {"ready": "green", "failed": "red", "updateFailed": "red", "notFound": "red"}.get(
+                row.state, "yellow" if row.final else ""
+            )
+            table.add_row(
+                self._redactor.scrub(key),
+                f"[{style}]{row.state}[/]" if style else row.state,
+                elapsed_text(ticking),
+                self._redactor.scrub(row.message),
+            )
+        return table
+
+    def __enter__(self) -> LiveDisplay:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._started:
+            self._started = False
+            self._live.stop()
+
+    def update(self, key: str, state: str, message: str, elapsed: float, *, final: bool = False) -> None:
+        with self._lock:
+            self._rows[key] = _Row(state, message, elapsed, self._now(), final)
+        if not self._started:
+            self._started = True
+            self._live.start()
+        self._live.refresh()
+
+    def done(self, report: WaitReport) -> None:
+        if self._started:
+            self._live.refresh()
+        self._stop()
+        self._console.print(self._redactor.scrub(summary(report)), markup=False, highlight=False)
+
+
+def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float]) -> _Base:
+    """The display for this stream: quiet, live on a terminal, plain lines otherwise."""
+    if quiet:
+        return QuietDisplay()
+    isatty = getattr(out.stderr, "isatty", None)
+    if callable(isatty) and isatty():
+        return LiveDisplay(Console(file=out.stderr, stderr=True), out.redactor, now)
+    return PlainDisplay(out, wall)
+
+
+# -- the final result -------------------------------------------------------------------------------
+
+
+def render_report(report: WaitReport, mode: Mode) -> str:
+    """The wait's result for stdout: a table, or one JSON/YAML record per endpoint."""
+    if mode is not Mode.TABLE:
+        return _dump([e.record() for e in report.endpoints], mode)
+    rows = [
+        [e.target.name, e.target.namespace, e.outcome.value, e.status, elapsed_text(e.elapsed), e.message]
+        for e in report.endpoints
+    ]
+    headers = ["NAME", "NAMESPACE", "OUTCOME", "STATUS", "ELAPSED", "MESSAGE"]
+    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
+
+
+def report_problems(out: Output, report: WaitReport) -> None:
+    """One error per endpoint not ready, with its last status and message and what to do next."""
+    for e in report.not_ready:
+        if e.outcome is Outcome.FAILED:
+            out.error(e.message, e.hint)
+        elif e.outcome is Outcome.TIMEOUT:
+            out.error(
+                f"timed out after {elapsed_text(report.timeout)}: '{e.target.key}' is still {e.status}: "
+                f"{e.message}",
+                e.hint or "wait longer with --timeout SECONDS, or look at `endpointctl status`",
+            )
+        else:
+            out.error(f"stopped waiting for '{e.target.key}' ({e.status}: {e.message}); nothing was changed")

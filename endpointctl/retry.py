@@ -1,0 +1,270 @@
+"""When a management API call is tried again, and how long to wait first.
+
+Retries wrap whole hub operations instead of sitting in an httpx transport: only the hub knows what a
+request is for — which operation a retry budget belongs to, what to say when the budget runs out, and
+that a create whose outcome is unknown must be resolved by reading before it is ever sent again.
+
+What the server asked for (``parse_retry_after``, ``parse_ratelimit_reset``, ``server_floor``) and the
+backoff (``Backoff``) are pure; the loop (``RetryPolicy.run``) is tenacity with an injected clock,
+sleep and random source, so tests drive it without sleeping.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import NoReturn, TypeVar
+
+import tenacity
+
+from endpointctl.clock import Clock
+from endpointctl.errors import ApiError, Interrupted
+
+T = TypeVar("T")
+log = logging.getLogger("endpointctl.retry")
+
+# Answers that mean "not now" rather than "no": rate limited, or a gateway or backend briefly away.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# Gateway answers after which the backend may or may not have acted on the request.
+UNKNOWN_OUTCOME_STATUSES = frozenset({502, 503, 504})
+
+
+# -- what the server asked for (pure) -------------------------------------------------------------------
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def parse_retry_after(value: str | None, *, reference: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+
+    ``reference`` is "now" in epoch seconds, against which a date is measured; a date in the past asks
+    for no wait. None when the header is absent or unreadable.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        when = _http_date(text)
+        return None if when is None else max(0.0, when - reference)
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def parse_ratelimit_reset(value: str | None) -> float | None:
+    """Seconds until an exhausted ``RateLimit`` policy resets (draft-ietf-httpapi-ratelimit-headers).
+
+    ``RateLimit: "default";r=0;t=12`` gives 12. A policy with requests left (r > 0) asks for no wait;
+    when several are exhausted the latest reset wins. None when absent or unreadable.
+    """
+    if not value:
+        return None
+    resets: list[float] = []
+    for item in value.split(","):
+        params: dict[str, str] = {}
+        for part in item.split(";")[1:]:
+            key, sep, raw = part.partition("=")
+            if sep:
+                params[key.strip().lower()] = raw.strip()
+        try:
+            remaining = int(params.get("r", "0"))
+            reset = int(params["t"])
+        except (KeyError, ValueError):
+            continue
+        if remaining <= 0 and reset >= 0:
+            resets.append(float(reset))
+    return max(resets, default=None)
+
+
+def server_floor(headers: Mapping[str, str], *, wall: float) -> float:
+    """The least the server asked us to wait before trying again; 0 when it did not say.
+
+    ``headers`` has lower-cased names. A Retry-After date is measured against the response's own
+    ``Date`` when it has one: both come from the server's clock, so our clock's skew drops out.
+    """
+    reference = _http_date(headers.get("date"))
+    asks = (
+        parse_retry_after(headers.get("retry-after"), reference=wall if reference is None else reference),
+        parse_ratelimit_reset(headers.get("ratelimit")),
+    )
+    return max((ask for ask in asks if ask is not None), default=0.0)
+
+
+# -- backoff (pure) -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff with full jitter, never below what the server asked for.
+
+    Full jitter (a uniform draw up to the exponential ceiling) spreads parallel clients apart, which
+    matters here: apply runs up to --parallelism calls against one rate limit.
+    """
+
+    base: float = 1.0
+    cap: float = 30.0
+
+    def ceiling(self, attempt: int) -> float:
+        """The largest jittered delay after the given (1-based) failed attempt."""
+        return min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
+
+    def delay(self, attempt: int, floor: float, uniform: Callable[[float, float], float]) -> float:
+        return max(floor, uniform(0.0, self.ceiling(attempt)))
+
+
+# -- the loop -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt, described as far as retrying and error messages care."""
+
+    answer: str  # what the server last answered, for messages: "503: Service Unavailable"
+    status: int | None = None  # None: no HTTP answer at all (timeout, dropped connection)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    sent: bool = True  # False only when the request surely never reached the server
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in RETRYABLE_STATUSES
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """The server may have acted on the request, and nothing in the answer says whether it did."""
+        return self.sent and (self.status is None or self.status in UNKNOWN_OUTCOME_STATUSES)
+
+
+Classify = Callable[[BaseException], Failure | None]  # None: not an API failure, never retried
+
+
+@dataclass
+class Operation:
+    """One logical API operation: what it does, when its retry budget ends, what happened so far."""
+
+    doing: str
+    started: float
+    deadline: float
+    attempts: int = 0
+    last: Failure | None = None
+
+
+class RetryPolicy:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        budget: float,
+        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
+        wall: Callable[[], float] = time.time,
+        cancel: threading.Event | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self._report = report  # progress: a user waiting out a rate limit should know why
+        self._cancel = cancel  # set on SIGINT/SIGTERM: an interrupted command starts no new attempt
+        self.budget = budget
+        self.backoff = backoff or Backoff()
+        self._rng = rng or random.Random()
+        self._wall = wall  # epoch seconds, for a Retry-After date when the answer carries no Date
+
+    def start(self, doing: str, deadline: float | None = None) -> Operation:
+        """A new operation; pass ``deadline`` to share the budget of the operation it is part of."""
+        now = self.clock.now()
+        return Operation(doing, started=now, deadline=now + self.budget if deadline is None else deadline)
+
+    def run(self, op: Operation, fn: Callable[[], T], classify: Classify) -> T:
+        """Call ``fn`` until it succeeds, fails in a way not worth retrying, or the budget is spent.
+
+        A non-retryable failure propagates unchanged; a spent budget raises ApiError saying what was
+        being done, how many attempts were made and what the server last answered.
+        """
+
+        def attempt() -> T:
+            op.attempts += 1
+            return fn()
+
+        def should_retry(error: BaseException) -> bool:
+            failure = classify(error)
+            if failure is None:
+                return False
+            op.last = failure
+            return failure.retryable
+
+        floors: list[float] = []
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            assert op.last is not None
+            floor = server_floor(op.last.headers, wall=self._wall())
+            floors.append(floor)
+            return self.backoff.delay(state.attempt_number, floor, self._rng.uniform)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # Stop before a wait that would end past the deadline: trying later than that is pointless,
+            # and trying sooner than the server asked is not allowed.
+            return self._cancelled() or self.clock.now() + state.upcoming_sleep > op.deadline
+
+        def give_up(state: tenacity.RetryCallState) -> NoReturn:
+            if self._cancelled():
+                assert op.last is not None
+                raise Interrupted(
+                    f"{op.doing}: interrupted after {op.attempts} attempt{'s' if op.attempts != 1 else ''}; "
+                    f"the API last answered {op.last.answer}"
+                )
+            raise self._exhausted(op, floors[-1] if floors else 0.0)
+
+        def note(state: tenacity.RetryCallState) -> None:
+            line = (
+                f"{op.doing}: the API answered {op.last.answer if op.last else '?'}; "
+                f"retrying in {state.upcoming_sleep:.1f} s (attempt {op.attempts + 1})"
+            )
+            log.info("%s", line)
+            if self._report is not None:
+                self._report(line)
+
+        retrying = tenacity.Retrying(
+            sleep=self.clock.sleep,
+            retry=tenacity.retry_if_exception(should_retry),
+            wait=wait,
+            stop=stop,
+            before_sleep=note,
+            retry_error_callback=give_up,
+        )
+        return retrying(attempt)
+
+    def _cancelled(self) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
+    def _exhausted(self, op: Operation, floor: float) -> ApiError:
+        assert op.last is not None
+        elapsed = self.clock.now() - op.started
+        tries = f"{op.attempts} attempt{'s' if op.attempts != 1 else ''}"
+        message = (
+            f"{op.doing}: gave up after {tries} in {elapsed:.0f} s; the API last answered {op.last.answer}"
+        )
+        left = op.deadline - self.clock.now()
+        if floor > left:
+            message += f" and asked to wait {floor:.0f} s, more than the {max(left, 0):.0f} s left to retry"
+        return ApiError(
+            message,
+            status=op.last.status,
+            hint=f"nothing more was tried after {self.budget:g} s (ENDPOINTCTL_RETRY_SECONDS); "
+            "run the same command again later",
+        )

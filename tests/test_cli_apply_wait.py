@@ -1,0 +1,78 @@
+"""apply --wait / --smoke: deploying is done when the model answers correctly at its URL."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from clirunner import Cli
+from test_cli_apply import EXAMPLES, USER, manifest, write
+
+from endpointctl.sandbox import Sandbox
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_apply_wait_smoke_deploys_every_example(cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    junit = tmp_path / "smoke.xml"
+    result = cli(
+        "apply", str(ROOT / "manifests"), "--yes", "--smoke", "--junit-xml", str(junit), "-o", "json"
+    )
+    assert result.code == 0, result.all
+    records = json.loads(result.stdout)
+    assert len(records) == len(EXAMPLES)
+    assert {r["wait"]["outcome"] for r in records} == {"ready"}
+    assert {r["smoke"]["verdict"] for r in records} == {"pass"}
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == str(len(EXAMPLES)) and suite.get("failures") == "0"
+    # Waiting reads one listing per poll, never one GET per endpoint.
+    assert "GET /v2/endpoint/{namespace}/{name}" not in sandbox.counts()
+
+
+def test_apply_wait_fails_fast_on_a_failed_deploy(cli: Cli, tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "m.yaml", manifest(repository="sandbox/fail-deploy"))
+    result = cli("apply", path, "--yes", "--wait", "-o", "json")
+    assert result.code == 1
+    (record,) = json.loads(result.stdout)
+    assert (record["outcome"], record["wait"]["outcome"]) == ("ok", "failed")
+    assert "failed" in result.stderr
+
+
+def test_apply_wait_times_out_with_exit_4(cli: Cli, tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    result = cli("apply", path, "--yes", "--wait", "--timeout", "1")
+    assert result.code == 4
+    assert "timed out" in result.stderr and "gpt2-demo" in result.stderr
+
+
+def test_apply_smoke_fails_on_a_wrong_answer(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    doc = manifest(
+        task="text-classification",
+        smokeTest={
+            "request": {"inputs": "great"},
+            "expect": {"json": {"path": "[0].label", "equals": "POSITIVE"}},
+        },
+    )
+    path = write(tmp_path, "m.yaml", doc)
+    assert cli("apply", path, "--yes", "--smoke").code == 0
+    sandbox.set_dataplane(USER, "gpt2-demo", body=[{"label": "NEGATIVE", "score": 0.9}])
+    result = cli("apply", path, "--yes", "--smoke")
+    assert result.code == 1
+    assert "FAIL" in result.stdout and "POSITIVE" in result.stdout
+
+
+def test_update_then_wait_sees_the_update_through(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes", "--wait").code == 0
+    changed = write(tmp_path, "m.yaml", manifest(scaling={"minReplica": 1, "maxReplica": 2}))
+    result = cli("apply", changed, "--yes", "--wait", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert record["done"] == ["update"] and record["wait"]["outcome"] == "ready"
+    assert "updating" in result.stderr  # the wait saw the update in progress before calling it ready

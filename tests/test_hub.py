@@ -1,0 +1,432 @@
+"""hub's HTTP behaviour through huggingface_hub, against scripted answers (httpx2.MockTransport).
+
+Each test scripts the server's answers per request and records when (by the injected ManualClock)
+each request was made, so "no retry sooner than advertised" and "no retry at all" are counted, not
+assumed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import pytest
+from builders import desired
+from huggingface_hub.utils import set_client_factory
+from huggingface_hub.utils._http import default_client_factory
+
+from endpointctl.errors import ApiError, AuthError, Conflict, NotFound, QuotaExceeded
+from endpointctl.hub import Hub, TokenInfo
+from endpointctl.models import MANAGED_TAG
+from endpointctl.plan import ownership_tags
+from endpointctl.sandbox import ManualClock
+
+API = "http://api.test"
+SECRET = "hf_the_secret_token_value_42"
+NOW = 1_760_000_000.0
+CREATE = "POST /v2/endpoint/acme"
+GET_ONE = "GET /v2/endpoint/acme/gpt2-demo"
+Answer = httpx2.Response | Exception
+
+
+@dataclass
+class Server:
+    """Answers from a script per request key ("METHOD /path"); the last answer repeats."""
+
+    clock: ManualClock
+    script: dict[str, list[Answer]] = field(default_factory=dict)
+    seen: list[tuple[str, float]] = field(default_factory=list)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        key = f"{request.method} {request.url.path}"
+        self.seen.append((key, self.clock.now()))
+        answers = self.script.get(key)
+        if not answers:
+            return httpx2.Response(404, json={"error": "Not found"})
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def requests(self) -> list[str]:
+        return [key for key, _ in self.seen]
+
+    def times(self, key: str) -> list[float]:
+        return [at for k, at in self.seen if k == key]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def server(clock: ManualClock) -> Iterator[Server]:
+    yield Server(clock)
+    set_client_factory(default_client_factory)
+
+
+@pytest.fixture
+def hub(server: Server, clock: ManualClock) -> Hub:
+    return make_hub(server, clock)
+
+
+def make_hub(server: Server, clock: ManualClock, retry_seconds: float = 120.0) -> Hub:
+    token = TokenInfo(SECRET, "the HF_TOKEN environment variable")
+    hub = Hub(token=token, api_url=API, clock=clock, retry_seconds=retry_seconds, rng=random.Random(3))
+    # After Hub(): it installs its own client; this one answers from the script instead of a network.
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)))
+    return hub
+
+
+def error(status: int, message: str = "nope", **headers: str) -> httpx2.Response:
+    return httpx2.Response(status, json={"error": message}, headers=headers)
+
+
+def raw_endpoint(
+    name: str = "gpt2-demo", tags: tuple[str, ...] = ("team=nlp", MANAGED_TAG)
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "authenticated",
+        "healthRoute": "/health",
+        "tags": list(tags),
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-icl",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 1, "maxReplica": 2, "scaleToZeroTimeout": None},
+        },
+        "model": {
+            "repository": "openai-community/gpt2",
+            "revision": None,
+            "task": "text-generation",
+            "framework": "pytorch",
+            "image": {"huggingface": {}},
+        },
+        "status": {
+            "state": "pending",
+            "createdAt": "2025-10-09T00:00:00Z",
+            "updatedAt": "2025-10-09T00:00:00Z",
+        },
+    }
+
+
+def ok(doc: Any) -> httpx2.Response:
+    return httpx2.Response(200, json=doc)
+
+
+def gaps(times: list[float]) -> list[float]:
+    # Rounded: the ManualClock's float sums are off by ~1e-7 s at epoch magnitudes.
+    return [round(b - a, 6) for a, b in itertools.pairwise(times)]
+
+
+TAGS = ("team=nlp", *ownership_tags(None))
+
+
+# -- honouring what the server asks -------------------------------------------------------------------
+
+
+def test_retry_after_as_a_date_is_honoured(server: Server, hub: Hub, clock: ManualClock) -> None:
+    # The server's clock is an hour ahead of ours; its Date and Retry-After agree, so we wait 7 s.
+    server_now = NOW + 3600
+    limited = error(
+        429,
+        "slow down",
+        **{
+            "Date": email.utils.formatdate(server_now, usegmt=True),
+            "Retry-After": email.utils.formatdate(server_now + 7, usegmt=True),
+        },
+    )
+    server.script[GET_ONE] = [limited, ok(raw_endpoint())]
+    assert hub.get("acme", "gpt2-demo") is not None
+    (gap,) = gaps(server.times(GET_ONE))
+    assert gap >= 7
+
+
+def test_ratelimit_reset_is_honoured(server: Server, hub: Hub) -> None:
+    page = ok({"items": [raw_endpoint()], "nextCursor": None})
+    server.script["GET /v2/endpoint/acme"] = [error(503, "busy", RateLimit='"default";r=0;t=12'), page]
+    assert [ep.name for ep in hub.list_endpoints("acme")] == ["gpt2-demo"]
+    (gap,) = gaps(server.times("GET /v2/endpoint/acme"))
+    assert gap >= 12
+
+
+def test_backoff_grows_and_is_jittered_without_server_hints(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=10_000)
+    server.script[GET_ONE] = [*([error(502, "bad gateway")] * 8), ok(raw_endpoint())]
+    assert hub.get("acme", "gpt2-demo") is not None
+    waits = gaps(server.times(GET_ONE))
+    assert len(waits) == 8
+    assert all(0 <= wait <= min(30.0, 2.0**n) for n, wait in enumerate(waits))
+    assert len(set(waits)) == len(waits)  # jittered: no two the same
+
+
+def test_timeouts_and_dropped_connections_are_retried(server: Server, hub: Hub) -> None:
+    server.script[GET_ONE] = [
+        httpx2.ReadTimeout("slow"),
+        httpx2.RemoteProtocolError("Server disconnected without sending a response."),
+        ok(raw_endpoint()),
+    ]
+    assert hub.get("acme", "gpt2-demo") is not None
+    assert server.requests() == [GET_ONE] * 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_answers_that_mean_no_are_never_retried(server: Server, hub: Hub, status: int) -> None:
+    for key in ("PUT /v2/endpoint/acme/gpt2-demo", "POST /v2/endpoint/acme/gpt2-demo/pause", CREATE):
+        server.script[key] = [error(status)]
+    server.script["GET /api/whoami-v2"] = [ok({"type": "user", "name": "alice", "orgs": [{"name": "acme"}]})]
+    d = desired()
+    calls: list[Callable[[], object]] = [
+        lambda: hub.update("acme", "gpt2-demo", d, ("model.task",), ()),
+        lambda: hub.pause("acme", "gpt2-demo"),
+        lambda: hub.create("acme", d, TAGS),
+    ]
+    for call in calls:
+        with pytest.raises(ApiError) as caught:
+            call()
+        assert caught.value.status == status
+        assert "attempt" not in caught.value.message
+    mutations = [key for key in server.requests() if not key.startswith("GET")]
+    assert len(mutations) == 3  # one each, never retried
+
+
+def test_a_500_is_reported_not_retried(server: Server, hub: Hub) -> None:
+    server.script[GET_ONE] = [error(500, "boom")]
+    with pytest.raises(ApiError, match="reading endpoint 'acme/gpt2-demo': the API answered 500: boom"):
+        hub.get("acme", "gpt2-demo")
+    assert len(server.seen) == 1
+
+
+def test_giving_up_says_what_how_often_and_the_last_answer(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=30)
+    server.script["GET /v2/endpoint/acme"] = [error(503, "Service Unavailable")]
+    with pytest.raises(ApiError) as caught:
+        hub.list_endpoints("acme")
+    attempts = len(server.seen)
+    assert attempts > 1
+    assert caught.value.message.startswith(
+        f"listing endpoints of namespace 'acme': gave up after {attempts} attempts in "
+    )
+    assert caught.value.message.endswith("the API last answered 503: Service Unavailable")
+    assert clock.now() - NOW <= 30
+
+
+def test_every_page_of_a_listing_shares_one_budget(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=30)
+    pages = iter([ok({"items": [raw_endpoint("a")], "nextCursor": "c1"})])
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        server.seen.append((request.url.params.get("cursor", "first"), clock.now()))
+        if "cursor" not in request.url.params:
+            return next(pages)
+        return error(503, "busy")
+
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(answer)))
+    with pytest.raises(ApiError, match="gave up"):
+        hub.list_endpoints("acme")
+    assert server.requests()[0] == "first" and set(server.requests()[1:]) == {"c1"}
+    assert clock.now() - NOW <= 30
+
+
+def test_delete_whose_first_answer_was_lost_is_done(server: Server, hub: Hub) -> None:
+    server.script["DELETE /v2/endpoint/acme/gpt2-demo"] = [
+        error(503, "busy"),
+        error(404, "Endpoint not found"),
+    ]
+    hub.delete("acme", "gpt2-demo")
+    server.script["DELETE /v2/endpoint/acme/other"] = [error(404, "Endpoint not found")]
+    with pytest.raises(NotFound):
+        hub.delete("acme", "other")  # a first-attempt 404 is still news
+
+
+# -- a create is never sent twice blindly -------------------------------------------------------------
+
+
+def test_a_429_on_create_is_simply_retried(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [error(429, "slow down", **{"Retry-After": "2"}), ok(raw_endpoint())]
+    assert hub.create("acme", desired(), TAGS).name == "gpt2-demo"
+    assert server.requests() == [CREATE, CREATE]
+    assert gaps(server.times(CREATE))[0] >= 2
+
+
+def test_a_create_that_never_connected_is_simply_retried(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [httpx2.ConnectError("refused"), ok(raw_endpoint())]
+    hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE, CREATE]
+
+
+def test_an_unanswered_create_is_read_before_it_is_sent_again(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [error(503, "busy"), ok(raw_endpoint())]
+    server.script[GET_ONE] = [error(404, "Endpoint not found")]
+    hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE, GET_ONE, CREATE]
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [httpx2.ReadTimeout("slow"), httpx2.RemoteProtocolError("disconnected"), error(504, "gateway timeout")],
+    ids=["timeout", "dropped", "504"],
+)
+def test_a_create_that_went_through_unanswered_is_adopted(server: Server, hub: Hub, lost: Answer) -> None:
+    server.script[CREATE] = [lost]
+    server.script[GET_ONE] = [ok(raw_endpoint())]
+    endpoint = hub.create("acme", desired(), TAGS)
+    assert endpoint.name == "gpt2-demo" and endpoint.managed
+    assert server.requests() == [CREATE, GET_ONE]
+
+
+def test_an_unanswered_create_finding_someone_elses_endpoint_stops(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [httpx2.ReadTimeout("slow")]
+    server.script[GET_ONE] = [ok(raw_endpoint(tags=("team=nlp",)))]
+    with pytest.raises(Conflict) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert "without endpointctl's ownership tag" in caught.value.message
+    assert "--adopt" in (caught.value.hint or "")
+    assert server.requests() == [CREATE, GET_ONE]
+
+
+def test_an_unanswered_create_finding_ours_but_different_stops(server: Server, hub: Hub) -> None:
+    different = raw_endpoint()
+    different["model"]["task"] = "fill-mask"
+    server.script[CREATE] = [error(502, "bad gateway")]
+    server.script[GET_ONE] = [ok(different)]
+    with pytest.raises(Conflict, match=r"differs from the manifest in model\.task"):
+        hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE, GET_ONE]
+
+
+def test_name_taken_is_resolved_by_reading_and_never_called_quota(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [error(409, "Endpoint 'gpt2-demo' already exists in namespace 'acme'")]
+    server.script[GET_ONE] = [ok(raw_endpoint(tags=()))]
+    with pytest.raises(Conflict) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert not isinstance(caught.value, QuotaExceeded)
+    assert "quota" not in caught.value.message.lower()
+
+
+def test_quota_409_is_a_quota_error_with_the_figures(server: Server, hub: Hub) -> None:
+    body = "Quota exceeded for intel-icl: 32 of 32 accelerators in use, 2 more requested"
+    server.script[CREATE] = [error(409, body)]
+    compute = {
+        "id": "aws-us-east-1-intel-icl-x2",
+        "accelerator": "cpu",
+        "instanceType": "intel-icl",
+        "instanceSize": "x2",
+        "numAccelerators": 1,
+        "quota": {"maxAccelerators": 32, "usedAccelerators": 31},
+    }
+    region = {"name": "us-east-1", "computes": [compute]}
+    server.script["GET /v2/provider/acme"] = [ok({"vendors": [{"name": "aws", "regions": [region]}]})]
+    with pytest.raises(QuotaExceeded) as caught:
+        hub.create("acme", desired(), TAGS)
+    message = caught.value.message
+    assert "Quota exceeded" in message
+    assert (
+        "quota for intel-icl: 31 of 32 accelerators in use, and this endpoint needs 2 (2 replicas of x2)"
+        in message
+    )
+    assert GET_ONE not in server.requests()  # a quota error is never taken for "exists"
+    assert server.requests().count(CREATE) == 1
+
+
+# -- authentication -----------------------------------------------------------------------------------
+
+
+def whoami(role: str = "write", orgs: tuple[str, ...] = ("acme",)) -> httpx2.Response:
+    return ok(
+        {
+            "type": "user",
+            "name": "alice",
+            "orgs": [{"name": org} for org in orgs],
+            "auth": {"accessToken": {"role": role, "displayName": "ci-token"}},
+        }
+    )
+
+
+def test_403_says_where_the_token_came_from_whose_it_is_and_what_it_lacks(server: Server, hub: Hub) -> None:
+    server.script[CREATE] = [error(403, "Forbidden")]
+    server.script["GET /api/whoami-v2"] = [whoami(role="read")]
+    with pytest.raises(AuthError) as caught:
+        hub.create("acme", desired(), TAGS)
+    hint = caught.value.hint or ""
+    assert "the HF_TOKEN environment variable" in hint
+    assert "belongs to 'alice' (token 'ci-token', role 'read')" in hint
+    assert "a read token cannot change endpoints" in hint
+    assert SECRET not in caught.value.message + hint
+    assert server.requests().count(CREATE) == 1
+
+
+def test_401_for_a_namespace_the_user_is_not_in(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(401, "not a member")]
+    server.script["GET /api/whoami-v2"] = [whoami(orgs=("other-org",))]
+    with pytest.raises(AuthError) as caught:
+        hub.list_endpoints("acme")
+    assert "'alice' is not a member of 'acme' (member of: other-org)" in (caught.value.hint or "")
+
+
+def test_401_everywhere_means_an_invalid_token(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(401, "A valid user or organization token is required")]
+    server.script["GET /api/whoami-v2"] = [error(401, "Invalid user token.")]
+    with pytest.raises(AuthError) as caught:
+        hub.list_endpoints("acme")
+    hint = caught.value.hint or ""
+    assert "invalid, expired or revoked" in hint and "HF_TOKEN" in hint
+    assert SECRET not in caught.value.message + hint
+
+
+def test_a_401_while_whoami_is_rate_limited_does_not_blame_the_token(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(401, "not a member")]
+    server.script["GET /api/whoami-v2"] = [error(429, "rate limited")]
+    with pytest.raises(AuthError) as caught:
+        hub.list_endpoints("acme")
+    hint = caught.value.hint or ""
+    assert "invalid" not in hint and "HF_TOKEN" in hint
+    assert "likely lacks Inference Endpoints read access on 'acme'" in hint
+
+
+def test_a_401_from_whoami_itself_says_the_token_is_invalid(server: Server, hub: Hub) -> None:
+    server.script["GET /api/whoami-v2"] = [error(401, "Invalid user token.")]
+    with pytest.raises(AuthError) as caught:
+        hub.whoami()
+    assert "invalid, expired or revoked" in (caught.value.hint or "")
+    assert server.requests() == ["GET /api/whoami-v2"]
+
+
+def test_a_rate_limited_whoami_is_never_called_an_invalid_token(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=20)
+    server.script["GET /api/whoami-v2"] = [error(429, "rate limited", **{"Retry-After": "5"})]
+    with pytest.raises(ApiError) as caught:
+        hub.whoami()
+    assert not isinstance(caught.value, AuthError)
+    text = (caught.value.message + (caught.value.hint or "")).lower()
+    assert "invalid" not in text and "429" in text
+    assert "ENDPOINTCTL_NAMESPACE" in (caught.value.hint or "")
+    assert all(gap >= 5 for gap in gaps(server.times("GET /api/whoami-v2")))
+
+
+def test_a_whoami_that_recovers_is_asked_once(server: Server, hub: Hub) -> None:
+    server.script["GET /api/whoami-v2"] = [error(429, "rate limited", **{"Retry-After": "1"}), whoami()]
+    assert hub.whoami() == "alice" and hub.whoami() == "alice"
+    assert server.requests() == ["GET /api/whoami-v2"] * 2
+
+
+def test_the_create_body_is_unchanged_by_retries(server: Server, hub: Hub) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        return error(429, "slow down") if len(bodies) == 1 else ok(raw_endpoint())
+
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(answer)))
+    hub.create("acme", desired(), TAGS)
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert MANAGED_TAG in bodies[0]["tags"]

@@ -84,8 +84,11 @@ def reset(app: App) -> ExitCode:
     """Delete every endpoint the sandbox holds."""
     from endpointctl.local_sandbox import state_path
 
+    from endpointctl.sandbox import Sandbox, SandboxConfig
+
     path = state_path()
-    if path.exists():
-        path.unlink()
+    # Delete rows rather than the file: a `sandbox serve` may have it open and must see the reset too.
+    with Sandbox(SandboxConfig(db_path=path)) as store:
+        store.reset()
     app.out.info(f"sandbox: state cleared ({path})")
     return ExitCode.OK

@@ -70,7 +70,11 @@ class Executor:
                 return result
             try:
                 if step.kind in _NEEDS_SETTLED and endpoint is not None and endpoint.status not in _SETTLED:
-                    endpoint = self._settle(change.namespace, change.name)
+                    endpoint = self._settle(change.namespace, change.name, resumed="resume" in result.done)
+                if step.kind is StepKind.CREATE and StepKind.DELETE.value in result.done:
+                    # A replace: the API may delete asynchronously, and a create of the same name
+                    # before it is gone would collide with the endpoint being deleted.
+                    self.hub.wait_absent(change.namespace, change.name, timeout=self.settle_timeout)
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
             except Interrupted as error:
@@ -80,6 +84,10 @@ class Executor:
             except EndpointctlError as error:
                 result.outcome = Outcome.FAILED
                 result.error = error.message
+                break
+            except Exception as error:
+                result.outcome = Outcome.FAILED
+                result.error = f"unexpected {type(error).__name__}: {error}"
                 break
             result.done.append(result.not_done.pop(0))
         result.endpoint = endpoint
@@ -106,7 +114,7 @@ class Executor:
             return self.hub.resume(ns, name)
         return self.hub.scale_to_zero(ns, name)
 
-    def _settle(self, namespace: str, name: str) -> Endpoint:
+    def _settle(self, namespace: str, name: str, *, resumed: bool = False) -> Endpoint:
         """Wait until a new endpoint has deployed, before a step the API refuses during deployment.
 
         Deployed is enough here (no health probe): the API only needs the deployment to be over.
@@ -115,7 +123,8 @@ class Executor:
         report = wait_for(
             self.hub,
             None,
-            [WaitTarget(namespace, name)],
+            # Just resumed: a lagging `paused` read is the API catching up, not a stop.
+            [WaitTarget(namespace, name, resumed=resumed)],
             clock=self.clock,
             timeout=self.settle_timeout,
             cancel=self.cancel,

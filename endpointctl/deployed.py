@@ -58,7 +58,8 @@ class DeployedClient:
             self._client = httpx2.Client(transport=self.transport, follow_redirects=False)
         return self._client
 
-    def _auth(self, security: Security) -> dict[str, str]:
+    def _auth(self, security: Security | None) -> dict[str, str]:
+        # An unknown level gets the token: withholding it could only turn a working call into a 401.
         if security is Security.PUBLIC or not self.token:
             return {}
         return {"Authorization": f"Bearer {self.token}"}
@@ -68,7 +69,7 @@ class DeployedClient:
         method: str,
         url: str,
         *,
-        security: Security,
+        security: Security | None,
         body: Any = None,
         content: bytes | None = None,
         content_type: str | None = None,

@@ -2,7 +2,9 @@
 
 Only what the manifest sets is compared; what it omits stays as the server has it. Each path is named
 as in the manifest, so a plan line points at the line to edit. Secrets are compared by name only:
-the API never returns their values, and nothing derived from a value is kept.
+the API never returns their values, and nothing derived from a value is kept. An image's registry
+password (``credentials.password``) is not compared at all, for the same reason, and shows only as
+"(sensitive)" in either image of a change.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.models import (
+    CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,
     DEFAULT_SECURITY,
+    PASSWORD_KEY,
     Desired,
     Endpoint,
     EndpointSpec,
+    registry_password,
 )
+
+SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,43 @@ class _Field:
 
 
 def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
-    """The manifest's variant, and every field it sets inside it, as the server reports them."""
+    """The manifest's variant, and every field it sets inside it, as the server reports them.
+
+    Inside ``credentials`` only the username is compared: the API masks the password (or leaves it out),
+    so comparing it would show a change on every plan.
+    """
     ((variant, settings),) = want.items()
     live_settings = have.get(variant)
     if not isinstance(live_settings, dict):
         return False
-    return all(live_settings.get(key) == value for key, value in settings.items())
+    for key, value in settings.items():
+        if key == CREDENTIALS_KEY and isinstance(value, dict):
+            live_credentials = live_settings.get(key)
+            login = {k: v for k, v in value.items() if k != PASSWORD_KEY}
+            if not login:
+                continue
+            if not isinstance(live_credentials, dict):
+                return False
+            if any(live_credentials.get(k) != v for k, v in login.items()):
+                return False
+        elif live_settings.get(key) != value:
+            return False
+    return True
+
+
+def _has_password(image: dict[str, Any]) -> bool:
+    return any(registry_password(settings) is not None for settings in image.values())
+
+
+def shown_image(image: dict[str, Any]) -> dict[str, Any]:
+    """``image`` as a plan may show it: any registry password, sent or reported, is "(sensitive)"."""
+    shown: dict[str, Any] = {}
+    for variant, settings in image.items():
+        credentials = settings.get(CREDENTIALS_KEY) if isinstance(settings, dict) else None
+        if isinstance(credentials, dict) and PASSWORD_KEY in credentials:
+            settings = {**settings, CREDENTIALS_KEY: {**credentials, PASSWORD_KEY: SENSITIVE}}
+        shown[variant] = settings
+    return shown
 
 
 def _private_link(spec: EndpointSpec) -> dict[str, Any] | None:
@@ -95,7 +133,10 @@ _FIELDS: tuple[_Field, ...] = (
         scaling=True,
     ),
     _Field(
-        "security", lambda s: s.security and s.security.value, lambda e: e.security.value, forces_replace=True
+        "security",
+        lambda s: s.security and s.security.value,
+        lambda e: e.security and e.security.value,
+        forces_replace=True,
     ),
 )
 
@@ -114,6 +155,8 @@ def diff_endpoint(
         want = f.desired(spec)
         if want is None or (f.scaling and not compare_scaling):
             continue
+        if f.path == "security" and live.security is None:
+            continue  # a type we cannot read is never a reason to delete and re-create an endpoint
         have = f.live(live)
         if replicas_after_resume and f.path in ("scaling.minReplica", "scaling.maxReplica"):
             have = 1  # what the API sets on resume
@@ -121,8 +164,11 @@ def diff_endpoint(
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
 
     image = spec.model.image
-    if image is not None and not _image_matches(image, live.image):
-        changes.append(FieldChange("model.image", live.image, image))
+    # The password cannot be compared, so --rotate-secrets is how a new one is sent, with the whole image.
+    if image is not None and (
+        not _image_matches(image, live.image) or (rotate_secrets and _has_password(image))
+    ):
+        changes.append(FieldChange("model.image", shown_image(live.image), shown_image(image)))
 
     link = _private_link(spec)
     live_link = _live_private_link(live, link)
@@ -132,8 +178,9 @@ def diff_endpoint(
     secrets = spec.model.secrets
     if secrets is not None:
         names = sorted(secrets)
-        live_names = sorted(live.secret_names)
-        if names != live_names or rotate_secrets:
+        # Unknown names (the API did not say) are never drift; only --rotate-secrets sends them then.
+        live_names = None if live.secret_names is None else sorted(live.secret_names)
+        if (live_names is not None and names != live_names) or rotate_secrets:
             changes.append(FieldChange("model.secrets", live_names, names, sensitive=True))
     return tuple(changes)
 
@@ -151,7 +198,7 @@ def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
         for path, value in values
         if value is not None or path in defaults
     ]
-    changes.append(FieldChange("model.image", None, spec.model.image or DEFAULT_IMAGE))
+    changes.append(FieldChange("model.image", None, shown_image(spec.model.image or DEFAULT_IMAGE)))
     link = _private_link(spec)
     if link is not None:
         changes.append(FieldChange("privateLink", None, link))

@@ -2,8 +2,9 @@
 
 Each message says what was found and what is allowed, with a "did you mean" when a close match exists.
 Pydantic's own wording ("Input should be a valid dictionary or instance of ScalingSpec") talks about
-Python, not about the manifest, so it is never shown. Values under ``spec.model.env`` and
-``spec.model.secrets`` are never echoed, since they can hold credentials; their type is.
+Python, not about the manifest, so it is never shown. Values under ``spec.model.env``,
+``spec.model.secrets`` and an image's ``credentials`` are never echoed, since they can hold credentials;
+their type is.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from endpointctl.models import NAME_MAX, NAME_RE, UNION_TAGS, Manifest
+from endpointctl.models import CREDENTIALS_KEY, NAME_MAX, NAME_RE, UNION_TAGS, Manifest
 from endpointctl.yamlsource import KeyPath
 
 _SENSITIVE: tuple[KeyPath, ...] = (("spec", "model", "env"), ("spec", "model", "secrets"))
+_IMAGE_PATH: KeyPath = ("spec", "model", "image")
 _NAME_PATH: KeyPath = ("metadata", "name")
 _PATTERNS: dict[KeyPath, str] = {
     ("spec", "model", "repository"): "expected a Hub repository id like 'owner/model'",
@@ -60,7 +62,7 @@ def explain(error: ErrorDetails) -> Explained:
     path: KeyPath = loc[:-1] if is_key else loc
     value = error.get("input")
     ctx = error.get("ctx") or {}
-    sensitive = any(path[: len(prefix)] == prefix for prefix in _SENSITIVE) and not is_key
+    sensitive = is_sensitive(path) and not is_key
     found = describe(value, sensitive=sensitive)
     prefix = "key: " if is_key else ""
 
@@ -94,6 +96,15 @@ def explain(error: ErrorDetails) -> Explained:
     # Anything unforeseen: pydantic's sentence without the input, still at the right line and path.
     message = messages.get(kind, error["msg"][:1].lower() + error["msg"][1:])
     return Explained(path, prefix + message)
+
+
+def is_sensitive(path: KeyPath) -> bool:
+    """Whether the value at ``path`` may hold a credential, so a message shows only its type."""
+    if any(path[: len(prefix)] == prefix for prefix in _SENSITIVE):
+        return True
+    # spec.model.image.<variant>.credentials and anything inside it
+    image = len(_IMAGE_PATH)
+    return path[:image] == _IMAGE_PATH and len(path) > image + 1 and path[image + 1] == CREDENTIALS_KEY
 
 
 def describe(value: Any, *, sensitive: bool = False) -> str:

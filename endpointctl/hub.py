@@ -5,10 +5,12 @@ its debug log prints request bodies (secrets included). This module gives every 
 retries each operation under ``retry.RetryPolicy`` (a create only in ways that cannot duplicate it),
 follows ``nextCursor`` itself through huggingface_hub's session and header helpers, scrubs the debug
 log, and turns HTTP errors into endpointctl's error tree with a message that says what was being done.
+An answer whose body is not the JSON it should be is an ``ApiError`` too, never a bare ValueError.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -30,7 +32,16 @@ from huggingface_hub.utils._http import (
 from endpointctl.clock import Clock, SystemClock
 from endpointctl.diagnose import TokenOwner, auth_hint, quota_figures
 from endpointctl.diff import diff_endpoint
-from endpointctl.errors import ApiError, AuthError, Conflict, EndpointctlError, NotFound, QuotaExceeded
+from endpointctl.errors import (
+    ApiError,
+    AuthError,
+    Conflict,
+    EndpointctlError,
+    Interrupted,
+    NotFound,
+    QuotaExceeded,
+    WaitTimeout,
+)
 from endpointctl.models import (
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,
@@ -45,7 +56,15 @@ from endpointctl.retry import Failure, Operation, RetryPolicy
 from endpointctl.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS
 from endpointctl.wire import to_endpoint, to_hardware, update_arguments
 
+# The reference documents only the server's default page size (20); a larger page means fewer calls.
+# A server that refuses it (400/422) is asked again without ``limit``, and not sent it again.
 PAGE_SIZE = 100
+_LIMIT_REFUSED_STATUSES = (400, 422)
+# How much of a body that is not JSON an error message quotes (scrubbed).
+BODY_EXCERPT = 120
+# wait_absent's polling: from 1 s, doubling up to 10 s, each drawn from the upper half (jitter).
+ABSENT_POLL_INITIAL = 1.0
+ABSENT_POLL_CAP = 10.0
 T = TypeVar("T")
 log = logging.getLogger("endpointctl.hub")
 
@@ -122,6 +141,21 @@ def _failure(error: BaseException, timeout: float) -> Failure | None:
     return None
 
 
+def _excerpt(text: str, redactor: Redactor) -> str:
+    """The start of a body for an error message: scrubbed, one line, quoted."""
+    head = " ".join(text[:BODY_EXCERPT].split())
+    more = "..." if len(text) > BODY_EXCERPT else ""
+    return repr(redactor.scrub(head) + more) if head else "nothing (an empty body)"
+
+
+@dataclass(frozen=True)
+class _WhoamiAnswer:
+    """whoami's one answer in this process: what it said, or how it failed."""
+
+    info: dict[str, Any] | None
+    error: EndpointctlError | None  # an ApiError, or Interrupted
+
+
 def _is_quota(response: httpx2.Response) -> bool:
     # The API has answered 409 both for "name exists" and for "quota exceeded"; only the body tells.
     return response.status_code == 409 and "quota" in response.text.lower()
@@ -176,8 +210,14 @@ class Hub:
         self._retry = RetryPolicy(
             clock=clock or SystemClock(), budget=retry_seconds, rng=rng, cancel=cancel, report=report
         )
-        self._whoami: str | None = None
+        self._report = report
+        self._rng = rng or random.Random()
+        # whoami is asked at most once per process, whether for the namespace or for an auth hint, and
+        # its answer is kept even when it is a failure: the route is heavily rate-limited.
+        self._whoami_answer: _WhoamiAnswer | None = None
         self._whoami_lock = threading.Lock()
+        # Set once the API has refused ``limit``: every later listing uses its default page size.
+        self._server_page_size = False
 
     # -- calls ------------------------------------------------------------------------------------
 
@@ -194,6 +234,51 @@ class Hub:
             failure = self._classify(error)
             answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
             raise ApiError(f"{op.doing}: the API answered {answer}") from None
+        except json.JSONDecodeError as error:
+            # Raised inside huggingface_hub, after its status check passed: a success status.
+            raise ApiError(
+                f"{op.doing}: the API answered a success status with a body that is not JSON: "
+                f"{_excerpt(error.doc, self._redactor)}",
+                hint="a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL",
+            ) from None
+
+    def _get_json(
+        self,
+        doing: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """GET a management route through huggingface_hub's session, retried; its JSON object body.
+
+        For the routes huggingface_hub reads incompletely (listing) or not at all (hardware).
+        """
+        url = f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}{path}"
+        headers = build_hf_headers(token=self._token.value)
+
+        def fetch() -> dict[str, Any]:
+            response = get_session().get(url, headers=headers, params=dict(params or {}))
+            hf_raise_for_status(response)
+            return self._json_object(response, doing)
+
+        return self._call(doing, fetch, deadline=deadline)
+
+    def _json_object(self, response: httpx2.Response, doing: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:  # not JSON, or not UTF-8
+            what = "a body that is not JSON"
+        else:
+            if isinstance(body, dict):
+                return body
+            what = f"JSON that is not an object ({type(body).__name__})"
+        raise ApiError(
+            f"{doing}: the API answered {response.status_code} with {what}: "
+            f"{_excerpt(response.text, self._redactor)}",
+            status=response.status_code,
+            hint="a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL",
+        )
 
     def _classify(self, error: BaseException) -> Failure | None:
         return _failure(error, self._timeout)
@@ -226,17 +311,34 @@ class Hub:
             return Conflict(message, status=status)
         return ApiError(message, status=status)
 
-    def _token_owner(self) -> tuple[TokenOwner | None, bool]:
-        """Whose token this is if whoami still answers, and whether whoami rejected it outright.
+    def _whoami_info(self, *, retry: bool) -> dict[str, Any]:
+        """whoami's answer, asked at most once per process; a failure is kept and raised again.
 
-        One try, no retries: it only adds to an error that is already on its way.
+        ``retry``: within the usual budget (the namespace depends on it); otherwise one try, for a
+        hint that only adds to an error already on its way. Whichever comes first is the answer.
         """
+        with self._whoami_lock:
+            if self._whoami_answer is None:
+                # Without retries the deadline is now: the first failure ends it, with no second request.
+                op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
+                try:
+                    info = self._run(op, lambda: self._api.whoami(token=self._token.value))
+                except (ApiError, Interrupted) as error:
+                    self._whoami_answer = _WhoamiAnswer(None, error)
+                else:
+                    self._whoami_answer = _WhoamiAnswer(dict(info), None)
+            answer = self._whoami_answer
+        if answer.error is not None:
+            raise answer.error
+        assert answer.info is not None
+        return answer.info
+
+    def _token_owner(self) -> tuple[TokenOwner | None, bool]:
+        """Whose token this is if whoami answers, and whether whoami rejected it outright."""
         try:
-            info = self._api.whoami(token=self._token.value)
-        except HfHubHTTPError as error:
-            return None, error.response.status_code == 401
-        except httpx2.HTTPError:
-            return None, False
+            info = self._whoami_info(retry=False)
+        except EndpointctlError as error:
+            return None, isinstance(error, ApiError) and error.status == 401
         access = ((info.get("auth") or {}).get("accessToken")) or {}
         owner = TokenOwner(
             name=str(info.get("name", "?")),
@@ -248,51 +350,58 @@ class Hub:
 
     def whoami(self) -> str:
         """The token's user name; asked at most once per process (the route is heavily rate-limited)."""
-        with self._whoami_lock:
-            if self._whoami is None:
-                try:
-                    info = self._call("asking whoami", lambda: self._api.whoami(token=self._token.value))
-                except ApiError as error:
-                    if error.status != 429:
-                        raise
-                    # Rate limited is not invalid: say so, and how to avoid asking at all.
-                    raise ApiError(
-                        error.message,
-                        status=429,
-                        hint="whoami is heavily rate-limited; give --namespace or ENDPOINTCTL_NAMESPACE "
-                        "so it is not needed",
-                    ) from None
-                self._whoami = str(info["name"])
-            return self._whoami
+        try:
+            info = self._whoami_info(retry=True)
+        except ApiError as error:
+            if error.status != 429:
+                raise
+            # Rate limited is not invalid: say so, and how to avoid asking at all.
+            raise ApiError(
+                error.message,
+                status=429,
+                hint="whoami is heavily rate-limited; give --namespace or ENDPOINTCTL_NAMESPACE "
+                "so it is not needed",
+            ) from None
+        return str(info["name"])
 
-    def list_endpoints(self, namespace: str) -> list[Endpoint]:
+    def list_endpoints(self, namespace: str, *, deadline: float | None = None) -> list[Endpoint]:
         """Every endpoint of a namespace, following ``nextCursor`` through every page.
 
         All or nothing: a page that still fails after its retries fails the whole listing, since an
-        endpoint on a page we could not read would otherwise look absent. The pages share one budget.
+        endpoint on a page we could not read would otherwise look absent. The pages share one budget,
+        which ends no later than ``deadline`` (on this hub's clock) when one is given.
         """
         doing = f"listing endpoints of namespace '{namespace}'"
-        url = f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}"
-        headers = build_hf_headers(token=self._token.value)
-        deadline = self._retry.start(doing).deadline
+        budget = self._retry.start(doing, not_after=deadline).deadline
         endpoints: list[Endpoint] = []
         cursor: str | None = None
         while True:
-            params: dict[str, str | int] = {"limit": PAGE_SIZE}
+            params: dict[str, str | int] = {} if self._server_page_size else {"limit": PAGE_SIZE}
             if cursor:
                 params["cursor"] = cursor
-
-            def fetch(params: dict[str, str | int] = params) -> dict[str, Any]:
-                response = get_session().get(url, headers=headers, params=params)
-                hf_raise_for_status(response)
-                body: dict[str, Any] = response.json()
-                return body
-
-            page = self._call(doing, fetch, deadline=deadline)
-            endpoints.extend(to_endpoint(raw, namespace) for raw in page.get("items", []))
+            try:
+                page = self._get_json(doing, f"/endpoint/{namespace}", params=params, deadline=budget)
+            except ApiError as error:
+                if "limit" not in params or error.status not in _LIMIT_REFUSED_STATUSES:
+                    raise
+                self._server_page_size = True
+                self._note(
+                    f"{doing}: the API refused limit={PAGE_SIZE} ({error.status}); "
+                    "listing with its default page size"
+                )
+                continue  # the same page again, once: without limit, a refusal is final
+            items = page.get("items")
+            if not isinstance(items, list):
+                raise ApiError(f"{doing}: the API answered a page without a list of 'items'")
+            endpoints.extend(to_endpoint(raw, namespace) for raw in items)
             cursor = page.get("nextCursor")
             if not cursor:
                 return endpoints
+
+    def _note(self, line: str) -> None:
+        log.info("%s", line)
+        if self._report is not None:
+            self._report(line)
 
     def get(self, namespace: str, name: str) -> Endpoint | None:
         return self._read(namespace, name, f"reading endpoint '{namespace}/{name}'")
@@ -327,14 +436,22 @@ class Hub:
                 failure = self._classify(error)
                 if failure is None or not (failure.outcome_unknown or _is_name_taken(error)):
                     raise
-                found = self._read(
-                    namespace,
-                    desired.name,
-                    f"checking whether endpoint '{namespace}/{desired.name}' was created "
-                    f"(the create was answered with {failure.answer})",
-                    deadline=op.deadline,
-                )
+                try:
+                    found = self._read(
+                        namespace,
+                        desired.name,
+                        f"checking whether endpoint '{namespace}/{desired.name}' was created "
+                        f"(the create was answered with {failure.answer})",
+                        deadline=op.deadline,
+                    )
+                except Interrupted:
+                    raise Interrupted(
+                        f"{op.doing}: interrupted while checking whether it went through (it was "
+                        f"answered with {failure.answer}); not sent again; whether it was created is unknown",
+                        hint="run `endpointctl plan` to see where things stand",
+                    ) from None
                 if found is None:
+                    op.not_done = True  # known not created, should an interrupt end it here
                     raise  # not created: send it again, after the backoff
                 return self._claim(found, desired, tags, op.doing)
 
@@ -469,16 +586,38 @@ class Hub:
                 raise
             # An earlier attempt whose answer was lost did the deleting: gone is what was asked for.
 
+    def wait_absent(self, namespace: str, name: str, *, timeout: float) -> None:
+        """Read the endpoint until the API answers 404, for a create of the same name after a delete.
+
+        The API may delete asynchronously: a create sent while the old endpoint is still there gets a
+        409. Polls back off from 1 s to 10 s with jitter, on the injected clock; the reads' retries share
+        the same ``timeout``. Raises WaitTimeout when it is still there after ``timeout`` seconds, and
+        Interrupted (at once, from the sleep) on an interrupt.
+        """
+        where = f"'{namespace}/{name}'"
+        clock = self._retry.clock
+        deadline = clock.now() + timeout
+        ceiling = ABSENT_POLL_INITIAL
+        while True:
+            found = self._read(
+                namespace, name, f"checking whether endpoint {where} is gone after its delete", deadline
+            )
+            if found is None:
+                return
+            left = deadline - clock.now()
+            if left <= 0:
+                raise WaitTimeout(
+                    f"endpoint {where} was deleted but still exists after {timeout:g} s "
+                    f"(status {found.status.value})",
+                    hint="the API may still be deleting it; run the same command again later",
+                )
+            if not self._retry.sleep(min(left, self._rng.uniform(ceiling / 2, ceiling))):
+                raise Interrupted(
+                    f"interrupted while waiting for endpoint {where} to be gone after its delete; "
+                    f"it was still there (status {found.status.value})"
+                )
+            ceiling = min(ABSENT_POLL_CAP, ceiling * 2)
+
     def hardware(self, namespace: str) -> list[Hardware]:
         doing = f"listing hardware for namespace '{namespace}'"
-
-        def fetch() -> dict[str, Any]:
-            response = get_session().get(
-                f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/provider/{namespace}",
-                headers=build_hf_headers(token=self._token.value),
-            )
-            hf_raise_for_status(response)
-            body: dict[str, Any] = response.json()
-            return body
-
-        return to_hardware(self._call(doing, fetch))
+        return to_hardware(self._get_json(doing, f"/provider/{namespace}"))

@@ -4,9 +4,11 @@ Syntax: ``${NAME}``; ``${NAME:-default}``, which uses the default when NAME is u
 shell does; and ``$$`` for a literal ``$``. A ``$`` followed by anything else stays as written, so a
 price or a regex needs no escaping. Keys are never expanded.
 
-Secrets are stricter: a value under ``spec.model.secrets`` must be exactly one ``${NAME}``, so a secret
-can only reach a manifest through the environment, never through git. No message here ever contains
-an expanded value, a default, or a literal found where a secret belongs.
+Secrets are stricter: a value under ``spec.model.secrets``, and an image's registry password
+(``spec.model.image.<variant>.credentials.password``), must be exactly one ``${NAME}``, so a secret can
+only reach a manifest through the environment, never through git; and what the variable holds must be
+at least ``MIN_SECRET_LENGTH`` characters, since the redactor cannot hide a shorter value. No message
+here ever contains an expanded value, a default, or a literal found where a secret belongs.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from endpointctl.models import CREDENTIALS_KEY, PASSWORD_KEY
+from endpointctl.redact import MIN_SECRET_LENGTH
 from endpointctl.yamlsource import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
+IMAGE_PATH: KeyPath = ("spec", "model", "image")
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _TOKEN = re.compile(r"\$(?:(?P<dollar>\$)|\{(?P<body>[^}]*)(?P<close>\}?))")
@@ -78,9 +83,14 @@ def expand_document(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[Pr
 
     def walk(node: Any, path: KeyPath) -> Any:
         if isinstance(node, dict):
-            if path == SECRETS_PATH:
-                return {key: _secret(value, (*path, key), environ, problems) for key, value in node.items()}
-            return {key: walk(value, (*path, key)) for key, value in node.items()}
+            expanded = {}
+            for key, value in node.items():
+                what = secret_kind((*path, key))
+                if what is None:
+                    expanded[key] = walk(value, (*path, key))
+                else:
+                    expanded[key] = _secret(value, (*path, key), environ, problems, what)
+            return expanded
         if isinstance(node, list):
             return [walk(item, (*path, index)) for index, item in enumerate(node)]
         if isinstance(node, str):
@@ -93,28 +103,47 @@ def expand_document(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[Pr
     return walk(data, ()), problems
 
 
-def _secret(value: Any, path: KeyPath, environ: Mapping[str, str], problems: list[Problem]) -> Any:
+def secret_kind(path: KeyPath) -> str | None:
+    """What the value at ``path`` is when it must be a secret ("secret", "registry password"), else None."""
+    if len(path) == len(SECRETS_PATH) + 1 and path[:-1] == SECRETS_PATH:
+        return "secret"
+    if (
+        len(path) == len(IMAGE_PATH) + 3
+        and path[: len(IMAGE_PATH)] == IMAGE_PATH
+        and path[-2:] == (CREDENTIALS_KEY, PASSWORD_KEY)
+    ):
+        return "registry password"
+    return None
+
+
+def _secret(value: Any, path: KeyPath, environ: Mapping[str, str], problems: list[Problem], what: str) -> Any:
+    subject = "secret values" if what == "secret" else f"the {what}"
+    must = f"{subject} must come from the environment: write ${{VAR}}"
     if not isinstance(value, str):
-        problems.append(Problem(path, "secret values must come from the environment: write ${VAR}"))
-        return value
+        problems.append(Problem(path, must))
+        # A number or a mapping there is no more shown than a literal string.
+        return ""
     reference = _SECRET_REF.fullmatch(value)
     if reference is None:
         body = _TOKEN.fullmatch(value)
         default = body is not None and body["body"] is not None and ":-" in body["body"]
-        problems.append(
-            Problem(
-                path,
-                "secret values must come from the environment: write ${VAR}"
-                + (" without a default" if default else ", not a literal value"),
-            )
-        )
+        problems.append(Problem(path, must + (" without a default" if default else ", not a literal value")))
         # Nothing of the written value goes further, not even into validation messages.
         return ""
     name = reference["name"]
     secret = environ.get(name)
     if secret is None:
-        problems.append(Problem(path, f"environment variable {name} is not set (it holds this secret)"))
+        problems.append(Problem(path, f"environment variable {name} is not set (it holds this {what})"))
         return ""
     if not secret:
-        problems.append(Problem(path, f"environment variable {name} is set but empty (it holds this secret)"))
+        problems.append(Problem(path, f"environment variable {name} is set but empty (it holds this {what})"))
+    elif len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            Problem(
+                path,
+                f"environment variable {name} holds a value too short to be a secret; use at least "
+                f"{MIN_SECRET_LENGTH} characters (output cannot hide a shorter {what} reliably)",
+            )
+        )
+        return ""
     return secret

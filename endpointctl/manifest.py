@@ -18,9 +18,17 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.errors import ManifestError, ManifestIssue
-from endpointctl.explain import describe, explain_all
+from endpointctl.explain import describe, did_you_mean, explain_all
 from endpointctl.interpolate import expand_document
-from endpointctl.models import LABEL_KEY_RE, RESERVED_LABEL_KEYS, Desired, Manifest, Vendor
+from endpointctl.models import (
+    CREDENTIAL_KEYS,
+    CREDENTIALS_KEY,
+    LABEL_KEY_RE,
+    RESERVED_LABEL_KEYS,
+    Desired,
+    Manifest,
+    Vendor,
+)
 from endpointctl.yamlsource import Document, KeyPath, Source, format_path, read
 
 SUFFIXES = (".yaml", ".yml")
@@ -170,6 +178,11 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
     spec = data.get("spec")
     if not isinstance(spec, dict):
         return found
+    image = _get(spec, "model", "image")
+    for variant, settings in image.items() if isinstance(image, dict) else []:
+        if isinstance(settings, dict) and CREDENTIALS_KEY in settings:
+            where: KeyPath = ("spec", "model", "image", variant, CREDENTIALS_KEY)
+            found.extend(_credentials(where, settings[CREDENTIALS_KEY]))
     security = "protected" if spec.get("security") == "authenticated" else spec.get("security")
     if security == "public" and not allow_public and not _true(spec.get("allowPublic")):
         found.append(
@@ -198,6 +211,32 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
                 (("spec", "privateLink"), f"privateLink requires provider vendor aws, found '{vendor}'")
             )
     return found
+
+
+def _credentials(path: KeyPath, credentials: Any) -> list[tuple[KeyPath, str]]:
+    """An image's registry login: ``{username, password}``; the password itself is checked with the secrets.
+
+    The API silently drops unknown keys inside an image, so a misspelt ``pasword`` would be a literal
+    password that nothing refuses, sent nowhere useful and shown in every plan; it is refused here.
+    Nothing under credentials is echoed, only its type.
+    """
+    if not isinstance(credentials, dict):
+        found = describe(credentials, sensitive=True)
+        return [(path, f"expected a mapping with username and password, found {found}")]
+    problems: list[tuple[KeyPath, str]] = []
+    allowed = ", ".join(CREDENTIAL_KEYS)
+    for key in credentials:
+        if key not in CREDENTIAL_KEYS:
+            problems.append(
+                ((*path, key), f"unknown key '{key}'{did_you_mean(key, CREDENTIAL_KEYS)}; allowed: {allowed}")
+            )
+    username = credentials.get("username")
+    if "username" not in credentials:
+        problems.append(((*path, "username"), "required key missing"))
+    elif not isinstance(username, str) or not username:
+        found = describe(username, sensitive=True)
+        problems.append(((*path, "username"), f"expected a non-empty string, found {found}"))
+    return problems
 
 
 def _identity(data: dict[Any, Any]) -> tuple[str | None, str] | None:

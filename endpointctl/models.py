@@ -9,7 +9,7 @@ unset fields are never compared with the live endpoint.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -26,7 +26,11 @@ MANAGED_BY_KEY = "managed-by"
 MANAGED_BY_VALUE = "endpointctl"
 MANAGED_TAG = f"{MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
 STACK_KEY = "endpointctl-stack"
-RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY})
+# Which tags are labels we set, so a label removed from a manifest is removed from the endpoint while
+# tags someone else added stay. "+" cannot occur in a label key (LABEL_KEY_RE).
+LABELS_KEY = "endpointctl-labels"
+LABEL_SEPARATOR = "+"
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY})
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 NAME_MAX = 32
@@ -147,7 +151,8 @@ class PrivateLinkSpec(_Strict):
     account_id: str = Field(
         alias="accountId", pattern=r"^[0-9]{12}$", description="AWS account id (12 digits)."
     )
-    region: str | None = Field(None, description="PrivateLink entry region, e.g. us-east-1.")
+    # Required: huggingface_hub refuses a PrivateLink create without it, and it is not the compute region.
+    region: str = Field(min_length=1, description="PrivateLink entry region, e.g. us-east-1 or eu-west-1.")
 
 
 # -- smoke tests ------------------------------------------------------------------------------------
@@ -335,6 +340,31 @@ class Desired:
     def spec(self) -> EndpointSpec:
         return self.manifest.spec
 
+    def sensitive_values(self) -> tuple[str, ...]:
+        """Every value no output may show: the secrets' values and the image's registry password."""
+        model = self.spec.model
+        values = list((model.secrets or {}).values())
+        for settings in (model.image or {}).values():
+            password = registry_password(settings)
+            if password is not None:
+                values.append(password)
+        return tuple(value for value in values if value)
+
+
+# A container image's private-registry login: ``credentials: {username, password}`` inside the variant.
+# The password is a secret like a ``spec.model.secrets`` value: only from ``${VAR}``, never shown, never
+# compared (the API does not return it in full).
+CREDENTIALS_KEY = "credentials"
+PASSWORD_KEY = "password"
+CREDENTIAL_KEYS = ("password", "username")
+
+
+def registry_password(settings: Any) -> str | None:
+    """The registry password of one image variant's settings, if it sets one."""
+    credentials = settings.get(CREDENTIALS_KEY) if isinstance(settings, dict) else None
+    password = credentials.get(PASSWORD_KEY) if isinstance(credentials, dict) else None
+    return password if isinstance(password, str) else None
+
 
 @dataclass(frozen=True)
 class PrivateLink:
@@ -357,7 +387,7 @@ class Endpoint:
     framework: str
     image: dict[str, Any]
     env: dict[str, str]
-    secret_names: frozenset[str]
+    secret_names: frozenset[str] | None  # None: the answer had no model.secrets: unknown, never drift
     vendor: str
     region: str
     accelerator: str
@@ -366,7 +396,7 @@ class Endpoint:
     min_replica: int
     max_replica: int
     scale_to_zero_timeout: int | None
-    security: Security
+    security: Security | None  # None: an API type endpointctl does not know (e.g. "verified")
     private_link: PrivateLink | None
     tags: tuple[str, ...]
     created_at: str
@@ -382,11 +412,22 @@ class Endpoint:
 
     @property
     def stack(self) -> str | None:
-        for tag in self.tags:
-            key, sep, value = tag.partition("=")
-            if sep and key == STACK_KEY:
-                return value
-        return None
+        return tag_value(self.tags, STACK_KEY)
+
+
+def tag_value(tags: Iterable[str], key: str) -> str | None:
+    """The value of the first ``key=value`` tag with this key."""
+    for tag in tags:
+        name, sep, value = tag.partition("=")
+        if sep and name == key:
+            return value
+    return None
+
+
+def owned_label_keys(tags: Iterable[str]) -> frozenset[str]:
+    """The label keys endpointctl set on an endpoint, as its bookkeeping tag records them."""
+    value = tag_value(tags, LABELS_KEY)
+    return frozenset(value.split(LABEL_SEPARATOR)) if value else frozenset()
 
 
 def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from endpointctl import manifest
 from endpointctl.apply import Executor, Reporter
 from endpointctl.clock import Clock
-from endpointctl.errors import ConfirmationRequired, NothingMatched, UsageError
+from endpointctl.errors import ConfirmationRequired, UsageError
 from endpointctl.hub import Hub
-from endpointctl.models import Desired, Endpoint, Status, matches_selector
-from endpointctl.plan import Action, Change, Options, Plan, Step, StepKind, compute
+from endpointctl.models import Desired, Endpoint, matches_selector
+from endpointctl.plan import Options, Plan, Target, compute
 from endpointctl.results import Result
 
 Confirm = Callable[[str], bool]
@@ -55,12 +55,39 @@ def load(paths: Sequence[str], environ: Mapping[str, str], allow_public: bool = 
     return manifest.load(paths, environ=environ, allow_public=allow_public)
 
 
-def plan_manifests(ctx: Context, desired: list[Desired], options: Options) -> Plan:
+Placed = tuple[str, Desired]  # a desired endpoint with its resolved namespace
+
+
+def check_options(options: Options) -> None:
+    """Flag combinations that are wrong whatever the live state: refused before any API call."""
     if options.prune and not options.stack:
         raise UsageError("--prune needs --stack NAME: only endpoints tagged with that stack are ever pruned")
-    pairs = [(ctx.namespace(d.manifest.metadata.namespace), d) for d in desired]
-    observed = ctx.observe([ns for ns, _ in pairs])
-    return compute(pairs, observed, options)
+
+
+def place(ctx: Context, desired: Sequence[Desired]) -> list[Placed]:
+    """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error.
+
+    Checked here rather than when loading: `namespace: alice` and no namespace (the token's user, alice)
+    name the same endpoint, which only the resolved namespace shows.
+    """
+    placed: list[Placed] = []
+    seen: dict[tuple[str, str], Desired] = {}
+    for d in desired:
+        namespace = ctx.namespace(d.manifest.metadata.namespace)
+        first = seen.setdefault((namespace, d.name), d)
+        if first is not d:
+            raise UsageError(
+                f"endpoint {namespace}/{d.name} is defined twice: at {first.source} and at {d.source}",
+                hint="keep one manifest per endpoint; no API call changed anything",
+            )
+        placed.append((namespace, d))
+    return placed
+
+
+def plan_manifests(ctx: Context, placed: Sequence[Placed], options: Options) -> Plan:
+    check_options(options)
+    observed = ctx.observe([ns for ns, _ in placed])
+    return compute(list(placed), observed, options)
 
 
 def confirm_destructive(plan: Plan, *, yes: bool, interactive: bool, confirm: Confirm) -> None:
@@ -87,16 +114,10 @@ def execute(ctx: Context, plan: Plan, parallelism: int = 8) -> list[Result]:
 # -- commands that address endpoints by name, manifest or selector -------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
-    namespace: str
-    name: str
-
-
 def select(
     ctx: Context,
     names: Sequence[str],
-    desired: Sequence[Desired],
+    placed: Sequence[Placed],
     selector: Mapping[str, str],
 ) -> tuple[dict[str, list[Endpoint]], list[Target]]:
     """The listing of every namespace involved, and the targets named by names, manifests and selector.
@@ -104,7 +125,7 @@ def select(
     With only a selector, every endpoint of the namespace whose labels match is a target.
     """
     targets = [Target(ctx.namespace(), name) for name in names]
-    targets += [Target(ctx.namespace(d.manifest.metadata.namespace), d.name) for d in desired]
+    targets += [Target(namespace, d.name) for namespace, d in placed]
     namespaces = [t.namespace for t in targets] or [ctx.namespace()]
     observed = ctx.observe(namespaces)
     if selector:
@@ -114,58 +135,3 @@ def select(
             matching = [ep for ep in matching if (ep.namespace, ep.name) in wanted]
         targets = [Target(ep.namespace, ep.name) for ep in matching]
     return observed, list(dict.fromkeys(targets))
-
-
-_LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {
-    StepKind.PAUSE: (Action.PAUSE, (Status.PAUSED,), "already paused"),
-    StepKind.RESUME: (
-        Action.RESUME,
-        (Status.RUNNING, Status.PENDING, Status.INITIALIZING, Status.UPDATING),
-        "already running or starting",
-    ),
-    StepKind.SCALE_TO_ZERO: (Action.SCALE_TO_ZERO, (Status.SCALED_TO_ZERO,), "already scaled to zero"),
-    StepKind.DELETE: (Action.DELETE, (), ""),
-}
-
-
-def lifecycle_plan(
-    kind: StepKind,
-    observed: Mapping[str, list[Endpoint]],
-    targets: Sequence[Target],
-    *,
-    allow_empty: bool,
-) -> Plan:
-    """PURE: pause/resume/scale-to-zero/delete as a plan; idempotent, and loud about typos."""
-    action, done_states, done_note = _LIFECYCLE[kind]
-    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
-    changes: list[Change] = []
-    missing: list[Target] = []
-    for target in targets:
-        ep = live.get((target.namespace, target.name))
-        if ep is None:
-            if kind is StepKind.DELETE:
-                changes.append(Change(target.name, target.namespace, Action.NOOP, notes=("already absent",)))
-            else:
-                missing.append(target)
-            continue
-        if ep.status in done_states:
-            changes.append(Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=(done_note,)))
-            continue
-        notes = ("the API resets replicas to 1; `endpointctl apply` restores the manifest's scaling",)
-        changes.append(
-            Change(
-                ep.name,
-                ep.namespace,
-                action,
-                steps=(Step(kind),),
-                live=ep,
-                notes=notes if kind is StepKind.RESUME else (),
-            )
-        )
-    if (missing or not targets) and not allow_empty:
-        what = ", ".join(f"{t.namespace}/{t.name}" for t in missing) or "the selector"
-        raise NothingMatched(
-            f"no endpoint matches {what}",
-            hint="check the names and the namespace; pass --allow-empty if matching nothing is fine",
-        )
-    return Plan(tuple(changes))

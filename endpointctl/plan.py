@@ -6,18 +6,22 @@ out; ``apply`` executes those steps and nothing else decides what to send. No ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from endpointctl.diff import FieldChange, desired_fields, diff_endpoint
+from endpointctl.errors import NothingMatched
 from endpointctl.models import (
+    LABEL_SEPARATOR,
+    LABELS_KEY,
     MANAGED_TAG,
     STACK_KEY,
     Desired,
     DesiredState,
     Endpoint,
     Status,
+    owned_label_keys,
 )
 
 
@@ -40,9 +44,6 @@ class StepKind(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     SCALE_TO_ZERO = "scale-to-zero"
-
-
-MUTATING_ORDER = (StepKind.DELETE, StepKind.CREATE, StepKind.RESUME, StepKind.UPDATE)
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,16 @@ def ownership_tags(stack: str | None) -> tuple[str, ...]:
 def desired_tags(desired: Desired, live_tags: Iterable[str], stack: str | None) -> tuple[str, ...]:
     """Union of what is live and what we own: tags someone else added are kept.
 
-    A label the manifest sets replaces a live tag of the same key; our ownership tags are added.
+    A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
+    no longer has is removed; our ownership tags are added.
     """
+    live = list(live_tags)
     labels = desired.manifest.metadata.labels
-    kept = [tag for tag in live_tags if tag.partition("=")[0] not in labels]
+    ours = set(labels) | owned_label_keys(live) | {LABELS_KEY}
+    kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
+    if labels:
+        wanted.append(f"{LABELS_KEY}={LABEL_SEPARATOR.join(sorted(labels))}")
     result: list[str] = []
     for tag in [*kept, *wanted, *ownership_tags(stack)]:
         if tag not in result:
@@ -184,6 +190,16 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     forcing = [change for change in fields if change.forces_replace]
     if forcing:
         return _replace(desired, live, options, list(fields), reason=None)
+    if live.status is Status.UPDATE_FAILED and not fields:
+        # Sending the configuration that just failed again would fail again, and "no changes" would hide it.
+        return _replace(
+            desired,
+            live,
+            options,
+            [],
+            reason=f"its last update failed ({live.message or 'no message'}) and the manifest asks for that "
+            "configuration; fix the manifest, or re-create it",
+        )
 
     tags = desired_tags(desired, live.tags, options.stack)
     tag_change = set(tags) != set(live.tags)
@@ -303,3 +319,67 @@ def compute(
                     )
                 )
     return Plan(changes=tuple(changes))
+
+
+# -- pause, resume, scale-to-zero, delete by name ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    namespace: str
+    name: str
+
+
+_LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {
+    StepKind.PAUSE: (Action.PAUSE, (Status.PAUSED,), "already paused"),
+    StepKind.RESUME: (
+        Action.RESUME,
+        (Status.RUNNING, Status.PENDING, Status.INITIALIZING, Status.UPDATING),
+        "already running or starting",
+    ),
+    StepKind.SCALE_TO_ZERO: (Action.SCALE_TO_ZERO, (Status.SCALED_TO_ZERO,), "already scaled to zero"),
+    StepKind.DELETE: (Action.DELETE, (), ""),
+}
+
+
+def lifecycle_plan(
+    kind: StepKind,
+    observed: Mapping[str, list[Endpoint]],
+    targets: Sequence[Target],
+    *,
+    allow_empty: bool,
+) -> Plan:
+    """PURE: pause/resume/scale-to-zero/delete as a plan; idempotent, and loud about typos."""
+    action, done_states, done_note = _LIFECYCLE[kind]
+    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
+    changes: list[Change] = []
+    missing: list[Target] = []
+    for target in targets:
+        ep = live.get((target.namespace, target.name))
+        if ep is None:
+            if kind is StepKind.DELETE:
+                changes.append(Change(target.name, target.namespace, Action.NOOP, notes=("already absent",)))
+            else:
+                missing.append(target)
+            continue
+        if ep.status in done_states:
+            changes.append(Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=(done_note,)))
+            continue
+        notes = ("the API resets replicas to 1; `endpointctl apply` restores the manifest's scaling",)
+        changes.append(
+            Change(
+                ep.name,
+                ep.namespace,
+                action,
+                steps=(Step(kind),),
+                live=ep,
+                notes=notes if kind is StepKind.RESUME else (),
+            )
+        )
+    if (missing or not targets) and not allow_empty:
+        what = ", ".join(f"{t.namespace}/{t.name}" for t in missing) or "the selector"
+        raise NothingMatched(
+            f"no endpoint matches {what}",
+            hint="check the names and the namespace; pass --allow-empty if matching nothing is fine",
+        )
+    return Plan(tuple(changes))

@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from endpointctl.output import Output
 from endpointctl.redact import Redactor
-from endpointctl.render import Mode, _dump
+from endpointctl.render import Mode, dump
 from endpointctl.wait import NullDisplay, Outcome, WaitReport
 
 WallClock = Callable[[], float]  # seconds since the epoch
@@ -200,7 +200,7 @@ def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float
 def render_report(report: WaitReport, mode: Mode) -> str:
     """The wait's result for stdout: a table, or one JSON/YAML record per endpoint."""
     if mode is not Mode.TABLE:
-        return _dump([e.record() for e in report.endpoints], mode)
+        return dump([e.record() for e in report.endpoints], mode)
     rows = [
         [e.target.name, e.target.namespace, e.outcome.value, e.status, elapsed_text(e.elapsed), e.message]
         for e in report.endpoints

@@ -1,8 +1,9 @@
 """PURE: scrub secret values from any text before it leaves the process.
 
 Every stream endpointctl writes (stdout, stderr, huggingface_hub's debug log) passes through one
-``Redactor``. It knows the token and every secret value of the loaded manifests, and also hides their
-base64 forms, since an API error may echo a request body in either shape.
+``Redactor``. It knows the token and every sensitive value of the loaded manifests (secret values and
+registry passwords: ``Desired.sensitive_values``), and also hides their base64 forms, since an API
+error may echo a request body in either shape.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ import threading
 from collections.abc import Iterable
 
 MASK = "***"
-_MIN_LENGTH = 4  # shorter values would mask ordinary words; no real token or secret is that short
+# The shortest value a manifest may hold as a secret (a ``spec.model.secrets`` value or an image's registry
+# password): ``manifest.load`` refuses shorter ones, and the redactor ignores shorter values and base64
+# fragments. The two must agree. Masking every occurrence of a short string would garble ordinary output
+# ("main", "x2", a port) and so reveal the value anyway, by where the masks fall; refusing it up front is
+# the only honest answer. Hugging Face tokens are far longer (hf_ plus 34 characters).
+MIN_SECRET_LENGTH = 8
 
 
 def _forms(secret: str) -> set[str]:
@@ -29,7 +35,7 @@ def _forms(secret: str) -> set[str]:
             first = -(-8 * shift // 6)  # the first character without bits of the bytes before
             last = 8 * (shift + len(raw)) // 6  # the first character with bits of the bytes after
             forms.add(shifted[first:last])
-    return {form for form in forms if len(form) >= _MIN_LENGTH}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
 class Redactor:
@@ -42,7 +48,7 @@ class Redactor:
         with self._lock:
             forms = set(self._forms)
             for secret in secrets:
-                if secret and len(secret) >= _MIN_LENGTH:
+                if secret and len(secret) >= MIN_SECRET_LENGTH:
                     forms |= _forms(secret)
             # Longest first, so a secret that contains another is masked whole.
             self._forms = sorted(forms, key=len, reverse=True)

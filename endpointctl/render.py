@@ -29,7 +29,7 @@ class Mode(StrEnum):
     YAML = "yaml"
 
 
-def _dump(data: Any, mode: Mode) -> str:
+def dump(data: Any, mode: Mode) -> str:
     if mode is Mode.JSON:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -38,13 +38,17 @@ def _dump(data: Any, mode: Mode) -> str:
 # -- endpoints --------------------------------------------------------------------------------------
 
 
+def _security(ep: Endpoint) -> str:
+    return ep.security.value if ep.security else "unknown"
+
+
 def endpoint_record(ep: Endpoint) -> dict[str, Any]:
     return {
         "name": ep.name,
         "namespace": ep.namespace,
         "status": ep.status.value,
         "url": ep.url,
-        "security": ep.security.value,
+        "security": _security(ep),
         "privateLink": {"accountId": ep.private_link.account_id, "region": ep.private_link.region}
         if ep.private_link
         else None,
@@ -71,7 +75,7 @@ def endpoint_record(ep: Endpoint) -> dict[str, Any]:
 
 def endpoints(items: Sequence[Endpoint], mode: Mode) -> str:
     if mode is not Mode.TABLE:
-        return _dump([endpoint_record(ep) for ep in items], mode)
+        return dump([endpoint_record(ep) for ep in items], mode)
     if not items:
         return "No endpoints.\n"
     rows = [
@@ -83,7 +87,7 @@ def endpoints(items: Sequence[Endpoint], mode: Mode) -> str:
             ep.repository,
             f"{ep.vendor}/{ep.region} {ep.accelerator} {ep.instance_type} {ep.instance_size}",
             f"{ep.ready_replica}/{ep.min_replica}-{ep.max_replica}",
-            ep.security.value + (" +privatelink" if ep.private_link else ""),
+            _security(ep) + (" +privatelink" if ep.private_link else ""),
         ]
         for ep in items
     ]
@@ -104,12 +108,6 @@ _SYMBOL = {
     Action.NOOP: "=",
     Action.BLOCKED: "!",
 }
-
-
-def _value(value: Any, sensitive: bool) -> Any:
-    if sensitive and isinstance(value, list):
-        return {name: SENSITIVE for name in value}
-    return value
 
 
 def _field_record(change: FieldChange) -> dict[str, Any]:
@@ -157,7 +155,7 @@ def _field_line(change: FieldChange, creating: bool) -> str:
 
 def plan(p: Plan, mode: Mode) -> str:
     if mode is not Mode.TABLE:
-        return _dump([change_record(c) for c in p.changes if c.action is not Action.NOOP], mode)
+        return dump([change_record(c) for c in p.changes if c.action is not Action.NOOP], mode)
     lines: list[str] = []
     counts: dict[Action, int] = {}
     for change in p.changes:
@@ -212,7 +210,7 @@ def results(
     """One record per endpoint; ``extra`` adds keys per endpoint (``wait``, ``smoke`` from apply)."""
     if mode is not Mode.TABLE:
         more = extra or {}
-        return _dump(
+        return dump(
             [{**result_record(r), **more.get((r.change.namespace, r.change.name), {})} for r in items], mode
         )
     rows = []
@@ -251,7 +249,7 @@ def hardware_record(hw: Hardware) -> dict[str, Any]:
 
 def hardware(items: Sequence[Hardware], mode: Mode) -> str:
     if mode is not Mode.TABLE:
-        return _dump([hardware_record(h) for h in items], mode)
+        return dump([hardware_record(h) for h in items], mode)
     rows = [
         [
             h.vendor,
@@ -306,7 +304,7 @@ def smoke_record(result: SmokeResult) -> dict[str, Any]:
 
 def smoke_results(items: Sequence[SmokeResult], mode: Mode) -> str:
     if mode is not Mode.TABLE:
-        return _dump([smoke_record(r) for r in items], mode)
+        return dump([smoke_record(r) for r in items], mode)
     if not items:
         return "No smoke tests.\n"
     rows = [

@@ -7,6 +7,9 @@ that a create whose outcome is unknown must be resolved by reading before it is 
 What the server asked for (``parse_retry_after``, ``parse_ratelimit_reset``, ``server_floor``) and the
 backoff (``Backoff``) are pure; the loop (``RetryPolicy.run``) is tenacity with an injected clock,
 sleep and random source, so tests drive it without sleeping.
+
+An interrupt (the ``cancel`` event, set on SIGINT/SIGTERM) wakes a backoff sleep at once and starts no
+new attempt: the operation ends with ``Interrupted``, saying what was sent and what was not.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import NoReturn, TypeVar
 
 import tenacity
 
-from endpointctl.clock import Clock
+from endpointctl.clock import Clock, SystemClock
 from endpointctl.errors import ApiError, Interrupted
 
 T = TypeVar("T")
@@ -34,6 +37,9 @@ log = logging.getLogger("endpointctl.retry")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Gateway answers after which the backend may or may not have acted on the request.
 UNKNOWN_OUTCOME_STATUSES = frozenset({502, 503, 504})
+# How often a backoff sleep on an injected clock looks at the cancel event (the system clock is woken
+# by the event itself).
+CANCEL_CHECK_SECONDS = 0.5
 
 
 # -- what the server asked for (pure) -------------------------------------------------------------------
@@ -163,6 +169,9 @@ class Operation:
     deadline: float
     attempts: int = 0
     last: Failure | None = None
+    # Set by the caller during an attempt whose answer left the outcome unknown, once it has read back
+    # that the request did not take effect (a create checked by name); reset at each attempt.
+    not_done: bool = False
 
 
 class RetryPolicy:
@@ -185,10 +194,35 @@ class RetryPolicy:
         self._rng = rng or random.Random()
         self._wall = wall  # epoch seconds, for a Retry-After date when the answer carries no Date
 
-    def start(self, doing: str, deadline: float | None = None) -> Operation:
-        """A new operation; pass ``deadline`` to share the budget of the operation it is part of."""
+    def start(
+        self, doing: str, deadline: float | None = None, *, not_after: float | None = None
+    ) -> Operation:
+        """A new operation; pass ``deadline`` to share the budget of the operation it is part of.
+
+        ``not_after`` caps the operation's own budget with a caller's deadline (``wait --timeout``), so
+        its retries never run past it; both are on this policy's clock.
+        """
         now = self.clock.now()
-        return Operation(doing, started=now, deadline=now + self.budget if deadline is None else deadline)
+        end = now + self.budget if deadline is None else deadline
+        if not_after is not None:
+            end = min(end, not_after)
+        return Operation(doing, started=now, deadline=end)
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep on the clock, waking early when cancelled; True when the whole time went by."""
+        cancel = self._cancel
+        if cancel is None:
+            self.clock.sleep(seconds)
+            return True
+        if isinstance(self.clock, SystemClock):
+            return not cancel.wait(max(0.0, seconds))
+        end = self.clock.now() + seconds
+        while not cancel.is_set():
+            left = end - self.clock.now()
+            if left <= 0:
+                return True
+            self.clock.sleep(min(left, CANCEL_CHECK_SECONDS))
+        return False
 
     def run(self, op: Operation, fn: Callable[[], T], classify: Classify) -> T:
         """Call ``fn`` until it succeeds, fails in a way not worth retrying, or the budget is spent.
@@ -198,7 +232,10 @@ class RetryPolicy:
         """
 
         def attempt() -> T:
+            if op.attempts and self._cancelled():
+                raise self._interrupted(op)  # woken from the backoff by an interrupt: send nothing more
             op.attempts += 1
+            op.not_done = False
             return fn()
 
         def should_retry(error: BaseException) -> bool:
@@ -223,11 +260,7 @@ class RetryPolicy:
 
         def give_up(state: tenacity.RetryCallState) -> NoReturn:
             if self._cancelled():
-                assert op.last is not None
-                raise Interrupted(
-                    f"{op.doing}: interrupted after {op.attempts} attempt{'s' if op.attempts != 1 else ''}; "
-                    f"the API last answered {op.last.answer}"
-                )
+                raise self._interrupted(op)
             raise self._exhausted(op, floors[-1] if floors else 0.0)
 
         def note(state: tenacity.RetryCallState) -> None:
@@ -239,8 +272,11 @@ class RetryPolicy:
             if self._report is not None:
                 self._report(line)
 
+        def pause(seconds: float) -> None:
+            self.sleep(seconds)  # an interrupt ends it early; attempt() then sends nothing more
+
         retrying = tenacity.Retrying(
-            sleep=self.clock.sleep,
+            sleep=pause,
             retry=tenacity.retry_if_exception(should_retry),
             wait=wait,
             stop=stop,
@@ -251,6 +287,21 @@ class RetryPolicy:
 
     def _cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()
+
+    def _interrupted(self, op: Operation) -> Interrupted:
+        """What was sent and what was not, for an operation stopped between attempts."""
+        assert op.last is not None
+        tries = f"{op.attempts} attempt{'s' if op.attempts != 1 else ''}"
+        message = (
+            f"{op.doing}: interrupted after {tries}; the API last answered {op.last.answer}, "
+            "and it was not sent again"
+        )
+        if op.last.outcome_unknown and not op.not_done:
+            return Interrupted(
+                message + "; that answer leaves unknown whether it took effect",
+                hint="run `endpointctl plan` to see where things stand",
+            )
+        return Interrupted(message + "; it was not done")
 
     def _exhausted(self, op: Operation, floor: float) -> ApiError:
         assert op.last is not None

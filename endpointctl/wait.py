@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from endpointctl.clock import Clock
 from endpointctl.deployed import DataPlaneError, Reply
-from endpointctl.errors import ApiError, ExitCode, worst
+from endpointctl.errors import ApiError, ExitCode, Interrupted, worst
 from endpointctl.models import DesiredState, Endpoint, Status
 from endpointctl.readiness import NOT_FOUND, Health, Kind, Verdict, WaitTarget, decide, timeout_hint
 from endpointctl.results import Outcome as ApplyOutcome
@@ -34,7 +34,9 @@ _FATAL_LIST_STATUSES = (401, 403, 404)
 
 
 class Lister(Protocol):
-    def list_endpoints(self, namespace: str) -> list[Endpoint]: ...
+    def list_endpoints(self, namespace: str, *, deadline: float | None = None) -> list[Endpoint]:
+        """``deadline``, on the clock the wait runs on: the listing's retries end no later than it."""
+        ...
 
 
 class Prober(Protocol):
@@ -182,13 +184,15 @@ class _Engine:
     display: Display
     probe_timeout: float
     pool: ThreadPoolExecutor
+    deadline: float  # the wait's own: no listing retries past it
 
     def observe(self, namespaces: set[str]) -> tuple[dict[str, dict[str, Endpoint]], dict[str, ApiError]]:
         listings: dict[str, dict[str, Endpoint]] = {}
         errors: dict[str, ApiError] = {}
         for ns in sorted(namespaces):
             try:
-                listings[ns] = {ep.name: ep for ep in self.hub.list_endpoints(ns)}
+                endpoints = self.hub.list_endpoints(ns, deadline=self.deadline)
+                listings[ns] = {ep.name: ep for ep in endpoints}
             except ApiError as error:
                 errors[ns] = error
         return listings, errors
@@ -289,10 +293,13 @@ def wait_for(
     deadline = start + timeout
     polls = 0
     with ThreadPoolExecutor(max_workers=PROBE_WORKERS, thread_name_prefix="endpointctl-probe") as pool:
-        engine = _Engine(hub, deployed, clock, display, probe_timeout, pool)
+        engine = _Engine(hub, deployed, clock, display, probe_timeout, pool, deadline)
         while not cancel.is_set():
             active = [t for t in tracked if t.ended is None]
-            engine.poll(active, first if polls == 0 else None, start)
+            try:
+                engine.poll(active, first if polls == 0 else None, start)
+            except Interrupted:
+                break  # the hub stopped retrying a listing on Ctrl-C: report what was seen so far
             polls += 1
             now = clock.now()
             if all(t.ended is not None for t in tracked) or now >= deadline:

@@ -52,6 +52,32 @@ def update_arguments(desired: Desired, paths: tuple[str, ...]) -> dict[str, Any]
     return kwargs
 
 
+def security_from_wire(value: str) -> Security | None:
+    """The API's ``type`` as a security level; None for a type endpointctl does not know.
+
+    A third-party client has seen "verified". An unknown type is neither an error (one endpoint would
+    fail the whole listing) nor mapped to a known level: mapped, plan would compare that guess with the
+    manifest and could propose a replace (delete, then create) over a value it cannot interpret. None
+    says "unknown": it is shown as such, and not compared, so it is never drift.
+    """
+    try:
+        return Security.from_wire(value)
+    except ValueError:
+        return None
+
+
+def secret_names_from_wire(model: Mapping[str, Any]) -> frozenset[str] | None:
+    """The names of the secrets an endpoint has; None when the response does not say.
+
+    Secret values are write-only; only names are kept. The API may leave ``model.secrets`` out of its
+    answers altogether: absent is unknown, not "no secrets", so it is never drift.
+    """
+    secrets = model.get("secrets")
+    if not isinstance(secrets, dict):  # absent, or null: the answer does not say
+        return None
+    return frozenset(str(k) for k in secrets)
+
+
 def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
     status = raw.get("status") or {}
     model = raw.get("model") or {}
@@ -73,8 +99,7 @@ def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
         framework=str(model.get("framework", "")),
         image=dict(model.get("image") or {}),
         env={str(k): str(v) for k, v in (model.get("env") or {}).items()},
-        # Secret values are write-only; only their names are kept.
-        secret_names=frozenset(str(k) for k in (model.get("secrets") or {})),
+        secret_names=secret_names_from_wire(model),
         vendor=str(provider.get("vendor", "")),
         region=str(provider.get("region", "")),
         accelerator=str(compute.get("accelerator", "")),
@@ -83,7 +108,7 @@ def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
         min_replica=int(scaling.get("minReplica") or 0),
         max_replica=int(scaling.get("maxReplica") or 0),
         scale_to_zero_timeout=scaling.get("scaleToZeroTimeout"),
-        security=Security.from_wire(str(raw.get("type", "authenticated"))),
+        security=security_from_wire(str(raw.get("type", "authenticated"))),
         private_link=PrivateLink(str(private["accountId"]), private.get("region"))
         if isinstance(private, dict) and private.get("accountId")
         else None,

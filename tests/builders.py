@@ -58,7 +58,7 @@ def live(**overrides: Any) -> Endpoint:
         scale_to_zero_timeout=None,
         security=Security.PROTECTED,
         private_link=None,
-        tags=("team=nlp", MANAGED_TAG),
+        tags=("team=nlp", MANAGED_TAG, "endpointctl-labels=team"),
         created_at="2026-11-25T00:00:00Z",
         updated_at="2026-11-25T00:00:00Z",
         labels={"team": "nlp"},

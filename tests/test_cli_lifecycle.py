@@ -114,3 +114,11 @@ def test_hardware_lists_prices_and_quota(cli: Cli) -> None:
     assert any(not r["deployable"] for r in everything)
     table = cli("hardware", "--region", "us-east-1")
     assert "PRICE/H" in table.stdout and "$" in table.stdout
+
+
+def test_status_of_nothing_is_an_error_unless_allow_empty(cli: Cli, deployed: str) -> None:
+    assert cli("status", "-l", "env=nope").code == 1
+    assert cli("status", "-l", "env=nope", "--allow-empty", "-o", "json").stdout.strip() == "[]"
+    missing = cli("status", "web", "nope")
+    assert missing.code == 1 and "nope" in missing.stderr and "web" in missing.stdout
+    assert cli("status", "-l", "env=dev").code == 0

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import itertools
 import json
 import os
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -27,6 +29,8 @@ from test_cli_apply import manifest, write
 
 from endpointctl import hub as hub_module
 from endpointctl.cli.sandbox import fault_config
+from endpointctl.errors import Interrupted, WaitTimeout
+from endpointctl.hub import Hub, TokenInfo
 from endpointctl.models import MANAGED_TAG
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultInjector, FaultKind, FaultRule, parse_rule
@@ -288,11 +292,18 @@ def test_when_every_call_answers_503_apply_stops_within_its_budget(
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_answers_that_mean_no_are_not_retried(cli: Cli, sandbox: Sandbox, status: int) -> None:
+def test_answers_that_mean_no_are_not_retried(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, status: int
+) -> None:
     sandbox.install_faults(FaultConfig((FaultRule(FaultKind.STATUS, route=LIST, status=status),)))
+    seen = record(sandbox, clock)
     result = cli("status", env={"ENDPOINTCTL_NAMESPACE": USER})
     assert result.code == 1
-    assert sandbox.counts()[LIST] == 1
+    # Not retried; a 400/422 may be a refused page size, so the listing is asked once more without one.
+    refused_limit = status in (400, 422)
+    assert sandbox.counts()[LIST] == (2 if refused_limit else 1)
+    if refused_limit:
+        assert "'limit', '100'" in seen[0].key and "limit" not in seen[1].key
     assert f"the API answered {status}" in result.stderr
 
 
@@ -514,3 +525,90 @@ def test_sandbox_serve_injects_the_faults_its_flags_ask_for(tmp_path: pathlib.Pa
     log = server.stderr.read()
     assert "injecting 429 Retry-After 7 s p=1 on GET /v2/provider" in log
     assert "'GET /v2/provider 429': 1" in log
+
+
+# -- waiting for a delete to be done --------------------------------------------------------------------
+
+GET_ONE = "GET /v2/endpoint/{namespace}/{name}"
+
+
+def _still_there_for(sandbox: Sandbox, clock: ManualClock, doc: dict[str, Any], reads: int) -> list[float]:
+    """The API deleting asynchronously: the first ``reads`` GETs of the endpoint still find it."""
+    seen: list[float] = []
+
+    def middleware(req: Request, call_next: Callable[[Request], Response]) -> Response:
+        if req.route != GET_ONE:
+            return call_next(req)
+        seen.append(clock.now())
+        if len(seen) <= reads:
+            return Response(200, json.dumps(doc).encode())
+        return call_next(req)
+
+    sandbox.add_middleware(middleware)
+    return seen
+
+
+def _deleted(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> tuple[Hub, dict[str, Any]]:
+    assert client.post(f"/v2/endpoint/{USER}", json=endpoint_body("gone-soon")).status_code == 200
+    doc = client.get(f"/v2/endpoint/{USER}/gone-soon").json()
+    hub = Hub(token=TokenInfo(token, "test"), api_url=sandbox.url, clock=clock, rng=random.Random(5))
+    hub.delete(USER, "gone-soon")
+    sandbox.reset_counts()
+    return hub, doc
+
+
+def test_wait_absent_reads_until_404_backing_off_on_the_clock(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    hub, doc = _deleted(sandbox, clock, client, endpoint_body, token)
+    seen = _still_there_for(sandbox, clock, doc, reads=6)
+    start = clock.now()
+    hub.wait_absent(USER, "gone-soon", timeout=120)
+    assert len(seen) == 7  # six answers "still there", then the 404
+    waits = [b - a for a, b in itertools.pairwise(seen)]
+    assert 0.5 <= waits[0] <= 1.0 and all(w <= 10.0 for w in waits)
+    assert waits[-1] > waits[0]  # backs off
+    assert clock.now() - start < 120
+    assert sandbox.mutating_count() == 0  # reading changes nothing
+
+
+def test_wait_absent_is_bounded_by_its_timeout(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    hub, doc = _deleted(sandbox, clock, client, endpoint_body, token)
+    _still_there_for(sandbox, clock, doc, reads=10_000)
+    start = clock.now()
+    with pytest.raises(WaitTimeout, match="'sandbox-user/gone-soon' was deleted but still exists after 30 s"):
+        hub.wait_absent(USER, "gone-soon", timeout=30)
+    assert clock.now() - start == pytest.approx(30, abs=1e-3)
+
+
+def test_wait_absent_stops_at_once_on_an_interrupt(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    _, doc = _deleted(sandbox, clock, client, endpoint_body, token)
+    cancel = threading.Event()
+    hub = Hub(token=TokenInfo(token, "test"), api_url=sandbox.url, clock=clock, cancel=cancel)
+    seen = _still_there_for(sandbox, clock, doc, reads=10_000)
+
+    def ctrl_c(req: Request, call_next: Callable[[Request], Response]) -> Response:
+        cancel.set()  # during the first read
+        return call_next(req)
+
+    sandbox.add_middleware(ctrl_c)
+    start = clock.now()
+    with pytest.raises(Interrupted, match="to be gone after its delete; it was still there"):
+        hub.wait_absent(USER, "gone-soon", timeout=300)
+    assert len(seen) == 1 and clock.now() == start
+
+
+def test_wait_absent_returns_at_once_when_already_gone(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    hub, _ = _deleted(sandbox, clock, client, endpoint_body, token)
+    start = clock.now()
+    hub.wait_absent(USER, "gone-soon", timeout=30)
+    assert clock.now() == start
+    assert sandbox.counts() == {GET_ONE: 1}

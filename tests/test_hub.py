@@ -11,6 +11,7 @@ import email.utils
 import itertools
 import json
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from builders import desired
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 
-from endpointctl.errors import ApiError, AuthError, Conflict, NotFound, QuotaExceeded
+from endpointctl.errors import ApiError, AuthError, Conflict, Interrupted, NotFound, QuotaExceeded
 from endpointctl.hub import Hub, TokenInfo
 from endpointctl.models import MANAGED_TAG
 from endpointctl.plan import ownership_tags
@@ -430,3 +431,207 @@ def test_the_create_body_is_unchanged_by_retries(server: Server, hub: Hub) -> No
     hub.create("acme", desired(), TAGS)
     assert len(bodies) == 2 and bodies[0] == bodies[1]
     assert MANAGED_TAG in bodies[0]["tags"]
+
+
+def test_whoami_is_asked_once_for_every_auth_hint(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(401, "not a member")]
+    server.script[CREATE] = [error(403, "Forbidden")]
+    server.script["GET /api/whoami-v2"] = [whoami(orgs=("other-org",))]
+    for call in (lambda: hub.list_endpoints("acme"), lambda: hub.list_endpoints("acme")):
+        with pytest.raises(AuthError) as caught:
+            call()
+        assert "'alice' is not a member of 'acme'" in (caught.value.hint or "")
+    with pytest.raises(AuthError):
+        hub.create("acme", desired(), TAGS)
+    assert hub.whoami() == "alice"
+    assert server.requests().count("GET /api/whoami-v2") == 1
+
+
+def test_a_whoami_asked_for_the_namespace_serves_the_auth_hints(server: Server, hub: Hub) -> None:
+    server.script["GET /api/whoami-v2"] = [whoami(role="read")]
+    server.script[CREATE] = [error(403, "Forbidden")]
+    assert hub.whoami() == "alice"
+    with pytest.raises(AuthError) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert "a read token cannot change endpoints" in (caught.value.hint or "")
+    assert server.requests().count("GET /api/whoami-v2") == 1
+
+
+def test_a_failed_whoami_is_kept_not_asked_again(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=5)
+    server.script["GET /v2/endpoint/acme"] = [error(401, "not a member")]
+    server.script["GET /api/whoami-v2"] = [error(429, "rate limited", **{"Retry-After": "10"}), whoami()]
+    with pytest.raises(ApiError, match="429"):
+        hub.whoami()  # 10 s asked for, 5 s of budget: one request
+    for _ in range(2):
+        with pytest.raises(AuthError) as caught:
+            hub.list_endpoints("acme")
+        assert "invalid" not in (caught.value.hint or "")  # rate limited is not rejected
+    with pytest.raises(ApiError, match="429"):
+        hub.whoami()
+    assert server.requests().count("GET /api/whoami-v2") == 1
+
+
+def test_a_whoami_for_a_hint_is_tried_once_and_its_failure_kept(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(401, "not a member")]
+    server.script["GET /api/whoami-v2"] = [error(429, "rate limited", **{"Retry-After": "1"}), whoami()]
+    with pytest.raises(AuthError):
+        hub.list_endpoints("acme")
+    with pytest.raises(ApiError, match="429") as caught:
+        hub.whoami()
+    assert "ENDPOINTCTL_NAMESPACE" in (caught.value.hint or "")
+    assert server.requests().count("GET /api/whoami-v2") == 1
+
+
+# -- interrupts -----------------------------------------------------------------------------------------
+
+
+class InterruptedAt(ManualClock):
+    """Ctrl-C at a given moment: a ManualClock whose sleeps set ``cancel`` once it reaches ``at``."""
+
+    def __init__(self, start: float, at: float, cancel: threading.Event) -> None:
+        super().__init__(start)
+        self.at = at
+        self.cancel = cancel
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if self.now() >= self.at:
+            self.cancel.set()
+
+
+def test_ctrl_c_while_waiting_out_a_rate_limit_sends_no_second_create(server: Server) -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(NOW, at=NOW + 3, cancel=cancel)
+    server.clock = clock
+    hub = Hub(
+        token=TokenInfo(SECRET, "the HF_TOKEN environment variable"),
+        api_url=API,
+        clock=clock,
+        rng=random.Random(3),
+        cancel=cancel,
+    )
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)))
+    server.script[CREATE] = [error(429, "slow down", **{"Retry-After": "60"}), ok(raw_endpoint())]
+    with pytest.raises(Interrupted) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE]
+    assert clock.now() - NOW < 4
+    message = caught.value.message
+    assert message.startswith("creating endpoint 'acme/gpt2-demo': interrupted after 1 attempt")
+    assert "429: slow down" in message and "not sent again" in message and "not done" in message
+
+
+def test_ctrl_c_after_a_create_checked_absent_says_it_was_not_created(server: Server) -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(NOW, at=NOW + 0.1, cancel=cancel)
+    server.clock = clock
+    hub = Hub(token=TokenInfo(SECRET, "env"), api_url=API, clock=clock, rng=random.Random(3), cancel=cancel)
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)))
+    server.script[CREATE] = [error(503, "busy", **{"Retry-After": "30"})]
+    server.script[GET_ONE] = [error(404, "Not found")]
+    with pytest.raises(Interrupted) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE, GET_ONE]
+    assert "it was not done" in caught.value.message
+    assert "unknown" not in caught.value.message
+
+
+# -- answers that are not JSON --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"<html><body>Gateway says hi " + SECRET.encode() + b"</body></html>", "a body that is not JSON"),
+        (b'["a", "list"]', "JSON that is not an object (list)"),
+    ],
+)
+def test_a_listing_page_that_is_not_a_json_object_is_an_api_error(
+    server: Server, hub: Hub, body: bytes, what: str
+) -> None:
+    server.script["GET /v2/endpoint/acme"] = [httpx2.Response(200, content=body)]
+    with pytest.raises(ApiError) as caught:
+        hub.list_endpoints("acme")
+    message = caught.value.message
+    assert message.startswith(f"listing endpoints of namespace 'acme': the API answered 200 with {what}: ")
+    assert caught.value.status == 200
+    assert SECRET not in message and body[:10].decode() in message
+    assert len(server.seen) == 1
+
+
+def test_hardware_that_is_not_json_is_an_api_error(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/provider/acme"] = [httpx2.Response(200, content=b"\xff\xfe not even utf-8")]
+    with pytest.raises(
+        ApiError, match="listing hardware for namespace 'acme': the API answered 200 with a body"
+    ):
+        hub.hardware("acme")
+
+
+def test_an_endpoint_answer_that_is_not_json_is_an_api_error(server: Server, hub: Hub) -> None:
+    server.script[GET_ONE] = [httpx2.Response(200, content=b"Service temporarily moved " + SECRET.encode())]
+    with pytest.raises(ApiError) as caught:
+        hub.get("acme", "gpt2-demo")
+    message = caught.value.message
+    assert message.startswith(
+        "reading endpoint 'acme/gpt2-demo': the API answered a success status with a body that is not JSON: "
+        "'Service temporarily moved "
+    )
+    assert SECRET not in message
+
+
+# -- page size and deadlines -----------------------------------------------------------------------------
+
+
+def test_a_refused_page_size_falls_back_to_the_servers_default_once_for_the_process(
+    server: Server, hub: Hub
+) -> None:
+    params: list[dict[str, str]] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        params.append(dict(request.url.params))
+        if "limit" in request.url.params:
+            return error(422, "limit must be at most 50")
+        if request.url.params.get("cursor") == "c1":
+            return ok({"items": [raw_endpoint("b")], "nextCursor": None})
+        return ok({"items": [raw_endpoint("a")], "nextCursor": "c1"})
+
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(answer)))
+    assert [ep.name for ep in hub.list_endpoints("acme")] == ["a", "b"]
+    assert [ep.name for ep in hub.list_endpoints("other")] == ["a", "b"]
+    assert params == [{"limit": "100"}, {}, {"cursor": "c1"}, {}, {"cursor": "c1"}]
+
+
+def test_a_listing_refused_without_a_page_size_too_is_an_error(server: Server, hub: Hub) -> None:
+    server.script["GET /v2/endpoint/acme"] = [error(400, "bad request")]
+    with pytest.raises(ApiError, match="400: bad request") as caught:
+        hub.list_endpoints("acme")
+    assert caught.value.status == 400
+    assert server.requests() == ["GET /v2/endpoint/acme"] * 2
+
+
+def test_a_listing_never_retries_past_the_callers_deadline(server: Server, clock: ManualClock) -> None:
+    hub = make_hub(server, clock, retry_seconds=300)
+    server.script["GET /v2/endpoint/acme"] = [error(503, "busy")]
+    with pytest.raises(ApiError, match="gave up"):
+        hub.list_endpoints("acme", deadline=NOW + 20)
+    assert len(server.seen) > 1
+    assert clock.now() - NOW <= 20
+
+
+def test_ctrl_c_while_checking_an_unanswered_create_says_its_outcome_is_unknown(server: Server) -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(NOW, at=NOW + 0.1, cancel=cancel)
+    server.clock = clock
+    hub = Hub(token=TokenInfo(SECRET, "env"), api_url=API, clock=clock, rng=random.Random(3), cancel=cancel)
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)))
+    server.script[CREATE] = [error(503, "busy")]
+    server.script[GET_ONE] = [error(429, "slow down", **{"Retry-After": "30"})]
+    with pytest.raises(Interrupted) as caught:
+        hub.create("acme", desired(), TAGS)
+    assert server.requests() == [CREATE, GET_ONE]
+    message = caught.value.message
+    assert message.startswith(
+        "creating endpoint 'acme/gpt2-demo': interrupted while checking whether it went"
+    )
+    assert "whether it was created is unknown" in message

@@ -53,6 +53,15 @@ def issues_of(
     return caught.value.issues
 
 
+PASSWORD = "spec.model.image.custom.credentials.password"
+
+
+def private_image(password: str) -> str:
+    """One line: a custom image pulled from a private registry with ``password`` as written."""
+    credentials = f"{{username: bot, password: {password}}}"
+    return f"    image: {{custom: {{url: ghcr.io/acme/app:1, credentials: {credentials}}}}}"
+
+
 # (id, document text, environ, [(line, key path, text the message must contain), ...])
 ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, str]]]] = [
     (
@@ -259,20 +268,21 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
     ),
     (
         "privateLink without private",
-        BASE + '  privateLink: {accountId: "123456789012"}\n',
+        BASE + '  privateLink: {accountId: "123456789012", region: us-east-1}\n',
         {},
         [(15, "spec.privateLink", "only allowed with security: private, found security: protected")],
     ),
     (
         "privateLink outside aws",
         variant(("vendor: aws", "vendor: gcp"), ("security: protected", "security: private"))
-        + '  privateLink: {accountId: "123456789012"}\n',
+        + '  privateLink: {accountId: "123456789012", region: us-east-1}\n',
         {},
         [(15, "spec.privateLink", "privateLink requires provider vendor aws, found 'gcp'")],
     ),
     (
         "privateLink account id",
-        variant(("security: protected", "security: private")) + "  privateLink: {accountId: 1234}\n",
+        variant(("security: protected", "security: private"))
+        + "  privateLink: {accountId: 1234, region: us-east-1}\n",
         {},
         [(15, "spec.privateLink.accountId", "expected a string, found 1234 (put it in quotes")],
     ),
@@ -305,6 +315,97 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
         variant(("    task: text-generation", "    image: {vLLM: {url: x}, tgi: {url: y}}")),
         {},
         [(9, "spec.model.image", "expected exactly one image variant")],
+    ),
+    (
+        "secret too short",
+        variant(('    env: {MAX_INPUT_LENGTH: "1024"}', '    secrets: {API_KEY: "${KEY}"}')),
+        {"KEY": "abc"},
+        [
+            (
+                10,
+                "spec.model.secrets.API_KEY",
+                "environment variable KEY holds a value too short to be a secret",
+            )
+        ],
+    ),
+    (
+        "literal registry password",
+        variant(("    task: text-generation", private_image("hunter2-literal-pw"))),
+        {},
+        [
+            (
+                9,
+                PASSWORD,
+                "the registry password must come from the environment: write ${VAR}, not a literal value",
+            )
+        ],
+    ),
+    (
+        "registry password with a default",
+        variant(("    task: text-generation", private_image('"${REG_PW:-hunter2-default}"'))),
+        {},
+        [
+            (
+                9,
+                PASSWORD,
+                "the registry password must come from the environment: write ${VAR} without a default",
+            )
+        ],
+    ),
+    (
+        "registry password not a string",
+        variant(("    task: text-generation", private_image("424242424242"))),
+        {},
+        [(9, PASSWORD, "the registry password must come from the environment: write ${VAR}")],
+    ),
+    (
+        "registry password variable unset",
+        variant(("    task: text-generation", private_image('"${REG_PW}"'))),
+        {},
+        [(9, PASSWORD, "environment variable REG_PW is not set (it holds this registry password)")],
+    ),
+    (
+        "registry password too short",
+        variant(("    task: text-generation", private_image('"${REG_PW}"'))),
+        {"REG_PW": "hunt7"},
+        [(9, PASSWORD, "environment variable REG_PW holds a value too short to be a secret; use at least 8")],
+    ),
+    (
+        "misspelt password key",
+        variant(
+            (
+                "    task: text-generation",
+                "    image: {custom: {url: x, credentials: {username: bot, pasword: hunter2-literal}}}",
+            )
+        ),
+        {},
+        [
+            (
+                9,
+                "spec.model.image.custom.credentials.pasword",
+                "unknown key 'pasword' (did you mean 'password'?); allowed: password, username",
+            )
+        ],
+    ),
+    (
+        "credentials without a username",
+        variant(
+            ("    task: text-generation", '    image: {custom: {url: x, credentials: {password: "${P}"}}}')
+        ),
+        {"P": "long-enough-password"},
+        [(9, "spec.model.image.custom.credentials.username", "required key missing")],
+    ),
+    (
+        "credentials not a mapping",
+        variant(("    task: text-generation", "    image: {custom: {url: x, credentials: hunter2-literal}}")),
+        {},
+        [
+            (
+                9,
+                "spec.model.image.custom.credentials",
+                "expected a mapping with username and password, found a string",
+            )
+        ],
     ),
 ]
 
@@ -368,8 +469,49 @@ def test_variables_are_expanded(tmp_path: Path) -> None:
 
 def test_secret_from_environment(tmp_path: Path) -> None:
     text = variant(('    env: {MAX_INPUT_LENGTH: "1024"}', '    secrets: {API_KEY: "${MY_API_KEY}"}'))
-    (desired,) = load([write(tmp_path, "e.yaml", text)], environ={"MY_API_KEY": "s3cret"})
-    assert desired.spec.model.secrets == {"API_KEY": "s3cret"}
+    (desired,) = load([write(tmp_path, "e.yaml", text)], environ={"MY_API_KEY": "s3cret-value"})
+    assert desired.spec.model.secrets == {"API_KEY": "s3cret-value"}
+    assert desired.sensitive_values() == ("s3cret-value",)
+
+
+def test_registry_password_from_environment_is_sensitive(tmp_path: Path) -> None:
+    text = variant(
+        ('    env: {MAX_INPUT_LENGTH: "1024"}', '    secrets: {API_KEY: "${MY_API_KEY}"}'),
+        ("    task: text-generation", private_image('"${REG_PW}"')),
+    )
+    environ = {"MY_API_KEY": "s3cret-value", "REG_PW": "hunter2-registry-pw"}
+    (desired,) = load([write(tmp_path, "e.yaml", text)], environ=environ)
+    assert desired.spec.model.image == {
+        "custom": {
+            "url": "ghcr.io/acme/app:1",
+            "credentials": {"username": "bot", "password": "hunter2-registry-pw"},
+        }
+    }
+    assert desired.sensitive_values() == ("s3cret-value", "hunter2-registry-pw")
+
+
+def test_short_or_literal_registry_passwords_are_never_echoed(tmp_path: Path) -> None:
+    documents = [
+        variant(("    task: text-generation", private_image(password)), ("name: demo", f"name: demo-{index}"))
+        for index, password in enumerate(
+            ('"${SHORT}"', "hunter6-literal", '"${REG_PW:-hunter7-default}"', "9876543210")
+        )
+    ]
+    documents.append(
+        variant(
+            ("    task: text-generation", "    image: {custom: {url: x, credentials: hunter8-literal}}"),
+            ('    env: {MAX_INPUT_LENGTH: "1024"}', '    secrets: {API_KEY: "${SHORT_KEY}"}'),
+            ("name: demo", "name: demo-x"),
+        )
+    )
+    path = write(tmp_path, "endpoint.yaml", "---\n".join(documents))
+    with pytest.raises(ManifestError) as caught:
+        load([path], environ={"SHORT": "hunt9", "SHORT_KEY": "hunt0"})
+    shown = str(caught.value)
+    for value in ("hunt9", "hunt0", "hunter6", "hunter7", "hunter8", "9876543210"):
+        assert value not in shown
+    assert len(caught.value.issues) == 6, shown
+    assert shown.count("too short to be a secret") == 2
 
 
 @pytest.mark.parametrize(
@@ -385,7 +527,8 @@ def test_public_is_allowed_either_way(tmp_path: Path, spec_line: str, allow_publ
 
 def test_private_link_with_private(tmp_path: Path) -> None:
     text = (
-        variant(("security: protected", "security: private")) + '  privateLink: {accountId: "123456789012"}\n'
+        variant(("security: protected", "security: private"))
+        + '  privateLink: {accountId: "123456789012", region: us-east-1}\n'
     )
     (desired,) = load([write(tmp_path, "e.yaml", text)], environ={})
     assert desired.spec.private_link is not None and desired.spec.private_link.account_id == "123456789012"

@@ -34,7 +34,9 @@ def test_absent_endpoint_is_created_with_defaults_and_ownership_tags() -> None:
     assert fields["model.framework"] == "pytorch"
     assert fields["security"] == "protected"
     assert fields["model.image"] == {"huggingface": {}}
-    assert fields["tags"] == sorted(["team=nlp", "managed-by=endpointctl", f"{STACK_KEY}=prod"])
+    assert fields["tags"] == sorted(
+        ["team=nlp", "managed-by=endpointctl", f"{STACK_KEY}=prod", "endpointctl-labels=team"]
+    )
 
 
 def test_identical_endpoint_is_a_noop() -> None:
@@ -91,7 +93,7 @@ def test_fields_the_manifest_omits_are_not_compared() -> None:
         ({"provider": {"vendor": "gcp", "region": "us-east-1"}}, {}, "provider.vendor"),
         ({"security": "private"}, {}, "security"),
         (
-            {"security": "private", "privateLink": {"accountId": "123456789012"}},
+            {"security": "private", "privateLink": {"accountId": "123456789012", "region": "us-east-1"}},
             {"security": Security.PRIVATE},
             "privateLink",
         ),
@@ -114,7 +116,7 @@ def test_changes_that_force_a_replace_are_blocked_without_allow_replace(
 
 
 def test_private_link_matching_is_not_drift() -> None:
-    spec = {"security": "private", "privateLink": {"accountId": "123456789012"}}
+    spec = {"security": "private", "privateLink": {"accountId": "123456789012", "region": "us-east-1"}}
     endpoint = live(security=Security.PRIVATE, private_link=PrivateLink("123456789012", "us-east-1"))
     assert plan_one(desired(**spec), endpoint).action is Action.NOOP
 
@@ -137,7 +139,12 @@ def test_update_sends_the_union_of_tags() -> None:
     endpoint = live(tags=("team=nlp", "managed-by=endpointctl", "cost-center=42"))
     change = plan_one(desired(labels={"team": "search"}), endpoint)
     (tags,) = [f for f in change.fields if f.path == "tags"]
-    assert set(tags.after) == {"team=search", "managed-by=endpointctl", "cost-center=42"}
+    assert set(tags.after) == {
+        "team=search",
+        "managed-by=endpointctl",
+        "cost-center=42",
+        "endpointctl-labels=team",
+    }
 
 
 def test_endpoint_of_another_stack_is_blocked() -> None:
@@ -253,3 +260,104 @@ def test_prune_deletes_only_its_own_stack_absent_from_manifests() -> None:
 
     without_prune = compute([("acme", desired())], observed, Options(stack="prod"))
     assert not [c for c in without_prune.changes if c.action is Action.DELETE]
+
+
+def test_update_failed_with_the_same_configuration_is_not_hidden() -> None:
+    change = plan_one(desired(), live(status=Status.UPDATE_FAILED, message="model failed to load"))
+    assert change.action is Action.BLOCKED
+    assert "model failed to load" in (change.reason or "") and "--allow-replace" in (change.reason or "")
+    fixed = plan_one(desired(), live(status=Status.UPDATE_FAILED, repository="broken/model"))
+    assert fixed.action is Action.UPDATE  # a changed manifest is simply sent
+
+
+def test_a_label_removed_from_the_manifest_is_removed_but_foreign_tags_stay() -> None:
+    endpoint = live(
+        tags=(
+            "team=nlp",
+            "env=dev",
+            "cost-center=42",
+            "managed-by=endpointctl",
+            "endpointctl-labels=env+team",
+        )
+    )
+    change = plan_one(desired(labels={"team": "nlp"}), endpoint)
+    (tags,) = [f for f in change.fields if f.path == "tags"]
+    assert set(tags.after) == {
+        "team=nlp",
+        "cost-center=42",
+        "managed-by=endpointctl",
+        "endpointctl-labels=team",
+    }
+    again = plan_one(desired(labels={"team": "nlp"}), live(tags=tuple(tags.after)))
+    assert again.action is Action.NOOP
+
+
+PASSWORD = "hunter2-registry-pw"
+
+
+def private_model(**credentials: str) -> dict[str, Any]:
+    login = {"username": "bot", "password": PASSWORD, **credentials}
+    image = {"custom": {"url": "ghcr.io/acme/app:1", "port": 8080, "credentials": login}}
+    return {"repository": "openai-community/gpt2", "task": "text-generation", "image": image}
+
+
+def live_image(**credentials: str) -> dict[str, Any]:
+    return {
+        "custom": {
+            "url": "ghcr.io/acme/app:1",
+            "port": 8080,
+            "credentials": {"username": "bot", **credentials},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "reported",
+    [{"password": "********"}, {"password": "hu***"}, {}, {"password": None}],
+    ids=["masked", "partly masked", "left out", "null"],
+)
+def test_a_registry_password_is_never_compared(reported: dict[str, Any]) -> None:
+    change = plan_one(desired(model=private_model()), live(image=live_image(**reported)))
+    assert change.action is Action.NOOP
+
+
+def test_an_image_change_shows_the_registry_password_only_as_sensitive() -> None:
+    change = plan_one(
+        desired(model=private_model(username="deploy-bot")), live(image=live_image(password="********"))
+    )
+    (field,) = change.fields
+    assert field.path == "model.image"
+    assert field.before["custom"]["credentials"] == {"username": "bot", "password": "(sensitive)"}
+    assert field.after["custom"]["credentials"] == {"username": "deploy-bot", "password": "(sensitive)"}
+    assert PASSWORD not in repr(change.fields)
+
+
+def test_a_create_shows_the_registry_password_only_as_sensitive() -> None:
+    change = plan_one(desired(model=private_model()))
+    fields = {f.path: f.after for f in change.fields}
+    assert fields["model.image"]["custom"]["credentials"] == {"username": "bot", "password": "(sensitive)"}
+    assert PASSWORD not in repr(change.fields)
+
+
+def test_rotate_secrets_sends_the_registry_password_again() -> None:
+    endpoint = live(image=live_image(password="********"))
+    change = plan_one(desired(model=private_model()), endpoint, rotate_secrets=True)
+    assert paths(change) == ["model.image"] and steps(change) == ["update"]
+    assert PASSWORD not in repr(change.fields)
+    # Without a password there is nothing to rotate.
+    public = {**private_model(), "image": {"custom": {"url": "ghcr.io/acme/app:1", "port": 8080}}}
+    assert plan_one(desired(model=public), endpoint, rotate_secrets=True).action is Action.NOOP
+
+
+def test_what_the_api_does_not_say_is_never_drift() -> None:
+    model = {
+        "repository": "openai-community/gpt2",
+        "task": "text-generation",
+        "secrets": {"API_KEY": "s3cr3t-value"},
+    }
+    unknown_names = live(secret_names=None)
+    assert plan_one(desired(model=model), unknown_names).action is Action.NOOP
+    rotated = plan_one(desired(model=model), unknown_names, rotate_secrets=True)
+    assert steps(rotated) == ["update"] and rotated.steps[0].paths == ("model.secrets",)
+    unknown_type = live(security=None)
+    assert plan_one(desired(security="private"), unknown_type).action is Action.NOOP

@@ -5,11 +5,13 @@ from __future__ import annotations
 import email.utils
 import random
 import threading
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from endpointctl.clock import SystemClock
 from endpointctl.errors import ApiError, Interrupted, UsageError
 from endpointctl.retry import (
     Backoff,
@@ -265,6 +267,78 @@ def test_an_interrupt_starts_no_new_attempt() -> None:
     with pytest.raises(Interrupted, match="x: interrupted after 1 attempt; the API last answered 503: busy"):
         retry.run(retry.start("x"), interrupted_while_failing, classify)
     assert len(calls) == 1 and clock.now() == NOW
+
+
+class InterruptedAt(ManualClock):
+    """A ManualClock whose sleeps set ``cancel`` once it reaches ``at``: Ctrl-C at a given moment."""
+
+    def __init__(self, start: float, at: float, cancel: threading.Event) -> None:
+        super().__init__(start)
+        self.at = at
+        self.cancel = cancel
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if self.now() >= self.at:
+            self.cancel.set()
+
+
+def test_an_interrupt_during_the_backoff_wakes_it_and_sends_nothing_more() -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(NOW, at=NOW + 3, cancel=cancel)
+    fn = Flaky(clock, [Failure("429: slow down", 429, {"retry-after": "60"})] * 5)
+    retry = RetryPolicy(clock=clock, budget=300, rng=random.Random(1), cancel=cancel)
+    with pytest.raises(Interrupted) as caught:
+        retry.run(retry.start("creating endpoint 'acme/x'"), fn, classify)
+    assert len(fn.calls) == 1  # not sent again
+    assert clock.now() - NOW < 4  # woken within a slice of the interrupt, not after the 60 s
+    assert caught.value.exit_code == 130
+    assert caught.value.message == (
+        "creating endpoint 'acme/x': interrupted after 1 attempt; the API last answered 429: slow down, "
+        "and it was not sent again; it was not done"
+    )
+
+
+def test_an_interrupt_after_an_unknown_outcome_says_it_may_have_taken_effect() -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(NOW, at=NOW + 0.1, cancel=cancel)
+    fn = Flaky(clock, [Failure("503: busy", 503, {"retry-after": "30"})] * 5)
+    retry = RetryPolicy(clock=clock, budget=300, rng=random.Random(1), cancel=cancel)
+    with pytest.raises(Interrupted) as caught:
+        retry.run(retry.start("updating endpoint 'acme/x'"), fn, classify)
+    assert len(fn.calls) == 1
+    assert "leaves unknown whether it took effect" in caught.value.message
+    assert "endpointctl plan" in (caught.value.hint or "")
+
+
+def test_with_the_system_clock_the_backoff_sleep_is_woken_by_the_interrupt_itself() -> None:
+    cancel = threading.Event()
+    calls: list[float] = []
+
+    def limited() -> str:
+        calls.append(time.monotonic())
+        raise Boom(Failure("429: slow down", 429, {"retry-after": "60"}))
+
+    # The interrupt arrives as the 60 s sleep begins (reported just before it): no real wait follows.
+    retry = RetryPolicy(
+        clock=SystemClock(), budget=300, rng=random.Random(1), cancel=cancel, report=lambda _: cancel.set()
+    )
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        retry.run(retry.start("x"), limited, classify)
+    assert time.monotonic() - started < 5
+    assert len(calls) == 1
+
+
+def test_a_callers_deadline_caps_the_operations_budget() -> None:
+    clock = ManualClock(NOW)
+    retry = policy(clock, budget=300)
+    assert retry.start("x", not_after=NOW + 20).deadline == NOW + 20
+    assert retry.start("x", not_after=NOW + 900).deadline == NOW + 300
+    fn = Flaky(clock, [Failure("503: busy", 503)] * 1000)
+    with pytest.raises(ApiError, match="gave up"):
+        retry.run(retry.start("x", not_after=NOW + 20), fn, classify)
+    assert clock.now() - NOW <= 20
 
 
 # -- settings -----------------------------------------------------------------------------------------

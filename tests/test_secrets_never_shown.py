@@ -1,4 +1,4 @@
-"""The leak scan: token and secret values, and their base64 forms, appear in no output and no file.
+"""The leak scan: token, secret values and the registry password, and their base64 forms, appear nowhere.
 
 Every command runs in every output mode, on success and on error — an API that answers 400 echoing the
 request (body, base64 of the body and of each secret, the Authorization header) and one that answers 500
@@ -21,8 +21,11 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx2 as httpx
 import pytest
+import yaml
 from clirunner import Cli, Run
 from conftest import PHASES
 from test_cli_apply import manifest, write
@@ -34,7 +37,8 @@ from endpointctl.sandbox.transport import Handler
 
 SECRET = "sk-live-7f3a9c1e5b2d4f60"
 TOKEN = "hf_sandbox_test_token_123"
-VALUES = (SECRET, TOKEN)
+REGISTRY_PASSWORD = "hunter2-registry-pw"
+VALUES = (SECRET, TOKEN, REGISTRY_PASSWORD)
 MODES = ("table", "json", "yaml")
 USER = "sandbox-user"
 PROCESS_TIMEOUT = 60.0
@@ -95,8 +99,11 @@ def _echo(request: Request) -> str:
     """What a careless API or proxy might say back: the request, plain and in base64, and its token."""
     body = request.body.decode(errors="replace")
     try:
-        secrets = json.loads(body).get("model", {}).get("secrets", {}) if body else {}
-    except (ValueError, AttributeError):
+        model = json.loads(body).get("model", {}) if body else {}
+        secrets = dict(model.get("secrets") or {})
+        for variant, settings in (model.get("image") or {}).items():
+            secrets[f"{variant} registry password"] = settings["credentials"]["password"]
+    except (ValueError, AttributeError, KeyError, TypeError):
         secrets = {}
     encoded = {key: base64.b64encode(str(value).encode()).decode() for key, value in secrets.items()}
     return (
@@ -160,11 +167,28 @@ class FileWatch:
 # -- every command ---------------------------------------------------------------------------------------
 
 
+# A private container image: its registry password is as secret as the secrets' values.
+IMAGE: dict[str, Any] = {
+    "custom": {
+        "url": "ghcr.io/acme/private-server:1.2",
+        "port": 8080,
+        "credentials": {"username": "deploy-bot", "password": "${REG_PASSWORD}"},
+    }
+}
+REIMAGED: dict[str, Any] = {"custom": {**IMAGE["custom"], "url": "ghcr.io/acme/private-server:1.3"}}
+
+
+def with_image(text: str, image: dict[str, Any]) -> str:
+    doc = yaml.safe_load(text)
+    doc["spec"]["model"]["image"] = image
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
     # "{name}": the endpoint; "{m}": its applied manifest; "{changed}": the same with one more secret;
-    # "{new}": a manifest not applied yet
+    # "{reimaged}": the same with another image url; "{new}": a manifest not applied yet
     argv: tuple[str, ...]
     online: bool = True  # calls the API
     sends: bool = False  # sends a non-GET request, which echo-400 refuses
@@ -176,8 +200,10 @@ CASES = [
     Case("validate", ("validate", "{m}"), online=False),
     Case("schema", ("schema",), online=False, modes=False),
     Case("plan", ("plan", "{changed}")),
+    Case("plan-image", ("plan", "{reimaged}")),  # the image, credentials and all, is in the plan
     Case("apply-create", ("apply", "{new}", "--yes"), sends=True),
     Case("apply-update", ("apply", "{changed}", "--yes", "--rotate-secrets"), sends=True),
+    Case("apply-image", ("apply", "{reimaged}", "--yes"), sends=True),
     Case("apply-dry-run", ("apply", "{changed}", "--dry-run", "--rotate-secrets")),
     Case("status", ("status",)),
     Case("status-file", ("status", "-f", "{changed}")),
@@ -228,6 +254,7 @@ class World:
             "ENDPOINTCTL_API_URL": self.sandbox.url,
             "HF_TOKEN": TOKEN,
             "MY_SECRET": SECRET,
+            "REG_PASSWORD": REGISTRY_PASSWORD,
             "ENDPOINTCTL_STATE_DIR": str(self.state_dir),
         }
 
@@ -235,11 +262,13 @@ class World:
         directory = self.root / name
         directory.mkdir(exist_ok=True)
         one, two = {"API_KEY": "${MY_SECRET}"}, {"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"}
+        applied = manifest(name, secrets=one, env={"LOG": "debug"})
         return {
             "name": name,
-            "m": write(directory, "m.yaml", manifest(name, secrets=one, env={"LOG": "debug"})),
-            "changed": write(directory, "changed.yaml", manifest(name, secrets=two)),
-            "new": write(directory, "new.yaml", manifest(f"{name}-new", secrets=one)),
+            "m": write(directory, "m.yaml", with_image(applied, IMAGE)),
+            "changed": write(directory, "changed.yaml", with_image(manifest(name, secrets=two), IMAGE)),
+            "reimaged": write(directory, "reimaged.yaml", with_image(applied, REIMAGED)),
+            "new": write(directory, "new.yaml", with_image(manifest(f"{name}-new", secrets=one), IMAGE)),
         }
 
     def argv(self, case: Case, name: str, mode: str | None) -> list[str]:
@@ -356,6 +385,38 @@ def test_token_flag_warns_and_is_never_printed(cli: Cli, world: World) -> None:
     assert_clean(run.all)
     assert world.watch.saw(".holder.json")
     world.watch.assert_clean()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_registry_password_shows_only_as_sensitive(cli: Cli, world: World, mode: str) -> None:
+    world.deploy(cli, CASES[0], NAME)
+    run = cli("plan", world.paths(NAME)["reimaged"], "-o", mode)
+    assert run.code == 0, run.all
+    assert "private-server:1.3" in run.stdout and "deploy-bot" in run.stdout
+    assert "(sensitive)" in run.stdout
+    # The plan itself leaves the password out; the redactor is only the second line of defence.
+    assert "***" not in run.stdout
+    assert_clean(run.all)
+
+
+def test_a_private_image_converges_and_the_api_never_echoes_its_password(
+    cli: Cli, world: World, sandbox: Sandbox, client: httpx.Client
+) -> None:
+    world.deploy(cli, CASES[0], NAME)
+    # Like the real API, the sandbox does not echo the password back.
+    image = client.get(f"/v2/endpoint/{USER}/{NAME}").json()["model"]["image"]
+    assert image["custom"]["credentials"] == {"username": "deploy-bot", "password": "********"}
+    sandbox.reset_counts()
+    again = cli("plan", world.paths(NAME)["m"], "--detailed-exitcode", "-o", "json")
+    assert again.code == 0, again.all
+    assert json.loads(again.stdout) == []
+    applied = cli("apply", world.paths(NAME)["m"], "--yes")
+    assert applied.code == 0, applied.all
+    assert sandbox.mutating_count() == 0
+    # A new password cannot be seen to differ: --rotate-secrets sends it, with the rest of the image.
+    rotate = cli("plan", world.paths(NAME)["m"], "--rotate-secrets", "-o", "json")
+    assert [f["path"] for f in json.loads(rotate.stdout)[0]["fields"]] == ["model.image", "model.secrets"]
+    assert_clean(rotate.all)
 
 
 @pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"xyz"])

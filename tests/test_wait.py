@@ -178,6 +178,24 @@ def test_a_transient_listing_error_does_not_end_the_wait(
     assert report.exit_code is ExitCode.OK
 
 
+def test_the_listings_retries_never_run_past_the_waits_timeout(
+    hub: Hub, deployed: DeployedClient, clock: ManualClock, sandbox: Sandbox, client: Any, endpoint_body: Any
+) -> None:
+    create(client, endpoint_body, "a")
+
+    def down(request: Request, call: Handler) -> Response:
+        if request.route == LIST:
+            return json_response({"error": "Service Unavailable"}, status=503)
+        return call(request)
+
+    sandbox.add_middleware(down)
+    start = clock.now()
+    report = run(hub, deployed, clock, target("a"), timeout=30)  # the hub's own budget is 300 s
+    assert report.exit_code is ExitCode.TIMEOUT
+    assert clock.now() - start <= 30
+    assert "503" in report.endpoints[0].message
+
+
 # -- what ready means -------------------------------------------------------------------------------
 
 

@@ -7,14 +7,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from endpointctl import operations, render
+from endpointctl import lock, operations, render
 from endpointctl.clock import Clock, SystemClock
 from endpointctl.deployed import DeployedClient
 from endpointctl.errors import ExitCode, UsageError, worst
@@ -104,8 +104,22 @@ class App:
     def load(self, paths: Sequence[str], allow_public: bool = False) -> list[Desired]:
         desired = operations.load(paths, self.environ, allow_public=allow_public)
         for d in desired:
-            self.out.redactor.add(*(d.spec.model.secrets or {}).values())
+            # Secret values and registry passwords: nothing this process writes may show them.
+            self.out.redactor.add(*d.sensitive_values())
         return desired
+
+    def lock(
+        self, stack: str | None, endpoints: Sequence[tuple[str, str]], command: str, timeout: float
+    ) -> AbstractContextManager[lock.Holder]:
+        """This machine's lock on a stack and endpoints, so two changing commands never interleave."""
+        return lock.hold(
+            lock.apply_keys(stack, endpoints),
+            directory=lock.state_dir(self.environ),
+            command=command,
+            timeout=timeout,
+            clock=self.clock,
+            on_wait=self.out.info,
+        )
 
     def close(self) -> None:
         if self._embedded is not None:

@@ -11,7 +11,8 @@ from endpointctl.cli.app import App, epilog, finish, interruptible, pass_app
 from endpointctl.cli.group import cli
 from endpointctl.cli.wait import wait_and_report, wait_option
 from endpointctl.errors import ConfirmationRequired, ExitCode, UsageError, worst
-from endpointctl.plan import Plan, StepKind
+from endpointctl.lock import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT
+from endpointctl.plan import Plan, StepKind, lifecycle_plan
 from endpointctl.render import Mode
 from endpointctl.wait import DEFAULT_TIMEOUT, targets_after_resume
 
@@ -26,6 +27,7 @@ from endpointctl.wait import DEFAULT_TIMEOUT, targets_after_resume
 @click.argument("names", nargs=-1, metavar="[NAME...]")
 @options.manifest_files
 @options.selector
+@options.allow_empty
 @options.common
 @pass_app
 def status(
@@ -33,6 +35,7 @@ def status(
     names: tuple[str, ...],
     files: tuple[str, ...],
     selector: tuple[str, ...],
+    allow_empty: bool,
     output: str,
     namespace: str | None,
 ) -> ExitCode:
@@ -40,7 +43,7 @@ def status(
     desired = app.load(files) if files else []
     wanted = operations.parse_selector(selector)
     ctx = app.context(namespace)
-    observed, targets = operations.select(ctx, names, desired, wanted)
+    observed, targets = operations.select(ctx, names, operations.place(ctx, desired), wanted)
     live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
     if names or desired or wanted:
         found = [live[(t.namespace, t.name)] for t in targets if (t.namespace, t.name) in live]
@@ -48,8 +51,13 @@ def status(
     else:
         found, missing = [ep for eps in observed.values() for ep in eps], []
     app.out.result(render.endpoints(found, Mode(output)))
+    if allow_empty:
+        return ExitCode.OK
     if missing:
-        app.out.error("not found: " + ", ".join(missing))
+        app.out.error("not found: " + ", ".join(missing), "pass --allow-empty if absent endpoints are fine")
+        return ExitCode.FAILURE
+    if wanted and not found:
+        app.out.error("no endpoint matches the selector", "pass --allow-empty if matching nothing is fine")
         return ExitCode.FAILURE
     return ExitCode.OK
 
@@ -118,13 +126,15 @@ def run_lifecycle(
     desired = app.load(files) if files else []
     wanted = operations.parse_selector(selector)
     ctx = app.context(namespace)
-    observed, targets = operations.select(ctx, names, desired, wanted)
-    the_plan: Plan = operations.lifecycle_plan(kind, observed, targets, allow_empty=allow_empty)
+    observed, targets = operations.select(ctx, names, operations.place(ctx, desired), wanted)
+    the_plan: Plan = lifecycle_plan(kind, observed, targets, allow_empty=allow_empty)
     operations.confirm_destructive(the_plan, yes=yes, interactive=app.is_interactive, confirm=app.confirm)
     for change in the_plan.changes:
         for note in change.notes:
             app.out.info(f"{change.namespace}/{change.name}: {note}")
-    with interruptible(ctx.cancel, app.out):
+    command = f"endpointctl {kind.value} " + " ".join(f"{t.namespace}/{t.name}" for t in targets)
+    touched = [(c.namespace, c.name) for c in the_plan.changes if c.mutating]
+    with app.lock(None, touched, command, DEFAULT_LOCK_TIMEOUT), interruptible(ctx.cancel, app.out):
         results = operations.execute(ctx, the_plan)
     code = finish(app, results, Mode(output), ctx.cancel)
     if not wait or ctx.cancel.is_set():

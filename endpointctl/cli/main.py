@@ -34,6 +34,12 @@ def main(argv: Sequence[str] | None = None, app: App | None = None) -> int:
     except KeyboardInterrupt:
         app.out.error("interrupted")
         code = ExitCode.INTERRUPTED
+    except Exception as error:
+        app.out.error(
+            f"unexpected {type(error).__name__}: {error}",
+            "this is a bug in endpointctl; please report it with the command you ran",
+        )
+        code = ExitCode.FAILURE
     finally:
         app.close()
     if argv is None:

@@ -15,10 +15,11 @@ from endpointctl.cli.smoke import conclude
 from endpointctl.cli.wait import run_wait, wait_option
 from endpointctl.errors import ExitCode, worst
 from endpointctl.manifest import json_schema
-from endpointctl.models import Desired
+from endpointctl.models import Desired, DesiredState, Endpoint
 from endpointctl.plan import Options
 from endpointctl.render import Mode
 from endpointctl.results import Result
+from endpointctl.smoke import SmokeResult, Verdict
 from endpointctl.smoke_run import run_smoke
 from endpointctl.wait import targets_from_results
 
@@ -41,7 +42,7 @@ def validate(
             {"name": d.name, "namespace": d.manifest.metadata.namespace or namespace, "source": d.source}
             for d in desired
         ]
-        app.out.result(render._dump(records, mode))
+        app.out.result(render.dump(records, mode))
     return ExitCode.OK
 
 
@@ -79,7 +80,10 @@ def _options(**flags: Any) -> Options:
 def plan(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any) -> ExitCode:
     """Show what apply would do, per endpoint and per field."""
     desired = app.load(paths, allow_public=flags["allow_public"])
-    the_plan = operations.plan_manifests(app.context(namespace), desired, _options(**flags))
+    options = _options(**flags)
+    operations.check_options(options)
+    ctx = app.context(namespace)
+    the_plan = operations.plan_manifests(ctx, operations.place(ctx, desired), options)
     app.out.result(render.plan(the_plan, Mode(output)))
     if flags["detailed_exitcode"] and the_plan.has_changes:
         return ExitCode.CHANGES
@@ -87,18 +91,11 @@ def plan(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None
 
 
 def _lock(
-    app: App, ctx: operations.Context, desired: list[Desired], paths: tuple[str, ...], flags: dict[str, Any]
+    app: App, placed: list[operations.Placed], paths: tuple[str, ...], flags: dict[str, Any]
 ) -> AbstractContextManager[lock.Holder]:
     stack: str | None = flags["stack"]
-    targets = [(ctx.namespace(d.manifest.metadata.namespace), d.name) for d in desired]
-    return lock.hold(
-        lock.apply_keys(stack, targets),
-        directory=lock.state_dir(app.environ),
-        command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
-        timeout=flags["lock_timeout"],
-        clock=app.clock,
-        on_wait=app.out.info,
-    )
+    command = " ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])])
+    return app.lock(stack, [(namespace, d.name) for namespace, d in placed], command, flags["lock_timeout"])
 
 
 @cli.command(
@@ -133,17 +130,20 @@ def _lock(
 @pass_app
 def apply(app: App, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any) -> ExitCode:
     """Converge the live endpoints to the manifests."""
+    options = _options(**flags)
+    operations.check_options(options)
     desired = app.load(paths, allow_public=flags["allow_public"])
     ctx = app.context(namespace)
+    placed = operations.place(ctx, desired)
     mode = Mode(output)
     if flags["dry_run"]:
         # Changes nothing, so it neither takes nor waits for the lock.
-        app.out.result(render.plan(operations.plan_manifests(ctx, desired, _options(**flags)), mode))
+        app.out.result(render.plan(operations.plan_manifests(ctx, placed, options), mode))
         return ExitCode.OK
     # Held from before the live state is read until the last change: a plan made while another apply
     # runs would be stale by the time it is executed.
-    with _lock(app, ctx, desired, paths, flags):
-        the_plan = operations.plan_manifests(ctx, desired, _options(**flags))
+    with _lock(app, placed, paths, flags):
+        the_plan = operations.plan_manifests(ctx, placed, options)
         if mode is Mode.TABLE or not the_plan.has_changes:
             app.out.info(render.plan(the_plan, Mode.TABLE).rstrip())
         operations.confirm_destructive(
@@ -153,14 +153,15 @@ def apply(app: App, /, paths: tuple[str, ...], output: str, namespace: str | Non
             results = operations.execute(ctx, the_plan, parallelism=flags["parallelism"])
     if not (flags["wait"] or flags["smoke"]) or ctx.cancel.is_set():
         return finish(app, results, mode, ctx.cancel)
-    return _wait_and_smoke(app, ctx, results, desired, mode, flags)
+    with interruptible(ctx.cancel, app.out):
+        return _wait_and_smoke(app, ctx, results, placed, mode, flags)
 
 
 def _wait_and_smoke(
     app: App,
     ctx: operations.Context,
     results: list[Result],
-    desired: list[Desired],
+    placed: list[operations.Placed],
     mode: Mode,
     flags: dict[str, Any],
 ) -> ExitCode:
@@ -173,21 +174,29 @@ def _wait_and_smoke(
     }
     appendix = ""
     if flags["smoke"] and not ctx.cancel.is_set():
-        specs = {(ctx.namespace(d.manifest.metadata.namespace), d.name): d for d in desired}
-        ready = [
-            (e.endpoint, specs.get((e.target.namespace, e.target.name)))
-            for e in report.endpoints
-            if e.ready and e.endpoint is not None
-        ]
+        specs = {(namespace, d.name): d for namespace, d in placed}
+        smoked: list[SmokeResult] = []
+        ready: list[tuple[Endpoint, Desired | None]] = []
+        for e in report.endpoints:
+            if not e.ready or e.endpoint is None:
+                continue
+            if e.target.state is not DesiredState.RUNNING:
+                # Calling it would fail on a paused endpoint and wake a scaled-to-zero one the manifest
+                # wants asleep: the state the manifest asks for is the test.
+                reason = f"the manifest keeps it {e.target.state.value}"
+                smoked.append(SmokeResult(e.target.name, e.target.namespace, Verdict.SKIPPED, reason))
+                continue
+            ready.append((e.endpoint, specs.get((e.target.namespace, e.target.name))))
         client = app.deployed_client()
         try:
-            smoked = run_smoke(client, ready)
+            smoked += run_smoke(client, ready)
         finally:
             client.close()
         for result in smoked:
             extra.setdefault((result.namespace, result.name), {})["smoke"] = render.smoke_record(result)
         if mode is Mode.TABLE:
             appendix = "\n" + render.smoke_results(smoked, mode)
-        codes.append(conclude(app, smoked, flags["junit_xml"]))
+        if smoked:
+            codes.append(conclude(app, smoked, flags["junit_xml"]))
     codes.append(finish(app, results, mode, ctx.cancel, extra=extra, appendix=appendix))
     return worst(codes)

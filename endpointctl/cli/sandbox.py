@@ -83,7 +83,6 @@ def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_
 def reset(app: App) -> ExitCode:
     """Delete every endpoint the sandbox holds."""
     from endpointctl.local_sandbox import state_path
-
     from endpointctl.sandbox import Sandbox, SandboxConfig
 
     path = state_path()

@@ -15,7 +15,8 @@ from endpointctl.cli.app import App, epilog, pass_app
 from endpointctl.cli.group import cli
 from endpointctl.deployed import DeployedClient
 from endpointctl.errors import EndpointctlError, EndpointFailed, ExitCode, NothingMatched, UsageError
-from endpointctl.models import DEFAULT_COLD_START_SECONDS, Desired, Endpoint
+from endpointctl.models import DEFAULT_COLD_START_SECONDS, Desired, Endpoint, Status
+from endpointctl.plan import Target
 from endpointctl.render import Mode
 from endpointctl.smoke import SmokeRequest, SmokeResult, all_passed, default_request
 
@@ -35,7 +36,7 @@ _MEDIA_TYPES = {
 }
 
 
-def _url_overrides(raw: Sequence[str], targets: Sequence[operations.Target]) -> dict[str, str]:
+def _url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in raw:
         named = _NAMED_URL.match(item)
@@ -90,11 +91,12 @@ def smoke(
         raise UsageError("name the endpoints to smoke-test: NAME..., -f PATH or --selector KEY=VALUE")
     desired = app.load(files) if files else []
     ctx = app.context(namespace)
-    observed, targets = operations.select(ctx, names, desired, operations.parse_selector(selector))
+    placed = operations.place(ctx, desired)
+    observed, targets = operations.select(ctx, names, placed, operations.parse_selector(selector))
     if not targets:
         raise NothingMatched("no endpoint matches the selector", hint="check the labels and the namespace")
     overrides = _url_overrides(urls, targets)
-    by_key = {(ctx.namespace(d.manifest.metadata.namespace), d.name): d for d in desired}
+    by_key = {(namespace, d.name): d for namespace, d in placed}
     live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
     client = app.deployed_client()
     try:
@@ -121,7 +123,7 @@ def _one(
     client: DeployedClient,
     live: dict[tuple[str, str], Endpoint],
     desired: dict[tuple[str, str], Desired],
-    target: operations.Target,
+    target: Target,
     overrides: dict[str, str],
 ) -> SmokeResult:
     key = (target.namespace, target.name)
@@ -237,7 +239,7 @@ def invoke(
     else:
         body: Any = reply.json() if reply.json() is not None else reply.text
         record = {"status": reply.status, "latencyMs": round(reply.latency_ms, 1), "body": body}
-        app.out.result(render._dump(record, mode))
+        app.out.result(render.dump(record, mode))
     if smoke_run.is_paused_reply(reply):
         app.out.error(smoke_run.paused_hint(endpoint))
     return ExitCode.OK if 200 <= reply.status < 300 else ExitCode.FAILURE
@@ -252,7 +254,7 @@ def _invoke_url(endpoint: Endpoint, url: str | None) -> str:
             f"{endpoint.private_link.account_id}'s network",
             hint=f"from inside that network: endpointctl invoke {endpoint.name} --url URL-of-its-interface",
         )
-    if endpoint.status.value == "paused":
+    if endpoint.status is Status.PAUSED:
         raise EndpointFailed(f"'{endpoint.name}' is {smoke_run.paused_hint(endpoint)}")
     if not endpoint.url:
         raise EndpointFailed(

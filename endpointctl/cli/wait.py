@@ -118,10 +118,11 @@ def wait(
     app.out.quiet = app.out.quiet or quiet
     desired = app.load(files) if files else []
     ctx = app.context(namespace)
-    observed, selected = operations.select(ctx, names, desired, operations.parse_selector(selector))
+    placed = operations.place(ctx, desired)
+    observed, selected = operations.select(ctx, names, placed, operations.parse_selector(selector))
     if not selected:
         raise NothingMatched("no endpoint matches the selector", hint="check the labels and the namespace")
-    states = {(ctx.namespace(d.manifest.metadata.namespace), d.name): d.spec.state for d in desired}
+    states = {(namespace, d.name): d.spec.state for namespace, d in placed}
     targets = [
         WaitTarget(t.namespace, t.name, state=states.get((t.namespace, t.name)) or DesiredState.RUNNING)
         for t in selected

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import catalog
 from .lifecycle import Observed
-from .specs import mask_secrets
+from .specs import SECRET_MASK, mask_secrets
 from .store import Record
 
 
@@ -28,6 +28,17 @@ def health_route(spec: dict[str, Any]) -> str:
         if isinstance(variant, dict) and isinstance(variant.get("healthRoute"), str):
             return str(variant["healthRoute"])
     return "/health"
+
+
+def mask_image(image: dict[str, Any]) -> dict[str, Any]:
+    """The image as the API shows it: a registry password is never echoed back."""
+    masked: dict[str, Any] = {}
+    for variant, settings in image.items():
+        credentials = settings.get("credentials") if isinstance(settings, dict) else None
+        if isinstance(credentials, dict) and credentials.get("password"):
+            settings = {**settings, "credentials": {**credentials, "password": SECRET_MASK}}
+        masked[variant] = settings
+    return masked
 
 
 def _person(name: str) -> dict[str, str]:
@@ -54,6 +65,8 @@ def endpoint_doc(record: Record, observed: Observed, base_url: str) -> dict[str,
     first = ("repository", "revision", "task", "framework", "image", "env")
     model = {k: stored.get(k) for k in first} | {k: v for k, v in stored.items() if k not in first}
     model["env"] = model["env"] or {}
+    if isinstance(model.get("image"), dict):
+        model["image"] = mask_image(model["image"])
     model["secrets"] = mask_secrets(stored.get("secrets") or {})
     status: dict[str, Any] = {
         "state": observed.state,

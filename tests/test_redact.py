@@ -1,0 +1,56 @@
+"""The redactor and manifest validation agree on the shortest secret there can be."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from endpointctl.errors import ManifestError
+from endpointctl.manifest import load
+from endpointctl.redact import MASK, MIN_SECRET_LENGTH, Redactor
+
+MANIFEST = """\
+apiVersion: endpointctl/v1
+kind: InferenceEndpoint
+metadata: {name: demo}
+spec:
+  model:
+    repository: openai-community/gpt2
+    secrets: {API_KEY: "${KEY}"}
+  provider: {vendor: aws, region: us-east-1}
+  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}
+"""
+
+
+def test_the_shortest_secret_a_manifest_accepts_is_the_shortest_the_redactor_hides(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFEST)
+    shortest = "k" * MIN_SECRET_LENGTH
+    (desired,) = load([path], environ={"KEY": shortest})
+    assert Redactor(desired.sensitive_values()).scrub(f"key={shortest}") == f"key={MASK}"
+    with pytest.raises(ManifestError, match="too short to be a secret"):
+        load([path], environ={"KEY": shortest[1:]})
+
+
+def test_shorter_values_are_left_alone_rather_than_masking_ordinary_words() -> None:
+    redactor = Redactor(["main", "x2"])
+    assert redactor.scrub("revision main on x2") == "revision main on x2"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x", b"xy"])
+def test_a_secret_of_the_minimum_length_is_hidden_inside_base64_at_every_offset(prefix: bytes) -> None:
+    secret = "Zq7#kP2!"
+    assert len(secret) == MIN_SECRET_LENGTH
+    body = prefix + json.dumps({"model": {"secrets": {"API_KEY": secret}}}).encode()
+    encoded = base64.b64encode(body).decode()
+    scrubbed = Redactor([secret]).scrub(encoded)
+    assert scrubbed != encoded
+    # No unmasked stretch, decoded from any alignment, still holds the secret.
+    for piece in scrubbed.split(MASK):
+        for start in range(4):
+            chunk = piece[start:]
+            decoded = base64.b64decode(chunk[: len(chunk) - len(chunk) % 4])
+            assert secret.encode() not in decoded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -22,6 +23,9 @@ class Output:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     quiet: bool = False
+    # While a live display owns the terminal, stderr lines go through it (printed above the display)
+    # instead of tearing its redraw.
+    divert: Callable[[str], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def result(self, text: str) -> None:
@@ -40,6 +44,11 @@ class Output:
             self._write(self.stderr, f"hint: {hint}\n")
 
     def _write(self, stream: TextIO, text: str) -> None:
+        clean = self.redactor.scrub(text)
+        divert = self.divert
+        if divert is not None and stream is self.stderr:
+            divert(clean)
+            return
         with self._lock:
-            stream.write(self.redactor.scrub(text))
+            stream.write(clean)
             stream.flush()

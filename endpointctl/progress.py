@@ -118,7 +118,9 @@ class LiveDisplay(_Base):
         now: Callable[[], float],
         *,
         auto_refresh: bool = True,
+        out: Output | None = None,
     ) -> None:
+        self._out = out  # its stderr lines are printed above the display while it runs
         self._console = console
         self._redactor = redactor
         self._now = now
@@ -167,6 +169,8 @@ class LiveDisplay(_Base):
     def _stop(self) -> None:
         if self._started:
             self._started = False
+            if self._out is not None:
+                self._out.divert = None
             self._live.stop()
 
     def update(self, key: str, state: str, message: str, elapsed: float, *, final: bool = False) -> None:
@@ -175,7 +179,12 @@ class LiveDisplay(_Base):
         if not self._started:
             self._started = True
             self._live.start()
+            if self._out is not None:
+                self._out.divert = self._print_above
         self._live.refresh()
+
+    def _print_above(self, text: str) -> None:
+        self._live.console.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
     def done(self, report: WaitReport) -> None:
         if self._started:
@@ -190,7 +199,7 @@ def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float
         return QuietDisplay()
     isatty = getattr(out.stderr, "isatty", None)
     if callable(isatty) and isatty():
-        return LiveDisplay(Console(file=out.stderr, stderr=True), out.redactor, now)
+        return LiveDisplay(Console(file=out.stderr, stderr=True), out.redactor, now, out=out)
     return PlainDisplay(out, wall)
 
 

@@ -366,7 +366,8 @@ def targets_from_results(results: Sequence[Result]) -> list[WaitTarget]:
                 name=change.name,
                 state=change.desired.spec.state or _rest_state(endpoint),
                 desired=change.desired if updated else None,
-                # An update is the last step of any change, so the result's endpoint is its response.
+                # The result's endpoint answers the last step: the update's, unless a pause or scale-to-zero
+                # followed it, and an endpoint waited for at rest is not checked against the update.
                 updated_since=result.endpoint.updated_at if updated and result.endpoint else None,
                 reported=result.endpoint.status if result.endpoint is not None else None,
                 resumed="resume" in result.done,

@@ -212,3 +212,19 @@ def test_elapsed_text() -> None:
         "1h00m",
         "1h02m",
     ]
+
+
+def test_stderr_lines_during_a_live_display_go_above_it_and_stop_with_it() -> None:
+    file = io.StringIO()
+    out = Output(stdout=io.StringIO(), stderr=file, redactor=Redactor([SECRET]))
+    display = LiveDisplay(Console(file=file, force_terminal=True, width=120), out.redactor, Wall(), out=out)
+    with display:
+        display.update("gpt2-demo", "pending", "waiting", 0.0)
+        assert out.divert is not None
+        out.info(f"listing endpoints: the API answered 429; retrying in 2.0 s {SECRET}")
+        display.done(REPORT)
+    assert out.divert is None
+    text = file.getvalue()
+    assert "retrying in 2.0 s ***" in text and SECRET not in text
+    out.info("after the display")
+    assert file.getvalue().endswith("after the display\n")

@@ -55,3 +55,33 @@ def test_only_hub_imports_huggingface_hub() -> None:
         if "import huggingface_hub" in path.read_text() or "from huggingface_hub" in path.read_text()
     )
     assert importers == ["hub.py"]
+
+
+def _commands() -> list[list[str]]:
+    import click
+
+    from endpointctl.cli import cli
+
+    found: list[list[str]] = []
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+            else:
+                found.append([*prefix, name])
+
+    walk(cli, [])
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_every_command_help_ends_with_examples(command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from endpointctl.cli import cli
+
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    tail = result.output.rstrip().split("Examples:")
+    assert len(tail) == 2 and tail[1].strip().startswith("endpointctl"), result.output

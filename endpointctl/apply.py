@@ -77,6 +77,11 @@ class Executor:
                     self.hub.wait_absent(change.namespace, change.name, timeout=self.settle_timeout)
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
+                if self._woken_by_update(change, step, endpoint):
+                    # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
+                    # woke it, it bills, so put it back as the plan promised.
+                    self.report(f"{where}: the update woke the paused endpoint; pausing it again")
+                    endpoint = self.hub.pause(change.namespace, change.name)
             except Interrupted as error:
                 result.outcome = Outcome.INTERRUPTED
                 result.error = error.message
@@ -96,6 +101,18 @@ class Executor:
         else:
             self.report(f"{where}: {change.action.value} failed: {result.error}")
         return result
+
+    @staticmethod
+    def _woken_by_update(change: Change, step: Step, endpoint: Endpoint | None) -> bool:
+        wants_awake = any(s.kind in (StepKind.RESUME, StepKind.SCALE_TO_ZERO) for s in change.steps)
+        return (
+            step.kind is StepKind.UPDATE
+            and not wants_awake
+            and change.live is not None
+            and change.live.status is Status.PAUSED
+            and endpoint is not None
+            and endpoint.status is not Status.PAUSED
+        )
 
     def _do(self, change: Change, step: Step) -> Endpoint | None:
         ns, name = change.namespace, change.name

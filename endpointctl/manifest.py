@@ -23,6 +23,7 @@ from endpointctl.interpolate import expand_document
 from endpointctl.models import (
     CREDENTIAL_KEYS,
     CREDENTIALS_KEY,
+    IMAGE_FIELDS,
     LABEL_KEY_RE,
     RESERVED_LABEL_KEYS,
     Desired,
@@ -180,7 +181,10 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
         return found
     image = _get(spec, "model", "image")
     for variant, settings in image.items() if isinstance(image, dict) else []:
-        if isinstance(settings, dict) and CREDENTIALS_KEY in settings:
+        found.extend(_image_variant(("spec", "model", "image", variant), variant, settings))
+        # Credentials where the variant takes none are refused above as an unknown key.
+        takes_credentials = CREDENTIALS_KEY in IMAGE_FIELDS.get(variant, ())
+        if isinstance(settings, dict) and CREDENTIALS_KEY in settings and takes_credentials:
             where: KeyPath = ("spec", "model", "image", variant, CREDENTIALS_KEY)
             found.extend(_credentials(where, settings[CREDENTIALS_KEY]))
     security = "protected" if spec.get("security") == "authenticated" else spec.get("security")
@@ -211,6 +215,28 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
                 (("spec", "privateLink"), f"privateLink requires provider vendor aws, found '{vendor}'")
             )
     return found
+
+
+def _image_variant(path: KeyPath, variant: Any, settings: Any) -> list[tuple[KeyPath, str]]:
+    """An image variant's name and keys, as the API knows them.
+
+    The API silently drops a key it does not know inside a variant (``health_route`` for ``healthRoute``),
+    so such a key would never be applied and would show as drift on every plan; it is refused here.
+    Only key names are shown, never values.
+    """
+    variants = list(IMAGE_FIELDS)
+    if variant not in IMAGE_FIELDS:
+        hint = did_you_mean(variant, variants)
+        return [(path, f"unknown image variant '{variant}'{hint}; allowed: {', '.join(variants)}")]
+    if not isinstance(settings, dict):
+        return []
+    allowed = sorted(IMAGE_FIELDS[variant])
+    shown = ", ".join(allowed) if allowed else f"none ({variant} takes no settings)"
+    return [
+        ((*path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}; allowed: {shown}")
+        for key in settings
+        if key not in allowed
+    ]
 
 
 def _credentials(path: KeyPath, credentials: Any) -> list[tuple[KeyPath, str]]:

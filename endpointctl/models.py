@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import jmespath
@@ -93,6 +94,37 @@ class Framework(StrEnum):
 DEFAULT_FRAMEWORK = Framework.PYTORCH
 DEFAULT_IMAGE: dict[str, dict[str, Any]] = {"huggingface": {}}
 DEFAULT_SECURITY = Security.PROTECTED
+
+
+# The keys each ``model.image`` variant takes (reference §2 EndpointModelImage). The API silently drops
+# any other key, so a manifest that set one would show as drift forever: manifest validation refuses it.
+# Variants without an engine list of their own take their engine family's fields.
+IMAGE_CONTAINER_FIELDS = ("url", "port", "healthRoute")
+_TGI_FIELDS = (
+    "maxBatchPrefillTokens",
+    "maxBatchTotalTokens",
+    "maxInputLength",
+    "maxTotalTokens",
+    "disableCustomKernels",
+    "quantize",
+)
+_VLLM_FIELDS = ("tensorParallelSize", "dataParallelSize")
+IMAGE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "huggingface": (),
+        "huggingfaceNeuron": IMAGE_CONTAINER_FIELDS,
+        "custom": (*IMAGE_CONTAINER_FIELDS, "credentials"),
+        "tgi": (*IMAGE_CONTAINER_FIELDS, *_TGI_FIELDS),
+        "tgiNeuron": (*IMAGE_CONTAINER_FIELDS, *_TGI_FIELDS),
+        "tei": (*IMAGE_CONTAINER_FIELDS, "pooling"),
+        "llamacpp": (*IMAGE_CONTAINER_FIELDS, "ctxSize", "modelPath", "nParallel"),
+        "vLLM": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "vLLMNeuron": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "vLLMOmni": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "sGLang": (*IMAGE_CONTAINER_FIELDS, "tensorParallelSize"),
+        "hfServe": IMAGE_CONTAINER_FIELDS,
+    }
+)
 
 
 class _Strict(BaseModel):

@@ -153,8 +153,26 @@ def test_prune_touches_only_its_own_stack(
     for name, stack in (("keep", "prod"), ("drop", "prod"), ("other", "dev")):
         path = write(tmp_path, f"{name}.yaml", manifest(name))
         assert cli("apply", path, "--yes", "--stack", stack).code == 0
-    unmanaged = {**json.loads(json.dumps(client.get(f"/v2/endpoint/{USER}/keep").json()))}
-    assert unmanaged
+    assert cli("apply", write(tmp_path, "loose.yaml", manifest("loose")), "--yes").code == 0  # ours, no stack
+    small = {
+        "accelerator": "cpu",
+        "instanceType": "intel-icl",
+        "instanceSize": "x1",
+        "scaling": {"minReplica": 0, "maxReplica": 1},
+    }
+    foreign = {
+        "name": "manual",
+        "type": "authenticated",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": small,
+        "model": {
+            "repository": "openai-community/gpt2",
+            "framework": "pytorch",
+            "image": {"huggingface": {}},
+        },
+        "tags": ["endpointctl-stack=prod"],
+    }
+    assert client.post(f"/v2/endpoint/{USER}", json=foreign).status_code == 200  # stack tag, but not ours
     path = write(tmp_path, "keep.yaml", manifest("keep"))
 
     no_stack = cli("apply", path, "--prune", "--yes")
@@ -165,7 +183,7 @@ def test_prune_touches_only_its_own_stack(
     deleted = [r["name"] for r in json.loads(pruned.stdout) if r["action"] == "delete"]
     assert deleted == ["drop"]
     names = {ep["name"] for ep in client.get(f"/v2/endpoint/{USER}").json()["items"]}
-    assert names == {"keep", "other"}
+    assert names == {"keep", "other", "loose", "manual"}
 
 
 def test_listing_follows_every_page(
@@ -196,7 +214,7 @@ def test_whoami_once_and_never_when_namespaces_are_known(
 ) -> None:
     for name in ("one", "two", "three"):
         write(tmp_path, f"{name}.yaml", manifest(name))
-    cli("plan", str(tmp_path))
+    assert cli("plan", str(tmp_path)).code == 0
     assert sandbox.counts()["GET /api/whoami-v2"] == 1
     sandbox.reset_counts()
     assert cli("plan", str(tmp_path), "--namespace", USER).code == 0
@@ -281,3 +299,22 @@ def test_paused_endpoint_reaches_scaled_to_zero(
     sandbox.reset_counts()
     assert cli("plan", target, "--detailed-exitcode").code == 0
     assert sandbox.mutating_count() == 0
+
+
+def test_engine_image_with_health_route_converges(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, clock: Any
+) -> None:
+    doc = yaml.safe_load(manifest())
+    image = {"vLLM": {"url": "vllm/vllm-openai:v0.23.0", "port": 8000, "healthRoute": "/health"}}
+    doc["spec"]["model"]["image"] = image
+    path = write(tmp_path, "m.yaml", yaml.safe_dump(doc, sort_keys=False))
+    applied = cli("apply", path, "--yes")
+    assert applied.code == 0, applied.all
+    clock.advance(10)
+    sandbox.reset_counts()
+    again = cli("plan", path, "--detailed-exitcode", "-o", "json")
+    assert again.code == 0, again.all
+    assert json.loads(again.stdout) == []
+    assert sandbox.mutating_count() == 0
+    (row,) = json.loads(cli("status", "-o", "json").stdout)
+    assert row["status"] == "running"

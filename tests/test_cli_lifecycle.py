@@ -96,8 +96,8 @@ def test_delete_needs_yes_without_a_terminal_and_makes_no_call(
     assert "already absent" in again.stderr
 
 
-def test_delete_on_a_terminal_asks(sandbox: Sandbox, clock: Any, token: str, deployed: str) -> None:
-    tty = Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token}, clock=clock, interactive=True)
+def test_delete_on_a_terminal_asks(cli: Cli, sandbox: Sandbox, clock: Any, deployed: str) -> None:
+    tty = Cli(environ=cli.environ, clock=clock, interactive=True)  # keeps the test's state dir for locks
     sandbox.reset_counts()
     declined = tty("delete", "web", confirm=False)
     assert declined.code == 2

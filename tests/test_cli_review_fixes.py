@@ -92,3 +92,49 @@ def test_lifecycle_commands_take_the_endpoint_lock(
     assert "endpointctl apply x" in blocked.stderr
     assert sandbox.mutating_count() == 0
     assert cli("pause", "web").code == 0
+
+
+def test_every_api_call_has_a_30_second_timeout_by_default() -> None:
+    """huggingface_hub's own client waits forever; ours may not."""
+    from huggingface_hub.utils import get_session
+
+    from endpointctl.hub import Hub, TokenInfo
+    from endpointctl.settings import Settings
+
+    settings = Settings.resolve({})
+    assert settings.request_timeout == 30.0
+    Hub(
+        token=TokenInfo("hf_timeout_check", "test"),
+        api_url="http://127.0.0.1:9",
+        timeout=settings.request_timeout,
+    )
+    timeout = get_session().timeout
+    assert (timeout.connect, timeout.read) == (30.0, 30.0)
+    assert Settings.resolve({"ENDPOINTCTL_REQUEST_TIMEOUT": "5"}).request_timeout == 5.0
+
+
+def test_an_update_that_wakes_a_paused_endpoint_is_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """Unconfirmed whether the real API keeps a paused endpoint paused on update: never leave it billing."""
+    assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
+    clock.advance(10)
+    assert cli("pause", "gpt2-demo").code == 0
+
+    def answer_woken(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        response = call_next(request)
+        if request.route == "PUT /v2/endpoint/{namespace}/{name}":
+            body = json.loads(response.body)
+            body["status"]["state"] = "pending"
+            return Response(status=response.status, body=json.dumps(body).encode(), headers=response.headers)
+        return response
+
+    sandbox.add_middleware(answer_woken)
+    sandbox.reset_counts()
+    changed = write(tmp_path, "m.yaml", manifest(repository="openai-community/gpt2-medium"))
+    result = cli("apply", changed, "--yes")
+    assert result.code == 0, result.all
+    assert "pausing it again" in result.stderr
+    counts = sandbox.counts()
+    assert counts["PUT /v2/endpoint/{namespace}/{name}"] == 1
+    assert counts["POST /v2/endpoint/{namespace}/{name}/pause"] == 1

@@ -396,6 +396,43 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
         [(9, "spec.model.image.custom.credentials.username", "required key missing")],
     ),
     (
+        "snake_case health route in an image",
+        variant(("    task: text-generation", "    image: {vLLM: {url: x, health_route: /health}}")),
+        {},
+        [
+            (
+                9,
+                "spec.model.image.vLLM.health_route",
+                "unknown key 'health_route' (did you mean 'healthRoute'?); allowed: dataParallelSize, "
+                "healthRoute, port, tensorParallelSize, url",
+            )
+        ],
+    ),
+    (
+        "engine field of another engine",
+        variant(("    task: text-generation", "    image: {tei: {url: x, tensorParallelSize: 2}}")),
+        {},
+        [(9, "spec.model.image.tei.tensorParallelSize", "allowed: healthRoute, pooling, port, url")],
+    ),
+    (
+        "settings on the default image",
+        variant(("    task: text-generation", "    image: {huggingface: {port: 8080}}")),
+        {},
+        [(9, "spec.model.image.huggingface.port", "allowed: none (huggingface takes no settings)")],
+    ),
+    (
+        "unknown image variant",
+        variant(("    task: text-generation", "    image: {vllm: {url: x}}")),
+        {},
+        [(9, "spec.model.image.vllm", "unknown image variant 'vllm' (did you mean 'vLLM'?); allowed: ")],
+    ),
+    (
+        "credentials on a variant that takes none",
+        variant(("    task: text-generation", "    image: {tgi: {url: x, credentials: hunter2-literal}}")),
+        {},
+        [(9, "spec.model.image.tgi.credentials", "unknown key 'credentials'; allowed: disableCustomKernels")],
+    ),
+    (
         "credentials not a mapping",
         variant(("    task: text-generation", "    image: {custom: {url: x, credentials: hunter2-literal}}")),
         {},
@@ -422,6 +459,20 @@ def test_error_is_located(
     for issue, (_, _, fragment) in zip(issues, expected, strict=True):
         assert issue.file == str(path)
         assert fragment in issue.message, issue.message
+
+
+def test_image_engine_fields_are_accepted(tmp_path: Path) -> None:
+    image = "{vLLM: {url: vllm/vllm-openai:v0.23.0, port: 8000, healthRoute: /health, tensorParallelSize: 2}}"
+    text = variant(("    task: text-generation", f"    image: {image}"))
+    (desired,) = load([write(tmp_path, "e.yaml", text)], environ={})
+    assert desired.spec.model.image == {
+        "vLLM": {
+            "url": "vllm/vllm-openai:v0.23.0",
+            "port": 8000,
+            "healthRoute": "/health",
+            "tensorParallelSize": 2,
+        }
+    }
 
 
 def test_sensitive_values_never_appear(tmp_path: Path) -> None:

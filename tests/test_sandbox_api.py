@@ -518,6 +518,9 @@ def test_fail_deploy(client: httpx.Client, clock: ManualClock, endpoint_body: Bo
     assert doc["status"]["message"] == "Endpoint failed to deploy"
     assert doc["status"]["errorMessage"]
     assert client.post(f"{NS}/my-endpoint/resume").status_code == 400
+    # Not recoverable in place: only delete and create again.
+    fixed = client.put(f"{NS}/my-endpoint", json={"model": {"repository": "distilbert/ok"}})
+    assert fixed.status_code == 400 and "create it again" in fixed.json()["error"]
 
 
 def test_fail_update(client: httpx.Client, clock: ManualClock, endpoint_body: Body) -> None:
@@ -588,12 +591,14 @@ def test_state_persists_and_url_follows_the_new_address(
 ) -> None:
     config = SandboxConfig(db_path=tmp_path / "state.sqlite", phases={}, clock=clock)
     headers = {"Authorization": f"Bearer {token}"}
-    with Sandbox(config) as first:
-        url1 = first.start()
-        assert httpx.post(f"{url1}{NS}", json=endpoint_body(), headers=headers).status_code == 200
-        first_doc = httpx.get(f"{url1}{NS}/my-endpoint", headers=headers).json()
+    first = Sandbox(config)
+    url1 = first.start()
+    assert httpx.post(f"{url1}{NS}", json=endpoint_body(), headers=headers).status_code == 200
+    first_doc = httpx.get(f"{url1}{NS}/my-endpoint", headers=headers).json()
+    # Started while the first still holds its port, so the OS cannot hand the same port out again.
     with Sandbox(config) as second:
         url2 = second.start()
+        first.close()
         assert url2 != url1
         doc = httpx.get(f"{url2}{NS}/my-endpoint", headers=headers).json()
     assert first_doc["status"]["url"] == f"{url1}/endpoints/{USER}/my-endpoint"
@@ -660,3 +665,37 @@ def test_middleware_can_commit_then_drop_the_connection(
         client.post(NS, json=endpoint_body())
     sandbox.clear_middleware()
     assert get(client, "my-endpoint")["name"] == "my-endpoint"
+
+
+def test_unknown_image_fields_are_dropped_like_the_api(client: httpx.Client, endpoint_body: Body) -> None:
+    body = endpoint_body()
+    body["model"]["image"] = {
+        "vLLM": {
+            "url": "vllm/vllm-openai:v0.23.0",
+            "port": 8000,
+            "health_route": "/ping",
+            "tensorParallelSize": 2,
+        }
+    }
+    doc = create(client, body)
+    expected = {"vLLM": {"url": "vllm/vllm-openai:v0.23.0", "port": 8000, "tensorParallelSize": 2}}
+    assert doc["model"]["image"] == expected
+    assert get(client, "my-endpoint")["model"]["image"] == expected
+
+    image = {
+        "custom": {
+            "url": "ghcr.io/acme/app:1",
+            "credentials": {"username": "bot", "password": "pw-12345678", "token": "t"},
+            "pooling": "mean",
+        }
+    }
+    r = client.put(f"{NS}/my-endpoint", json={"model": {"image": image}})
+    assert r.status_code == 200, r.text
+    shown = r.json()["model"]["image"]
+    assert shown == {
+        "custom": {"url": "ghcr.io/acme/app:1", "credentials": {"username": "bot", "password": "********"}}
+    }
+    assert "pw-12345678" not in r.text
+
+    r = client.put(f"{NS}/my-endpoint", json={"model": {"image": {"huggingface": {"url": "x"}}}})
+    assert r.json()["model"]["image"] == {"huggingface": {}}

@@ -150,6 +150,11 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
     with ctx.store.transaction():
         record = ctx.require(namespace, name)
         observed = ctx.observe(record)
+        if observed.state == "failed":
+            # The reference: a failed endpoint cannot be recovered; a new one must be created.
+            raise ApiError(
+                400, "Endpoint failed to deploy and cannot be updated; delete it and create it again"
+            )
         new_spec = specs.apply_update(record.spec, body)
         compute_changed = new_spec["compute"] != record.spec["compute"]
         if compute_changed and observed.state not in NOT_ALLOCATED:

@@ -167,7 +167,7 @@ def scale_to_zero(record: Record, observed: Observed, now: float, by: str) -> No
 
 def after_update(record: Record, observed: Observed, now: float, by: str, redeploy: bool) -> None:
     """Move a record into the state an accepted update leads to."""
-    if redeploy and observed.state in ("running", "updating", "updateFailed", "failed"):
+    if redeploy and observed.state in ("running", "updating", "updateFailed"):
         _set_phase(record, UPDATE, now, by)
     else:
         # Paused and scaled-to-zero endpoints keep their state with the new config; deployments in

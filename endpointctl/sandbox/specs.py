@@ -30,6 +30,35 @@ IMAGE_VARIANTS = (
     "hfServe",
 )
 SECRET_MASK = "********"
+# The keys each image variant keeps; like the real API, any other key inside a variant is silently dropped
+# (so a client sending snake_case ``health_route`` gets no health route). Kept apart from
+# endpointctl.models.IMAGE_FIELDS on purpose: the sandbox is stdlib-only and imports nothing from the tool.
+_CONTAINER = ("url", "port", "healthRoute")
+_TGI = (
+    *_CONTAINER,
+    "maxBatchPrefillTokens",
+    "maxBatchTotalTokens",
+    "maxInputLength",
+    "maxTotalTokens",
+    "disableCustomKernels",
+    "quantize",
+)
+_VLLM = (*_CONTAINER, "tensorParallelSize", "dataParallelSize")
+IMAGE_FIELDS: dict[str, frozenset[str]] = {
+    "huggingface": frozenset(),
+    "huggingfaceNeuron": frozenset(_CONTAINER),
+    "custom": frozenset((*_CONTAINER, "credentials")),
+    "tgi": frozenset(_TGI),
+    "tgiNeuron": frozenset(_TGI),
+    "tei": frozenset((*_CONTAINER, "pooling")),
+    "llamacpp": frozenset((*_CONTAINER, "ctxSize", "modelPath", "nParallel")),
+    "vLLM": frozenset(_VLLM),
+    "vLLMNeuron": frozenset(_VLLM),
+    "vLLMOmni": frozenset(_VLLM),
+    "sGLang": frozenset((*_CONTAINER, "tensorParallelSize")),
+    "hfServe": frozenset(_CONTAINER),
+}
+CREDENTIAL_FIELDS = frozenset({"username", "password"})
 
 
 def _obj(doc: Any, where: str) -> dict[str, Any]:
@@ -96,7 +125,11 @@ def _image(value: Any) -> dict[str, Any]:
     _obj(body, f"model.image.{variant}")
     if variant != "huggingface" and not body.get("url"):
         raise ApiError(400, f"Missing required field 'model.image.{variant}.url'")
-    return copy.deepcopy(image)
+    kept = {key: copy.deepcopy(value) for key, value in body.items() if key in IMAGE_FIELDS[variant]}
+    credentials = kept.get("credentials")
+    if isinstance(credentials, dict):
+        kept["credentials"] = {k: v for k, v in credentials.items() if k in CREDENTIAL_FIELDS}
+    return {variant: kept}
 
 
 def check_compute(provider: dict[str, Any], compute: dict[str, Any]) -> catalog.Compute:

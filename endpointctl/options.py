@@ -93,3 +93,10 @@ def reconcile(fn: F) -> F:
     ):
         fn = decorator(fn)
     return fn
+
+
+def targets(fn: F) -> F:
+    """NAME..., -f PATH and --selector: the three ways a command addresses live endpoints."""
+    fn = selector(fn)
+    fn = manifest_files(fn)
+    return click.argument("names", nargs=-1, metavar="[NAME...]")(fn)

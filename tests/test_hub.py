@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 from builders import desired
+from clocks import InterruptedAt
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 
@@ -484,20 +485,6 @@ def test_a_whoami_for_a_hint_is_tried_once_and_its_failure_kept(server: Server, 
 
 
 # -- interrupts -----------------------------------------------------------------------------------------
-
-
-class InterruptedAt(ManualClock):
-    """Ctrl-C at a given moment: a ManualClock whose sleeps set ``cancel`` once it reaches ``at``."""
-
-    def __init__(self, start: float, at: float, cancel: threading.Event) -> None:
-        super().__init__(start)
-        self.at = at
-        self.cancel = cancel
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        if self.now() >= self.at:
-            self.cancel.set()
 
 
 def test_ctrl_c_while_waiting_out_a_rate_limit_sends_no_second_create(server: Server) -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from clocks import InterruptedAt
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -267,20 +268,6 @@ def test_an_interrupt_starts_no_new_attempt() -> None:
     with pytest.raises(Interrupted, match="x: interrupted after 1 attempt; the API last answered 503: busy"):
         retry.run(retry.start("x"), interrupted_while_failing, classify)
     assert len(calls) == 1 and clock.now() == NOW
-
-
-class InterruptedAt(ManualClock):
-    """A ManualClock whose sleeps set ``cancel`` once it reaches ``at``: Ctrl-C at a given moment."""
-
-    def __init__(self, start: float, at: float, cancel: threading.Event) -> None:
-        super().__init__(start)
-        self.at = at
-        self.cancel = cancel
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        if self.now() >= self.at:
-            self.cancel.set()
 
 
 def test_an_interrupt_during_the_backoff_wakes_it_and_sends_nothing_more() -> None:

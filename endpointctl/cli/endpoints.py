@@ -24,9 +24,7 @@ from endpointctl.wait import DEFAULT_TIMEOUT, targets_after_resume
         "endpointctl status -f manifests/ --selector team=nlp",
     )
 )
-@click.argument("names", nargs=-1, metavar="[NAME...]")
-@options.manifest_files
-@options.selector
+@options.targets
 @options.allow_empty
 @options.common
 @pass_app
@@ -71,9 +69,7 @@ def _lifecycle_command(kind: StepKind, doc: str, verb: str, *, waitable: bool = 
     if waitable:
         examples.append(f"endpointctl {verb} gpt2-demo --wait --timeout 900")
 
-    @click.argument("names", nargs=-1, metavar="[NAME...]")
-    @options.manifest_files
-    @options.selector
+    @options.targets
     @options.allow_empty
     @options.common
     @pass_app
@@ -164,9 +160,7 @@ _lifecycle_command(
         "endpointctl delete --selector env=dev --yes --allow-empty",
     )
 )
-@click.argument("names", nargs=-1, metavar="[NAME...]")
-@options.manifest_files
-@options.selector
+@options.targets
 @options.allow_empty
 @options.yes
 @options.common

@@ -60,9 +60,7 @@ def _url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, s
         "endpointctl smoke vault-embed --url vault-embed=https://vpce-0abc.example/   # PrivateLink",
     )
 )
-@click.argument("names", nargs=-1, metavar="[NAME...]")
-@options.manifest_files
-@options.selector
+@options.targets
 @click.option(
     "--url",
     "urls",

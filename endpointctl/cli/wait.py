@@ -91,9 +91,7 @@ def wait_and_report(
         "endpointctl wait --selector env=dev -o json --quiet    # CI: only the result",
     )
 )
-@click.argument("names", nargs=-1, metavar="[NAME...]")
-@options.manifest_files
-@options.selector
+@options.targets
 @timeout_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final result.")
 @options.common

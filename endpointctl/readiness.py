@@ -114,11 +114,9 @@ def timeout_hint(endpoint: Endpoint | None) -> str | None:
 
 
 def _update_pending(target: WaitTarget, endpoint: Endpoint, seen: Set[Status]) -> str | None:
-    """Why the update we made is not seen through yet, or None when it is."""
+    """Why the update we made is not seen through yet, or None when it is; called only once it is running."""
     if target.updated_since is None:
         return None
-    if endpoint.status is Status.UPDATING:
-        return endpoint.message or "updating"
     left_updating = Status.UPDATING in seen
     since, live = _timestamp(target.updated_since), _timestamp(endpoint.updated_at)
     # Both timestamps come from the server, so no clock skew; an unreadable one proves nothing.

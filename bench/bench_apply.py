@@ -23,8 +23,8 @@ import yaml
 
 from endpointctl.cli import App, main
 from endpointctl.hub import Hub, TokenInfo
-from endpointctl.output import Output
 from endpointctl.sandbox import Response, Sandbox, SandboxConfig
+from endpointctl.ui.sink import Output
 
 TOKEN = "hf_bench_token_0000"
 

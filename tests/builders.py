@@ -6,7 +6,7 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from endpointctl.models import MANAGED_TAG, Desired, Endpoint, Manifest, Security, Status
+from endpointctl.core.models import MANAGED_TAG, Desired, Endpoint, Manifest, Security, Status
 
 BASE_DOC: dict[str, Any] = {
     "apiVersion": "endpointctl/v1",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.cli import App, main
-from endpointctl.output import Output
+from endpointctl.ui.sink import Output
 
 
 @dataclass

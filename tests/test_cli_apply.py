@@ -12,7 +12,7 @@ import yaml
 from builders import BASE_DOC
 from clirunner import Cli
 
-from endpointctl import hub as hub_module
+from endpointctl.hub import client as hub_module
 from endpointctl.sandbox import Sandbox
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from typing import Any
 from clirunner import Cli
 from test_cli_apply import USER, manifest, write
 
-from endpointctl import lock
+from endpointctl.engine import locks as lock
 from endpointctl.sandbox import ManualClock, Response, Sandbox
 
 
@@ -98,8 +98,8 @@ def test_every_api_call_has_a_30_second_timeout_by_default() -> None:
     """huggingface_hub's own client waits forever; ours may not."""
     from huggingface_hub.utils import get_session
 
+    from endpointctl.core.settings import Settings
     from endpointctl.hub import Hub, TokenInfo
-    from endpointctl.settings import Settings
 
     settings = Settings.resolve({})
     assert settings.request_timeout == 30.0

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from clirunner import Cli, Run
 
+from endpointctl.dataplane.checks import audio_clip
 from endpointctl.sandbox import ManualClock, Sandbox
-from endpointctl.smoke import audio_clip
 
 USER = "sandbox-user"
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"

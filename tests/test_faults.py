@@ -27,11 +27,11 @@ import pytest
 from clirunner import Cli
 from test_cli_apply import manifest, write
 
-from endpointctl import hub as hub_module
 from endpointctl.cli.sandbox import fault_config
-from endpointctl.errors import Interrupted, WaitTimeout
+from endpointctl.core.errors import Interrupted, WaitTimeout
+from endpointctl.core.models import MANAGED_TAG
 from endpointctl.hub import Hub, TokenInfo
-from endpointctl.models import MANAGED_TAG
+from endpointctl.hub import client as hub_module
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultInjector, FaultKind, FaultRule, parse_rule
 

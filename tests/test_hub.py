@@ -23,10 +23,10 @@ from clocks import InterruptedAt
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 
-from endpointctl.errors import ApiError, AuthError, Conflict, Interrupted, NotFound, QuotaExceeded
+from endpointctl.core.errors import ApiError, AuthError, Conflict, Interrupted, NotFound, QuotaExceeded
+from endpointctl.core.models import MANAGED_TAG
+from endpointctl.core.plan import ownership_tags
 from endpointctl.hub import Hub, TokenInfo
-from endpointctl.models import MANAGED_TAG
-from endpointctl.plan import ownership_tags
 from endpointctl.sandbox import ManualClock
 
 API = "http://api.test"

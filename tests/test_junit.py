@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from endpointctl.junit import to_xml
-from endpointctl.smoke import SmokeResult, Verdict
+from endpointctl.dataplane.checks import SmokeResult, Verdict
+from endpointctl.dataplane.junit import to_xml
 
 RESULTS = [
     SmokeResult("sst2", "acme", Verdict.PASS, "HTTP 200", url="http://x/sst2", status=200, latency_ms=120.0),

@@ -16,11 +16,11 @@ import pytest
 from clirunner import Cli, Run
 from test_cli_apply import manifest, write
 
-from endpointctl import lock
 from endpointctl.cli import App, main
-from endpointctl.clock import SystemClock
-from endpointctl.output import Output
+from endpointctl.engine import locks as lock
+from endpointctl.engine.clock import SystemClock
 from endpointctl.sandbox import ManualClock, Sandbox
+from endpointctl.ui.sink import Output
 
 USER = "sandbox-user"
 
@@ -162,8 +162,8 @@ def test_the_holder_record_is_written_while_held_and_removed_after(state_dir: pa
 
 _HOLD_AND_BLOCK = """
 import sys
-from endpointctl import lock
-from endpointctl.clock import SystemClock
+from endpointctl.engine import locks as lock
+from endpointctl.engine.clock import SystemClock
 with lock.hold(["stack:prod"], directory=__import__("pathlib").Path(sys.argv[1]), command="killed apply",
                timeout=0, clock=SystemClock()):
     print("held", flush=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from endpointctl.errors import ManifestError, ManifestIssue
+from endpointctl.core.errors import ManifestError, ManifestIssue
+from endpointctl.core.models import DesiredState, Security
 from endpointctl.manifest import json_schema, load
-from endpointctl.models import DesiredState, Security
 
 # Line numbers in the cases below refer to this document; replacements keep one line for one line.
 BASE = """\

@@ -1,15 +1,13 @@
-"""The example manifests stay valid, and the manifest core stays free of the CLI and the SDK."""
+"""The example manifests stay valid."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from endpointctl.core.models import NAME_MAX, Security
 from endpointctl.manifest import load
-from endpointctl.models import NAME_MAX, Security
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "manifests"
 EXPECTED_REPOSITORIES = {
@@ -39,13 +37,3 @@ def test_examples_cover_the_listed_models() -> None:
     desired = load([EXAMPLES], environ={})
     assert {d.spec.model.repository for d in desired} == EXPECTED_REPOSITORIES
     assert len(desired) == len(EXPECTED_REPOSITORIES)
-
-
-def test_pure_core_imports_neither_click_nor_the_sdk() -> None:
-    code = (
-        "import sys\n"
-        "import endpointctl.manifest, endpointctl.models\n"
-        "print(','.join(sorted(m for m in ('click', 'huggingface_hub') if m in sys.modules)))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from builders import desired, live
 
-from endpointctl.models import STACK_KEY, PrivateLink, Security, Status
-from endpointctl.plan import Action, Options, StepKind, compute
+from endpointctl.core.models import STACK_KEY, PrivateLink, Security, Status
+from endpointctl.core.plan import Action, Options, StepKind, compute
 
 
 def plan_one(d: Any, endpoint: Any = None, **options: Any) -> Any:

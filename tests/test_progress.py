@@ -7,8 +7,10 @@ import json
 
 from rich.console import Console
 
-from endpointctl.output import Output
-from endpointctl.progress import (
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.redact import Redactor
+from endpointctl.engine.waiter import EndpointReport, Outcome, WaitReport
+from endpointctl.ui.progress import (
     LiveDisplay,
     PlainDisplay,
     QuietDisplay,
@@ -16,10 +18,8 @@ from endpointctl.progress import (
     render_report,
     report_problems,
 )
-from endpointctl.readiness import WaitTarget
-from endpointctl.redact import Redactor
-from endpointctl.render import Mode
-from endpointctl.wait import EndpointReport, Outcome, WaitReport
+from endpointctl.ui.render import Mode
+from endpointctl.ui.sink import Output
 
 T0 = 1_795_579_262.0  # 2026-11-25T04:01:02Z
 SECRET = "hf_very_secret_token_value"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from endpointctl.errors import ManifestError
+from endpointctl.core.errors import ManifestError
+from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, Redactor
 from endpointctl.manifest import load
-from endpointctl.redact import MASK, MIN_SECRET_LENGTH, Redactor
 
 MANIFEST = """\
 apiVersion: endpointctl/v1

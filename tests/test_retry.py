@@ -12,9 +12,10 @@ from clocks import InterruptedAt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from endpointctl.clock import SystemClock
-from endpointctl.errors import ApiError, Interrupted, UsageError
-from endpointctl.retry import (
+from endpointctl.core.errors import ApiError, Interrupted, UsageError
+from endpointctl.core.settings import Settings
+from endpointctl.engine.clock import SystemClock
+from endpointctl.hub.retry import (
     Backoff,
     Failure,
     RetryPolicy,
@@ -23,7 +24,6 @@ from endpointctl.retry import (
     server_floor,
 )
 from endpointctl.sandbox import ManualClock
-from endpointctl.settings import Settings
 
 NOW = 1_760_000_000.0
 

@@ -31,7 +31,7 @@ from conftest import PHASES
 from test_cli_apply import manifest, write
 
 from endpointctl.cli.group import cli as cli_group
-from endpointctl.redact import Redactor
+from endpointctl.core.redact import Redactor
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
 from endpointctl.sandbox.transport import Handler
 

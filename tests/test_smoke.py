@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from endpointctl import manifest
-from endpointctl.errors import ManifestError
-from endpointctl.models import JsonAssertion, SmokeTestSpec
-from endpointctl.smoke import (
+from endpointctl.core.errors import ManifestError
+from endpointctl.core.models import JsonAssertion, SmokeTestSpec
+from endpointctl.dataplane.checks import (
     AUDIO_CONTENT_TYPE,
     SmokeCase,
     SmokeRequest,

@@ -9,13 +9,13 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from endpointctl.deployed import DeployedClient
-from endpointctl.models import Desired, Endpoint, Manifest
+from endpointctl.core.models import Desired, Endpoint, Manifest
+from endpointctl.dataplane.checks import Verdict
+from endpointctl.dataplane.client import DeployedClient
+from endpointctl.dataplane.runner import run_smoke
+from endpointctl.hub.responses import to_endpoint
 from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.sandbox.transport import Handler, Request, Response
-from endpointctl.smoke import Verdict
-from endpointctl.smoke_run import run_smoke
-from endpointctl.wire import to_endpoint
 
 USER = "sandbox-user"
 Body = Callable[..., dict[str, Any]]

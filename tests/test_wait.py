@@ -12,17 +12,14 @@ import httpx2
 import pytest
 from builders import desired
 
-from endpointctl.deployed import DeployedClient
-from endpointctl.errors import ExitCode
-from endpointctl.hub import Hub, TokenInfo
-from endpointctl.models import DesiredState, Status
-from endpointctl.plan import Action, Change, Step, StepKind
-from endpointctl.readiness import WaitTarget
-from endpointctl.results import Outcome as ApplyOutcome
-from endpointctl.results import Result
-from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
-from endpointctl.sandbox.transport import Handler, json_response
-from endpointctl.wait import (
+from endpointctl.core.errors import ExitCode
+from endpointctl.core.models import DesiredState, Status
+from endpointctl.core.outcomes import Outcome as ApplyOutcome
+from endpointctl.core.outcomes import Result
+from endpointctl.core.plan import Action, Change, Step, StepKind
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine.waiter import (
     Backoff,
     Outcome,
     WaitReport,
@@ -30,6 +27,9 @@ from endpointctl.wait import (
     targets_from_results,
     wait_for,
 )
+from endpointctl.hub import Hub, TokenInfo
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+from endpointctl.sandbox.transport import Handler, json_response
 
 USER = "sandbox-user"
 LIST = "GET /v2/endpoint/{namespace}"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from endpointctl.models import Security
-from endpointctl.wire import secret_names_from_wire, security_from_wire, to_endpoint
+from endpointctl.core.models import Security
+from endpointctl.hub.responses import secret_names_from_wire, security_from_wire, to_endpoint
 
 RAW: dict[str, Any] = {
     "name": "gpt2-demo",

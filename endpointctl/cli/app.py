@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from endpointctl import lock, operations, render
-from endpointctl.clock import Clock, SystemClock
-from endpointctl.deployed import DeployedClient
-from endpointctl.errors import ExitCode, UsageError, worst
-from endpointctl.models import Desired
-from endpointctl.output import Output
-from endpointctl.render import Mode
-from endpointctl.results import Result
-from endpointctl.settings import SANDBOX_TOKEN, Settings
+from endpointctl.core.errors import ExitCode, UsageError, worst
+from endpointctl.core.models import Desired
+from endpointctl.core.outcomes import Result
+from endpointctl.core.settings import SANDBOX_TOKEN, Settings
+from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine import locks as lock
+from endpointctl.engine import session as operations
+from endpointctl.engine.clock import Clock, SystemClock
+from endpointctl.ui import render
+from endpointctl.ui.render import Mode
+from endpointctl.ui.sink import Output
 
 if TYPE_CHECKING:
     from endpointctl.hub import TokenInfo
@@ -76,7 +78,7 @@ class App:
         api_url = settings.api_url
         if settings.sandbox:
             if self._embedded is None:
-                from endpointctl.local_sandbox import start_embedded
+                from endpointctl.sandbox.embedded import start_embedded
 
                 self._embedded = start_embedded()
                 self.out.info(f"sandbox: serving the emulated API at {self._embedded.url}")

@@ -6,15 +6,17 @@ from collections.abc import Sequence
 
 import click
 
-from endpointctl import operations, options, render
+from endpointctl.cli import options
 from endpointctl.cli.app import App, epilog, finish, interruptible, pass_app
 from endpointctl.cli.group import cli
 from endpointctl.cli.wait import wait_and_report, wait_option
-from endpointctl.errors import ConfirmationRequired, ExitCode, UsageError, worst
-from endpointctl.lock import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT
-from endpointctl.plan import Plan, StepKind, lifecycle_plan
-from endpointctl.render import Mode
-from endpointctl.wait import DEFAULT_TIMEOUT, targets_after_resume
+from endpointctl.core.errors import ConfirmationRequired, ExitCode, UsageError, worst
+from endpointctl.core.plan import Plan, StepKind, lifecycle_plan
+from endpointctl.engine import session as operations
+from endpointctl.engine.locks import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT
+from endpointctl.engine.waiter import DEFAULT_TIMEOUT, targets_after_resume
+from endpointctl.ui import render
+from endpointctl.ui.render import Mode
 
 
 @cli.command(

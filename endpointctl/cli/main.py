@@ -9,7 +9,7 @@ import click
 
 from endpointctl.cli.app import App
 from endpointctl.cli.group import cli
-from endpointctl.errors import EndpointctlError, ExitCode
+from endpointctl.core.errors import EndpointctlError, ExitCode
 
 
 def main(argv: Sequence[str] | None = None, app: App | None = None) -> int:

@@ -8,20 +8,23 @@ from typing import Any
 
 import click
 
-from endpointctl import lock, operations, options, progress, render
+from endpointctl.cli import options
 from endpointctl.cli.app import App, epilog, finish, interruptible, pass_app
 from endpointctl.cli.group import cli
 from endpointctl.cli.smoke import conclude
 from endpointctl.cli.wait import run_wait, wait_option
-from endpointctl.errors import ExitCode, worst
+from endpointctl.core.errors import ExitCode, worst
+from endpointctl.core.models import Desired, DesiredState, Endpoint
+from endpointctl.core.outcomes import Result
+from endpointctl.core.plan import Options
+from endpointctl.dataplane.checks import SmokeResult, Verdict
+from endpointctl.dataplane.runner import run_smoke
+from endpointctl.engine import locks as lock
+from endpointctl.engine import session as operations
+from endpointctl.engine.waiter import targets_from_results
 from endpointctl.manifest import json_schema
-from endpointctl.models import Desired, DesiredState, Endpoint
-from endpointctl.plan import Options
-from endpointctl.render import Mode
-from endpointctl.results import Result
-from endpointctl.smoke import SmokeResult, Verdict
-from endpointctl.smoke_run import run_smoke
-from endpointctl.wait import targets_from_results
+from endpointctl.ui import progress, render
+from endpointctl.ui.render import Mode
 
 
 @cli.command(epilog=epilog("endpointctl validate manifests/", "endpointctl validate gpt2.yaml -o json"))

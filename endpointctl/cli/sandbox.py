@@ -10,7 +10,7 @@ import click
 
 from endpointctl.cli.app import App, epilog, interruptible, pass_app
 from endpointctl.cli.group import cli
-from endpointctl.errors import ExitCode
+from endpointctl.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from endpointctl.sandbox.faults import FaultConfig
@@ -58,8 +58,8 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
 @pass_app
 def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_seed: int) -> ExitCode:
     """Serve the emulator in the foreground for other clients, optionally injecting faults."""
-    from endpointctl.local_sandbox import DEFAULT_PORT, state_path
     from endpointctl.sandbox import Sandbox, SandboxConfig
+    from endpointctl.sandbox.embedded import DEFAULT_PORT, state_path
 
     config = fault_config(faults, fault_seed)
     server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
@@ -82,8 +82,8 @@ def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_
 @pass_app
 def reset(app: App) -> ExitCode:
     """Delete every endpoint the sandbox holds."""
-    from endpointctl.local_sandbox import state_path
     from endpointctl.sandbox import Sandbox, SandboxConfig
+    from endpointctl.sandbox.embedded import state_path
 
     path = state_path()
     # Delete rows rather than the file: a `sandbox serve` may have it open and must see the reset too.

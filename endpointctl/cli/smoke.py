@@ -10,15 +10,19 @@ from typing import Any
 
 import click
 
-from endpointctl import junit, operations, options, render, smoke_run
+from endpointctl.cli import options
 from endpointctl.cli.app import App, epilog, pass_app
 from endpointctl.cli.group import cli
-from endpointctl.deployed import DeployedClient
-from endpointctl.errors import EndpointctlError, EndpointFailed, ExitCode, NothingMatched, UsageError
-from endpointctl.models import DEFAULT_COLD_START_SECONDS, Desired, Endpoint, Status
-from endpointctl.plan import Target
-from endpointctl.render import Mode
-from endpointctl.smoke import SmokeRequest, SmokeResult, all_passed, default_request
+from endpointctl.core.errors import EndpointctlError, EndpointFailed, ExitCode, NothingMatched, UsageError
+from endpointctl.core.models import DEFAULT_COLD_START_SECONDS, Desired, Endpoint, Status
+from endpointctl.core.plan import Target
+from endpointctl.dataplane import junit
+from endpointctl.dataplane import runner as smoke_run
+from endpointctl.dataplane.checks import SmokeRequest, SmokeResult, all_passed, default_request
+from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine import session as operations
+from endpointctl.ui import render
+from endpointctl.ui.render import Mode
 
 # "name=URL" or "namespace/name=URL"; a bare URL has a ':' before any '=', so it never matches.
 _NAMED_URL = re.compile(r"^([^=:]+)=(.+)$")

@@ -8,15 +8,17 @@ from typing import Any, TypeVar
 
 import click
 
-from endpointctl import operations, options, progress
+from endpointctl.cli import options
 from endpointctl.cli.app import App, epilog, interruptible, pass_app
 from endpointctl.cli.group import cli
-from endpointctl.clock import Clock, SystemClock
-from endpointctl.errors import ExitCode, NothingMatched, UsageError
-from endpointctl.models import DesiredState, Endpoint
-from endpointctl.readiness import WaitTarget
-from endpointctl.render import Mode
-from endpointctl.wait import DEFAULT_TIMEOUT, WaitReport, wait_for
+from endpointctl.core.errors import ExitCode, NothingMatched, UsageError
+from endpointctl.core.models import DesiredState, Endpoint
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.engine import session as operations
+from endpointctl.engine.clock import Clock, SystemClock
+from endpointctl.engine.waiter import DEFAULT_TIMEOUT, WaitReport, wait_for
+from endpointctl.ui import progress
+from endpointctl.ui.render import Mode
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -17,11 +17,11 @@ from huggingface_hub.utils._http import (
     set_client_factory,
 )
 
-from endpointctl.errors import (
+from endpointctl.core.errors import (
     EndpointctlError,
 )
-from endpointctl.redact import Redactor
-from endpointctl.retry import Failure
+from endpointctl.core.redact import Redactor
+from endpointctl.hub.retry import Failure
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
 # A server that refuses it (400/422) is asked again without ``limit``, and not sent it again.

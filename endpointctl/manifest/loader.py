@@ -17,10 +17,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from endpointctl.errors import ManifestError, ManifestIssue
-from endpointctl.explain import describe, did_you_mean, explain_all
-from endpointctl.interpolate import expand_document
-from endpointctl.models import (
+from endpointctl.core.errors import ManifestError, ManifestIssue
+from endpointctl.core.models import (
     CREDENTIAL_KEYS,
     CREDENTIALS_KEY,
     IMAGE_FIELDS,
@@ -30,7 +28,9 @@ from endpointctl.models import (
     Manifest,
     Vendor,
 )
-from endpointctl.yamlsource import Document, KeyPath, Source, format_path, read
+from endpointctl.manifest.interpolate import expand_document
+from endpointctl.manifest.messages import describe, did_you_mean, explain_all
+from endpointctl.manifest.yaml_source import Document, KeyPath, Source, format_path, read
 
 SUFFIXES = (".yaml", ".yml")
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx2
 
-from endpointctl.clock import Clock
-from endpointctl.errors import EndpointctlError
-from endpointctl.models import Endpoint, Security
+from endpointctl.core.errors import EndpointctlError
+from endpointctl.core.models import Endpoint, Security
+from endpointctl.engine.clock import Clock
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
 

@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
-from endpointctl.diff import FieldChange
-from endpointctl.models import Endpoint, Hardware
-from endpointctl.plan import Action, Change, Plan
-from endpointctl.results import Result
-from endpointctl.smoke import SmokeResult
+from endpointctl.core.diff import FieldChange
+from endpointctl.core.models import Endpoint, Hardware
+from endpointctl.core.outcomes import Result
+from endpointctl.core.plan import Action, Change, Plan
+from endpointctl.dataplane.checks import SmokeResult
 
 SENSITIVE = "(sensitive)"
 

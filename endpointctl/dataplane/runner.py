@@ -12,9 +12,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from endpointctl.deployed import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply
-from endpointctl.models import Desired, Endpoint, Security, Status
-from endpointctl.smoke import SmokeCase, SmokeRequest, SmokeResult, Verdict, case_for, judge, snippet
+from endpointctl.core.models import Desired, Endpoint, Security, Status
+from endpointctl.dataplane.checks import (
+    SmokeCase,
+    SmokeRequest,
+    SmokeResult,
+    Verdict,
+    case_for,
+    judge,
+    snippet,
+)
+from endpointctl.dataplane.client import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply
 
 # A 503 without estimated_time during a cold start: how long to give the replica before asking again.
 PLAIN_503_RETRY_SECONDS = 5.0

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from endpointctl.redact import Redactor
-from endpointctl.render import Mode
+from endpointctl.core.redact import Redactor
+from endpointctl.ui.render import Mode
 
 
 @dataclass

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from endpointctl.errors import UsageError
+from endpointctl.core.errors import UsageError
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_RETRY_SECONDS = 300.0

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from endpointctl.clock import Clock
-from endpointctl.errors import EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
+from endpointctl.core.errors import EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
+from endpointctl.core.models import Endpoint, Status
+from endpointctl.core.outcomes import Outcome, Result
+from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.engine.clock import Clock
+from endpointctl.engine.waiter import Outcome as WaitOutcome
+from endpointctl.engine.waiter import wait_for
 from endpointctl.hub import Hub
-from endpointctl.models import Endpoint, Status
-from endpointctl.plan import Action, Change, Plan, Step, StepKind
-from endpointctl.readiness import WaitTarget
-from endpointctl.results import Outcome, Result
-from endpointctl.wait import Outcome as WaitOutcome
-from endpointctl.wait import wait_for
 
 Reporter = Callable[[str], None]
 

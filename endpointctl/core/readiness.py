@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from endpointctl.diff import diff_endpoint
-from endpointctl.models import Desired, DesiredState, Endpoint, Status
+from endpointctl.core.diff import diff_endpoint
+from endpointctl.core.models import Desired, DesiredState, Endpoint, Status
 
 DEFAULT_PORT = 80  # what the API assumes when a custom image sets none
 

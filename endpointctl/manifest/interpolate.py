@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.models import CREDENTIALS_KEY, PASSWORD_KEY
-from endpointctl.redact import MIN_SECRET_LENGTH
-from endpointctl.yamlsource import KeyPath
+from endpointctl.core.models import CREDENTIALS_KEY, PASSWORD_KEY
+from endpointctl.core.redact import MIN_SECRET_LENGTH
+from endpointctl.manifest.yaml_source import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
 IMAGE_PATH: KeyPath = ("spec", "model", "image")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from endpointctl.models import Desired, Hardware
+from endpointctl.core.models import Desired, Hardware
 
 if TYPE_CHECKING:
     from endpointctl.hub import TokenInfo

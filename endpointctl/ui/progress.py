@@ -18,10 +18,10 @@ from rich.live import Live
 from rich.table import Table
 from tabulate import tabulate
 
-from endpointctl.output import Output
-from endpointctl.redact import Redactor
-from endpointctl.render import Mode, dump
-from endpointctl.wait import NullDisplay, Outcome, WaitReport
+from endpointctl.core.redact import Redactor
+from endpointctl.engine.waiter import NullDisplay, Outcome, WaitReport
+from endpointctl.ui.render import Mode, dump
+from endpointctl.ui.sink import Output
 
 WallClock = Callable[[], float]  # seconds since the epoch
 

@@ -27,8 +27,8 @@ from typing import NoReturn, TypeVar
 
 import tenacity
 
-from endpointctl.clock import Clock, SystemClock
-from endpointctl.errors import ApiError, Interrupted
+from endpointctl.core.errors import ApiError, Interrupted
+from endpointctl.engine.clock import Clock, SystemClock
 
 T = TypeVar("T")
 log = logging.getLogger("endpointctl.retry")

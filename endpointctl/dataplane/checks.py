@@ -20,7 +20,7 @@ from typing import Any
 
 import jmespath
 
-from endpointctl.models import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
+from endpointctl.core.models import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
 
 AUDIO_CONTENT_TYPE = "audio/wav"
 DEFAULT_INPUTS: dict[str, str] = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from endpointctl.errors import ExitCode
-from endpointctl.models import Endpoint
-from endpointctl.plan import Change
+from endpointctl.core.errors import ExitCode
+from endpointctl.core.models import Endpoint
+from endpointctl.core.plan import Change
 
 
 class Outcome(StrEnum):

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from endpointctl.clock import Clock
-from endpointctl.deployed import DataPlaneError, Reply
-from endpointctl.errors import ApiError, ExitCode, Interrupted, worst
-from endpointctl.models import DesiredState, Endpoint, Status
-from endpointctl.readiness import NOT_FOUND, Health, Kind, Verdict, WaitTarget, decide, timeout_hint
-from endpointctl.results import Outcome as ApplyOutcome
-from endpointctl.results import Result
+from endpointctl.core.errors import ApiError, ExitCode, Interrupted, worst
+from endpointctl.core.models import DesiredState, Endpoint, Status
+from endpointctl.core.outcomes import Outcome as ApplyOutcome
+from endpointctl.core.outcomes import Result
+from endpointctl.core.readiness import NOT_FOUND, Health, Kind, Verdict, WaitTarget, decide, timeout_hint
+from endpointctl.dataplane.client import DataPlaneError, Reply
+from endpointctl.engine.clock import Clock
 
 DEFAULT_TIMEOUT = 20 * 60.0
 PROBE_TIMEOUT = 10.0

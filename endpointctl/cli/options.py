@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from endpointctl.render import Mode
+from endpointctl.ui.render import Mode
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.models import (
+from endpointctl.core.models import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,

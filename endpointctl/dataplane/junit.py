@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from endpointctl.smoke import SmokeResult, Verdict
+from endpointctl.dataplane.checks import SmokeResult, Verdict
 
 SUITE = "endpointctl smoke"
 # Characters XML 1.0 cannot carry even escaped; an endpoint's error body may contain them.

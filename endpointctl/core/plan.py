@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from endpointctl.diff import FieldChange, desired_fields, diff_endpoint
-from endpointctl.errors import NothingMatched
-from endpointctl.models import (
+from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
+from endpointctl.core.errors import NothingMatched
+from endpointctl.core.models import (
     LABEL_SEPARATOR,
     LABELS_KEY,
     MANAGED_TAG,

@@ -36,8 +36,8 @@ from pathlib import Path
 import filelock
 import platformdirs
 
-from endpointctl.clock import Clock
-from endpointctl.errors import EndpointctlError
+from endpointctl.core.errors import EndpointctlError
+from endpointctl.engine.clock import Clock
 
 STATE_DIR_VARIABLE = "ENDPOINTCTL_STATE_DIR"
 DEFAULT_TIMEOUT = 300.0

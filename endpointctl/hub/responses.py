@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from endpointctl.models import (
+from endpointctl.core.models import (
     Desired,
     Endpoint,
     Hardware,

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from endpointctl import manifest
-from endpointctl.apply import Executor, Reporter
-from endpointctl.clock import Clock
-from endpointctl.errors import ConfirmationRequired, UsageError
+from endpointctl.core.errors import ConfirmationRequired, UsageError
+from endpointctl.core.models import Desired, Endpoint, matches_selector
+from endpointctl.core.outcomes import Result
+from endpointctl.core.plan import Options, Plan, Target, compute
+from endpointctl.engine.clock import Clock
+from endpointctl.engine.executor import Executor, Reporter
 from endpointctl.hub import Hub
-from endpointctl.models import Desired, Endpoint, matches_selector
-from endpointctl.plan import Options, Plan, Target, compute
-from endpointctl.results import Result
 
 Confirm = Callable[[str], bool]
 

@@ -20,8 +20,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from endpointctl.models import CREDENTIALS_KEY, NAME_MAX, NAME_RE, UNION_TAGS, Manifest
-from endpointctl.yamlsource import KeyPath
+from endpointctl.core.models import CREDENTIALS_KEY, NAME_MAX, NAME_RE, UNION_TAGS, Manifest
+from endpointctl.manifest.yaml_source import KeyPath
 
 _SENSITIVE: tuple[KeyPath, ...] = (("spec", "model", "env"), ("spec", "model", "secrets"))
 _IMAGE_PATH: KeyPath = ("spec", "model", "image")

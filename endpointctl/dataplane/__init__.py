@@ -1,0 +1,1 @@
+"""Calling deployed URLs: the client, smoke checks (pure), the smoke runner, JUnit."""

@@ -6,7 +6,9 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from endpointctl.core.models import MANAGED_TAG, Desired, Endpoint, Manifest, Security, Status
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.spec import Desired, Manifest, Security
+from endpointctl.core.tags import MANAGED_TAG
 
 BASE_DOC: dict[str, Any] = {
     "apiVersion": "endpointctl/v1",

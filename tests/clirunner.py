@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.cli import App, main
+from endpointctl.cli import CommandEnv, main
 from endpointctl.ui.sink import Output
 
 
@@ -29,12 +29,12 @@ class Cli:
 
     def __call__(self, *argv: str, env: dict[str, str] | None = None, confirm: bool = False) -> Run:
         stdout, stderr = io.StringIO(), io.StringIO()
-        app = App(
+        command_env = CommandEnv(
             environ={**self.environ, **(env or {})},
             clock=self.clock,
             interactive=self.interactive,
-            confirm=lambda _text: confirm,
+            prompt=lambda _text: confirm,
             out=Output(stdout=stdout, stderr=stderr),
         )
-        code = main(list(argv), app=app)
+        code = main(list(argv), env=command_env)
         return Run(code, stdout.getvalue(), stderr.getvalue())

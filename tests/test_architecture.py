@@ -92,9 +92,12 @@ def _reads_environ(tree: ast.AST) -> Iterator[int]:
             and node.attr in ("environ", "getenv", "environb", "putenv")
         ):
             yield node.lineno
-        if isinstance(node, ast.ImportFrom) and node.module == "os":
-            if any(alias.name in ("environ", "getenv") for alias in node.names):
-                yield node.lineno
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ("environ", "getenv") for alias in node.names)
+        ):
+            yield node.lineno
 
 
 def _reads_clock(tree: ast.AST) -> Iterator[int]:
@@ -267,7 +270,7 @@ def test_every_module_imports_on_its_own() -> None:
 
 def test_the_sandbox_keeps_the_same_image_fields_as_the_manifest_models() -> None:
     """The sandbox may not import the tool, so it keeps its own copy of the API's image-field allowlist."""
-    from endpointctl.core.models import IMAGE_FIELDS
+    from endpointctl.core.spec import IMAGE_FIELDS
     from endpointctl.sandbox import specs
 
     assert {variant: frozenset(keys) for variant, keys in IMAGE_FIELDS.items()} == specs.IMAGE_FIELDS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from builders import BASE_DOC
 from clirunner import Cli
 
 from endpointctl.hub import client as hub_module
-from endpointctl.sandbox import Sandbox
+from endpointctl.sandbox import Response, Sandbox
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))
@@ -318,3 +319,54 @@ def test_engine_image_with_health_route_converges(
     assert sandbox.mutating_count() == 0
     (row,) = json.loads(cli("status", "-o", "json").stdout)
     assert row["status"] == "running"
+
+
+def test_a_surprise_on_one_endpoint_keeps_the_others_results(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """A create answered with a non-JSON 200 makes huggingface_hub raise what no one expects."""
+
+    def html_for_broken(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == "POST /v2/endpoint/{namespace}" and b'"broken"' in request.body:
+            call_next(request)
+            return Response(
+                status=200, body=b"<html>proxy page</html>", headers={"Content-Type": "text/html"}
+            )
+        return call_next(request)
+
+    sandbox.add_middleware(html_for_broken)
+    write(tmp_path, "a.yaml", manifest("broken"))
+    write(tmp_path, "b.yaml", manifest("fine"))
+    result = cli("apply", str(tmp_path), "--yes", "-o", "json")
+    assert result.code == 1
+    outcomes = {r["name"]: (r["outcome"], r["error"]) for r in json.loads(result.stdout)}
+    assert outcomes["fine"] == ("ok", None)
+    assert outcomes["broken"][0] == "failed" and outcomes["broken"][1]
+    assert "Traceback" not in result.stderr
+
+
+def test_an_update_that_wakes_a_paused_endpoint_is_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """Unconfirmed whether the real API keeps a paused endpoint paused on update: never leave it billing."""
+    assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
+    clock.advance(10)
+    assert cli("pause", "gpt2-demo").code == 0
+
+    def answer_woken(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        response = call_next(request)
+        if request.route == "PUT /v2/endpoint/{namespace}/{name}":
+            body = json.loads(response.body)
+            body["status"]["state"] = "pending"
+            return Response(status=response.status, body=json.dumps(body).encode(), headers=response.headers)
+        return response
+
+    sandbox.add_middleware(answer_woken)
+    sandbox.reset_counts()
+    changed = write(tmp_path, "m.yaml", manifest(repository="openai-community/gpt2-medium"))
+    result = cli("apply", changed, "--yes")
+    assert result.code == 0, result.all
+    assert "pausing it again" in result.stderr
+    counts = sandbox.counts()
+    assert counts["PUT /v2/endpoint/{namespace}/{name}"] == 1
+    assert counts["POST /v2/endpoint/{namespace}/{name}/pause"] == 1

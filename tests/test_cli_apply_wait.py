@@ -76,3 +76,12 @@ def test_update_then_wait_sees_the_update_through(
     (record,) = json.loads(result.stdout)
     assert record["done"] == ["update"] and record["wait"]["outcome"] == "ready"
     assert "updating" in result.stderr  # the wait saw the update in progress before calling it ready
+
+
+def test_apply_smoke_skips_what_the_manifest_keeps_asleep(cli: Cli, tmp_path: pathlib.Path) -> None:
+    write(tmp_path, "awake.yaml", manifest("awake"))
+    write(tmp_path, "asleep.yaml", manifest("asleep", state="paused"))
+    result = cli("apply", str(tmp_path), "--yes", "--smoke", "-o", "json")
+    assert result.code == 0, result.all
+    smoke = {r["name"]: r["smoke"]["verdict"] for r in json.loads(result.stdout)}
+    assert smoke == {"awake": "pass", "asleep": "skipped"}

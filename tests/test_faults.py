@@ -29,8 +29,10 @@ from test_cli_apply import manifest, write
 
 from endpointctl.cli.sandbox import fault_config
 from endpointctl.core.errors import Interrupted, WaitTimeout
-from endpointctl.core.models import MANAGED_TAG
-from endpointctl.hub import Hub, TokenInfo
+from endpointctl.core.settings import TokenInfo
+from endpointctl.core.tags import MANAGED_TAG
+from endpointctl.engine.executor import wait_absent
+from endpointctl.hub import Hub
 from endpointctl.hub import client as hub_module
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultInjector, FaultKind, FaultRule, parse_rule
@@ -453,9 +455,15 @@ class RealTimeInstantSleep:
         with self._lock:
             return time.monotonic() + self._skipped
 
-    def sleep(self, seconds: float) -> None:
+    def wall(self) -> float:
+        return time.time() + self._skipped
+
+    def sleep(self, seconds: float, cancel: Any = None) -> bool:
+        if cancel is not None and cancel.is_set():
+            return False
         with self._lock:
             self._skipped += max(seconds, 0.0)
+        return True
 
 
 def test_a_server_that_never_answers_cannot_hold_any_command(
@@ -570,7 +578,7 @@ def test_wait_absent_reads_until_404_backing_off_on_the_clock(
     hub, doc = _deleted(sandbox, clock, client, endpoint_body, token)
     seen = _still_there_for(sandbox, clock, doc, reads=6)
     start = clock.now()
-    hub.wait_absent(USER, "gone-soon", timeout=120)
+    wait_absent(hub, USER, "gone-soon", clock=clock, timeout=120)
     assert len(seen) == 7  # six answers "still there", then the 404
     waits = [b - a for a, b in itertools.pairwise(seen)]
     assert 0.5 <= waits[0] <= 1.0 and all(w <= 10.0 for w in waits)
@@ -586,7 +594,7 @@ def test_wait_absent_is_bounded_by_its_timeout(
     _still_there_for(sandbox, clock, doc, reads=10_000)
     start = clock.now()
     with pytest.raises(WaitTimeout, match="'sandbox-user/gone-soon' was deleted but still exists after 30 s"):
-        hub.wait_absent(USER, "gone-soon", timeout=30)
+        wait_absent(hub, USER, "gone-soon", clock=clock, timeout=30)
     assert clock.now() - start == pytest.approx(30, abs=1e-3)
 
 
@@ -605,7 +613,7 @@ def test_wait_absent_stops_at_once_on_an_interrupt(
     sandbox.add_middleware(ctrl_c)
     start = clock.now()
     with pytest.raises(Interrupted, match="to be gone after its delete; it was still there"):
-        hub.wait_absent(USER, "gone-soon", timeout=300)
+        wait_absent(hub, USER, "gone-soon", clock=clock, timeout=300, cancel=cancel)
     assert len(seen) == 1 and clock.now() == start
 
 
@@ -614,6 +622,6 @@ def test_wait_absent_returns_at_once_when_already_gone(
 ) -> None:
     hub, _ = _deleted(sandbox, clock, client, endpoint_body, token)
     start = clock.now()
-    hub.wait_absent(USER, "gone-soon", timeout=30)
+    wait_absent(hub, USER, "gone-soon", clock=clock, timeout=30)
     assert clock.now() == start
     assert sandbox.counts() == {GET_ONE: 1}

@@ -23,10 +23,13 @@ from clocks import InterruptedAt
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 
-from endpointctl.core.errors import ApiError, AuthError, Conflict, Interrupted, NotFound, QuotaExceeded
-from endpointctl.core.models import MANAGED_TAG
-from endpointctl.core.plan import ownership_tags
-from endpointctl.hub import Hub, TokenInfo
+from endpointctl.core.errors import ApiError, AuthError, Interrupted, NotFound, QuotaExceeded
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
+from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.core.settings import TokenInfo
+from endpointctl.core.tags import MANAGED_TAG, ownership_tags
+from endpointctl.engine.executor import Executor
+from endpointctl.hub import Hub
 from endpointctl.sandbox import ManualClock
 
 API = "http://api.test"
@@ -81,10 +84,15 @@ def hub(server: Server, clock: ManualClock) -> Hub:
 
 def make_hub(server: Server, clock: ManualClock, retry_seconds: float = 120.0) -> Hub:
     token = TokenInfo(SECRET, "the HF_TOKEN environment variable")
-    hub = Hub(token=token, api_url=API, clock=clock, retry_seconds=retry_seconds, rng=random.Random(3))
-    # After Hub(): it installs its own client; this one answers from the script instead of a network.
-    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)))
-    return hub
+    return Hub(
+        token=token,
+        api_url=API,
+        clock=clock,
+        retry_seconds=retry_seconds,
+        rng=random.Random(3),
+        # Answers from the script instead of a network.
+        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)),
+    )
 
 
 def error(status: int, message: str = "nope", **headers: str) -> httpx2.Response:
@@ -255,7 +263,7 @@ def test_delete_whose_first_answer_was_lost_is_done(server: Server, hub: Hub) ->
 
 def test_a_429_on_create_is_simply_retried(server: Server, hub: Hub) -> None:
     server.script[CREATE] = [error(429, "slow down", **{"Retry-After": "2"}), ok(raw_endpoint())]
-    assert hub.create("acme", desired(), TAGS).name == "gpt2-demo"
+    assert hub.create("acme", desired(), TAGS).endpoint.name == "gpt2-demo"
     assert server.requests() == [CREATE, CREATE]
     assert gaps(server.times(CREATE))[0] >= 2
 
@@ -278,41 +286,65 @@ def test_an_unanswered_create_is_read_before_it_is_sent_again(server: Server, hu
     [httpx2.ReadTimeout("slow"), httpx2.RemoteProtocolError("disconnected"), error(504, "gateway timeout")],
     ids=["timeout", "dropped", "504"],
 )
-def test_a_create_that_went_through_unanswered_is_adopted(server: Server, hub: Hub, lost: Answer) -> None:
+def test_a_create_that_went_through_unanswered_is_reported_as_found(
+    server: Server, hub: Hub, clock: ManualClock, lost: Answer
+) -> None:
     server.script[CREATE] = [lost]
     server.script[GET_ONE] = [ok(raw_endpoint())]
-    endpoint = hub.create("acme", desired(), TAGS)
-    assert endpoint.name == "gpt2-demo" and endpoint.managed
+    created = hub.create("acme", desired(), TAGS)
+    assert created.endpoint.name == "gpt2-demo" and created.endpoint.managed
+    assert created.found_after is not None  # the hub reports; the executor decides
+    assert server.requests() == [CREATE, GET_ONE]
+    server.seen.clear()
+    result = apply_create(hub, clock)
+    assert result.outcome is ChangeOutcome.OK and result.endpoint is not None  # ours and as desired: adopted
     assert server.requests() == [CREATE, GET_ONE]
 
 
-def test_an_unanswered_create_finding_someone_elses_endpoint_stops(server: Server, hub: Hub) -> None:
+def apply_create(hub: Hub, clock: ManualClock) -> ChangeResult:
+    """The create step as apply runs it: the executor judges what the hub found."""
+    d = desired()
+    create = Change(d.name, "acme", Action.CREATE, steps=(Step(StepKind.CREATE, tags=TAGS),), desired=d)
+    (result,) = Executor(hub=hub, clock=clock, report=lambda _line: None).run(Plan((create,)))
+    return result
+
+
+def test_an_unanswered_create_finding_someone_elses_endpoint_stops(
+    server: Server, hub: Hub, clock: ManualClock
+) -> None:
     server.script[CREATE] = [httpx2.ReadTimeout("slow")]
     server.script[GET_ONE] = [ok(raw_endpoint(tags=("team=nlp",)))]
-    with pytest.raises(Conflict) as caught:
-        hub.create("acme", desired(), TAGS)
-    assert "without endpointctl's ownership tag" in caught.value.message
-    assert "--adopt" in (caught.value.hint or "")
+    result = apply_create(hub, clock)
+    assert result.outcome is ChangeOutcome.FAILED
+    assert "without endpointctl's ownership tag" in (result.error or "")
+    assert result.not_done == ["create"]
     assert server.requests() == [CREATE, GET_ONE]
 
 
-def test_an_unanswered_create_finding_ours_but_different_stops(server: Server, hub: Hub) -> None:
+def test_an_unanswered_create_finding_ours_but_different_stops(
+    server: Server, hub: Hub, clock: ManualClock
+) -> None:
     different = raw_endpoint()
     different["model"]["task"] = "fill-mask"
     server.script[CREATE] = [error(502, "bad gateway")]
     server.script[GET_ONE] = [ok(different)]
-    with pytest.raises(Conflict, match=r"differs from the manifest in model\.task"):
-        hub.create("acme", desired(), TAGS)
+    result = apply_create(hub, clock)
+    assert result.outcome is ChangeOutcome.FAILED
+    assert "differs from the manifest in model.task" in (result.error or "")
     assert server.requests() == [CREATE, GET_ONE]
 
 
-def test_name_taken_is_resolved_by_reading_and_never_called_quota(server: Server, hub: Hub) -> None:
+def test_name_taken_is_resolved_by_reading_and_never_called_quota(
+    server: Server, hub: Hub, clock: ManualClock
+) -> None:
     server.script[CREATE] = [error(409, "Endpoint 'gpt2-demo' already exists in namespace 'acme'")]
     server.script[GET_ONE] = [ok(raw_endpoint(tags=()))]
-    with pytest.raises(Conflict) as caught:
-        hub.create("acme", desired(), TAGS)
-    assert not isinstance(caught.value, QuotaExceeded)
-    assert "quota" not in caught.value.message.lower()
+    assert hub.create("acme", desired(), TAGS).found_after is not None
+    server.seen.clear()
+    result = apply_create(hub, clock)
+    assert result.outcome is ChangeOutcome.FAILED
+    assert "quota" not in (result.error or "").lower()
+    assert "without endpointctl's ownership tag" in (result.error or "")
 
 
 def test_quota_409_is_a_quota_error_with_the_figures(server: Server, hub: Hub) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from endpointctl.dataplane.checks import SmokeResult, Verdict
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 from endpointctl.dataplane.junit import to_xml
 
 RESULTS = [
-    SmokeResult("sst2", "acme", Verdict.PASS, "HTTP 200", url="http://x/sst2", status=200, latency_ms=120.0),
+    SmokeResult(
+        "sst2", "acme", SmokeOutcome.PASS, "HTTP 200", url="http://x/sst2", status=200, latency_ms=120.0
+    ),
     SmokeResult(
         "gpt2",
         "acme",
-        Verdict.FAIL,
+        SmokeOutcome.FAIL,
         'expected HTTP 200, got 500: {"error": "<boom> & \x00bad"}',
         status=500,
         latency_ms=30.0,
@@ -20,7 +22,7 @@ RESULTS = [
         cold_start_seconds=12.5,
         notes=("woken from cold in 12.5 s",),
     ),
-    SmokeResult("vault", "acme", Verdict.SKIPPED, "private with PrivateLink: pass --url"),
+    SmokeResult("vault", "acme", SmokeOutcome.SKIPPED, "private with PrivateLink: pass --url"),
 ]
 
 

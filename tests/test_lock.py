@@ -11,12 +11,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from clirunner import Cli, Run
 from test_cli_apply import manifest, write
 
-from endpointctl.cli import App, main
+from endpointctl.cli import CommandEnv, main
 from endpointctl.engine import locks as lock
 from endpointctl.engine.clock import SystemClock
 from endpointctl.sandbox import ManualClock, Sandbox
@@ -125,7 +126,7 @@ def test_a_waiting_apply_proceeds_once_the_holder_releases(
     sandbox: Sandbox, token: str, state_dir: pathlib.Path, manifests: str
 ) -> None:
     stderr = _Watched("waiting for the lock")
-    app = App(
+    env = CommandEnv(
         environ={
             "ENDPOINTCTL_API_URL": sandbox.url,
             "HF_TOKEN": token,
@@ -139,7 +140,7 @@ def test_a_waiting_apply_proceeds_once_the_holder_releases(
     codes: list[int] = []
     with held(state_dir, "stack:prod"):
         waiter = threading.Thread(
-            target=lambda: codes.append(main(["apply", manifests, "--stack", "prod", "--yes"], app=app))
+            target=lambda: codes.append(main(["apply", manifests, "--stack", "prod", "--yes"], env=env))
         )
         waiter.start()
         assert stderr.seen.wait(timeout=30), stderr.getvalue()
@@ -190,3 +191,18 @@ def test_a_killed_holder_leaves_no_lock_behind(cli: Cli, state_dir: pathlib.Path
     # The kernel dropped the flock with the process; its stale record does not stand in the way.
     run: Run = cli("apply", manifests, "--stack", "prod", "--yes", "--lock-timeout", "0")
     assert run.code == 0, run.all
+
+
+def test_lifecycle_commands_take_the_endpoint_lock(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    assert cli("apply", write(tmp_path, "m.yaml", manifest("web")), "--yes").code == 0
+    clock.advance(10)
+    sandbox.reset_counts()
+    keys = lock.apply_keys(None, [(USER, "web")])
+    with lock.hold(keys, directory=tmp_path, command="endpointctl apply x", timeout=0, clock=ManualClock()):
+        blocked = cli("pause", "web")
+    assert blocked.code == 1
+    assert "endpointctl apply x" in blocked.stderr
+    assert sandbox.mutating_count() == 0
+    assert cli("pause", "web").code == 0

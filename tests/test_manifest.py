@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
-from endpointctl.core.models import DesiredState, Security
+from endpointctl.core.spec import DesiredState, Security
 from endpointctl.manifest import json_schema, load
 
 # Line numbers in the cases below refer to this document; replacements keep one line for one line.

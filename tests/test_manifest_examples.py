@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from endpointctl.core.models import NAME_MAX, Security
+from endpointctl.core.spec import NAME_MAX, Security
 from endpointctl.manifest import load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "manifests"

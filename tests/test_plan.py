@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from builders import desired, live
 
-from endpointctl.core.models import STACK_KEY, PrivateLink, Security, Status
+from endpointctl.core.endpoint import PrivateLink, Status
 from endpointctl.core.plan import Action, Options, StepKind, compute
+from endpointctl.core.spec import Security
+from endpointctl.core.tags import STACK_KEY
 
 
 def plan_one(d: Any, endpoint: Any = None, **options: Any) -> Any:

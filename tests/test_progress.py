@@ -7,18 +7,15 @@ import json
 
 from rich.console import Console
 
+from endpointctl.core.outcomes import EndpointWait as EndpointReport
+from endpointctl.core.outcomes import WaitOutcome as Outcome
+from endpointctl.core.outcomes import WaitReport
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.redact import Redactor
-from endpointctl.engine.waiter import EndpointReport, Outcome, WaitReport
-from endpointctl.ui.progress import (
-    LiveDisplay,
-    PlainDisplay,
-    QuietDisplay,
-    elapsed_text,
-    render_report,
-    report_problems,
-)
-from endpointctl.ui.render import Mode
+from endpointctl.core.settings import OutputMode as Mode
+from endpointctl.ui.progress import LiveDisplay, PlainDisplay, choose, report_problems
+from endpointctl.ui.render import elapsed_text
+from endpointctl.ui.render import wait_report as render_report
 from endpointctl.ui.sink import Output
 
 T0 = 1_795_579_262.0  # 2026-11-25T04:01:02Z
@@ -163,10 +160,17 @@ def test_live_mode_elapsed_keeps_ticking_between_polls_and_stops_when_final() ->
 
 
 def test_quiet_shows_nothing_while_waiting() -> None:
-    display = QuietDisplay()
-    with display:
+    out, stdout, stderr = output()
+    wall = Wall()
+    with choose(out, quiet=True, wall=wall, now=wall) as display:
         display.update("a", "pending", "waiting", 0.0)
+        display.update("a", "ready", "health route /health answered 200", 3.0, final=True)
         display.done(REPORT)  # the command prints the result itself
+    assert (stdout.getvalue(), stderr.getvalue()) == ("", "")
+    # The same calls without --quiet do write: silence is the quiet display's choice.
+    with choose(out, quiet=False, wall=wall, now=wall) as display:
+        display.update("a", "pending", "waiting", 0.0)
+    assert "a pending: waiting" in stderr.getvalue()
 
 
 def test_final_result_as_json_has_one_record_per_endpoint() -> None:

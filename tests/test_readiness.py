@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from builders import desired, live
 
-from endpointctl.core.models import DesiredState, Endpoint, PrivateLink, Status
-from endpointctl.core.readiness import Health, Kind, WaitTarget, decide, timeout_hint
+from endpointctl.core.endpoint import Endpoint, PrivateLink, Status
+from endpointctl.core.readiness import Health, WaitTarget, decide, timeout_hint
+from endpointctl.core.readiness import ReadinessKind as Kind
+from endpointctl.core.spec import DesiredState
 
 RUNNING = WaitTarget("acme", "gpt2-demo")
 PAUSED = WaitTarget("acme", "gpt2-demo", state=DesiredState.PAUSED)

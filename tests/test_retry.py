@@ -12,11 +12,11 @@ from clocks import InterruptedAt
 from hypothesis import given
 from hypothesis import strategies as st
 
+from endpointctl.core.backoff import RETRY, Backoff
 from endpointctl.core.errors import ApiError, Interrupted, UsageError
 from endpointctl.core.settings import Settings
 from endpointctl.engine.clock import SystemClock
 from endpointctl.hub.retry import (
-    Backoff,
     Failure,
     RetryPolicy,
     parse_ratelimit_reset,
@@ -97,17 +97,17 @@ def test_a_retry_after_date_is_measured_against_the_servers_own_date_header() ->
 
 
 def test_backoff_is_exponential_and_capped() -> None:
-    backoff = Backoff(base=1.0, cap=30.0)
+    backoff = RETRY
     assert [backoff.ceiling(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
     assert backoff.ceiling(10_000) == 30.0  # no overflow on absurd attempt numbers
 
 
 def test_backoff_draws_full_jitter_and_never_goes_below_the_servers_ask() -> None:
-    backoff = Backoff(base=1.0, cap=30.0)
-    assert backoff.delay(4, 0.0, lambda low, high: high) == 8.0
-    assert backoff.delay(4, 0.0, lambda low, high: low) == 0.0  # full jitter reaches down to zero
-    assert backoff.delay(4, 20.0, lambda low, high: high) == 20.0  # the server asked for more
-    assert backoff.delay(9, 45.0, lambda low, high: high) == 45.0  # even beyond the cap
+    backoff = RETRY
+    assert backoff.delay(4, lambda low, high: high, 0.0) == 8.0
+    assert backoff.delay(4, lambda low, high: low, 0.0) == 0.0  # full jitter reaches down to zero
+    assert backoff.delay(4, lambda low, high: high, 20.0) == 20.0  # the server asked for more
+    assert backoff.delay(9, lambda low, high: high, 45.0) == 45.0  # even beyond the cap
 
 
 @given(
@@ -116,8 +116,8 @@ def test_backoff_draws_full_jitter_and_never_goes_below_the_servers_ask() -> Non
     seed=st.integers(min_value=0, max_value=2**32),
 )
 def test_backoff_stays_between_the_floor_and_the_cap(attempt: int, floor: float, seed: int) -> None:
-    backoff = Backoff(base=0.5, cap=20.0)
-    delay = backoff.delay(attempt, floor, random.Random(seed).uniform)
+    backoff = Backoff(initial=0.5, factor=2.0, cap=20.0)
+    delay = backoff.delay(attempt, random.Random(seed).uniform, floor)
     assert floor <= delay <= max(floor, backoff.ceiling(attempt))
     assert backoff.ceiling(attempt) <= 20.0
 
@@ -151,7 +151,7 @@ def classify(error: BaseException) -> Failure | None:
 
 
 def policy(clock: ManualClock, budget: float = 300.0) -> RetryPolicy:
-    return RetryPolicy(clock=clock, budget=budget, rng=random.Random(7), wall=clock.now)
+    return RetryPolicy(clock=clock, budget=budget, rng=random.Random(7))
 
 
 def test_retries_until_success_and_never_sooner_than_asked() -> None:
@@ -165,7 +165,7 @@ def test_retries_until_success_and_never_sooner_than_asked() -> None:
     assert op.attempts == 4
     gaps = [b - a for a, b in zip(fn.calls, fn.calls[1:], strict=False)]
     assert gaps[0] >= 5 and gaps[1] >= 9
-    assert gaps[2] <= Backoff().ceiling(3)
+    assert gaps[2] <= RETRY.ceiling(3)
 
 
 def test_each_retry_is_reported_as_progress() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from endpointctl.sandbox import Sandbox, SandboxConfig, SystemClock
+from endpointctl.sandbox import Sandbox, SandboxConfig, WallClock
 
 SCRIPT = textwrap.dedent(
     """
@@ -130,7 +130,7 @@ def live_sandbox(tmp_path: pathlib.Path) -> Iterator[Sandbox]:
     config = SandboxConfig(
         db_path=tmp_path / "fidelity.sqlite",
         phases={"pending": 0.2, "initializing": 0.2, "updating": 0.2},
-        clock=SystemClock(),
+        clock=WallClock(),
     )
     with Sandbox(config) as sb:
         sb.start()

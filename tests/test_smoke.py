@@ -13,14 +13,12 @@ from pydantic import ValidationError
 
 from endpointctl import manifest
 from endpointctl.core.errors import ManifestError
-from endpointctl.core.models import JsonAssertion, SmokeTestSpec
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult, all_passed
+from endpointctl.core.smoke_spec import JsonAssertion, SmokeTestSpec
 from endpointctl.dataplane.checks import (
     AUDIO_CONTENT_TYPE,
     SmokeCase,
     SmokeRequest,
-    SmokeResult,
-    Verdict,
-    all_passed,
     audio_clip,
     case_for,
     check,
@@ -82,9 +80,9 @@ def test_unknown_task_checks_status_and_json_with_a_note(task: str | None) -> No
     case = case_for(task, None)
     assert case.shape is None and case.json_required
     assert "only HTTP status and a JSON answer are checked" in case.notes[0]
-    assert judge(case, 200, b'{"anything": 1}', 5)[0] is Verdict.PASS
+    assert judge(case, 200, b'{"anything": 1}', 5)[0] is SmokeOutcome.PASS
     verdict, reason = judge(case, 200, b"<html>", 5)
-    assert verdict is Verdict.FAIL and "not JSON" in reason
+    assert verdict is SmokeOutcome.FAIL and "not JSON" in reason
 
 
 def test_smoke_test_request_and_expectations_replace_the_defaults() -> None:
@@ -125,9 +123,9 @@ def test_task_shapes(task: str, good: Any, bad: Any) -> None:
     assert shape_problem(task, good) is None
     assert shape_problem(task, bad)
     case = SmokeCase(request=SmokeRequest(), shape=task)
-    assert judge(case, 200, body(good), 1)[0] is Verdict.PASS
+    assert judge(case, 200, body(good), 1)[0] is SmokeOutcome.PASS
     verdict, reason = judge(case, 200, body(bad), 1)
-    assert verdict is Verdict.FAIL and reason.startswith(f"not a {task} answer")
+    assert verdict is SmokeOutcome.FAIL and reason.startswith(f"not a {task} answer")
 
 
 # -- assertions ------------------------------------------------------------------------------------
@@ -166,7 +164,7 @@ def test_assertion_kinds(doc: dict[str, Any], holds: bool) -> None:
     if not holds:
         assert problem is not None and problem.startswith(doc["path"])
     case = case_for("text-classification", spec(expect={"json": doc}))
-    assert judge(case, 200, body(ANSWER), 1)[0] is (Verdict.PASS if holds else Verdict.FAIL)
+    assert judge(case, 200, body(ANSWER), 1)[0] is (SmokeOutcome.PASS if holds else SmokeOutcome.FAIL)
 
 
 def test_a_list_of_assertions_names_every_failure() -> None:
@@ -177,33 +175,36 @@ def test_a_list_of_assertions_names_every_failure() -> None:
     ]
     case = case_for("text-classification", spec(expect={"json": checks}))
     verdict, reason = judge(case, 200, body(ANSWER), 1)
-    assert verdict is Verdict.FAIL
+    assert verdict is SmokeOutcome.FAIL
     assert "does not match /^NEG/" in reason and "[0].nope: expected it to exist" in reason
     assert "[0].label: expected" not in reason
     passing = case_for("text-classification", spec(expect={"json": checks[:1]}))
-    assert judge(passing, 200, body(ANSWER), 1) == (Verdict.PASS, 'HTTP 200, [0].label equals "POSITIVE"')
+    assert judge(passing, 200, body(ANSWER), 1) == (
+        SmokeOutcome.PASS,
+        'HTTP 200, [0].label equals "POSITIVE"',
+    )
 
 
 def test_status_mismatch_fails_and_shows_the_answer() -> None:
     verdict, reason = judge(case_for("text-classification", None), 500, b'{"error": "boom"}', 1)
-    assert verdict is Verdict.FAIL
+    assert verdict is SmokeOutcome.FAIL
     assert reason == 'expected HTTP 200, got 500: {"error": "boom"}'
     expected_404 = case_for("text-classification", spec(expect={"status": 404}))
-    assert judge(expected_404, 404, b"", 1)[0] is Verdict.FAIL  # 404 ok, but no label/score shape
+    assert judge(expected_404, 404, b"", 1)[0] is SmokeOutcome.FAIL  # 404 ok, but no label/score shape
 
 
 def test_max_latency() -> None:
     case = case_for("text-classification", spec(expect={"maxLatencyMs": 1000}))
     answer = body([{"label": "POSITIVE", "score": 1.0}])
-    assert judge(case, 200, answer, 999.0)[0] is Verdict.PASS
+    assert judge(case, 200, answer, 999.0)[0] is SmokeOutcome.PASS
     verdict, reason = judge(case, 200, answer, 1500.0)
-    assert verdict is Verdict.FAIL and reason == "took 1500 ms, more than maxLatencyMs 1000"
+    assert verdict is SmokeOutcome.FAIL and reason == "took 1500 ms, more than maxLatencyMs 1000"
 
 
 def test_exit_rule_needs_one_run_and_no_failure() -> None:
-    ok = SmokeResult("a", "ns", Verdict.PASS, "")
-    bad = SmokeResult("b", "ns", Verdict.FAIL, "")
-    skipped = SmokeResult("c", "ns", Verdict.SKIPPED, "")
+    ok = SmokeResult("a", "ns", SmokeOutcome.PASS, "")
+    bad = SmokeResult("b", "ns", SmokeOutcome.FAIL, "")
+    skipped = SmokeResult("c", "ns", SmokeOutcome.SKIPPED, "")
     assert all_passed([ok, skipped])
     assert not all_passed([ok, bad])
     assert not all_passed([skipped])

@@ -9,10 +9,12 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from endpointctl.core.models import Desired, Endpoint, Manifest
-from endpointctl.dataplane.checks import Verdict
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.outcomes import SmokeOutcome
+from endpointctl.core.spec import Desired, Manifest
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.dataplane.runner import run_smoke
+from endpointctl.engine.polling import pacer
 from endpointctl.hub.responses import to_endpoint
 from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.sandbox.transport import Handler, Request, Response
@@ -96,8 +98,8 @@ def test_default_request_and_task_shape(
     repository: str,
 ) -> None:
     endpoint = deploy(task=task, repository=repository)
-    (result,) = run_smoke(deployed, [(endpoint, None)])
-    assert result.verdict is Verdict.PASS, result.reason
+    (result,) = run_smoke(deployed, [(endpoint, None)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.PASS, result.reason
     assert result.reason == f"HTTP 200, {task} shape"
     assert (result.status, result.attempts, result.url) == (200, 1, endpoint.url)
     (request,) = seen
@@ -112,8 +114,8 @@ def test_wrong_shape_fails(
 ) -> None:
     endpoint = deploy(task="translation", repository="Helsinki-NLP/opus-mt-en-zh")
     sandbox.set_dataplane(USER, "sst2", body=[{"generated_text": "oops"}])
-    (result,) = run_smoke(deployed, [(endpoint, None)])
-    assert result.verdict is Verdict.FAIL and result.reason.startswith("not a translation answer")
+    (result,) = run_smoke(deployed, [(endpoint, None)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.FAIL and result.reason.startswith("not a translation answer")
 
 
 # -- manifest expectations -----------------------------------------------------------------------
@@ -126,10 +128,10 @@ def test_assertions_pass_and_fail_on_real_answers(
 ) -> None:
     endpoint = deploy()
     spec = desired("sst2", "text-classification", {"request": {"inputs": "I love it"}, **EXPECT_POSITIVE})
-    assert run_smoke(deployed, [(endpoint, spec)])[0].verdict is Verdict.PASS
+    assert run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))[0].outcome is SmokeOutcome.PASS
     sandbox.set_dataplane(USER, "sst2", body=[{"label": "NEGATIVE", "score": 0.9}])
-    (result,) = run_smoke(deployed, [(endpoint, spec)])
-    assert result.verdict is Verdict.FAIL
+    (result,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.FAIL
     assert result.reason == '[0].label: expected "POSITIVE", found "NEGATIVE"'
 
 
@@ -139,18 +141,18 @@ def test_status_and_latency_failures(
     endpoint = deploy()
     spec = desired("sst2", "text-classification", EXPECT_POSITIVE)
     sandbox.set_dataplane(USER, "sst2", status=500)
-    (result,) = run_smoke(deployed, [(endpoint, spec)])
-    assert result.verdict is Verdict.FAIL and result.status == 500
+    (result,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.FAIL and result.status == 500
     assert result.reason.startswith("expected HTTP 200, got 500: ")
 
     sandbox.set_dataplane(USER, "sst2", latency_ms=1500)
-    (slow,) = run_smoke(deployed, [(endpoint, spec)])
-    assert slow.verdict is Verdict.FAIL and slow.latency_ms == pytest.approx(1500)
+    (slow,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert slow.outcome is SmokeOutcome.FAIL and slow.latency_ms == pytest.approx(1500)
     assert slow.reason.endswith("took 1500 ms, more than maxLatencyMs 1000")
 
     sandbox.set_dataplane(USER, "sst2", latency_ms=400)
-    (fast,) = run_smoke(deployed, [(endpoint, spec)])
-    assert fast.verdict is Verdict.PASS and fast.latency_ms == pytest.approx(400)
+    (fast,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert fast.outcome is SmokeOutcome.PASS and fast.latency_ms == pytest.approx(400)
 
 
 # -- cold starts and retries ---------------------------------------------------------------------
@@ -168,8 +170,8 @@ def test_scaled_to_zero_is_woken_with_x_scale_up_timeout(
     endpoint = observe(client, "sst2")
     assert endpoint.status.value == "scaledToZero"
     spec = desired("sst2", "text-classification", {**EXPECT_POSITIVE, "coldStartTimeoutSeconds": 120})
-    (result,) = run_smoke(deployed, [(endpoint, spec)])
-    assert result.verdict is Verdict.PASS, result.reason
+    (result,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.PASS, result.reason
     assert seen[0].header("x-scale-up-timeout") == "120"
     # One held call woke it; then a second, warm call measured the latency that maxLatencyMs is about.
     assert len(seen) == 2 and result.attempts == 1
@@ -188,9 +190,9 @@ def test_cold_start_when_the_proxy_ignores_x_scale_up_timeout(
     deploy(minReplica=0, scaleToZeroTimeout=15)
     client.post(f"/v2/endpoint/{USER}/sst2/scale-to-zero")
     sandbox.set_dataplane(USER, "sst2", honor_scale_up_timeout=False)
-    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)])
+    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)], pace=pacer(deployed.clock))
     # The first call answered 503 with estimated_time 1.0; the retry after it found the replica up.
-    assert result.verdict is Verdict.PASS, result.reason
+    assert result.outcome is SmokeOutcome.PASS, result.reason
     assert [r.header("x-scale-up-timeout") for r in seen] == ["300", "299"]
     assert result.attempts == 2 and result.cold_start_seconds == pytest.approx(1.0)
 
@@ -201,8 +203,8 @@ def test_model_loading_503_is_retried_after_estimated_time(
     endpoint = deploy()
     sandbox.set_dataplane(USER, "sst2", status=503, body=LOADING, times=3)
     before = clock.now()
-    (result,) = run_smoke(deployed, [(endpoint, None)])
-    assert result.verdict is Verdict.PASS, result.reason
+    (result,) = run_smoke(deployed, [(endpoint, None)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.PASS, result.reason
     assert result.attempts == 4
     assert clock.now() - before == pytest.approx(60.0)
     assert result.cold_start_seconds == pytest.approx(60.0)
@@ -215,8 +217,8 @@ def test_retries_stop_at_the_cold_start_budget(
     sandbox.set_dataplane(USER, "sst2", status=503, body=LOADING)
     spec = desired("sst2", "text-classification", {"coldStartTimeoutSeconds": 50})
     before = clock.now()
-    (result,) = run_smoke(deployed, [(endpoint, spec)])
-    assert result.verdict is Verdict.FAIL
+    (result,) = run_smoke(deployed, [(endpoint, spec)], pace=pacer(deployed.clock))
+    assert result.outcome is SmokeOutcome.FAIL
     assert result.reason.startswith(
         "not ready within the cold-start budget of 50 s (4 attempts; last answer HTTP 503"
     )
@@ -234,7 +236,7 @@ def test_call_timeout_is_bounded_by_the_budget(token: str, clock: ManualClock) -
     cold = _endpoint(status="scaledToZero")
     warm = _endpoint(status="running")
     spec = desired("sst2", "text-classification", {"coldStartTimeoutSeconds": 5})
-    run_smoke(client, [(cold, spec), (warm, spec), (warm, None)])
+    run_smoke(client, [(cold, spec), (warm, spec), (warm, None)], pace=pacer(client.clock))
     assert [t["read"] for t in timeouts] == [5, 5, 30]
 
 
@@ -257,17 +259,17 @@ def test_paused_fails_at_once_with_the_resume_hint(
 ) -> None:
     stale = deploy()
     client.post(f"/v2/endpoint/{USER}/sst2/pause")
-    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)])
-    assert (result.verdict, result.reason, result.attempts) == (
-        Verdict.FAIL,
+    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)], pace=pacer(deployed.clock))
+    assert (result.outcome, result.reason, result.attempts) == (
+        SmokeOutcome.FAIL,
         "paused — run endpointctl resume sst2",
         0,
     )
     assert seen == []
     # Paused after the listing was read: the proxy's 400 "Invalid state" says the same.
-    (late,) = run_smoke(deployed, [(stale, None)])
-    assert (late.verdict, late.reason, late.status) == (
-        Verdict.FAIL,
+    (late,) = run_smoke(deployed, [(stale, None)], pace=pacer(deployed.clock))
+    assert (late.outcome, late.reason, late.status) == (
+        SmokeOutcome.FAIL,
         "paused — run endpointctl resume sst2",
         400,
     )
@@ -277,8 +279,13 @@ def test_unreachable_url_fails_with_the_reason(
     deploy: Callable[..., Endpoint], deployed: DeployedClient
 ) -> None:
     endpoint = deploy()
-    (result,) = run_smoke(deployed, [(endpoint, None)], url_override={"sst2": "http://127.0.0.1:9/x"})
-    assert result.verdict is Verdict.FAIL and "could not connect" in result.reason
+    (result,) = run_smoke(
+        deployed,
+        [(endpoint, None)],
+        pace=pacer(deployed.clock),
+        url_override={"sst2": "http://127.0.0.1:9/x"},
+    )
+    assert result.outcome is SmokeOutcome.FAIL and "could not connect" in result.reason
 
 
 # -- security levels -----------------------------------------------------------------------------
@@ -290,8 +297,10 @@ def test_public_gets_no_token_protected_and_private_get_it(
     public = deploy("pub", type="public")
     protected = deploy("prot", type="authenticated")
     private = deploy("priv", namespace="acme", type="private")
-    results = run_smoke(deployed, [(public, None), (protected, None), (private, None)])
-    assert [r.verdict for r in results] == [Verdict.PASS] * 3, [r.reason for r in results]
+    results = run_smoke(
+        deployed, [(public, None), (protected, None), (private, None)], pace=pacer(deployed.clock)
+    )
+    assert [r.outcome for r in results] == [SmokeOutcome.PASS] * 3, [r.reason for r in results]
     assert [r.header("authorization") for r in seen] == [None, f"Bearer {token}", f"Bearer {token}"]
     assert "private without PrivateLink: reachable over the internet" in results[2].notes[0]
 
@@ -305,14 +314,16 @@ def test_privatelink_is_skipped_unless_a_url_inside_the_network_is_given(
 ) -> None:
     link = {"accountId": "123456789012", "region": "us-east-1"}
     endpoint = deploy("vault", type="private", privateService=link)
-    (skipped,) = run_smoke(deployed, [(endpoint, None)])
-    assert skipped.verdict is Verdict.SKIPPED and seen == []
+    (skipped,) = run_smoke(deployed, [(endpoint, None)], pace=pacer(deployed.clock))
+    assert skipped.outcome is SmokeOutcome.SKIPPED and seen == []
     assert "PrivateLink" in skipped.reason and "123456789012" in skipped.reason
     assert "--url vault=" in skipped.reason
 
     inside = f"{sandbox.url}/privatelink/{USER}/vault"
-    (called,) = run_smoke(deployed, [(endpoint, None)], url_override={f"{USER}/vault": inside})
-    assert called.verdict is Verdict.PASS, called.reason
+    (called,) = run_smoke(
+        deployed, [(endpoint, None)], pace=pacer(deployed.clock), url_override={f"{USER}/vault": inside}
+    )
+    assert called.outcome is SmokeOutcome.PASS, called.reason
     assert called.url == inside and seen[0].header("authorization") == f"Bearer {token}"
 
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from test_cli_apply import manifest, write
 
-from endpointctl.core.models import MANAGED_TAG, STACK_KEY
+from endpointctl.core.tags import MANAGED_TAG, STACK_KEY
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
 from endpointctl.sandbox.transport import Handler
 

@@ -12,22 +12,23 @@ import httpx2
 import pytest
 from builders import desired
 
+from endpointctl.cli.exits import for_wait
+from endpointctl.core.backoff import POLL, Backoff
+from endpointctl.core.endpoint import Status
 from endpointctl.core.errors import ExitCode
-from endpointctl.core.models import DesiredState, Status
-from endpointctl.core.outcomes import Outcome as ApplyOutcome
-from endpointctl.core.outcomes import Result
+from endpointctl.core.outcomes import ChangeOutcome as ApplyOutcome
+from endpointctl.core.outcomes import ChangeResult as Result
+from endpointctl.core.outcomes import WaitOutcome as Outcome
+from endpointctl.core.outcomes import WaitReport
 from endpointctl.core.plan import Action, Change, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.settings import TokenInfo
+from endpointctl.core.spec import DesiredState
 from endpointctl.dataplane.client import DeployedClient
-from endpointctl.engine.waiter import (
-    Backoff,
-    Outcome,
-    WaitReport,
-    targets_after_resume,
-    targets_from_results,
-    wait_for,
-)
-from endpointctl.hub import Hub, TokenInfo
+from endpointctl.engine.waiter import wait_for
+from endpointctl.engine.waiting import after_apply as targets_from_results
+from endpointctl.engine.waiting import after_resume as targets_after_resume
+from endpointctl.hub import Hub
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.transport import Handler, json_response
 
@@ -35,7 +36,7 @@ USER = "sandbox-user"
 LIST = "GET /v2/endpoint/{namespace}"
 GET_ONE = "GET /v2/endpoint/{namespace}/{name}"
 HEALTH = "GET /endpoints/{namespace}/{name}/health"
-STEADY = Backoff(jitter=0.0)  # deterministic poll times for tests that count polls
+STEADY = Backoff(initial=1.0, factor=1.5, cap=20.0, low=1.0, high=1.0)  # deterministic poll times
 
 
 @dataclass
@@ -103,7 +104,7 @@ def failing_health(names: set[str]) -> Callable[[Request, Handler], Response]:
 
 
 def test_backoff_starts_near_one_second_grows_and_is_capped() -> None:
-    exact = Backoff(initial=1.0, factor=1.5, cap=20.0, jitter=0.0).delays()
+    exact = STEADY.delays(random.Random(0).uniform)
     assert [round(next(exact), 3) for _ in range(10)] == [
         1.0,
         1.5,
@@ -116,13 +117,13 @@ def test_backoff_starts_near_one_second_grows_and_is_capped() -> None:
         20.0,
         20.0,
     ]
-    jittered = Backoff(rng=random.Random(7)).delays()
+    jittered = POLL.delays(random.Random(7).uniform)
     delays = [next(jittered) for _ in range(40)]
     assert 0.8 <= delays[0] <= 1.2
     assert all(d <= 20.0 * 1.2 for d in delays)
     assert all(16.0 <= d <= 24.0 for d in delays[10:])  # capped, still jittered
     assert len({round(d, 6) for d in delays[10:]}) > 20  # no lockstep between waiting processes
-    again = Backoff(rng=random.Random(7)).delays()
+    again = POLL.delays(random.Random(7).uniform)
     assert [next(again) for _ in range(40)] == delays  # injectable randomness: reproducible
 
 
@@ -139,7 +140,7 @@ def test_ten_endpoints_cost_one_list_call_per_poll_and_no_per_endpoint_reads(
 
     report = run(hub, deployed, clock, *(target(n) for n in names))
 
-    assert report.exit_code is ExitCode.OK
+    assert for_wait(report) is ExitCode.OK
     assert all(e.ready and e.health_checked for e in report.endpoints)
     counts = sandbox.counts()
     assert counts[LIST] == report.polls
@@ -156,7 +157,7 @@ def test_a_listing_the_caller_already_has_is_the_first_poll(
     first = {USER: hub.list_endpoints(USER)}
     sandbox.reset_counts()
     report = run(hub, deployed, clock, target("a"), first=first)
-    assert report.exit_code is ExitCode.OK
+    assert for_wait(report) is ExitCode.OK
     assert sandbox.counts()[LIST] == report.polls - 1
 
 
@@ -175,7 +176,7 @@ def test_a_transient_listing_error_does_not_end_the_wait(
     sandbox.add_middleware(flaky)
     recorder = Recorder()
     report = run(hub, deployed, clock, target("a"), display=recorder)
-    assert report.exit_code is ExitCode.OK
+    assert for_wait(report) is ExitCode.OK
 
 
 def test_the_listings_retries_never_run_past_the_waits_timeout(
@@ -191,7 +192,7 @@ def test_the_listings_retries_never_run_past_the_waits_timeout(
     sandbox.add_middleware(down)
     start = clock.now()
     report = run(hub, deployed, clock, target("a"), timeout=30)  # the hub's own budget is 300 s
-    assert report.exit_code is ExitCode.TIMEOUT
+    assert for_wait(report) is ExitCode.TIMEOUT
     assert clock.now() - start <= 30
     assert "503" in report.endpoints[0].message
 
@@ -209,7 +210,7 @@ def test_ready_only_once_the_health_route_answers_200(
     (e,) = stuck.endpoints
     assert (e.outcome, e.status, e.ready) == (Outcome.TIMEOUT, "running", False)
     assert "answered 503" in e.message
-    assert stuck.exit_code is ExitCode.TIMEOUT
+    assert for_wait(stuck) is ExitCode.TIMEOUT
 
     sandbox.clear_middleware()
     ready = run(hub, deployed, clock, target("slow-model"))
@@ -233,7 +234,7 @@ def test_no_ready_during_an_update(
 
     report = run(hub, deployed, clock, updated, display=recorder)
 
-    assert report.exit_code is ExitCode.OK
+    assert for_wait(report) is ExitCode.OK
     assert recorder.states("gpt2-demo") == ["updating", "ready"]
     assert sandbox.counts()[HEALTH] == 1  # never probed while updating
 
@@ -249,7 +250,7 @@ def test_a_config_change_that_does_not_redeploy_is_seen_through_by_updated_at(
     updated = target(
         "gpt2-demo", desired=desired(), updated_since=response.updated_at, reported=response.status
     )
-    assert run(hub, deployed, clock, updated).exit_code is ExitCode.OK
+    assert for_wait(run(hub, deployed, clock, updated)) is ExitCode.OK
 
 
 def test_paused_and_scaled_to_zero_wanted_are_ready_without_a_probe(
@@ -270,7 +271,7 @@ def test_paused_and_scaled_to_zero_wanted_are_ready_without_a_probe(
         target("zero"),  # running wanted, minReplica 0: autoscaling wakes it
     )
 
-    assert report.exit_code is ExitCode.OK
+    assert for_wait(report) is ExitCode.OK
     assert [e.health_checked for e in report.endpoints] == [False, False]
     assert HEALTH not in sandbox.counts()
     assert client.get(f"/v2/endpoint/{USER}/zero").json()["status"]["state"] == "scaledToZero"
@@ -297,7 +298,7 @@ def test_failed_deploy_ends_the_wait_at_once(
     start = clock.now()
     report = run(hub, deployed, clock, target("broken"))
     (e,) = report.endpoints
-    assert (e.outcome, e.status, report.exit_code) == (Outcome.FAILED, "failed", ExitCode.FAILURE)
+    assert (e.outcome, e.status, for_wait(report)) == (Outcome.FAILED, "failed", ExitCode.FAILURE)
     assert e.hint and "--allow-replace" in e.hint
     assert clock.now() - start < 10  # not the 20-minute default
 
@@ -309,7 +310,7 @@ def test_update_failed_ends_the_wait_at_once(hub: Hub, deployed: DeployedClient,
     response = hub.update(USER, "gpt2-demo", bad, ("model.repository",), ())
     report = run(hub, deployed, clock, target("gpt2-demo", desired=bad, updated_since=response.updated_at))
     (e,) = report.endpoints
-    assert (e.outcome, e.status, report.exit_code) == (Outcome.FAILED, "updateFailed", ExitCode.FAILURE)
+    assert (e.outcome, e.status, for_wait(report)) == (Outcome.FAILED, "updateFailed", ExitCode.FAILURE)
     assert "failed to update" in e.message
 
 
@@ -322,7 +323,7 @@ def test_paused_ends_the_wait_at_once_with_how_to_start_it(
     sandbox.reset_counts()
     report = run(hub, deployed, clock, target("sleeper"))
     (e,) = report.endpoints
-    assert (e.outcome, report.polls, report.exit_code) == (Outcome.FAILED, 1, ExitCode.FAILURE)
+    assert (e.outcome, report.polls, for_wait(report)) == (Outcome.FAILED, 1, ExitCode.FAILURE)
     assert e.hint and "endpointctl resume sleeper" in e.hint
 
 
@@ -334,7 +335,7 @@ def test_failure_beats_timeout_and_not_found_is_a_failure(
     report = run(hub, deployed, clock, target("slow"), target("ghost"), timeout=10)
     assert [e.outcome for e in report.endpoints] == [Outcome.TIMEOUT, Outcome.FAILED]
     assert report.endpoints[1].status == "notFound"
-    assert report.exit_code is ExitCode.FAILURE
+    assert for_wait(report) is ExitCode.FAILURE
 
 
 # -- timeout and cancel -----------------------------------------------------------------------------
@@ -348,7 +349,7 @@ def test_timeout_reports_the_last_status_and_the_port_hint_for_a_custom_containe
     start = clock.now()
     report = run(hub, deployed, clock, target("custom"), timeout=1.5)
     (e,) = report.endpoints
-    assert (e.outcome, e.status, report.exit_code) == (Outcome.TIMEOUT, "initializing", ExitCode.TIMEOUT)
+    assert (e.outcome, e.status, for_wait(report)) == (Outcome.TIMEOUT, "initializing", ExitCode.TIMEOUT)
     assert e.message == "Endpoint is initializing"
     assert e.hint and "wrong port" in e.hint and "8080" in e.hint
     assert clock.now() - start == pytest.approx(1.5)  # the last poll is at the deadline, not past it
@@ -364,7 +365,7 @@ def test_cancel_stops_the_wait_and_changes_nothing(
     report = run(hub, deployed, clock, target("a"), cancel=cancel, display=recorder)
     assert report.polls == 1
     assert [e.outcome for e in report.endpoints] == [Outcome.INTERRUPTED]
-    assert report.exit_code is ExitCode.INTERRUPTED
+    assert for_wait(report) is ExitCode.INTERRUPTED
     assert sandbox.mutating_count() == 0
     assert recorder.reports == [report]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from endpointctl.core.models import Security
+from endpointctl.core.spec import Security
 from endpointctl.hub.responses import secret_names_from_wire, security_from_wire, to_endpoint
 
 RAW: dict[str, Any] = {

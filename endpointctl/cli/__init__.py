@@ -1,8 +1,11 @@
-"""The click layer: parse flags, call ``operations``, render. Exit codes are decided in ``main`` only."""
+"""The click layer: flags → Settings → one engine call → ui → exit code.
 
-from endpointctl.cli import endpoints, manage, sandbox, smoke, wait  # noqa: F401  (registers the commands)
-from endpointctl.cli.app import App
+Exit codes are decided in ``main`` (errors) and ``exits`` (outcomes) only.
+"""
+
+from endpointctl.cli import declarative, endpoints, sandbox, smoke, wait  # noqa: F401  (registers the commands)
 from endpointctl.cli.group import cli
+from endpointctl.cli.invocation import CommandEnv
 from endpointctl.cli.main import main
 
-__all__ = ["App", "cli", "main"]
+__all__ = ["CommandEnv", "cli", "main"]

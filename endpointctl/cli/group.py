@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from endpointctl.cli.app import App, epilog
+from endpointctl.cli.invocation import CommandEnv, Invocation
+from endpointctl.cli.options import epilog
 
 
 @click.group(
@@ -23,14 +24,20 @@ from endpointctl.cli.app import App, epilog
     "Also ENDPOINTCTL_SANDBOX=1.",
 )
 @click.option("--token", "token_flag", metavar="TOKEN", help="HF token (discouraged: prefer HF_TOKEN).")
+@click.option(
+    "--traceback", is_flag=True, help="On an unexpected error, print its traceback (for bug reports)."
+)
 @click.version_option(package_name="endpointctl")
 @click.pass_context
-def cli(ctx: click.Context, sandbox: bool, token_flag: str | None) -> None:
+def cli(ctx: click.Context, sandbox: bool, token_flag: str | None, traceback: bool) -> None:
     """Declarative Hugging Face Inference Endpoints: plan, apply, pause, resume, status."""
-    app = ctx.ensure_object(App)
-    app.sandbox = app.sandbox or sandbox
+    if not isinstance(ctx.obj, Invocation):  # run as a plain click group (click's test runner)
+        ctx.obj = Invocation(CommandEnv())
+    inv: Invocation = ctx.obj
+    inv.sandbox = inv.sandbox or sandbox
+    inv.traceback = inv.traceback or traceback
     if token_flag:
-        app.out.redactor.add(token_flag)
-        app.out.warn("a token given as a flag shows in shell history and process lists; prefer HF_TOKEN")
-        app.token_flag = token_flag
-    ctx.call_on_close(app.close)
+        inv.out.redactor.add(token_flag)
+        inv.out.warn("a token given as a flag shows in shell history and process lists; prefer HF_TOKEN")
+        inv.token_flag = token_flag
+    ctx.call_on_close(inv.close)

@@ -3,45 +3,49 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Sequence
 
 import click
 
-from endpointctl.cli.app import App
 from endpointctl.cli.group import cli
+from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.core.errors import EndpointctlError, ExitCode
 
 
-def main(argv: Sequence[str] | None = None, app: App | None = None) -> int:
-    """Entry point: the one place exceptions become exit codes."""
-    app = app or App()
+def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
+    """Run one command; with ``argv`` None (the console script) exit the process with its code."""
+    inv = Invocation(env or CommandEnv())
     try:
         code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="endpointctl",
             standalone_mode=False,
-            obj=app,
+            obj=inv,
         )
     except EndpointctlError as error:
-        app.out.error(error.message, error.hint)
+        inv.out.error(error.message, error.hint)
         code = error.exit_code
     except click.exceptions.Abort:
-        app.out.error("interrupted")
+        inv.out.error("interrupted")
         code = ExitCode.INTERRUPTED
     except click.ClickException as error:
-        app.out.error(error.format_message())
+        inv.out.error(error.format_message())
         code = ExitCode.USAGE
     except KeyboardInterrupt:
-        app.out.error("interrupted")
+        inv.out.error("interrupted")
         code = ExitCode.INTERRUPTED
     except Exception as error:
-        app.out.error(
+        if inv.traceback:
+            inv.out.info(traceback.format_exc().rstrip())
+        inv.out.error(
             f"unexpected {type(error).__name__}: {error}",
-            "this is a bug in endpointctl; please report it with the command you ran",
+            "this is a bug in endpointctl; please report it with the command you ran"
+            + ("" if inv.traceback else ", run again with --traceback"),
         )
         code = ExitCode.FAILURE
     finally:
-        app.close()
+        inv.close()
     if argv is None:
         sys.exit(int(code or 0))
     return int(code or 0)

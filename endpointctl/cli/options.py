@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from endpointctl.ui.render import Mode
+from endpointctl.core.settings import OutputMode
+from endpointctl.core.targets import Targets
+from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,8 +21,8 @@ def common(fn: F) -> F:
         "-o",
         "--output",
         "output",
-        type=click.Choice([m.value for m in Mode]),
-        default=Mode.TABLE.value,
+        type=click.Choice([m.value for m in OutputMode]),
+        default=OutputMode.TABLE.value,
         show_default=True,
         help="Output format. json and yaml are stable (see README, Output).",
     )(fn)
@@ -48,7 +51,7 @@ def manifest_files(fn: F) -> F:
     )(fn)
 
 
-def selector(fn: F) -> F:
+def selector_option(fn: F) -> F:
     return click.option(
         "-l",
         "--selector",
@@ -59,7 +62,7 @@ def selector(fn: F) -> F:
     )(fn)
 
 
-def allow_empty(fn: F) -> F:
+def allow_empty_option(fn: F) -> F:
     return click.option(
         "--allow-empty", is_flag=True, help="Succeed when nothing matches (default: exit 1, to catch typos)."
     )(fn)
@@ -95,8 +98,53 @@ def reconcile(fn: F) -> F:
     return fn
 
 
-def targets(fn: F) -> F:
-    """NAME..., -f PATH and --selector: the three ways a command addresses live endpoints."""
-    fn = selector(fn)
-    fn = manifest_files(fn)
-    return click.argument("names", nargs=-1, metavar="[NAME...]")(fn)
+def targets(*, allow_empty: bool) -> Callable[[F], F]:
+    """NAME..., -f PATH and --selector (and --allow-empty), handed to the command as one ``Targets``."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def bundled(
+            *args: Any,
+            names: tuple[str, ...],
+            files: tuple[str, ...],
+            selector: tuple[str, ...],
+            allow_empty: bool = False,
+            **kwargs: Any,
+        ) -> Any:
+            return fn(*args, targets=Targets(names, files, selector, allow_empty), **kwargs)
+
+        wrapped: Any = bundled
+        if allow_empty:
+            wrapped = allow_empty_option(wrapped)
+        wrapped = selector_option(wrapped)
+        wrapped = manifest_files(wrapped)
+        result: F = click.argument("names", nargs=-1, metavar="[NAME...]")(wrapped)
+        return result
+
+    return decorate
+
+
+def timeout_option(fn: F) -> F:
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0),
+        default=int(DEFAULT_TIMEOUT),
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up after this long: exit 4, with the last status of every endpoint not ready.",
+    )(fn)
+
+
+def wait_option(fn: F) -> F:
+    fn = timeout_option(fn)
+    return click.option(
+        "--wait",
+        "wait",
+        is_flag=True,
+        help="Then wait until the endpoints are ready (running, with a URL, health route answering 200).",
+    )(fn)
+
+
+def epilog(*lines: str) -> str:
+    """Every command's help ends with examples."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from endpointctl.cli.app import App, epilog, interruptible, pass_app
 from endpointctl.cli.group import cli
+from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
     "(RateLimit t=S), times=N.",
 )
 @click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed for which requests fault.")
-@pass_app
-def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_seed: int) -> ExitCode:
+@pass_invocation
+def serve(inv: Invocation, host: str, port: int | None, faults: tuple[str, ...], fault_seed: int) -> ExitCode:
     """Serve the emulator in the foreground for other clients, optionally injecting faults."""
     from endpointctl.sandbox import Sandbox, SandboxConfig
     from endpointctl.sandbox.embedded import DEFAULT_PORT, state_path
@@ -64,23 +65,23 @@ def serve(app: App, host: str, port: int | None, faults: tuple[str, ...], fault_
     config = fault_config(faults, fault_seed)
     server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
     url = server.start(host=host, port=DEFAULT_PORT if port is None else port)
-    app.out.info(f"sandbox: serving at {url} (state: {state_path()})")
-    app.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
+    inv.out.info(f"sandbox: serving at {url} (state: {state_path()})")
+    inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
     for rule in config.rules if config else ():
-        app.out.info(f"sandbox: injecting {rule.describe()}")
+        inv.out.info(f"sandbox: injecting {rule.describe()}")
     stop = threading.Event()
-    with interruptible(stop, app.out):
+    with interruptible(stop, inv.out):
         while not stop.wait(0.5):
             pass
     server.stop()
     if server.faults is not None:
-        app.out.info(f"sandbox: faults injected: {server.faults.injected() or 'none'}")
+        inv.out.info(f"sandbox: faults injected: {server.faults.injected() or 'none'}")
     return ExitCode.OK
 
 
 @sandbox.command(epilog=epilog("endpointctl sandbox reset"))
-@pass_app
-def reset(app: App) -> ExitCode:
+@pass_invocation
+def reset(inv: Invocation) -> ExitCode:
     """Delete every endpoint the sandbox holds."""
     from endpointctl.sandbox import Sandbox, SandboxConfig
     from endpointctl.sandbox.embedded import state_path
@@ -89,5 +90,5 @@ def reset(app: App) -> ExitCode:
     # Delete rows rather than the file: a `sandbox serve` may have it open and must see the reset too.
     with Sandbox(SandboxConfig(db_path=path)) as store:
         store.reset()
-    app.out.info(f"sandbox: state cleared ({path})")
+    inv.out.info(f"sandbox: state cleared ({path})")
     return ExitCode.OK

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from endpointctl.cli import options
-from endpointctl.cli.app import App, epilog, pass_app
+from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
-from endpointctl.core.errors import EndpointctlError, EndpointFailed, ExitCode, NothingMatched, UsageError
-from endpointctl.core.models import DEFAULT_COLD_START_SECONDS, Desired, Endpoint, Status
-from endpointctl.core.plan import Target
+from endpointctl.cli.invocation import Invocation, pass_invocation
+from endpointctl.cli.options import epilog
+from endpointctl.core.errors import EndpointctlError, ExitCode, UsageError
+from endpointctl.core.outcomes import SmokeResult
+from endpointctl.core.settings import OutputMode
+from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS
+from endpointctl.core.targets import Targets
 from endpointctl.dataplane import junit
-from endpointctl.dataplane import runner as smoke_run
-from endpointctl.dataplane.checks import SmokeRequest, SmokeResult, all_passed, default_request
-from endpointctl.dataplane.client import DeployedClient
-from endpointctl.engine import session as operations
+from endpointctl.dataplane.checks import SmokeRequest
+from endpointctl.dataplane.runner import paused_hint
+from endpointctl.engine import smoking
 from endpointctl.ui import render
-from endpointctl.ui.render import Mode
 
-# "name=URL" or "namespace/name=URL"; a bare URL has a ':' before any '=', so it never matches.
-_NAMED_URL = re.compile(r"^([^=:]+)=(.+)$")
 _MEDIA_TYPES = {
     ".flac": "audio/flac",
     ".wav": "audio/wav",
@@ -40,22 +38,6 @@ _MEDIA_TYPES = {
 }
 
 
-def _url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in raw:
-        named = _NAMED_URL.match(item)
-        if named:
-            found[named[1]] = named[2]
-        elif len(targets) == 1:
-            found[f"{targets[0].namespace}/{targets[0].name}"] = item
-        else:
-            raise UsageError(
-                f"--url {item} names no endpoint, and {len(targets)} are selected",
-                hint="write --url NAME=URL for each endpoint to call at another address",
-            )
-    return found
-
-
 @cli.command(
     epilog=epilog(
         "endpointctl smoke sst2-en",
@@ -64,7 +46,7 @@ def _url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, s
         "endpointctl smoke vault-embed --url vault-embed=https://vpce-0abc.example/   # PrivateLink",
     )
 )
-@options.targets
+@options.targets(allow_empty=False)
 @click.option(
     "--url",
     "urls",
@@ -74,12 +56,10 @@ def _url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, s
 )
 @click.option("--junit-xml", type=click.Path(dir_okay=False), help="Also write JUnit XML here, for CI.")
 @options.common
-@pass_app
+@pass_invocation
 def smoke(
-    app: App,
-    names: tuple[str, ...],
-    files: tuple[str, ...],
-    selector: tuple[str, ...],
+    inv: Invocation,
+    targets: Targets,
     urls: tuple[str, ...],
     junit_xml: str | None,
     output: str,
@@ -89,55 +69,20 @@ def smoke(
 
     Exit 0 when every test that ran passed and at least one ran; 1 otherwise.
     """
-    if not (names or files or selector):
-        raise UsageError("name the endpoints to smoke-test: NAME..., -f PATH or --selector KEY=VALUE")
-    desired = app.load(files) if files else []
-    ctx = app.context(namespace)
-    placed = operations.place(ctx, desired)
-    observed, targets = operations.select(ctx, names, placed, operations.parse_selector(selector))
-    if not targets:
-        raise NothingMatched("no endpoint matches the selector", hint="check the labels and the namespace")
-    overrides = _url_overrides(urls, targets)
-    by_key = {(namespace, d.name): d for namespace, d in placed}
-    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
-    client = app.deployed_client()
+    desired = inv.load(targets.files) if targets.files else []
+    settings = inv.settings(namespace=namespace, output=output)
+    results = smoking.smoke(inv.session(settings), targets, desired, urls)
+    inv.out.result(render.smoke_results(results, settings.output))
+    write_junit(inv, results, junit_xml)
+    return exits.for_smoke(results)
+
+
+def write_junit(inv: Invocation, results: Sequence[SmokeResult], path: str | None) -> None:
+    """``--junit-xml PATH``: the smoke results for CI, scrubbed like every other output."""
+    if not path:
+        return
     try:
-        results = [_one(client, live, by_key, t, overrides) for t in targets]
-    finally:
-        client.close()
-    return report(app, results, Mode(output), junit_xml)
-
-
-def report(app: App, results: Sequence[SmokeResult], mode: Mode, junit_xml: str | None) -> ExitCode:
-    """Show smoke results, write the JUnit file, and decide the exit code."""
-    app.out.result(render.smoke_results(results, mode))
-    return conclude(app, results, junit_xml)
-
-
-def conclude(app: App, results: Sequence[SmokeResult], junit_xml: str | None) -> ExitCode:
-    """Write the JUnit file and decide the exit code (also for apply --smoke, which renders its own way)."""
-    if junit_xml:
-        _write(app, Path(junit_xml), junit.to_xml(results))
-    return ExitCode.OK if all_passed(results) else ExitCode.FAILURE
-
-
-def _one(
-    client: DeployedClient,
-    live: dict[tuple[str, str], Endpoint],
-    desired: dict[tuple[str, str], Desired],
-    target: Target,
-    overrides: dict[str, str],
-) -> SmokeResult:
-    key = (target.namespace, target.name)
-    endpoint = live.get(key)
-    if endpoint is None:
-        return smoke_run.not_found(*key)
-    return smoke_run.run_smoke(client, [(endpoint, desired.get(key))], url_override=overrides)[0]
-
-
-def _write(app: App, path: Path, text: str) -> None:
-    try:
-        path.write_text(app.out.redactor.scrub(text), encoding="utf-8")
+        Path(path).write_text(inv.out.redactor.scrub(junit.to_xml(results)), encoding="utf-8")
     except OSError as error:
         raise EndpointctlError(f"cannot write {path}: {error.strerror or error}") from None
 
@@ -196,9 +141,9 @@ def _read_bytes(path: str) -> bytes:
     help="How long waking a scaled-to-zero endpoint may take.",
 )
 @options.common
-@pass_app
+@pass_invocation
 def invoke(
-    app: App,
+    inv: Invocation,
     name: str,
     data: str | None,
     file: str | None,
@@ -213,54 +158,22 @@ def invoke(
     Without --data or --file, sends the default request for the endpoint's task. Exit 1 on a non-2xx.
     """
     request = _request(data, file, content_type)
-    ctx = app.context(namespace)
-    observed, targets = operations.select(ctx, [name], [], {})
-    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
-    endpoint = live.get((targets[0].namespace, targets[0].name))
-    if endpoint is None:
-        raise NothingMatched(f"no endpoint '{targets[0].namespace}/{name}'", hint="endpointctl status")
-    target = _invoke_url(endpoint, url)
-    if request is None:
-        request = default_request(endpoint.task)
-        app.out.info(
-            f"sending the default request for task {endpoint.task or '(none)'}: {request.describe()}"
-        )
-    client = app.deployed_client()
-    try:
-        exchange = smoke_run.send(client, endpoint, target, request, budget=cold_start_timeout)
-    finally:
-        client.close()
-    reply = exchange.reply
-    woke = f", after waking for {exchange.cold_seconds:.1f} s" if exchange.cold_seconds else ""
-    app.out.info(f"HTTP {reply.status} in {reply.latency_ms:.0f} ms{woke}")
-    mode = Mode(output)
-    if mode is Mode.TABLE:
+    settings = inv.settings(namespace=namespace, output=output)
+    invoked = smoking.invoke(
+        inv.session(settings), name, request, url=url, cold_start_timeout=cold_start_timeout
+    )
+    reply = invoked.exchange.reply
+    cold = invoked.exchange.cold_seconds
+    woke = f", after waking for {cold:.1f} s" if cold else ""
+    inv.out.info(f"HTTP {reply.status} in {reply.latency_ms:.0f} ms{woke}")
+    if settings.output is OutputMode.TABLE:
         doc = reply.json()
         shown = json.dumps(doc, indent=2, ensure_ascii=False) if doc is not None else reply.text
-        app.out.result(shown if shown.endswith("\n") else shown + "\n")
+        inv.out.result(shown if shown.endswith("\n") else shown + "\n")
     else:
         body: Any = reply.json() if reply.json() is not None else reply.text
         record = {"status": reply.status, "latencyMs": round(reply.latency_ms, 1), "body": body}
-        app.out.result(render.dump(record, mode))
-    if smoke_run.is_paused_reply(reply):
-        app.out.error(smoke_run.paused_hint(endpoint))
+        inv.out.result(render.dump(record, settings.output))
+    if invoked.paused:
+        inv.out.error(paused_hint(invoked.endpoint))
     return ExitCode.OK if 200 <= reply.status < 300 else ExitCode.FAILURE
-
-
-def _invoke_url(endpoint: Endpoint, url: str | None) -> str:
-    if url:
-        return url
-    if endpoint.private_link is not None:
-        raise EndpointctlError(
-            f"'{endpoint.name}' is private with PrivateLink: reachable only from AWS account "
-            f"{endpoint.private_link.account_id}'s network",
-            hint=f"from inside that network: endpointctl invoke {endpoint.name} --url URL-of-its-interface",
-        )
-    if endpoint.status is Status.PAUSED:
-        raise EndpointFailed(f"'{endpoint.name}' is {smoke_run.paused_hint(endpoint)}")
-    if not endpoint.url:
-        raise EndpointFailed(
-            f"'{endpoint.name}' has no URL yet (state: {endpoint.status.value})",
-            hint="try again once it is running: endpointctl status " + endpoint.name,
-        )
-    return endpoint.url

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.core.models import (
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,
     DEFAULT_SECURITY,
     PASSWORD_KEY,
     Desired,
-    Endpoint,
     EndpointSpec,
     registry_password,
 )

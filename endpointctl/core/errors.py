@@ -1,7 +1,7 @@
 """One exception tree; each error carries its exit code and a hint for what to do next.
 
-The CLI maps these to process exit codes in exactly one place (``cli.main``); library code raises,
-it never calls ``sys.exit``.
+The CLI turns an error into the process's exit code in exactly one place (``cli.main``), outcomes in
+``cli.exits``; library code raises, it never calls ``sys.exit``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,6 @@ class ExitCode(IntEnum):
     CHANGES = 3  # plan --detailed-exitcode found changes
     TIMEOUT = 4  # timed out waiting
     INTERRUPTED = 130  # SIGINT / SIGTERM
-
-
-def worst(codes: list[ExitCode]) -> ExitCode:
-    """Combine per-endpoint outcomes: interrupted, then failure beats timeout, timeout beats success."""
-    for code in (ExitCode.INTERRUPTED, ExitCode.FAILURE, ExitCode.USAGE, ExitCode.TIMEOUT, ExitCode.CHANGES):
-        if code in codes:
-            return code
-    return ExitCode.OK
 
 
 class EndpointctlError(Exception):

@@ -1,16 +1,22 @@
-"""PURE: what happened to each endpoint when a plan was executed."""
+"""PURE: what came of a command, per endpoint: a change applied, a wait, a smoke test.
+
+One scheme for all three: a record per endpoint whose ``outcome`` is a ``…Outcome`` enum, its values the
+strings the README documents for JSON output. The engine produces these records, ``ui`` renders them,
+and ``cli.exits`` alone turns outcomes into the process's exit code.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from endpointctl.core.errors import ExitCode
-from endpointctl.core.models import Endpoint
+from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.plan import Change
+from endpointctl.core.readiness import WaitTarget
 
 
-class Outcome(StrEnum):
+class ChangeOutcome(StrEnum):
     OK = "ok"
     UNCHANGED = "unchanged"
     FAILED = "failed"
@@ -19,18 +25,85 @@ class Outcome(StrEnum):
 
 
 @dataclass
-class Result:
+class ChangeResult:
+    """What happened to one endpoint when a plan was executed: which steps were done, which were not."""
+
     change: Change
-    outcome: Outcome
+    outcome: ChangeOutcome
     done: list[str] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
     error: str | None = None
     endpoint: Endpoint | None = None
+    # An unexpected exception's traceback, kept for --traceback instead of being thrown away.
+    traceback: str | None = None
 
     @property
-    def exit_code(self) -> ExitCode:
-        return {
-            Outcome.FAILED: ExitCode.FAILURE,
-            Outcome.BLOCKED: ExitCode.FAILURE,
-            Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
-        }.get(self.outcome, ExitCode.OK)
+    def part_way(self) -> bool:
+        return bool(self.done and self.not_done)
+
+
+class WaitOutcome(StrEnum):
+    READY = "ready"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class EndpointWait:
+    """How the wait for one endpoint ended."""
+
+    target: WaitTarget
+    outcome: WaitOutcome
+    status: str  # the API's state, or "notFound"
+    message: str
+    hint: str | None
+    health_checked: bool
+    elapsed: float
+    endpoint: Endpoint | None  # the last observation
+
+    @property
+    def ready(self) -> bool:
+        return self.outcome is WaitOutcome.READY
+
+
+@dataclass(frozen=True)
+class WaitReport:
+    endpoints: tuple[EndpointWait, ...]
+    polls: int
+    elapsed: float
+    timeout: float
+
+    @property
+    def not_ready(self) -> tuple[EndpointWait, ...]:
+        return tuple(e for e in self.endpoints if not e.ready)
+
+
+class SmokeOutcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    name: str
+    namespace: str
+    outcome: SmokeOutcome  # shown as "verdict" (README, Output)
+    reason: str
+    url: str | None = None
+    status: int | None = None
+    latency_ms: float | None = None
+    attempts: int = 0
+    cold_start_seconds: float | None = None  # time spent waking the endpoint; None when it was warm
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ran(self) -> bool:
+        return self.outcome is not SmokeOutcome.SKIPPED
+
+
+def all_passed(results: Sequence[SmokeResult]) -> bool:
+    """Success only if at least one test ran and every one that ran passed: an empty run proves nothing."""
+    ran = [r for r in results if r.ran]
+    return bool(ran) and all(r.outcome is SmokeOutcome.PASS for r in ran)

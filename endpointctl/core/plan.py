@@ -6,23 +6,16 @@ out; ``apply`` executes those steps and nothing else decides what to send. No ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
-from endpointctl.core.errors import NothingMatched
-from endpointctl.core.models import (
-    LABEL_SEPARATOR,
-    LABELS_KEY,
-    MANAGED_TAG,
-    STACK_KEY,
-    Desired,
-    DesiredState,
-    Endpoint,
-    Status,
-    owned_label_keys,
-)
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import NothingMatched, UsageError
+from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.tags import desired_tags
+from endpointctl.core.targets import Target
 
 
 class Action(StrEnum):
@@ -101,28 +94,10 @@ class Plan:
         return tuple(change for change in self.changes if change.action is Action.BLOCKED)
 
 
-def ownership_tags(stack: str | None) -> tuple[str, ...]:
-    return (MANAGED_TAG, f"{STACK_KEY}={stack}") if stack else (MANAGED_TAG,)
-
-
-def desired_tags(desired: Desired, live_tags: Iterable[str], stack: str | None) -> tuple[str, ...]:
-    """Union of what is live and what we own: tags someone else added are kept.
-
-    A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
-    no longer has is removed; our ownership tags are added.
-    """
-    live = list(live_tags)
-    labels = desired.manifest.metadata.labels
-    ours = set(labels) | owned_label_keys(live) | {LABELS_KEY}
-    kept = [tag for tag in live if tag.partition("=")[0] not in ours]
-    wanted = [f"{key}={value}" for key, value in labels.items()]
-    if labels:
-        wanted.append(f"{LABELS_KEY}={LABEL_SEPARATOR.join(sorted(labels))}")
-    result: list[str] = []
-    for tag in [*kept, *wanted, *ownership_tags(stack)]:
-        if tag not in result:
-            result.append(tag)
-    return tuple(result)
+def check_options(options: Options) -> None:
+    """Flag combinations that are wrong whatever the live state: refused before any API call."""
+    if options.prune and not options.stack:
+        raise UsageError("--prune needs --stack NAME: only endpoints tagged with that stack are ever pruned")
 
 
 def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, tuple[StepKind, ...]]:
@@ -201,7 +176,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             "configuration; fix the manifest, or re-create it",
         )
 
-    tags = desired_tags(desired, live.tags, options.stack)
+    tags = desired_tags(desired.manifest.metadata.labels, live.tags, options.stack)
     tag_change = set(tags) != set(live.tags)
     notes: list[str] = []
     if tag_change and not live.managed:
@@ -262,7 +237,7 @@ def _replace(
 
 
 def _create_steps(desired: Desired, options: Options) -> tuple[Step, ...]:
-    create = Step(StepKind.CREATE, tags=desired_tags(desired, (), options.stack))
+    create = Step(StepKind.CREATE, tags=desired_tags(desired.manifest.metadata.labels, (), options.stack))
     state = desired.spec.state
     if state is DesiredState.PAUSED:
         return (create, Step(StepKind.PAUSE))
@@ -289,7 +264,7 @@ def compute(
         wanted.add(key)
         live = live_by_key.get(key)
         if live is None:
-            create_tags = sorted(desired_tags(spec, (), options.stack))
+            create_tags = sorted(desired_tags(spec.manifest.metadata.labels, (), options.stack))
             fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=create_tags))
             changes.append(
                 Change(
@@ -322,12 +297,6 @@ def compute(
 
 
 # -- pause, resume, scale-to-zero, delete by name ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    namespace: str
-    name: str
 
 
 _LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {

@@ -14,38 +14,39 @@ from datetime import datetime
 from enum import StrEnum
 
 from endpointctl.core.diff import diff_endpoint
-from endpointctl.core.models import Desired, DesiredState, Endpoint, Status
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.spec import Desired, DesiredState
 
 DEFAULT_PORT = 80  # what the API assumes when a custom image sets none
 
 NOT_FOUND = "notFound"  # the status shown for an endpoint the listing does not contain
 
 
-class Kind(StrEnum):
+class ReadinessKind(StrEnum):
     READY = "ready"
     WAITING = "waiting"
     FAILED = "failed"
 
 
 @dataclass(frozen=True)
-class Verdict:
-    kind: Kind
+class Readiness:
+    kind: ReadinessKind
     message: str
     hint: str | None = None
     probe: bool = False  # WAITING: only the health route is left to check; probe it and decide again
     health_checked: bool = False  # READY: the health route answered 200
 
 
-def _ready(message: str, *, health_checked: bool = False) -> Verdict:
-    return Verdict(Kind.READY, message, health_checked=health_checked)
+def _ready(message: str, *, health_checked: bool = False) -> Readiness:
+    return Readiness(ReadinessKind.READY, message, health_checked=health_checked)
 
 
-def _waiting(message: str, *, probe: bool = False) -> Verdict:
-    return Verdict(Kind.WAITING, message, probe=probe)
+def _waiting(message: str, *, probe: bool = False) -> Readiness:
+    return Readiness(ReadinessKind.WAITING, message, probe=probe)
 
 
-def _failed(message: str, hint: str | None = None) -> Verdict:
-    return Verdict(Kind.FAILED, message, hint)
+def _failed(message: str, hint: str | None = None) -> Readiness:
+    return Readiness(ReadinessKind.FAILED, message, hint)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _start_hint(target: WaitTarget) -> str:
     return f"start it with `endpointctl resume {target.name}` (add --wait to wait for it)"
 
 
-def _health_verdict(endpoint: Endpoint, health: Health) -> Verdict:
+def _health_verdict(endpoint: Endpoint, health: Health) -> Readiness:
     if health.ok:
         return _ready(f"health route {endpoint.health_route} answered 200", health_checked=True)
     if health.status in (401, 403):
@@ -150,7 +151,7 @@ def _health_verdict(endpoint: Endpoint, health: Health) -> Verdict:
     return _waiting(f"health route {endpoint.health_route} answered {health.status}")
 
 
-def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: Health | None) -> Verdict:
+def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: Health | None) -> Readiness:
     if endpoint.status is Status.SCALED_TO_ZERO:
         if endpoint.min_replica == 0:
             # Autoscaling wakes it on the next request; a probe would wake it, and bill.
@@ -180,7 +181,7 @@ def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: 
     return _health_verdict(endpoint, health)
 
 
-def _at_rest(target: WaitTarget, endpoint: Endpoint) -> Verdict:
+def _at_rest(target: WaitTarget, endpoint: Endpoint) -> Readiness:
     """Desired paused or scaledToZero: ready in that state, and never probed (a probe would wake it)."""
     want = Status(target.state.value)
     if endpoint.status is want:
@@ -199,7 +200,7 @@ def decide(
     endpoint: Endpoint | None,
     seen: Set[Status] = frozenset(),
     health: Health | None = None,
-) -> Verdict:
+) -> Readiness:
     """Ready, waiting or failed, from one observation.
 
     ``seen``: the statuses observed for this target before this one (and ``target.reported``).

@@ -9,7 +9,6 @@ error may echo a request body in either shape.
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterable
 
 MASK = "***"
@@ -21,7 +20,7 @@ MASK = "***"
 MIN_SECRET_LENGTH = 8
 
 
-def _forms(secret: str) -> set[str]:
+def _masked_forms(secret: str) -> set[str]:
     raw = secret.encode()
     forms = {secret}
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
@@ -39,22 +38,38 @@ def _forms(secret: str) -> set[str]:
 
 
 class Redactor:
+    """Shared by every writer of one process (the output sink, the hub's debug log, progress displays).
+
+    Secrets are added from any thread while others scrub. Without a lock (this layer has no threads):
+    ``list.append`` is atomic, and ``scrub`` rebuilds the masked forms whenever the number of secrets it
+    last built them from has changed, from a copy of the list. A form built from an older copy is
+    replaced at the next call, so no secret is ever dropped.
+    """
+
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._lock = threading.Lock()
-        self._forms: list[str] = []
+        self._secrets: list[str] = []
+        self._built: tuple[int, tuple[str, ...]] = (0, ())
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
-        with self._lock:
-            forms = set(self._forms)
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SECRET_LENGTH:
+                self._secrets.append(secret)
+
+    def _current(self) -> tuple[str, ...]:
+        count, forms = self._built
+        if count != len(self._secrets):
+            secrets = list(self._secrets)
+            found: set[str] = set()
             for secret in secrets:
-                if secret and len(secret) >= MIN_SECRET_LENGTH:
-                    forms |= _forms(secret)
+                found |= _masked_forms(secret)
             # Longest first, so a secret that contains another is masked whole.
-            self._forms = sorted(forms, key=len, reverse=True)
+            forms = tuple(sorted(found, key=len, reverse=True))
+            self._built = (len(secrets), forms)
+        return forms
 
     def scrub(self, text: str) -> str:
-        for form in self._forms:
+        for form in self._current():
             if form in text:
                 text = text.replace(form, MASK)
         return text

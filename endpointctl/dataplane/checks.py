@@ -13,14 +13,14 @@ import math
 import re
 import struct
 import wave
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jmespath
 
-from endpointctl.core.models import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
+from endpointctl.core.outcomes import SmokeOutcome
+from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
 
 AUDIO_CONTENT_TYPE = "audio/wav"
 DEFAULT_INPUTS: dict[str, str] = {
@@ -34,12 +34,6 @@ AUDIO_TASKS = frozenset({"automatic-speech-recognition"})
 GENERIC_INPUT = "I am really happy today!"
 _ALIASES = {"sentiment-analysis": "text-classification", "sentence-embeddings": "feature-extraction"}
 _SNIPPET = 200  # characters of an unexpected answer worth showing in a one-line reason
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -68,30 +62,6 @@ class SmokeCase:
     max_latency_ms: float | None = None
     cold_start_seconds: float = DEFAULT_COLD_START_SECONDS
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SmokeResult:
-    name: str
-    namespace: str
-    verdict: Verdict
-    reason: str
-    url: str | None = None
-    status: int | None = None
-    latency_ms: float | None = None
-    attempts: int = 0
-    cold_start_seconds: float | None = None  # time spent waking the endpoint; None when it was warm
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def ran(self) -> bool:
-        return self.verdict is not Verdict.SKIPPED
-
-
-def all_passed(results: Sequence[SmokeResult]) -> bool:
-    """Exit 0 only if at least one test ran and every one that ran passed: an empty run proves nothing."""
-    ran = [r for r in results if r.ran]
-    return bool(ran) and all(r.verdict is Verdict.PASS for r in ran)
 
 
 # -- what to send -----------------------------------------------------------------------------------
@@ -159,10 +129,10 @@ def case_for(task: str | None, spec: SmokeTestSpec | None) -> SmokeCase:
 # -- how the answer is judged -----------------------------------------------------------------------
 
 
-def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple[Verdict, str]:
+def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple[SmokeOutcome, str]:
     """Pass or fail, and one line saying why; every failed check is named, not only the first."""
     if status != case.status:
-        return Verdict.FAIL, f"expected HTTP {case.status}, got {status}: {snippet(body)}"
+        return SmokeOutcome.FAIL, f"expected HTTP {case.status}, got {status}: {snippet(body)}"
     failures: list[str] = []
     passed: list[str] = [f"HTTP {status}"]
     needs_json = bool(case.assertions) or case.shape is not None or case.json_required
@@ -170,7 +140,7 @@ def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple
         try:
             doc = json.loads(body)
         except ValueError:
-            return Verdict.FAIL, f"the answer is not JSON: {snippet(body)}"
+            return SmokeOutcome.FAIL, f"the answer is not JSON: {snippet(body)}"
         if case.shape is not None:
             problem = shape_problem(case.shape, doc)
             if problem:
@@ -189,8 +159,8 @@ def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple
         else:
             passed.append(f"within {case.max_latency_ms:g} ms")
     if failures:
-        return Verdict.FAIL, "; ".join(failures)
-    return Verdict.PASS, ", ".join(passed)
+        return SmokeOutcome.FAIL, "; ".join(failures)
+    return SmokeOutcome.PASS, ", ".join(passed)
 
 
 def describe(assertion: JsonAssertion) -> str:

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx2
 
+from endpointctl.core.clock import Clock
+from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError
-from endpointctl.core.models import Endpoint, Security
-from endpointctl.engine.clock import Clock
+from endpointctl.core.spec import Security
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
 

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from endpointctl.dataplane.checks import SmokeResult, Verdict
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 
 SUITE = "endpointctl smoke"
 # Characters XML 1.0 cannot carry even escaped; an endpoint's error body may contain them.
@@ -41,8 +41,8 @@ def _details(result: SmokeResult) -> str:
 
 
 def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
-    failures = sum(1 for r in results if r.verdict is Verdict.FAIL)
-    skipped = sum(1 for r in results if r.verdict is Verdict.SKIPPED)
+    failures = sum(1 for r in results if r.outcome is SmokeOutcome.FAIL)
+    skipped = sum(1 for r in results if r.outcome is SmokeOutcome.SKIPPED)
     total = f"{sum((r.latency_ms or 0.0) for r in results) / 1000:.3f}"
     counts = {"tests": str(len(results)), "failures": str(failures), "errors": "0", "skipped": str(skipped)}
     root = ET.Element("testsuites", {"name": suite, **counts, "time": total})
@@ -53,11 +53,11 @@ def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
             "testcase",
             {"classname": f"smoke.{result.namespace}", "name": result.name, "time": _seconds(result)},
         )
-        if result.verdict is Verdict.FAIL:
+        if result.outcome is SmokeOutcome.FAIL:
             reason = _clean(result.reason)
             failure = ET.SubElement(case, "failure", {"message": reason, "type": "SmokeTestFailure"})
             failure.text = reason
-        elif result.verdict is Verdict.SKIPPED:
+        elif result.outcome is SmokeOutcome.SKIPPED:
             ET.SubElement(case, "skipped", {"message": _clean(result.reason)})
         ET.SubElement(case, "system-out").text = _clean(_details(result))
     ET.indent(root)

@@ -1,7 +1,8 @@
-"""Run smoke tests against deployed URLs: reach, wake, retry within the budget, then let ``smoke`` judge.
+"""Run smoke tests against deployed URLs: reach, wake, retry within the budget, then let ``checks`` judge.
 
-Every call goes through ``deployed.DeployedClient``, which sends the token only to endpoints that need
-it and measures latency on the injected clock; every wait here sleeps on that same clock, so tests drive
+Every call goes through ``client.DeployedClient``, which sends the token only to endpoints that need it
+and measures latency on the injected clock. Waiting for a cold endpoint between calls is the engine's one
+polling loop, lent here as a ``Pace`` function (the data plane may not import the engine), so tests drive
 cold starts without real sleeps. Endpoints are tested one after another: latency is the point of the
 test, and concurrent calls would make each other's numbers noisy.
 """
@@ -9,19 +10,13 @@ test, and concurrent calls would make each other's numbers noisy.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from endpointctl.core.models import Desired, Endpoint, Security, Status
-from endpointctl.dataplane.checks import (
-    SmokeCase,
-    SmokeRequest,
-    SmokeResult,
-    Verdict,
-    case_for,
-    judge,
-    snippet,
-)
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
+from endpointctl.core.spec import Desired, Security
+from endpointctl.dataplane.checks import SmokeCase, SmokeRequest, case_for, judge, snippet
 from endpointctl.dataplane.client import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply
 
 # A 503 without estimated_time during a cold start: how long to give the replica before asking again.
@@ -61,6 +56,18 @@ def retry_delay(reply: Reply, cold: bool) -> float | None:
     return PLAIN_503_RETRY_SECONDS if cold else None
 
 
+# Call ``attempt`` until it returns None, waiting between calls the seconds it returns, within ``budget``
+# seconds; True when it finished in time. The engine's ``polling.pacer`` is one.
+Pace = Callable[[Callable[[], float | None], float], bool]
+
+
+@dataclass
+class _Call:
+    cold: bool
+    attempts: int = 0
+    reply: Reply | None = None
+
+
 def send(
     client: DeployedClient,
     endpoint: Endpoint,
@@ -68,6 +75,7 @@ def send(
     request: SmokeRequest,
     *,
     budget: float,
+    pace: Pace,
 ) -> Exchange:
     """POST ``request``, waking the endpoint within ``budget`` seconds; raises DataPlaneError.
 
@@ -79,11 +87,11 @@ def send(
     clock = client.clock
     started = clock.now()
     deadline = started + budget
-    cold = endpoint.status in _COLD
-    attempts = 0
-    while True:
+    call = _Call(cold=endpoint.status in _COLD)
+
+    def attempt() -> float | None:
         remaining = max(deadline - clock.now(), MIN_CALL_SECONDS)
-        reply = client.request(
+        call.reply = client.request(
             "POST",
             url,
             security=endpoint.security,
@@ -92,32 +100,35 @@ def send(
             content_type=request.content_type,
             headers={SCALE_UP_HEADER: str(max(1, math.floor(remaining)))},
             # A held request takes as long as the wake-up; a warm one gets the client's usual timeout.
-            timeout=remaining if cold else min(client.timeout, remaining),
+            timeout=remaining if call.cold else min(client.timeout, remaining),
         )
-        attempts += 1
-        delay = retry_delay(reply, cold)
-        if delay is None:
-            return Exchange(reply, attempts, clock.now() - started if cold else None, exhausted=False)
-        cold = True
-        now = clock.now()
-        if now >= deadline:
-            return Exchange(reply, attempts, now - started, exhausted=True)
-        clock.sleep(min(delay, deadline - now))
+        call.attempts += 1
+        delay = retry_delay(call.reply, call.cold)
+        if delay is not None:
+            call.cold = True
+        return delay
+
+    finished = pace(attempt, budget)
+    assert call.reply is not None  # the first attempt is always made
+    cold_seconds = clock.now() - started if call.cold else None
+    return Exchange(call.reply, call.attempts, cold_seconds, exhausted=not finished)
 
 
 def run_one(
-    client: DeployedClient, endpoint: Endpoint, desired: Desired | None, url: str | None = None
+    client: DeployedClient, endpoint: Endpoint, desired: Desired | None, *, pace: Pace, url: str | None = None
 ) -> SmokeResult:
     """One endpoint's smoke test; never raises for anything the endpoint does."""
     spec = desired.spec.smoke_test if desired is not None else None
     task = endpoint.task or (desired.spec.model.task if desired is not None else None)
     case = case_for(task, spec)
     target = url or endpoint.url
-    result = SmokeResult(endpoint.name, endpoint.namespace, Verdict.FAIL, "", url=target, notes=case.notes)
+    result = SmokeResult(
+        endpoint.name, endpoint.namespace, SmokeOutcome.FAIL, "", url=target, notes=case.notes
+    )
     refusal = _cannot_call(endpoint, url, target)
     if refusal is not None or target is None:
-        verdict, reason = refusal or (Verdict.FAIL, "no URL")
-        return replace(result, verdict=verdict, reason=reason)
+        outcome, reason = refusal or (SmokeOutcome.FAIL, "no URL")
+        return replace(result, outcome=outcome, reason=reason)
     notes = list(case.notes)
     if endpoint.security is Security.PRIVATE and endpoint.private_link is None:
         notes.append(
@@ -125,7 +136,7 @@ def run_one(
             f"'{endpoint.namespace}', called with the token"
         )
     try:
-        exchange = send(client, endpoint, target, case.request, budget=case.cold_start_seconds)
+        exchange = send(client, endpoint, target, case.request, budget=case.cold_start_seconds, pace=pace)
         reply = exchange.reply
         if exchange.cold_seconds is not None and not exchange.exhausted:
             notes.append(f"woken from cold in {exchange.cold_seconds:.1f} s")
@@ -151,8 +162,8 @@ def run_one(
             f"({exchange.attempts} attempts; last answer HTTP {reply.status}: {snippet(reply.body)})"
         )
         return replace(result, reason=reason)
-    verdict, reason = judge(case, reply.status, reply.body, reply.latency_ms)
-    return replace(result, verdict=verdict, reason=reason)
+    outcome, reason = judge(case, reply.status, reply.body, reply.latency_ms)
+    return replace(result, outcome=outcome, reason=reason)
 
 
 def _warm_call(client: DeployedClient, endpoint: Endpoint, url: str, case: SmokeCase) -> Reply:
@@ -167,21 +178,21 @@ def _warm_call(client: DeployedClient, endpoint: Endpoint, url: str, case: Smoke
     )
 
 
-def _cannot_call(endpoint: Endpoint, url: str | None, target: str | None) -> tuple[Verdict, str] | None:
+def _cannot_call(endpoint: Endpoint, url: str | None, target: str | None) -> tuple[SmokeOutcome, str] | None:
     """Why this endpoint is not called at all (skipped, or failed at once), or None to call it."""
     if endpoint.private_link is not None and url is None:
         return (
-            Verdict.SKIPPED,
+            SmokeOutcome.SKIPPED,
             f"private with PrivateLink: not reachable over the internet, only from AWS account "
             f"{endpoint.private_link.account_id}'s network; from there, pass --url {endpoint.name}=URL "
             "of its PrivateLink interface",
         )
     if endpoint.status is Status.PAUSED:
-        return Verdict.FAIL, paused_hint(endpoint)
+        return SmokeOutcome.FAIL, paused_hint(endpoint)
     if endpoint.status is Status.FAILED:
-        return Verdict.FAIL, f"the endpoint failed: {endpoint.message or 'no message'}"
+        return SmokeOutcome.FAIL, f"the endpoint failed: {endpoint.message or 'no message'}"
     if target is None:
-        return Verdict.FAIL, f"no URL yet (state: {endpoint.status.value}); try again once it is running"
+        return SmokeOutcome.FAIL, f"no URL yet (state: {endpoint.status.value}); try again once it is running"
     return None
 
 
@@ -189,6 +200,7 @@ def run_smoke(
     client: DeployedClient,
     endpoints_with_specs: Sequence[tuple[Endpoint, Desired | None]],
     *,
+    pace: Pace,
     url_override: Mapping[str, str] | None = None,
 ) -> list[SmokeResult]:
     """Smoke-test each observed endpoint, with its manifest's ``smokeTest`` when a Desired is given.
@@ -200,9 +212,9 @@ def run_smoke(
     results = []
     for endpoint, desired in endpoints_with_specs:
         url = overrides.get(f"{endpoint.namespace}/{endpoint.name}") or overrides.get(endpoint.name)
-        results.append(run_one(client, endpoint, desired, url))
+        results.append(run_one(client, endpoint, desired, pace=pace, url=url))
     return results
 
 
 def not_found(namespace: str, name: str) -> SmokeResult:
-    return SmokeResult(name, namespace, Verdict.FAIL, f"no endpoint '{namespace}/{name}'")
+    return SmokeResult(name, namespace, SmokeOutcome.FAIL, f"no endpoint '{namespace}/{name}'")

@@ -1,20 +1,23 @@
-"""The clock endpointctl waits with; tests inject one that advances instantly."""
+"""The real clock: monotonic for deadlines, the epoch for timestamps, and sleeps an interrupt ends."""
 
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
+from endpointctl.core.clock import Cancel
 
 
 class SystemClock:
     def now(self) -> float:
         return time.monotonic()
 
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+    def wall(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float, cancel: Cancel | None = None) -> bool:
+        if cancel is None:
+            if seconds > 0:
+                time.sleep(seconds)
+            return True
+        # The event wakes the wait itself: an interrupt ends a sleep at once, not at its end.
+        return not cancel.wait(max(0.0, seconds))

@@ -7,23 +7,30 @@ is never left half-changed without saying so, and a re-run converges from wherev
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from endpointctl.core.errors import EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
-from endpointctl.core.models import Endpoint, Status
-from endpointctl.core.outcomes import Outcome, Result
+from endpointctl.core.backoff import ABSENT
+from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.diff import diff_endpoint
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import Conflict, EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitOutcome
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
-from endpointctl.engine.clock import Clock
-from endpointctl.engine.waiter import Outcome as WaitOutcome
+from endpointctl.core.spec import Desired
+from endpointctl.core.tags import MANAGED_TAG
+from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
-from endpointctl.hub import Hub
+from endpointctl.hub import Created, Hub
 
 Reporter = Callable[[str], None]
+log = logging.getLogger("endpointctl.executor")
 
 # Steps that the API refuses while an endpoint is still deploying.
 _NEEDS_SETTLED = (StepKind.SCALE_TO_ZERO,)
@@ -40,13 +47,15 @@ class Executor:
     hub: Hub
     clock: Clock
     report: Reporter
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: Cancel = field(default_factory=threading.Event)
     parallelism: int = 8
     settle_timeout: float = 1200.0
 
-    def run(self, plan: Plan) -> list[Result]:
+    def run(self, plan: Plan) -> list[ChangeResult]:
         changes = [change for change in plan.changes if change.action is not Action.NOOP]
-        unchanged = [Result(c, Outcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP]
+        unchanged = [
+            ChangeResult(c, ChangeOutcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP
+        ]
         if not changes:
             return unchanged
         with ThreadPoolExecutor(
@@ -55,17 +64,17 @@ class Executor:
             results = list(pool.map(self._run_change, changes))
         return results + unchanged
 
-    def _run_change(self, change: Change) -> Result:
-        result = Result(change, Outcome.OK, not_done=[step.kind.value for step in change.steps])
+    def _run_change(self, change: Change) -> ChangeResult:
+        result = ChangeResult(change, ChangeOutcome.OK, not_done=[step.kind.value for step in change.steps])
         if change.action is Action.BLOCKED:
-            result.outcome = Outcome.BLOCKED
+            result.outcome = ChangeOutcome.BLOCKED
             result.error = change.reason
             return result
         where = f"{change.namespace}/{change.name}"
         endpoint = change.live
         for step in change.steps:
             if self.cancel.is_set():
-                result.outcome = Outcome.INTERRUPTED
+                result.outcome = ChangeOutcome.INTERRUPTED
                 result.error = "interrupted before " + ", ".join(result.not_done)
                 return result
             try:
@@ -74,7 +83,14 @@ class Executor:
                 if step.kind is StepKind.CREATE and StepKind.DELETE.value in result.done:
                     # A replace: the API may delete asynchronously, and a create of the same name
                     # before it is gone would collide with the endpoint being deleted.
-                    self.hub.wait_absent(change.namespace, change.name, timeout=self.settle_timeout)
+                    wait_absent(
+                        self.hub,
+                        change.namespace,
+                        change.name,
+                        clock=self.clock,
+                        timeout=self.settle_timeout,
+                        cancel=self.cancel,
+                    )
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
                 if self._woken_by_update(change, step, endpoint):
@@ -83,20 +99,22 @@ class Executor:
                     self.report(f"{where}: the update woke the paused endpoint; pausing it again")
                     endpoint = self.hub.pause(change.namespace, change.name)
             except Interrupted as error:
-                result.outcome = Outcome.INTERRUPTED
+                result.outcome = ChangeOutcome.INTERRUPTED
                 result.error = error.message
                 break
             except EndpointctlError as error:
-                result.outcome = Outcome.FAILED
+                result.outcome = ChangeOutcome.FAILED
                 result.error = error.message
                 break
             except Exception as error:
-                result.outcome = Outcome.FAILED
+                # A bug, not an API answer: say so, and keep the traceback for --traceback.
+                result.outcome = ChangeOutcome.FAILED
                 result.error = f"unexpected {type(error).__name__}: {error}"
+                result.traceback = traceback.format_exc()
                 break
             result.done.append(result.not_done.pop(0))
         result.endpoint = endpoint
-        if result.outcome is Outcome.OK:
+        if result.outcome is ChangeOutcome.OK:
             self.report(f"{where}: {change.action.value} done")
         else:
             self.report(f"{where}: {change.action.value} failed: {result.error}")
@@ -118,7 +136,7 @@ class Executor:
         ns, name = change.namespace, change.name
         if step.kind is StepKind.CREATE:
             assert change.desired is not None
-            return self.hub.create(ns, change.desired, step.tags)
+            return self._claim(self.hub.create(ns, change.desired, step.tags), change.desired, step.tags)
         if step.kind is StepKind.UPDATE:
             assert change.desired is not None
             return self.hub.update(ns, name, change.desired, step.paths, step.tags)
@@ -154,3 +172,63 @@ class Executor:
         if outcome.outcome is WaitOutcome.TIMEOUT:
             raise WaitTimeout(f"endpoint '{namespace}/{name}' is still {outcome.status}: {outcome.message}")
         raise EndpointFailed(outcome.message, hint=outcome.hint)
+
+    def _claim(self, created: Created, desired: Desired, tags: tuple[str, ...]) -> Endpoint:
+        """The endpoint a create made. When its answer was lost and one was then found by name, that one
+        is adopted only if it carries our tag and is what the manifest asks for."""
+        found = created.endpoint
+        if created.found_after is None:
+            return found
+        doing = f"creating endpoint '{found.namespace}/{found.name}'"
+        if MANAGED_TAG not in found.tags:
+            raise Conflict(
+                f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
+                f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",
+                hint="find out who created it; `endpointctl apply --adopt` takes it over",
+            )
+        differing = [change.path for change in diff_endpoint(desired, found)]
+        if set(tags) - set(found.tags):
+            differing.append("tags")
+        if differing:
+            raise Conflict(
+                f"{doing}: an endpoint of that name exists, tagged as endpointctl's, but differs from the "
+                f"manifest in {', '.join(differing)}; another run may have created it",
+                hint="run `endpointctl plan` to see the difference, then apply again",
+            )
+        log.info("%s: went through although its answer (%s) was lost; adopted", doing, created.found_after)
+        return found
+
+
+def wait_absent(
+    hub: Hub, namespace: str, name: str, *, clock: Clock, timeout: float, cancel: Cancel | None = None
+) -> None:
+    """Read the endpoint until the API answers 404, for a create of the same name after a delete.
+
+    The API may delete asynchronously: a create sent while the old endpoint is still there gets a 409.
+    The reads' own retries end with the polling's deadline. Raises WaitTimeout when it is still there
+    after ``timeout`` seconds, and Interrupted (at once) on an interrupt.
+    """
+    where = f"'{namespace}/{name}'"
+    deadline = clock.now() + timeout
+    last: list[Endpoint] = []
+
+    def gone() -> float | None:
+        doing = f"checking whether endpoint {where} is gone after its delete"
+        found = hub.get(namespace, name, doing=doing, deadline=deadline)
+        if found is None:
+            return None
+        last[:] = [found]
+        return 0.0
+
+    polled = poll(gone, clock=clock, timeout=timeout, cancel=cancel, backoff=ABSENT)
+    status = last[0].status.value if last else "unknown"
+    if polled.outcome is PollOutcome.TIMEOUT:
+        raise WaitTimeout(
+            f"endpoint {where} was deleted but still exists after {timeout:g} s (status {status})",
+            hint="the API may still be deleting it; run the same command again later",
+        )
+    if polled.outcome is PollOutcome.INTERRUPTED:
+        raise Interrupted(
+            f"interrupted while waiting for endpoint {where} to be gone after its delete; "
+            f"it was still there (status {status})"
+        )

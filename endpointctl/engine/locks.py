@@ -27,8 +27,7 @@ import json
 import os
 import re
 import socket
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,13 +35,12 @@ from pathlib import Path
 import filelock
 import platformdirs
 
-from endpointctl.core.errors import EndpointctlError
-from endpointctl.engine.clock import Clock
+from endpointctl.core.backoff import LOCK
+from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.errors import EndpointctlError, Interrupted
+from endpointctl.engine.polling import PollOutcome, poll
 
-STATE_DIR_VARIABLE = "ENDPOINTCTL_STATE_DIR"
 DEFAULT_TIMEOUT = 300.0
-# How often a waiting apply tries again: short enough that it starts promptly once the holder is done.
-POLL_SECONDS = 0.25
 
 
 class LockTimeout(EndpointctlError):
@@ -60,14 +58,13 @@ class Holder:
         return f"pid {self.pid} on {self.host} ({self.command}, since {self.since})"
 
     @classmethod
-    def current(cls, command: str) -> Holder:
-        started = datetime.fromtimestamp(time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def current(cls, command: str, wall: float) -> Holder:
+        started = datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=started)
 
 
-def state_dir(environ: Mapping[str, str]) -> Path:
+def state_dir(override: str | None) -> Path:
     """Where locks live: ENDPOINTCTL_STATE_DIR, else the user's state directory."""
-    override = environ.get(STATE_DIR_VARIABLE)
     return Path(override) if override else Path(platformdirs.user_state_dir("endpointctl"))
 
 
@@ -119,6 +116,48 @@ def _held_by(directory: Path, key: str) -> str:
     return f"held by {holder.describe()}" if holder else "held by another process"
 
 
+def _take(
+    lock: filelock.FileLock,
+    key: str,
+    directory: Path,
+    *,
+    deadline: float,
+    timeout: float,
+    clock: Clock,
+    on_wait: Callable[[str], None],
+    cancel: Cancel | None,
+) -> None:
+    """Acquire one key's lock by ``deadline``, saying once whom it waits for; raise if it cannot."""
+    announced: list[bool] = []
+
+    def attempt() -> float | None:
+        try:
+            lock.acquire(blocking=False)
+            return None
+        except filelock.Timeout:
+            pass
+        remaining = deadline - clock.now()
+        if not announced and remaining > 0:
+            on_wait(
+                f"waiting for the lock on {describe_key(key)} {_held_by(directory, key)}; "
+                f"giving up in {remaining:.3g} s (--lock-timeout)"
+            )
+            announced.append(True)
+        return 0.0
+
+    polled = poll(attempt, clock=clock, timeout=max(0.0, deadline - clock.now()), cancel=cancel, backoff=LOCK)
+    if polled.outcome is PollOutcome.INTERRUPTED:
+        raise Interrupted(
+            f"interrupted while waiting for the lock on {describe_key(key)}; nothing was changed"
+        )
+    if polled.outcome is PollOutcome.TIMEOUT:
+        raise LockTimeout(
+            f"the lock on {describe_key(key)} is {_held_by(directory, key)}; gave up after {timeout:g} s",
+            hint="wait for it to finish, or raise --lock-timeout; "
+            "a lock always dies with its process, so the holder is still running",
+        )
+
+
 @contextlib.contextmanager
 def hold(
     keys: Iterable[str],
@@ -128,13 +167,15 @@ def hold(
     timeout: float = DEFAULT_TIMEOUT,
     clock: Clock,
     on_wait: Callable[[str], None] = lambda _message: None,
+    cancel: Cancel | None = None,
 ) -> Iterator[Holder]:
     """Hold every key's lock for the duration of the block, or raise LockTimeout naming the holder.
 
     Waits at most ``timeout`` seconds in all (0: do not wait); ``on_wait`` hears once per contended key
-    whom it is waiting for. Polls through ``clock`` so tests can drive the wait without sleeping.
+    whom it is waiting for. Polls on ``clock`` (``polling.poll``), so tests drive the wait without
+    sleeping; an interrupt ends the wait with ``Interrupted``, holding nothing.
     """
-    holder = Holder.current(command)
+    holder = Holder.current(command, clock.wall())
     (directory / "locks").mkdir(parents=True, exist_ok=True)
     deadline = clock.now() + timeout
     taken: list[tuple[filelock.FileLock, Path]] = []
@@ -142,28 +183,16 @@ def hold(
         for key in sorted(set(keys)):
             lock_path, holder_path = _paths(directory, key)
             lock = filelock.FileLock(lock_path)
-            announced = False
-            while True:
-                try:
-                    lock.acquire(blocking=False)
-                    break
-                except filelock.Timeout:
-                    pass
-                remaining = deadline - clock.now()
-                if remaining <= 0:
-                    raise LockTimeout(
-                        f"the lock on {describe_key(key)} is {_held_by(directory, key)}; "
-                        f"gave up after {timeout:g} s",
-                        hint="wait for it to finish, or raise --lock-timeout; "
-                        "a lock always dies with its process, so the holder is still running",
-                    )
-                if not announced:
-                    on_wait(
-                        f"waiting for the lock on {describe_key(key)} {_held_by(directory, key)}; "
-                        f"giving up in {remaining:.3g} s (--lock-timeout)"
-                    )
-                    announced = True
-                clock.sleep(min(POLL_SECONDS, remaining))
+            _take(
+                lock,
+                key,
+                directory,
+                deadline=deadline,
+                timeout=timeout,
+                clock=clock,
+                on_wait=on_wait,
+                cancel=cancel,
+            )
             taken.append((lock, holder_path))
             _write_holder(holder_path, holder)
         yield holder

@@ -1,6 +1,13 @@
-"""The only package that imports huggingface_hub; raw API dicts stop here."""
+"""The only package that imports huggingface_hub; raw API dicts stop here.
 
-from endpointctl.hub.client import Hub
-from endpointctl.hub.session import TokenInfo, resolve_token
+- ``client``: ``Hub``, the endpoint operations (list, get, create, update, pause, resume, delete, ...)
+- ``process``: huggingface_hub's process-wide state (HTTP client, debug-log scrubbing, base URL), set once
+- ``retry``: per-operation retries; ``failures``: what a failed call means; ``wording``: what it says
+- ``whoami``: the token's owner, asked once; ``token``: reading the stored login
+- ``requests`` / ``responses``: desired specs to call arguments, raw answers to typed endpoints
+"""
 
-__all__ = ["Hub", "TokenInfo", "resolve_token"]
+from endpointctl.hub.client import Created, Hub
+from endpointctl.hub.token import read_token
+
+__all__ = ["Created", "Hub", "read_token"]

@@ -1,11 +1,14 @@
-"""The only package that talks to huggingface_hub (with `session.py`); raw API dicts stop here.
+"""Endpoint operations on one API server with one token, through huggingface_hub.
 
 huggingface_hub's endpoint methods have no timeout and no retry, its listing reads one page of 20, and
-its debug log prints request bodies (secrets included). This module gives every call a timeout,
-retries each operation under ``retry.RetryPolicy`` (a create only in ways that cannot duplicate it),
-follows ``nextCursor`` itself through huggingface_hub's session and header helpers, scrubs the debug
-log, and turns HTTP errors into endpointctl's error tree with a message that says what was being done.
+its debug log prints request bodies (secrets included). Every call here has a timeout (``process``),
+each operation is retried under ``retry.RetryPolicy`` (a create only in ways that cannot duplicate it),
+listing follows ``nextCursor`` itself through huggingface_hub's session and header helpers, and HTTP
+errors become endpointctl's errors with a message that says what was being done (``failures``).
 An answer whose body is not the JSON it should be is an ``ApiError`` too, never a bare ValueError.
+
+The hub reports what it found; deciding what that means (adopt an endpoint found after a lost create
+answer, or refuse it) is the engine's.
 """
 
 from __future__ import annotations
@@ -13,75 +16,49 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import HfApi, constants
+from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._headers import build_hf_headers
-from huggingface_hub.utils._http import (
-    get_session,
-    hf_raise_for_status,
-)
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
-from endpointctl.core.diff import diff_endpoint
-from endpointctl.core.errors import (
-    ApiError,
-    AuthError,
-    Conflict,
-    EndpointctlError,
-    Interrupted,
-    NotFound,
-    QuotaExceeded,
-    WaitTimeout,
-)
-from endpointctl.core.models import (
-    DEFAULT_FRAMEWORK,
-    DEFAULT_IMAGE,
-    DEFAULT_SECURITY,
-    MANAGED_TAG,
-    Desired,
-    Endpoint,
-    Hardware,
-)
+from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
 from endpointctl.core.redact import Redactor
-from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS
-from endpointctl.engine.clock import Clock, SystemClock
-from endpointctl.hub.responses import to_endpoint, to_hardware, update_arguments
+from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
+from endpointctl.core.spec import Desired
+from endpointctl.hub import process
+from endpointctl.hub.failures import classify, is_name_taken, translate
+from endpointctl.hub.requests import create_arguments, update_arguments
+from endpointctl.hub.responses import to_endpoint, to_hardware
 from endpointctl.hub.retry import Failure, Operation, RetryPolicy
-from endpointctl.hub.session import (
-    TokenInfo,
-    _excerpt,
-    _failure,
-    _install_client,
-    _is_name_taken,
-    _is_quota,
-    _namespace_of,
-    _server_message,
-    _WhoamiAnswer,
-    resolve_token,
-)
-from endpointctl.hub.wording import TokenOwner, auth_hint, quota_figures
+from endpointctl.hub.whoami import WhoamiCache
+from endpointctl.hub.wording import excerpt, quota_figures
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
 # A server that refuses it (400/422) is asked again without ``limit``, and not sent it again.
-__all__ = ["Hub", "TokenInfo", "resolve_token"]
-
 PAGE_SIZE = 100
 _LIMIT_REFUSED_STATUSES = (400, 422)
-# How much of a body that is not JSON an error message quotes (scrubbed).
-# wait_absent's polling: from 1 s, doubling up to 10 s, each drawn from the upper half (jitter).
-ABSENT_POLL_INITIAL = 1.0
-ABSENT_POLL_CAP = 10.0
+_GATEWAY_HINT = "a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL"
 T = TypeVar("T")
 log = logging.getLogger("endpointctl.hub")
 
 
-class Hub:
-    """Endpoint operations on one API server with one token."""
+@dataclass(frozen=True)
+class Created:
+    endpoint: Endpoint
+    # Set when the create's answer was lost (a 5xx, a timeout, a dropped connection) or said the name is
+    # taken, and the endpoint was then found by name: what the server last answered. Whether the endpoint
+    # found is the one asked for, and may be adopted, is the caller's decision.
+    found_after: str | None = None
 
+
+class Hub:
     def __init__(
         self,
         *,
@@ -89,35 +66,33 @@ class Hub:
         api_url: str | None = None,
         timeout: float = DEFAULT_REQUEST_TIMEOUT,
         redactor: Redactor | None = None,
-        clock: Clock | None = None,
+        clock: Clock,
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
         rng: random.Random | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         report: Callable[[str], None] | None = None,
+        client_factory: process.ClientFactory | None = None,
     ) -> None:
+        """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
+        tests pass one with an ``httpx2.MockTransport``."""
         self._token = token
         self._timeout = timeout
         self._redactor = redactor or Redactor()
         self._redactor.add(token.value)
-        if api_url:
-            base = api_url.rstrip("/")
-            # huggingface_hub reads this constant at call time and offers no other override.
-            constants.INFERENCE_ENDPOINTS_ENDPOINT = base + "/v2"
-            self._api = HfApi(endpoint=base, token=token.value)
-        else:
-            self._api = HfApi(token=token.value)
-        _install_client(timeout, self._redactor)
-        self._retry = RetryPolicy(
-            clock=clock or SystemClock(), budget=retry_seconds, rng=rng, cancel=cancel, report=report
+        self._base = process.endpoints_url(api_url)
+        self._api = (
+            HfApi(endpoint=api_url.rstrip("/"), token=token.value) if api_url else HfApi(token=token.value)
         )
+        process.install(client_factory or process.TimeoutClientFactory(timeout), self._redactor)
+        self._retry = RetryPolicy(clock=clock, budget=retry_seconds, rng=rng, cancel=cancel, report=report)
         self._report = report
-        self._rng = rng or random.Random()
-        # whoami is asked at most once per process, whether for the namespace or for an auth hint, and
-        # its answer is kept even when it is a failure: the route is heavily rate-limited.
-        self._whoami_answer: _WhoamiAnswer | None = None
-        self._whoami_lock = threading.Lock()
+        self._whoami = WhoamiCache(self._ask_whoami)
         # Set once the API has refused ``limit``: every later listing uses its default page size.
         self._server_page_size = False
+
+    def close(self) -> None:
+        """Stop pointing huggingface_hub at this hub's server (a sandbox that is about to stop, say)."""
+        process.release(self._base)
 
     # -- calls ------------------------------------------------------------------------------------
 
@@ -126,10 +101,14 @@ class Hub:
         return self._run(self._retry.start(doing, deadline), fn)
 
     def _run(self, op: Operation, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            process.point_at(self._base)  # HfApi reads the base URL at call time
+            return fn()
+
         try:
-            return self._retry.run(op, fn, self._classify)
+            return self._retry.run(op, attempt, self._classify)
         except HfHubHTTPError as error:
-            raise self._translate(error, op) from None
+            raise translate(error, op, self._token, self._whoami.owner) from None
         except httpx2.TransportError as error:
             failure = self._classify(error)
             answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
@@ -138,9 +117,12 @@ class Hub:
             # Raised inside huggingface_hub, after its status check passed: a success status.
             raise ApiError(
                 f"{op.doing}: the API answered a success status with a body that is not JSON: "
-                f"{_excerpt(error.doc, self._redactor)}",
-                hint="a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL",
+                f"{excerpt(error.doc, self._redactor)}",
+                hint=_GATEWAY_HINT,
             ) from None
+
+    def _classify(self, error: BaseException) -> Failure | None:
+        return classify(error, self._timeout)
 
     def _get_json(
         self,
@@ -154,7 +136,7 @@ class Hub:
 
         For the routes huggingface_hub reads incompletely (listing) or not at all (hardware).
         """
-        url = f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}{path}"
+        url = f"{self._base}{path}"
         headers = build_hf_headers(token=self._token.value)
 
         def fetch() -> dict[str, Any]:
@@ -175,94 +157,28 @@ class Hub:
             what = f"JSON that is not an object ({type(body).__name__})"
         raise ApiError(
             f"{doing}: the API answered {response.status_code} with {what}: "
-            f"{_excerpt(response.text, self._redactor)}",
+            f"{excerpt(response.text, self._redactor)}",
             status=response.status_code,
-            hint="a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL",
+            hint=_GATEWAY_HINT,
         )
 
-    def _classify(self, error: BaseException) -> Failure | None:
-        return _failure(error, self._timeout)
+    def _note(self, line: str) -> None:
+        log.info("%s", line)
+        if self._report is not None:
+            self._report(line)
 
-    def _translate(self, error: HfHubHTTPError, op: Operation) -> ApiError:
-        response = error.response
-        status = response.status_code
-        message = f"{op.doing}: the API answered {status}: {_server_message(response)}"
-        if op.attempts > 1:
-            message += f" (attempt {op.attempts})"
-        if status in (401, 403):
-            request = response.request
-            if request.url.path.endswith("/whoami-v2"):
-                owner, rejected = None, status == 401
-            else:
-                owner, rejected = self._token_owner()
-            hint = auth_hint(
-                self._token,
-                owner,
-                rejected=rejected,
-                namespace=_namespace_of(request.url.path),
-                writing=request.method in ("POST", "PUT", "PATCH", "DELETE"),
-            )
-            return AuthError(message, status=status, hint=hint)
-        if status == 404:
-            return NotFound(message, status=status)
-        if status == 409:
-            if _is_quota(response):
-                return QuotaExceeded(message, status=status, hint="run `endpointctl hardware` to see quotas")
-            return Conflict(message, status=status)
-        return ApiError(message, status=status)
+    # -- who ----------------------------------------------------------------------------------------
 
-    def _whoami_info(self, *, retry: bool) -> dict[str, Any]:
-        """whoami's answer, asked at most once per process; a failure is kept and raised again.
-
-        ``retry``: within the usual budget (the namespace depends on it); otherwise one try, for a
-        hint that only adds to an error already on its way. Whichever comes first is the answer.
-        """
-        with self._whoami_lock:
-            if self._whoami_answer is None:
-                # Without retries the deadline is now: the first failure ends it, with no second request.
-                op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
-                try:
-                    info = self._run(op, lambda: self._api.whoami(token=self._token.value))
-                except (ApiError, Interrupted) as error:
-                    self._whoami_answer = _WhoamiAnswer(None, error)
-                else:
-                    self._whoami_answer = _WhoamiAnswer(dict(info), None)
-            answer = self._whoami_answer
-        if answer.error is not None:
-            raise answer.error
-        assert answer.info is not None
-        return answer.info
-
-    def _token_owner(self) -> tuple[TokenOwner | None, bool]:
-        """Whose token this is if whoami answers, and whether whoami rejected it outright."""
-        try:
-            info = self._whoami_info(retry=False)
-        except EndpointctlError as error:
-            return None, isinstance(error, ApiError) and error.status == 401
-        access = ((info.get("auth") or {}).get("accessToken")) or {}
-        owner = TokenOwner(
-            name=str(info.get("name", "?")),
-            orgs=tuple(str(org.get("name")) for org in info.get("orgs") or ()),
-            role=access.get("role"),
-            token_name=access.get("displayName"),
-        )
-        return owner, False
+    def _ask_whoami(self, retry: bool) -> dict[str, Any]:
+        # Without retries the deadline is now: the first failure ends it, with no second request.
+        op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
+        return dict(self._run(op, lambda: self._api.whoami(token=self._token.value)))
 
     def whoami(self) -> str:
         """The token's user name; asked at most once per process (the route is heavily rate-limited)."""
-        try:
-            info = self._whoami_info(retry=True)
-        except ApiError as error:
-            if error.status != 429:
-                raise
-            # Rate limited is not invalid: say so, and how to avoid asking at all.
-            raise ApiError(
-                error.message,
-                status=429,
-                hint="whoami is heavily rate-limited; give --namespace or ENDPOINTCTL_NAMESPACE "
-                "so it is not needed",
-            ) from None
-        return str(info["name"])
+        return self._whoami.user()
+
+    # -- reading ------------------------------------------------------------------------------------
 
     def list_endpoints(self, namespace: str, *, deadline: float | None = None) -> list[Endpoint]:
         """Every endpoint of a namespace, following ``nextCursor`` through every page.
@@ -298,18 +214,13 @@ class Hub:
             if not cursor:
                 return endpoints
 
-    def _note(self, line: str) -> None:
-        log.info("%s", line)
-        if self._report is not None:
-            self._report(line)
-
-    def get(self, namespace: str, name: str) -> Endpoint | None:
-        return self._read(namespace, name, f"reading endpoint '{namespace}/{name}'")
-
-    def _read(self, namespace: str, name: str, doing: str, deadline: float | None = None) -> Endpoint | None:
+    def get(
+        self, namespace: str, name: str, *, doing: str | None = None, deadline: float | None = None
+    ) -> Endpoint | None:
+        """One endpoint by name; None when the API answers 404. ``doing`` words an error."""
         try:
             raw = self._call(
-                doing,
+                doing or f"reading endpoint '{namespace}/{name}'",
                 lambda: (
                     self._api.get_inference_endpoint(name, namespace=namespace, token=self._token.value).raw
                 ),
@@ -319,28 +230,38 @@ class Hub:
             return None
         return to_endpoint(raw, namespace)
 
-    def create(self, namespace: str, desired: Desired, tags: tuple[str, ...]) -> Endpoint:
+    def hardware(self, namespace: str) -> list[Hardware]:
+        doing = f"listing hardware for namespace '{namespace}'"
+        return to_hardware(self._get_json(doing, f"/provider/{namespace}"))
+
+    # -- changing -----------------------------------------------------------------------------------
+
+    def create(self, namespace: str, desired: Desired, tags: tuple[str, ...]) -> Created:
         """Create once, never twice.
 
         A create is not simply retried: only a 429 or a connection that was never made says for sure
         that nothing was created. After an answer that leaves the outcome unknown (5xx, a timeout, a
-        dropped connection) or says the name is taken, the endpoint is read by name first: ours and as
-        desired, it is adopted; someone else's stops with an error; only when absent is it sent again.
+        dropped connection) or says the name is taken, the endpoint is read by name first: found, it is
+        returned with ``found_after`` set, for the caller to judge; only when absent is it sent again.
         """
         op = self._retry.start(f"creating endpoint '{namespace}/{desired.name}'")
+        arguments = create_arguments(desired, tags)
 
-        def attempt() -> Endpoint:
+        def attempt() -> Created:
             try:
-                return to_endpoint(self._send_create(namespace, desired, tags), namespace)
+                raw = self._api.create_inference_endpoint(
+                    desired.name, namespace=namespace, token=self._token.value, **arguments
+                ).raw
+                return Created(to_endpoint(raw, namespace))
             except (HfHubHTTPError, httpx2.TransportError) as error:
                 failure = self._classify(error)
-                if failure is None or not (failure.outcome_unknown or _is_name_taken(error)):
+                if failure is None or not (failure.outcome_unknown or is_name_taken(error)):
                     raise
                 try:
-                    found = self._read(
+                    found = self.get(
                         namespace,
                         desired.name,
-                        f"checking whether endpoint '{namespace}/{desired.name}' was created "
+                        doing=f"checking whether endpoint '{namespace}/{desired.name}' was created "
                         f"(the create was answered with {failure.answer})",
                         deadline=op.deadline,
                     )
@@ -353,32 +274,12 @@ class Hub:
                 if found is None:
                     op.not_done = True  # known not created, should an interrupt end it here
                     raise  # not created: send it again, after the backoff
-                return self._claim(found, desired, tags, op.doing)
+                return Created(found, found_after=failure.answer)
 
         try:
             return self._run(op, attempt)
         except QuotaExceeded as error:
             raise self._with_quota_figures(error, namespace, desired) from None
-
-    def _claim(self, found: Endpoint, desired: Desired, tags: tuple[str, ...], doing: str) -> Endpoint:
-        """Adopt an endpoint found after an unanswered create, if it is the one we asked for."""
-        if MANAGED_TAG not in found.tags:
-            raise Conflict(
-                f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
-                f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",
-                hint="find out who created it; `endpointctl apply --adopt` takes it over",
-            )
-        differing = [change.path for change in diff_endpoint(desired, found)]
-        if set(tags) - set(found.tags):
-            differing.append("tags")
-        if differing:
-            raise Conflict(
-                f"{doing}: an endpoint of that name exists, tagged as endpointctl's, but differs from the "
-                f"manifest in {', '.join(differing)}; another run may have created it",
-                hint="run `endpointctl plan` to see the difference, then apply again",
-            )
-        log.info("%s: the create went through although its answer was lost; adopted", doing)
-        return found
 
     def _with_quota_figures(self, error: QuotaExceeded, namespace: str, desired: Desired) -> QuotaExceeded:
         try:
@@ -393,37 +294,6 @@ class Hub:
             hint="pause or delete endpoints of that instance type, pick another one, or ask Hugging Face "
             "for more quota; `endpointctl hardware` lists quotas",
         )
-
-    def _send_create(self, namespace: str, desired: Desired, tags: tuple[str, ...]) -> dict[str, Any]:
-        spec = desired.spec
-        scaling = spec.scaling
-        link = spec.private_link
-        security = spec.security or DEFAULT_SECURITY
-        raw: dict[str, Any] = self._api.create_inference_endpoint(
-            desired.name,
-            namespace=namespace,
-            repository=spec.model.repository,
-            revision=spec.model.revision,
-            task=spec.model.task,
-            framework=(spec.model.framework or DEFAULT_FRAMEWORK).value,
-            custom_image=spec.model.image or DEFAULT_IMAGE,
-            env=spec.model.env,
-            secrets=spec.model.secrets,
-            vendor=spec.provider.vendor.value,
-            region=spec.provider.region,
-            accelerator=spec.compute.accelerator.value,
-            instance_type=spec.compute.instance_type,
-            instance_size=spec.compute.instance_size,
-            min_replica=1 if scaling is None or scaling.min_replica is None else scaling.min_replica,
-            max_replica=1 if scaling is None or scaling.max_replica is None else scaling.max_replica,
-            scale_to_zero_timeout=None if scaling is None else scaling.scale_to_zero_timeout,
-            type=security.wire,
-            private_link_account_id=link.account_id if link else None,
-            private_link_region=link.region if link else None,
-            tags=list(tags),
-            token=self._token.value,
-        ).raw
-        return raw
 
     def update(
         self, namespace: str, name: str, desired: Desired, paths: tuple[str, ...], tags: tuple[str, ...]
@@ -486,38 +356,6 @@ class Hub:
                 raise
             # An earlier attempt whose answer was lost did the deleting: gone is what was asked for.
 
-    def wait_absent(self, namespace: str, name: str, *, timeout: float) -> None:
-        """Read the endpoint until the API answers 404, for a create of the same name after a delete.
-
-        The API may delete asynchronously: a create sent while the old endpoint is still there gets a
-        409. Polls back off from 1 s to 10 s with jitter, on the injected clock; the reads' retries share
-        the same ``timeout``. Raises WaitTimeout when it is still there after ``timeout`` seconds, and
-        Interrupted (at once, from the sleep) on an interrupt.
-        """
-        where = f"'{namespace}/{name}'"
-        clock = self._retry.clock
-        deadline = clock.now() + timeout
-        ceiling = ABSENT_POLL_INITIAL
-        while True:
-            found = self._read(
-                namespace, name, f"checking whether endpoint {where} is gone after its delete", deadline
-            )
-            if found is None:
-                return
-            left = deadline - clock.now()
-            if left <= 0:
-                raise WaitTimeout(
-                    f"endpoint {where} was deleted but still exists after {timeout:g} s "
-                    f"(status {found.status.value})",
-                    hint="the API may still be deleting it; run the same command again later",
-                )
-            if not self._retry.sleep(min(left, self._rng.uniform(ceiling / 2, ceiling))):
-                raise Interrupted(
-                    f"interrupted while waiting for endpoint {where} to be gone after its delete; "
-                    f"it was still there (status {found.status.value})"
-                )
-            ceiling = min(ABSENT_POLL_CAP, ceiling * 2)
-
-    def hardware(self, namespace: str) -> list[Hardware]:
-        doing = f"listing hardware for namespace '{namespace}'"
-        return to_hardware(self._get_json(doing, f"/provider/{namespace}"))
+    @property
+    def clock(self) -> Clock:
+        return self._retry.clock

@@ -1,55 +1,17 @@
-"""PURE: the API's raw dicts to endpointctl's types, and desired specs to huggingface_hub arguments.
+"""The API's answers (raw dicts) as endpointctl's types, converted once per response.
 
-The only place that knows wire names; ``hub`` calls these once per response, and nothing past ``hub``
-sees a raw dict.
+Nothing past ``hub`` sees a raw dict. What an answer leaves out is read as unknown wherever a guess could
+cause drift (a security type we do not know, secret names it does not report).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from endpointctl.core.models import (
-    Desired,
-    Endpoint,
-    Hardware,
-    PrivateLink,
-    Security,
-    Status,
-    labels_from_tags,
-)
-
-_UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
-    "model.repository": ("repository", lambda d: d.spec.model.repository),
-    "model.revision": ("revision", lambda d: d.spec.model.revision),
-    "model.task": ("task", lambda d: d.spec.model.task),
-    "model.framework": ("framework", lambda d: d.spec.model.framework and d.spec.model.framework.value),
-    "model.image": ("custom_image", lambda d: d.spec.model.image),
-    "model.env": ("env", lambda d: d.spec.model.env),
-    "model.secrets": ("secrets", lambda d: d.spec.model.secrets),
-    "compute.accelerator": ("accelerator", lambda d: d.spec.compute.accelerator.value),
-    "compute.instanceType": ("instance_type", lambda d: d.spec.compute.instance_type),
-    "compute.instanceSize": ("instance_size", lambda d: d.spec.compute.instance_size),
-    "scaling.minReplica": ("min_replica", lambda d: d.spec.scaling and d.spec.scaling.min_replica),
-    "scaling.maxReplica": ("max_replica", lambda d: d.spec.scaling and d.spec.scaling.max_replica),
-    "scaling.scaleToZeroTimeout": (
-        "scale_to_zero_timeout",
-        lambda d: d.spec.scaling and d.spec.scaling.scale_to_zero_timeout,
-    ),
-}
-# The API wants instance type and size together with the accelerator when any of them changes.
-_COMPUTE = ("compute.accelerator", "compute.instanceType", "compute.instanceSize")
-
-
-def update_arguments(desired: Desired, paths: tuple[str, ...]) -> dict[str, Any]:
-    wanted = set(paths)
-    if wanted & set(_COMPUTE):
-        wanted |= set(_COMPUTE)
-    kwargs: dict[str, Any] = {}
-    for path in sorted(wanted):
-        argument, value = _UPDATE_ARGUMENTS[path]
-        kwargs[argument] = value(desired)
-    return kwargs
+from endpointctl.core.endpoint import Endpoint, Hardware, PrivateLink, Status
+from endpointctl.core.spec import Security
+from endpointctl.core.tags import labels_from_tags
 
 
 def security_from_wire(value: str) -> Security | None:

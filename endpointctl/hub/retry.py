@@ -4,9 +4,9 @@ Retries wrap whole hub operations instead of sitting in an httpx transport: only
 request is for — which operation a retry budget belongs to, what to say when the budget runs out, and
 that a create whose outcome is unknown must be resolved by reading before it is ever sent again.
 
-What the server asked for (``parse_retry_after``, ``parse_ratelimit_reset``, ``server_floor``) and the
-backoff (``Backoff``) are pure; the loop (``RetryPolicy.run``) is tenacity with an injected clock,
-sleep and random source, so tests drive it without sleeping.
+What the server asked for (``parse_retry_after``, ``parse_ratelimit_reset``, ``server_floor``) is pure, and
+the backoff is ``core.backoff.RETRY``; the loop (``RetryPolicy.run``) is tenacity with the injected clock
+and random source, so tests drive it without sleeping.
 
 An interrupt (the ``cancel`` event, set on SIGINT/SIGTERM) wakes a backoff sleep at once and starts no
 new attempt: the operation ends with ``Interrupted``, saying what was sent and what was not.
@@ -18,8 +18,6 @@ import email.utils
 import logging
 import math
 import random
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -27,8 +25,9 @@ from typing import NoReturn, TypeVar
 
 import tenacity
 
+from endpointctl.core.backoff import RETRY, Backoff
+from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.errors import ApiError, Interrupted
-from endpointctl.engine.clock import Clock, SystemClock
 
 T = TypeVar("T")
 log = logging.getLogger("endpointctl.retry")
@@ -37,9 +36,6 @@ log = logging.getLogger("endpointctl.retry")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Gateway answers after which the backend may or may not have acted on the request.
 UNKNOWN_OUTCOME_STATUSES = frozenset({502, 503, 504})
-# How often a backoff sleep on an injected clock looks at the cancel event (the system clock is woken
-# by the event itself).
-CANCEL_CHECK_SECONDS = 0.5
 
 
 # -- what the server asked for (pure) -------------------------------------------------------------------
@@ -113,28 +109,6 @@ def server_floor(headers: Mapping[str, str], *, wall: float) -> float:
     return max((ask for ask in asks if ask is not None), default=0.0)
 
 
-# -- backoff (pure) -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Capped exponential backoff with full jitter, never below what the server asked for.
-
-    Full jitter (a uniform draw up to the exponential ceiling) spreads parallel clients apart, which
-    matters here: apply runs up to --parallelism calls against one rate limit.
-    """
-
-    base: float = 1.0
-    cap: float = 30.0
-
-    def ceiling(self, attempt: int) -> float:
-        """The largest jittered delay after the given (1-based) failed attempt."""
-        return min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
-
-    def delay(self, attempt: int, floor: float, uniform: Callable[[float, float], float]) -> float:
-        return max(floor, uniform(0.0, self.ceiling(attempt)))
-
-
 # -- the loop -------------------------------------------------------------------------------------------
 
 
@@ -180,19 +154,17 @@ class RetryPolicy:
         *,
         clock: Clock,
         budget: float,
-        backoff: Backoff | None = None,
+        backoff: Backoff = RETRY,
         rng: random.Random | None = None,
-        wall: Callable[[], float] = time.time,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         report: Callable[[str], None] | None = None,
     ) -> None:
         self.clock = clock
         self._report = report  # progress: a user waiting out a rate limit should know why
         self._cancel = cancel  # set on SIGINT/SIGTERM: an interrupted command starts no new attempt
         self.budget = budget
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff
         self._rng = rng or random.Random()
-        self._wall = wall  # epoch seconds, for a Retry-After date when the answer carries no Date
 
     def start(
         self, doing: str, deadline: float | None = None, *, not_after: float | None = None
@@ -207,22 +179,6 @@ class RetryPolicy:
         if not_after is not None:
             end = min(end, not_after)
         return Operation(doing, started=now, deadline=end)
-
-    def sleep(self, seconds: float) -> bool:
-        """Sleep on the clock, waking early when cancelled; True when the whole time went by."""
-        cancel = self._cancel
-        if cancel is None:
-            self.clock.sleep(seconds)
-            return True
-        if isinstance(self.clock, SystemClock):
-            return not cancel.wait(max(0.0, seconds))
-        end = self.clock.now() + seconds
-        while not cancel.is_set():
-            left = end - self.clock.now()
-            if left <= 0:
-                return True
-            self.clock.sleep(min(left, CANCEL_CHECK_SECONDS))
-        return False
 
     def run(self, op: Operation, fn: Callable[[], T], classify: Classify) -> T:
         """Call ``fn`` until it succeeds, fails in a way not worth retrying, or the budget is spent.
@@ -249,9 +205,10 @@ class RetryPolicy:
 
         def wait(state: tenacity.RetryCallState) -> float:
             assert op.last is not None
-            floor = server_floor(op.last.headers, wall=self._wall())
+            # The wall clock dates a Retry-After date when the answer carries no Date of its own.
+            floor = server_floor(op.last.headers, wall=self.clock.wall())
             floors.append(floor)
-            return self.backoff.delay(state.attempt_number, floor, self._rng.uniform)
+            return self.backoff.delay(state.attempt_number, self._rng.uniform, floor)
 
         def stop(state: tenacity.RetryCallState) -> bool:
             # Stop before a wait that would end past the deadline: trying later than that is pointless,
@@ -273,7 +230,9 @@ class RetryPolicy:
                 self._report(line)
 
         def pause(seconds: float) -> None:
-            self.sleep(seconds)  # an interrupt ends it early; attempt() then sends nothing more
+            self.clock.sleep(
+                seconds, self._cancel
+            )  # an interrupt ends it early; attempt() sends nothing more
 
         retrying = tenacity.Retrying(
             sleep=pause,

@@ -1,16 +1,41 @@
-"""PURE: what to tell a user about an auth or quota refusal: where the token came from, whose it is,
-which permission it likely lacks, and the quota figures — never a token's value.
+"""How the hub words an API failure: what the server said, an excerpt of a body it should not have sent,
+and for an auth or quota refusal, where the token came from, whose it is, which permission it likely
+lacks and the quota figures — never a token's value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from endpointctl.core.models import Desired, Hardware
+import httpx2
 
-if TYPE_CHECKING:
-    from endpointctl.hub import TokenInfo
+from endpointctl.core.endpoint import Hardware
+from endpointctl.core.redact import Redactor
+from endpointctl.core.settings import TokenInfo
+from endpointctl.core.spec import Desired
+
+BODY_EXCERPT = 120  # characters of an unexpected body worth quoting in an error
+
+
+def server_message(response: httpx2.Response) -> str:
+    """What the server said went wrong: its X-Error-Message, its JSON ``error``, or the body's start."""
+    message = response.headers.get("X-Error-Message")
+    if message:
+        return message
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return response.text[:300]
+
+
+def excerpt(text: str, redactor: Redactor) -> str:
+    """The start of a body for an error message: scrubbed, one line, quoted."""
+    head = " ".join(text[:BODY_EXCERPT].split())
+    more = "..." if len(text) > BODY_EXCERPT else ""
+    return repr(redactor.scrub(head) + more) if head else "nothing (an empty body)"
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.core.models import CREDENTIALS_KEY, PASSWORD_KEY
 from endpointctl.core.redact import MIN_SECRET_LENGTH
+from endpointctl.core.spec import CREDENTIALS_KEY, PASSWORD_KEY
 from endpointctl.manifest.yaml_source import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")

@@ -18,16 +18,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
-from endpointctl.core.models import (
-    CREDENTIAL_KEYS,
-    CREDENTIALS_KEY,
-    IMAGE_FIELDS,
-    LABEL_KEY_RE,
-    RESERVED_LABEL_KEYS,
-    Desired,
-    Manifest,
-    Vendor,
-)
+from endpointctl.core.spec import CREDENTIAL_KEYS, CREDENTIALS_KEY, IMAGE_FIELDS, Desired, Manifest, Vendor
+from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS
 from endpointctl.manifest.interpolate import expand_document
 from endpointctl.manifest.messages import describe, did_you_mean, explain_all
 from endpointctl.manifest.yaml_source import Document, KeyPath, Source, format_path, read

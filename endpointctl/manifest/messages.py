@@ -20,7 +20,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from endpointctl.core.models import CREDENTIALS_KEY, NAME_MAX, NAME_RE, UNION_TAGS, Manifest
+from endpointctl.core.smoke_spec import UNION_TAGS
+from endpointctl.core.spec import CREDENTIALS_KEY, NAME_MAX, NAME_RE, Manifest
 from endpointctl.manifest.yaml_source import KeyPath
 
 _SENSITIVE: tuple[KeyPath, ...] = (("spec", "model", "env"), ("spec", "model", "secrets"))

@@ -2,7 +2,7 @@
 
 Standard library only. Module map:
 
-- ``clock``: injectable time (SystemClock, ManualClock)
+- ``clock``: injectable time (WallClock, ManualClock)
 - ``config``: SandboxConfig
 - ``store``: SQLite records (configuration and lifecycle timestamps; nothing derived)
 - ``lifecycle``: the state machine, evaluated lazily from timestamps
@@ -17,18 +17,18 @@ Standard library only. Module map:
 """
 
 from .app import Sandbox
-from .clock import Clock, ManualClock, SystemClock
+from .clock import ManualClock, SandboxClock, WallClock
 from .config import SandboxConfig
 from .server import Middleware
 from .transport import Request, Response
 
 __all__ = [
-    "Clock",
     "ManualClock",
     "Middleware",
     "Request",
     "Response",
     "Sandbox",
+    "SandboxClock",
     "SandboxConfig",
-    "SystemClock",
+    "WallClock",
 ]

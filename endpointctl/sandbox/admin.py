@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .context import Context, DataplaneOverride
 from .server import Router
-from .transport import ApiError, Request, Response, Route, json_response
+from .transport import ErrorAnswer, Request, Response, Route, json_response
 
 
 def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]) -> list[Route]:
@@ -27,9 +27,9 @@ def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]
         status = body.get("status")
         latency = body.get("latency_ms", 0)
         if status is not None and not isinstance(status, int):
-            raise ApiError(400, "'status' must be an integer")
+            raise ErrorAnswer(400, "'status' must be an integer")
         if not isinstance(latency, int) or latency < 0:
-            raise ApiError(400, "'latency_ms' must be a non-negative integer")
+            raise ErrorAnswer(400, "'latency_ms' must be a non-negative integer")
         override = DataplaneOverride(status=status, body=body.get("body"), latency_ms=latency)
         ctx.set_override(req.params["namespace"], req.params["name"], override)
         return json_response({})

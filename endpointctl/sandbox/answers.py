@@ -9,16 +9,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .transport import ApiError
+from .transport import ErrorAnswer
 
 POSITIVE_WORDS = ("happy", "good", "love", "great")
 EMBEDDING_DIMS = 16
 BINARY_TASKS = frozenset({"automatic-speech-recognition", "image-classification", "audio-classification"})
 
 
-def _validation(message: str) -> ApiError:
+def _validation(message: str) -> ErrorAnswer:
     # TGI's shape for bad inputs.
-    return ApiError(422, f"Input validation error: {message}", error_type="validation")
+    return ErrorAnswer(422, f"Input validation error: {message}", error_type="validation")
 
 
 def _text(payload: Any) -> str:

@@ -13,7 +13,7 @@ from .auth import Caller, identify, require_caller, require_namespace
 from .context import Context
 from .lifecycle import Observed
 from .store import NameTaken, Record
-from .transport import ApiError, Request, Response, Route, json_response
+from .transport import ErrorAnswer, Request, Response, Route, json_response
 from .views import endpoint_doc
 
 DEFAULT_LIMIT = 20
@@ -57,13 +57,13 @@ def _check_quota(ctx: Context, namespace: str, spec: dict[str, Any], exclude: st
         provider["vendor"], provider["region"], compute["instanceType"], compute["instanceSize"]
     )
     if hw is None:  # validated before; kept for the type checker
-        raise ApiError(400, f"Unknown compute {compute['instanceType']}-{compute['instanceSize']}")
+        raise ErrorAnswer(400, f"Unknown compute {compute['instanceType']}-{compute['instanceSize']}")
     itype = hw.instance_type
     used = _usage(ctx, namespace, exclude).get(itype.name, 0)
     wanted = int(compute["scaling"]["maxReplica"]) * hw.num_accelerators
     if used + wanted > itype.max_accelerators:
         # 409 like a name clash (reportedly what the real API does); the body tells them apart.
-        raise ApiError(
+        raise ErrorAnswer(
             409,
             f"Quota exceeded for {itype.name}: {used} of {itype.max_accelerators} accelerators in use,"
             f" {wanted} more requested",
@@ -85,7 +85,7 @@ def _decode_cursor(cursor: str) -> int:
             raise ValueError(raw)
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"Invalid cursor {cursor!r}") from exc
+        raise ErrorAnswer(400, f"Invalid cursor {cursor!r}") from exc
 
 
 def list_endpoints(ctx: Context, req: Request) -> Response:
@@ -93,9 +93,9 @@ def list_endpoints(ctx: Context, req: Request) -> Response:
     try:
         limit = int(req.query.get("limit", DEFAULT_LIMIT))
     except ValueError as exc:
-        raise ApiError(400, f"Invalid limit {req.query.get('limit')!r}") from exc
+        raise ErrorAnswer(400, f"Invalid limit {req.query.get('limit')!r}") from exc
     if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(400, f"limit must be between 1 and {MAX_LIMIT}")
+        raise ErrorAnswer(400, f"limit must be between 1 and {MAX_LIMIT}")
     after = _decode_cursor(req.query["cursor"]) if req.query.get("cursor") else 0
     tags = {t for t in req.query.get("tags", "").split(",") if t}
     search = req.query.get("search", "")
@@ -116,7 +116,7 @@ def create_endpoint(ctx: Context, req: Request) -> Response:
     now = ctx.now()
     with ctx.store.transaction():
         if ctx.store.get(namespace, spec["name"]) is not None:
-            raise ApiError(409, f"Endpoint '{spec['name']}' already exists in namespace '{namespace}'")
+            raise ErrorAnswer(409, f"Endpoint '{spec['name']}' already exists in namespace '{namespace}'")
         _check_quota(ctx, namespace, spec)
         record = Record(
             namespace=namespace,
@@ -132,7 +132,7 @@ def create_endpoint(ctx: Context, req: Request) -> Response:
         try:
             ctx.store.insert(record)
         except NameTaken as exc:
-            raise ApiError(
+            raise ErrorAnswer(
                 409, f"Endpoint '{spec['name']}' already exists in namespace '{namespace}'"
             ) from exc
     return json_response(_doc(ctx, req, record))
@@ -152,7 +152,7 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
         observed = ctx.observe(record)
         if observed.state == "failed":
             # The reference: a failed endpoint cannot be recovered; a new one must be created.
-            raise ApiError(
+            raise ErrorAnswer(
                 400, "Endpoint failed to deploy and cannot be updated; delete it and create it again"
             )
         new_spec = specs.apply_update(record.spec, body)
@@ -169,7 +169,7 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
 def delete_endpoint(ctx: Context, req: Request) -> Response:
     _caller(ctx, req)
     if not ctx.store.delete(req.params["namespace"], req.params["name"]):
-        raise ApiError(404, "Endpoint not found")
+        raise ErrorAnswer(404, "Endpoint not found")
     return json_response({})
 
 
@@ -213,7 +213,7 @@ def quotas_namespace(ctx: Context, req: Request) -> Response:
 def whoami(ctx: Context, req: Request) -> Response:
     caller = identify(req.headers, ctx.config.user, ctx.config.orgs)
     if caller is None:
-        raise ApiError(401, "Invalid user token.")
+        raise ErrorAnswer(401, "Invalid user token.")
     return json_response(
         {
             "type": "user",

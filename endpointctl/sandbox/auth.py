@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .transport import ApiError
+from .transport import ErrorAnswer
 
 TOKEN_RE = re.compile(r"^hf_\S{4,}$")
 OUTSIDER_PREFIX = "hf_outsider"
@@ -48,11 +48,11 @@ def identify(headers: Mapping[str, str], user: str, orgs: tuple[str, ...]) -> Ca
 def require_caller(headers: Mapping[str, str], user: str, orgs: tuple[str, ...]) -> Caller:
     caller = identify(headers, user, orgs)
     if caller is None:
-        raise ApiError(401, MISSING_TOKEN)
+        raise ErrorAnswer(401, MISSING_TOKEN)
     return caller
 
 
 def require_namespace(caller: Caller, namespace: str) -> None:
     # 401 rather than 403: huggingface_hub's `namespace="*"` listing skips orgs that answer 401.
     if not caller.member_of(namespace):
-        raise ApiError(401, f"You are not a member of namespace '{namespace}', or it does not exist")
+        raise ErrorAnswer(401, f"You are not a member of namespace '{namespace}', or it does not exist")

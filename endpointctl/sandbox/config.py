@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass, field
 
-from .clock import Clock, SystemClock
+from .clock import SandboxClock, WallClock
 from .faults import FaultConfig
 
 PHASES = ("pending", "initializing", "updating")
@@ -22,7 +22,7 @@ class SandboxConfig:
 
     db_path: str | pathlib.Path
     phases: dict[str, float] = field(default_factory=_default_phases)
-    clock: Clock = field(default_factory=SystemClock)
+    clock: SandboxClock = field(default_factory=WallClock)
     user: str = "sandbox-user"
     orgs: tuple[str, ...] = ("acme",)
     faults: FaultConfig | None = None  # injected errors, latency, hangs and drops (see faults.py)

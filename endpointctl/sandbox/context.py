@@ -9,7 +9,7 @@ from . import lifecycle
 from .config import SandboxConfig
 from .lifecycle import Observed
 from .store import Record, Store
-from .transport import ApiError, Request
+from .transport import ErrorAnswer, Request
 
 _UNSPECIFIED_HOSTS = ("", "0.0.0.0", "::")
 
@@ -49,7 +49,7 @@ class Context:
     def require(self, namespace: str, name: str) -> Record:
         record = self.store.get(namespace, name)
         if record is None:
-            raise ApiError(404, "Endpoint not found")
+            raise ErrorAnswer(404, "Endpoint not found")
         return record
 
     def set_override(self, namespace: str, name: str, override: DataplaneOverride) -> None:

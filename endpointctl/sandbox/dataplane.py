@@ -19,7 +19,7 @@ from .auth import identify
 from .context import Context
 from .lifecycle import Observed
 from .store import Record
-from .transport import ApiError, Request, Response, Route, json_response
+from .transport import ErrorAnswer, Request, Response, Route, json_response
 from .views import health_route
 
 SERVING = frozenset({"running", "updating", "updateFailed"})
@@ -29,13 +29,13 @@ HOLD_POLL_SECONDS = 0.25
 
 def _authorize(ctx: Context, req: Request, record: Record) -> None:
     if record.spec.get("privateService"):
-        raise ApiError(403, "This endpoint is only reachable through AWS PrivateLink")
+        raise ErrorAnswer(403, "This endpoint is only reachable through AWS PrivateLink")
     _authorize_caller(ctx, req, record)
 
 
 def _authorize_privatelink(ctx: Context, req: Request, record: Record) -> None:
     if not record.spec.get("privateService"):
-        raise ApiError(404, "This endpoint has no PrivateLink interface")
+        raise ErrorAnswer(404, "This endpoint has no PrivateLink interface")
     _authorize_caller(ctx, req, record)
 
 
@@ -44,9 +44,9 @@ def _authorize_caller(ctx: Context, req: Request, record: Record) -> None:
         return
     caller = identify(req.headers, ctx.config.user, ctx.config.orgs)
     if caller is None:
-        raise ApiError(401, "Authorization header is correct, but the token seems invalid")
+        raise ErrorAnswer(401, "Authorization header is correct, but the token seems invalid")
     if record.spec["type"] == "private" and not caller.member_of(record.namespace):
-        raise ApiError(403, f"This endpoint is private to members of '{record.namespace}'")
+        raise ErrorAnswer(403, f"This endpoint is private to members of '{record.namespace}'")
 
 
 def _wake_if_zero(ctx: Context, record: Record) -> Record:
@@ -59,12 +59,12 @@ def _wake_if_zero(ctx: Context, record: Record) -> Record:
         return current
 
 
-def _not_ready(observed: Observed, now: float) -> ApiError:
+def _not_ready(observed: Observed, now: float) -> ErrorAnswer:
     eta = observed.eta(now)
     if eta is None:
-        return ApiError(503, f"Endpoint is not running (state: {observed.state})")
+        return ErrorAnswer(503, f"Endpoint is not running (state: {observed.state})")
     message = "Endpoint is scaling up" if observed.has_url else "Endpoint is not ready yet"
-    return ApiError(503, message, estimated_time=round(eta, 3))
+    return ErrorAnswer(503, message, estimated_time=round(eta, 3))
 
 
 def _scale_up_timeout(ctx: Context, req: Request, record: Record) -> float | None:
@@ -77,16 +77,16 @@ def _scale_up_timeout(ctx: Context, req: Request, record: Record) -> float | Non
     try:
         seconds = float(value)
     except ValueError as exc:
-        raise ApiError(400, f"Invalid X-Scale-Up-Timeout {value!r}: expected seconds") from exc
+        raise ErrorAnswer(400, f"Invalid X-Scale-Up-Timeout {value!r}: expected seconds") from exc
     return max(0.0, seconds)
 
 
 def _wait_until_serving(ctx: Context, req: Request, record: Record) -> Record:
-    """The record once it serves, holding the request if the caller allowed it; else ApiError."""
+    """The record once it serves, holding the request if the caller allowed it; else ErrorAnswer."""
     observed = ctx.observe(record)
     if observed.state == "paused":
         # What the real proxy was observed to answer for a paused endpoint.
-        raise ApiError(400, "Bad Request: Invalid state")
+        raise ErrorAnswer(400, "Bad Request: Invalid state")
     if observed.state == "scaledToZero":
         record = _wake_if_zero(ctx, record)
         observed = ctx.observe(record)
@@ -102,7 +102,7 @@ def _wait_until_serving(ctx: Context, req: Request, record: Record) -> Record:
         record = ctx.require(record.namespace, record.name)
         observed = ctx.observe(record)
         if observed.state == "paused":
-            raise ApiError(400, "Bad Request: Invalid state")
+            raise ErrorAnswer(400, "Bad Request: Invalid state")
     return record
 
 
@@ -123,7 +123,7 @@ def _payload(req: Request, task: str | None) -> Any:
     except (ValueError, UnicodeDecodeError) as exc:
         if task in answers.BINARY_TASKS:
             return req.body
-        raise ApiError(400, f"Invalid JSON body: {exc}") from exc
+        raise ErrorAnswer(400, f"Invalid JSON body: {exc}") from exc
 
 
 Authorize = Callable[[Context, Request, Record], None]
@@ -192,7 +192,7 @@ def get_path(ctx: Context, req: Request) -> Response:
     """GET on another sub-path: only a custom image's health route answers."""
     record = ctx.require(req.params["namespace"], req.params["name"])
     if "/" + req.params["path"].strip("/") != health_route(record.spec).rstrip("/"):
-        raise ApiError(404, f"No route GET /{req.params['path']}")
+        raise ErrorAnswer(404, f"No route GET /{req.params['path']}")
     return health(ctx, req)
 
 

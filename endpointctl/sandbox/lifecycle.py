@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .store import Record
-from .transport import ApiError
+from .transport import ErrorAnswer
 
 # Phases: the last action taken on a record.
 DEPLOY = "deploy"  # create or resume: pending -> initializing -> running | failed
@@ -151,17 +151,17 @@ def resume(record: Record, observed: Observed, now: float, by: str) -> None:
     elif observed.state == "scaledToZero":
         _set_phase(record, WAKE, now, by)
     elif observed.state in ("failed", "updateFailed"):
-        raise ApiError(400, f"Endpoint is in state {observed.state} and cannot be resumed")
+        raise ErrorAnswer(400, f"Endpoint is in state {observed.state} and cannot be resumed")
     else:
         # huggingface_hub's resume(running_ok=True) looks for this exact phrase.
-        raise ApiError(400, "Endpoint is already running")
+        raise ErrorAnswer(400, "Endpoint is already running")
 
 
 def scale_to_zero(record: Record, observed: Observed, now: float, by: str) -> None:
     if observed.state == "scaledToZero":
         return
     if observed.state != "running":
-        raise ApiError(400, f"Endpoint is {observed.state}; only a running endpoint can be scaled to zero")
+        raise ErrorAnswer(400, f"Endpoint is {observed.state}; only a running endpoint can be scaled to zero")
     _set_phase(record, SCALED_TO_ZERO, now, by)
 
 

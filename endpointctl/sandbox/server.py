@@ -17,7 +17,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .transport import ApiError, Handler, Request, Response, Route, json_response
+from .transport import ErrorAnswer, Handler, Request, Response, Route, json_response
 
 log = logging.getLogger("endpointctl.sandbox")
 
@@ -42,7 +42,7 @@ def _handle_errors(handler: Handler) -> Handler:
     def run(request: Request) -> Response:
         try:
             return handler(request)
-        except ApiError as exc:
+        except ErrorAnswer as exc:
             return exc.response()
         except Exception as exc:  # a sandbox bug must still answer in the API's error shape
             log.exception("sandbox handler failed: %s", request.route)
@@ -116,7 +116,7 @@ class Router:
         route, params, path_known = self.match(request.method, path)
         if route is None:
             status, message = (405, "Method not allowed") if path_known else (404, "Not found")
-            error = ApiError(status, f"{message}: {request.method} {request.path}")
+            error = ErrorAnswer(status, f"{message}: {request.method} {request.path}")
 
             def unmatched(_: Request) -> Response:
                 raise error

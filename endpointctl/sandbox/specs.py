@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from . import catalog
-from .transport import ApiError
+from .transport import ErrorAnswer
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 NAME_MAX = 32
@@ -63,25 +63,25 @@ CREDENTIAL_FIELDS = frozenset({"username", "password"})
 
 def _obj(doc: Any, where: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
-        raise ApiError(400, f"'{where}' must be an object")
+        raise ErrorAnswer(400, f"'{where}' must be an object")
     return doc
 
 
 def _req(doc: dict[str, Any], key: str, where: str) -> Any:
     if doc.get(key) is None:
-        raise ApiError(400, f"Missing required field '{where}{key}'")
+        raise ErrorAnswer(400, f"Missing required field '{where}{key}'")
     return doc[key]
 
 
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ApiError(400, f"'{where}' must be a non-empty string")
+        raise ErrorAnswer(400, f"'{where}' must be a non-empty string")
     return value
 
 
 def _int(value: Any, where: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ApiError(400, f"'{where}' must be an integer >= {minimum}, got {value!r}")
+        raise ErrorAnswer(400, f"'{where}' must be an integer >= {minimum}, got {value!r}")
     return value
 
 
@@ -89,19 +89,19 @@ def _str_map(value: Any, where: str) -> dict[str, str]:
     doc = _obj(value, where)
     for k, v in doc.items():
         if not isinstance(v, str):
-            raise ApiError(400, f"'{where}.{k}' must be a string")
+            raise ErrorAnswer(400, f"'{where}.{k}' must be a string")
     return dict(doc)
 
 
 def _str_list(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(400, f"'{where}' must be a list of strings")
+        raise ErrorAnswer(400, f"'{where}' must be a list of strings")
     return list(value)
 
 
 def validate_name(name: Any) -> str:
     if not isinstance(name, str) or len(name) > NAME_MAX or not NAME_RE.match(name):
-        raise ApiError(
+        raise ErrorAnswer(
             400,
             f"Invalid endpoint name {name!r}: use at most {NAME_MAX} lowercase letters, digits or '-',"
             " starting and ending with a letter or digit",
@@ -111,20 +111,22 @@ def validate_name(name: Any) -> str:
 
 def _type(value: Any) -> str:
     if value not in TYPES:
-        raise ApiError(400, f"Invalid type {value!r}: expected one of {', '.join(TYPES)}")
+        raise ErrorAnswer(400, f"Invalid type {value!r}: expected one of {', '.join(TYPES)}")
     return str(value)
 
 
 def _image(value: Any) -> dict[str, Any]:
     image = _obj(value, "model.image")
     if len(image) != 1:
-        raise ApiError(400, f"'model.image' must have exactly one of: {', '.join(IMAGE_VARIANTS)}")
+        raise ErrorAnswer(400, f"'model.image' must have exactly one of: {', '.join(IMAGE_VARIANTS)}")
     variant, body = next(iter(image.items()))
     if variant not in IMAGE_VARIANTS:
-        raise ApiError(400, f"Unknown image variant {variant!r}: expected one of {', '.join(IMAGE_VARIANTS)}")
+        raise ErrorAnswer(
+            400, f"Unknown image variant {variant!r}: expected one of {', '.join(IMAGE_VARIANTS)}"
+        )
     _obj(body, f"model.image.{variant}")
     if variant != "huggingface" and not body.get("url"):
-        raise ApiError(400, f"Missing required field 'model.image.{variant}.url'")
+        raise ErrorAnswer(400, f"Missing required field 'model.image.{variant}.url'")
     kept = {key: copy.deepcopy(value) for key, value in body.items() if key in IMAGE_FIELDS[variant]}
     credentials = kept.get("credentials")
     if isinstance(credentials, dict):
@@ -135,24 +137,24 @@ def _image(value: Any) -> dict[str, Any]:
 def check_compute(provider: dict[str, Any], compute: dict[str, Any]) -> catalog.Compute:
     vendor, region = provider["vendor"], provider["region"]
     if vendor not in catalog.VENDORS:
-        raise ApiError(400, f"Unknown vendor {vendor!r}: expected one of {', '.join(catalog.VENDORS)}")
+        raise ErrorAnswer(400, f"Unknown vendor {vendor!r}: expected one of {', '.join(catalog.VENDORS)}")
     if region not in catalog.VENDORS[vendor]:
-        raise ApiError(400, f"Region {region!r} is not available for vendor {vendor!r}")
+        raise ErrorAnswer(400, f"Region {region!r} is not available for vendor {vendor!r}")
     itype, size, accel = compute["instanceType"], compute["instanceSize"], compute["accelerator"]
     known = catalog.INSTANCE_TYPES.get(itype)
     if known is None:
-        raise ApiError(400, f"Unknown instanceType {itype!r}")
+        raise ErrorAnswer(400, f"Unknown instanceType {itype!r}")
     found = catalog.find(vendor, region, itype, size)
     if found is None:
-        raise ApiError(
+        raise ErrorAnswer(
             400, f"instanceType {itype!r} with instanceSize {size!r} is not available in {vendor}/{region}"
         )
     if accel != known.accelerator:
-        raise ApiError(
+        raise ErrorAnswer(
             400, f"accelerator {accel!r} does not match instanceType {itype!r} ({known.accelerator})"
         )
     if found.status in catalog.UNDEPLOYABLE:
-        raise ApiError(400, f"Compute {found.id!r} is {found.status} and cannot be deployed")
+        raise ErrorAnswer(400, f"Compute {found.id!r} is {found.status} and cannot be deployed")
     return found
 
 
@@ -162,7 +164,7 @@ def _scaling(doc: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]
         if key in doc:
             out[key] = _int(doc[key], f"compute.scaling.{key}")
         elif key not in out:
-            raise ApiError(400, f"Missing required field 'compute.scaling.{key}'")
+            raise ErrorAnswer(400, f"Missing required field 'compute.scaling.{key}'")
     if "scaleToZeroTimeout" in doc:
         value = doc["scaleToZeroTimeout"]
         out["scaleToZeroTimeout"] = (
@@ -174,7 +176,7 @@ def _scaling(doc: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]
             _obj(doc["measure"], "compute.scaling.measure") if doc["measure"] is not None else None
         )
     if out["minReplica"] > out["maxReplica"]:
-        raise ApiError(400, "'compute.scaling.minReplica' cannot exceed 'compute.scaling.maxReplica'")
+        raise ErrorAnswer(400, "'compute.scaling.minReplica' cannot exceed 'compute.scaling.maxReplica'")
     return out
 
 
@@ -204,7 +206,7 @@ def _model_fields(model: dict[str, Any], out: dict[str, Any]) -> None:
 def _private_service(value: Any, vendor: str) -> dict[str, Any]:
     doc = _obj(value, "privateService")
     if vendor != "aws":
-        raise ApiError(
+        raise ErrorAnswer(
             400, f"privateService (AWS PrivateLink) is only available with vendor 'aws', not {vendor!r}"
         )
     _string(doc.get("accountId"), "privateService.accountId")
@@ -221,13 +223,13 @@ def _extras(body: dict[str, Any], out: dict[str, Any]) -> None:
         features.update(_obj(body["experimentalFeatures"], "experimentalFeatures"))
     if "cacheHttpResponses" in body:
         if not isinstance(body["cacheHttpResponses"], bool):
-            raise ApiError(400, "'cacheHttpResponses' must be a boolean")
+            raise ErrorAnswer(400, "'cacheHttpResponses' must be a boolean")
         features["cacheHttpResponses"] = body["cacheHttpResponses"]
     out["experimentalFeatures"] = features
 
 
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
-    """The stored configuration for a create body, or ApiError(400)."""
+    """The stored configuration for a create body, or ErrorAnswer(400)."""
     name = validate_name(_req(body, "name", ""))
     etype = _type(_req(body, "type", ""))
     provider_in = _obj(_req(body, "provider", ""), "provider")
@@ -239,7 +241,7 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     }
     compute["scaling"] = _scaling(_obj(_req(compute_in, "scaling", "compute."), "compute.scaling"), None)
     if compute["scaling"]["maxReplica"] < 1:
-        raise ApiError(400, "'compute.scaling.maxReplica' must be at least 1")
+        raise ErrorAnswer(400, "'compute.scaling.maxReplica' must be at least 1")
     check_compute(provider, compute)
     model_in = _obj(_req(body, "model", ""), "model")
     for key in ("repository", "framework", "image"):
@@ -261,12 +263,12 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_update(spec: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """A new configuration: ``spec`` with the partial ``body`` merged in, or ApiError(400)."""
+    """A new configuration: ``spec`` with the partial ``body`` merged in, or ErrorAnswer(400)."""
     for key in ("provider", "privateService"):
         if key in body:
-            raise ApiError(400, f"'{key}' cannot be changed on an existing endpoint; create a new one")
+            raise ErrorAnswer(400, f"'{key}' cannot be changed on an existing endpoint; create a new one")
     if "name" in body and body["name"] != spec["name"]:
-        raise ApiError(400, "An endpoint cannot be renamed")
+        raise ErrorAnswer(400, "An endpoint cannot be renamed")
     out = copy.deepcopy(spec)
     if "type" in body:
         out["type"] = _type(body["type"])

@@ -1,6 +1,6 @@
 """The request and response values that flow between the HTTP server and the route handlers.
 
-Handlers never touch sockets: they take a Request and return a Response (or raise ApiError), which
+Handlers never touch sockets: they take a Request and return a Response (or raise ErrorAnswer), which
 is what lets a fault-injection layer wrap every route in one place (see ``server.Middleware``).
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class ApiError(Exception):
+class ErrorAnswer(Exception):
     """An error answered as ``{"error": message, **extra}``, the API's only error body shape."""
 
     def __init__(self, status: int, message: str, **extra: Any) -> None:
@@ -40,16 +40,16 @@ class Request:
 
     def json(self) -> Any:
         if not self.body.strip():
-            raise ApiError(400, "Request body must be a JSON document")
+            raise ErrorAnswer(400, "Request body must be a JSON document")
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"Invalid JSON body: {exc}") from exc
+            raise ErrorAnswer(400, f"Invalid JSON body: {exc}") from exc
 
     def json_object(self) -> dict[str, Any]:
         doc = self.json()
         if not isinstance(doc, dict):
-            raise ApiError(400, "Request body must be a JSON object")
+            raise ErrorAnswer(400, "Request body must be a JSON object")
         return doc
 
 

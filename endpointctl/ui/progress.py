@@ -1,6 +1,6 @@
-"""Showing a wait: a live table on a terminal, timestamped lines in CI, and the final result.
+"""Showing a wait: a live table on a terminal, timestamped lines in CI, nothing with --quiet.
 
-The engine (``wait``) only calls ``update`` and ``done``; these classes decide what a person sees.
+The engine's waiter only calls ``update`` and ``done``; these classes decide what a person sees.
 Every text cell passes the Output's redactor, including the live table, which rich writes itself.
 """
 
@@ -16,25 +16,13 @@ from typing import TextIO
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from tabulate import tabulate
 
+from endpointctl.core.outcomes import WaitOutcome, WaitReport
 from endpointctl.core.redact import Redactor
-from endpointctl.engine.waiter import NullDisplay, Outcome, WaitReport
-from endpointctl.ui.render import Mode, dump
+from endpointctl.ui.render import elapsed_text
 from endpointctl.ui.sink import Output
 
 WallClock = Callable[[], float]  # seconds since the epoch
-
-
-def elapsed_text(seconds: float) -> str:
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def timestamp(wall: float) -> str:
@@ -42,10 +30,10 @@ def timestamp(wall: float) -> str:
 
 
 def summary(report: WaitReport) -> str:
-    counts: dict[Outcome, int] = {}
+    counts: dict[WaitOutcome, int] = {}
     for e in report.endpoints:
         counts[e.outcome] = counts.get(e.outcome, 0) + 1
-    parts = [f"{n} {outcome.value}" for outcome in Outcome if (n := counts.get(outcome, 0))]
+    parts = [f"{n} {outcome.value}" for outcome in WaitOutcome if (n := counts.get(outcome, 0))]
     return f"waited {elapsed_text(report.elapsed)}: {', '.join(parts) or 'nothing to wait for'}"
 
 
@@ -61,10 +49,16 @@ def _arrow(stream: TextIO) -> str:
     return "→"
 
 
-class _Base(NullDisplay):
+class ProgressDisplay:
     """A display is also a context manager, so a live one is stopped whatever happens."""
 
-    def __enter__(self) -> _Base:
+    def update(self, key: str, state: str, message: str, elapsed: float, *, final: bool = False) -> None:
+        pass
+
+    def done(self, report: WaitReport) -> None:
+        pass
+
+    def __enter__(self) -> ProgressDisplay:
         return self
 
     def __exit__(
@@ -73,11 +67,11 @@ class _Base(NullDisplay):
         pass
 
 
-class QuietDisplay(_Base):
+class QuietDisplay(ProgressDisplay):
     """--quiet: nothing while waiting; the final result is printed by the command."""
 
 
-class PlainDisplay(_Base):
+class PlainDisplay(ProgressDisplay):
     """Without a terminal: one line per change of state (or message), with a UTC timestamp."""
 
     def __init__(self, out: Output, wall: WallClock) -> None:
@@ -108,7 +102,7 @@ class _Row:
     final: bool
 
 
-class LiveDisplay(_Base):
+class LiveDisplay(ProgressDisplay):
     """On a terminal: one line per endpoint, redrawn in place; it stays on screen when done."""
 
     def __init__(
@@ -193,7 +187,7 @@ class LiveDisplay(_Base):
         self._console.print(self._redactor.scrub(summary(report)), markup=False, highlight=False)
 
 
-def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float]) -> _Base:
+def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float]) -> ProgressDisplay:
     """The display for this stream: quiet, live on a terminal, plain lines otherwise."""
     if quiet:
         return QuietDisplay()
@@ -203,27 +197,12 @@ def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float
     return PlainDisplay(out, wall)
 
 
-# -- the final result -------------------------------------------------------------------------------
-
-
-def render_report(report: WaitReport, mode: Mode) -> str:
-    """The wait's result for stdout: a table, or one JSON/YAML record per endpoint."""
-    if mode is not Mode.TABLE:
-        return dump([e.record() for e in report.endpoints], mode)
-    rows = [
-        [e.target.name, e.target.namespace, e.outcome.value, e.status, elapsed_text(e.elapsed), e.message]
-        for e in report.endpoints
-    ]
-    headers = ["NAME", "NAMESPACE", "OUTCOME", "STATUS", "ELAPSED", "MESSAGE"]
-    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
-
-
 def report_problems(out: Output, report: WaitReport) -> None:
     """One error per endpoint not ready, with its last status and message and what to do next."""
     for e in report.not_ready:
-        if e.outcome is Outcome.FAILED:
+        if e.outcome is WaitOutcome.FAILED:
             out.error(e.message, e.hint)
-        elif e.outcome is Outcome.TIMEOUT:
+        elif e.outcome is WaitOutcome.TIMEOUT:
             out.error(
                 f"timed out after {elapsed_text(report.timeout)}: '{e.target.key}' is still {e.status}: "
                 f"{e.message}",

@@ -1,36 +1,36 @@
-"""PURE: plans, endpoints, apply results and hardware as a table, JSON or YAML.
+"""Plans, endpoints, results, waits, smoke tests and hardware as a table, JSON or YAML.
 
-JSON and YAML are stable, documented interfaces (README, "Output"): keys are only ever added.
-Secret values never reach this module; secret fields carry names only and show as "(sensitive)".
+Tables are for people and may change; JSON and YAML are lists of ``records`` and are stable (README,
+"Output"). Secret values never reach this module; secret fields carry names only, shown "(sensitive)".
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from typing import Any
 
 import yaml
 from tabulate import tabulate
 
-from endpointctl.core.diff import FieldChange
-from endpointctl.core.models import Endpoint, Hardware
-from endpointctl.core.outcomes import Result
-from endpointctl.core.plan import Action, Change, Plan
-from endpointctl.dataplane.checks import SmokeResult
+from endpointctl.core.diff import SENSITIVE, FieldChange
+from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
+from endpointctl.core.plan import Action, Plan
+from endpointctl.core.settings import OutputMode
+from endpointctl.ui.records import (
+    change_record,
+    endpoint_record,
+    hardware_record,
+    result_record,
+    security_text,
+    smoke_record,
+    wait_record,
+)
 
-SENSITIVE = "(sensitive)"
 
-
-class Mode(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    YAML = "yaml"
-
-
-def dump(data: Any, mode: Mode) -> str:
-    if mode is Mode.JSON:
+def dump(data: Any, mode: OutputMode) -> str:
+    if mode is OutputMode.JSON:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
@@ -38,43 +38,8 @@ def dump(data: Any, mode: Mode) -> str:
 # -- endpoints --------------------------------------------------------------------------------------
 
 
-def _security(ep: Endpoint) -> str:
-    return ep.security.value if ep.security else "unknown"
-
-
-def endpoint_record(ep: Endpoint) -> dict[str, Any]:
-    return {
-        "name": ep.name,
-        "namespace": ep.namespace,
-        "status": ep.status.value,
-        "url": ep.url,
-        "security": _security(ep),
-        "privateLink": {"accountId": ep.private_link.account_id, "region": ep.private_link.region}
-        if ep.private_link
-        else None,
-        "model": ep.repository,
-        "revision": ep.revision,
-        "task": ep.task,
-        "vendor": ep.vendor,
-        "region": ep.region,
-        "accelerator": ep.accelerator,
-        "instanceType": ep.instance_type,
-        "instanceSize": ep.instance_size,
-        "minReplica": ep.min_replica,
-        "maxReplica": ep.max_replica,
-        "readyReplica": ep.ready_replica,
-        "targetReplica": ep.target_replica,
-        "labels": ep.labels,
-        "managed": ep.managed,
-        "stack": ep.stack,
-        "message": ep.message,
-        "createdAt": ep.created_at,
-        "updatedAt": ep.updated_at,
-    }
-
-
-def endpoints(items: Sequence[Endpoint], mode: Mode) -> str:
-    if mode is not Mode.TABLE:
+def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
+    if mode is not OutputMode.TABLE:
         return dump([endpoint_record(ep) for ep in items], mode)
     if not items:
         return "No endpoints.\n"
@@ -87,7 +52,7 @@ def endpoints(items: Sequence[Endpoint], mode: Mode) -> str:
             ep.repository,
             f"{ep.vendor}/{ep.region} {ep.accelerator} {ep.instance_type} {ep.instance_size}",
             f"{ep.ready_replica}/{ep.min_replica}-{ep.max_replica}",
-            _security(ep) + (" +privatelink" if ep.private_link else ""),
+            security_text(ep) + (" +privatelink" if ep.private_link else ""),
         ]
         for ep in items
     ]
@@ -108,28 +73,6 @@ _SYMBOL = {
     Action.NOOP: "=",
     Action.BLOCKED: "!",
 }
-
-
-def _field_record(change: FieldChange) -> dict[str, Any]:
-    return {
-        "path": change.path,
-        "before": change.before,
-        "after": change.after,
-        "replace": change.forces_replace,
-        "sensitive": change.sensitive,
-    }
-
-
-def change_record(change: Change) -> dict[str, Any]:
-    return {
-        "name": change.name,
-        "namespace": change.namespace,
-        "action": change.action.value,
-        "fields": [_field_record(f) for f in change.fields],
-        "steps": [step.kind.value for step in change.steps],
-        "reason": change.reason,
-        "notes": list(change.notes),
-    }
 
 
 def _show(value: Any) -> str:
@@ -153,8 +96,8 @@ def _field_line(change: FieldChange, creating: bool) -> str:
     return f"      {change.path}: {_show(change.before)} -> {_show(change.after)}{suffix}"
 
 
-def plan(p: Plan, mode: Mode) -> str:
-    if mode is not Mode.TABLE:
+def plan(p: Plan, mode: OutputMode) -> str:
+    if mode is not OutputMode.TABLE:
         return dump([change_record(c) for c in p.changes if c.action is not Action.NOOP], mode)
     lines: list[str] = []
     counts: dict[Action, int] = {}
@@ -188,27 +131,13 @@ def plan(p: Plan, mode: Mode) -> str:
 # -- apply results ----------------------------------------------------------------------------------
 
 
-def result_record(result: Result) -> dict[str, Any]:
-    ep = result.endpoint
-    return {
-        "name": result.change.name,
-        "namespace": result.change.namespace,
-        "action": result.change.action.value,
-        "outcome": result.outcome.value,
-        "done": result.done,
-        "notDone": result.not_done,
-        "error": result.error,
-        "status": ep.status.value if ep else None,
-        "url": ep.url if ep else None,
-        "notes": list(result.change.notes),
-    }
-
-
 def results(
-    items: Sequence[Result], mode: Mode, extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None
+    items: Sequence[ChangeResult],
+    mode: OutputMode,
+    extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> str:
     """One record per endpoint; ``extra`` adds keys per endpoint (``wait``, ``smoke`` from apply)."""
-    if mode is not Mode.TABLE:
+    if mode is not OutputMode.TABLE:
         more = extra or {}
         return dump(
             [{**result_record(r), **more.get((r.change.namespace, r.change.name), {})} for r in items], mode
@@ -216,7 +145,7 @@ def results(
     rows = []
     for r in items:
         detail = r.error or "; ".join(r.change.notes) or ""
-        if r.not_done and r.outcome.value != "ok":
+        if r.not_done and r.outcome is not ChangeOutcome.OK:
             detail += f" (not done: {', '.join(r.not_done)})"
         rows.append(
             [r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail.strip()]
@@ -229,26 +158,8 @@ def results(
 # -- hardware ---------------------------------------------------------------------------------------
 
 
-def hardware_record(hw: Hardware) -> dict[str, Any]:
-    return {
-        "vendor": hw.vendor,
-        "region": hw.region,
-        "accelerator": hw.accelerator,
-        "instanceType": hw.instance_type,
-        "instanceSize": hw.instance_size,
-        "architecture": hw.architecture,
-        "numAccelerators": hw.num_accelerators,
-        "memoryGb": hw.memory_gb,
-        "gpuMemoryGb": hw.gpu_memory_gb,
-        "pricePerHour": hw.price_per_hour,
-        "status": hw.status,
-        "quota": {"max": hw.quota_max, "used": hw.quota_used},
-        "deployable": hw.deployable,
-    }
-
-
-def hardware(items: Sequence[Hardware], mode: Mode) -> str:
-    if mode is not Mode.TABLE:
+def hardware(items: Sequence[Hardware], mode: OutputMode) -> str:
+    if mode is not OutputMode.TABLE:
         return dump([hardware_record(h) for h in items], mode)
     rows = [
         [
@@ -283,27 +194,8 @@ def hardware(items: Sequence[Hardware], mode: Mode) -> str:
 # -- smoke tests ------------------------------------------------------------------------------------
 
 
-def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def smoke_record(result: SmokeResult) -> dict[str, Any]:
-    return {
-        "name": result.name,
-        "namespace": result.namespace,
-        "url": result.url,
-        "verdict": result.verdict.value,
-        "status": result.status,
-        "latencyMs": _rounded(result.latency_ms, 1),
-        "reason": result.reason,
-        "attempts": result.attempts,
-        "coldStartSeconds": _rounded(result.cold_start_seconds, 3),
-        "notes": list(result.notes),
-    }
-
-
-def smoke_results(items: Sequence[SmokeResult], mode: Mode) -> str:
-    if mode is not Mode.TABLE:
+def smoke_results(items: Sequence[SmokeResult], mode: OutputMode) -> str:
+    if mode is not OutputMode.TABLE:
         return dump([smoke_record(r) for r in items], mode)
     if not items:
         return "No smoke tests.\n"
@@ -312,12 +204,41 @@ def smoke_results(items: Sequence[SmokeResult], mode: Mode) -> str:
             f"{r.namespace}/{r.name}",
             "-" if r.status is None else r.status,
             "-" if r.latency_ms is None else f"{r.latency_ms:.0f} ms",
-            r.verdict.value.upper(),
+            r.outcome.value.upper(),
             "; ".join([r.reason, *r.notes]),
         ]
         for r in items
     ]
-    counts = {v: sum(1 for r in items if r.verdict.value == v) for v in ("pass", "fail", "skipped")}
-    summary = f"{counts['pass']} passed, {counts['fail']} failed, {counts['skipped']} skipped.\n"
+    counts = {v: sum(1 for r in items if r.outcome is v) for v in SmokeOutcome}
+    summary = (
+        f"{counts[SmokeOutcome.PASS]} passed, {counts[SmokeOutcome.FAIL]} failed, "
+        f"{counts[SmokeOutcome.SKIPPED]} skipped.\n"
+    )
     headers = ["ENDPOINT", "HTTP", "LATENCY", "VERDICT", "REASON"]
     return tabulate(rows, headers=headers, tablefmt="plain") + "\n" + summary
+
+
+# -- waits ------------------------------------------------------------------------------------------
+
+
+def elapsed_text(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def wait_report(report: WaitReport, mode: OutputMode) -> str:
+    """A wait's result for stdout: a table, or one JSON/YAML record per endpoint."""
+    if mode is not OutputMode.TABLE:
+        return dump([wait_record(e) for e in report.endpoints], mode)
+    rows = [
+        [e.target.name, e.target.namespace, e.outcome.value, e.status, elapsed_text(e.elapsed), e.message]
+        for e in report.endpoints
+    ]
+    headers = ["NAME", "NAMESPACE", "OUTCOME", "STATUS", "ELAPSED", "MESSAGE"]
+    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from endpointctl.core.redact import Redactor
-from endpointctl.ui.render import Mode
+from endpointctl.core.settings import OutputMode
 
 
 @dataclass
 class Output:
-    mode: Mode = Mode.TABLE
+    mode: OutputMode = OutputMode.TABLE
     redactor: Redactor = field(default_factory=Redactor)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

@@ -1,0 +1,164 @@
+"""validate, schema, plan, apply: the declarative commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from endpointctl.cli import exits, options
+from endpointctl.cli.group import cli
+from endpointctl.cli.hooks import CliHooks, show_changes
+from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.options import epilog
+from endpointctl.cli.smoke import write_junit
+from endpointctl.core.errors import ExitCode
+from endpointctl.core.plan import Options, check_options
+from endpointctl.core.settings import OutputMode
+from endpointctl.engine import deploy, locks
+from endpointctl.manifest import json_schema
+from endpointctl.ui import records, render
+
+
+@cli.command(epilog=epilog("endpointctl validate manifests/", "endpointctl validate gpt2.yaml -o json"))
+@options.paths_argument
+@options.common
+@click.option("--allow-public", is_flag=True, help="Allow security: public without allowPublic.")
+@pass_invocation
+def validate(
+    inv: Invocation, paths: tuple[str, ...], output: str, namespace: str | None, allow_public: bool
+) -> ExitCode:
+    """Check manifests offline: no API call is made."""
+    desired = inv.load(paths, allow_public=allow_public)
+    mode = OutputMode(output)
+    if mode is OutputMode.TABLE:
+        inv.out.result(f"{len(desired)} manifest(s) valid.\n")
+    else:
+        inv.out.result(render.dump([records.validated_record(d, namespace) for d in desired], mode))
+    return ExitCode.OK
+
+
+@cli.command(epilog=epilog("endpointctl schema > endpointctl.schema.json"))
+@pass_invocation
+def schema(inv: Invocation) -> ExitCode:
+    """Print the manifest's JSON Schema (for editors and CI linters)."""
+    inv.out.result(json.dumps(json_schema(), indent=2) + "\n")
+    return ExitCode.OK
+
+
+def _options(flags: dict[str, Any]) -> Options:
+    return Options(
+        stack=flags.get("stack"),
+        prune=bool(flags.get("prune")),
+        adopt=bool(flags.get("adopt")),
+        allow_replace=bool(flags.get("allow_replace")),
+        rotate_secrets=bool(flags.get("rotate_secrets")),
+    )
+
+
+@cli.command(
+    epilog=epilog(
+        "endpointctl plan manifests/",
+        "endpointctl plan manifests/ --prune --stack prod -o json",
+        "endpointctl plan manifests/ --detailed-exitcode   # exit 3 when there are changes",
+    )
+)
+@options.paths_argument
+@options.common
+@options.reconcile
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the plan has changes, 0 when none.")
+@pass_invocation
+def plan(
+    inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
+) -> ExitCode:
+    """Show what apply would do, per endpoint and per field."""
+    desired = inv.load(paths, allow_public=flags["allow_public"])
+    how = _options(flags)
+    check_options(how)
+    settings = inv.settings(namespace=namespace, output=output)
+    the_plan = deploy.plan(inv.session(settings), desired, how)
+    inv.out.result(render.plan(the_plan, settings.output))
+    if flags["detailed_exitcode"] and the_plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@cli.command(
+    epilog=epilog(
+        "endpointctl apply manifests/ --yes",
+        "endpointctl apply manifests/ --dry-run",
+        "endpointctl apply manifests/ --prune --stack prod --yes -o json",
+        "endpointctl apply manifests/ --yes --wait --smoke --junit-xml smoke.xml   # CI deploy",
+    )
+)
+@options.paths_argument
+@options.common
+@options.reconcile
+@options.yes
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Endpoints at once."
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=locks.DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply of the same stack or endpoints on this machine; 0: do not wait.",
+)
+@options.wait_option
+@click.option(
+    "--smoke", is_flag=True, help="Then call each endpoint's URL and check the answer (implies --wait)."
+)
+@click.option("--junit-xml", type=click.Path(dir_okay=False), help="With --smoke: also write JUnit XML here.")
+@pass_invocation
+def apply(
+    inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
+) -> ExitCode:
+    """Converge the live endpoints to the manifests."""
+    how = _options(flags)
+    check_options(how)
+    desired = inv.load(paths, allow_public=flags["allow_public"])
+    settings = inv.settings(namespace=namespace, output=output)
+    session = inv.session(settings)
+    if flags["dry_run"]:
+        # Changes nothing, so it neither takes nor waits for the lock.
+        inv.out.result(render.plan(deploy.plan(session, desired, how), settings.output))
+        return ExitCode.OK
+    stack = how.stack
+    steps = deploy.ApplySettings(
+        options=how,
+        parallelism=flags["parallelism"],
+        lock_timeout=flags["lock_timeout"],
+        wait=flags["wait"],
+        smoke=flags["smoke"],
+        timeout=flags["timeout"],
+        command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
+    )
+    hooks = CliHooks(inv.out, inv.env.clock, show_tracebacks=inv.traceback)
+    with interruptible(session.cancel, inv.out):
+        applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
+    return _show(inv, applied, flags["junit_xml"], interrupted=session.cancel.is_set())
+
+
+def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, interrupted: bool) -> ExitCode:
+    """The results, with what --wait and --smoke found, and the exit code of it all."""
+    codes = [exits.for_changes(applied.results, interrupted=interrupted)]
+    extra: dict[tuple[str, str], dict[str, Any]] = {}
+    appendix = ""
+    if applied.waited is not None:
+        codes.append(exits.for_wait(applied.waited))
+        for e in applied.waited.endpoints:
+            extra[(e.target.namespace, e.target.name)] = {"wait": records.wait_record(e)}
+    if applied.smoked is not None:
+        for result in applied.smoked:
+            extra.setdefault((result.namespace, result.name), {})["smoke"] = records.smoke_record(result)
+        if inv.out.mode is OutputMode.TABLE:
+            appendix = "\n" + render.smoke_results(applied.smoked, OutputMode.TABLE)
+        if applied.smoked:
+            write_junit(inv, applied.smoked, junit_xml)
+            codes.append(exits.for_smoke(applied.smoked))
+    show_changes(inv.out, applied.results, extra=extra, appendix=appendix, show_tracebacks=inv.traceback)
+    return exits.worst(codes)

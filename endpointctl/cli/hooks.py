@@ -1,0 +1,62 @@
+"""How the CLI shows an engine flow as it goes, and the results at its end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from endpointctl.core.clock import Clock
+from endpointctl.core.outcomes import ChangeResult, WaitReport
+from endpointctl.core.plan import Plan
+from endpointctl.core.settings import OutputMode
+from endpointctl.ui import progress, render
+from endpointctl.ui.sink import Output
+
+
+class CliHooks:
+    """The engine's ``Hooks``: the plan on stderr before a confirmation, a live or plain wait display,
+    problems as errors; stdout carries only the command's result."""
+
+    def __init__(
+        self, out: Output, clock: Clock, *, quiet: bool = False, show_tracebacks: bool = False
+    ) -> None:
+        self._out = out
+        self._clock = clock
+        self._quiet = quiet
+        self._tracebacks = show_tracebacks
+
+    def planned(self, plan: Plan) -> None:
+        # With -o json the plan is not repeated on stderr unless there is nothing else to show.
+        if self._out.mode is OutputMode.TABLE or not plan.has_changes:
+            self._out.info(render.plan(plan, OutputMode.TABLE).rstrip())
+
+    def changed(self, results: Sequence[ChangeResult]) -> None:
+        show_changes(self._out, results, show_tracebacks=self._tracebacks)
+
+    def waiting(self) -> progress.ProgressDisplay:
+        return progress.choose(self._out, quiet=self._quiet, wall=self._clock.wall, now=self._clock.now)
+
+    def waited(self, report: WaitReport) -> None:
+        progress.report_problems(self._out, report)
+
+
+def show_changes(
+    out: Output,
+    results: Sequence[ChangeResult],
+    *,
+    extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    appendix: str = "",
+    show_tracebacks: bool = False,
+) -> None:
+    """The results (with what --wait/--smoke found, in ``extra``), and a warning for each half-done one."""
+    out.result(render.results(results, out.mode, extra))
+    if appendix:
+        out.result(appendix)
+    for r in results:
+        if r.part_way:
+            out.warn(
+                f"{r.change.namespace}/{r.change.name} is part-way: done {', '.join(r.done)}; "
+                f"not done {', '.join(r.not_done)}. Run the same command again to converge."
+            )
+        if show_tracebacks and r.traceback:
+            out.info(f"traceback of {r.change.namespace}/{r.change.name}:\n{r.traceback.rstrip()}")

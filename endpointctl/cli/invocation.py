@@ -1,0 +1,134 @@
+"""One run of the CLI: the environment it runs in, its global flags, and the services built from them.
+
+``CommandEnv`` is everything a command takes from outside the process's arguments (variables, streams,
+whether a person is at the terminal, the clock, how to ask a question); tests build one with their own.
+``Invocation`` adds the root group's flags and builds the services a command needs (``Services``) from
+the environment and the command's ``Settings``, once, closing them when the command ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+
+import click
+
+from endpointctl import manifest
+from endpointctl.cli.services import Services
+from endpointctl.core.clock import Clock
+from endpointctl.core.errors import UsageError
+from endpointctl.core.settings import OutputMode, Settings
+from endpointctl.core.spec import Desired
+from endpointctl.engine.clock import SystemClock
+from endpointctl.engine.session import Consent, Session
+from endpointctl.ui.sink import Output
+
+
+def _ask(text: str) -> bool:
+    # While a command is interruptible, SIGINT only sets its cancel event; at a question, Ctrl-C must
+    # still answer at once, so the usual KeyboardInterrupt is back for as long as it is asked.
+    with _usual_sigint():
+        return click.confirm(text, default=False)
+
+
+@contextmanager
+def _usual_sigint() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class CommandEnv:
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Clock = field(default_factory=SystemClock)
+    interactive: bool | None = None  # None: ask the terminal
+    prompt: Callable[[str], bool] = _ask
+    out: Output = field(default_factory=Output)
+
+    @property
+    def is_interactive(self) -> bool:
+        if self.interactive is not None:
+            return self.interactive
+        return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@dataclass
+class Invocation:
+    env: CommandEnv
+    sandbox: bool = False  # --sandbox
+    token_flag: str | None = None  # --token
+    traceback: bool = False  # --traceback
+    _services: Services | None = None
+
+    @property
+    def out(self) -> Output:
+        return self.env.out
+
+    def settings(self, *, namespace: str | None = None, output: str = OutputMode.TABLE.value) -> Settings:
+        """This command's settings: its flags over the environment over the defaults, resolved once."""
+        settings = Settings.resolve(
+            self.env.environ,
+            sandbox=self.sandbox,
+            namespace=namespace,
+            token_flag=self.token_flag,
+            output=output,
+        )
+        self.out.mode = settings.output
+        return settings
+
+    def load(self, paths: Sequence[str], *, allow_public: bool = False) -> list[Desired]:
+        if not paths:
+            raise UsageError("no manifest given: name files or directories, e.g. `manifests/`")
+        desired = manifest.load(paths, environ=self.env.environ, allow_public=allow_public)
+        for d in desired:
+            # Secret values and registry passwords: nothing this process writes may show them.
+            self.out.redactor.add(*d.sensitive_values())
+        return desired
+
+    def session(self, settings: Settings) -> Session:
+        if self._services is None:
+            self._services = Services(self.env.clock, self.out, settings)
+        return self._services.session()
+
+    def consent(self, yes: bool) -> Consent:
+        return Consent(yes=yes, interactive=self.env.is_interactive, prompt=self.env.prompt)
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
+
+pass_invocation = click.make_pass_decorator(Invocation)
+
+
+@contextmanager
+def interruptible(cancel: threading.Event, out: Output) -> Iterator[None]:
+    """SIGINT/SIGTERM start no new change; the call in flight finishes and the outcome is reported."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not cancel.is_set():
+            out.info("interrupted: finishing the call in flight, starting nothing new")
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

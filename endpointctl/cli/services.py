@@ -1,0 +1,90 @@
+"""The services one command uses, built from its environment and settings on first use, then closed.
+
+Building them is where the token is read, the embedded sandbox starts (``--sandbox``) and the hub is set
+up; closing them stops the sandbox and leaves huggingface_hub pointing nowhere in particular.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from endpointctl.core.clock import Clock
+from endpointctl.core.errors import UsageError
+from endpointctl.core.settings import Settings, TokenInfo
+from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine.locks import state_dir
+from endpointctl.engine.session import Session
+from endpointctl.ui.sink import Output
+
+if TYPE_CHECKING:
+    from endpointctl.sandbox import Sandbox
+
+
+class Services:
+    def __init__(self, clock: Clock, out: Output, settings: Settings) -> None:
+        self._clock = clock
+        self._out = out
+        self._settings = settings
+        self._sandbox: Sandbox | None = None
+        self._session: Session | None = None
+
+    def _token(self) -> TokenInfo:
+        from endpointctl.hub import read_token  # huggingface_hub is slow to import: only when needed
+
+        token = read_token(self._settings.token)
+        if token.value is None:
+            raise UsageError(
+                "no Hugging Face token: set HF_TOKEN or run `hf auth login`",
+                hint="or try the local emulator: endpointctl --sandbox ...",
+            )
+        self._out.redactor.add(token.value)
+        return token
+
+    def _api_url(self) -> str | None:
+        if not self._settings.sandbox:
+            return self._settings.api_url
+        if self._sandbox is None:
+            from endpointctl.sandbox.embedded import start_embedded
+
+            self._sandbox = start_embedded()
+            self._out.info(f"sandbox: serving the emulated API at {self._sandbox.url}")
+        return self._sandbox.url
+
+    def session(self) -> Session:
+        if self._session is None:
+            from endpointctl.hub import Hub
+
+            settings = self._settings
+            api_url = self._api_url()
+            token = self._token()
+            cancel = threading.Event()  # shared, so an interrupt also stops retrying
+            hub = Hub(
+                token=token,
+                api_url=api_url,
+                timeout=settings.request_timeout,
+                redactor=self._out.redactor,
+                clock=self._clock,
+                retry_seconds=settings.retry_seconds,
+                cancel=cancel,
+                report=self._out.info,
+            )
+            self._session = Session(
+                hub=hub,
+                deployed=DeployedClient(token.value, self._clock, timeout=settings.request_timeout),
+                clock=self._clock,
+                report=self._out.info,
+                default_namespace=settings.namespace,
+                cancel=cancel,
+                locks=state_dir(settings.state_dir),
+            )
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.deployed.close()
+            self._session.hub.close()
+            self._session = None
+        if self._sandbox is not None:
+            self._sandbox.stop()
+            self._sandbox = None

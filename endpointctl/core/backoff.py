@@ -1,0 +1,49 @@
+"""PURE: how long to wait before the next try, for every loop that tries again (retries and polls).
+
+One shape serves them all: a ceiling that starts at ``initial`` and grows by ``factor`` up to ``cap``,
+and a delay drawn uniformly between ``low`` and ``high`` times that ceiling. Jitter spreads apart the
+clients that would otherwise poll or retry in lockstep (a CI matrix, apply's parallel calls against one
+rate limit). The random source is the caller's, so tests choose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+Uniform = Callable[[float, float], float]  # random.Random.uniform
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 1.0
+    factor: float = 2.0
+    cap: float = 30.0
+    low: float = 0.0  # full jitter: anywhere from nothing up to the ceiling
+    high: float = 1.0
+
+    def ceiling(self, attempt: int) -> float:
+        """The unjittered delay after the given (1-based) attempt."""
+        return min(self.cap, self.initial * self.factor ** min(attempt - 1, 64))
+
+    def delay(self, attempt: int, uniform: Uniform, floor: float = 0.0) -> float:
+        """A jittered delay after ``attempt``, never below ``floor`` (what a server asked for)."""
+        ceiling = self.ceiling(attempt)
+        return max(floor, uniform(ceiling * self.low, ceiling * self.high))
+
+    def delays(self, uniform: Uniform) -> Iterator[float]:
+        attempt = 1
+        while True:
+            yield self.delay(attempt, uniform)
+            attempt += 1
+
+
+# Retrying one API operation: capped exponential backoff with full jitter, never below what the server
+# asked for (``Retry-After``, ``RateLimit``).
+RETRY = Backoff(initial=1.0, factor=2.0, cap=30.0, low=0.0, high=1.0)
+# Polling the API while waiting for endpoints: from 1 s up to 20 s, each within ±20%.
+POLL = Backoff(initial=1.0, factor=1.5, cap=20.0, low=0.8, high=1.2)
+# Reading a deleted endpoint until it is gone: from 1 s doubling up to 10 s, from the upper half.
+ABSENT = Backoff(initial=1.0, factor=2.0, cap=10.0, low=0.5, high=1.0)
+# Trying a lock another process holds: often enough to start promptly once it is free.
+LOCK = Backoff(initial=0.25, factor=1.0, cap=0.25, low=1.0, high=1.0)

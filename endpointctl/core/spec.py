@@ -1,0 +1,250 @@
+"""PURE: what a manifest asks for, as typed, validated models (desired state).
+
+The manifest models are pydantic models with ``extra="forbid"`` so a misspelt key fails loudly; their
+descriptions double as the JSON Schema that ``endpointctl schema`` prints. ``None`` on an optional field
+means "the manifest does not set it", and unset fields are never compared with the live endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from endpointctl.core.smoke_spec import SmokeTestSpec
+from endpointctl.core.strict import StrictModel
+
+API_VERSION = "endpointctl/v1"
+KIND = "InferenceEndpoint"
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+NAME_MAX = 32
+
+
+class Security(StrEnum):
+    PUBLIC = "public"
+    PROTECTED = "protected"
+    PRIVATE = "private"
+
+    @property
+    def wire(self) -> str:
+        """The API's ``type``: it renamed protected to authenticated."""
+        return "authenticated" if self is Security.PROTECTED else self.value
+
+    @classmethod
+    def from_wire(cls, value: str) -> Security:
+        # Real responses still carried the legacy "protected" in 2025.
+        return cls.PROTECTED if value in ("authenticated", "protected") else cls(value)
+
+
+class DesiredState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    SCALED_TO_ZERO = "scaledToZero"
+
+
+class Vendor(StrEnum):
+    AWS = "aws"
+    AZURE = "azure"
+    GCP = "gcp"
+
+
+class Accelerator(StrEnum):
+    CPU = "cpu"
+    GPU = "gpu"
+    NEURON = "neuron"
+
+
+class Framework(StrEnum):
+    PYTORCH = "pytorch"
+    CUSTOM = "custom"
+    LLAMACPP = "llamacpp"
+
+
+DEFAULT_FRAMEWORK = Framework.PYTORCH
+DEFAULT_IMAGE: dict[str, dict[str, Any]] = {"huggingface": {}}
+DEFAULT_SECURITY = Security.PROTECTED
+
+
+# The keys each ``model.image`` variant takes (reference §2 EndpointModelImage). The API silently drops
+# any other key, so a manifest that set one would show as drift forever: manifest validation refuses it.
+# Variants without an engine list of their own take their engine family's fields.
+IMAGE_CONTAINER_FIELDS = ("url", "port", "healthRoute")
+_TGI_FIELDS = (
+    "maxBatchPrefillTokens",
+    "maxBatchTotalTokens",
+    "maxInputLength",
+    "maxTotalTokens",
+    "disableCustomKernels",
+    "quantize",
+)
+_VLLM_FIELDS = ("tensorParallelSize", "dataParallelSize")
+IMAGE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "huggingface": (),
+        "huggingfaceNeuron": IMAGE_CONTAINER_FIELDS,
+        "custom": (*IMAGE_CONTAINER_FIELDS, "credentials"),
+        "tgi": (*IMAGE_CONTAINER_FIELDS, *_TGI_FIELDS),
+        "tgiNeuron": (*IMAGE_CONTAINER_FIELDS, *_TGI_FIELDS),
+        "tei": (*IMAGE_CONTAINER_FIELDS, "pooling"),
+        "llamacpp": (*IMAGE_CONTAINER_FIELDS, "ctxSize", "modelPath", "nParallel"),
+        "vLLM": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "vLLMNeuron": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "vLLMOmni": (*IMAGE_CONTAINER_FIELDS, *_VLLM_FIELDS),
+        "sGLang": (*IMAGE_CONTAINER_FIELDS, "tensorParallelSize"),
+        "hfServe": IMAGE_CONTAINER_FIELDS,
+    }
+)
+
+
+class ModelSpec(StrictModel):
+    repository: str = Field(
+        description="Hub repository id of the model, e.g. openai-community/gpt2.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$",
+    )
+    revision: str | None = Field(None, description="Commit SHA or branch; the API defaults to main.")
+    task: str | None = Field(None, description="Pipeline task, e.g. text-classification.")
+    framework: Framework | None = Field(None, description="Defaults to pytorch when creating.")
+    image: dict[str, dict[str, Any]] | None = Field(
+        None,
+        description="The API's model.image union, one key naming the variant, e.g. "
+        '{vLLM: {url: "vllm/vllm-openai:v0.23.0", port: 8000}}. Defaults to {huggingface: {}}.',
+    )
+    env: dict[str, str] | None = Field(None, description="Environment variables of the container.")
+    secrets: dict[str, str] | None = Field(
+        None,
+        description='Secret environment variables. Values only from "${VAR}"; a literal value is refused.',
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _one_variant(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+        if value is not None and len(value) != 1:
+            raise ValueError(
+                f"expected exactly one image variant (e.g. huggingface, vLLM, tgi), found {len(value)}"
+            )
+        return value
+
+
+class ProviderSpec(StrictModel):
+    vendor: Vendor = Field(description="Cloud vendor.")
+    region: str = Field(description="Vendor region, e.g. us-east-1.", min_length=1)
+
+
+class ComputeSpec(StrictModel):
+    accelerator: Accelerator = Field(description="cpu, gpu or neuron.")
+    instance_type: str = Field(alias="instanceType", min_length=1, description="e.g. intel-icl, nvidia-l4.")
+    instance_size: str = Field(alias="instanceSize", min_length=1, description="e.g. x1, x2, x4.")
+
+
+class ScalingSpec(StrictModel):
+    min_replica: int | None = Field(None, alias="minReplica", ge=0, description="0 enables scale-to-zero.")
+    max_replica: int | None = Field(None, alias="maxReplica", ge=1)
+    scale_to_zero_timeout: int | None = Field(
+        None, alias="scaleToZeroTimeout", ge=1, description="Minutes without traffic before scaling to zero."
+    )
+
+
+class PrivateLinkSpec(StrictModel):
+    account_id: str = Field(
+        alias="accountId", pattern=r"^[0-9]{12}$", description="AWS account id (12 digits)."
+    )
+    # Required: huggingface_hub refuses a PrivateLink create without it, and it is not the compute region.
+    region: str = Field(min_length=1, description="PrivateLink entry region, e.g. us-east-1 or eu-west-1.")
+
+
+class EndpointSpec(StrictModel):
+    model: ModelSpec
+    provider: ProviderSpec
+    compute: ComputeSpec
+    scaling: ScalingSpec | None = None
+    security: Security | None = Field(
+        None,
+        description="public | protected | private ('authenticated' is accepted as protected). "
+        "Defaults to protected when creating.",
+    )
+    private_link: PrivateLinkSpec | None = Field(
+        None, alias="privateLink", description="AWS PrivateLink; only with security: private."
+    )
+    state: DesiredState | None = Field(
+        None, description="running | paused | scaledToZero. Omitted: created running, then left alone."
+    )
+    allow_public: bool = Field(False, alias="allowPublic", description="Required to set security: public.")
+    smoke_test: SmokeTestSpec | None = Field(
+        None,
+        alias="smokeTest",
+        description="What `endpointctl smoke` and `apply --smoke` send and expect. "
+        "Omitted: a default request for the task, checked for the task's answer shape.",
+    )
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _authenticated_is_protected(cls, value: Any) -> Any:
+        return "protected" if value == "authenticated" else value
+
+
+class Metadata(StrictModel):
+    name: str = Field(
+        description="Endpoint name: a-z, 0-9 and '-', at most 32 characters.",
+        max_length=NAME_MAX,
+        pattern=NAME_RE.pattern,
+    )
+    namespace: str | None = Field(
+        None,
+        description="User or organization; else --namespace, ENDPOINTCTL_NAMESPACE, then the token's user.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description='Sent as endpoint tags "key=value"; usable in --selector.'
+    )
+
+
+class Manifest(StrictModel):
+    api_version: Literal["endpointctl/v1"] = Field(alias="apiVersion")
+    kind: Literal["InferenceEndpoint"]
+    metadata: Metadata
+    spec: EndpointSpec
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One validated manifest document and where it came from."""
+
+    manifest: Manifest
+    source: str  # "file:line" of the document, for messages
+
+    @property
+    def name(self) -> str:
+        return self.manifest.metadata.name
+
+    @property
+    def spec(self) -> EndpointSpec:
+        return self.manifest.spec
+
+    def sensitive_values(self) -> tuple[str, ...]:
+        """Every value no output may show: the secrets' values and the image's registry password."""
+        model = self.spec.model
+        values = list((model.secrets or {}).values())
+        for settings in (model.image or {}).values():
+            password = registry_password(settings)
+            if password is not None:
+                values.append(password)
+        return tuple(value for value in values if value)
+
+
+# A container image's private-registry login: ``credentials: {username, password}`` inside the variant.
+# The password is a secret like a ``spec.model.secrets`` value: only from ``${VAR}``, never shown, never
+# compared (the API does not return it in full).
+CREDENTIALS_KEY = "credentials"
+PASSWORD_KEY = "password"
+CREDENTIAL_KEYS = ("password", "username")
+
+
+def registry_password(settings: Any) -> str | None:
+    """The registry password of one image variant's settings, if it sets one."""
+    credentials = settings.get(CREDENTIALS_KEY) if isinstance(settings, dict) else None
+    password = credentials.get(PASSWORD_KEY) if isinstance(credentials, dict) else None
+    return password if isinstance(password, str) else None

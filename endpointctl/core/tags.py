@@ -1,0 +1,76 @@
+"""PURE: the tags endpointctl owns on an endpoint, and labels (the tags that are not ours).
+
+Ownership (``managed-by=endpointctl``, the stack) decides what endpointctl may touch; the labels
+bookkeeping tag records which tags are labels a manifest set, so a label removed from a manifest is
+removed from the endpoint while tags someone else added stay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+# Tags endpointctl owns. A manifest may not set them through labels.
+MANAGED_BY_KEY = "managed-by"
+MANAGED_BY_VALUE = "endpointctl"
+MANAGED_TAG = f"{MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
+STACK_KEY = "endpointctl-stack"
+# Which tags are labels we set, so a label removed from a manifest is removed from the endpoint while
+# tags someone else added stay. "+" cannot occur in a label key (LABEL_KEY_RE).
+LABELS_KEY = "endpointctl-labels"
+LABEL_SEPARATOR = "+"
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY})
+
+LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
+
+
+def tag_value(tags: Iterable[str], key: str) -> str | None:
+    """The value of the first ``key=value`` tag with this key."""
+    for tag in tags:
+        name, sep, value = tag.partition("=")
+        if sep and name == key:
+            return value
+    return None
+
+
+def owned_label_keys(tags: Iterable[str]) -> frozenset[str]:
+    """The label keys endpointctl set on an endpoint, as its bookkeeping tag records them."""
+    value = tag_value(tags, LABELS_KEY)
+    return frozenset(value.split(LABEL_SEPARATOR)) if value else frozenset()
+
+
+def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The ``key=value`` tags that are not ours, as labels (a bare tag maps to an empty value)."""
+    labels: dict[str, str] = {}
+    for tag in tags:
+        key, _, value = tag.partition("=")
+        if key not in RESERVED_LABEL_KEYS:
+            labels[key] = value
+    return labels
+
+
+def matches_selector(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def ownership_tags(stack: str | None) -> tuple[str, ...]:
+    return (MANAGED_TAG, f"{STACK_KEY}={stack}") if stack else (MANAGED_TAG,)
+
+
+def desired_tags(labels: Mapping[str, str], live_tags: Iterable[str], stack: str | None) -> tuple[str, ...]:
+    """Union of what is live and what we own: tags someone else added are kept.
+
+    A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
+    no longer has is removed; our ownership tags are added.
+    """
+    live = list(live_tags)
+    ours = set(labels) | owned_label_keys(live) | {LABELS_KEY}
+    kept = [tag for tag in live if tag.partition("=")[0] not in ours]
+    wanted = [f"{key}={value}" for key, value in labels.items()]
+    if labels:
+        wanted.append(f"{LABELS_KEY}={LABEL_SEPARATOR.join(sorted(labels))}")
+    result: list[str] = []
+    for tag in [*kept, *wanted, *ownership_tags(stack)]:
+        if tag not in result:
+            result.append(tag)
+    return tuple(result)

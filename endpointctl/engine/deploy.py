@@ -1,0 +1,72 @@
+"""apply: lock, read, plan, confirm, change; then, if asked, wait until ready and smoke-test.
+
+The lock is held from before the live state is read until the last change: a plan made while another
+apply runs would be stale by the time it is executed. ``plan`` and ``apply --dry-run`` take no lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from endpointctl.core.errors import Interrupted
+from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
+from endpointctl.core.plan import Options, Plan
+from endpointctl.core.spec import Desired
+from endpointctl.engine import locks, smoking, waiting
+from endpointctl.engine.session import Consent, Hooks, Session
+from endpointctl.engine.waiter import DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    options: Options
+    parallelism: int = 8
+    lock_timeout: float = locks.DEFAULT_TIMEOUT
+    wait: bool = False
+    smoke: bool = False  # implies wait
+    timeout: float = DEFAULT_TIMEOUT
+    command: str = "endpointctl apply"  # how the lock's holder is described to a waiting apply
+
+
+@dataclass(frozen=True)
+class Applied:
+    plan: Plan
+    results: list[ChangeResult]
+    waited: WaitReport | None = None  # with --wait or --smoke, unless interrupted first
+    smoked: list[SmokeResult] | None = None  # with --smoke, unless interrupted first
+
+
+def plan(session: Session, desired: Sequence[Desired], options: Options) -> Plan:
+    """``plan`` and ``apply --dry-run``: what apply would do; changes nothing and takes no lock."""
+    return session.plan(session.place(desired), options)
+
+
+def apply(
+    session: Session, desired: Sequence[Desired], how: ApplySettings, *, consent: Consent, hooks: Hooks
+) -> Applied:
+    placed = session.place(desired)
+    keys = locks.apply_keys(how.options.stack, [(namespace, d.name) for namespace, d in placed])
+    with locks.hold(
+        keys,
+        directory=session.locks,
+        command=how.command,
+        timeout=how.lock_timeout,
+        clock=session.clock,
+        on_wait=session.report,
+        cancel=session.cancel,
+    ):
+        plan = session.plan(placed, how.options)
+        hooks.planned(plan)
+        consent.confirm(plan)
+        if session.cancel.is_set():
+            raise Interrupted("interrupted before any change was made; nothing was changed")
+        results = session.execute(plan, parallelism=how.parallelism)
+    if not (how.wait or how.smoke) or session.cancel.is_set():
+        return Applied(plan, results)
+    with hooks.waiting() as display:
+        report = waiting.wait_on(session, waiting.after_apply(results), timeout=how.timeout, display=display)
+    hooks.waited(report)
+    if not how.smoke or session.cancel.is_set():
+        return Applied(plan, results, report)
+    return Applied(plan, results, report, smoking.after_wait(session, report, placed))

@@ -1,0 +1,59 @@
+"""Which live endpoints a command acts on: NAME..., the endpoints of -f manifests, and -l selectors.
+
+One listing per namespace involved is read once here; it also serves as the commands' view of the live
+state (status shows it, wait uses it as its first round, smoke and invoke call the URLs in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.errors import NothingMatched
+from endpointctl.core.spec import Desired
+from endpointctl.core.tags import matches_selector
+from endpointctl.core.targets import Target, Targets
+from endpointctl.engine.session import Placed, Session
+
+
+@dataclass(frozen=True)
+class Selection:
+    observed: dict[str, list[Endpoint]]  # the complete listing of every namespace involved
+    targets: list[Target]  # what the command addresses, in the order given, each once
+    placed: list[Placed]  # the -f manifests with their namespaces
+
+    def live(self, target: Target) -> Endpoint | None:
+        return next(
+            (ep for ep in self.observed.get(target.namespace, ()) if ep.name == target.name),
+            None,
+        )
+
+    def desired(self, target: Target) -> Desired | None:
+        return next((d for ns, d in self.placed if (ns, d.name) == (target.namespace, target.name)), None)
+
+    def require_match(self) -> None:
+        if not self.targets:
+            raise NothingMatched(
+                "no endpoint matches the selector", hint="check the labels and the namespace"
+            )
+
+
+def select(session: Session, targets: Targets, desired: Sequence[Desired]) -> Selection:
+    """The listing of every namespace involved, and the endpoints named by names, manifests and selector.
+
+    With a selector, only endpoints whose labels match; with only a selector, every matching endpoint
+    of the namespace.
+    """
+    labels = targets.labels()
+    placed = session.place(desired)
+    named = [Target(session.namespace(), name) for name in targets.names]
+    named += [Target(namespace, d.name) for namespace, d in placed]
+    observed = session.observe([t.namespace for t in named] or [session.namespace()])
+    if labels:
+        matching = [ep for eps in observed.values() for ep in eps if matches_selector(ep.labels, labels)]
+        if named:
+            wanted = {(t.namespace, t.name) for t in named}
+            matching = [ep for ep in matching if (ep.namespace, ep.name) in wanted]
+        named = [Target(ep.namespace, ep.name) for ep in matching]
+    return Selection(observed, list(dict.fromkeys(named)), placed)

@@ -1,0 +1,138 @@
+"""Smoke tests and single requests against deployed URLs: which endpoints, which URL, and the waiting.
+
+The data plane (``dataplane.runner``) makes the calls and judges the answers; this module picks the
+endpoints, resolves ``--url`` overrides, and lends the runner the one polling loop for cold starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched, UsageError
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult, WaitReport
+from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.targets import Target, Targets
+from endpointctl.dataplane import runner
+from endpointctl.dataplane.checks import SmokeRequest, default_request
+from endpointctl.engine.polling import pacer
+from endpointctl.engine.selection import select
+from endpointctl.engine.session import Placed, Session
+
+# "name=URL" or "namespace/name=URL"; a bare URL has a ':' before any '=', so it never matches.
+_NAMED_URL = re.compile(r"^([^=:]+)=(.+)$")
+
+
+def url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, str]:
+    """``--url [NAME=]URL`` flags by the endpoint they name; a bare URL only when one endpoint is selected."""
+    found: dict[str, str] = {}
+    for item in raw:
+        named = _NAMED_URL.match(item)
+        if named:
+            found[named[1]] = named[2]
+        elif len(targets) == 1:
+            found[targets[0].key] = item
+        else:
+            raise UsageError(
+                f"--url {item} names no endpoint, and {len(targets)} are selected",
+                hint="write --url NAME=URL for each endpoint to call at another address",
+            )
+    return found
+
+
+def _pace(session: Session) -> runner.Pace:
+    return pacer(session.clock)
+
+
+def smoke(
+    session: Session, targets: Targets, desired: Sequence[Desired], urls: Sequence[str]
+) -> list[SmokeResult]:
+    """``endpointctl smoke``: each named endpoint's smoke test, with its manifest's ``smokeTest`` if any."""
+    targets.require("smoke-test")
+    selection = select(session, targets, desired)
+    selection.require_match()
+    overrides = url_overrides(urls, selection.targets)
+    results: list[SmokeResult] = []
+    for target in selection.targets:
+        endpoint = selection.live(target)
+        if endpoint is None:
+            results.append(runner.not_found(target.namespace, target.name))
+            continue
+        results += runner.run_smoke(
+            session.deployed,
+            [(endpoint, selection.desired(target))],
+            pace=_pace(session),
+            url_override=overrides,
+        )
+    return results
+
+
+def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -> list[SmokeResult]:
+    """``apply --smoke``: smoke-test what became ready, skipping what its manifest keeps asleep."""
+    specs = {(namespace, d.name): d for namespace, d in placed}
+    skipped: list[SmokeResult] = []
+    ready: list[tuple[Endpoint, Desired | None]] = []
+    for e in report.endpoints:
+        if not e.ready or e.endpoint is None:
+            continue
+        if e.target.state is not DesiredState.RUNNING:
+            # Calling it would fail on a paused endpoint and wake a scaled-to-zero one the manifest wants
+            # asleep: the state the manifest asks for is the test.
+            reason = f"the manifest keeps it {e.target.state.value}"
+            skipped.append(SmokeResult(e.target.name, e.target.namespace, SmokeOutcome.SKIPPED, reason))
+            continue
+        ready.append((e.endpoint, specs.get((e.target.namespace, e.target.name))))
+    return skipped + runner.run_smoke(session.deployed, ready, pace=_pace(session))
+
+
+@dataclass(frozen=True)
+class Invoked:
+    endpoint: Endpoint
+    request: SmokeRequest
+    defaulted: bool  # the task's default request was sent (none was given)
+    exchange: runner.Exchange
+
+    @property
+    def paused(self) -> bool:
+        return runner.is_paused_reply(self.exchange.reply)
+
+
+def invoke(
+    session: Session, name: str, request: SmokeRequest | None, *, url: str | None, cold_start_timeout: float
+) -> Invoked:
+    """``endpointctl invoke``: one request to one endpoint, waking it within the cold-start budget."""
+    target = Target(session.namespace(), name)
+    endpoint = select(session, Targets(names=(name,)), ()).live(target)
+    if endpoint is None:
+        raise NothingMatched(f"no endpoint '{target.namespace}/{name}'", hint="endpointctl status")
+    address = _invoke_url(endpoint, url)
+    chosen = request or default_request(endpoint.task)
+    if request is None:
+        session.report(
+            f"sending the default request for task {endpoint.task or '(none)'}: {chosen.describe()}"
+        )
+    exchange = runner.send(
+        session.deployed, endpoint, address, chosen, budget=cold_start_timeout, pace=_pace(session)
+    )
+    return Invoked(endpoint, chosen, request is None, exchange)
+
+
+def _invoke_url(endpoint: Endpoint, url: str | None) -> str:
+    if url:
+        return url
+    if endpoint.private_link is not None:
+        raise EndpointctlError(
+            f"'{endpoint.name}' is private with PrivateLink: reachable only from AWS account "
+            f"{endpoint.private_link.account_id}'s network",
+            hint=f"from inside that network: endpointctl invoke {endpoint.name} --url URL-of-its-interface",
+        )
+    if endpoint.status is Status.PAUSED:
+        raise EndpointFailed(f"'{endpoint.name}' is {runner.paused_hint(endpoint)}")
+    if not endpoint.url:
+        raise EndpointFailed(
+            f"'{endpoint.name}' has no URL yet (state: {endpoint.status.value})",
+            hint="try again once it is running: endpointctl status " + endpoint.name,
+        )
+    return endpoint.url

@@ -1,0 +1,101 @@
+"""What to wait for: the endpoints a command names, or those an apply or a resume just changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.targets import Targets
+from endpointctl.engine.selection import select
+from endpointctl.engine.session import Session
+from endpointctl.engine.waiter import Display, wait_for
+
+
+def wait(
+    session: Session, targets: Targets, desired: Sequence[Desired], *, timeout: float, display: Display
+) -> WaitReport:
+    """``endpointctl wait``: until every named endpoint is ready in the state its manifest asks for."""
+    targets.require("wait for")
+    selection = select(session, targets, desired)
+    selection.require_match()
+    states = {(namespace, d.name): d.spec.state for namespace, d in selection.placed}
+    waiting = [
+        WaitTarget(t.namespace, t.name, state=states.get((t.namespace, t.name)) or DesiredState.RUNNING)
+        for t in selection.targets
+    ]
+    # The selection's listing is the first round: one list call fewer.
+    return wait_on(session, waiting, timeout=timeout, display=display, first=selection.observed)
+
+
+def wait_on(
+    session: Session,
+    targets: Sequence[WaitTarget],
+    *,
+    timeout: float,
+    display: Display,
+    first: dict[str, list[Endpoint]] | None = None,
+) -> WaitReport:
+    return wait_for(
+        session.hub,
+        session.deployed,
+        targets,
+        clock=session.clock,
+        timeout=timeout,
+        display=display,
+        cancel=session.cancel,
+        first=first,
+    )
+
+
+def _rest_state(endpoint: Endpoint | None) -> DesiredState:
+    """Where apply leaves an endpoint whose manifest sets no state: where it already was."""
+    if endpoint is not None and endpoint.status is Status.PAUSED:
+        return DesiredState.PAUSED
+    if endpoint is not None and endpoint.status is Status.SCALED_TO_ZERO and endpoint.min_replica > 0:
+        return DesiredState.SCALED_TO_ZERO
+    return DesiredState.RUNNING
+
+
+def after_apply(results: Sequence[ChangeResult]) -> list[WaitTarget]:
+    """What ``apply --wait`` waits for: every endpoint a manifest names that apply did not fail on.
+
+    Deletes, blocked and failed changes are left out: the apply result already says what happened.
+    """
+    targets: list[WaitTarget] = []
+    for result in results:
+        change = result.change
+        if change.desired is None or result.outcome not in (ChangeOutcome.OK, ChangeOutcome.UNCHANGED):
+            continue
+        endpoint = result.endpoint or change.live
+        updated = "update" in result.done and result.endpoint is not None
+        targets.append(
+            WaitTarget(
+                namespace=change.namespace,
+                name=change.name,
+                state=change.desired.spec.state or _rest_state(endpoint),
+                desired=change.desired if updated else None,
+                # The result's endpoint answers the last step: the update's, unless a pause or scale-to-zero
+                # followed it, and an endpoint waited for at rest is not checked against the update.
+                updated_since=result.endpoint.updated_at if updated and result.endpoint else None,
+                reported=result.endpoint.status if result.endpoint is not None else None,
+                resumed="resume" in result.done,
+            )
+        )
+    return targets
+
+
+def after_resume(results: Sequence[ChangeResult]) -> list[WaitTarget]:
+    """What ``resume --wait`` waits for: each endpoint resumed, or found already running or starting."""
+    return [
+        WaitTarget(
+            namespace=r.change.namespace,
+            name=r.change.name,
+            reported=r.endpoint.status if r.endpoint is not None else None,
+            resumed=r.outcome is ChangeOutcome.OK,
+        )
+        for r in results
+        if r.outcome in (ChangeOutcome.OK, ChangeOutcome.UNCHANGED)
+    ]

@@ -1,0 +1,144 @@
+"""The JSON and YAML record shapes the README promises are stable: keys are only ever added.
+
+Every ``-o json`` / ``-o yaml`` output is a list of these records. Secret values never reach this
+module; secret fields carry names only and are marked ``sensitive``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from endpointctl.core.diff import FieldChange
+from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult
+from endpointctl.core.plan import Change
+from endpointctl.core.spec import Desired
+
+
+def security_text(ep: Endpoint) -> str:
+    return ep.security.value if ep.security else "unknown"
+
+
+def endpoint_record(ep: Endpoint) -> dict[str, Any]:
+    return {
+        "name": ep.name,
+        "namespace": ep.namespace,
+        "status": ep.status.value,
+        "url": ep.url,
+        "security": security_text(ep),
+        "privateLink": {"accountId": ep.private_link.account_id, "region": ep.private_link.region}
+        if ep.private_link
+        else None,
+        "model": ep.repository,
+        "revision": ep.revision,
+        "task": ep.task,
+        "vendor": ep.vendor,
+        "region": ep.region,
+        "accelerator": ep.accelerator,
+        "instanceType": ep.instance_type,
+        "instanceSize": ep.instance_size,
+        "minReplica": ep.min_replica,
+        "maxReplica": ep.max_replica,
+        "readyReplica": ep.ready_replica,
+        "targetReplica": ep.target_replica,
+        "labels": ep.labels,
+        "managed": ep.managed,
+        "stack": ep.stack,
+        "message": ep.message,
+        "createdAt": ep.created_at,
+        "updatedAt": ep.updated_at,
+    }
+
+
+def _field_record(change: FieldChange) -> dict[str, Any]:
+    return {
+        "path": change.path,
+        "before": change.before,
+        "after": change.after,
+        "replace": change.forces_replace,
+        "sensitive": change.sensitive,
+    }
+
+
+def change_record(change: Change) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "namespace": change.namespace,
+        "action": change.action.value,
+        "fields": [_field_record(f) for f in change.fields],
+        "steps": [step.kind.value for step in change.steps],
+        "reason": change.reason,
+        "notes": list(change.notes),
+    }
+
+
+def result_record(result: ChangeResult) -> dict[str, Any]:
+    ep = result.endpoint
+    return {
+        "name": result.change.name,
+        "namespace": result.change.namespace,
+        "action": result.change.action.value,
+        "outcome": result.outcome.value,
+        "done": result.done,
+        "notDone": result.not_done,
+        "error": result.error,
+        "status": ep.status.value if ep else None,
+        "url": ep.url if ep else None,
+        "notes": list(result.change.notes),
+    }
+
+
+def hardware_record(hw: Hardware) -> dict[str, Any]:
+    return {
+        "vendor": hw.vendor,
+        "region": hw.region,
+        "accelerator": hw.accelerator,
+        "instanceType": hw.instance_type,
+        "instanceSize": hw.instance_size,
+        "architecture": hw.architecture,
+        "numAccelerators": hw.num_accelerators,
+        "memoryGb": hw.memory_gb,
+        "gpuMemoryGb": hw.gpu_memory_gb,
+        "pricePerHour": hw.price_per_hour,
+        "status": hw.status,
+        "quota": {"max": hw.quota_max, "used": hw.quota_used},
+        "deployable": hw.deployable,
+    }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def smoke_record(result: SmokeResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "namespace": result.namespace,
+        "url": result.url,
+        "verdict": result.outcome.value,
+        "status": result.status,
+        "latencyMs": _rounded(result.latency_ms, 1),
+        "reason": result.reason,
+        "attempts": result.attempts,
+        "coldStartSeconds": _rounded(result.cold_start_seconds, 3),
+        "notes": list(result.notes),
+    }
+
+
+def wait_record(e: EndpointWait) -> dict[str, Any]:
+    return {
+        "name": e.target.name,
+        "namespace": e.target.namespace,
+        "ready": e.ready,
+        "status": e.status,
+        "message": e.message,
+        "healthChecked": e.health_checked,
+        "elapsedSeconds": round(e.elapsed, 1),
+        "outcome": e.outcome.value,
+        "hint": e.hint,
+    }
+
+
+def validated_record(d: Desired, namespace: str | None) -> dict[str, Any]:
+    """``validate -o json``: a manifest that passed, and where it is."""
+    return {"name": d.name, "namespace": d.manifest.metadata.namespace or namespace, "source": d.source}

@@ -21,8 +21,10 @@ from typing import Any
 
 import yaml
 
-from endpointctl.cli import App, main
-from endpointctl.hub import Hub, TokenInfo
+from endpointctl.cli import CommandEnv, main
+from endpointctl.core.settings import TokenInfo
+from endpointctl.engine.clock import SystemClock
+from endpointctl.hub import Hub
 from endpointctl.sandbox import Response, Sandbox, SandboxConfig
 from endpointctl.ui.sink import Output
 
@@ -61,15 +63,15 @@ def _sandbox(tmp: Path, latency: float) -> Sandbox:
 
 
 def _apply(sandbox: Sandbox, manifests: Path, parallelism: int, tmp: Path) -> float:
-    app = App(
+    env = CommandEnv(
         environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN, "ENDPOINTCTL_STATE_DIR": str(tmp)},
         interactive=False,
         out=Output(stdout=io.StringIO(), stderr=io.StringIO()),
     )
     started = time.perf_counter()
-    code = main(["apply", str(manifests), "--yes", "--parallelism", str(parallelism)], app=app)
+    code = main(["apply", str(manifests), "--yes", "--parallelism", str(parallelism)], env=env)
     elapsed = time.perf_counter() - started
-    assert code == 0, app.out.stderr.getvalue()  # type: ignore[attr-defined]
+    assert code == 0, env.out.stderr.getvalue()  # type: ignore[attr-defined]
     return elapsed
 
 
@@ -92,7 +94,7 @@ def run(endpoints: int, latency_ms: float) -> list[tuple[str, float, int]]:
                     )
                 )
                 if parallelism == 8:
-                    hub = Hub(token=TokenInfo(TOKEN, "bench"), api_url=sandbox.url)
+                    hub = Hub(token=TokenInfo(TOKEN, "bench"), api_url=sandbox.url, clock=SystemClock())
                     sandbox.reset_counts()
                     started = time.perf_counter()
                     listed = hub.list_endpoints("sandbox-user")

@@ -66,3 +66,51 @@ def live(**overrides: Any) -> Endpoint:
         labels={"team": "nlp"},
     )
     return replace(endpoint, **overrides)
+
+
+def raw_endpoint(
+    name: str = "gpt2-demo",
+    *,
+    state: str = "running",
+    url: str | None = None,
+    tags: tuple[str, ...] | list[str] = ("team=nlp", MANAGED_TAG),
+    model: dict[str, Any] | None = None,
+    scaling: dict[str, Any] | None = None,
+    **top_level: Any,
+) -> dict[str, Any]:
+    """An endpoint as the API answers it (the raw JSON dict), the one place tests build these.
+
+    ``model`` and ``scaling`` update those parts; other keyword arguments set top-level keys
+    (``type``, ``privateService``, ...); ``url`` goes into ``status``.
+    """
+    status: dict[str, Any] = {
+        "state": state,
+        "createdAt": "2025-10-09T00:00:00Z",
+        "updatedAt": "2025-10-09T00:00:00Z",
+    }
+    if url is not None:
+        status["url"] = url
+    doc: dict[str, Any] = {
+        "name": name,
+        "type": "authenticated",
+        "healthRoute": "/health",
+        "tags": list(tags),
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-icl",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 1, "maxReplica": 2, "scaleToZeroTimeout": None, **(scaling or {})},
+        },
+        "model": {
+            "repository": "openai-community/gpt2",
+            "revision": None,
+            "task": "text-generation",
+            "framework": "pytorch",
+            "image": {"huggingface": {}},
+            **(model or {}),
+        },
+        "status": status,
+    }
+    doc.update(top_level)
+    return doc

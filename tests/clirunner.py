@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,3 +39,13 @@ class Cli:
         )
         code = main(list(argv), env=command_env)
         return Run(code, stdout.getvalue(), stderr.getvalue())
+
+
+def assert_replan_empty(cli: Cli, sandbox: Any, *args: str) -> Run:
+    """After an apply: ``plan`` shows no change (exit 0, an empty JSON list) and makes no mutating call."""
+    before = sandbox.mutating_count()
+    plan = cli("plan", *args, "--detailed-exitcode", "-o", "json")
+    assert plan.code == 0, plan.all
+    assert json.loads(plan.stdout) == []
+    assert sandbox.mutating_count() == before
+    return plan

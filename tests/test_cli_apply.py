@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from builders import BASE_DOC
-from clirunner import Cli
+from clirunner import Cli, assert_replan_empty
 
 from endpointctl.hub import client as hub_module
 from endpointctl.sandbox import Response, Sandbox
@@ -54,10 +54,7 @@ def test_apply_then_plan_is_empty_with_no_mutating_call(
     assert applied.code == 0, applied.all
     clock.advance(10)  # let it deploy
     sandbox.reset_counts()
-    again = cli("plan", str(example), "--detailed-exitcode", "-o", "json")
-    assert again.code == 0, again.all
-    assert json.loads(again.stdout) == []
-    assert mutations(sandbox) == 0
+    assert_replan_empty(cli, sandbox, str(example))
     assert sandbox.counts().get("GET /v2/endpoint/{namespace}") == 1
 
 
@@ -255,9 +252,7 @@ def test_state_in_manifest_is_reconciled(
     clock.advance(10)
     (row,) = json.loads(cli("status", "-o", "json").stdout)
     assert (row["status"], row["minReplica"], row["maxReplica"]) == ("running", 1, 2)
-    sandbox.reset_counts()
-    assert cli("plan", running, "--detailed-exitcode").code == 0
-    assert mutations(sandbox) == 0
+    assert_replan_empty(cli, sandbox, running)
 
 
 def test_omitted_state_leaves_a_paused_endpoint_alone(
@@ -297,9 +292,7 @@ def test_paused_endpoint_reaches_scaled_to_zero(
     assert record["done"] == ["resume", "update", "scale-to-zero"]
     (row,) = json.loads(cli("status", "-o", "json").stdout)
     assert (row["status"], row["minReplica"]) == ("scaledToZero", 0)
-    sandbox.reset_counts()
-    assert cli("plan", target, "--detailed-exitcode").code == 0
-    assert sandbox.mutating_count() == 0
+    assert_replan_empty(cli, sandbox, target)
 
 
 def test_engine_image_with_health_route_converges(
@@ -312,11 +305,7 @@ def test_engine_image_with_health_route_converges(
     applied = cli("apply", path, "--yes")
     assert applied.code == 0, applied.all
     clock.advance(10)
-    sandbox.reset_counts()
-    again = cli("plan", path, "--detailed-exitcode", "-o", "json")
-    assert again.code == 0, again.all
-    assert json.loads(again.stdout) == []
-    assert sandbox.mutating_count() == 0
+    assert_replan_empty(cli, sandbox, path)
     (row,) = json.loads(cli("status", "-o", "json").stdout)
     assert row["status"] == "running"
 
@@ -324,7 +313,7 @@ def test_engine_image_with_health_route_converges(
 def test_a_surprise_on_one_endpoint_keeps_the_others_results(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:
-    """A create answered with a non-JSON 200 makes huggingface_hub raise what no one expects."""
+    """A create answered with a non-JSON 200 fails that endpoint with a clear error; the others stand."""
 
     def html_for_broken(request: Any, call_next: Callable[[Any], Response]) -> Response:
         if request.route == "POST /v2/endpoint/{namespace}" and b'"broken"' in request.body:

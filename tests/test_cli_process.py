@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from test_cli_apply import manifest, write
@@ -103,6 +103,13 @@ def _hold_first_create(sandbox: Sandbox) -> tuple[threading.Event, threading.Eve
     return arrived, release
 
 
+def _read_until(stream: IO[str], marker: str, lines: list[str]) -> None:
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+        if marker in line:
+            return
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_finishes_the_call_in_flight_and_starts_nothing_new(
     sandbox: Sandbox, token: str, tmp_path: pathlib.Path, isolated_env: dict[str, str], sig: signal.Signals
@@ -129,12 +136,21 @@ def test_interrupt_finishes_the_call_in_flight_and_starts_nothing_new(
         stderr=subprocess.PIPE,
         text=True,
     )
+    seen: list[str] = []
     try:
         assert arrived.wait(timeout=30)
         child.send_signal(sig)
+        # Release the held create only once the child says it took the interrupt: otherwise the create
+        # could return first and the next one start before the signal is handled.
+        assert child.stderr is not None
+        noticed = threading.Thread(target=_read_until, args=(child.stderr, "interrupted:", seen), daemon=True)
+        noticed.start()
+        noticed.join(timeout=30)
+        assert any("interrupted:" in line for line in seen), seen
     finally:
         release.set()
-    stdout, stderr = child.communicate(timeout=30)
+    stdout, rest = child.communicate(timeout=30)
+    stderr = "".join(seen) + rest
     assert child.returncode == 130, stderr
     outcomes = sorted(r["outcome"] for r in json.loads(stdout))
     assert outcomes == ["interrupted", "interrupted", "ok"]

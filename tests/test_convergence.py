@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from clirunner import Cli
+from clirunner import Cli, assert_replan_empty
 from test_cli_apply import manifest, write
 
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
@@ -48,14 +48,6 @@ def sandbox(tmp_path: pathlib.Path, clock: ManualClock) -> Iterator[Sandbox]:
 
 def names(client: Any) -> list[str]:
     return sorted(item["name"] for item in client.get(NS, params={"limit": 100}).json()["items"])
-
-
-def assert_converged(cli: Cli, sandbox: Sandbox, *args: str) -> None:
-    before = sandbox.mutating_count()
-    plan = cli("plan", *args, "--detailed-exitcode", "-o", "json")
-    assert plan.code == 0, plan.all
-    assert json.loads(plan.stdout) == []
-    assert sandbox.mutating_count() == before
 
 
 # -- killed at every mutation ----------------------------------------------------------------------------
@@ -174,7 +166,7 @@ def test_apply_killed_after_any_mutation_converges_on_the_next_run(
     again = cli("apply", final, *APPLY, "-o", "json")
     assert again.code == 0, again.all
 
-    assert_converged(cli, sandbox, final, "--stack", STACK, "--prune")
+    assert_replan_empty(cli, sandbox, final, "--stack", STACK, "--prune")
     assert names(client) == sorted(FINAL)  # one endpoint per name, the pruned one gone
     assert switch.creates() == len(NEW)  # nothing created twice across the killed and the second run
     # Each mutation exactly once across both runs: the second run redid nothing and none was refused.
@@ -222,7 +214,7 @@ def test_an_edited_replica_count_shows_in_plan_and_is_restored(
     )
     scaling = client.get(f"{NS}/gpt2-demo").json()["compute"]["scaling"]
     assert (scaling["minReplica"], scaling["maxReplica"]) == (1, 2)
-    assert_converged(cli, sandbox, path)
+    assert_replan_empty(cli, sandbox, path)
 
 
 def test_a_deleted_endpoint_plans_as_exactly_one_create(
@@ -246,7 +238,7 @@ def test_a_deleted_endpoint_plans_as_exactly_one_create(
     assert sandbox.counts()[CREATE] == creates + 1
     assert sandbox.mutating_count() == before + 1
     assert names(client) == ["oob-a", "oob-b"]
-    assert_converged(cli, sandbox, str(directory))
+    assert_replan_empty(cli, sandbox, str(directory))
 
 
 @pytest.mark.parametrize(
@@ -266,7 +258,7 @@ def test_a_manual_lifecycle_change_against_a_set_state_is_restored(
 
     assert cli("apply", path, "--yes").code == 0
     assert client.get(f"{NS}/gpt2-demo").json()["status"]["state"] == wanted
-    assert_converged(cli, sandbox, path)
+    assert_replan_empty(cli, sandbox, path)
 
 
 def test_a_manual_pause_without_a_set_state_is_left_alone(
@@ -276,5 +268,5 @@ def test_a_manual_pause_without_a_set_state_is_left_alone(
     path = write(tmp_path, "m.yaml", manifest())
     assert cli("apply", path, "--yes").code == 0
     assert client.post(f"{NS}/gpt2-demo/pause").status_code == 200
-    assert_converged(cli, sandbox, path)
+    assert_replan_empty(cli, sandbox, path)
     assert yaml.safe_load(cli("status", "gpt2-demo", "-o", "yaml").stdout)[0]["status"] == "paused"

@@ -24,7 +24,7 @@ from typing import Any
 import click
 import httpx2
 import pytest
-from clirunner import Cli
+from clirunner import Cli, assert_replan_empty
 from test_cli_apply import manifest, write
 
 from endpointctl.cli.sandbox import fault_config
@@ -336,11 +336,7 @@ def test_a_create_committed_then_dropped_is_adopted_not_repeated(
     assert sandbox.counts()[CREATE] == 1
     assert sandbox.counts()["GET /v2/endpoint/{namespace}/{name}"] == 1  # the read that resolved it
     clock.advance(10)
-    sandbox.reset_counts()
-    again = cli("plan", path, "--detailed-exitcode", "-o", "json")
-    assert again.code == 0, again.all
-    assert json.loads(again.stdout) == []
-    assert sandbox.mutating_count() == 0
+    assert_replan_empty(cli, sandbox, path)
 
 
 def _someone_else_creates_first(sandbox: Sandbox, then: str) -> None:

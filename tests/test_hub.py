@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import builders
 import httpx2
 import pytest
 from builders import desired
@@ -102,31 +103,7 @@ def error(status: int, message: str = "nope", **headers: str) -> httpx2.Response
 def raw_endpoint(
     name: str = "gpt2-demo", tags: tuple[str, ...] = ("team=nlp", MANAGED_TAG)
 ) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": "authenticated",
-        "healthRoute": "/health",
-        "tags": list(tags),
-        "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {
-            "accelerator": "cpu",
-            "instanceType": "intel-icl",
-            "instanceSize": "x2",
-            "scaling": {"minReplica": 1, "maxReplica": 2, "scaleToZeroTimeout": None},
-        },
-        "model": {
-            "repository": "openai-community/gpt2",
-            "revision": None,
-            "task": "text-generation",
-            "framework": "pytorch",
-            "image": {"huggingface": {}},
-        },
-        "status": {
-            "state": "pending",
-            "createdAt": "2025-10-09T00:00:00Z",
-            "updatedAt": "2025-10-09T00:00:00Z",
-        },
-    }
+    return builders.raw_endpoint(name, state="pending", tags=tags)
 
 
 def ok(doc: Any) -> httpx2.Response:

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from clirunner import Cli, Run
+from clocks import InterruptedAt
 from test_cli_apply import manifest, write
 
 from endpointctl.cli import CommandEnv, main
+from endpointctl.core.errors import Interrupted
 from endpointctl.engine import locks as lock
 from endpointctl.engine.clock import SystemClock
 from endpointctl.sandbox import ManualClock, Sandbox
@@ -163,6 +165,7 @@ def test_the_holder_record_is_written_while_held_and_removed_after(state_dir: pa
 
 _HOLD_AND_BLOCK = """
 import sys
+from endpointctl.core.errors import Interrupted
 from endpointctl.engine import locks as lock
 from endpointctl.engine.clock import SystemClock
 with lock.hold(["stack:prod"], directory=__import__("pathlib").Path(sys.argv[1]), command="killed apply",
@@ -206,3 +209,25 @@ def test_lifecycle_commands_take_the_endpoint_lock(
     assert "endpointctl apply x" in blocked.stderr
     assert sandbox.mutating_count() == 0
     assert cli("pause", "web").code == 0
+
+
+def test_an_interrupt_ends_the_wait_for_a_lock_holding_nothing(state_dir: pathlib.Path) -> None:
+    cancel = threading.Event()
+    clock = InterruptedAt(1_000.0, at=1_001.0, cancel=cancel)
+    with (
+        held(state_dir, "stack:prod"),
+        pytest.raises(Interrupted, match="waiting for the lock on stack 'prod'"),
+        lock.hold(
+            ["endpoint:acme/a", "stack:prod"],
+            directory=state_dir,
+            command="second",
+            timeout=300,
+            clock=clock,
+            cancel=cancel,
+        ),
+    ):
+        pytest.fail("the lock was taken while another held it")
+    assert clock.now() == 1_001.0  # at the interrupt, not at the timeout
+    # What it had taken before the interrupt (endpoint:acme/a) was let go.
+    with held(state_dir, "endpoint:acme/a"):
+        pass

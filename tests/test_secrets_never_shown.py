@@ -26,7 +26,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import yaml
-from clirunner import Cli, Run
+from clirunner import Cli, Run, assert_replan_empty
 from conftest import PHASES
 from test_cli_apply import manifest, write
 
@@ -407,9 +407,7 @@ def test_a_private_image_converges_and_the_api_never_echoes_its_password(
     image = client.get(f"/v2/endpoint/{USER}/{NAME}").json()["model"]["image"]
     assert image["custom"]["credentials"] == {"username": "deploy-bot", "password": "********"}
     sandbox.reset_counts()
-    again = cli("plan", world.paths(NAME)["m"], "--detailed-exitcode", "-o", "json")
-    assert again.code == 0, again.all
-    assert json.loads(again.stdout) == []
+    assert_replan_empty(cli, sandbox, world.paths(NAME)["m"])
     applied = cli("apply", world.paths(NAME)["m"], "--yes")
     assert applied.code == 0, applied.all
     assert sandbox.mutating_count() == 0

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from builders import raw_endpoint
 
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.outcomes import SmokeOutcome
@@ -241,13 +242,13 @@ def test_call_timeout_is_bounded_by_the_budget(token: str, clock: ManualClock) -
 
 
 def _endpoint(status: str, **raw: Any) -> Endpoint:
-    doc = {
-        "name": "sst2",
-        "type": "authenticated",
-        "status": {"state": status, "url": "http://dataplane.test/sst2"},
-        "model": {"repository": "a/b", "task": "text-classification"},
+    doc = raw_endpoint(
+        "sst2",
+        state=status,
+        url="http://dataplane.test/sst2",
+        model={"repository": "a/b", "task": "text-classification"},
         **raw,
-    }
+    )
     return to_endpoint(doc, USER)
 
 

@@ -20,7 +20,7 @@ import threading
 
 import httpx2 as httpx
 import hypothesis.strategies as st
-from clirunner import Cli
+from clirunner import Cli, assert_replan_empty
 from conftest import BASE_BODY, TOKEN
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -133,13 +133,7 @@ class ApplyMachine(RuleBasedStateMachine):
         # Shown by --hypothesis-show-statistics: how often the interesting case, a repair, was reached.
         event("clean apply after a disturbance" if self.disturbed else "clean apply")
         assert self._apply() == 0
-        before = self.sandbox.mutating_count()
-        plan = self.cli(
-            "plan", self.manifests, "--stack", STACK, "--prune", "--detailed-exitcode", "-o", "json"
-        )
-        assert plan.code == 0, plan.all
-        assert json.loads(plan.stdout) == []
-        assert self.sandbox.mutating_count() == before
+        assert_replan_empty(self.cli, self.sandbox, self.manifests, "--stack", STACK, "--prune")
         self.converged, self.disturbed = True, False
 
     @rule(fault=st.sampled_from(FAULTS))

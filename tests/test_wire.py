@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
+from builders import raw_endpoint
 
 from endpointctl.core.spec import Security
 from endpointctl.hub.responses import secret_names_from_wire, security_from_wire, to_endpoint
 
-RAW: dict[str, Any] = {
-    "name": "gpt2-demo",
-    "type": "authenticated",
-    "healthRoute": "/health",
-    "tags": ["managed-by=endpointctl"],
-    "provider": {"vendor": "aws", "region": "us-east-1"},
-    "compute": {
-        "accelerator": "cpu",
-        "instanceType": "intel-icl",
-        "instanceSize": "x2",
-        "scaling": {"minReplica": 1, "maxReplica": 1},
-    },
-    "model": {
-        "repository": "openai-community/gpt2",
-        "revision": None,
-        "task": "text-generation",
-        "framework": "pytorch",
-        "image": {"huggingface": {}},
-    },
-    "status": {"state": "running", "createdAt": "2025-10-09T00:00:00Z", "updatedAt": "2025-10-09T00:00:00Z"},
-}
-
 
 def raw(**changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(RAW)
-    for key, value in changes.items():
-        if key == "secrets":
-            doc["model"]["secrets"] = value
-        else:
-            doc[key] = value
-    return doc
+    """``secrets=...`` sets ``model.secrets`` (None: an explicit null); other keys are top-level."""
+    model = {"secrets": changes.pop("secrets")} if "secrets" in changes else {}
+    return raw_endpoint(
+        tags=["managed-by=endpointctl"], scaling={"minReplica": 1, "maxReplica": 1}, model=model, **changes
+    )
 
 
 # -- security level -------------------------------------------------------------------------------------
@@ -82,7 +58,7 @@ def test_a_listing_with_an_unknown_type_converts_every_endpoint() -> None:
 
 
 def test_secrets_left_out_of_the_answer_are_unknown_not_none() -> None:
-    assert "secrets" not in RAW["model"]
+    assert "secrets" not in raw()["model"]
     assert to_endpoint(raw(), "acme").secret_names is None
     assert to_endpoint(raw(secrets=None), "acme").secret_names is None
 

@@ -1,0 +1,81 @@
+"""Settings resolved once from flags and the injected environment; the token read only where it says."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+import pytest
+from clirunner import Cli
+
+from endpointctl.core.settings import SANDBOX_TOKEN, OutputMode, Settings, stored_login_path, token_source
+from endpointctl.hub import read_token
+from endpointctl.sandbox import Sandbox
+
+STORED = "hf_stored_login_token_0123456789"
+
+
+def test_settings_are_frozen_and_take_flags_over_the_environment() -> None:
+    environ = {
+        "ENDPOINTCTL_NAMESPACE": "from-env",
+        "ENDPOINTCTL_API_URL": "http://api.test",
+        "HF_TOKEN": "hf_e",
+    }
+    settings = Settings.resolve(environ, namespace="from-flag", output="json")
+    assert (settings.namespace, settings.api_url, settings.output) == (
+        "from-flag",
+        "http://api.test",
+        OutputMode.JSON,
+    )
+    assert Settings.resolve(environ).namespace == "from-env"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.namespace = "other"  # type: ignore[misc]
+    assert "hf_e" not in repr(settings)  # the token's value never shows in a repr
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"HF_TOKEN_PATH": "/x/token"}, "/x/token"),
+        ({"HF_HOME": "/hf", "HOME": "/home/u"}, "/hf/token"),
+        ({"XDG_CACHE_HOME": "/cache", "HOME": "/home/u"}, "/cache/huggingface/token"),
+        ({"HOME": "/home/u"}, "/home/u/.cache/huggingface/token"),
+        ({"HF_HOME": "~/hf", "HOME": "/home/u"}, "/home/u/hf/token"),
+        ({}, None),  # an environment that names no home has no stored login
+    ],
+)
+def test_the_stored_login_is_where_the_environment_says(
+    environ: dict[str, str], expected: str | None
+) -> None:
+    assert stored_login_path(environ) == expected
+
+
+def test_the_token_comes_from_the_flag_then_hf_token_then_the_sandbox_then_the_stored_login() -> None:
+    home = {"HF_HOME": "/hf"}
+    assert token_source("hf_flag", {"HF_TOKEN": "hf_env", **home}, sandbox=False).source == "--token"
+    assert token_source(None, {"HF_TOKEN": "hf_env", **home}, sandbox=True).value == "hf_env"
+    assert token_source(None, home, sandbox=True).value == SANDBOX_TOKEN
+    stored = token_source(None, home, sandbox=False)
+    assert (stored.value, stored.stored_path) == (None, "/hf/token")
+
+
+def test_the_stored_login_is_read_from_the_injected_environments_home(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "token").write_text(STORED + "\n")
+    found = read_token(token_source(None, {"HF_HOME": str(tmp_path)}, sandbox=False))
+    assert (found.value, found.source) == (STORED, "the stored login (hf auth login)")
+    missing = read_token(token_source(None, {"HF_HOME": str(tmp_path / "empty")}, sandbox=False))
+    assert missing.value is None and "no stored login" in missing.source
+
+
+def test_a_command_never_reads_the_real_login_when_its_environment_points_elsewhere(
+    sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """The CLI's injected environment decides: with no token in it, the command has none, whatever the
+    user running the tests is logged in as."""
+    cli = Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_HOME": str(tmp_path)}, clock=clock)
+    refused = cli("status")
+    assert refused.code == 2 and "no Hugging Face token" in refused.stderr
+    assert sum(sandbox.counts().values()) == 0
+    (tmp_path / "token").write_text("hf_sandbox_test_token_123")
+    assert cli("status").code == 0  # the login stored in that environment's home is used

@@ -310,30 +310,6 @@ def test_engine_image_with_health_route_converges(
     assert row["status"] == "running"
 
 
-def test_a_surprise_on_one_endpoint_keeps_the_others_results(
-    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
-) -> None:
-    """A create answered with a non-JSON 200 fails that endpoint with a clear error; the others stand."""
-
-    def html_for_broken(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == "POST /v2/endpoint/{namespace}" and b'"broken"' in request.body:
-            call_next(request)
-            return Response(
-                status=200, body=b"<html>proxy page</html>", headers={"Content-Type": "text/html"}
-            )
-        return call_next(request)
-
-    sandbox.add_middleware(html_for_broken)
-    write(tmp_path, "a.yaml", manifest("broken"))
-    write(tmp_path, "b.yaml", manifest("fine"))
-    result = cli("apply", str(tmp_path), "--yes", "-o", "json")
-    assert result.code == 1
-    outcomes = {r["name"]: (r["outcome"], r["error"]) for r in json.loads(result.stdout)}
-    assert outcomes["fine"] == ("ok", None)
-    assert outcomes["broken"][0] == "failed" and outcomes["broken"][1]
-    assert "Traceback" not in result.stderr
-
-
 def test_an_update_that_wakes_a_paused_endpoint_is_paused_again(
     cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
 ) -> None:

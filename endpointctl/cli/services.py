@@ -76,7 +76,7 @@ class Services:
                 report=self._out.info,
                 default_namespace=settings.namespace,
                 cancel=cancel,
-                locks=state_dir(settings.state_dir),
+                locks_dir=state_dir(settings.state_dir),
             )
         return self._session
 

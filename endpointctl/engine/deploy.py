@@ -47,15 +47,7 @@ def apply(
 ) -> Applied:
     placed = session.place(desired)
     keys = locks.apply_keys(how.options.stack, [(namespace, d.name) for namespace, d in placed])
-    with locks.hold(
-        keys,
-        directory=session.locks,
-        command=how.command,
-        timeout=how.lock_timeout,
-        clock=session.clock,
-        on_wait=session.report,
-        cancel=session.cancel,
-    ):
+    with session.lock(keys, command=how.command, timeout=how.lock_timeout):
         plan = session.plan(placed, how.options)
         hooks.planned(plan)
         consent.confirm(plan)

@@ -46,15 +46,7 @@ def change(
             session.report(f"{c.namespace}/{c.name}: {note}")
     command = f"endpointctl {kind.value} " + " ".join(t.key for t in selection.targets)
     touched = [(c.namespace, c.name) for c in plan.changes if c.mutating]
-    with locks.hold(
-        locks.apply_keys(None, touched),
-        directory=session.locks,
-        command=command,
-        timeout=locks.DEFAULT_TIMEOUT,
-        clock=session.clock,
-        on_wait=session.report,
-        cancel=session.cancel,
-    ):
+    with session.lock(locks.apply_keys(None, touched), command=command, timeout=locks.DEFAULT_TIMEOUT):
         results = session.execute(plan)
     hooks.changed(results)
     if not wait or session.cancel.is_set():

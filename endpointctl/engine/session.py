@@ -21,6 +21,7 @@ from endpointctl.core.outcomes import ChangeResult, WaitReport
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine import locks
 from endpointctl.engine.executor import Executor
 from endpointctl.engine.waiter import SILENT, Display
 from endpointctl.hub import Hub
@@ -38,7 +39,7 @@ class Session:
     report: Report
     default_namespace: str | None  # --namespace / ENDPOINTCTL_NAMESPACE; else the token's user
     cancel: threading.Event  # set on SIGINT/SIGTERM: nothing new starts, waits end, retries stop
-    locks: Path  # where this machine's apply locks live
+    locks_dir: Path  # where this machine's apply locks live
 
     def namespace(self, explicit: str | None = None) -> str:
         return explicit or self.default_namespace or self.hub.whoami()
@@ -65,6 +66,20 @@ class Session:
                 )
             placed.append((namespace, d))
         return placed
+
+    def lock(
+        self, keys: Sequence[str], *, command: str, timeout: float
+    ) -> AbstractContextManager[locks.Holder]:
+        """This machine's locks on ``keys``, waited for on the session's clock; an interrupt ends it."""
+        return locks.hold(
+            keys,
+            directory=self.locks_dir,
+            command=command,
+            timeout=timeout,
+            clock=self.clock,
+            on_wait=self.report,
+            cancel=self.cancel,
+        )
 
     def plan(self, placed: Sequence[Placed], options: Options) -> Plan:
         check_options(options)

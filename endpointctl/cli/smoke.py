@@ -22,7 +22,7 @@ from endpointctl.dataplane import junit
 from endpointctl.dataplane.checks import SmokeRequest
 from endpointctl.dataplane.runner import paused_hint
 from endpointctl.engine import smoking
-from endpointctl.ui import render
+from endpointctl.ui import records, render
 
 _MEDIA_TYPES = {
     ".flac": "audio/flac",
@@ -172,8 +172,9 @@ def invoke(
         inv.out.result(shown if shown.endswith("\n") else shown + "\n")
     else:
         body: Any = reply.json() if reply.json() is not None else reply.text
-        record = {"status": reply.status, "latencyMs": round(reply.latency_ms, 1), "body": body}
-        inv.out.result(render.dump(record, settings.output))
+        inv.out.result(
+            render.dump(records.invoke_record(reply.status, reply.latency_ms, body), settings.output)
+        )
     if invoked.paused:
         inv.out.error(paused_hint(invoked.endpoint))
     return ExitCode.OK if 200 <= reply.status < 300 else ExitCode.FAILURE

@@ -1,7 +1,7 @@
 """PURE: compute what apply would do, from desired specs and observed endpoints.
 
 ``compute`` returns typed changes with field-level diffs and the ordered API steps that carry them
-out; ``apply`` executes those steps and nothing else decides what to send. No network, no clock.
+out; ``engine.executor`` runs those steps and nothing else decides what to send. No network, no clock.
 """
 
 from __future__ import annotations

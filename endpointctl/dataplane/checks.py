@@ -1,6 +1,6 @@
 """PURE: what a smoke test sends to a deployed endpoint and how its answer is judged.
 
-No network, no clock, no click: ``smoke_run`` does the calling and hands the answer back here. Without
+No network, no clock, no click: ``runner`` does the calling and hands the answer back here. Without
 a ``smokeTest`` in the manifest the request is chosen from the model's task and the check is that the
 answer has the task's shape, so every endpoint gets a meaningful test with no configuration.
 """

@@ -14,6 +14,7 @@ Standard library only. Module map:
 - ``admin``: ``/_sandbox/`` inspection routes
 - ``server``: routing, counting, middleware hook, threaded HTTP server
 - ``app``: the Sandbox facade
+- ``embedded``: starting it in-process for ``endpointctl --sandbox`` (its state under the user's state dir)
 """
 
 from .app import Sandbox

@@ -142,3 +142,8 @@ def wait_record(e: EndpointWait) -> dict[str, Any]:
 def validated_record(d: Desired, namespace: str | None) -> dict[str, Any]:
     """``validate -o json``: a manifest that passed, and where it is."""
     return {"name": d.name, "namespace": d.manifest.metadata.namespace or namespace, "source": d.source}
+
+
+def invoke_record(status: int, latency_ms: float, body: Any) -> dict[str, Any]:
+    """``invoke -o json``: the answer of one request (``body`` is its JSON, or its text)."""
+    return {"status": status, "latencyMs": round(latency_ms, 1), "body": body}

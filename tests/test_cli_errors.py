@@ -31,11 +31,27 @@ def test_an_unexpected_error_is_one_line_with_a_hint_to_use_traceback(cli: Cli, 
 
 
 def test_traceback_prints_it_scrubbed(cli: Cli, sandbox: Sandbox, token: str) -> None:
-    sandbox.add_middleware(_garbled_listing)
-    result = cli("--traceback", "status")
+    # A replica count that is the token itself: int() puts the value in the exception's message.
+    item = {"name": "x", "compute": {"scaling": {"minReplica": token}}}
+
+    def listing(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == "GET /v2/endpoint/{namespace}":
+            return Response(status=200, body=json.dumps({"items": [item]}).encode(), headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(listing)
+    result = cli("--traceback", "status", "-o", "json", env={"ENDPOINTCTL_RETRY_SECONDS": "0"})
     assert result.code == 1
-    assert "Traceback (most recent call last)" in result.stderr and "KeyError" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr and "ValueError" in result.stderr
+    assert "invalid literal for int() with base 10: '***'" in result.stderr  # there, and masked
     assert token not in result.all
+
+
+def test_traceback_shows_even_with_quiet(cli: Cli, sandbox: Sandbox) -> None:
+    sandbox.add_middleware(_garbled_listing)
+    result = cli("--traceback", "wait", "x", "--quiet")
+    assert result.code == 1
+    assert "Traceback (most recent call last)" in result.stderr
 
 
 def _nameless_create(request: Any, call_next: Callable[[Any], Response]) -> Response:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
+import pytest
 from clirunner import Cli
 from test_cli_apply import USER, manifest, write
 
@@ -39,4 +41,37 @@ def test_private_link_needs_its_region(cli: Cli, sandbox: Sandbox, tmp_path: pat
     result = cli("apply", path, "--yes")
     assert result.code == 2
     assert "spec.privateLink.region" in result.stderr
+    assert sum(sandbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["pause"], "name the endpoints to pause"),
+        (["wait"], "name the endpoints to wait for"),
+        (["smoke"], "name the endpoints to smoke-test"),
+        (["delete", "x"], "refusing to delete without confirmation"),
+        (["status", "-l", "team"], "--selector takes key=value"),
+        (["--sandbox", "pause"], "name the endpoints to pause"),
+    ],
+)
+def test_a_refusal_comes_before_the_token_is_needed_or_the_sandbox_starts(
+    clock: Any, tmp_path: pathlib.Path, argv: list[str], says: str
+) -> None:
+    """No token anywhere: what is wrong with the command line is still what the user is told."""
+    no_token = Cli(environ={"HF_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path)}, clock=clock)
+    result = no_token(*argv)
+    assert result.code == 2, result.all
+    assert says in result.stderr
+    assert "token" not in result.stderr
+    assert "sandbox: serving" not in result.stderr
+
+
+def test_delete_without_yes_is_refused_before_a_broken_manifest_is_read(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    broken = write(tmp_path, "broken.yaml", "kind: [")
+    result = cli("delete", "-f", broken)
+    assert result.code == 2
+    assert "refusing to delete without confirmation" in result.stderr
     assert sum(sandbox.counts().values()) == 0

@@ -54,3 +54,26 @@ def test_a_secret_of_the_minimum_length_is_hidden_inside_base64_at_every_offset(
             chunk = piece[start:]
             decoded = base64.b64decode(chunk[: len(chunk) - len(chunk) % 4])
             assert secret.encode() not in decoded
+
+
+def test_secrets_added_from_many_threads_while_others_scrub_are_all_masked() -> None:
+    """The redactor has no lock: appends are atomic and a stale rebuild is redone, so none is lost."""
+    import threading
+
+    redactor = Redactor()
+    secrets = [f"hf_thread_secret_{i:04d}_abcdefgh" for i in range(400)]
+    start = threading.Barrier(8)
+
+    def add(chunk: list[str]) -> None:
+        start.wait()
+        for secret in chunk:
+            redactor.add(secret)
+            redactor.scrub(secret)  # rebuilds race with the other threads' adds
+
+    threads = [threading.Thread(target=add, args=(secrets[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    text = " ".join(secrets)
+    assert redactor.scrub(text) == " ".join([MASK] * len(secrets))

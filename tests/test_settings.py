@@ -42,6 +42,8 @@ def test_settings_are_frozen_and_take_flags_over_the_environment() -> None:
         ({"XDG_CACHE_HOME": "/cache", "HOME": "/home/u"}, "/cache/huggingface/token"),
         ({"HOME": "/home/u"}, "/home/u/.cache/huggingface/token"),
         ({"HF_HOME": "~/hf", "HOME": "/home/u"}, "/home/u/hf/token"),
+        ({"HF_HOME": "$BASE/hf", "BASE": "/b"}, "/b/hf/token"),  # variables from this environment
+        ({"HF_HOME": "${BASE}/hf", "BASE": "/b"}, "/b/hf/token"),
         ({}, None),  # an environment that names no home has no stored login
     ],
 )
@@ -79,3 +81,19 @@ def test_a_command_never_reads_the_real_login_when_its_environment_points_elsewh
     assert sum(sandbox.counts().values()) == 0
     (tmp_path / "token").write_text("hf_sandbox_test_token_123")
     assert cli("status").code == 0  # the login stored in that environment's home is used
+
+
+def test_in_the_process_s_own_environment_huggingface_hub_finds_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As `hf` would: e.g. the older HUGGING_FACE_HUB_TOKEN, which endpointctl itself does not read."""
+    import os
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", STORED)
+    source = token_source(None, dict(os.environ), sandbox=False, own_environment=True)
+    assert source.hub_lookup and source.stored_path is None
+    assert read_token(source).value == STORED
+    # The same variables in an injected environment lead only to the login file under its own home.
+    injected = token_source(None, {"HUGGING_FACE_HUB_TOKEN": STORED}, sandbox=False)
+    assert not injected.hub_lookup and read_token(injected).value is None

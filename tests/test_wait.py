@@ -25,9 +25,9 @@ from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.settings import TokenInfo
 from endpointctl.core.spec import DesiredState
 from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine.flows.wait import after_apply as targets_from_results
+from endpointctl.engine.flows.wait import after_resume as targets_after_resume
 from endpointctl.engine.waiter import wait_for
-from endpointctl.engine.waiting import after_apply as targets_from_results
-from endpointctl.engine.waiting import after_resume as targets_after_resume
 from endpointctl.hub import Hub
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.transport import Handler, json_response

@@ -10,13 +10,14 @@ import click
 from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
 from endpointctl.cli.hooks import CliHooks, show_changes
-from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
-from endpointctl.cli.smoke import write_junit
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.plan import Options, check_options
 from endpointctl.core.settings import OutputMode
-from endpointctl.engine import deploy, locks
+from endpointctl.dataplane import junit
+from endpointctl.engine import locks
+from endpointctl.engine.flows import deploy
 from endpointctl.manifest import json_schema
 from endpointctl.ui import records, render
 
@@ -137,28 +138,24 @@ def apply(
         timeout=flags["timeout"],
         command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
     )
-    hooks = CliHooks(inv.out, inv.env.clock, show_tracebacks=inv.traceback)
-    with interruptible(session.cancel, inv.out):
-        applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
+    applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
     return _show(inv, applied, flags["junit_xml"], interrupted=session.cancel.is_set())
 
 
 def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, interrupted: bool) -> ExitCode:
     """The results, with what --wait and --smoke found, and the exit code of it all."""
     codes = [exits.for_changes(applied.results, interrupted=interrupted)]
-    extra: dict[tuple[str, str], dict[str, Any]] = {}
-    appendix = ""
     if applied.waited is not None:
         codes.append(exits.for_wait(applied.waited))
-        for e in applied.waited.endpoints:
-            extra[(e.target.namespace, e.target.name)] = {"wait": records.wait_record(e)}
+    appendix = ""
     if applied.smoked is not None:
-        for result in applied.smoked:
-            extra.setdefault((result.namespace, result.name), {})["smoke"] = records.smoke_record(result)
         if inv.out.mode is OutputMode.TABLE:
             appendix = "\n" + render.smoke_results(applied.smoked, OutputMode.TABLE)
         if applied.smoked:
-            write_junit(inv, applied.smoked, junit_xml)
+            if junit_xml:
+                junit.write(junit_xml, applied.smoked, inv.out.redactor.scrub)
             codes.append(exits.for_smoke(applied.smoked))
+    extra = records.follow_up_records(applied.waited, applied.smoked)
     show_changes(inv.out, applied.results, extra=extra, appendix=appendix, show_tracebacks=inv.traceback)
     return exits.worst(codes)

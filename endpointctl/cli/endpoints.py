@@ -7,12 +7,12 @@ import click
 from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
 from endpointctl.cli.hooks import CliHooks
-from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.plan import StepKind
 from endpointctl.core.targets import Targets
-from endpointctl.engine import lifecycle, observe
+from endpointctl.engine.flows import lifecycle, observe
 from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 from endpointctl.ui import render
 
@@ -50,15 +50,17 @@ def _change(
     wait: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> ExitCode:
+    consent = inv.consent(yes)
+    if kind is StepKind.DELETE:
+        consent.require("delete")  # before anything is read, a manifest included
+    targets.require(kind.value)
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
-    consent = inv.consent(yes)
     session = inv.session(settings)
-    hooks = CliHooks(inv.out, inv.env.clock, show_tracebacks=inv.traceback)
-    with interruptible(session.cancel, inv.out):
-        changed = lifecycle.change(
-            session, kind, targets, desired, consent=consent, hooks=hooks, wait=wait, timeout=timeout
-        )
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
+    changed = lifecycle.change(
+        session, kind, targets, desired, consent=consent, hooks=hooks, wait=wait, timeout=timeout
+    )
     codes = [exits.for_changes(changed.results, interrupted=session.cancel.is_set())]
     if changed.waited is not None:
         codes.append(exits.for_wait(changed.waited))

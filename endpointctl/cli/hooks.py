@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
+from endpointctl.cli.invocation import interruptible
 from endpointctl.core.clock import Clock
 from endpointctl.core.outcomes import ChangeResult, WaitReport
 from endpointctl.core.plan import Plan
@@ -18,10 +21,17 @@ class CliHooks:
     problems as errors; stdout carries only the command's result."""
 
     def __init__(
-        self, out: Output, clock: Clock, *, quiet: bool = False, show_tracebacks: bool = False
+        self,
+        out: Output,
+        clock: Clock,
+        cancel: threading.Event,
+        *,
+        quiet: bool = False,
+        show_tracebacks: bool = False,
     ) -> None:
         self._out = out
         self._clock = clock
+        self._cancel = cancel
         self._quiet = quiet
         self._tracebacks = show_tracebacks
 
@@ -38,6 +48,9 @@ class CliHooks:
 
     def waited(self, report: WaitReport) -> None:
         progress.report_problems(self._out, report)
+
+    def interruptible(self) -> AbstractContextManager[None]:
+        return interruptible(self._cancel, self._out)
 
 
 def show_changes(
@@ -59,4 +72,4 @@ def show_changes(
                 f"not done {', '.join(r.not_done)}. Run the same command again to converge."
             )
         if show_tracebacks and r.traceback:
-            out.info(f"traceback of {r.change.namespace}/{r.change.name}:\n{r.traceback.rstrip()}")
+            out.diagnostic(f"traceback of {r.change.namespace}/{r.change.name}:\n{r.traceback.rstrip()}")

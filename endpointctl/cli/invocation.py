@@ -26,27 +26,13 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import OutputMode, Settings
 from endpointctl.core.spec import Desired
 from endpointctl.engine.clock import SystemClock
-from endpointctl.engine.session import Consent, Session
+from endpointctl.engine.interaction import Consent
+from endpointctl.engine.session import Session
 from endpointctl.ui.sink import Output
 
 
 def _ask(text: str) -> bool:
-    # While a command is interruptible, SIGINT only sets its cancel event; at a question, Ctrl-C must
-    # still answer at once, so the usual KeyboardInterrupt is back for as long as it is asked.
-    with _usual_sigint():
-        return click.confirm(text, default=False)
-
-
-@contextmanager
-def _usual_sigint() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return click.confirm(text, default=False)
 
 
 @dataclass
@@ -84,6 +70,8 @@ class Invocation:
             namespace=namespace,
             token_flag=self.token_flag,
             output=output,
+            # The real environment (not a test's): huggingface_hub may look for the token its own way.
+            own_environment=self.env.environ == os.environ,
         )
         self.out.mode = settings.output
         return settings

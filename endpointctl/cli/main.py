@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
         code = ExitCode.INTERRUPTED
     except Exception as error:
         if inv.traceback:
-            inv.out.info(traceback.format_exc().rstrip())
+            inv.out.diagnostic(traceback.format_exc().rstrip())
         inv.out.error(
             f"unexpected {type(error).__name__}: {error}",
             "this is a bug in endpointctl; please report it with the command you ran"

@@ -14,7 +14,7 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import Settings, TokenInfo
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine.locks import state_dir
-from endpointctl.engine.session import Session
+from endpointctl.engine.session import Connection, Session
 from endpointctl.ui.sink import Output
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class Services:
         self._settings = settings
         self._sandbox: Sandbox | None = None
         self._session: Session | None = None
+        self._cancel = threading.Event()
 
     def _token(self) -> TokenInfo:
         from endpointctl.hub import read_token  # huggingface_hub is slow to import: only when needed
@@ -52,38 +53,39 @@ class Services:
         return self._sandbox.url
 
     def session(self) -> Session:
+        """The command's session; it connects (reads the token, starts the sandbox) on first API use."""
         if self._session is None:
-            from endpointctl.hub import Hub
-
-            settings = self._settings
-            api_url = self._api_url()
-            token = self._token()
-            cancel = threading.Event()  # shared, so an interrupt also stops retrying
-            hub = Hub(
-                token=token,
-                api_url=api_url,
-                timeout=settings.request_timeout,
-                redactor=self._out.redactor,
-                clock=self._clock,
-                retry_seconds=settings.retry_seconds,
-                cancel=cancel,
-                report=self._out.info,
-            )
             self._session = Session(
-                hub=hub,
-                deployed=DeployedClient(token.value, self._clock, timeout=settings.request_timeout),
+                connect=self._connect,
                 clock=self._clock,
                 report=self._out.info,
-                default_namespace=settings.namespace,
-                cancel=cancel,
-                locks_dir=state_dir(settings.state_dir),
+                default_namespace=self._settings.namespace,
+                cancel=self._cancel,
+                locks_dir=state_dir(self._settings.state_dir),
             )
         return self._session
 
+    def _connect(self) -> Connection:
+        from endpointctl.hub import Hub
+
+        settings = self._settings
+        api_url = self._api_url()
+        token = self._token()
+        hub = Hub(
+            token=token,
+            api_url=api_url,
+            timeout=settings.request_timeout,
+            redactor=self._out.redactor,
+            clock=self._clock,
+            retry_seconds=settings.retry_seconds,
+            cancel=self._cancel,  # shared, so an interrupt also stops retrying
+            report=self._out.info,
+        )
+        return Connection(hub, DeployedClient(token.value, self._clock, timeout=settings.request_timeout))
+
     def close(self) -> None:
         if self._session is not None:
-            self._session.deployed.close()
-            self._session.hub.close()
+            self._session.close()
             self._session = None
         if self._sandbox is not None:
             self._sandbox.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,14 @@ from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
-from endpointctl.core.errors import EndpointctlError, ExitCode, UsageError
-from endpointctl.core.outcomes import SmokeResult
+from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS
-from endpointctl.core.targets import Targets
+from endpointctl.core.targets import Targets, UrlOverride
 from endpointctl.dataplane import junit
 from endpointctl.dataplane.checks import SmokeRequest
 from endpointctl.dataplane.runner import paused_hint
-from endpointctl.engine import smoking
+from endpointctl.engine.flows import smoke as smoke_flow
 from endpointctl.ui import records, render
 
 _MEDIA_TYPES = {
@@ -69,22 +67,15 @@ def smoke(
 
     Exit 0 when every test that ran passed and at least one ran; 1 otherwise.
     """
+    targets.require("smoke-test")
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
-    results = smoking.smoke(inv.session(settings), targets, desired, urls)
+    overrides = [UrlOverride.parse(raw) for raw in urls]
+    results = smoke_flow.smoke(inv.session(settings), targets, desired, overrides)
     inv.out.result(render.smoke_results(results, settings.output))
-    write_junit(inv, results, junit_xml)
+    if junit_xml:
+        junit.write(junit_xml, results, inv.out.redactor.scrub)
     return exits.for_smoke(results)
-
-
-def write_junit(inv: Invocation, results: Sequence[SmokeResult], path: str | None) -> None:
-    """``--junit-xml PATH``: the smoke results for CI, scrubbed like every other output."""
-    if not path:
-        return
-    try:
-        Path(path).write_text(inv.out.redactor.scrub(junit.to_xml(results)), encoding="utf-8")
-    except OSError as error:
-        raise EndpointctlError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 # -- invoke -----------------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ def invoke(
     """
     request = _request(data, file, content_type)
     settings = inv.settings(namespace=namespace, output=output)
-    invoked = smoking.invoke(
+    invoked = smoke_flow.invoke(
         inv.session(settings), name, request, url=url, cold_start_timeout=cold_start_timeout
     )
     reply = invoked.exchange.reply

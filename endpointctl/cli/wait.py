@@ -7,11 +7,11 @@ import click
 from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
 from endpointctl.cli.hooks import CliHooks
-from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.targets import Targets
-from endpointctl.engine import waiting
+from endpointctl.engine.flows import wait as wait_flow
 from endpointctl.ui import render
 
 
@@ -35,13 +35,12 @@ def wait(
     A manifest's `state: paused` or `scaledToZero` is waited for instead. Failed, update-failed and
     paused endpoints end the wait at once (exit 1); the timeout exits 4.
     """
+    targets.require("wait for")
     inv.out.quiet = inv.out.quiet or quiet
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
-    hooks = CliHooks(inv.out, inv.env.clock, quiet=quiet)
-    with interruptible(session.cancel, inv.out), hooks.waiting() as display:
-        report = waiting.wait(session, targets, desired, timeout=timeout, display=display)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, quiet=quiet)
+    report = wait_flow.wait(session, targets, desired, timeout=timeout, hooks=hooks)
     inv.out.result(render.wait_report(report, settings.output))
-    hooks.waited(report)
     return exits.for_wait(report)

@@ -53,7 +53,9 @@ class Redactor:
 
     def add(self, *secrets: str | None) -> None:
         for secret in secrets:
-            if secret and len(secret) >= MIN_SECRET_LENGTH:
+            # Once is enough (the token is added by more than one owner); a rare duplicate from a race
+            # costs only a rebuild.
+            if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
                 self._secrets.append(secret)
 
     def _current(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ reads it only when a command needs the API.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,6 +35,9 @@ class TokenInfo:
     source: str
     # Where the stored login (`hf auth login`) is, when neither a flag nor the environment gave a token.
     stored_path: str | None = None
+    # The command runs in the process's own environment: huggingface_hub's own lookup finds the token
+    # (HUGGING_FACE_HUB_TOKEN, trusted-publisher OIDC, a refreshed browser login, Colab secrets too).
+    hub_lookup: bool = False
 
 
 def _truthy(value: str | None) -> bool:
@@ -51,7 +55,12 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zer
     return value
 
 
+_VARIABLE = re.compile(r"\$(\w+|\{\w+\})")
+
+
 def _home(value: str, environ: Mapping[str, str]) -> str:
+    """``~`` and ``$VAR`` expanded from ``environ`` (not the process's), as huggingface_hub expands them."""
+    value = _VARIABLE.sub(lambda m: environ.get(m[1].strip("{}"), m[0]), value)
     home = environ.get("HOME")
     if home and (value == "~" or value.startswith("~/")):
         return home + value[1:]
@@ -77,18 +86,30 @@ def stored_login_path(environ: Mapping[str, str]) -> str | None:
     return _home(home, environ).rstrip("/") + "/token"
 
 
-def token_source(flag: str | None, environ: Mapping[str, str], *, sandbox: bool) -> TokenInfo:
-    """--token, else HF_TOKEN, else (the sandbox's own token, or) the stored login to be read later."""
+NO_TOKEN = "nowhere: no HF_TOKEN and no stored login"
+STORED_LOGIN = "the stored login (hf auth login)"
+
+
+def token_source(
+    flag: str | None, environ: Mapping[str, str], *, sandbox: bool, own_environment: bool = False
+) -> TokenInfo:
+    """--token, else HF_TOKEN, else (the sandbox's own token, or) the stored login, read later.
+
+    ``own_environment``: ``environ`` is the process's environment, so huggingface_hub's own lookup may
+    be used; an injected one (a test's) only ever leads to the login file under its own home.
+    """
     if flag:
         return TokenInfo(flag, "--token")
     if environ.get("HF_TOKEN"):
         return TokenInfo(environ["HF_TOKEN"], "the HF_TOKEN environment variable")
     if sandbox:
         return TokenInfo(SANDBOX_TOKEN, SANDBOX_TOKEN_SOURCE)
+    if own_environment:
+        return TokenInfo(None, STORED_LOGIN, hub_lookup=True)
     path = stored_login_path(environ)
     if path is None:
-        return TokenInfo(None, "nowhere: no HF_TOKEN and no stored login")
-    return TokenInfo(None, "the stored login (hf auth login)", stored_path=path)
+        return TokenInfo(None, NO_TOKEN)
+    return TokenInfo(None, STORED_LOGIN, stored_path=path)
 
 
 @dataclass(frozen=True)
@@ -112,7 +133,9 @@ class Settings:
         namespace: str | None = None,
         token_flag: str | None = None,
         output: OutputMode | str = OutputMode.TABLE,
+        own_environment: bool = False,
     ) -> Settings:
+        """``own_environment``: ``environ`` is the process's own (see ``token_source``)."""
         timeout = _seconds(environ, "ENDPOINTCTL_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT, allow_zero=False)
         retry_seconds = _seconds(environ, "ENDPOINTCTL_RETRY_SECONDS", DEFAULT_RETRY_SECONDS, allow_zero=True)
         in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"))
@@ -121,7 +144,7 @@ class Settings:
             namespace=namespace or environ.get("ENDPOINTCTL_NAMESPACE") or None,
             sandbox=in_sandbox,
             request_timeout=timeout,
-            token=token_source(token_flag, environ, sandbox=in_sandbox),
+            token=token_source(token_flag, environ, sandbox=in_sandbox, own_environment=own_environment),
             retry_seconds=retry_seconds,
             output=OutputMode(output),
             state_dir=environ.get("ENDPOINTCTL_STATE_DIR") or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from endpointctl.core.errors import UsageError
@@ -48,3 +50,39 @@ def parse_selector(raw: tuple[str, ...] | list[str]) -> dict[str, str]:
                 raise UsageError(f"--selector takes key=value, found {part!r}")
             selector[key.strip()] = value.strip()
     return selector
+
+
+# "name=URL" or "namespace/name=URL"; a bare URL has a ':' before any '=', so it never matches.
+_NAMED_URL = re.compile(r"^([^=:]+)=(.+)$")
+
+
+@dataclass(frozen=True)
+class UrlOverride:
+    """``--url [NAME=]URL``: call this URL instead of the endpoint's own (e.g. its PrivateLink interface).
+
+    ``name`` is "name" or "namespace/name"; None for a bare URL, which only one selected endpoint may take.
+    """
+
+    name: str | None
+    url: str
+
+    @classmethod
+    def parse(cls, raw: str) -> UrlOverride:
+        named = _NAMED_URL.match(raw)
+        return cls(named[1], named[2]) if named else cls(None, raw)
+
+
+def url_overrides(overrides: Sequence[UrlOverride], targets: Sequence[Target]) -> dict[str, str]:
+    """The overrides by the endpoint they name; a bare URL only when exactly one endpoint is selected."""
+    found: dict[str, str] = {}
+    for override in overrides:
+        if override.name is not None:
+            found[override.name] = override.url
+        elif len(targets) == 1:
+            found[targets[0].key] = override.url
+        else:
+            raise UsageError(
+                f"--url {override.url} names no endpoint, and {len(targets)} are selected",
+                hint="write --url NAME=URL for each endpoint to call at another address",
+            )
+    return found

@@ -3,15 +3,17 @@
 The dialect is the common denominator Jenkins, GitLab, GitHub test reporters and pytest agree on:
 ``<testsuites>`` holding one ``<testsuite>`` whose ``<testcase>``s carry ``<failure>`` or
 ``<skipped>``. Times are latencies in seconds; there is no wall-clock timestamp, which keeps this pure.
-The caller scrubs secrets from the text before writing it.
+``write`` scrubs secrets from the text with the caller's redactor before writing it.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 
 SUITE = "endpointctl smoke"
@@ -62,3 +64,11 @@ def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
         ET.SubElement(case, "system-out").text = _clean(_details(result))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(path: str, results: Sequence[SmokeResult], scrub: Callable[[str], str]) -> None:
+    """``--junit-xml PATH``: the results for CI, passed through ``scrub`` like every other output."""
+    try:
+        Path(path).write_text(scrub(to_xml(results)), encoding="utf-8")
+    except OSError as error:
+        raise EndpointctlError(f"cannot write {path}: {error.strerror or error}") from None

@@ -355,7 +355,3 @@ class Hub:
             if op.attempts == 1:
                 raise
             # An earlier attempt whose answer was lost did the deleting: gone is what was asked for.
-
-    @property
-    def clock(self) -> Clock:
-        return self._retry.clock

@@ -55,13 +55,17 @@ class _ScrubFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
+        self._guard = threading.Lock()  # a WeakSet may not change while another thread iterates it
 
     def watch(self, redactor: Redactor) -> None:
-        self._redactors.add(redactor)
+        with self._guard:
+            self._redactors.add(redactor)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        for redactor in list(self._redactors):
+        with self._guard:
+            redactors = list(self._redactors)
+        for redactor in redactors:
             message = redactor.scrub(message)
         record.msg, record.args = message, None
         return True
@@ -97,7 +101,3 @@ def release(base: str) -> None:
     with _lock:
         if base == constants.INFERENCE_ENDPOINTS_ENDPOINT:
             constants.INFERENCE_ENDPOINTS_ENDPOINT = DEFAULT_ENDPOINTS_URL
-
-
-def current_endpoints_url() -> str:
-    return constants.INFERENCE_ENDPOINTS_ENDPOINT

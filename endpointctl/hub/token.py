@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huggingface_hub import constants, get_token
+from huggingface_hub import get_token
 
-from endpointctl.core.settings import TokenInfo
-
-NO_TOKEN = "nowhere: no HF_TOKEN and no stored login"
+from endpointctl.core.settings import NO_TOKEN, TokenInfo
 
 
 def read_token(token: TokenInfo) -> TokenInfo:
     """``token`` with its value: a flag's or HF_TOKEN's as given, else the stored login's, else None.
 
-    The stored login is looked for where the command's environment says (``Settings``), so a test's
-    environment never reaches the user's real login. Where that is huggingface_hub's own file, its own
-    lookup reads it: it also refreshes a browser login that is about to expire.
+    In the process's own environment huggingface_hub's lookup finds it, exactly as `hf` would (it also
+    refreshes a browser login about to expire). In an injected environment (a test's) only the login
+    file under that environment's home is read, so a test never reaches the user's real login.
     """
-    if token.value is not None or token.stored_path is None:
+    if token.value is not None:
         return token
-    path = Path(token.stored_path).expanduser()
-    if path == Path(constants.HF_TOKEN_PATH).expanduser():
+    if token.hub_lookup:
         value = get_token()
+    elif token.stored_path is None:
+        return token
     else:
+        path = Path(token.stored_path)
         try:
             value = path.read_text(encoding="utf-8").strip() or None
         except OSError:

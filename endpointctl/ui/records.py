@@ -10,7 +10,7 @@ from typing import Any
 
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
-from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult
+from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
 from endpointctl.core.plan import Change
 from endpointctl.core.spec import Desired
 
@@ -147,3 +147,15 @@ def validated_record(d: Desired, namespace: str | None) -> dict[str, Any]:
 def invoke_record(status: int, latency_ms: float, body: Any) -> dict[str, Any]:
     """``invoke -o json``: the answer of one request (``body`` is its JSON, or its text)."""
     return {"status": status, "latencyMs": round(latency_ms, 1), "body": body}
+
+
+def follow_up_records(
+    waited: WaitReport | None, smoked: list[SmokeResult] | None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """``apply --wait/--smoke``: the ``wait`` and ``smoke`` keys each apply record gains, by endpoint."""
+    extra: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in waited.endpoints if waited is not None else ():
+        extra[(e.target.namespace, e.target.name)] = {"wait": wait_record(e)}
+    for result in smoked or ():
+        extra.setdefault((result.namespace, result.name), {})["smoke"] = smoke_record(result)
+    return extra

@@ -26,7 +26,8 @@ class Output:
     # While a live display owns the terminal, stderr lines go through it (printed above the display)
     # instead of tearing its redraw.
     divert: Callable[[str], None] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Reentrant: a signal handler may write ("interrupted: ...") while the main thread is mid-write.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def result(self, text: str) -> None:
         self._write(self.stdout, text)
@@ -34,6 +35,10 @@ class Output:
     def info(self, text: str) -> None:
         if not self.quiet:
             self._write(self.stderr, text if text.endswith("\n") else text + "\n")
+
+    def diagnostic(self, text: str) -> None:
+        """Asked-for detail (``--traceback``): on stderr even with --quiet."""
+        self._write(self.stderr, text if text.endswith("\n") else text + "\n")
 
     def warn(self, text: str) -> None:
         self._write(self.stderr, f"warning: {text}\n")

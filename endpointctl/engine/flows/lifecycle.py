@@ -12,9 +12,11 @@ from endpointctl.core.outcomes import ChangeResult, WaitReport
 from endpointctl.core.plan import StepKind, lifecycle_plan
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Targets
-from endpointctl.engine import locks, waiting
+from endpointctl.engine import locks
+from endpointctl.engine.flows import wait as waiting
+from endpointctl.engine.interaction import Consent, Hooks
 from endpointctl.engine.selection import select
-from endpointctl.engine.session import Consent, Hooks, Session
+from endpointctl.engine.session import Session
 from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 
 
@@ -46,12 +48,14 @@ def change(
             session.report(f"{c.namespace}/{c.name}: {note}")
     command = f"endpointctl {kind.value} " + " ".join(t.key for t in selection.targets)
     touched = [(c.namespace, c.name) for c in plan.changes if c.mutating]
-    with session.lock(locks.apply_keys(None, touched), command=command, timeout=locks.DEFAULT_TIMEOUT):
+    keys = locks.apply_keys(None, touched)
+    with session.lock(keys, command=command, timeout=locks.DEFAULT_TIMEOUT), hooks.interruptible():
         results = session.execute(plan)
     hooks.changed(results)
     if not wait or session.cancel.is_set():
         return Changed(results)
-    with hooks.waiting() as display:
-        report = waiting.wait_on(session, waiting.after_resume(results), timeout=timeout, display=display)
-    hooks.waited(report)
+    with hooks.interruptible():
+        with hooks.waiting() as display:
+            report = waiting.wait_on(session, waiting.after_resume(results), timeout=timeout, display=display)
+        hooks.waited(report)
     return Changed(results, report)

@@ -1,4 +1,4 @@
-"""apply: lock, read, plan, confirm, change; then, if asked, wait until ready and smoke-test.
+"""plan and apply: lock, read, plan, confirm, change; then, if asked, wait until ready and smoke-test.
 
 The lock is held from before the live state is read until the last change: a plan made while another
 apply runs would be stale by the time it is executed. ``plan`` and ``apply --dry-run`` take no lock.
@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from endpointctl.core.errors import Interrupted
 from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Options, Plan
 from endpointctl.core.spec import Desired
-from endpointctl.engine import locks, smoking, waiting
-from endpointctl.engine.session import Consent, Hooks, Session
+from endpointctl.engine import locks
+from endpointctl.engine.flows import smoke, wait
+from endpointctl.engine.interaction import Consent, Hooks
+from endpointctl.engine.session import Session
 from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 
 
@@ -48,17 +49,17 @@ def apply(
     placed = session.place(desired)
     keys = locks.apply_keys(how.options.stack, [(namespace, d.name) for namespace, d in placed])
     with session.lock(keys, command=how.command, timeout=how.lock_timeout):
-        plan = session.plan(placed, how.options)
-        hooks.planned(plan)
-        consent.confirm(plan)
-        if session.cancel.is_set():
-            raise Interrupted("interrupted before any change was made; nothing was changed")
-        results = session.execute(plan, parallelism=how.parallelism)
+        the_plan = session.plan(placed, how.options)
+        hooks.planned(the_plan)
+        consent.confirm(the_plan)
+        with hooks.interruptible():
+            results = session.execute(the_plan, parallelism=how.parallelism)
     if not (how.wait or how.smoke) or session.cancel.is_set():
-        return Applied(plan, results)
-    with hooks.waiting() as display:
-        report = waiting.wait_on(session, waiting.after_apply(results), timeout=how.timeout, display=display)
-    hooks.waited(report)
-    if not how.smoke or session.cancel.is_set():
-        return Applied(plan, results, report)
-    return Applied(plan, results, report, smoking.after_wait(session, report, placed))
+        return Applied(the_plan, results)
+    with hooks.interruptible():
+        with hooks.waiting() as display:
+            report = wait.wait_on(session, wait.after_apply(results), timeout=how.timeout, display=display)
+        hooks.waited(report)
+        if not how.smoke or session.cancel.is_set():
+            return Applied(the_plan, results, report)
+        return Applied(the_plan, results, report, smoke.after_wait(session, report, placed))

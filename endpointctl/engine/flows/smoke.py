@@ -6,48 +6,44 @@ endpoints, resolves ``--url`` overrides, and lends the runner the one polling lo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from endpointctl.core.endpoint import Endpoint, Status
-from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched, UsageError
+from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.spec import Desired, DesiredState
-from endpointctl.core.targets import Target, Targets
+from endpointctl.core.targets import Target, Targets, UrlOverride, url_overrides
 from endpointctl.dataplane import runner
 from endpointctl.dataplane.checks import SmokeRequest, default_request
 from endpointctl.engine.polling import pacer
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Placed, Session
 
-# "name=URL" or "namespace/name=URL"; a bare URL has a ':' before any '=', so it never matches.
-_NAMED_URL = re.compile(r"^([^=:]+)=(.+)$")
-
-
-def url_overrides(raw: Sequence[str], targets: Sequence[Target]) -> dict[str, str]:
-    """``--url [NAME=]URL`` flags by the endpoint they name; a bare URL only when one endpoint is selected."""
-    found: dict[str, str] = {}
-    for item in raw:
-        named = _NAMED_URL.match(item)
-        if named:
-            found[named[1]] = named[2]
-        elif len(targets) == 1:
-            found[targets[0].key] = item
-        else:
-            raise UsageError(
-                f"--url {item} names no endpoint, and {len(targets)} are selected",
-                hint="write --url NAME=URL for each endpoint to call at another address",
-            )
-    return found
-
 
 def _pace(session: Session) -> runner.Pace:
-    return pacer(session.clock)
+    # An interrupt ends a cold-start wait at once, like every other wait.
+    return pacer(session.clock, cancel=session.cancel)
+
+
+def _run(
+    session: Session, endpoints: Sequence[tuple[Endpoint, Desired | None]], overrides: dict[str, str]
+) -> list[SmokeResult]:
+    """Each endpoint's smoke test in turn; after an interrupt, the rest are skipped, not called."""
+    results: list[SmokeResult] = []
+    for endpoint, spec in endpoints:
+        if session.cancel.is_set():
+            reason = "interrupted before it was called"
+            results.append(SmokeResult(endpoint.name, endpoint.namespace, SmokeOutcome.SKIPPED, reason))
+            continue
+        results += runner.run_smoke(
+            session.deployed, [(endpoint, spec)], pace=_pace(session), url_override=overrides
+        )
+    return results
 
 
 def smoke(
-    session: Session, targets: Targets, desired: Sequence[Desired], urls: Sequence[str]
+    session: Session, targets: Targets, desired: Sequence[Desired], urls: Sequence[UrlOverride]
 ) -> list[SmokeResult]:
     """``endpointctl smoke``: each named endpoint's smoke test, with its manifest's ``smokeTest`` if any."""
     targets.require("smoke-test")
@@ -59,13 +55,8 @@ def smoke(
         endpoint = selection.live(target)
         if endpoint is None:
             results.append(runner.not_found(target.namespace, target.name))
-            continue
-        results += runner.run_smoke(
-            session.deployed,
-            [(endpoint, selection.desired(target))],
-            pace=_pace(session),
-            url_override=overrides,
-        )
+        else:
+            results += _run(session, [(endpoint, selection.desired(target))], overrides)
     return results
 
 
@@ -84,14 +75,13 @@ def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -
             skipped.append(SmokeResult(e.target.name, e.target.namespace, SmokeOutcome.SKIPPED, reason))
             continue
         ready.append((e.endpoint, specs.get((e.target.namespace, e.target.name))))
-    return skipped + runner.run_smoke(session.deployed, ready, pace=_pace(session))
+    return skipped + _run(session, ready, {})
 
 
 @dataclass(frozen=True)
 class Invoked:
     endpoint: Endpoint
     request: SmokeRequest
-    defaulted: bool  # the task's default request was sent (none was given)
     exchange: runner.Exchange
 
     @property
@@ -116,7 +106,7 @@ def invoke(
     exchange = runner.send(
         session.deployed, endpoint, address, chosen, budget=cold_start_timeout, pace=_pace(session)
     )
-    return Invoked(endpoint, chosen, request is None, exchange)
+    return Invoked(endpoint, chosen, exchange)
 
 
 def _invoke_url(endpoint: Endpoint, url: str | None) -> str:

@@ -9,13 +9,14 @@ from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.targets import Targets
+from endpointctl.engine.interaction import Hooks
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Session
 from endpointctl.engine.waiter import Display, wait_for
 
 
 def wait(
-    session: Session, targets: Targets, desired: Sequence[Desired], *, timeout: float, display: Display
+    session: Session, targets: Targets, desired: Sequence[Desired], *, timeout: float, hooks: Hooks
 ) -> WaitReport:
     """``endpointctl wait``: until every named endpoint is ready in the state its manifest asks for."""
     targets.require("wait for")
@@ -27,7 +28,10 @@ def wait(
         for t in selection.targets
     ]
     # The selection's listing is the first round: one list call fewer.
-    return wait_on(session, waiting, timeout=timeout, display=display, first=selection.observed)
+    with hooks.interruptible(), hooks.waiting() as display:
+        report = wait_on(session, waiting, timeout=timeout, display=display, first=selection.observed)
+    hooks.waited(report)
+    return report
 
 
 def wait_on(

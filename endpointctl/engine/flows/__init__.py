@@ -1,0 +1,8 @@
+"""One flow per command family, each a single call the CLI makes: read, decide, change, wait, report.
+
+- ``deploy``: plan and apply (with --wait and --smoke)
+- ``lifecycle``: pause, resume, scale-to-zero, delete
+- ``observe``: status and hardware
+- ``wait``: wait, and what apply and resume wait for
+- ``smoke``: smoke tests and single requests to deployed URLs
+"""

@@ -1,0 +1,108 @@
+"""Ctrl-C and SIGTERM where a user presses them: at a question, while reading, during smoke tests."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from clirunner import Cli
+from clocks import InterruptedAt
+from test_cli_apply import manifest, write
+
+from endpointctl.cli import CommandEnv, main
+from endpointctl.sandbox import Response, Sandbox
+from endpointctl.ui.sink import Output
+
+T0 = 1_760_000_000.0
+LOADING = {"error": "Model is currently loading", "estimated_time": 20.0}
+
+
+def test_ctrl_c_at_the_confirmation_stops_with_130_and_changes_nothing(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, token: str
+) -> None:
+    assert cli("apply", write(tmp_path, "a.yaml", manifest("old")), "--yes", "--stack", "s").code == 0
+    (tmp_path / "a.yaml").unlink()
+    write(tmp_path, "b.yaml", manifest("new"))
+    sandbox.reset_counts()
+
+    def ctrl_c(_text: str) -> bool:
+        raise KeyboardInterrupt
+
+    env = CommandEnv(environ=cli.environ, clock=clock, interactive=True, prompt=ctrl_c, out=Output())
+    assert main(["apply", str(tmp_path), "--stack", "s", "--prune"], env=env) == 130
+    assert sandbox.mutating_count() == 0
+
+
+@pytest.fixture
+def clock() -> InterruptedAt:
+    # Ctrl-C arrives 200 s in: well after the sandbox's deploy phases, during the smoke tests' cold start.
+    return InterruptedAt(T0, at=T0 + 200)
+
+
+def test_an_interrupt_during_a_cold_start_ends_it_and_calls_no_other_endpoint(
+    sandbox: Sandbox, clock: InterruptedAt, token: str, tmp_path: pathlib.Path
+) -> None:
+    slow = {"coldStartTimeoutSeconds": 1000}
+    write(tmp_path, "a.yaml", manifest("a-loading", smokeTest=slow))
+    write(tmp_path, "b.yaml", manifest("b-next", smokeTest=slow))
+    called: list[str] = []
+
+    def loading(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route.startswith("POST /endpoints/"):
+            called.append(request.params["name"])
+            if request.params["name"] == "a-loading":
+                return Response(status=503, body=json.dumps(LOADING).encode(), headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(loading)
+    cli = Cli(
+        {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}, clock
+    )
+    result = cli("apply", str(tmp_path), "--yes", "--smoke", "-o", "json")
+    assert result.code == 130, result.all
+    assert clock.now() == pytest.approx(T0 + 200)  # ended at the interrupt, not at the 1000 s budget
+    assert set(called) == {"a-loading"}  # b-next was never called
+    smoke = {r["name"]: r["smoke"] for r in json.loads(result.stdout)}
+    assert smoke["b-next"]["verdict"] == "skipped"
+    assert smoke["b-next"]["reason"] == "interrupted before it was called"
+    assert smoke["a-loading"]["verdict"] == "fail"
+
+
+def test_sigint_while_reading_the_live_state_stops_at_once(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path
+) -> None:
+    """Reading and planning are not the executor's work: Ctrl-C there ends the command straight away."""
+    write(tmp_path, "a.yaml", manifest("a"))
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold_listing(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == "GET /v2/endpoint/{namespace}":
+            arrived.set()
+            release.wait(timeout=30)
+        return call_next(request)
+
+    sandbox.add_middleware(hold_listing)
+    env = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "apply", str(tmp_path), "--yes"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert arrived.wait(timeout=30)
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=20)  # without waiting for the held call to be answered
+    finally:
+        release.set()
+    assert child.returncode == 130, stderr
+    assert "error: interrupted" in stderr
+    assert sandbox.mutating_count() == 0

@@ -106,3 +106,26 @@ def test_sigint_while_reading_the_live_state_stops_at_once(
     assert child.returncode == 130, stderr
     assert "error: interrupted" in stderr
     assert sandbox.mutating_count() == 0
+
+
+def test_an_interrupt_during_the_wait_runs_no_smoke_test(
+    sandbox: Sandbox, clock: InterruptedAt, token: str, tmp_path: pathlib.Path
+) -> None:
+    write(tmp_path, "a.yaml", manifest("never-healthy"))
+    calls: list[str] = []
+
+    def unhealthy(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route.startswith(("GET /endpoints/", "POST /endpoints/")):
+            calls.append(request.route)
+            if request.route.startswith("GET"):  # the health route: never ready
+                return Response(status=503, body=b'{"error": "loading"}', headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(unhealthy)
+    environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    result = Cli(environ, clock)("apply", str(tmp_path), "--yes", "--smoke", "-o", "json")
+    assert result.code == 130, result.all
+    assert calls and all(route.startswith("GET") for route in calls)  # probed, never smoke-tested
+    (record,) = json.loads(result.stdout)
+    assert record["wait"]["outcome"] == "interrupted"
+    assert "smoke" not in record

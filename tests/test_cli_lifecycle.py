@@ -118,7 +118,11 @@ def test_hardware_lists_prices_and_quota(cli: Cli) -> None:
 
 def test_status_of_nothing_is_an_error_unless_allow_empty(cli: Cli, deployed: str) -> None:
     assert cli("status", "-l", "env=nope").code == 1
-    assert cli("status", "-l", "env=nope", "--allow-empty", "-o", "json").stdout.strip() == "[]"
+    allowed = cli("status", "-l", "env=nope", "--allow-empty", "-o", "json")
+    assert (allowed.code, allowed.stdout.strip(), allowed.stderr) == (0, "[]", "")
     missing = cli("status", "web", "nope")
     assert missing.code == 1 and "nope" in missing.stderr and "web" in missing.stdout
+    allowed_missing = cli("status", "web", "nope", "--allow-empty")
+    assert (allowed_missing.code, allowed_missing.stderr) == (0, "")
+    assert "web" in allowed_missing.stdout
     assert cli("status", "-l", "env=dev").code == 0

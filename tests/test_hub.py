@@ -631,3 +631,31 @@ def test_ctrl_c_while_checking_an_unanswered_create_says_its_outcome_is_unknown(
         "creating endpoint 'acme/gpt2-demo': interrupted while checking whether it went"
     )
     assert "whether it was created is unknown" in message
+
+
+def test_the_read_after_a_lost_create_answer_ends_with_the_creates_budget(
+    server: Server, clock: ManualClock
+) -> None:
+    """The check is part of the create: its retries share the create's deadline, not a budget of their own."""
+    hub = make_hub(server, clock, retry_seconds=60.0)
+    server.script[CREATE] = [error(429, "slow down", **{"Retry-After": "30"}), error(503, "busy")]
+    server.script[GET_ONE] = [error(503, "still busy")]
+    with pytest.raises(ApiError):
+        hub.create("acme", desired(), TAGS)
+    assert server.times(CREATE)[1] >= NOW + 30  # the second attempt came after the asked-for wait
+    assert clock.now() <= NOW + 60  # and the reads stopped at the create's deadline, not 60 s after it
+
+
+def test_an_unanswered_create_finding_ours_with_other_tags_stops(
+    server: Server, hub: Hub, clock: ManualClock
+) -> None:
+    """Same spec, our ownership tag, but not this stack's: another run created it; not adopted."""
+    server.script[CREATE] = [httpx2.ReadTimeout("slow")]
+    server.script[GET_ONE] = [ok(raw_endpoint())]  # team=nlp and managed-by, no stack tag
+    d = desired()
+    stacked = (*TAGS, "endpointctl-stack=prod")
+    create = Change(d.name, "acme", Action.CREATE, steps=(Step(StepKind.CREATE, tags=stacked),), desired=d)
+    (result,) = Executor(hub=hub, clock=clock, report=lambda _line: None).run(Plan((create,)))
+    assert result.outcome is ChangeOutcome.FAILED
+    assert "differs from the manifest in tags" in (result.error or "")
+    assert server.requests() == [CREATE, GET_ONE]

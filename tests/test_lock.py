@@ -231,3 +231,39 @@ def test_an_interrupt_ends_the_wait_for_a_lock_holding_nothing(state_dir: pathli
     # What it had taken before the interrupt (endpoint:acme/a) was let go.
     with held(state_dir, "endpoint:acme/a"):
         pass
+
+
+def test_a_waiter_says_once_whom_it_waits_for(state_dir: pathlib.Path) -> None:
+    said: list[str] = []
+    with (
+        held(state_dir, "stack:prod"),
+        pytest.raises(lock.LockTimeout),
+        lock.hold(
+            ["stack:prod"],
+            directory=state_dir,
+            command="x",
+            timeout=5,
+            clock=ManualClock(),
+            on_wait=said.append,
+        ),
+    ):
+        pass
+    assert len(said) == 1 and "waiting for the lock on stack 'prod'" in said[0]  # 20 tries, one line
+
+
+def test_with_no_time_to_wait_it_does_not_say_it_waits(state_dir: pathlib.Path) -> None:
+    said: list[str] = []
+    with (
+        held(state_dir, "stack:prod"),
+        pytest.raises(lock.LockTimeout, match="gave up after 0 s"),
+        lock.hold(
+            ["stack:prod"],
+            directory=state_dir,
+            command="x",
+            timeout=0,
+            clock=ManualClock(),
+            on_wait=said.append,
+        ),
+    ):
+        pass
+    assert said == []

@@ -77,3 +77,25 @@ def test_secrets_added_from_many_threads_while_others_scrub_are_all_masked() -> 
         thread.join()
     text = " ".join(secrets)
     assert redactor.scrub(text) == " ".join([MASK] * len(secrets))
+
+
+def test_a_secret_added_while_the_forms_are_rebuilt_is_masked_next_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rebuild is from a copy; what was added meanwhile is not in it, and the next scrub rebuilds."""
+    from endpointctl.core import redact
+
+    redactor = Redactor(["hf_first_secret_value"])
+    late = "hf_added_during_a_rebuild"
+    real = redact._masked_forms
+    added: list[str] = []
+
+    def forms_while_another_thread_adds(secret: str) -> set[str]:
+        if not added:
+            added.append(late)
+            redactor.add(late)  # another thread, between the copy and the end of the rebuild
+        return real(secret)
+
+    monkeypatch.setattr(redact, "_masked_forms", forms_while_another_thread_adds)
+    assert redactor.scrub("x") == "x"  # the rebuild during which the late secret arrived
+    assert redactor.scrub(f"token {late}") == f"token {MASK}"

@@ -1,0 +1,69 @@
+"""The JSON/YAML record shapes the README documents (Output): every key, for every kind of record.
+
+Keys are only ever added: a key removed or renamed here breaks every pipeline that reads it.
+"""
+
+from __future__ import annotations
+
+from builders import desired, live
+
+from endpointctl.core.diff import FieldChange
+from endpointctl.core.endpoint import Hardware
+from endpointctl.core.outcomes import (
+    ChangeOutcome,
+    ChangeResult,
+    EndpointWait,
+    SmokeOutcome,
+    SmokeResult,
+    WaitOutcome,
+)
+from endpointctl.core.plan import Action, Change
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.ui import records
+
+
+def test_status_records() -> None:
+    assert set(records.endpoint_record(live())) == {
+        "name", "namespace", "status", "url", "security", "privateLink", "model", "revision", "task",
+        "vendor", "region", "accelerator", "instanceType", "instanceSize", "minReplica", "maxReplica",
+        "readyReplica", "targetReplica", "labels", "managed", "stack", "message", "createdAt", "updatedAt",
+    }  # fmt: skip
+
+
+def test_plan_records() -> None:
+    change = Change("a", "acme", Action.UPDATE, fields=(FieldChange("model.task", "x", "y"),))
+    record = records.change_record(change)
+    assert set(record) == {"name", "namespace", "action", "fields", "steps", "reason", "notes"}
+    assert set(record["fields"][0]) == {"path", "before", "after", "replace", "sensitive"}
+
+
+def test_apply_records() -> None:
+    result = ChangeResult(Change("a", "acme", Action.CREATE, desired=desired()), ChangeOutcome.OK)
+    assert set(records.result_record(result)) == {
+        "name", "namespace", "action", "outcome", "done", "notDone", "error", "status", "url", "notes",
+    }  # fmt: skip
+
+
+def test_wait_records() -> None:
+    waited = EndpointWait(WaitTarget("acme", "a"), WaitOutcome.READY, "running", "ok", None, True, 1.0, None)
+    assert set(records.wait_record(waited)) == {
+        "name", "namespace", "ready", "status", "message", "healthChecked", "elapsedSeconds", "outcome",
+        "hint",
+    }  # fmt: skip
+
+
+def test_smoke_records() -> None:
+    smoked = SmokeResult("a", "acme", SmokeOutcome.PASS, "HTTP 200")
+    assert set(records.smoke_record(smoked)) == {
+        "name", "namespace", "url", "verdict", "status", "latencyMs", "reason", "attempts",
+        "coldStartSeconds", "notes",
+    }  # fmt: skip
+    assert records.smoke_record(smoked)["verdict"] == "pass"
+
+
+def test_hardware_records() -> None:
+    row = Hardware("aws", "us-east-1", "cpu", "intel-spr", "x1", "x86", 1, 2.0, None, 0.03, "available", 4, 1)
+    assert set(records.hardware_record(row)) == {
+        "vendor", "region", "accelerator", "instanceType", "instanceSize", "architecture", "numAccelerators",
+        "memoryGb", "gpuMemoryGb", "pricePerHour", "status", "quota", "deployable",
+    }  # fmt: skip

@@ -662,7 +662,7 @@ def test_syntax_error_keeps_earlier_documents(tmp_path: Path) -> None:
     [
         ("missing", "no such file or directory"),
         ("empty dir", "no manifests found; expected *.yaml or *.yml files"),
-        ("empty documents", "no manifests found; expected *.yaml or *.yml files"),
+        ("empty documents", "no manifest in this file: it is empty, or holds only `---` and comments"),
     ],
 )
 def test_nothing_to_load(tmp_path: Path, setup: str, message: str) -> None:

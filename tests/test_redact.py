@@ -99,3 +99,12 @@ def test_a_secret_added_while_the_forms_are_rebuilt_is_masked_next_time(
     monkeypatch.setattr(redact, "_masked_forms", forms_while_another_thread_adds)
     assert redactor.scrub("x") == "x"  # the rebuild during which the late secret arrived
     assert redactor.scrub(f"token {late}") == f"token {MASK}"
+
+
+def test_joined_redactors_mask_a_secret_that_starts_with_anothers() -> None:
+    """The debug-log filter serves every live hub: one after another, the shorter secret would mask the
+    start of the longer one and leave the rest of it to be read."""
+    short, long = Redactor(["hf_shared_start"]), Redactor(["hf_shared_start_and_more_of_it"])
+    text = "token hf_shared_start_and_more_of_it"
+    assert long.scrub(short.scrub(text)) == f"token {MASK}_and_more_of_it"  # the trap
+    assert Redactor.joined([short, long]).scrub(text) == f"token {MASK}"

@@ -1,16 +1,24 @@
-"""The leak scan: token, secret values and the registry password, and their base64 forms, appear nowhere.
+"""The leak scan: token, secret values and the registry password appear nowhere, in any encoding.
+
+A leak is a value in any form an encoder writes it (raw, JSON escaped once or twice, repr, URL, XML,
+HTML, shell quotes, base64, control characters as ``\\xNN``; compared with whitespace runs read as one
+space, since YAML and excerpts fold lines), inside any string of a JSON, YAML or XML document the output
+is, or the start of one long enough to matter (``MIN_SECRET_LENGTH``) in any of those forms.
 
 Every command runs in every output mode, on success and on error — an API that answers 400 echoing the
 request (body, base64 of the body and of each secret, the Authorization header) and one that answers 500
 to everything the same way — and again as a real process with HF_DEBUG=1, whose curl-style log prints
 request bodies. Everything the process writes is scanned: stdout, stderr, and every file under its state
-directory, read while it runs (the apply lock's holder record exists only then).
+directory, read while it runs (the apply lock's holder record exists only then). The secret value has
+quotes, a backslash, a newline, ``&<>`` and non-ASCII in it; ``test_secrets_in_every_encoding`` pushes
+generated ones through every output path.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import os
 import pathlib
@@ -19,9 +27,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx2 as httpx
 import pytest
@@ -31,11 +41,12 @@ from conftest import PHASES
 from test_cli_apply import manifest, write
 
 from endpointctl.cli.group import cli as cli_group
-from endpointctl.core.redact import Redactor
+from endpointctl.core.redact import MIN_SECRET_LENGTH, Redactor
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
 from endpointctl.sandbox.transport import Handler
 
-SECRET = "sk-live-7f3a9c1e5b2d4f60"
+# Every character an encoder escapes: quotes, a backslash, a newline, &<>, non-ASCII.
+SECRET = "sk-live-7f3a\"9c\\1e5b\n<2d>&4f'60-é"
 TOKEN = "hf_sandbox_test_token_123"
 REGISTRY_PASSWORD = "hunter2-registry-pw"
 VALUES = (SECRET, TOKEN, REGISTRY_PASSWORD)
@@ -47,13 +58,61 @@ PROCESS_TIMEOUT = 60.0
 # -- what counts as a leak -------------------------------------------------------------------------------
 
 
+def _xml_attribute(value: str, encoding: str) -> str:
+    """``value`` as xml.etree writes it in an attribute (numeric references for non-ASCII in us-ascii)."""
+    written = ET.tostring(ET.Element("x", {"a": value}), encoding=encoding)
+    text = written if isinstance(written, str) else written.decode(encoding)
+    return text[text.index(' a="') + 4 : text.rindex('"')]
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+# Each writes a value character by character, so what it writes of a value's start starts what it writes
+# of the whole value.
+ENCODERS: dict[str, Callable[[str], str]] = {
+    "raw": lambda v: v,
+    "json": lambda v: json.dumps(v)[1:-1],
+    "json-unicode": lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    "json-twice": lambda v: json.dumps(json.dumps(v, ensure_ascii=False), ensure_ascii=False)[3:-3],
+    "repr": lambda v: repr(v + "'\"")[1:-4],  # with both quotes inside, it escapes every '
+    "url": lambda v: quote(v, safe=""),
+    "url-path": quote,
+    "url-form": quote_plus,
+    "xml": lambda v: _xml_attribute(v, "unicode"),
+    "xml-ascii": lambda v: _xml_attribute(v, "us-ascii"),
+    "html": html.escape,
+    "shell": lambda v: v.replace("'", "'\"'\"'"),
+    "printable": lambda v: _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", v),
+}
+_SPACES = re.compile(r"\s+")
+
+
+def _folded(text: str) -> str:
+    return _SPACES.sub(" ", text)
+
+
 def forms(value: str) -> list[str]:
     raw = value.encode()
+    written = {_folded(encode(value)).strip() for encode in ENCODERS.values()}
     return [
-        value,
+        *written,
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
     ]
+
+
+def shortest_start(value: str) -> str | None:
+    """The shortest start of ``value`` that must not survive a cut: MIN_SECRET_LENGTH characters once
+    whitespace is folded (the redactor's rule), or None when only the whole value is that long."""
+    for end in range(MIN_SECRET_LENGTH, len(value)):
+        if len(_folded(value[:end]).strip()) >= MIN_SECRET_LENGTH:
+            return value[:end]
+    return None
+
+
+def start_forms(value: str) -> list[str]:
+    start = shortest_start(value)
+    return [] if start is None else [_folded(encode(start)).strip() for encode in ENCODERS.values()]
 
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
@@ -72,15 +131,55 @@ def _decoded_runs(text: str) -> Iterator[bytes]:
                     continue
 
 
-def leaks(text: str) -> list[str]:
-    found = [f"{form!r} (of {value[:5]}…)" for value in VALUES for form in forms(value) if form in text]
+def _strings(doc: Any) -> Iterator[str]:
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for key, item in doc.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from _strings(item)
+
+
+def documents(text: str) -> Iterator[str]:
+    """Every string inside ``text`` read as JSON, YAML or XML: what a folded or escaped value reads as."""
+    for parse in (json.loads, yaml.safe_load):
+        try:
+            doc = parse(text)
+        except (ValueError, yaml.YAMLError):
+            continue
+        if doc != text:
+            yield from _strings(doc)
+    try:
+        root = ET.fromstring(text.removeprefix("<?xml version='1.0' encoding='UTF-8'?>").strip())
+    except ET.ParseError:
+        return
+    for element in root.iter():
+        yield from (element.text or "", element.tail or "", *element.attrib.values())
+
+
+def leaks(text: str, values: Iterable[str] = VALUES) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        whole, start = forms(value), start_forms(value)
+        for piece in (text, *documents(text)):
+            folded = _folded(piece)
+            found += [f"{form!r} (of {value[:5]!r}…)" for form in whole if form in folded]
+            found += [f"{form!r} (the start of {value[:5]!r}…)" for form in start if form in folded]
+    carried = {value: {form.encode() for form in forms(value)} for value in values}
     for decoded in _decoded_runs(text):
-        found += [f"{value[:5]}… inside base64" for value in VALUES if value.encode() in decoded]
+        found += [
+            f"{v[:5]!r}… inside base64"
+            for v, encoded in carried.items()
+            if any(e in decoded for e in encoded)
+        ]
     return found
 
 
-def assert_clean(text: str, what: str = "output") -> None:
-    assert not leaks(text), f"{what} leaks {leaks(text)}:\n{text}"
+def assert_clean(text: str, what: str = "output", values: Iterable[str] = VALUES) -> None:
+    assert not leaks(text, values), f"{what} leaks {leaks(text, values)}:\n{text}"
 
 
 def test_the_scan_finds_every_form_it_claims_to() -> None:
@@ -89,7 +188,14 @@ def test_the_scan_finds_every_form_it_claims_to() -> None:
         assert leaks(base64.b64encode(prefix + body).decode())
     assert leaks(base64.urlsafe_b64encode(TOKEN.encode()).decode())
     assert leaks(f"token={TOKEN}")
-    assert not leaks(base64.b64encode(body.replace(SECRET.encode(), b"***")).decode())
+    masked = json.dumps({"model": {"secrets": {"API_KEY": "***"}}})
+    assert not leaks(base64.b64encode(masked.encode()).decode())
+    for name, encode in ENCODERS.items():
+        assert leaks(f"error: {encode(SECRET)}!"), name
+        assert leaks(f"error: {encode(SECRET[:-4])}…"), name  # a start, cut
+    assert leaks(yaml.safe_dump({"error": "x " * 40 + SECRET}))  # quoted, escaped and folded
+    assert leaks(json.dumps({"error": json.dumps({"API_KEY": SECRET})}))
+    assert not leaks(f"error: {SECRET[: MIN_SECRET_LENGTH - 1]}…")  # too short a start to matter
 
 
 # -- the API misbehaving ---------------------------------------------------------------------------------
@@ -126,7 +232,8 @@ def fail_500(request: Request, call_next: Handler) -> Response:
     return Response(
         status=500,
         body=json.dumps({"error": message}).encode(),
-        headers={"X-Error-Message": message.encode("ascii", "replace").decode()},
+        # As UTF-8 bytes, as a careless server writes it (the sandbox sends header text as latin-1).
+        headers={"X-Error-Message": message.encode().decode("latin-1")},
     )
 
 

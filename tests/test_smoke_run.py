@@ -245,7 +245,7 @@ def _endpoint(status: str, **raw: Any) -> Endpoint:
     doc = raw_endpoint(
         "sst2",
         state=status,
-        url="http://dataplane.test/sst2",
+        url="https://dataplane.test/sst2",
         model={"repository": "a/b", "task": "text-classification"},
         **raw,
     )

@@ -74,12 +74,12 @@ def plan(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Show what apply would do, per endpoint and per field."""
-    desired = inv.load(paths, allow_public=flags["allow_public"])
+    reading = inv.read(paths, allow_public=flags["allow_public"])
     how = _options(flags)
     check_options(how)
     settings = inv.settings(namespace=namespace, output=output)
-    the_plan = deploy.plan(inv.session(settings), desired, how)
-    inv.out.result(render.plan(the_plan, settings.output))
+    the_plan = deploy.plan(inv.session(settings), reading.desired, how)
+    inv.out.result(render.plan(the_plan, settings.output, reading.files if how.prune else ()))
     if flags["detailed_exitcode"] and the_plan.has_changes:
         return ExitCode.CHANGES
     return ExitCode.OK
@@ -121,12 +121,14 @@ def apply(
     """Converge the live endpoints to the manifests."""
     how = _options(flags)
     check_options(how)
-    desired = inv.load(paths, allow_public=flags["allow_public"])
+    reading = inv.read(paths, allow_public=flags["allow_public"])
+    desired = reading.desired
+    files = reading.files if how.prune else ()
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
     if flags["dry_run"]:
         # Changes nothing, so it neither takes nor waits for the lock.
-        inv.out.result(render.plan(deploy.plan(session, desired, how), settings.output))
+        inv.out.result(render.plan(deploy.plan(session, desired, how), settings.output, files))
         return ExitCode.OK
     stack = how.stack
     steps = deploy.ApplySettings(
@@ -138,7 +140,7 @@ def apply(
         timeout=flags["timeout"],
         command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
     )
-    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback, files=files)
     applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
     return _show(inv, applied, flags["junit_xml"], interrupted=session.cancel.is_set())
 

@@ -77,7 +77,7 @@ def _lifecycle_command(kind: StepKind, doc: str, *, waitable: bool = False) -> N
     if waitable:
         examples.append(f"endpointctl {verb} gpt2-demo --wait --timeout 900")
 
-    @options.targets(allow_empty=True)
+    @options.targets(allow_empty=True, changing=True)
     @options.common
     @pass_invocation
     def command(
@@ -113,7 +113,7 @@ _lifecycle_command(
         "endpointctl delete --selector env=dev --yes --allow-empty",
     )
 )
-@options.targets(allow_empty=True)
+@options.targets(allow_empty=True, changing=True)
 @options.yes
 @options.common
 @pass_invocation

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from endpointctl.cli.invocation import interruptible
+from endpointctl.cli.signals import interruptible
 from endpointctl.core.clock import Clock
 from endpointctl.core.outcomes import ChangeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
+from endpointctl.engine.cancel import CancelEvent
 from endpointctl.ui import progress, render
 from endpointctl.ui.sink import Output
 
@@ -24,21 +24,23 @@ class CliHooks:
         self,
         out: Output,
         clock: Clock,
-        cancel: threading.Event,
+        cancel: CancelEvent,
         *,
         quiet: bool = False,
         show_tracebacks: bool = False,
+        files: Sequence[str] = (),
     ) -> None:
         self._out = out
         self._clock = clock
         self._cancel = cancel
         self._quiet = quiet
         self._tracebacks = show_tracebacks
+        self._files = files  # listed under the plan (with --prune)
 
     def planned(self, plan: Plan) -> None:
         # With -o json the plan is not repeated on stderr unless there is nothing else to show.
         if self._out.mode is OutputMode.TABLE or not plan.has_changes:
-            self._out.info(render.plan(plan, OutputMode.TABLE).rstrip())
+            self._out.info(render.plan(plan, OutputMode.TABLE, self._files).rstrip())
 
     def changed(self, results: Sequence[ChangeResult]) -> None:
         show_changes(self._out, results, show_tracebacks=self._tracebacks)

@@ -9,13 +9,9 @@ the environment and the command's ``Settings``, once, closing them when the comm
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import FrameType
 
 import click
 
@@ -77,13 +73,17 @@ class Invocation:
         return settings
 
     def load(self, paths: Sequence[str], *, allow_public: bool = False) -> list[Desired]:
+        return self.read(paths, allow_public=allow_public).desired
+
+    def read(self, paths: Sequence[str], *, allow_public: bool = False) -> manifest.Reading:
+        """Every manifest under ``paths``, read completely (or a ManifestError), and the files read."""
         if not paths:
             raise UsageError("no manifest given: name files or directories, e.g. `manifests/`")
-        desired = manifest.load(paths, environ=self.env.environ, allow_public=allow_public)
-        for d in desired:
+        reading = manifest.read_manifests(paths, environ=self.env.environ, allow_public=allow_public)
+        for d in reading.desired:
             # Secret values and registry passwords: nothing this process writes may show them.
             self.out.redactor.add(*d.sensitive_values())
-        return desired
+        return reading
 
     def session(self, settings: Settings) -> Session:
         if self._services is None:
@@ -100,23 +100,3 @@ class Invocation:
 
 
 pass_invocation = click.make_pass_decorator(Invocation)
-
-
-@contextmanager
-def interruptible(cancel: threading.Event, out: Output) -> Iterator[None]:
-    """SIGINT/SIGTERM start no new change; the call in flight finishes and the outcome is reported."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if not cancel.is_set():
-            out.info("interrupted: finishing the call in flight, starting nothing new")
-        cancel.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

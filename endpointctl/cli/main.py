@@ -10,6 +10,7 @@ import click
 
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
+from endpointctl.cli.signals import ended_by_sigterm
 from endpointctl.core.errors import EndpointctlError, ExitCode
 
 
@@ -17,12 +18,13 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
     """Run one command; with ``argv`` None (the console script) exit the process with its code."""
     inv = Invocation(env or CommandEnv())
     try:
-        code = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="endpointctl",
-            standalone_mode=False,
-            obj=inv,
-        )
+        with ended_by_sigterm():
+            code = cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="endpointctl",
+                standalone_mode=False,
+                obj=inv,
+            )
     except EndpointctlError as error:
         inv.out.error(error.message, error.hint)
         code = error.exit_code

@@ -98,8 +98,9 @@ def reconcile(fn: F) -> F:
     return fn
 
 
-def targets(*, allow_empty: bool) -> Callable[[F], F]:
-    """NAME..., -f PATH and --selector (and --allow-empty), handed to the command as one ``Targets``."""
+def targets(*, allow_empty: bool, changing: bool = False) -> Callable[[F], F]:
+    """NAME..., -f PATH and --selector (and --allow-empty; for commands that change what they select,
+    --include-unmanaged), handed to the command as one ``Targets``."""
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -109,11 +110,19 @@ def targets(*, allow_empty: bool) -> Callable[[F], F]:
             files: tuple[str, ...],
             selector: tuple[str, ...],
             allow_empty: bool = False,
+            include_unmanaged: bool = False,
             **kwargs: Any,
         ) -> Any:
-            return fn(*args, targets=Targets(names, files, selector, allow_empty), **kwargs)
+            bundle = Targets(names, files, selector, allow_empty, include_unmanaged)
+            return fn(*args, targets=bundle, **kwargs)
 
         wrapped: Any = bundled
+        if changing:
+            wrapped = click.option(
+                "--include-unmanaged",
+                is_flag=True,
+                help="Let --selector reach endpoints endpointctl does not manage (default: only its own).",
+            )(wrapped)
         if allow_empty:
             wrapped = allow_empty_option(wrapped)
         wrapped = selector_option(wrapped)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from endpointctl.cli.group import cli
-from endpointctl.cli.invocation import Invocation, interruptible, pass_invocation
+from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.cli.signals import interruptible
 from endpointctl.core.errors import ExitCode
+from endpointctl.engine.cancel import CancelEvent
 
 if TYPE_CHECKING:
     from endpointctl.sandbox.faults import FaultConfig
@@ -41,6 +42,7 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
         "endpointctl sandbox serve --fault 'status=429,p=0.3,retry-after=1'",
         "endpointctl sandbox serve --fault 'drop,route=POST /v2/endpoint/{namespace},times=1'",
         "endpointctl sandbox serve --fault 'latency=0.5' --fault 'status=503,p=0.1,route=GET *'",
+        "endpointctl sandbox serve --host 0.0.0.0 --allow-remote",
     )
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -56,20 +58,48 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
     "(RateLimit t=S), times=N.",
 )
 @click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed for which requests fault.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback. The sandbox takes any hf_ token: whoever can reach the "
+    "address can read and change everything it holds.",
+)
 @pass_invocation
-def serve(inv: Invocation, host: str, port: int | None, faults: tuple[str, ...], fault_seed: int) -> ExitCode:
+def serve(
+    inv: Invocation,
+    host: str,
+    port: int | None,
+    faults: tuple[str, ...],
+    fault_seed: int,
+    allow_remote: bool,
+) -> ExitCode:
     """Serve the emulator in the foreground for other clients, optionally injecting faults."""
     from endpointctl.sandbox import Sandbox, SandboxConfig
     from endpointctl.sandbox.embedded import DEFAULT_PORT, state_path
+    from endpointctl.sandbox.server import is_loopback
 
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        # Refused before anything is created or bound: nothing may listen there by accident.
+        raise click.BadParameter(
+            f"{host!r} is not a loopback address, and the sandbox accepts any token: anyone who can "
+            "reach it could read and change its endpoints. Pass --allow-remote to serve there anyway.",
+            param_hint="--host",
+        )
     config = fault_config(faults, fault_seed)
     server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
-    url = server.start(host=host, port=DEFAULT_PORT if port is None else port)
+    url = server.start(host=host, port=DEFAULT_PORT if port is None else port, allow_remote=allow_remote)
     inv.out.info(f"sandbox: serving at {url} (state: {state_path()})")
+    if remote:
+        # After the "serving at" line, which scripts read first to learn the URL.
+        inv.out.warn(
+            f"the sandbox listens on {host!r}, beyond this machine: anyone who can reach the address "
+            "can use it with any hf_ token, read every endpoint it holds (secrets included) and change them"
+        )
     inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
     for rule in config.rules if config else ():
         inv.out.info(f"sandbox: injecting {rule.describe()}")
-    stop = threading.Event()
+    stop = CancelEvent()
     with interruptible(stop, inv.out):
         while not stop.wait(0.5):
             pass

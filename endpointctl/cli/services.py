@@ -6,13 +6,13 @@ up; closing them stops the sandbox and leaves huggingface_hub pointing nowhere i
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from endpointctl.core.clock import Clock
 from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import Settings, TokenInfo
 from endpointctl.dataplane.client import DeployedClient
+from endpointctl.engine.cancel import CancelEvent
 from endpointctl.engine.locks import state_dir
 from endpointctl.engine.session import Connection, Session
 from endpointctl.ui.sink import Output
@@ -28,7 +28,7 @@ class Services:
         self._settings = settings
         self._sandbox: Sandbox | None = None
         self._session: Session | None = None
-        self._cancel = threading.Event()
+        self._cancel = CancelEvent()
 
     def _token(self) -> TokenInfo:
         from endpointctl.hub import read_token  # huggingface_hub is slow to import: only when needed
@@ -81,7 +81,10 @@ class Services:
             cancel=self._cancel,  # shared, so an interrupt also stops retrying
             report=self._out.info,
         )
-        return Connection(hub, DeployedClient(token.value, self._clock, timeout=settings.request_timeout))
+        deployed = DeployedClient(
+            token.value, self._clock, timeout=settings.request_timeout, redactor=self._out.redactor
+        )
+        return Connection(hub, deployed)
 
     def close(self) -> None:
         if self._session is not None:

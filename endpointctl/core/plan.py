@@ -14,7 +14,7 @@ from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched, UsageError
 from endpointctl.core.spec import Desired, DesiredState
-from endpointctl.core.tags import desired_tags
+from endpointctl.core.tags import VALUE_RE, VALUE_RULE, desired_tags
 from endpointctl.core.targets import Target
 
 
@@ -98,6 +98,8 @@ def check_options(options: Options) -> None:
     """Flag combinations that are wrong whatever the live state: refused before any API call."""
     if options.prune and not options.stack:
         raise UsageError("--prune needs --stack NAME: only endpoints tagged with that stack are ever pruned")
+    if options.stack is not None and not VALUE_RE.fullmatch(options.stack):
+        raise UsageError(f"--stack {options.stack!r} is not a stack name: {VALUE_RULE}")
 
 
 def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, tuple[StepKind, ...]]:

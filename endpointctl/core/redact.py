@@ -1,40 +1,281 @@
-"""PURE: scrub secret values from any text before it leaves the process.
+"""PURE: scrub secret values from any text before it leaves the process, in every encoding they may wear.
 
-Every stream endpointctl writes (stdout, stderr, huggingface_hub's debug log) passes through one
-``Redactor``. It knows the token and every sensitive value of the loaded manifests (secret values and
-registry passwords: ``Desired.sensitive_values``), and also hides their base64 forms, since an API
-error may echo a request body in either shape.
+Every stream endpointctl writes (stdout, stderr, huggingface_hub's debug log, JUnit XML) passes through
+one ``Redactor``. It knows the token and every sensitive value of the loaded manifests (secret values
+and registry passwords: ``Desired.sensitive_values``) and masks them as they may appear on the way out:
+
+- raw, and base64 (an API may echo a request body encoded, the secret JSON-escaped inside), found by
+  plain search;
+- escaped, one encoding inside another: JSON (``\\"``, ``\\\\``, ``\\n``, ``\\u00e9``, surrogate
+  pairs), YAML double-quoted and Python repr (``\\xE9``, ``\\U0001F600``, ``\\N``), a table's
+  control characters (``\\x1b``, backslashes left alone), XML and HTML (``&amp;``, ``&quot;``,
+  ``&#10;``, ``&#x27;``), URL (``%22``, and ``+`` for a space), YAML single quotes (``''``) and shell
+  quotes (``'"'"'``);
+- folded over lines, as YAML prints a long value: a space turned into a line break and indentation,
+  or an escaped line break (``\\``, then the break and indentation) anywhere.
+
+Escapes are not enumerated per secret (encoders differ: upper or lower hex, which characters they
+escape, in which order they nest). The text is decoded instead, into views: every chain of up to
+``MAX_DEPTH`` decoders that changes it, each view with whitespace runs read as one space (the folding),
+and every character of a view remembering the stretch of the text it came from. A secret found in a
+view, compared with its own whitespace read the same way, masks that stretch of the text. Decoding
+something that was never encoded (a literal ``%41``) only makes a view in which nothing is found, so
+ordinary output is left as it was; each decoder has its own views because decoding one encoding in a
+text of another would garble a secret that holds that encoding's escape character.
+
+No start of a secret survives a cut either: one of ``MIN_SECRET_LENGTH`` characters or more that is
+cut off — just before a truncation mark (``…``, ``...``, ``[truncated]``) or, in a text that may have
+been cut (``truncated=True``, ``shorten``), at its end — is masked, even when the cut fell inside an
+escape. A start followed by other characters is left alone, so a URL secret does not mask every
+``https://`` in sight. Whoever cuts or folds a message scrubs it first, with ``shorten``, so a cut can
+never split a secret out of its mask.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+import html
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 MASK = "***"
 # The shortest value a manifest may hold as a secret (a ``spec.model.secrets`` value or an image's registry
 # password): ``manifest.load`` refuses shorter ones, and the redactor ignores shorter values and base64
 # fragments. The two must agree. Masking every occurrence of a short string would garble ordinary output
 # ("main", "x2", a port) and so reveal the value anyway, by where the masks fall; refusing it up front is
-# the only honest answer. Hugging Face tokens are far longer (hf_ plus 34 characters).
+# the only honest answer. Hugging Face tokens are far longer (hf_ plus 34 characters). It is also the
+# shortest start of a secret masked at a cut.
 MIN_SECRET_LENGTH = 8
+# Decoders applied one after another: a request body (JSON) echoed in an error message (JSON), printed
+# with -o yaml, is three deep.
+MAX_DEPTH = 3
+# What servers and libraries put where they cut a text (huggingface_hub's debug log: " ... [truncated]").
+TRUNCATION_MARKS = ("…", "...", "[truncated]", "(truncated)")
 
 
 def _masked_forms(secret: str) -> set[str]:
-    raw = secret.encode()
+    """What plain search replaces: the value itself and its base64 forms.
+
+    Base64 hides the secret from views (no decoder reads it), so it is enumerated: the value's own,
+    and that of the value as a JSON request body carries it, escaped (an API echoing a whole body
+    encoded), both as httpx writes it (non-ASCII raw) and as json.dumps does by default.
+    """
     forms = {secret}
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        encoded = encode(raw).decode()
-        forms.add(encoded)
-        forms.add(encoded.rstrip("="))
-        # Inside a longer base64 text (an API echoing a whole request body encoded) the secret starts at
-        # one of three byte offsets; at each, only the characters that encode its bytes alone are fixed.
-        for shift in range(3):
-            shifted = encode(b"\0" * shift + raw).decode()
-            first = -(-8 * shift // 6)  # the first character without bits of the bytes before
-            last = 8 * (shift + len(raw)) // 6  # the first character with bits of the bytes after
-            forms.add(shifted[first:last])
+    for carried in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
+        raw = carried.encode()
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(raw).decode()
+            forms.add(encoded)
+            forms.add(encoded.rstrip("="))
+            # Inside a longer base64 text the value starts at one of three byte offsets; at each, only
+            # the characters that encode its bytes alone are fixed.
+            for shift in range(3):
+                shifted = encode(b"\0" * shift + raw).decode()
+                first = -(-8 * shift // 6)  # the first character without bits of the bytes before
+                last = 8 * (shift + len(raw)) // 6  # the first character with bits of the bytes after
+                forms.add(shifted[first:last])
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+# -- views: the text as a chain of decoders reads it ---------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+
+
+def _canonical(form: str) -> str:
+    """A form as views compare it: whitespace runs as one space, none at the ends."""
+    return _SPACE.sub(" ", form).strip()
+
+
+@dataclass(frozen=True)
+class _View:
+    """Decoded text; its character i came from ``source[starts[i]:ends[i]]``."""
+
+    text: str
+    starts: Sequence[int]
+    ends: Sequence[int]
+
+
+@dataclass(frozen=True)
+class _Decoder:
+    trigger: str  # a text without it has nothing this decoder would change
+    pattern: re.Pattern[str]
+    decode: Callable[[re.Match[str]], str]
+
+
+# JSON, YAML double-quoted and Python repr escapes: where they share a letter, it means the same.
+_SIMPLE_ESCAPES = {
+    **{c: c for c in "\"\\/' \t"},
+    **dict(zip("abefnrtv0NLP_", "\a\b\x1b\f\n\r\t\v\0\x85\u2028\u2029\xa0", strict=True)),
+}
+_BACKSLASH = re.compile(
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"  # a pair: json.dumps past U+FFFF
+    r"|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})"
+    r"|\r?\n[ \t]*"  # YAML's escaped line break: it and the next line's indentation are nothing
+    r"|([\"\\/' \tabefnrtv0NLP_]))"
+)
+
+
+def _unbackslash(match: re.Match[str]) -> str:
+    high, low, *code, simple = match.groups()
+    if high:
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
+    number = next((int(c, 16) for c in code if c), None)
+    if number is not None:
+        return chr(number) if number <= 0x10FFFF else match.group()
+    return _SIMPLE_ESCAPES[simple] if simple else ""
+
+
+def _unentity(match: re.Match[str]) -> str:
+    decimal, hexadecimal = match.groups()
+    if decimal or hexadecimal:
+        # As XML reads it: html.unescape would read &#128; to &#159; as Windows-1252 ("€" for U+0080).
+        number = int(decimal) if decimal else int(hexadecimal, 16)
+        return chr(number) if number <= 0x10FFFF else match.group()
+    return html.unescape(match.group())
+
+
+# One percent-encoded UTF-8 character per match, so each decoded character maps to its own escapes.
+_PERCENT = (
+    r"%[0-7][0-9a-fA-F]|%[cdCD][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
+    r"|%[eE][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){2}|%[fF][0-7](?:%[89abAB][0-9a-fA-F]){3}"
+)
+
+
+def _unpercent(match: re.Match[str]) -> str:
+    token = match.group()
+    if token == "+":
+        return " "
+    return bytes.fromhex(token.replace("%", "")).decode("utf-8", errors="replace")
+
+
+_DECODERS = (
+    _Decoder("\\", _BACKSLASH, _unbackslash),
+    # Control characters shown as \xNN with backslashes left as they are (a table made terminal-safe):
+    # read by the decoder above, a literal backslash before a space or a quote would be taken as an escape.
+    _Decoder("\\x", re.compile(r"\\x([0-9a-fA-F]{2})"), lambda match: chr(int(match.group(1), 16))),
+    # xml.etree and html.escape: named entities (html knows them all) and numeric references.
+    _Decoder(
+        "&", re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|[A-Za-z][A-Za-z0-9]{1,31});"), _unentity
+    ),
+    _Decoder("%", re.compile(_PERCENT), _unpercent),  # urllib's quote
+    _Decoder("+", re.compile(_PERCENT + r"|\+"), _unpercent),  # quote_plus: a literal + is %2B there
+    _Decoder("'", re.compile(r"'\"'\"'|'\\''|''"), lambda _: "'"),  # YAML single quotes, shlex.quote
+)
+_FOLD = _Decoder("", _SPACE, lambda _: " ")
+_FOLDED = re.compile(r"[^\S ]|  ")
+
+
+def _decoded(view: _View, decoder: _Decoder) -> _View | None:
+    """The view read through ``decoder``; None when it changes nothing."""
+    text, starts, ends = view.text, view.starts, view.ends
+    pieces: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    last = 0
+    for match in decoder.pattern.finditer(text):
+        decoded = decoder.decode(match)
+        if decoded == match.group():
+            continue
+        first, stop = match.span()
+        pieces += (text[last:first], decoded)
+        new_starts += starts[last:first]
+        new_starts += [starts[first]] * len(decoded)
+        new_ends += ends[last:first]
+        new_ends += [ends[stop - 1]] * len(decoded)
+        last = stop
+    if not pieces:
+        return None
+    pieces.append(text[last:])
+    new_starts += starts[last:]
+    new_ends += ends[last:]
+    return _View("".join(pieces), new_starts, new_ends)
+
+
+def _views(text: str) -> Iterator[_View]:
+    """The text and every distinct decoding of it up to ``MAX_DEPTH`` deep, each with its folds read."""
+    root = _View(text, range(len(text)), range(1, len(text) + 1))
+    frontier, seen = [root], {text}
+    for depth in range(MAX_DEPTH + 1):
+        following: list[_View] = []
+        for view in frontier:
+            yield (_decoded(view, _FOLD) or view) if _FOLDED.search(view.text) else view
+            if depth == MAX_DEPTH:
+                continue
+            for decoder in _DECODERS:
+                if decoder.trigger in view.text:
+                    decoded = _decoded(view, decoder)
+                    if decoded is not None and decoded.text not in seen:
+                        seen.add(decoded.text)
+                        following.append(decoded)
+        frontier = following
+
+
+# -- what a view reveals -------------------------------------------------------------------------------
+
+# Where a secret's start was cut off rather than followed by other characters: before a truncation mark,
+# or, in a text that may have been cut, at its end (closing quotes and brackets aside: a JSON string cut
+# short still ends with its quote) — after what is left of an escape cut in its middle ("\u00", "&#x2",
+# "%C3%A"), a lone surrogate (a pair cut in two) or the replacement character (a UTF-8 sequence cut in
+# two), none of which a view decodes.
+_LEFT_OF_AN_ESCAPE = (
+    r"[\ud800-\udbff\ufffd]?"
+    r"(?:\\(?:u[0-9a-fA-F]{0,3}|U[0-9a-fA-F]{0,7}|x[0-9a-fA-F]?)?|&#?[xX]?[0-9A-Za-z]{0,7}"
+    r"|(?:%[0-9a-fA-F]{2}){0,3}(?:%[0-9a-fA-F]?)?)?"
+)
+_ESCAPE_REACH = 12  # how far back into a start what is left of an escape may begin
+_MARKS = "|".join(re.escape(mark) for mark in TRUNCATION_MARKS)
+_CUT_OFF = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?=\s*(?:{_MARKS}))")
+_CUT_OFF_OR_ENDING = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?=\s*(?:{_MARKS})|[\s\"'\])}}>]*$)")
+
+
+def _shared(text: str, at: int, needle: str) -> int:
+    """How many characters of ``needle`` the text holds from ``at``."""
+    count = 0
+    for found, expected in zip(text[at : at + len(needle)], needle, strict=False):
+        if found != expected:
+            break
+        count += 1
+    return count
+
+
+def _spans(view: _View, needles: tuple[str, ...], truncated: bool) -> Iterator[tuple[int, int]]:
+    """The stretches of the source text that hold a needle, or a start of one that was cut off."""
+    text = view.text
+    cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
+    for needle in needles:
+        head = needle[:MIN_SECRET_LENGTH]
+        at = text.find(head)
+        while at != -1:
+            stop = at + _shared(text, at, needle)
+            end = stop if stop - at == len(needle) else _cut_off(text, at, stop, cut_off)
+            if end is not None:
+                yield view.starts[at], view.ends[end - 1]
+            at = text.find(head, at + 1)
+
+
+def _cut_off(text: str, at: int, stop: int, cut_off: re.Pattern[str]) -> int | None:
+    """Where a needle's start from ``at`` to ``stop`` ends, with what is left of an escape cut in its
+    middle, if it was cut off there; None when other characters follow it. The escape may begin inside
+    the start: the "&" of "&a…" is also the secret's own "&"."""
+    for begin in range(stop, max(stop - _ESCAPE_REACH, at + MIN_SECRET_LENGTH) - 1, -1):
+        cut = cut_off.match(text, begin)
+        if cut is not None and cut.end() >= stop:
+            return max(cut.end(), stop)
+    return None
+
+
+def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    pieces: list[str] = []
+    last = 0
+    for start, end in sorted(spans):
+        if end <= last:
+            continue
+        pieces += (text[last : max(start, last)], "" if start < last else MASK)
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 class Redactor:
@@ -48,7 +289,8 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
-        self._built: tuple[int, tuple[str, ...]] = (0, ())
+        # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
+        self._built: tuple[int, tuple[str, ...], tuple[str, ...]] = (0, (), ())
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -58,8 +300,8 @@ class Redactor:
             if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
                 self._secrets.append(secret)
 
-    def _current(self) -> tuple[str, ...]:
-        count, forms = self._built
+    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        count, forms, needles = self._built
         if count != len(self._secrets):
             secrets = list(self._secrets)
             found: set[str] = set()
@@ -67,11 +309,43 @@ class Redactor:
                 found |= _masked_forms(secret)
             # Longest first, so a secret that contains another is masked whole.
             forms = tuple(sorted(found, key=len, reverse=True))
-            self._built = (len(secrets), forms)
-        return forms
+            # A secret whose folded form is too short to tell from ordinary words is only searched as is.
+            canonical = {_canonical(form) for form in found}
+            needles = tuple(sorted((n for n in canonical if len(n) >= MIN_SECRET_LENGTH), key=len))
+            self._built = (len(secrets), forms, needles)
+        return forms, needles
 
-    def scrub(self, text: str) -> str:
-        for form in self._current():
+    @classmethod
+    def joined(cls, redactors: Iterable[Redactor]) -> Redactor:
+        """One redactor for the secrets of several (a process-wide log filter). Scrubbing with each in
+        turn would not do: one may mask the start of another's longer secret and so hide the rest of it
+        from the one that knows it."""
+        joined = cls()
+        for redactor in redactors:
+            joined.add(*list(redactor._secrets))
+        return joined
+
+    def scrub(self, text: str, *, truncated: bool = False) -> str:
+        """``text`` with every form of every secret masked, and every start of one cut off before a
+        truncation mark; with ``truncated`` (a text someone else may have cut, such as a server's
+        message), at its end too."""
+        forms, needles = self._current()
+        for form in forms:
             if form in text:
                 text = text.replace(form, MASK)
-        return text
+        if not needles:
+            return text
+        return _masked(text, (span for view in _views(text) for span in _spans(view, needles, truncated)))
+
+    def shorten(self, text: str, limit: int, *, mark: str = "…", fold: bool = False) -> str:
+        """``text`` scrubbed, then folded to one line (``fold``) and cut to ``limit`` characters, ``mark``
+        included. Scrubbing comes first, so a cut cannot split a secret out of its mask; the cut text is
+        scrubbed again, so no start of a secret ends it. ``text`` is itself read as one that may have
+        been cut: what is shortened is another's words (an answer's body), which its server may have
+        cut already."""
+        clean = self.scrub(text, truncated=True)
+        if fold:
+            clean = " ".join(clean.split())
+        if len(clean) <= limit:
+            return clean
+        return self.scrub(clean[: max(limit - len(mark), 0)] + mark)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from endpointctl.core.errors import UsageError
+from endpointctl.core.spec import namespace_problem
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_RETRY_SECONDS = 300.0
@@ -112,6 +113,22 @@ def token_source(
     return TokenInfo(None, STORED_LOGIN, stored_path=path)
 
 
+def _namespace(flag: str | None, environ: Mapping[str, str]) -> str | None:
+    """--namespace, else ENDPOINTCTL_NAMESPACE, checked: set but empty is a mistake (an unset variable in a
+    script), never a reason to fall back to the token's own user and act there."""
+    for value, where in (
+        (flag, "--namespace"),
+        (environ.get("ENDPOINTCTL_NAMESPACE"), "ENDPOINTCTL_NAMESPACE"),
+    ):
+        if value is None:
+            continue
+        problem = namespace_problem(value)
+        if problem is not None:
+            raise UsageError(f"{where}: {problem}", hint="give a user or organization name, or leave it out")
+        return value
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str | None
@@ -141,7 +158,7 @@ class Settings:
         in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"))
         return cls(
             api_url=environ.get("ENDPOINTCTL_API_URL") or None,
-            namespace=namespace or environ.get("ENDPOINTCTL_NAMESPACE") or None,
+            namespace=_namespace(namespace, environ),
             sandbox=in_sandbox,
             request_timeout=timeout,
             token=token_source(token_flag, environ, sandbox=in_sandbox, own_environment=own_environment),

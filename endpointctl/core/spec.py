@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from endpointctl.core.smoke_spec import SmokeTestSpec
 from endpointctl.core.strict import StrictModel
@@ -23,6 +23,45 @@ API_VERSION = "endpointctl/v1"
 KIND = "InferenceEndpoint"
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 NAME_MAX = 32
+# A Hugging Face user or organization name as it may appear in an API path: no '/', '?', spaces or '..'.
+NAMESPACE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+# Upper bounds endpointctl checks offline (README, Manifests); the API's own are not documented.
+MAX_REPLICAS = 100
+MAX_SCALE_TO_ZERO_MINUTES = 7 * 24 * 60  # a week
+# Control characters (C0, DEL, C1) and lone surrogates: invisible in a terminal, or able to move its cursor.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class Expanded(str):
+    """A manifest string that ``${VAR}`` expansion produced. Environment variables only hold text, so a
+    field that wants a number reads an expanded "20" as 20; a literal quoted "20" stays text and is
+    refused there, as YAML meant it."""
+
+    __slots__ = ()
+
+
+def _expanded_number(value: Any) -> Any:
+    if isinstance(value, Expanded) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def namespace_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a namespace, or None when it can."""
+    if not value:
+        return "a namespace cannot be empty"
+    if not NAMESPACE_RE.fullmatch(value) or ".." in value:
+        return (
+            f"namespace {value!r} is not a user or organization name: letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit, no '..', at most 96 characters"
+        )
+    return None
+
+
+def _no_control_characters(value: str, what: str) -> str:
+    if CONTROL_RE.search(value):
+        raise ValueError(f"{what} contains a control character (a newline, NUL, ESC, ...)")
+    return value
 
 
 class Security(StrEnum):
@@ -120,6 +159,18 @@ class ModelSpec(StrictModel):
         description='Secret environment variables. Values only from "${VAR}"; a literal value is refused.',
     )
 
+    @field_validator("task")
+    @classmethod
+    def _task_is_printable(cls, value: str | None) -> str | None:
+        return None if value is None else _no_control_characters(value, "the task")
+
+    @field_validator("env")
+    @classmethod
+    def _env_keys_are_printable(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key in value or {}:
+            _no_control_characters(key, "an environment variable's name")
+        return value
+
     @field_validator("image")
     @classmethod
     def _one_variant(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
@@ -142,11 +193,31 @@ class ComputeSpec(StrictModel):
 
 
 class ScalingSpec(StrictModel):
-    min_replica: int | None = Field(None, alias="minReplica", ge=0, description="0 enables scale-to-zero.")
-    max_replica: int | None = Field(None, alias="maxReplica", ge=1)
-    scale_to_zero_timeout: int | None = Field(
-        None, alias="scaleToZeroTimeout", ge=1, description="Minutes without traffic before scaling to zero."
+    # strict: YAML 1.1 reads `no` as false and a quoted "2" is text; neither may become a replica count.
+    min_replica: int | None = Field(
+        None, alias="minReplica", strict=True, ge=0, le=MAX_REPLICAS, description="0 enables scale-to-zero."
     )
+    max_replica: int | None = Field(None, alias="maxReplica", strict=True, ge=1, le=MAX_REPLICAS)
+    scale_to_zero_timeout: int | None = Field(
+        None,
+        alias="scaleToZeroTimeout",
+        strict=True,
+        ge=1,
+        le=MAX_SCALE_TO_ZERO_MINUTES,
+        description="Minutes without traffic before scaling to zero.",
+    )
+
+    @field_validator("min_replica", "max_replica", "scale_to_zero_timeout", mode="before")
+    @classmethod
+    def _from_a_variable(cls, value: Any) -> Any:
+        return _expanded_number(value)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> ScalingSpec:
+        low, high = self.min_replica, self.max_replica
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"minReplica ({low}) is more than maxReplica ({high})")
+        return self
 
 
 class PrivateLinkSpec(StrictModel):
@@ -197,6 +268,15 @@ class Metadata(StrictModel):
         None,
         description="User or organization; else --namespace, ENDPOINTCTL_NAMESPACE, then the token's user.",
     )
+
+    @field_validator("namespace")
+    @classmethod
+    def _a_namespace(cls, value: str | None) -> str | None:
+        problem = None if value is None else namespace_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     labels: dict[str, str] = Field(
         default_factory=dict, description='Sent as endpoint tags "key=value"; usable in --selector.'
     )

@@ -22,6 +22,12 @@ LABEL_SEPARATOR = "+"
 RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY})
 
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
+# One pattern for label values and stack names (README, Manifests): they travel as `key=value` tags and
+# select what --prune may delete, so nothing that could read as another tag, a list or a blank.
+VALUE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+VALUE_RULE = (
+    "letters, digits, '.', '_' and '-', starting and ending with a letter or digit, at most 63 characters"
+)
 
 
 def tag_value(tags: Iterable[str], key: str) -> str | None:

@@ -27,6 +27,8 @@ class Targets:
     files: tuple[str, ...] = ()
     selector: tuple[str, ...] = ()  # KEY=VALUE items, each possibly comma-separated
     allow_empty: bool = False
+    # A selector that changes endpoints acts on endpointctl's own only, unless this is given.
+    include_unmanaged: bool = False
 
     @property
     def given(self) -> bool:
@@ -48,6 +50,12 @@ def parse_selector(raw: tuple[str, ...] | list[str]) -> dict[str, str]:
             key, sep, value = part.partition("=")
             if not sep or not key.strip():
                 raise UsageError(f"--selector takes key=value, found {part!r}")
+            if not value.strip():
+                # What `-l team=$TEAM` becomes when TEAM is unset: never a selector of its own.
+                raise UsageError(
+                    f"--selector {part!r} has an empty value",
+                    hint="give the label's value; an unset shell variable leaves it empty",
+                )
             selector[key.strip()] = value.strip()
     return selector
 

@@ -3,6 +3,9 @@
 No network, no clock, no click: ``runner`` does the calling and hands the answer back here. Without
 a ``smokeTest`` in the manifest the request is chosen from the model's task and the check is that the
 answer has the task's shape, so every endpoint gets a meaningful test with no configuration.
+
+A reason quotes the answer (an endpoint may echo the request, token and all) cut short: with the
+caller's redactor, which scrubs before it cuts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import jmespath
 
 from endpointctl.core.outcomes import SmokeOutcome
+from endpointctl.core.redact import Redactor
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
 
 AUDIO_CONTENT_TYPE = "audio/wav"
@@ -34,6 +38,7 @@ AUDIO_TASKS = frozenset({"automatic-speech-recognition"})
 GENERIC_INPUT = "I am really happy today!"
 _ALIASES = {"sentiment-analysis": "text-classification", "sentence-embeddings": "feature-extraction"}
 _SNIPPET = 200  # characters of an unexpected answer worth showing in a one-line reason
+_SHOWN = 80  # characters of a JSON value worth showing in a check's reason
 
 
 @dataclass(frozen=True)
@@ -129,10 +134,15 @@ def case_for(task: str | None, spec: SmokeTestSpec | None) -> SmokeCase:
 # -- how the answer is judged -----------------------------------------------------------------------
 
 
-def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple[SmokeOutcome, str]:
-    """Pass or fail, and one line saying why; every failed check is named, not only the first."""
+def judge(
+    case: SmokeCase, status: int, body: bytes, latency_ms: float, redactor: Redactor | None = None
+) -> tuple[SmokeOutcome, str]:
+    """Pass or fail, and one line saying why; every failed check is named, not only the first.
+
+    ``redactor`` scrubs what the reason quotes of the answer before it is cut (none: nothing to hide)."""
+    redactor = redactor or Redactor()
     if status != case.status:
-        return SmokeOutcome.FAIL, f"expected HTTP {case.status}, got {status}: {snippet(body)}"
+        return SmokeOutcome.FAIL, f"expected HTTP {case.status}, got {status}: {snippet(body, redactor)}"
     failures: list[str] = []
     passed: list[str] = [f"HTTP {status}"]
     needs_json = bool(case.assertions) or case.shape is not None or case.json_required
@@ -140,15 +150,15 @@ def judge(case: SmokeCase, status: int, body: bytes, latency_ms: float) -> tuple
         try:
             doc = json.loads(body)
         except ValueError:
-            return SmokeOutcome.FAIL, f"the answer is not JSON: {snippet(body)}"
+            return SmokeOutcome.FAIL, f"the answer is not JSON: {snippet(body, redactor)}"
         if case.shape is not None:
-            problem = shape_problem(case.shape, doc)
+            problem = shape_problem(case.shape, doc, redactor)
             if problem:
                 failures.append(f"not a {case.shape} answer: {problem}")
             else:
                 passed.append(f"{case.shape} shape")
         for assertion in case.assertions:
-            problem = check(assertion, doc)
+            problem = check(assertion, doc, redactor)
             if problem:
                 failures.append(problem)
             else:
@@ -170,25 +180,26 @@ def describe(assertion: JsonAssertion) -> str:
     return f"{assertion.path} {kind} {_show(operand)}"
 
 
-def check(assertion: JsonAssertion, doc: Any) -> str | None:
-    """None when the assertion holds, else what was found instead."""
+def check(assertion: JsonAssertion, doc: Any, redactor: Redactor | None = None) -> str | None:
+    """None when the assertion holds, else what was found instead (scrubbed by ``redactor``)."""
     value = jmespath.search(assertion.path, doc)
     kind, operand = assertion.kind, assertion.operand
-    path, found = assertion.path, "nothing" if value is None else _show(value)
+    path, found = assertion.path, "nothing" if value is None else _show(value, redactor)
     if kind == "exists":
         if (value is not None) == bool(operand):
             return None
         return f"{path}: expected it to {'exist' if operand else 'be absent'}, found {found}"
     if kind == "equals":
-        return None if _same(value, operand) else f"{path}: expected {_show(operand)}, found {found}"
+        expected = _show(operand, redactor)
+        return None if _same(value, operand) else f"{path}: expected {expected}, found {found}"
     if kind == "matches":
         if not isinstance(value, str):
             return f"{path}: expected a string matching /{operand}/, found {found}"
         return None if re.search(operand, value) else f"{path}: {found} does not match /{operand}/"
-    return _contains(path, value, operand, found)
+    return _contains(path, value, operand, found, _show(operand, redactor))
 
 
-def _contains(path: str, value: Any, operand: Any, found: str) -> str | None:
+def _contains(path: str, value: Any, operand: Any, found: str, shown: str) -> str | None:
     if isinstance(value, str) and isinstance(operand, str):
         holds = operand in value
     elif isinstance(value, list):
@@ -196,8 +207,8 @@ def _contains(path: str, value: Any, operand: Any, found: str) -> str | None:
     elif isinstance(value, dict) and isinstance(operand, str):
         holds = operand in value
     else:
-        return f"{path}: expected something that can contain {_show(operand)}, found {found}"
-    return None if holds else f"{path}: {found} does not contain {_show(operand)}"
+        return f"{path}: expected something that can contain {shown}, found {found}"
+    return None if holds else f"{path}: {found} does not contain {shown}"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -214,18 +225,18 @@ def _same(a: Any, b: Any) -> bool:
 # -- answer shapes per task -------------------------------------------------------------------------
 
 
-def shape_problem(task: str, doc: Any) -> str | None:
+def shape_problem(task: str, doc: Any, redactor: Redactor | None = None) -> str | None:
     """None when ``doc`` has the shape ``task``'s answers have, else what is wrong with it."""
     checker = _SHAPES.get(task)
-    return checker(doc) if checker is not None else None
+    return checker(doc, redactor or Redactor()) if checker is not None else None
 
 
-def _records(doc: Any, keys: dict[str, Callable[[Any], bool]], what: str) -> str | None:
+def _records(doc: Any, keys: dict[str, Callable[[Any], bool]], what: str, redactor: Redactor) -> str | None:
     if not isinstance(doc, list) or not doc:
-        return f"expected a non-empty list of {what}, found {_kind(doc)}"
+        return f"expected a non-empty list of {what}, found {_kind(doc, redactor)}"
     for item in doc:
         if not isinstance(item, dict):
-            return f"expected a list of {what}, found an item that is {_kind(item)}"
+            return f"expected a list of {what}, found an item that is {_kind(item, redactor)}"
         for key, valid in keys.items():
             if key not in item or not valid(item[key]):
                 return f"expected {what}, found an item without a valid '{key}'"
@@ -240,43 +251,43 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _classification(doc: Any) -> str | None:
+def _classification(doc: Any, redactor: Redactor) -> str | None:
     # One input answers [{label, score}, ...]; a batch (or some containers) answers [[...], ...].
     if isinstance(doc, list) and doc and all(isinstance(item, list) for item in doc):
-        problems = [_classification(item) for item in doc]
+        problems = [_classification(item, redactor) for item in doc]
         return next((p for p in problems if p), None)
-    return _records(doc, {"label": _is_str, "score": _is_number}, "{label, score}")
+    return _records(doc, {"label": _is_str, "score": _is_number}, "{label, score}", redactor)
 
 
-def _translation(doc: Any) -> str | None:
-    return _records(doc, {"translation_text": _is_str}, "{translation_text}")
+def _translation(doc: Any, redactor: Redactor) -> str | None:
+    return _records(doc, {"translation_text": _is_str}, "{translation_text}", redactor)
 
 
-def _generation(doc: Any) -> str | None:
+def _generation(doc: Any, redactor: Redactor) -> str | None:
     if isinstance(doc, dict):  # TGI's /generate answers one object rather than a list
         doc = [doc]
-    return _records(doc, {"generated_text": _is_str}, "{generated_text}")
+    return _records(doc, {"generated_text": _is_str}, "{generated_text}", redactor)
 
 
-def _features(doc: Any) -> str | None:
+def _features(doc: Any, redactor: Redactor) -> str | None:
     if not isinstance(doc, list) or not doc:
-        return f"expected a non-empty nested list of numbers, found {_kind(doc)}"
+        return f"expected a non-empty nested list of numbers, found {_kind(doc, redactor)}"
     for item in doc:
-        problem = _features(item) if isinstance(item, list) else None
+        problem = _features(item, redactor) if isinstance(item, list) else None
         if problem:
             return problem
         if not isinstance(item, list) and not _is_number(item):
-            return f"expected a nested list of numbers, found an item that is {_kind(item)}"
+            return f"expected a nested list of numbers, found an item that is {_kind(item, redactor)}"
     return None
 
 
-def _transcript(doc: Any) -> str | None:
+def _transcript(doc: Any, redactor: Redactor) -> str | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-        return f"expected {{text}}, found {_kind(doc)}"
+        return f"expected {{text}}, found {_kind(doc, redactor)}"
     return None
 
 
-_SHAPES: dict[str, Callable[[Any], str | None]] = {
+_SHAPES: dict[str, Callable[[Any, Redactor], str | None]] = {
     "text-classification": _classification,
     "translation": _translation,
     "text-generation": _generation,
@@ -289,23 +300,23 @@ _SHAPES: dict[str, Callable[[Any], str | None]] = {
 # -- showing values ---------------------------------------------------------------------------------
 
 
-def snippet(body: bytes) -> str:
-    text = body.decode("utf-8", errors="replace").strip().replace("\n", " ")
-    if not text:
-        return "(empty body)"
-    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
+def snippet(body: bytes, redactor: Redactor) -> str:
+    """An answer's start, on one line: scrubbed before the line breaks go and before the cut."""
+    text = redactor.scrub(body.decode("utf-8", errors="replace"), truncated=True)
+    text = text.strip().replace("\n", " ")
+    return redactor.shorten(text, _SNIPPET) if text else "(empty body)"
 
 
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:79] + "…"
+def _show(value: Any, redactor: Redactor | None = None) -> str:
+    """A JSON value, cut to a line's worth: scrubbed first when it is the endpoint's."""
+    return (redactor or Redactor()).shorten(json.dumps(value, ensure_ascii=False), _SHOWN)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any, redactor: Redactor | None = None) -> str:
     if isinstance(value, list):
         return "an empty list" if not value else "a list"
     if isinstance(value, dict):
         return "a mapping"
     if value is None:
         return "null"
-    return _show(value)
+    return _show(value, redactor)

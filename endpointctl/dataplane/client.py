@@ -1,13 +1,16 @@
 """Calls to a deployed endpoint's URL (the data plane): health probes, smoke tests, invoke.
 
 Not the management API, so not through huggingface_hub: a plain httpx2 client with its own timeout.
-The token goes only to endpoints that need one (never to a public endpoint), and no error raised here
-carries a header or a request body. Latency is measured on the injected clock, so tests that add
-latency in the sandbox measure it without waiting for it.
+The token goes only to endpoints that need one (never to a public endpoint), only over https or to a
+loopback address over http (the sandbox), and never along a redirect (none is followed). No error raised
+here carries a header or a request body. The client carries the command's redactor, so whatever quotes
+an answer (the smoke runner's reasons) scrubs it before cutting it. Latency is measured on the injected
+clock, so tests that add latency in the sandbox measure it without waiting for it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ import httpx2
 from endpointctl.core.clock import Clock
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError
+from endpointctl.core.redact import Redactor
 from endpointctl.core.spec import Security
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
@@ -46,13 +50,44 @@ class Reply:
         return self.body.decode("utf-8", errors="replace")
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a name or address that never leaves the machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_refusal(url: str) -> str | None:
+    """Why the token may not go to ``url``, or None: it travels only encrypted, or never off the machine."""
+    try:
+        parsed = httpx2.URL(url)
+    except httpx2.InvalidURL:
+        return f"refusing to send the token to {url!r}: not a URL; pass the endpoint's https URL"
+    scheme, host = parsed.scheme, parsed.host
+    if scheme == "https" or (scheme == "http" and is_loopback(host)):
+        return None
+    return (
+        f"refusing to send the token to {scheme}://{host or '?'}: over {scheme or 'that'} it would leave "
+        "this machine unencrypted; use the endpoint's https URL (the token goes over plain http only to a "
+        "loopback address, such as the sandbox's)"
+    )
+
+
 @dataclass
 class DeployedClient:
     token: str | None
     clock: Clock
     timeout: float = 30.0
     transport: httpx2.BaseTransport | None = None
+    # The command's redactor (its output's), which knows the token and the manifests' secrets.
+    redactor: Redactor = field(default_factory=Redactor)
     _client: httpx2.Client | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.redactor.add(self.token)
 
     def _http(self) -> httpx2.Client:
         if self._client is None:
@@ -77,7 +112,11 @@ class DeployedClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Reply:
-        sent = {**self._auth(security), **(headers or {})}
+        auth = self._auth(security)
+        refusal = token_refusal(url) if auth else None
+        if refusal is not None:
+            raise DataPlaneError(f"{method} {url}: {refusal}")
+        sent = {**auth, **(headers or {})}
         if content_type:
             sent["Content-Type"] = content_type
         limit = timeout if timeout is not None else self.timeout

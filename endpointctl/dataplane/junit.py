@@ -3,7 +3,9 @@
 The dialect is the common denominator Jenkins, GitLab, GitHub test reporters and pytest agree on:
 ``<testsuites>`` holding one ``<testsuite>`` whose ``<testcase>``s carry ``<failure>`` or
 ``<skipped>``. Times are latencies in seconds; there is no wall-clock timestamp, which keeps this pure.
-``write`` scrubs secrets from the text with the caller's redactor before writing it.
+``write`` scrubs secrets with the caller's redactor twice: each text before characters XML cannot carry
+are replaced (a secret with one of them in it would no longer be found whole afterwards), and the
+document, escapes and all, before it is written.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ SUITE = "endpointctl smoke"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("?", text)
+def _clean(text: str, scrub: Callable[[str], str]) -> str:
+    return _NOT_XML.sub("?", scrub(text))
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _seconds(result: SmokeResult) -> str:
@@ -42,7 +48,9 @@ def _details(result: SmokeResult) -> str:
     return "\n".join(lines)
 
 
-def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
+def to_xml(
+    results: Sequence[SmokeResult], suite: str = SUITE, scrub: Callable[[str], str] = _unchanged
+) -> str:
     failures = sum(1 for r in results if r.outcome is SmokeOutcome.FAIL)
     skipped = sum(1 for r in results if r.outcome is SmokeOutcome.SKIPPED)
     total = f"{sum((r.latency_ms or 0.0) for r in results) / 1000:.3f}"
@@ -56,12 +64,12 @@ def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
             {"classname": f"smoke.{result.namespace}", "name": result.name, "time": _seconds(result)},
         )
         if result.outcome is SmokeOutcome.FAIL:
-            reason = _clean(result.reason)
+            reason = _clean(result.reason, scrub)
             failure = ET.SubElement(case, "failure", {"message": reason, "type": "SmokeTestFailure"})
             failure.text = reason
         elif result.outcome is SmokeOutcome.SKIPPED:
-            ET.SubElement(case, "skipped", {"message": _clean(result.reason)})
-        ET.SubElement(case, "system-out").text = _clean(_details(result))
+            ET.SubElement(case, "skipped", {"message": _clean(result.reason, scrub)})
+        ET.SubElement(case, "system-out").text = _clean(_details(result), scrub)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -69,6 +77,6 @@ def to_xml(results: Sequence[SmokeResult], suite: str = SUITE) -> str:
 def write(path: str, results: Sequence[SmokeResult], scrub: Callable[[str], str]) -> None:
     """``--junit-xml PATH``: the results for CI, passed through ``scrub`` like every other output."""
     try:
-        Path(path).write_text(scrub(to_xml(results)), encoding="utf-8")
+        Path(path).write_text(scrub(to_xml(results, scrub=scrub)), encoding="utf-8")
     except OSError as error:
         raise EndpointctlError(f"cannot write {path}: {error.strerror or error}") from None

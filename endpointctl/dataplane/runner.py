@@ -1,10 +1,11 @@
 """Run smoke tests against deployed URLs: reach, wake, retry within the budget, then let ``checks`` judge.
 
 Every call goes through ``client.DeployedClient``, which sends the token only to endpoints that need it
-and measures latency on the injected clock. Waiting for a cold endpoint between calls is the engine's one
-polling loop, lent here as a ``Pace`` function (the data plane may not import the engine), so tests drive
-cold starts without real sleeps. Endpoints are tested one after another: latency is the point of the
-test, and concurrent calls would make each other's numbers noisy.
+and measures latency on the injected clock; its redactor scrubs what a reason quotes of an answer.
+Waiting for a cold endpoint between calls is the engine's one polling loop, lent here as a ``Pace``
+function (the data plane may not import the engine), so tests drive cold starts without real sleeps.
+Endpoints are tested one after another: latency is the point of the test, and concurrent calls would
+make each other's numbers noisy.
 """
 
 from __future__ import annotations
@@ -159,10 +160,11 @@ def run_one(
     if exchange.exhausted:
         reason = (
             f"not ready within the cold-start budget of {case.cold_start_seconds:g} s "
-            f"({exchange.attempts} attempts; last answer HTTP {reply.status}: {snippet(reply.body)})"
+            f"({exchange.attempts} attempts; last answer HTTP {reply.status}: "
+            f"{snippet(reply.body, client.redactor)})"
         )
         return replace(result, reason=reason)
-    outcome, reason = judge(case, reply.status, reply.body, reply.latency_ms)
+    outcome, reason = judge(case, reply.status, reply.body, reply.latency_ms, client.redactor)
     return replace(result, outcome=outcome, reason=reason)
 
 

@@ -7,7 +7,7 @@ state (status shows it, wait uses it as its first round, smoke and invoke call t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import NothingMatched
@@ -22,6 +22,8 @@ class Selection:
     observed: dict[str, list[Endpoint]]  # the complete listing of every namespace involved
     targets: list[Target]  # what the command addresses, in the order given, each once
     placed: list[Placed]  # the -f manifests with their namespaces
+    # Matched the selector but left alone: not endpointctl's (a changing command without --include-unmanaged).
+    unmanaged: list[Target] = field(default_factory=list)
 
     def live(self, target: Target) -> Endpoint | None:
         return next(
@@ -39,11 +41,14 @@ class Selection:
             )
 
 
-def select(session: Session, targets: Targets, desired: Sequence[Desired]) -> Selection:
+def select(
+    session: Session, targets: Targets, desired: Sequence[Desired], *, changing: bool = False
+) -> Selection:
     """The listing of every namespace involved, and the endpoints named by names, manifests and selector.
 
     With a selector, only endpoints whose labels match; with only a selector, every matching endpoint
-    of the namespace.
+    of the namespace. ``changing``: the command pauses, resumes or deletes what it selects, so a selector
+    reaches only endpoints endpointctl manages (unless ``include_unmanaged``); names always reach theirs.
     """
     labels = targets.labels()
     placed = session.place(desired)
@@ -55,5 +60,10 @@ def select(session: Session, targets: Targets, desired: Sequence[Desired]) -> Se
         if named:
             wanted = {(t.namespace, t.name) for t in named}
             matching = [ep for ep in matching if (ep.namespace, ep.name) in wanted]
+        unmanaged: list[Target] = []
+        if changing and not targets.include_unmanaged:
+            unmanaged = [Target(ep.namespace, ep.name) for ep in matching if not ep.managed]
+            matching = [ep for ep in matching if ep.managed]
         named = [Target(ep.namespace, ep.name) for ep in matching]
+        return Selection(observed, list(dict.fromkeys(named)), placed, unmanaged)
     return Selection(observed, list(dict.fromkeys(named)), placed)

@@ -8,7 +8,6 @@ build it with their own clock and a sandbox. Nothing here prints or parses flags
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine import locks
+from endpointctl.engine.cancel import CancelEvent
 from endpointctl.engine.executor import Executor
 from endpointctl.hub import Hub
 
@@ -43,7 +43,7 @@ class Session:
         clock: Clock,
         report: Report,
         default_namespace: str | None,
-        cancel: threading.Event,
+        cancel: CancelEvent,
         locks_dir: Path,
     ) -> None:
         self._connect = connect

@@ -108,7 +108,7 @@ class Hub:
         try:
             return self._retry.run(op, attempt, self._classify)
         except HfHubHTTPError as error:
-            raise translate(error, op, self._token, self._whoami.owner) from None
+            raise translate(error, op, self._token, self._whoami.owner, self._redactor) from None
         except httpx2.TransportError as error:
             failure = self._classify(error)
             answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
@@ -122,7 +122,7 @@ class Hub:
             ) from None
 
     def _classify(self, error: BaseException) -> Failure | None:
-        return classify(error, self._timeout)
+        return classify(error, self._timeout, self._redactor)
 
     def _get_json(
         self,

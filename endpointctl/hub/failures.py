@@ -12,6 +12,7 @@ import httpx2
 from huggingface_hub.errors import HfHubHTTPError
 
 from endpointctl.core.errors import ApiError, AuthError, Conflict, NotFound, QuotaExceeded
+from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import TokenInfo
 from endpointctl.hub.retry import Failure, Operation
 from endpointctl.hub.wording import TokenOwner, auth_hint, server_message
@@ -20,12 +21,15 @@ from endpointctl.hub.wording import TokenOwner, auth_hint, server_message
 OwnerLookup = Callable[[], tuple[TokenOwner | None, bool]]
 
 
-def classify(error: BaseException, timeout: float) -> Failure | None:
-    """What a failed attempt means for retrying; None for anything that is not an API failure."""
+def classify(error: BaseException, timeout: float, redactor: Redactor) -> Failure | None:
+    """What a failed attempt means for retrying; None for anything that is not an API failure.
+
+    ``redactor`` scrubs what the server said before it is cut (``wording.server_message``)."""
     if isinstance(error, HfHubHTTPError):
         response = error.response
         headers = {name.lower(): value for name, value in response.headers.items()}
-        return Failure(f"{response.status_code}: {server_message(response)}", response.status_code, headers)
+        answer = f"{response.status_code}: {server_message(response, redactor)}"
+        return Failure(answer, response.status_code, headers)
     if isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout):
         return Failure(f"nothing: no connection ({type(error).__name__})", sent=False)
     if isinstance(error, httpx2.TimeoutException):
@@ -58,11 +62,13 @@ def namespace_of(path: str) -> str | None:
     return None
 
 
-def translate(error: HfHubHTTPError, op: Operation, token: TokenInfo, owner: OwnerLookup) -> ApiError:
+def translate(
+    error: HfHubHTTPError, op: Operation, token: TokenInfo, owner: OwnerLookup, redactor: Redactor
+) -> ApiError:
     """The HTTP error answer to ``op`` as endpointctl's error, saying what was being done."""
     response = error.response
     status = response.status_code
-    message = f"{op.doing}: the API answered {status}: {server_message(response)}"
+    message = f"{op.doing}: the API answered {status}: {server_message(response, redactor)}"
     if op.attempts > 1:
         message += f" (attempt {op.attempts})"
     if status in (401, 403):

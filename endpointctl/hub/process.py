@@ -6,6 +6,8 @@ Endpoints base URL that its methods read at call time. Every ``Hub`` goes throug
 
 - ``install`` sets the client factory only when it differs from the one in place (setting it closes the
   shared client) and attaches one scrubbing filter, once, that masks every secret any live Hub knows;
+- the client follows a redirect only within the API's origin: httpx would send a 307's body (secrets
+  included) to any other, and keep the Authorization header from http to https;
 - ``point_at`` sets the base URL before each call, so a Hub never talks to the server of another one
   built after it; ``release`` puts the default back when a Hub closes, so nothing is left pointing at a
   sandbox that has stopped.
@@ -27,6 +29,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _http
 from huggingface_hub.utils._http import hf_request_event_hook, set_client_factory
 
+from endpointctl.core.errors import ApiError
 from endpointctl.core.redact import Redactor
 
 ClientFactory = Callable[[], httpx2.Client]
@@ -35,17 +38,46 @@ DEFAULT_ENDPOINTS_URL = constants.INFERENCE_ENDPOINTS_ENDPOINT
 _lock = threading.Lock()
 
 
+def refuse_redirect_elsewhere(response: httpx2.Response) -> None:
+    """A response hook: a redirect to another origin (scheme, host or port) ends the call instead.
+
+    httpx follows it with a 307/308's body, and with the Authorization header when only the scheme
+    changes: another server would receive the token and the request's secrets. The API has no reason
+    to send one; a proxy or a wrong ENDPOINTCTL_API_URL does.
+    """
+    if not response.has_redirect_location:
+        return
+    here = response.request.url
+    try:
+        there = here.join(response.headers["Location"])
+    except httpx2.InvalidURL:
+        there = None
+    if there is not None and there.origin == here.origin:
+        return
+    elsewhere = f"{there.scheme}://{there.netloc.decode('ascii')}" if there else "an unreadable address"
+    raise ApiError(
+        f"{response.request.method} {here.path}: the API at {here.scheme}://{here.netloc.decode('ascii')} "
+        f"answered {response.status_code} redirecting to another origin ({elsewhere}); not followed, so "
+        "neither the token nor the request body went there; if ENDPOINTCTL_API_URL is set, set it to the "
+        "address the API answers on itself",
+        status=response.status_code,
+    )
+
+
 @dataclass(frozen=True)
 class TimeoutClientFactory:
-    """huggingface_hub's own client, with a timeout: equal timeouts make equal factories (installed once)."""
+    """huggingface_hub's own client, with a timeout and redirects kept to the API's origin: equal
+    timeouts make equal factories (installed once). ``transport`` is for tests."""
 
     timeout: float
+    transport: httpx2.BaseTransport | None = None
 
     def __call__(self) -> httpx2.Client:
         return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]},
+            event_hooks={"request": [hf_request_event_hook], "response": [refuse_redirect_elsewhere]},
             follow_redirects=True,
             timeout=httpx2.Timeout(self.timeout),
+            transport=self.transport,
         )
 
 
@@ -62,12 +94,10 @@ class _ScrubFilter(logging.Filter):
             self._redactors.add(redactor)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
         with self._guard:
             redactors = list(self._redactors)
-        for redactor in redactors:
-            message = redactor.scrub(message)
-        record.msg, record.args = message, None
+        # Joined, not one after another: another hub's secret may be the start of this one's.
+        record.msg, record.args = Redactor.joined(redactors).scrub(record.getMessage()), None
         return True
 
 

@@ -15,27 +15,31 @@ from endpointctl.core.settings import TokenInfo
 from endpointctl.core.spec import Desired
 
 BODY_EXCERPT = 120  # characters of an unexpected body worth quoting in an error
+SERVER_TEXT = 300  # characters of a body without an error message worth quoting as the server's words
 
 
-def server_message(response: httpx2.Response) -> str:
-    """What the server said went wrong: its X-Error-Message, its JSON ``error``, or the body's start."""
+def server_message(response: httpx2.Response, redactor: Redactor) -> str:
+    """What the server said went wrong: its X-Error-Message, its JSON ``error``, or the body's start.
+
+    Scrubbed here, before the body is cut, and read as a text that may have been cut: an API that
+    echoes a request may have cut the echo in the middle of a secret.
+    """
     message = response.headers.get("X-Error-Message")
     if message:
-        return message
+        return redactor.scrub(message, truncated=True)
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip() or response.reason_phrase
+        return redactor.shorten(response.text, SERVER_TEXT).strip() or response.reason_phrase
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return response.text[:300]
+        return redactor.scrub(str(body["error"]), truncated=True)
+    return redactor.shorten(response.text, SERVER_TEXT)
 
 
 def excerpt(text: str, redactor: Redactor) -> str:
-    """The start of a body for an error message: scrubbed, one line, quoted."""
-    head = " ".join(text[:BODY_EXCERPT].split())
-    more = "..." if len(text) > BODY_EXCERPT else ""
-    return repr(redactor.scrub(head) + more) if head else "nothing (an empty body)"
+    """The start of a body for an error message: scrubbed, then one line, cut and quoted."""
+    head = redactor.shorten(text, BODY_EXCERPT, mark="...", fold=True)
+    return repr(head) if head else "nothing (an empty body)"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.core.redact import MIN_SECRET_LENGTH
-from endpointctl.core.spec import CREDENTIALS_KEY, PASSWORD_KEY
+from endpointctl.core.spec import CREDENTIALS_KEY, PASSWORD_KEY, Expanded
 from endpointctl.manifest.yaml_source import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
@@ -95,9 +95,12 @@ def expand_document(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[Pr
             return [walk(item, (*path, index)) for index, item in enumerate(node)]
         if isinstance(node, str):
             try:
-                return expand(node, environ)
+                text = expand(node, environ)
             except InterpolationError as exc:
                 problems.append(Problem(path, str(exc)))
+            else:
+                # Marked only when a variable was read: a number-typed field accepts its text as a number.
+                return Expanded(text) if "${" in node else text
         return node
 
     return walk(data, ()), problems

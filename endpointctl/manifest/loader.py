@@ -4,12 +4,15 @@ Pure core: reads the files it is given and nothing else; no network, no clock, n
 ``os.environ`` (the caller passes the environment, so tests and the CLI decide what it holds).
 
 Every stage reports into the same list, so one run shows everything to fix:
-find files → read YAML keeping lines (``yamlsource``) → expand ``${VAR}`` (``interpolate``) → the
-rules pydantic cannot express (policy) → pydantic validation (``explain``) → names unique overall.
+find files, all of them (``files``) → read YAML keeping lines, within ``limits`` (``yaml_source``) →
+expand ``${VAR}`` (``interpolate``) → the rules pydantic cannot express (policy) → pydantic validation
+(``messages``) → names unique overall.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,42 +22,59 @@ from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
 from endpointctl.core.spec import CREDENTIAL_KEYS, CREDENTIALS_KEY, IMAGE_FIELDS, Desired, Manifest, Vendor
-from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS
+from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS, VALUE_RE, VALUE_RULE
+from endpointctl.manifest import files
 from endpointctl.manifest.interpolate import expand_document
+from endpointctl.manifest.limits import MAX_FILE_BYTES
 from endpointctl.manifest.messages import describe, did_you_mean, explain_all
 from endpointctl.manifest.yaml_source import Document, KeyPath, Source, format_path, read
 
-SUFFIXES = (".yaml", ".yml")
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Every manifest of the paths given, and the files they came from (each gave at least one)."""
+
+    desired: list[Desired]
+    files: list[str]
 
 
 def load(
     paths: Sequence[str | Path], *, environ: Mapping[str, str], allow_public: bool = False
 ) -> list[Desired]:
-    """Every manifest document under ``paths``, validated; raises ``ManifestError`` with all issues.
+    """Every manifest document under ``paths``, validated; raises ``ManifestError`` with all issues."""
+    return read_manifests(paths, environ=environ, allow_public=allow_public).desired
 
-    ``allow_public`` is the CLI's ``--allow-public``: it permits ``security: public`` everywhere.
+
+def read_manifests(
+    paths: Sequence[str | Path], *, environ: Mapping[str, str], allow_public: bool = False
+) -> Reading:
+    """Every manifest under ``paths``, read completely, or ``ManifestError`` listing every issue.
+
+    Complete means: every file found, read and holding at least one manifest; anything that cannot be
+    is an issue, never skipped (see ``files``). ``allow_public`` is the CLI's ``--allow-public``.
     """
     issues: list[ManifestIssue] = []
     desired: list[Desired] = []
+    read: list[str] = []
     first_seen: dict[tuple[str | None, str], str] = {}
-    documents = 0
-    for entry in _files(paths):
-        if isinstance(entry, ManifestIssue):
-            issues.append(entry)
+    for file in files.find(paths):
+        if isinstance(file, ManifestIssue):
+            issues.append(file)
             continue
-        reports = _load_file(*entry, first_seen, environ=environ, allow_public=allow_public)
-        documents += sum(1 for report in reports if report.doc is not None)
+        read.append(file.label)
+        reports = _load_file(file.label, file.path, first_seen, environ=environ, allow_public=allow_public)
         desired.extend(report.desired for report in reports if report.desired and not report.issues)
         # Within a file, top to bottom reads best; a file-level problem (no line) comes first.
         file_issues = [issue for report in reports for issue in report.issues]
         issues.extend(sorted(file_issues, key=lambda issue: issue.line or 0))
-    if documents == 0 and not issues:
+    if not read and not issues:
         shown = ", ".join(str(path) for path in paths) or "(no paths given)"
         issues.append(ManifestIssue(shown, None, "", "no manifests found; expected *.yaml or *.yml files"))
     if issues:
         raise ManifestError(issues)
-    return desired
+    return Reading(desired, read)
 
 
 def json_schema() -> dict[str, Any]:
@@ -75,6 +95,8 @@ def _load_file(
     file_report = _Report(label, None)
     text = _read(path, file_report)
     source = read(text) if text is not None else Source([])
+    if text is not None and not source.documents and source.syntax_error is None:
+        file_report.add((), "no manifest in this file: it is empty, or holds only `---` and comments")
     reports = [file_report]
     for doc in source.documents:
         report = _Report(label, doc)
@@ -167,6 +189,8 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
                     f"label value {value!r} must not contain '=' or ',' (labels are sent as key=value tags)",
                 )
             )
+        elif isinstance(value, str) and not VALUE_RE.fullmatch(value):
+            found.append((path, f"label value {value!r} is not allowed: {VALUE_RULE}"))
 
     spec = data.get("spec")
     if not isinstance(spec, dict):
@@ -278,44 +302,23 @@ def _true(value: Any) -> bool:
         return False
 
 
-def _files(paths: Sequence[str | Path]) -> list[tuple[str, Path] | ManifestIssue]:
-    """(label for messages, path) of every file to read, each once, in the order given; or why not.
-
-    Directories are searched recursively for *.yaml and *.yml, skipping hidden entries: pointing at a
-    repository root must not pick up .github workflows or other tools' YAML.
-    """
-    found: list[tuple[str, Path] | ManifestIssue] = []
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            candidates = sorted(
-                (
-                    entry
-                    for entry in path.rglob("*")
-                    if entry.suffix.lower() in SUFFIXES
-                    and entry.is_file()
-                    and not any(part.startswith(".") for part in entry.relative_to(path).parts)
-                ),
-                key=lambda entry: entry.relative_to(path).parts,
-            )
-        elif path.exists():
-            candidates = [path]
-        else:
-            found.append(ManifestIssue(str(given), None, "", "no such file or directory"))
-            continue
-        for entry in candidates:
-            if entry.resolve() not in seen:
-                seen.add(entry.resolve())
-                found.append((str(given) if entry is path else str(entry), entry))
-    return found
-
-
 def _read(path: Path, report: _Report) -> str | None:
+    """The file's text, or None with the reason in ``report``: unreadable, too large, not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        report.add((), "cannot read: not UTF-8 text")
+        # Non-blocking, then checked: a file swapped for a FIFO since it was found must not hang the read.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                report.add((), "cannot read: not a regular file")
+                return None
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         report.add((), f"cannot read: {exc.strerror or exc}")
-    return None
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        report.add((), f"too large: a manifest file may hold at most {MAX_FILE_BYTES // 1024} KiB")
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.add((), "cannot read: not UTF-8 text")
+        return None

@@ -78,8 +78,8 @@ def explain(error: ErrorDetails) -> Explained:
         return Explained(path, _not_one_of(value, allowed, found))
     messages = {
         "string_type": f"expected a string, found {found}" + _quote_hint(value),
-        "int_type": f"expected an integer, found {found}",
-        "int_parsing": f"expected an integer, found {found}",
+        "int_type": f"expected an integer, found {found}" + _number_hint(value),
+        "int_parsing": f"expected an integer, found {found}" + _number_hint(value),
         "int_from_float": f"expected a whole number, found {found}",
         "bool_type": f"expected true or false, found {found}",
         "bool_parsing": f"expected true or false, found {found}",
@@ -177,9 +177,22 @@ def _not_one_of(value: Any, allowed: list[str], found: str) -> str:
     return f"{found} is not one of {', '.join(allowed)}{did_you_mean(value, allowed)}"
 
 
+_YAML_BOOLEANS = "YAML reads yes, no, on and off (unquoted) as true and false"
+
+
 def _quote_hint(value: Any) -> str:
-    if isinstance(value, bool | int | float | datetime.date):
+    if isinstance(value, bool):
+        return f" ({_YAML_BOOLEANS}; put it in quotes to mean text)"
+    if isinstance(value, int | float | datetime.date):
         return " (put it in quotes so YAML reads it as text)"
+    return ""
+
+
+def _number_hint(value: Any) -> str:
+    if isinstance(value, bool):
+        return f" ({_YAML_BOOLEANS})"
+    if isinstance(value, str):
+        return " (a quoted number is text: write the number without quotes)"
     return ""
 
 

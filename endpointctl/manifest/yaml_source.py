@@ -14,7 +14,20 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import (
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from endpointctl.manifest.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_EVENTS, MAX_VALUES
+
+# libyaml's parser where PyYAML was built with it (several times faster); the pure-Python one otherwise,
+# and always for wording a syntax error (its messages are the ones users and tests know).
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # A key path as the values were built: mapping keys as constructed (nearly always str), list indices as int.
 KeyPath = tuple[Any, ...]
@@ -59,14 +72,71 @@ class Source:
     syntax_error: SourceProblem | None = None
 
 
+class _TooMuch(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.problem = SourceProblem(line, "", message)
+
+
 def read(text: str) -> Source:
+    """Every document of ``text``, within the limits of ``limits``; a problem ends the file."""
+    try:
+        _check_shape(text)
+        return _compose(text, _FAST_LOADER)
+    except _TooMuch as too_much:
+        return Source([], too_much.problem)
+    except yaml.YAMLError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+        return _compose(text, yaml.SafeLoader)  # again, for the familiar wording of the error
+
+
+def _check_shape(text: str) -> None:
+    """Refuse, before anything is built, what would cost too much: deep nesting, many documents or events.
+
+    The parsers are state machines (no recursion), so this cannot overflow the stack on a hostile nesting
+    that the composers, which recurse, would. libyaml gives up on its own past 1000 levels; the pure
+    Python parser then measures it. A syntax error is left for the composer to report.
+    """
+    loaders: list[type[yaml.SafeLoader]] = list(dict.fromkeys((_FAST_LOADER, yaml.SafeLoader)))
+    for loader in loaders:
+        try:
+            _measure(yaml.parse(text, Loader=loader))
+            return
+        except yaml.YAMLError:
+            continue
+
+
+def _measure(events: Iterator[yaml.Event]) -> None:
+    depth = documents = 0
+    for count, event in enumerate(events, start=1):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if count > MAX_EVENTS:
+            raise _TooMuch(line, f"too large: more than {MAX_EVENTS} YAML values and structures")
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooMuch(line, f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            depth -= 1
+        elif isinstance(event, DocumentStartEvent):
+            documents += 1
+            if documents > MAX_DOCUMENTS:
+                raise _TooMuch(line, f"more than {MAX_DOCUMENTS} documents in one file")
+
+
+def _compose(text: str, loader: type[yaml.SafeLoader]) -> Source:
     documents: list[Document] = []
     try:
-        for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        for root in yaml.compose_all(text, Loader=loader):
             if root is None:
                 continue
             documents.append(_Builder().document(root))
+    except _TooMuch as too_much:
+        return Source(documents, too_much.problem)
     except yaml.MarkedYAMLError as exc:
+        if loader is not yaml.SafeLoader:
+            raise
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
@@ -74,6 +144,8 @@ def read(text: str) -> Source:
         hint = _flow_hint(text, line)
         return Source(documents, SourceProblem(line, "", f"invalid YAML: {problem}{context}{hint}"))
     except yaml.YAMLError as exc:
+        if loader is not yaml.SafeLoader:
+            raise
         return Source(documents, SourceProblem(None, "", f"invalid YAML: {exc}"))
     # An empty document (a bare `---` or only comments) composes to a null scalar: nothing to manage.
     return Source([doc for doc in documents if doc.data is not None])
@@ -115,6 +187,7 @@ class _Builder:
         # Nodes being built right now: an alias back to one of them is a cycle, not data.
         self._active: set[int] = set()
         self._doc = Document(data=None, line=1)
+        self._built = 0  # values built so far; an alias counts each time it is expanded
 
     def document(self, root: Node) -> Document:
         self._doc.line = _line(root)
@@ -125,6 +198,12 @@ class _Builder:
         self._doc.problems.append(SourceProblem(_line(node), rendered, message))
 
     def _build(self, node: Node, path: KeyPath, rendered: str) -> Any:
+        self._built += 1
+        if self._built > MAX_VALUES:
+            # Aliases expanding into aliases: a few lines that would build billions of values.
+            raise _TooMuch(
+                _line(node), f"too many values (more than {MAX_VALUES}): aliases expanding into aliases?"
+            )
         if id(node) in self._active:
             # The node's own mark is the anchor's line; the key that refers back to it is where to look.
             line = self._doc.line_of(path)

@@ -11,8 +11,9 @@ Standard library only. Module map:
 - ``views``: records rendered as ``EndpointWithStatus``
 - ``auth``: Bearer tokens to callers
 - ``api``: management routes; ``dataplane``: deployed-URL routes; ``answers``: task outputs
-- ``admin``: ``/_sandbox/`` inspection routes
-- ``server``: routing, counting, middleware hook, threaded HTTP server
+- ``admin``: ``/_sandbox/`` inspection routes (the sandbox user's token required)
+- ``limits``: what it accepts from the network (body size, JSON depth, listen backlog)
+- ``server``: routing, counting, middleware hook, threaded HTTP server, who may bind where
 - ``app``: the Sandbox facade
 - ``embedded``: starting it in-process for ``endpointctl --sandbox`` (its state under the user's state dir)
 """

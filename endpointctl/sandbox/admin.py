@@ -1,12 +1,30 @@
-"""``/_sandbox/`` routes: inspect and steer an out-of-process sandbox. Never counted."""
+"""``/_sandbox/`` routes: inspect and steer an out-of-process sandbox. Never counted.
+
+They take the sandbox user's token like the API does (an outsider's token is refused): resetting
+state or rigging a deployed URL's answers must not be open to whatever can reach the port, such as a
+web page in the user's browser posting to loopback.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .auth import require_caller
 from .context import Context, DataplaneOverride
 from .server import Router
-from .transport import ErrorAnswer, Request, Response, Route, json_response
+from .transport import ErrorAnswer, Handler, Request, Response, Route, json_response
+
+NOT_THE_SANDBOX_USER = "The sandbox's control routes need the sandbox user's token"
+
+
+def _guarded(ctx: Context, handler: Handler) -> Handler:
+    def run(req: Request) -> Response:
+        caller = require_caller(req.headers, ctx.config.user, ctx.config.orgs)
+        if caller.name != ctx.config.user:
+            raise ErrorAnswer(403, NOT_THE_SANDBOX_USER)
+        return handler(req)
+
+    return run
 
 
 def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]) -> list[Route]:
@@ -40,9 +58,9 @@ def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]
 
     dp = "/_sandbox/dataplane/{namespace}/{name}"
     return [
-        Route("GET", "/_sandbox/counts", counts, admin=True),
-        Route("POST", "/_sandbox/counts/reset", reset_counts, admin=True),
-        Route("POST", "/_sandbox/reset", reset_state, admin=True),
-        Route("PUT", dp, set_dataplane, admin=True),
-        Route("DELETE", dp, clear_dataplane, admin=True),
+        Route("GET", "/_sandbox/counts", _guarded(ctx, counts), admin=True),
+        Route("POST", "/_sandbox/counts/reset", _guarded(ctx, reset_counts), admin=True),
+        Route("POST", "/_sandbox/reset", _guarded(ctx, reset_state), admin=True),
+        Route("PUT", dp, _guarded(ctx, set_dataplane), admin=True),
+        Route("DELETE", dp, _guarded(ctx, clear_dataplane), admin=True),
     ]

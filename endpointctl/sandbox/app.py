@@ -28,6 +28,8 @@ class Sandbox:
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Whether serve_forever was entered: shutdown() on a server bound but never served waits forever.
+        self._serving = False
         # Set by stop(): frees requests a "hang" fault holds, so they cannot keep threads alive forever.
         self._released = threading.Event()
         self.faults: FaultInjector | None = None
@@ -42,12 +44,17 @@ class Sandbox:
             raise RuntimeError("the sandbox is not bound; call start() or bind() first")
         return self._ctx.base_url
 
-    def bind(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Open the listening socket (OSError if the port is taken) and return the base URL."""
+    def bind(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> str:
+        """Open the listening socket (OSError if the port is taken) and return the base URL.
+
+        A host other than loopback raises RemoteNotAllowed unless ``allow_remote``: the sandbox takes
+        any token, so whoever can reach it can read and change every endpoint it holds.
+        """
         if self._server is not None:
             raise RuntimeError(f"the sandbox is already bound to {self.url}")
         self._released.clear()
-        self._server = make_server(self._router, host, port)
+        host = host.strip("[]")  # "[::1]", as URLs write it
+        self._server = make_server(self._router, host, port, allow_remote=allow_remote)
         bound_port = self._server.server_address[1]
         shown = host if host not in ("", "0.0.0.0", "::") else "127.0.0.1"
         if ":" in shown:
@@ -56,11 +63,12 @@ class Sandbox:
         self._ctx.base_url = f"http://{shown}:{bound_port}"
         return self._ctx.base_url
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    def start(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> str:
         """Serve in a daemon thread; returns the base URL."""
-        url = self.bind(host, port)
+        url = self.bind(host, port, allow_remote=allow_remote)
         server = self._server
         assert server is not None
+        self._serving = True
         self._thread = threading.Thread(
             target=server.serve_forever,
             args=(SHUTDOWN_POLL_SECONDS,),
@@ -70,15 +78,16 @@ class Sandbox:
         self._thread.start()
         return url
 
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def serve_forever(self, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> None:
         """Serve in the calling thread until stop() (from another thread) or KeyboardInterrupt.
 
         Call bind() first to learn the URL before blocking; otherwise this binds to host/port.
         """
         if self._server is None:
-            self.bind(host, port)
+            self.bind(host, port, allow_remote=allow_remote)
         server = self._server
         assert server is not None
+        self._serving = True
         try:
             server.serve_forever(SHUTDOWN_POLL_SECONDS)
         finally:
@@ -89,7 +98,8 @@ class Sandbox:
         server, thread = self._server, self._thread
         if server is None:
             return
-        server.shutdown()
+        if self._serving:
+            server.shutdown()
         if thread is not None:
             thread.join(timeout=5)
         self._close_server()
@@ -99,6 +109,7 @@ class Sandbox:
             self._server.server_close()
         self._server = None
         self._thread = None
+        self._serving = False
 
     def close(self) -> None:
         """Stop serving and release the database."""

@@ -10,11 +10,10 @@ as reached from inside the linked VPC: the public URL refuses a PrivateLink endp
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from . import answers, lifecycle
+from . import answers, lifecycle, limits
 from .auth import identify
 from .context import Context
 from .lifecycle import Observed
@@ -119,7 +118,7 @@ def _payload(req: Request, task: str | None) -> Any:
     if task in answers.BINARY_TASKS and content_type != "application/json":
         return req.body
     try:
-        return json.loads(req.body) if req.body else None
+        return limits.loads(req.body) if req.body else None
     except (ValueError, UnicodeDecodeError) as exc:
         if task in answers.BINARY_TASKS:
             return req.body

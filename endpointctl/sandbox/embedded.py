@@ -17,7 +17,8 @@ DEFAULT_PORT = 47821
 
 def state_path() -> Path:
     directory = Path(platformdirs.user_state_dir("endpointctl"))
-    directory.mkdir(parents=True, exist_ok=True)
+    # Owner only when we create it: it holds the database, whose endpoints carry secrets in clear.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return directory / "sandbox.sqlite"
 
 

@@ -8,8 +8,12 @@ and then set ``Response.drop_connection``.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import re
+import socket
+import sys
 import threading
 import urllib.parse
 from collections import Counter
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .limits import LISTEN_BACKLOG, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES
 from .transport import ErrorAnswer, Handler, Request, Response, Route, json_response
 
 log = logging.getLogger("endpointctl.sandbox")
@@ -24,6 +29,9 @@ log = logging.getLogger("endpointctl.sandbox")
 Middleware = Callable[[Request, Handler], Response]
 MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE"})
 MANAGEMENT_PREFIX = "/v2/endpoint/"
+# After refusing a body: how long and how much of the rest to read before closing (see _linger).
+LINGER_SECONDS = 2.0
+MAX_LINGER_BYTES = 16 * MAX_BODY_BYTES
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -151,20 +159,46 @@ class _RequestHandler(BaseHTTPRequestHandler):
     router: Router  # set on the per-server subclass
 
     def _read_body(self) -> bytes:
+        """The body, bounded by MAX_BODY_BYTES; an ErrorAnswer (413, 400) when it is refused."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+            return self._read_chunked()
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not (declared.isascii() and declared.isdigit()):  # isdigit alone takes "²", which int() does not
+            raise ErrorAnswer(400, f"Invalid Content-Length: {declared[:40]!r}")
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
+            raise _too_large()
         return self.rfile.read(length) if length > 0 else b""
 
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                size = -1
+            if size < 0 or len(line) > MAX_CHUNK_LINE_BYTES:
+                raise ErrorAnswer(400, "Malformed chunked request body")
+            if size == 0:
+                while self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+
     def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except ErrorAnswer as refused:
+            # The rest of the body is still on the wire: answer, then stop reading this connection.
+            self._send(refused.response(), close=True)
+            self._linger()
+            return
         split = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
         request = Request(
@@ -172,19 +206,54 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path=split.path,
             query=query,
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=self._read_body(),
+            body=body,
         )
         response = self.router.dispatch(request)
         if response.drop_connection:
             self.close_connection = True
             return
+        self._send(response)
+
+    def _send(self, response: Response, close: bool = False) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")  # send_header also sets close_connection
         self.end_headers()
-        self.wfile.write(response.body)
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _linger(self) -> None:
+        """Read and discard what the client is still sending before closing, for a bounded time.
+
+        Closing a socket with unread data makes the kernel send a reset, which can reach the client
+        before our answer does: it would see "connection reset" instead of the 413.
+        """
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(LINGER_SECONDS)
+            discarded = 0
+            while discarded < MAX_LINGER_BYTES:
+                chunk = self.rfile.read1(64 * 1024)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:  # the client went away or stopped sending: either way, done
+            pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server refuses itself (a bad request line, oversized headers) in the API's shape.
+
+        The standard library answers those with an HTML page; every other answer here is JSON.
+        """
+        self.log_error("code %d, message %s", code, message)
+        doc = {"error": message or self.responses.get(code, ("Error",))[0]}
+        body = json.dumps(doc).encode() if code >= 200 and code not in (204, 304) else b""
+        self._send(Response(status=code, body=body), close=True)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
@@ -195,8 +264,49 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = LISTEN_BACKLOG
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed outside any route; the default prints a traceback to stderr.
+
+        A client that hangs up mid-request is routine for a server; anything else is a sandbox bug,
+        which goes to the log with its traceback (handlers' own errors are answered 500 in _handle_errors).
+        """
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            log.debug("connection from %s ended: %s", client_address, error)
+            return
+        log.error("sandbox connection from %s failed", client_address, exc_info=error)
 
 
-def make_server(router: Router, host: str, port: int) -> SandboxHTTPServer:
+def _too_large() -> ErrorAnswer:
+    return ErrorAnswer(413, f"Request body is larger than the sandbox accepts ({MAX_BODY_BYTES} bytes)")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only.
+
+    Only literal loopback addresses and "localhost" count: an empty host or 0.0.0.0 is every
+    interface, and a name may resolve elsewhere tomorrow.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class RemoteNotAllowed(ValueError):
+    pass
+
+
+def make_server(router: Router, host: str, port: int, allow_remote: bool = False) -> SandboxHTTPServer:
+    if not is_loopback(host) and not allow_remote:
+        # Anyone who reaches the address can read and change every endpoint the sandbox holds.
+        raise RemoteNotAllowed(f"{host!r} is not a loopback address; pass allow_remote=True to serve there")
     handler = type("SandboxRequestHandler", (_RequestHandler,), {"router": router})
-    return SandboxHTTPServer((host, port), handler)
+    server_class: type[SandboxHTTPServer] = SandboxHTTPServer
+    if ":" in host:
+        server_class = type("SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6})
+    return server_class((host.strip("[]"), port), handler)

@@ -8,11 +8,13 @@ port reports URLs for its new address and states as of its clock.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +77,8 @@ class Store:
 
     def __init__(self, path: str | pathlib.Path) -> None:
         self._lock = threading.RLock()
+        if str(path) != ":memory:":
+            _make_private(pathlib.Path(path))
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._depth = 0
         with self._lock:
@@ -172,6 +176,27 @@ class Store:
     def delete_all(self) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM endpoints")
+
+
+# SQLite's journal files next to the database; it creates them with the database file's mode.
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _make_private(path: pathlib.Path) -> None:
+    """Create the database file readable by its owner only, or tighten one an older sandbox left.
+
+    It holds every endpoint's secrets in clear (``model.secrets``), so the umask's usual 0644 is
+    not good enough. Creating it here, before SQLite does, means it is never readable by others.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+            if mode & 0o077:
+                candidate.chmod(mode & 0o700)
+        except (FileNotFoundError, PermissionError):
+            continue  # no such file, or not ours to change: SQLite will say if it cannot open it
 
 
 def _from_row(row: tuple[Any, ...]) -> Record:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import limits
+
 
 class ErrorAnswer(Exception):
     """An error answered as ``{"error": message, **extra}``, the API's only error body shape."""
@@ -42,7 +44,7 @@ class Request:
         if not self.body.strip():
             raise ErrorAnswer(400, "Request body must be a JSON document")
         try:
-            return json.loads(self.body)
+            return limits.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ErrorAnswer(400, f"Invalid JSON body: {exc}") from exc
 

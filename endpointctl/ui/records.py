@@ -69,6 +69,7 @@ def change_record(change: Change) -> dict[str, Any]:
         "steps": [step.kind.value for step in change.steps],
         "reason": change.reason,
         "notes": list(change.notes),
+        "source": change.desired.source if change.desired is not None else None,  # file:line of its manifest
     }
 
 

@@ -2,11 +2,16 @@
 
 Tables are for people and may change; JSON and YAML are lists of ``records`` and are stable (README,
 "Output"). Secret values never reach this module; secret fields carry names only, shown "(sensitive)".
+
+Text for people shows control characters as escapes (``printable``): names, messages and values come
+from the API, and an ESC sequence in one would otherwise drive the reader's terminal (retitle it, hide
+a line, rewrite what was printed). JSON and YAML escape them already.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,11 +33,54 @@ from endpointctl.ui.records import (
     wait_record,
 )
 
+# C0 (ESC, BEL, CR, newlines and tabs included: a cell is one line), DEL and C1 (where 0x9b is CSI).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as ``\\xNN``, so it prints as itself."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[printable(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
+    return tabulate(cells, headers=list(headers), tablefmt="plain") + "\n"
+
+
+# What json.dumps leaves raw (JSON requires escaping C0 only): DEL and C1, where 0x9b starts a sequence.
+_JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """safe_dump, except that NEL (U+0085) is written as ``\\N`` in double quotes.
+
+    YAML counts NEL as printable, so PyYAML writes it raw in a single-quoted scalar, where it reaches
+    the terminal as a C1 control and reads back as a space; every other control it escapes already.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_YamlDumper.add_representer(str, _represent_str)
+
 
 def dump(data: Any, mode: OutputMode) -> str:
     if mode is OutputMode.JSON:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        # Outside strings JSON is ASCII, so these can only be inside one: escaping keeps the value.
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        return _JSON_RAW_CONTROL.sub(_json_escape, text) + "\n"
+    return yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
 
 
 # -- endpoints --------------------------------------------------------------------------------------
@@ -57,7 +105,7 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
         for ep in items
     ]
     headers = ["NAME", "NAMESPACE", "STATE", "URL", "MODEL", "INSTANCE", "REPLICAS", "SECURITY"]
-    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
+    return _table(rows, headers)
 
 
 # -- plans ------------------------------------------------------------------------------------------
@@ -96,7 +144,8 @@ def _field_line(change: FieldChange, creating: bool) -> str:
     return f"      {change.path}: {_show(change.before)} -> {_show(change.after)}{suffix}"
 
 
-def plan(p: Plan, mode: OutputMode) -> str:
+def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
+    """The plan; ``files``, when given (with --prune), are the manifest files it was made from."""
     if mode is not OutputMode.TABLE:
         return dump([change_record(c) for c in p.changes if c.action is not Action.NOOP], mode)
     lines: list[str] = []
@@ -125,7 +174,10 @@ def plan(p: Plan, mode: OutputMode) -> str:
             f"{n} {action.value}" for action, n in counts.items() if action is not Action.NOOP
         )
         lines.append(f"Plan: {summary}; {counts.get(Action.NOOP, 0)} unchanged.")
-    return "\n".join(lines) + "\n"
+    if files:
+        # What a prune was measured against: an endpoint no file here names is one it deletes.
+        lines.append(f"Read {len(files)} manifest file(s), every one in full: {', '.join(files)}")
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 # -- apply results ----------------------------------------------------------------------------------
@@ -150,9 +202,7 @@ def results(
         rows.append(
             [r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail.strip()]
         )
-    return (
-        tabulate(rows, headers=["NAME", "NAMESPACE", "ACTION", "OUTCOME", "DETAIL"], tablefmt="plain") + "\n"
-    )
+    return _table(rows, ["NAME", "NAMESPACE", "ACTION", "OUTCOME", "DETAIL"])
 
 
 # -- hardware ---------------------------------------------------------------------------------------
@@ -188,7 +238,7 @@ def hardware(items: Sequence[Hardware], mode: OutputMode) -> str:
         "STATUS",
         "DEPLOYABLE",
     ]
-    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
+    return _table(rows, headers)
 
 
 # -- smoke tests ------------------------------------------------------------------------------------
@@ -215,7 +265,7 @@ def smoke_results(items: Sequence[SmokeResult], mode: OutputMode) -> str:
         f"{counts[SmokeOutcome.SKIPPED]} skipped.\n"
     )
     headers = ["ENDPOINT", "HTTP", "LATENCY", "VERDICT", "REASON"]
-    return tabulate(rows, headers=headers, tablefmt="plain") + "\n" + summary
+    return _table(rows, headers) + summary
 
 
 # -- waits ------------------------------------------------------------------------------------------
@@ -241,4 +291,4 @@ def wait_report(report: WaitReport, mode: OutputMode) -> str:
         for e in report.endpoints
     ]
     headers = ["NAME", "NAMESPACE", "OUTCOME", "STATUS", "ELAPSED", "MESSAGE"]
-    return tabulate(rows, headers=headers, tablefmt="plain") + "\n"
+    return _table(rows, headers)

@@ -40,7 +40,13 @@ def change(
     if kind is StepKind.DELETE:
         consent.require("delete")
     targets.require(kind.value)
-    selection = select(session, targets, desired)
+    selection = select(session, targets, desired, changing=True)
+    if selection.unmanaged:
+        shown = ", ".join(t.key for t in selection.unmanaged)
+        session.report(
+            f"{len(selection.unmanaged)} endpoint(s) matched the selector but were left alone, not being "
+            f"managed by endpointctl: {shown} (--include-unmanaged acts on them too)"
+        )
     plan = lifecycle_plan(kind, selection.observed, selection.targets, allow_empty=targets.allow_empty)
     consent.confirm(plan)
     for c in plan.changes:

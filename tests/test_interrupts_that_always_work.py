@@ -1,4 +1,8 @@
-"""Ctrl-C and SIGTERM where a user presses them: at a question, while reading, during smoke tests."""
+"""Issue 8, class 6: interrupts that always work, wherever they arrive.
+
+At a question, while reading, while the output is busy, during waits and smoke tests: Ctrl-C and SIGTERM
+end the command (exit 130, with a line) or, while changes are made, start nothing new.
+"""
 
 from __future__ import annotations
 
@@ -75,8 +79,9 @@ def test_an_interrupt_during_a_cold_start_ends_it_and_calls_no_other_endpoint(
     assert smoke["a-loading"]["verdict"] == "fail"
 
 
-def test_sigint_while_reading_the_live_state_stops_at_once(
-    sandbox: Sandbox, token: str, tmp_path: pathlib.Path
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_reading_the_live_state_stops_at_once(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path, sig: signal.Signals
 ) -> None:
     """Reading and planning are not the executor's work: Ctrl-C there ends the command straight away."""
     write(tmp_path, "a.yaml", manifest("a"))
@@ -99,7 +104,7 @@ def test_sigint_while_reading_the_live_state_stops_at_once(
     )
     try:
         assert arrived.wait(timeout=30)
-        child.send_signal(signal.SIGINT)
+        child.send_signal(sig)
         _, stderr = child.communicate(timeout=20)  # without waiting for the held call to be answered
     finally:
         release.set()
@@ -129,3 +134,39 @@ def test_an_interrupt_during_the_wait_runs_no_smoke_test(
     (record,) = json.loads(result.stdout)
     assert record["wait"]["outcome"] == "interrupted"
     assert "smoke" not in record
+
+
+def test_the_signal_handler_takes_no_lock_so_a_busy_output_cannot_hang_it() -> None:
+    """The handler only marks the event; the line is printed by a watcher thread, when the output is free."""
+    import io
+
+    from endpointctl.cli.signals import interruptible
+    from endpointctl.engine.cancel import CancelEvent
+
+    stderr = io.StringIO()
+    out = Output(stdout=io.StringIO(), stderr=stderr)
+    cancel = CancelEvent()
+    holding, release = threading.Event(), threading.Event()
+
+    def busy_writer() -> None:  # as if a progress line were being written when Ctrl-C came
+        with out._lock:
+            holding.set()
+            release.wait(timeout=30)
+
+    writer = threading.Thread(target=busy_writer)
+    with interruptible(cancel, out):
+        writer.start()
+        assert holding.wait(timeout=30)
+        signal.raise_signal(signal.SIGINT)
+        assert cancel.is_set()  # at once, in this thread, while the output is still held
+        release.set()
+        writer.join(timeout=30)
+        assert cancel.wait(timeout=30)  # the watcher set the event itself
+    assert stderr.getvalue() == "interrupted: finishing the call in flight, starting nothing new\n"
+
+
+def test_outside_the_changes_sigterm_is_ctrl_c() -> None:
+    from endpointctl.cli.signals import ended_by_sigterm
+
+    with pytest.raises(KeyboardInterrupt), ended_by_sigterm():
+        signal.raise_signal(signal.SIGTERM)

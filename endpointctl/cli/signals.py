@@ -1,0 +1,78 @@
+"""What SIGINT and SIGTERM do: end the command at once, or, while changes are made, stop starting new ones.
+
+Outside ``interruptible`` both raise KeyboardInterrupt in the main thread (``main`` turns it into exit
+130 with a line), so Ctrl-C or a CI runner's SIGTERM ends a command that is reading, planning or asking
+at once. Inside, a signal must not interrupt the call in flight: it only has the command's cancel event
+set, and everything that waits or starts a step looks at that event.
+
+The Python-level handler only stores a flag (``CancelEvent.request``: one attribute, no lock), which
+``is_set`` sees at once. The interpreter's C-level handler also writes the signal's number to a wakeup
+socket (``signal.set_wakeup_fd``); a watcher thread reads it, sets the event, which wakes every sleep
+waiting on it, and says so. A handler that printed or set the event itself would take locks (the
+output's, the event's) that the main thread it interrupted may be holding, and hang there for good.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from endpointctl.engine.cancel import CancelEvent
+from endpointctl.ui.sink import Output
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_STOP = b"\xff"  # not a signal number: the watcher's cue to end
+
+
+@contextmanager
+def ended_by_sigterm() -> Iterator[None]:
+    """SIGTERM as SIGINT is by default: KeyboardInterrupt in the main thread, so it exits 130, not -15."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def interruptible(cancel: CancelEvent, out: Output) -> Iterator[None]:
+    """While inside: SIGINT/SIGTERM set ``cancel`` (the call in flight finishes, nothing new starts)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+
+    def watch() -> None:
+        while True:
+            got = reader.recv(1)
+            if not got or got == _STOP:
+                return
+            if cancel.set_once():  # the first signal: say it once
+                out.info("interrupted: finishing the call in flight, starting nothing new")
+
+    watcher = threading.Thread(target=watch, name="endpointctl-interrupts", daemon=True)
+    watcher.start()
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        cancel.request()
+
+    previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        signal.set_wakeup_fd(previous_fd)
+        writer.send(_STOP)  # after any signal's byte: a signal that came in is still seen
+        watcher.join(timeout=5)
+        reader.close()
+        writer.close()

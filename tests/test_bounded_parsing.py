@@ -1,0 +1,232 @@
+"""Issue 8, class 2: bounded parsing, strict values, and rules checked offline (exit 2, no API call).
+
+A hostile manifest (an alias bomb, a deep nesting, a huge file, many documents) is refused with its file
+and line, without building what it asks for; values YAML 1.1 would silently turn into something else are
+refused where a string or an integer is expected; cross-field and range rules, control characters and
+namespaces are checked before any API call.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tracemalloc
+from typing import Any
+
+import pytest
+from clirunner import Cli
+from hypothesis import given
+from hypothesis import strategies as st
+from test_manifest import BASE, issues_of, variant, write
+
+from endpointctl.core.errors import UsageError
+from endpointctl.core.plan import Options, check_options
+from endpointctl.core.settings import Settings
+from endpointctl.manifest.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_VALUES
+from endpointctl.sandbox import Sandbox
+
+BILLION_LAUGHS = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+@pytest.mark.timeout(20)  # a hang guard, not a speed claim: refused at once, it takes milliseconds
+def test_an_alias_bomb_is_refused_without_being_built(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "lol.yaml", BILLION_LAUGHS)
+    tracemalloc.start()
+    try:
+        (issue,) = issues_of([path])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert issue.file == str(path) and issue.line is not None
+    assert issue.message.startswith(f"too many values (more than {MAX_VALUES})")
+    assert peak < 100 * 1024 * 1024
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 400, 5000])
+@pytest.mark.timeout(20)
+def test_deep_nesting_is_refused_with_its_line_not_a_recursion_error(
+    tmp_path: pathlib.Path, levels: int
+) -> None:
+    deep = min(levels, 400)  # deeper, the indentation alone would pass the size limit first
+    block = write(
+        tmp_path, "block.yaml", "".join(f"{'  ' * i}k{i}:\n" for i in range(deep)) + "  " * deep + "x\n"
+    )
+    flow = write(tmp_path, "flow.yaml", "a: " + "[" * levels + "]" * levels + "\n")
+    for path in (block, flow):
+        (issue,) = issues_of([path])
+        assert (issue.file, issue.message) == (str(path), f"nested deeper than {MAX_DEPTH} levels")
+        assert issue.line is not None
+
+
+def test_nesting_at_the_limit_is_only_a_schema_matter(tmp_path: pathlib.Path) -> None:
+    nested = "{x: " * (MAX_DEPTH - 4) + "1" + "}" * (MAX_DEPTH - 4)
+    path = write(
+        tmp_path, "ok.yaml", variant(('    env: {MAX_INPUT_LENGTH: "1024"}', f"    extra: {nested}"))
+    )
+    (issue,) = issues_of([path])
+    assert issue.path == "spec.model.extra"  # an unknown key, not a limit
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "big.yaml", BASE + "# " + "x" * MAX_FILE_BYTES + "\n")
+    (issue,) = issues_of([path])
+    assert (issue.file, issue.message) == (str(path), "too large: a manifest file may hold at most 1024 KiB")
+
+
+def test_too_many_documents_is_refused(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "many.yaml", "---\nx: 1\n" * (MAX_DOCUMENTS + 1))
+    (issue,) = issues_of([path])
+    assert issue.message == f"more than {MAX_DOCUMENTS} documents in one file"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "says"),
+    [
+        (
+            "minReplica: 0,",
+            "minReplica: no,",
+            "spec.scaling.minReplica",
+            "found false (YAML reads yes, no, on",
+        ),
+        (
+            "maxReplica: 1,",
+            'maxReplica: "2",',
+            "spec.scaling.maxReplica",
+            "found '2' (a quoted number is text",
+        ),
+        (
+            "scaleToZeroTimeout: 15",
+            "scaleToZeroTimeout: 15.0",
+            "spec.scaling.scaleToZeroTimeout",
+            "found 15.0",
+        ),
+        (
+            "    task: text-generation",
+            "    task: text-generation\n    revision: 1.10",
+            "spec.model.revision",
+            "1.1",
+        ),
+        ("  name: demo", "  name: yes", "metadata.name", "found true (YAML reads yes, no, on and off"),
+        (
+            "  labels: {team: nlp}",
+            "  labels: {team: on}",
+            "metadata.labels.team",
+            "found true (YAML reads yes",
+        ),
+    ],
+)
+def test_what_yaml_1_1_would_silently_convert_is_refused(
+    tmp_path: pathlib.Path, old: str, new: str, path: str, says: str
+) -> None:
+    issues = issues_of([write(tmp_path, "m.yaml", variant((old, new)))])
+    assert [i.path for i in issues] == [path], issues
+    assert says in issues[0].message
+
+
+def test_a_number_from_an_environment_variable_is_still_a_number(tmp_path: pathlib.Path) -> None:
+    from endpointctl.manifest import load
+
+    path = write(tmp_path, "m.yaml", variant(("maxReplica: 1,", 'maxReplica: "${MAX:-3}",')))
+    (desired,) = load([path], environ={})
+    assert desired.spec.scaling is not None and desired.spec.scaling.max_replica == 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "says"),
+    [
+        (
+            "minReplica: 0, maxReplica: 1,",
+            "minReplica: 3, maxReplica: 2,",
+            "spec.scaling",
+            "minReplica (3) is more than maxReplica (2)",
+        ),
+        ("maxReplica: 1,", "maxReplica: 101,", "spec.scaling.maxReplica", "100"),
+        ("scaleToZeroTimeout: 15", "scaleToZeroTimeout: 10081", "spec.scaling.scaleToZeroTimeout", "10080"),
+        (
+            "    task: text-generation",
+            '    task: "text\\u001b[2Jgeneration"',
+            "spec.model.task",
+            "control character",
+        ),
+        (
+            '    env: {MAX_INPUT_LENGTH: "1024"}',
+            '    env: {"A\\nB": "1"}',
+            "spec.model.env",
+            "control character",
+        ),
+        ("  labels: {team: nlp}", '  labels: {team: "nlp\\u0000"}', "metadata.labels.team", "not allowed"),
+        ("  labels: {team: nlp}", '  labels: {"te\\u001bm": nlp}', "metadata.labels", "label keys use"),
+        ("  labels: {team: nlp}", '  labels: {team: ""}', "metadata.labels.team", "not allowed"),
+        ("  labels: {team: nlp}", "  labels: {team: -nlp}", "metadata.labels.team", "starting and ending"),
+        (
+            "  name: demo",
+            "  name: demo\n  namespace: a/b",
+            "metadata.namespace",
+            "not a user or organization",
+        ),
+        ("  name: demo", '  name: demo\n  namespace: ""', "metadata.namespace", "cannot be empty"),
+        ("  name: demo", "  name: demo\n  namespace: acme..x", "metadata.namespace", "no '..'"),
+    ],
+)
+def test_rules_checked_offline(tmp_path: pathlib.Path, old: str, new: str, path: str, says: str) -> None:
+    issues = issues_of([write(tmp_path, "m.yaml", variant((old, new)))])
+    assert any(i.path.startswith(path) and says in i.message for i in issues), issues
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_namespace_is_refused_unless_it_is_a_plain_name(value: str) -> None:
+    import re
+
+    plain = re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?", value) and ".." not in value
+    try:
+        Settings.resolve({}, namespace=value)
+    except UsageError as error:
+        assert not plain, value
+        assert "--namespace" in error.message
+    else:
+        assert plain, value
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["--namespace", ""], {}),
+        ([], {"ENDPOINTCTL_NAMESPACE": ""}),
+        (["--namespace", "a/b"], {}),
+        (["--namespace", "a?b"], {}),
+        (["--namespace", ".."], {}),
+        (["--namespace", "a b"], {}),
+    ],
+)
+def test_a_bad_namespace_from_a_flag_or_the_environment_stops_before_any_call(
+    cli: Cli, sandbox: Sandbox, argv: list[str], env: dict[str, str]
+) -> None:
+    for command in (["status"], ["delete", "x", "--yes"], ["pause", "x"]):
+        result = cli(*command, *argv, env=env)
+        assert result.code == 2, (command, argv, env, result.all)
+        assert "namespace" in result.stderr
+    assert sum(sandbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize("stack", ["", "a,b", "a=b", "prod ", "-x", "é"])
+def test_a_stack_follows_the_label_value_pattern(stack: str) -> None:
+    with pytest.raises(UsageError, match="--stack"):
+        check_options(Options(stack=stack))
+
+
+def test_a_rejected_manifest_makes_no_api_call(cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    bad: dict[str, Any] = {"lol.yaml": BILLION_LAUGHS, "deep.yaml": "a: " + "[" * 500 + "]" * 500 + "\n"}
+    for name, text in bad.items():
+        path = write(tmp_path, name, text)
+        result = cli("apply", str(path), "--yes")
+        assert result.code == 2 and f"{path}:" in result.stderr, result.all
+    assert sum(sandbox.counts().values()) == 0

@@ -1,0 +1,640 @@
+"""Secrets stay secret in every encoding: escaped, folded, cut, echoed, redirected or sent in clear.
+
+The redactor masks a secret however an encoder wrote it (the leak scan of ``test_secrets_never_shown``
+decides, with the encoders themselves and the parsers of JSON, YAML and XML), leaves ordinary output as
+it was, and leaves no start of a secret at a cut. Everything that cuts a message scrubs it first: the
+hub's server messages and excerpts, the smoke reasons, JUnit XML. Generated secrets with quotes,
+backslashes, newlines, ``&<>`` and non-ASCII, at lengths near every truncation limit, go through each
+output path against a sandbox that echoes what it receives, in every output mode and in the HF_DEBUG
+log. A redirect from the API to another origin is not followed; the token goes to a deployed URL only
+over https or to loopback.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import logging
+import pathlib
+import shlex
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from urllib.parse import quote
+
+import httpx2 as httpx
+import pytest
+import yaml
+from clirunner import Cli, Run
+from conftest import PHASES
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_cli_apply import manifest, write
+from test_secrets_never_shown import ENCODERS, IMAGE, MODES, USER, assert_clean, with_image
+
+from endpointctl.core.errors import ApiError
+from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
+from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, Redactor
+from endpointctl.core.smoke_spec import JsonAssertion
+from endpointctl.core.spec import Security
+from endpointctl.dataplane import junit
+from endpointctl.dataplane.checks import SmokeCase, SmokeRequest, case_for, judge
+from endpointctl.dataplane.client import DataPlaneError, DeployedClient
+from endpointctl.hub.process import TimeoutClientFactory
+from endpointctl.hub.wording import BODY_EXCERPT, SERVER_TEXT, excerpt, server_message
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox, SandboxConfig
+from endpointctl.sandbox.transport import Handler
+
+# Every length at which something is cut: the shortest secret, a shown JSON value, an excerpt, a smoke
+# snippet, a server's text, huggingface_hub's debug-log body.
+LIMITS = (MIN_SECRET_LENGTH, 80, BODY_EXCERPT, 200, SERVER_TEXT, 1000)
+HOSTILE = "\"'\\\n\r\t&<>%+;=# .…é€😀\x01\x1b\x7f\x85\xa0\u2028"
+CHARACTERS = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+    st.characters(codec="utf-8"),
+)
+# What a header carries: printable ASCII, no space (the sandbox takes any "hf_" token).
+TOKEN_CHARACTERS = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+NAME = "gpt2-demo"
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def values(start: str, characters: st.SearchStrategy[str] = CHARACTERS) -> st.SearchStrategy[str]:
+    """Values of a length near a cut, starting with ``start`` (which no ordinary output holds)."""
+    lengths = st.sampled_from(LIMITS).flatmap(lambda n: st.integers(max(n - 2, MIN_SECRET_LENGTH), n + 2))
+    return lengths.flatmap(
+        lambda n: st.text(characters, min_size=n - len(start), max_size=n - len(start)).map(
+            lambda rest: start + rest
+        )
+    ).filter(lambda value: len(_folded(value)) >= MIN_SECRET_LENGTH)
+
+
+SECRETS = values("Zq")
+PASSWORDS = values("Zp")
+TOKENS = values("hf_Zt", TOKEN_CHARACTERS)
+
+# -- the redactor ----------------------------------------------------------------------------------------
+
+# The secret as each output path may write it: every encoder alone, and one inside another.
+WRITERS: dict[str, Callable[[str], str]] = {
+    **{name: (lambda encode: lambda v: f"error: {encode(v)} (attempt 2)")(e) for name, e in ENCODERS.items()},
+    "yaml": lambda v: yaml.safe_dump({"error": "x " * 30 + v, "status": 400}),
+    "yaml-unicode": lambda v: yaml.safe_dump({"error": "x " * 30 + v}, allow_unicode=True),
+    "yaml-of-json": lambda v: yaml.safe_dump(
+        {"error": "body " + json.dumps({"API_KEY": v}, ensure_ascii=False)}, allow_unicode=True
+    ),
+    "json-of-json": lambda v: json.dumps({"error": json.dumps({"API_KEY": v}, ensure_ascii=False)}, indent=2),
+    "xml-of-json": lambda v: ET.tostring(
+        ET.Element("failure", {"message": json.dumps(v)}), encoding="unicode"
+    ),
+    "curl": lambda v: (
+        "curl -X POST -d "
+        + shlex.quote(json.dumps({"secrets": {"API_KEY": v}}, ensure_ascii=False, separators=(",", ":")))
+    ),
+    "repr-of-json": lambda v: repr(json.dumps({"API_KEY": v})),
+    "url-of-json": lambda v: "?q=" + quote(json.dumps({"API_KEY": v}, ensure_ascii=False)),
+    "base64-of-json": lambda v: base64.b64encode(
+        b"x" + json.dumps({"API_KEY": v}, ensure_ascii=False, separators=(",", ":")).encode()
+    ).decode(),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=SECRETS, writer=st.sampled_from(sorted(WRITERS)))
+def test_every_form_of_a_secret_is_masked(secret: str, writer: str) -> None:
+    text = WRITERS[writer](secret)
+    clean = Redactor([secret]).scrub(text)
+    assert MASK in clean
+    assert_clean(clean, writer, [secret])
+
+
+# Text an encoder might have written, with no secret in it: escapes, quotes, marks, folds.
+ESCAPE_LIKE = [
+    "&amp;",
+    "&#10;",
+    "\\u00e9",
+    "\\n",
+    "%41",
+    "''",
+    "'\"'\"'",
+    "...",
+    " ... [truncated]",
+    "\\\n  ",
+]
+ORDINARY = st.lists(
+    st.sampled_from([*"\\\"'&;#%+ \n\t<>.…éabcxu0123456789", *ESCAPE_LIKE, "sk-live", "hf_"]), max_size=80
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=ORDINARY, secret=SECRETS)
+def test_ordinary_output_is_left_as_it_is(text: str, secret: str) -> None:
+    redactor = Redactor([secret])
+    assert redactor.scrub(text) == text
+    assert redactor.scrub(text, truncated=True) == text
+
+
+def test_a_value_too_short_once_folded_is_masked_only_as_it_is() -> None:
+    redactor = Redactor(["a b c d e"])  # nine characters, seven once folded: as common as a word
+    assert redactor.scrub("a b c d e and a  b c d") == f"{MASK} and a  b c d"
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=SECRETS, encoder=st.sampled_from(sorted(ENCODERS)), data=st.data())
+def test_no_start_of_a_secret_survives_a_cut(secret: str, encoder: str, data: st.DataObject) -> None:
+    """Cut by us (``shorten``: scrub, cut, scrub the cut) or by someone else, even inside an escape."""
+    redactor = Redactor([secret])
+    text = f"error: {ENCODERS[encoder](secret)} (attempt 2)"
+    at = data.draw(st.integers(0, len(text)), label="cut")
+    assert_clean(redactor.shorten(text, at), "shortened", [secret])
+    assert_clean(redactor.shorten(text, at, mark="...", fold=True), "excerpt", [secret])
+    for mark in ("…", "...", " ... [truncated]"):
+        assert_clean(redactor.scrub(text[:at] + mark), f"cut with {mark!r}", [secret])
+    assert_clean(redactor.scrub(text[:at], truncated=True), "cut", [secret])
+
+
+def test_the_shortest_start_masked_at_a_cut_is_min_secret_length() -> None:
+    secret = "Zq-abcdefghijklmnop"
+    redactor = Redactor([secret])
+    assert redactor.scrub(f"was {secret[:MIN_SECRET_LENGTH]}…") == f"was {MASK}…"
+    assert redactor.scrub(f"was {secret[: MIN_SECRET_LENGTH - 1]}…") == f"was {secret[:7]}…"
+    assert redactor.scrub(f"ends {secret[:12]}", truncated=True) == f"ends {MASK}"
+    assert redactor.scrub(f"ends {secret[:12]}") == f"ends {secret[:12]}"  # not a cut: left alone
+    assert redactor.shorten(f"key={secret} and more", 20) == f"key={MASK} and more"
+    assert redactor.shorten(f"key={secret}{secret}", 20) == f"key={MASK}{MASK}"
+
+
+# -- everything that cuts scrubs first -------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret=SECRETS, pad=st.integers(0, SERVER_TEXT + 20), cut=st.integers(0, 400))
+def test_the_hub_scrubs_what_the_server_said_before_cutting_it(secret: str, pad: int, cut: int) -> None:
+    redactor = Redactor([secret])
+    body = "x" * pad + secret + " and more"
+    request = httpx.Request("POST", "https://api.test/v2/endpoint/acme")
+    said = [
+        server_message(httpx.Response(500, text=body, request=request), redactor),
+        server_message(httpx.Response(500, json=[body], request=request), redactor),  # JSON, no "error"
+        server_message(httpx.Response(400, json={"error": body[:cut]}, request=request), redactor),
+        server_message(
+            httpx.Response(500, headers={"X-Error-Message": quote(body)[:cut]}, request=request), redactor
+        ),
+        excerpt(body, redactor),
+    ]
+    for text in said:
+        assert_clean(text, "server message", [secret])
+    assert len(said[0]) <= SERVER_TEXT
+
+
+def test_an_excerpt_is_one_line_cut_and_quoted() -> None:
+    redactor = Redactor(["Zq-abcdefghijklmnop"])
+    assert excerpt("a\n  b " * 100, redactor) == repr(("a b " * 30)[: BODY_EXCERPT - 3] + "...")
+    assert excerpt("<html>Zq-abcdefghijklmnop</html>", redactor) == repr(f"<html>{MASK}</html>")
+    assert excerpt("", redactor) == "nothing (an empty body)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret=SECRETS, pad=st.integers(0, 220))
+def test_smoke_reasons_scrub_what_they_quote_before_cutting_it(secret: str, pad: int) -> None:
+    redactor = Redactor([secret])
+    echo = "x" * pad + secret + " more"
+    shaped = case_for("text-classification", None)
+    equals = JsonAssertion.model_validate({"path": "a", "equals": 1})
+    asserted = SmokeCase(SmokeRequest(body={}), assertions=(equals,))
+    reasons = [
+        judge(shaped, 500, echo.encode(), 1.0, redactor)[1],  # the body's start
+        judge(shaped, 200, echo.encode(), 1.0, redactor)[1],  # not JSON
+        judge(shaped, 200, json.dumps(echo).encode(), 1.0, redactor)[1],  # the shape's found value
+        judge(asserted, 200, json.dumps({"a": echo}).encode(), 1.0, redactor)[1],  # an assertion's
+    ]
+    for reason in reasons:
+        assert_clean(reason, "reason", [secret])
+        assert secret[:2] not in reason or MASK in reason
+
+
+def test_junit_scrubs_a_reason_before_replacing_what_xml_cannot_carry(tmp_path: pathlib.Path) -> None:
+    secret = "Zq\x01cdefgh\x1b<&>\"'é"
+    result = SmokeResult(NAME, USER, SmokeOutcome.FAIL, f"got {secret} back", url="https://x.test")
+    path = tmp_path / "smoke.xml"
+    junit.write(str(path), [result], Redactor([secret]).scrub)
+    text = path.read_text()
+    assert "Zq?cdefgh" not in text  # what the replacement would have left of it
+    assert f"got {MASK} back" in text
+    assert_clean(text, "junit", [secret])
+
+
+# -- where the token may go ------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """A deployed URL that records what it was sent."""
+
+    seen: list[httpx.Request]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        return httpx.Response(200, json=[{"label": "POSITIVE", "score": 1.0}])
+
+
+def _deployed(token: str = "hf_Zt_token_abcdefgh") -> tuple[DeployedClient, Recorder]:
+    recorder = Recorder([])
+    return DeployedClient(token, ManualClock(), transport=httpx.MockTransport(recorder)), recorder
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.endpoints.huggingface.cloud/",
+        "https://10.0.0.8/v1",
+        "http://127.0.0.1:8080/endpoints/a/b",
+        "http://127.45.6.7/x",
+        "http://[::1]:9000/x",
+        "http://localhost:9000/x",
+        "http://LOCALHOST/x",
+    ],
+)
+def test_the_token_goes_over_https_or_to_loopback(url: str) -> None:
+    client, recorder = _deployed()
+    assert client.request("POST", url, security=Security.PROTECTED, body={}).status == 200
+    assert recorder.seen[0].headers["authorization"] == "Bearer hf_Zt_token_abcdefgh"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://x.endpoints.huggingface.cloud/", "http://x.endpoints.huggingface.cloud"),
+        ("http://10.0.0.8:8080/v1", "http://10.0.0.8"),
+        ("http://localhost.evil.test/", "http://localhost.evil.test"),
+        ("http://127.0.0.1.nip.io/", "http://127.0.0.1.nip.io"),
+        ("http://[::2]/", "http://::2"),
+        ("ftp://files.test/x", "ftp://files.test"),
+    ],
+)
+def test_the_token_is_never_sent_in_clear_off_the_machine(url: str, shown: str) -> None:
+    client, recorder = _deployed()
+    with pytest.raises(DataPlaneError) as refused:
+        client.request("POST", url, security=Security.PROTECTED, body={})
+    assert f"refusing to send the token to {shown}" in refused.value.message
+    assert "use the endpoint's https URL" in refused.value.message
+    assert recorder.seen == []
+
+
+def test_a_public_endpoint_over_http_is_called_without_the_token() -> None:
+    client, recorder = _deployed()
+    assert client.request("POST", "http://public.test/", security=Security.PUBLIC, body={}).status == 200
+    assert "authorization" not in recorder.seen[0].headers
+
+
+def test_the_deployed_client_knows_its_token_as_a_secret() -> None:
+    client, _ = _deployed()
+    assert client.redactor.scrub("Bearer hf_Zt_token_abcdefgh") == f"Bearer {MASK}"
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "refused"),
+    [
+        (307, "https://elsewhere.test/v2/endpoint/acme", True),
+        (308, "//elsewhere.test/v2/endpoint/acme", True),
+        (302, "http://api.test/v2/endpoint/acme", True),  # https to http is another origin too
+        (307, "https://api.test:8443/v2/endpoint/acme", True),
+        (307, "/v2/endpoint/acme?moved=1", False),
+        (301, "https://api.test/v2/endpoint/acme?moved=1", False),
+    ],
+)
+def test_the_api_client_follows_a_redirect_only_within_its_origin(
+    status: int, location: str, refused: bool
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.params.get("moved"):
+            return httpx.Response(200, json={"items": []})
+        return httpx.Response(status, headers={"Location": location})
+
+    with TimeoutClientFactory(5.0, transport=httpx.MockTransport(api))() as client:
+        url, body, auth = "https://api.test/v2/endpoint/acme", {"secrets": "Zq-abcdefgh"}, "Bearer t"
+        if refused:
+            with pytest.raises(ApiError, match="redirecting to another origin") as caught:
+                client.post(url, json=body, headers={"Authorization": auth})
+            assert "not followed" in caught.value.message
+            assert [r.url.host for r in seen] == ["api.test"]
+        else:
+            assert client.post(url, json=body, headers={"Authorization": auth}).status_code == 200
+            assert len(seen) == 2 and seen[1].url.host == "api.test"
+            assert seen[1].headers["authorization"] == auth
+
+
+# -- every output path, against a sandbox that echoes what it receives -----------------------------------
+
+
+@dataclass(frozen=True)
+class Echo:
+    """What a careless server says back: the request (method, path, body, Authorization header), after
+    ``pad`` characters, cut by the server itself at ``cut`` with ``mark``; an endpoint also says the
+    values of its environment (``env``), secrets included."""
+
+    pad: int
+    cut: int | None
+    mark: str
+    header: str | None  # how X-Error-Message carries it too: "utf-8" bytes, "percent" or "json" escapes
+    env: tuple[str, ...] = ()
+
+    def message(self, request: Request) -> str:
+        body = request.body.decode(errors="replace")
+        text = (
+            f"{'x' * self.pad}invalid request {request.method} {request.path}: body {body}; "
+            f"authorization {request.header('authorization')}; environment {list(self.env)}"
+        )
+        return text if self.cut is None or self.cut >= len(text) else text[: self.cut] + self.mark
+
+    def headers(self, message: str) -> dict[str, str]:
+        one_line = message.replace("\r", " ").replace("\n", " ")
+        written = {
+            None: None,
+            "utf-8": one_line.encode().decode("latin-1"),  # the sandbox writes headers as latin-1 bytes
+            "percent": quote(message),
+            "json": json.dumps(message)[1:-1],
+        }[self.header]
+        return {} if written is None else {"X-Error-Message": written}
+
+
+def echoes(env: tuple[str, ...] = ()) -> st.SearchStrategy[Echo]:
+    return st.builds(
+        Echo,
+        pad=st.integers(0, 320),
+        cut=st.none() | st.integers(0, 1200),
+        mark=st.sampled_from(["", "…", "...", " [truncated]"]),
+        header=st.sampled_from([None, "utf-8", "percent", "json"]),
+        env=st.just(env),
+    )
+
+
+@dataclass
+class Stage:
+    """One sandbox for every example (hypothesis runs many in one test), reset before each."""
+
+    sandbox: Sandbox
+    clock: ManualClock
+
+    @contextlib.contextmanager
+    def world(self, token: str, secret: str, password: str) -> Iterator[World]:
+        self.sandbox.reset()
+        self.sandbox.clear_middleware()
+        with tempfile.TemporaryDirectory() as directory:
+            root = pathlib.Path(directory)
+            environ = {
+                "ENDPOINTCTL_API_URL": self.sandbox.url,
+                "HF_TOKEN": token,
+                "MY_SECRET": secret,
+                "REG_PASSWORD": password,
+                "ENDPOINTCTL_STATE_DIR": str(root / "state"),
+            }
+            try:
+                yield World(self, Cli(environ=environ, clock=self.clock), root, (token, secret, password))
+            finally:
+                self.sandbox.clear_middleware()
+
+
+@dataclass
+class World:
+    stage: Stage
+    cli: Cli
+    root: pathlib.Path
+    values: tuple[str, ...]
+
+    def manifest(self, secrets: dict[str, str]) -> str:
+        return write(self.root, f"m{len(secrets)}.yaml", with_image(manifest(NAME, secrets=secrets), IMAGE))
+
+    @property
+    def deployed(self) -> str:
+        return self.manifest({"API_KEY": "${MY_SECRET}"})
+
+    def deploy(self) -> None:
+        applied = self.cli("apply", self.deployed, "--yes")
+        assert applied.code == 0, applied.all
+        self.stage.clock.advance(10)
+
+    def changed(self) -> str:
+        return self.manifest({"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"})
+
+    def arm(self, middleware: Callable[[Request, Handler], Response]) -> None:
+        self.stage.sandbox.add_middleware(middleware)
+
+    def assert_clean(self, run: Run, *files: pathlib.Path) -> None:
+        assert_clean(run.all, "output", self.values)
+        for path in files:
+            assert_clean(path.read_text(encoding="utf-8"), str(path.name), self.values)
+
+
+@pytest.fixture(scope="module")
+def stage() -> Iterator[Stage]:
+    clock = ManualClock()
+    with tempfile.TemporaryDirectory() as directory:
+        sandbox = Sandbox(
+            SandboxConfig(db_path=pathlib.Path(directory) / "s.sqlite", phases=dict(PHASES), clock=clock)
+        )
+        sandbox.start()
+        with sandbox:
+            yield Stage(sandbox, clock)
+
+
+@contextlib.contextmanager
+def hf_debug_log() -> Iterator[io.StringIO]:
+    """huggingface_hub's HF_DEBUG curl log, in this process: what ``HF_DEBUG=1`` prints, captured."""
+    from huggingface_hub import constants
+
+    logger = logging.getLogger("huggingface_hub")
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)  # there before the hub installs its filter on every handler
+    level, debug = logger.level, constants.HF_DEBUG
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    constants.HF_DEBUG = True
+    try:
+        yield captured
+    finally:
+        constants.HF_DEBUG = debug
+        logger.setLevel(level)
+        logger.removeHandler(handler)
+
+
+def _is_api(request: Request) -> bool:
+    return request.path.startswith(("/v2/", "/api/"))
+
+
+E2E = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@E2E
+@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=echoes(), mode=st.sampled_from(MODES))
+def test_an_api_echoing_the_request_in_its_error_leaks_nothing(
+    stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
+) -> None:
+    """An update sends every secret; the API refuses it with a 400 that says the request back, in the
+    JSON error and the X-Error-Message header, cut or not; the debug log prints the request too."""
+    with stage.world(token, secret, password) as world:
+        world.deploy()
+
+        def refuse(request: Request, call_next: Handler) -> Response:
+            if request.method == "GET" or not _is_api(request):
+                return call_next(request)
+            message = echo.message(request)
+            body = json.dumps({"error": message}).encode()
+            return Response(status=400, body=body, headers=echo.headers(message))
+
+        world.arm(refuse)
+        with hf_debug_log() as log:
+            run = world.cli("apply", world.changed(), "--yes", "--rotate-secrets", "-o", mode)
+        assert run.code == 1, run.all
+        assert "the API answered 400" in run.stderr
+        world.assert_clean(run)
+        assert "curl" in log.getvalue()
+        assert_clean(log.getvalue(), "HF_DEBUG log", world.values)
+
+
+@E2E
+@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=echoes(), mode=st.sampled_from(MODES))
+def test_an_api_answering_text_instead_of_json_leaks_nothing(
+    stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
+) -> None:
+    """A 500 whose body is text (the server's words, cut at SERVER_TEXT) and a 200 that is not JSON
+    (quoted in an excerpt of BODY_EXCERPT), both saying the request back."""
+    with stage.world(token, secret, password) as world:
+        world.deploy()
+
+        def listing(request: Request, call_next: Handler) -> Response:
+            if request.method != "GET" or not request.path.startswith("/v2/endpoint/"):
+                return call_next(request)
+            return Response(status=200, body=echo.message(request).encode(), content_type="text/plain")
+
+        def failing(request: Request, call_next: Handler) -> Response:
+            if request.method == "GET" or not _is_api(request):
+                return call_next(request)
+            return Response(status=500, body=echo.message(request).encode(), content_type="text/html")
+
+        world.arm(listing)
+        listed = world.cli("status", "-o", mode)
+        assert listed.code == 1 and "not JSON" in listed.stderr, listed.all
+        world.assert_clean(listed)
+        stage.sandbox.clear_middleware()
+        world.arm(failing)
+        paused = world.cli("pause", NAME, "-o", mode)
+        assert paused.code == 1 and "answered 500" in paused.stderr, paused.all
+        world.assert_clean(paused)
+
+
+@E2E
+@given(
+    token=TOKENS,
+    secret=SECRETS,
+    password=PASSWORDS,
+    data=st.data(),
+    status=st.sampled_from([200, 500]),
+    mode=st.sampled_from(MODES),
+)
+def test_an_endpoint_echoing_its_request_and_environment_leaks_nothing(
+    stage: Stage, token: str, secret: str, password: str, data: st.DataObject, status: int, mode: str
+) -> None:
+    """The deployed URL says back the Authorization header and its environment (the secrets): smoke
+    reasons quote it (a snippet, a shape's value), in every mode and in JUnit XML; invoke prints it.
+
+    Invoke reads no manifest, so it knows the token but not the secrets: its endpoint says back only
+    what it was sent. It prints the answer whole, so a cut in it shows only by its mark."""
+    echo = data.draw(echoes(env=(secret, password)), label="echo")
+    with stage.world(token, secret, password) as world:
+        world.deploy()
+        saying = [echo]
+
+        def endpoint(request: Request, call_next: Handler) -> Response:
+            if _is_api(request) or request.method != "POST":
+                return call_next(request)
+            return Response(status=status, body=json.dumps(saying[0].message(request)).encode())
+
+        world.arm(endpoint)
+        report = world.root / "smoke.xml"
+        smoked = world.cli("smoke", "-f", world.deployed, "-o", mode, "--junit-xml", str(report))
+        assert smoked.code == 1, smoked.all
+        world.assert_clean(smoked, report)
+        assert "SmokeTestFailure" in report.read_text()
+        saying[0] = replace(echo, env=(), mark=echo.mark or "…")
+        invoked = world.cli("invoke", NAME, "--data", '{"inputs": "hello"}', "-o", mode)
+        assert invoked.code == (0 if status == 200 else 1) and f"HTTP {status}" in invoked.stderr, invoked.all
+        world.assert_clean(invoked)
+
+
+def test_a_redirect_to_another_origin_takes_neither_token_nor_body(stage: Stage) -> None:
+    """The API answers a create with a 307 to another origin (the same sandbox, by another name):
+    nothing arrives there, and the error says why and what to do."""
+    token, secret = "hf_Zt_redirected_token", "Zq-redirected-secret"
+    with stage.world(token, secret, "Zp-redirected-password") as world:
+        arrived: list[Request] = []
+
+        def redirect(request: Request, call_next: Handler) -> Response:
+            host = request.header("host") or ""
+            if host.startswith("localhost"):
+                arrived.append(request)
+            elif request.method == "POST" and _is_api(request):
+                elsewhere = stage.sandbox.url.replace("127.0.0.1", "localhost") + request.path
+                return Response(status=307, headers={"Location": elsewhere})
+            return call_next(request)
+
+        world.arm(redirect)
+        run = world.cli("apply", world.manifest({"API_KEY": "${MY_SECRET}"}), "--yes")
+        assert run.code == 1, run.all
+        origin = stage.sandbox.url.replace("127.0.0.1", "localhost")
+        assert f"redirecting to another origin ({origin}); not followed" in run.stderr
+        assert "ENDPOINTCTL_API_URL" in run.stderr
+        assert arrived == []
+        world.assert_clean(run)
+
+
+def test_a_redirect_within_the_api_origin_is_followed(stage: Stage) -> None:
+    with stage.world("hf_Zt_followed_token", "Zq-followed-secret", "Zp-followed-password") as world:
+
+        def move(request: Request, call_next: Handler) -> Response:
+            if (
+                request.method == "GET"
+                and request.path == f"/v2/endpoint/{USER}"
+                and "moved" not in request.query
+            ):
+                return Response(status=307, headers={"Location": f"{request.path}?moved=1"})
+            return call_next(request)
+
+        world.arm(move)
+        run = world.cli("status")
+        assert run.code == 0, run.all
+
+
+def test_a_smoke_test_refuses_to_send_the_token_in_clear(stage: Stage) -> None:
+    with stage.world("hf_Zt_clear_token", "Zq-clear-secret", "Zp-clear-password") as world:
+        world.deploy()
+        run = world.cli("smoke", NAME, "--url", f"{NAME}=http://10.255.0.1/x", "-o", "json")
+        assert run.code == 1, run.all
+        (record,) = json.loads(run.stdout)
+        # Refused before any connection: not "could not connect", not a timeout.
+        assert "refusing to send the token to http://10.255.0.1" in record["reason"]
+        world.assert_clean(run)
+
+
+def test_values_are_generated_near_every_limit() -> None:
+    """The strategies reach what they claim: lengths around each cut, hostile characters."""
+    lengths: set[int] = set()
+
+    @settings(max_examples=200, deadline=None)
+    @given(value=SECRETS)
+    def collect(value: str) -> None:
+        assume(any(abs(len(value) - limit) <= 2 for limit in LIMITS))
+        lengths.add(len(value))
+
+    collect()
+    assert {limit for limit in LIMITS if any(abs(n - limit) <= 2 for n in lengths)} == set(LIMITS)

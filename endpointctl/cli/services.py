@@ -42,6 +42,13 @@ class Services:
         self._out.redactor.add(token.value)
         return token
 
+    def _api_source(self) -> str:
+        if self._settings.sandbox:
+            return "--sandbox (the sandbox started in this process)"
+        if self._settings.api_url:
+            return "ENDPOINTCTL_API_URL"
+        return "the Inference Endpoints API's own address"
+
     def _api_url(self) -> str | None:
         if not self._settings.sandbox:
             return self._settings.api_url
@@ -80,6 +87,7 @@ class Services:
             retry_seconds=settings.retry_seconds,
             cancel=self._cancel,  # shared, so an interrupt also stops retrying
             report=self._out.info,
+            api_source=self._api_source(),
         )
         deployed = DeployedClient(
             token.value, self._clock, timeout=settings.request_timeout, redactor=self._out.redactor

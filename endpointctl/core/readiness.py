@@ -200,12 +200,18 @@ def decide(
     endpoint: Endpoint | None,
     seen: Set[Status] = frozenset(),
     health: Health | None = None,
+    *,
+    listing_may_lag: bool = False,
 ) -> Readiness:
     """Ready, waiting or failed, from one observation.
 
     ``seen``: the statuses observed for this target before this one (and ``target.reported``).
     ``health``: the probe made for this very observation, or None when none was made.
+    ``listing_may_lag``: still within the grace after a change, when a listing may not show yet an
+    endpoint the API has just answered for (``target.reported``): absent is then not yet an answer.
     """
+    if endpoint is None and listing_may_lag and target.reported is not None and not seen - {target.reported}:
+        return _waiting("the API answered for it, but does not list it yet")
     if endpoint is None:
         return _failed(
             f"endpoint '{target.key}' not found",

@@ -37,7 +37,7 @@ import platformdirs
 
 from endpointctl.core.backoff import LOCK
 from endpointctl.core.clock import Cancel, Clock
-from endpointctl.core.errors import EndpointctlError, Interrupted
+from endpointctl.core.errors import EndpointctlError, Interrupted, UsageError
 from endpointctl.engine.polling import PollOutcome, poll
 
 DEFAULT_TIMEOUT = 300.0
@@ -74,6 +74,20 @@ def apply_keys(stack: str | None, endpoints: Iterable[tuple[str, str]]) -> list[
     if stack:
         keys.add(f"stack:{stack}")
     return sorted(keys)
+
+
+def check_usable(directory: Path) -> None:
+    """Refuse, as a usage error, a state directory that cannot hold locks (a file, read-only, ...)."""
+    try:
+        (directory / "locks").mkdir(parents=True, exist_ok=True)
+        probe = directory / "locks" / f".writable-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(
+            f"cannot keep locks in {directory}: {error.strerror or error}",
+            hint="set ENDPOINTCTL_STATE_DIR to a directory endpointctl may write to, or leave it unset",
+        ) from None
 
 
 def describe_key(key: str) -> str:
@@ -176,7 +190,7 @@ def hold(
     sleeping; an interrupt ends the wait with ``Interrupted``, holding nothing.
     """
     holder = Holder.current(command, clock.wall())
-    (directory / "locks").mkdir(parents=True, exist_ok=True)
+    check_usable(directory)
     deadline = clock.now() + timeout
     taken: list[tuple[filelock.FileLock, Path]] = []
     try:

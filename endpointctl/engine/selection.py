@@ -42,7 +42,12 @@ class Selection:
 
 
 def select(
-    session: Session, targets: Targets, desired: Sequence[Desired], *, changing: bool = False
+    session: Session,
+    targets: Targets,
+    desired: Sequence[Desired],
+    *,
+    changing: bool = False,
+    deadline: float | None = None,
 ) -> Selection:
     """The listing of every namespace involved, and the endpoints named by names, manifests and selector.
 
@@ -54,7 +59,7 @@ def select(
     placed = session.place(desired)
     named = [Target(session.namespace(), name) for name in targets.names]
     named += [Target(namespace, d.name) for namespace, d in placed]
-    observed = session.observe([t.namespace for t in named] or [session.namespace()])
+    observed = session.observe([t.namespace for t in named] or [session.namespace()], deadline=deadline)
     if labels:
         matching = [ep for eps in observed.values() for ep in eps if matches_selector(ep.labels, labels)]
         if named:

@@ -76,9 +76,14 @@ class Session:
     def namespace(self, explicit: str | None = None) -> str:
         return explicit or self.default_namespace or self.hub.whoami()
 
-    def observe(self, namespaces: Sequence[str]) -> dict[str, list[Endpoint]]:
-        """One complete listing per namespace; any failure stops before anything is changed."""
-        return {ns: self.hub.list_endpoints(ns) for ns in dict.fromkeys(namespaces)}
+    def observe(
+        self, namespaces: Sequence[str], *, deadline: float | None = None
+    ) -> dict[str, list[Endpoint]]:
+        """One complete listing per namespace; any failure stops before anything is changed.
+
+        ``deadline`` (on the session's clock): the listings, retries and requests included, end by then.
+        """
+        return {ns: self.hub.list_endpoints(ns, deadline=deadline) for ns in dict.fromkeys(namespaces)}
 
     def place(self, desired: Sequence[Desired]) -> list[Placed]:
         """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error.

@@ -36,6 +36,9 @@ from endpointctl.engine.polling import poll
 DEFAULT_TIMEOUT = 20 * 60.0
 PROBE_TIMEOUT = 10.0
 PROBE_WORKERS = 8
+# How long after a change a listing may not show yet an endpoint the API just answered for (a create):
+# until then, absent is waited for, not reported as not found.
+LISTING_GRACE = 30.0
 # The listing cannot be fixed by waiting when the API refuses the token or knows no such namespace.
 _FATAL_LIST_STATUSES = (401, 403, 404)
 
@@ -130,7 +133,7 @@ class _Observer:
             errors: dict[str, ApiError] = {}
         else:
             listings, errors = self.observe(namespaces)
-        self.judge(active, listings, errors)
+        self.judge(active, listings, errors, fresh=self.clock.now() - start < LISTING_GRACE)
         elapsed = self.clock.now() - start
         for t in active:
             assert t.readiness is not None
@@ -145,6 +148,8 @@ class _Observer:
         tracked: list[_Tracked],
         listings: Mapping[str, Mapping[str, Endpoint]],
         errors: Mapping[str, ApiError],
+        *,
+        fresh: bool,
     ) -> None:
         probing: list[tuple[_Tracked, Endpoint]] = []
         for t in tracked:
@@ -157,7 +162,7 @@ class _Observer:
                 t.readiness = Readiness(kind, error.message, error.hint)
                 continue
             endpoint = t.endpoint = listings[ns].get(t.target.name)
-            t.readiness = decide(t.target, endpoint, t.seen)
+            t.readiness = decide(t.target, endpoint, t.seen, listing_may_lag=fresh)
             if t.readiness.probe and endpoint is not None:
                 if self.deployed is None:
                     t.readiness = Readiness(ReadinessKind.READY, "running; health route not checked")

@@ -1,11 +1,9 @@
 """Endpoint operations on one API server with one token, through huggingface_hub.
 
 huggingface_hub's endpoint methods have no timeout and no retry, its listing reads one page of 20, and
-its debug log prints request bodies (secrets included). Every call here has a timeout (``process``),
-each operation is retried under ``retry.RetryPolicy`` (a create only in ways that cannot duplicate it),
-listing follows ``nextCursor`` itself through huggingface_hub's session and header helpers, and HTTP
-errors become endpointctl's errors with a message that says what was being done (``failures``).
-An answer whose body is not the JSON it should be is an ``ApiError`` too, never a bare ValueError.
+its debug log prints request bodies (secrets included). Every call here goes through ``calls.ApiCalls``
+(a deadline per request, retries per operation, errors worded); a create is retried only in ways that
+cannot duplicate it, and listing follows ``nextCursor`` itself, to the last page or to a clear error.
 
 The hub reports what it found; deciding what that means (adopt an endpoint found after a lost create
 answer, or refuse it) is the engine's.
@@ -13,40 +11,28 @@ answer, or refuse it) is the engine's.
 
 from __future__ import annotations
 
-import json
-import logging
-import random
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx2
-from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils._headers import build_hf_headers
-from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
-from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
-from endpointctl.core.redact import Redactor
-from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.core.spec import Desired
-from endpointctl.hub import process
-from endpointctl.hub.failures import classify, is_name_taken, translate
+from endpointctl.hub.calls import ApiCalls
+from endpointctl.hub.failures import is_name_taken, malformed
 from endpointctl.hub.requests import create_arguments, update_arguments
-from endpointctl.hub.responses import to_endpoint, to_hardware
-from endpointctl.hub.retry import Failure, Operation, RetryPolicy
-from endpointctl.hub.whoami import WhoamiCache
-from endpointctl.hub.wording import excerpt, quota_figures
+from endpointctl.hub.responses import to_hardware
+from endpointctl.hub.wording import quota_figures
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
 # A server that refuses it (400/422) is asked again without ``limit``, and not sent it again.
 PAGE_SIZE = 100
+MAX_PAGES = 1000  # 100 000 endpoints at PAGE_SIZE: a namespace never has that many; a broken server might
 _LIMIT_REFUSED_STATUSES = (400, 422)
-_GATEWAY_HINT = "a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL"
-T = TypeVar("T")
-log = logging.getLogger("endpointctl.hub")
 
 
 @dataclass(frozen=True)
@@ -58,121 +44,10 @@ class Created:
     found_after: str | None = None
 
 
-class Hub:
-    def __init__(
-        self,
-        *,
-        token: TokenInfo,
-        api_url: str | None = None,
-        timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        redactor: Redactor | None = None,
-        clock: Clock,
-        retry_seconds: float = DEFAULT_RETRY_SECONDS,
-        rng: random.Random | None = None,
-        cancel: Cancel | None = None,
-        report: Callable[[str], None] | None = None,
-        client_factory: process.ClientFactory | None = None,
-    ) -> None:
-        """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
-        tests pass one with an ``httpx2.MockTransport``."""
-        self._token = token
-        self._timeout = timeout
-        self._redactor = redactor or Redactor()
-        self._redactor.add(token.value)
-        self._base = process.endpoints_url(api_url)
-        self._api = (
-            HfApi(endpoint=api_url.rstrip("/"), token=token.value) if api_url else HfApi(token=token.value)
-        )
-        process.install(client_factory or process.TimeoutClientFactory(timeout), self._redactor)
-        self._retry = RetryPolicy(clock=clock, budget=retry_seconds, rng=rng, cancel=cancel, report=report)
-        self._report = report
-        self._whoami = WhoamiCache(self._ask_whoami)
-        # Set once the API has refused ``limit``: every later listing uses its default page size.
-        self._server_page_size = False
-
-    def close(self) -> None:
-        """Stop pointing huggingface_hub at this hub's server (a sandbox that is about to stop, say)."""
-        process.release(self._base)
-
-    # -- calls ------------------------------------------------------------------------------------
-
-    def _call(self, doing: str, fn: Callable[[], T], *, deadline: float | None = None) -> T:
-        """One operation, retried within its budget (or within ``deadline``, shared with a larger one)."""
-        return self._run(self._retry.start(doing, deadline), fn)
-
-    def _run(self, op: Operation, fn: Callable[[], T]) -> T:
-        def attempt() -> T:
-            process.point_at(self._base)  # HfApi reads the base URL at call time
-            return fn()
-
-        try:
-            return self._retry.run(op, attempt, self._classify)
-        except HfHubHTTPError as error:
-            raise translate(error, op, self._token, self._whoami.owner, self._redactor) from None
-        except httpx2.TransportError as error:
-            failure = self._classify(error)
-            answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
-            raise ApiError(f"{op.doing}: the API answered {answer}") from None
-        except json.JSONDecodeError as error:
-            # Raised inside huggingface_hub, after its status check passed: a success status.
-            raise ApiError(
-                f"{op.doing}: the API answered a success status with a body that is not JSON: "
-                f"{excerpt(error.doc, self._redactor)}",
-                hint=_GATEWAY_HINT,
-            ) from None
-
-    def _classify(self, error: BaseException) -> Failure | None:
-        return classify(error, self._timeout, self._redactor)
-
-    def _get_json(
-        self,
-        doing: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        deadline: float | None = None,
-    ) -> dict[str, Any]:
-        """GET a management route through huggingface_hub's session, retried; its JSON object body.
-
-        For the routes huggingface_hub reads incompletely (listing) or not at all (hardware).
-        """
-        url = f"{self._base}{path}"
-        headers = build_hf_headers(token=self._token.value)
-
-        def fetch() -> dict[str, Any]:
-            response = get_session().get(url, headers=headers, params=dict(params or {}))
-            hf_raise_for_status(response)
-            return self._json_object(response, doing)
-
-        return self._call(doing, fetch, deadline=deadline)
-
-    def _json_object(self, response: httpx2.Response, doing: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:  # not JSON, or not UTF-8
-            what = "a body that is not JSON"
-        else:
-            if isinstance(body, dict):
-                return body
-            what = f"JSON that is not an object ({type(body).__name__})"
-        raise ApiError(
-            f"{doing}: the API answered {response.status_code} with {what}: "
-            f"{excerpt(response.text, self._redactor)}",
-            status=response.status_code,
-            hint=_GATEWAY_HINT,
-        )
-
-    def _note(self, line: str) -> None:
-        log.info("%s", line)
-        if self._report is not None:
-            self._report(line)
+class Hub(ApiCalls):
+    """Endpoint operations on one API server with one token (the plumbing is ``ApiCalls``)."""
 
     # -- who ----------------------------------------------------------------------------------------
-
-    def _ask_whoami(self, retry: bool) -> dict[str, Any]:
-        # Without retries the deadline is now: the first failure ends it, with no second request.
-        op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
-        return dict(self._run(op, lambda: self._api.whoami(token=self._token.value)))
 
     def whoami(self) -> str:
         """The token's user name; asked at most once per process (the route is heavily rate-limited)."""
@@ -191,6 +66,7 @@ class Hub:
         budget = self._retry.start(doing, not_after=deadline).deadline
         endpoints: list[Endpoint] = []
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             params: dict[str, str | int] = {} if self._server_page_size else {"limit": PAGE_SIZE}
             if cursor:
@@ -209,10 +85,29 @@ class Hub:
             items = page.get("items")
             if not isinstance(items, list):
                 raise ApiError(f"{doing}: the API answered a page without a list of 'items'")
-            endpoints.extend(to_endpoint(raw, namespace) for raw in items)
-            cursor = page.get("nextCursor")
-            if not cursor:
+            endpoints.extend(self._endpoint(raw, namespace, doing) for raw in items)
+            following = page.get("nextCursor")
+            if not following:
                 return endpoints
+            cursor = self._next(doing, following, seen)
+
+    @staticmethod
+    def _next(doing: str, cursor: Any, seen: set[str]) -> str:
+        """The next page's cursor, if the listing can go on: a cursor is text, new, and within the cap.
+
+        A server answering a cursor it answered before would send us round forever, and one that never
+        stops, through ever new cursors, for as long as it likes; both are errors, never a partial list.
+        """
+        if not isinstance(cursor, str):
+            raise ApiError(
+                f"{doing}: the API answered a 'nextCursor' that is {type(cursor).__name__}, not text"
+            )
+        if cursor in seen:
+            raise ApiError(f"{doing}: the API answered a 'nextCursor' it had answered before (a loop)")
+        if len(seen) + 1 >= MAX_PAGES:
+            raise ApiError(f"{doing}: more than {MAX_PAGES} pages; stopped rather than list without end")
+        seen.add(cursor)
+        return cursor
 
     def get(
         self, namespace: str, name: str, *, doing: str | None = None, deadline: float | None = None
@@ -228,11 +123,15 @@ class Hub:
             )
         except NotFound:
             return None
-        return to_endpoint(raw, namespace)
+        return self._endpoint(raw, namespace, doing or f"reading endpoint '{namespace}/{name}'")
 
     def hardware(self, namespace: str) -> list[Hardware]:
         doing = f"listing hardware for namespace '{namespace}'"
-        return to_hardware(self._get_json(doing, f"/provider/{namespace}"))
+        answer = self._get_json(doing, f"/provider/{namespace}")
+        try:
+            return to_hardware(answer)
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise malformed(doing, error, self._redactor) from None
 
     # -- changing -----------------------------------------------------------------------------------
 
@@ -252,7 +151,7 @@ class Hub:
                 raw = self._api.create_inference_endpoint(
                     desired.name, namespace=namespace, token=self._token.value, **arguments
                 ).raw
-                return Created(to_endpoint(raw, namespace))
+                return Created(self._endpoint(raw, namespace, op.doing))
             except (HfHubHTTPError, httpx2.TransportError) as error:
                 failure = self._classify(error)
                 if failure is None or not (failure.outcome_unknown or is_name_taken(error)):
@@ -295,63 +194,55 @@ class Hub:
             "for more quota; `endpointctl hardware` lists quotas",
         )
 
+    def _change(self, doing: str, namespace: str, call: Callable[[], Any]) -> Endpoint:
+        """A call answered with the endpoint it changed (huggingface_hub's ``InferenceEndpoint``)."""
+        return self._endpoint(self._call(doing, lambda: call().raw), namespace, doing)
+
     def update(
         self, namespace: str, name: str, desired: Desired, paths: tuple[str, ...], tags: tuple[str, ...]
     ) -> Endpoint:
         kwargs = update_arguments(desired, paths)
         if tags:
             kwargs["tags"] = list(tags)
-        raw = self._call(
+        return self._change(
             f"updating endpoint '{namespace}/{name}'",
-            lambda: (
-                self._api.update_inference_endpoint(
-                    name, namespace=namespace, token=self._token.value, **kwargs
-                ).raw
+            namespace,
+            lambda: self._api.update_inference_endpoint(
+                name, namespace=namespace, token=self._token.value, **kwargs
             ),
         )
-        return to_endpoint(raw, namespace)
 
     def pause(self, namespace: str, name: str) -> Endpoint:
-        raw = self._call(
+        return self._change(
             f"pausing endpoint '{namespace}/{name}'",
-            lambda: (
-                self._api.pause_inference_endpoint(name, namespace=namespace, token=self._token.value).raw
-            ),
+            namespace,
+            lambda: self._api.pause_inference_endpoint(name, namespace=namespace, token=self._token.value),
         )
-        return to_endpoint(raw, namespace)
 
     def resume(self, namespace: str, name: str) -> Endpoint:
-        raw = self._call(
+        return self._change(
             f"resuming endpoint '{namespace}/{name}'",
-            lambda: (
-                self._api.resume_inference_endpoint(
-                    name, namespace=namespace, running_ok=True, token=self._token.value
-                ).raw
+            namespace,
+            lambda: self._api.resume_inference_endpoint(
+                name, namespace=namespace, running_ok=True, token=self._token.value
             ),
         )
-        return to_endpoint(raw, namespace)
 
     def scale_to_zero(self, namespace: str, name: str) -> Endpoint:
-        raw = self._call(
+        return self._change(
             f"scaling endpoint '{namespace}/{name}' to zero",
-            lambda: (
-                self._api.scale_to_zero_inference_endpoint(
-                    name, namespace=namespace, token=self._token.value
-                ).raw
+            namespace,
+            lambda: self._api.scale_to_zero_inference_endpoint(
+                name, namespace=namespace, token=self._token.value
             ),
         )
-        return to_endpoint(raw, namespace)
 
     def delete(self, namespace: str, name: str) -> None:
-        op = self._retry.start(f"deleting endpoint '{namespace}/{name}'")
-        try:
-            self._run(
-                op,
+        """Delete it; an endpoint that is already gone (404) is what was asked for."""
+        with contextlib.suppress(NotFound):
+            self._call(
+                f"deleting endpoint '{namespace}/{name}'",
                 lambda: self._api.delete_inference_endpoint(
                     name, namespace=namespace, token=self._token.value
                 ),
             )
-        except NotFound:
-            if op.attempts == 1:
-                raise
-            # An earlier attempt whose answer was lost did the deleting: gone is what was asked for.

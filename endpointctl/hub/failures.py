@@ -92,3 +92,16 @@ def translate(
             return QuotaExceeded(message, status=status, hint="run `endpointctl hardware` to see quotas")
         return Conflict(message, status=status)
     return ApiError(message, status=status)
+
+
+def malformed(doing: str, error: Exception, redactor: Redactor) -> ApiError:
+    """An answer whose shape is not the documented one: which field, in which call — never "a bug"."""
+    if isinstance(error, KeyError):
+        detail = f"{error.args[0]!r} is missing" if error.args else "a field is missing"
+    else:
+        detail = redactor.shorten(str(error), 200)
+    return ApiError(
+        f"{doing}: the API answered something endpointctl cannot read: {detail}",
+        hint="a proxy or gateway may be answering instead of the API, or the API changed; "
+        "check ENDPOINTCTL_API_URL, and report it if it persists",
+    )

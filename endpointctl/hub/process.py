@@ -31,6 +31,7 @@ from huggingface_hub.utils._http import hf_request_event_hook, set_client_factor
 
 from endpointctl.core.errors import ApiError
 from endpointctl.core.redact import Redactor
+from endpointctl.hub.deadline import DeadlineTransport
 
 ClientFactory = Callable[[], httpx2.Client]
 DEFAULT_ENDPOINTS_URL = constants.INFERENCE_ENDPOINTS_ENDPOINT
@@ -77,7 +78,8 @@ class TimeoutClientFactory:
             event_hooks={"request": [hf_request_event_hook], "response": [refuse_redirect_elsewhere]},
             follow_redirects=True,
             timeout=httpx2.Timeout(self.timeout),
-            transport=self.transport,
+            # Each request done within the timeout in all, however slowly a server trickles its answer.
+            transport=self.transport or DeadlineTransport(self.timeout),
         )
 
 
@@ -131,3 +133,12 @@ def release(base: str) -> None:
     with _lock:
         if base == constants.INFERENCE_ENDPOINTS_ENDPOINT:
             constants.INFERENCE_ENDPOINTS_ENDPOINT = DEFAULT_ENDPOINTS_URL
+
+
+def keep_to_the_api() -> None:
+    """With ENDPOINTCTL_API_URL (or --sandbox), no request goes anywhere else.
+
+    huggingface_hub's user agent, unless telemetry is off, fetches a list of AI-agent harnesses from
+    huggingface.co on the first request of every process: a call to a server the user did not name.
+    """
+    constants.HF_HUB_DISABLE_TELEMETRY = True

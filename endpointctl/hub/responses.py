@@ -40,17 +40,57 @@ def secret_names_from_wire(model: Mapping[str, Any]) -> frozenset[str] | None:
     return frozenset(str(k) for k in secrets)
 
 
-def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
-    status = raw.get("status") or {}
-    model = raw.get("model") or {}
-    compute = raw.get("compute") or {}
-    scaling = compute.get("scaling") or {}
-    provider = raw.get("provider") or {}
+class Malformed(ValueError):
+    """An answer that is not the shape the API documents, naming the field."""
+
+
+def _object(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    """``parent[key]`` as an object: absent or null reads as empty; anything else is malformed."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise Malformed(f"'{path}' is {type(value).__name__}, not an object")
+    return value
+
+
+def _count(parent: Mapping[str, Any], key: str, path: str) -> int:
+    value = parent.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Malformed(f"'{path}' is {type(value).__name__}, not a number")
+    return int(value)
+
+
+def _list(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"'{path}' is {type(value).__name__}, not a list")
+    return value
+
+
+def to_endpoint(raw: Any, namespace: str) -> Endpoint:
+    """An endpoint from the API's answer; ``Malformed`` naming the field when it cannot be one."""
+    if not isinstance(raw, Mapping):
+        raise Malformed(f"the endpoint is {type(raw).__name__}, not an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise Malformed(
+            "'name' is missing" if name is None else f"'name' is {type(name).__name__}, not a name"
+        )
+    status = _object(raw, "status", "status")
+    model = _object(raw, "model", "model")
+    compute = _object(raw, "compute", "compute")
+    scaling = _object(compute, "scaling", "compute.scaling")
+    provider = _object(raw, "provider", "provider")
     private = raw.get("privateService")
-    tags = tuple(str(tag) for tag in raw.get("tags") or ())
+    tags = tuple(str(tag) for tag in _list(raw, "tags", "tags"))
     state = status.get("state", "pending")
     return Endpoint(
-        name=str(raw["name"]),
+        name=name,
         namespace=namespace,
         status=Status(state) if state in Status._value2member_map_ else Status.PENDING,
         message=str(status.get("message") or ""),
@@ -59,16 +99,16 @@ def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
         revision=model.get("revision"),
         task=model.get("task"),
         framework=str(model.get("framework", "")),
-        image=dict(model.get("image") or {}),
-        env={str(k): str(v) for k, v in (model.get("env") or {}).items()},
+        image=dict(_object(model, "image", "model.image")),
+        env={str(k): str(v) for k, v in _object(model, "env", "model.env").items()},
         secret_names=secret_names_from_wire(model),
         vendor=str(provider.get("vendor", "")),
         region=str(provider.get("region", "")),
         accelerator=str(compute.get("accelerator", "")),
         instance_type=str(compute.get("instanceType", "")),
         instance_size=str(compute.get("instanceSize", "")),
-        min_replica=int(scaling.get("minReplica") or 0),
-        max_replica=int(scaling.get("maxReplica") or 0),
+        min_replica=_count(scaling, "minReplica", "compute.scaling.minReplica"),
+        max_replica=_count(scaling, "maxReplica", "compute.scaling.maxReplica"),
         scale_to_zero_timeout=scaling.get("scaleToZeroTimeout"),
         security=security_from_wire(str(raw.get("type", "authenticated"))),
         private_link=PrivateLink(str(private["accountId"]), private.get("region"))
@@ -77,8 +117,8 @@ def to_endpoint(raw: Mapping[str, Any], namespace: str) -> Endpoint:
         tags=tags,
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
-        ready_replica=int(status.get("readyReplica") or 0),
-        target_replica=int(status.get("targetReplica") or 0),
+        ready_replica=_count(status, "readyReplica", "status.readyReplica"),
+        target_replica=_count(status, "targetReplica", "status.targetReplica"),
         health_route=str(raw.get("healthRoute") or "/health"),
         labels=labels_from_tags(tags),
     )

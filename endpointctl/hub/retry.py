@@ -146,6 +146,8 @@ class Operation:
     # Set by the caller during an attempt whose answer left the outcome unknown, once it has read back
     # that the request did not take effect (a create checked by name); reset at each attempt.
     not_done: bool = False
+    # A caller's deadline (``wait --timeout``): no request of this operation may outlast it either.
+    not_after: float | None = None
 
 
 class RetryPolicy:
@@ -178,7 +180,7 @@ class RetryPolicy:
         end = now + self.budget if deadline is None else deadline
         if not_after is not None:
             end = min(end, not_after)
-        return Operation(doing, started=now, deadline=end)
+        return Operation(doing, started=now, deadline=end, not_after=not_after)
 
     def run(self, op: Operation, fn: Callable[[], T], classify: Classify) -> T:
         """Call ``fn`` until it succeeds, fails in a way not worth retrying, or the budget is spent.
@@ -272,9 +274,11 @@ class RetryPolicy:
         left = op.deadline - self.clock.now()
         if floor > left:
             message += f" and asked to wait {floor:.0f} s, more than the {max(left, 0):.0f} s left to retry"
-        return ApiError(
-            message,
-            status=op.last.status,
-            hint=f"nothing more was tried after {self.budget:g} s (ENDPOINTCTL_RETRY_SECONDS); "
-            "run the same command again later",
-        )
+        if self.budget == 0:
+            hint = "retries are off (ENDPOINTCTL_RETRY_SECONDS=0): nothing was tried again"
+        else:
+            hint = (
+                f"nothing more was tried after {self.budget:g} s (ENDPOINTCTL_RETRY_SECONDS); "
+                "run the same command again later"
+            )
+        return ApiError(message, status=op.last.status, hint=hint)

@@ -46,6 +46,7 @@ def plan(session: Session, desired: Sequence[Desired], options: Options) -> Plan
 def apply(
     session: Session, desired: Sequence[Desired], how: ApplySettings, *, consent: Consent, hooks: Hooks
 ) -> Applied:
+    locks.check_usable(session.locks_dir)  # before any API call
     placed = session.place(desired)
     keys = locks.apply_keys(how.options.stack, [(namespace, d.name) for namespace, d in placed])
     with session.lock(keys, command=how.command, timeout=how.lock_timeout):

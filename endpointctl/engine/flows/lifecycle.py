@@ -39,6 +39,7 @@ def change(
 ) -> Changed:
     if kind is StepKind.DELETE:
         consent.require("delete")
+    locks.check_usable(session.locks_dir)  # before any API call
     targets.require(kind.value)
     selection = select(session, targets, desired, changing=True)
     if selection.unmanaged:

@@ -20,7 +20,9 @@ def wait(
 ) -> WaitReport:
     """``endpointctl wait``: until every named endpoint is ready in the state its manifest asks for."""
     targets.require("wait for")
-    selection = select(session, targets, desired)
+    start = session.clock.now()
+    # --timeout bounds the whole command: the first listing, its retries and requests included.
+    selection = select(session, targets, desired, deadline=start + timeout)
     selection.require_match()
     states = {(namespace, d.name): d.spec.state for namespace, d in selection.placed}
     waiting = [
@@ -29,7 +31,8 @@ def wait(
     ]
     # The selection's listing is the first round: one list call fewer.
     with hooks.interruptible(), hooks.waiting() as display:
-        report = wait_on(session, waiting, timeout=timeout, display=display, first=selection.observed)
+        left = max(0.0, start + timeout - session.clock.now())
+        report = wait_on(session, waiting, timeout=left, display=display, first=selection.observed)
     hooks.waited(report)
     return report
 

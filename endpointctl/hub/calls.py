@@ -1,0 +1,180 @@
+"""The plumbing every hub operation goes through: one API server, one token, retries, errors worded.
+
+``ApiCalls`` runs each operation under the retry policy with a deadline per request (``deadline``),
+notices whether the API has ever answered (``reach``), turns HTTP errors, transport failures and
+malformed answers into endpointctl's errors (``failures``), and converts answers once (``responses``).
+``client.Hub`` adds the operations themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._headers import build_hf_headers
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
+
+from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.errors import ApiError
+from endpointctl.core.redact import Redactor
+from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
+from endpointctl.hub import process
+from endpointctl.hub.deadline import operation_left
+from endpointctl.hub.failures import classify, malformed, translate
+from endpointctl.hub.reach import Reach
+from endpointctl.hub.responses import Malformed, to_endpoint
+from endpointctl.hub.retry import Failure, Operation, RetryPolicy
+from endpointctl.hub.whoami import WhoamiCache
+from endpointctl.hub.wording import excerpt
+
+GATEWAY_HINT = "a proxy or gateway may be answering instead of the API; check ENDPOINTCTL_API_URL"
+T = TypeVar("T")
+log = logging.getLogger("endpointctl.hub")
+
+
+class ApiCalls:
+    def __init__(
+        self,
+        *,
+        token: TokenInfo,
+        api_url: str | None = None,
+        timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        redactor: Redactor | None = None,
+        clock: Clock,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        rng: random.Random | None = None,
+        cancel: Cancel | None = None,
+        report: Callable[[str], None] | None = None,
+        client_factory: process.ClientFactory | None = None,
+        api_source: str = "the default Inference Endpoints address",
+    ) -> None:
+        """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
+        tests pass one with an ``httpx2.MockTransport``. ``api_source`` says what set ``api_url``."""
+        self._token = token
+        self._timeout = timeout
+        self._redactor = redactor or Redactor()
+        self._redactor.add(token.value)
+        self._base = process.endpoints_url(api_url)
+        self._api = (
+            HfApi(endpoint=api_url.rstrip("/"), token=token.value) if api_url else HfApi(token=token.value)
+        )
+        process.install(client_factory or process.TimeoutClientFactory(timeout), self._redactor)
+        if api_url:
+            process.keep_to_the_api()  # no telemetry or registry call to huggingface.co beside it
+        self._reach = Reach(self._base, api_source)
+        self._retry = RetryPolicy(clock=clock, budget=retry_seconds, rng=rng, cancel=cancel, report=report)
+        self._report = report
+        self._whoami = WhoamiCache(self._ask_whoami)
+        # Set once the API has refused ``limit``: every later listing uses its default page size.
+        self._server_page_size = False
+
+    def _ask_whoami(self, retry: bool) -> dict[str, Any]:
+        # Without retries the deadline is now: the first failure ends it, with no second request.
+        op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
+        return dict(self._run(op, lambda: self._api.whoami(token=self._token.value)))
+
+    def close(self) -> None:
+        """Stop pointing huggingface_hub at this hub's server (a sandbox that is about to stop, say)."""
+        process.release(self._base)
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def _call(self, doing: str, fn: Callable[[], T], *, deadline: float | None = None) -> T:
+        """One operation, retried within its budget (or within ``deadline``, shared with a larger one)."""
+        return self._run(self._retry.start(doing, deadline), fn)
+
+    def _run(self, op: Operation, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            process.point_at(self._base)  # HfApi reads the base URL at call time
+            left = None if op.not_after is None else max(op.not_after - self._retry.clock.now(), 0.0)
+            with operation_left(left):
+                result = fn()
+            self._reach.answered = True
+            return result
+
+        def classify(error: BaseException) -> Failure | None:
+            failure = self._classify(error)
+            self._reach.note(failure, op)
+            return failure
+
+        try:
+            return self._retry.run(op, attempt, classify)
+        except HfHubHTTPError as error:
+            raise translate(error, op, self._token, self._whoami.owner, self._redactor) from None
+        except httpx2.TooManyRedirects:
+            raise ApiError(f"{op.doing}: the API answered with redirects that go round in a loop") from None
+        except httpx2.RequestError as error:
+            failure = self._classify(error)
+            answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"
+            raise self._reach.explain(ApiError(f"{op.doing}: the API answered {answer}")) from None
+        except ApiError as error:
+            raise self._reach.explain(error) from None
+        except json.JSONDecodeError as error:
+            # Raised inside huggingface_hub, after its status check passed: a success status.
+            raise ApiError(
+                f"{op.doing}: the API answered a success status with a body that is not JSON: "
+                f"{excerpt(error.doc, self._redactor)}",
+                hint=GATEWAY_HINT,
+            ) from None
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            # Only huggingface_hub's reading of an answer runs in ``fn``: it met a shape it did not expect.
+            raise malformed(op.doing, error, self._redactor) from None
+
+    def _endpoint(self, raw: Any, namespace: str, doing: str) -> Endpoint:
+        try:
+            return to_endpoint(raw, namespace)
+        except Malformed as error:
+            raise malformed(doing, error, self._redactor) from None
+
+    def _classify(self, error: BaseException) -> Failure | None:
+        return classify(error, self._timeout, self._redactor)
+
+    def _get_json(
+        self,
+        doing: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """GET a management route through huggingface_hub's session, retried; its JSON object body.
+
+        For the routes huggingface_hub reads incompletely (listing) or not at all (hardware).
+        """
+        url = f"{self._base}{path}"
+        headers = build_hf_headers(token=self._token.value)
+
+        def fetch() -> dict[str, Any]:
+            response = get_session().get(url, headers=headers, params=dict(params or {}))
+            hf_raise_for_status(response)
+            return self._json_object(response, doing)
+
+        return self._call(doing, fetch, deadline=deadline)
+
+    def _json_object(self, response: httpx2.Response, doing: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:  # not JSON, or not UTF-8
+            what = "a body that is not JSON"
+        else:
+            if isinstance(body, dict):
+                return body
+            what = f"JSON that is not an object ({type(body).__name__})"
+        raise ApiError(
+            f"{doing}: the API answered {response.status_code} with {what}: "
+            f"{excerpt(response.text, self._redactor)}",
+            status=response.status_code,
+            hint=GATEWAY_HINT,
+        )
+
+    def _note(self, line: str) -> None:
+        log.info("%s", line)
+        if self._report is not None:
+            self._report(line)

@@ -1,0 +1,117 @@
+"""A total deadline for each API request, not only a timeout for each read.
+
+httpx's timeouts bound each connect, read and write; a server that trickles one byte just inside the
+read timeout can hold a request, and the command, for as long as it likes. Every socket operation of a
+request here gets only what is left of the request's total time: connecting, sending, the headers and
+the whole body (read before the request returns). The total is ENDPOINTCTL_REQUEST_TIMEOUT, or less when
+the operation the request belongs to has less left (``wait --timeout``).
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import httpcore2
+import httpx2
+
+# Seconds the current operation has left (set by the hub around each attempt); None: no limit of its own.
+_LEFT: ContextVar[float | None] = ContextVar("endpointctl_operation_left", default=None)
+# The monotonic time the current request must be done by.
+_DEADLINE: ContextVar[float | None] = ContextVar("endpointctl_request_deadline", default=None)
+_AT_LEAST = 0.001  # a socket timeout of 0 would mean "non-blocking", not "no time left"
+
+
+@contextmanager
+def operation_left(seconds: float | None) -> Iterator[None]:
+    """Within this block, no request may outlast ``seconds``."""
+    token = _LEFT.set(seconds)
+    try:
+        yield
+    finally:
+        _LEFT.reset(token)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = max(deadline - time.monotonic(), _AT_LEAST)
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore2.NetworkStream):
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore2.NetworkStream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore2.NetworkBackend):
+    def __init__(self, inner: httpcore2.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        return _Stream(self._inner.connect_tcp(host, port, _bounded(timeout), local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore2.NetworkStream:
+        return _Stream(self._inner.connect_unix_socket(path, _bounded(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class DeadlineTransport(httpx2.BaseTransport):
+    """httpx's own transport, each request done within ``total`` seconds (or the operation's time left)."""
+
+    def __init__(self, total: float) -> None:
+        self._total = total
+        self._inner = httpx2.HTTPTransport()
+        pool: Any = self._inner._pool  # httpx builds the pool; only its sockets' timeouts change
+        pool._network_backend = _Backend(pool._network_backend)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        left = _LEFT.get()
+        total = self._total if left is None else max(min(self._total, left), _AT_LEAST)
+        token = _DEADLINE.set(time.monotonic() + total)
+        try:
+            response = self._inner.handle_request(request)
+            try:
+                response.read()  # the body too, within the same deadline (API answers are small)
+            except BaseException:
+                response.close()
+                raise
+            return response
+        finally:
+            _DEADLINE.reset(token)
+
+    def close(self) -> None:
+        self._inner.close()

@@ -230,3 +230,114 @@ def test_a_rejected_manifest_makes_no_api_call(cli: Cli, sandbox: Sandbox, tmp_p
         result = cli("apply", str(path), "--yes")
         assert result.code == 2 and f"{path}:" in result.stderr, result.all
     assert sum(sandbox.counts().values()) == 0
+
+
+def _merge_bomb(levels: int, distinct: bool) -> str:
+    """Each level merges the level below ten times (the same mapping), or two different ones."""
+    lines = ["l0a: &l0a {k: 1}", "l0b: &l0b {k: 2}"]
+    for i in range(1, levels):
+        below = [f"*l{i - 1}a", f"*l{i - 1}b"] if distinct else [f"*l{i - 1}a"] * 10
+        lines += [
+            f"l{i}a: &l{i}a {{<<: [{', '.join(below)}]}}",
+            f"l{i}b: &l{i}b {{<<: [{', '.join(below)}]}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("distinct", [False, True])
+def test_a_merge_key_bomb_is_refused_not_walked(tmp_path: pathlib.Path, distinct: bool) -> None:
+    issues = issues_of([write(tmp_path, "merge.yaml", _merge_bomb(40, distinct))])
+    if distinct:  # 2^40 merged pairs to walk: stopped by the budget, at a line
+        assert any(i.message.startswith("too many values") and i.line is not None for i in issues), issues
+    else:  # the same mapping merged ten times is merged once: an ordinary schema error, at once
+        assert all(
+            i.path in ("", "apiVersion", "kind", "metadata", "spec") or "unknown key" in i.message
+            for i in issues
+        )
+
+
+@pytest.mark.timeout(20)
+def test_the_value_budget_is_per_file_not_per_document(tmp_path: pathlib.Path) -> None:
+    # Each document alone is under the limit; together they are far over it.
+    one = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    one += "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"  # about 1 100 values
+    issues = issues_of([write(tmp_path, "docs.yaml", ("---\n" + one) * 200)])
+    assert any(i.message.startswith(f"too many values (more than {MAX_VALUES})") for i in issues)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("  security: protected", "  security: !!binary cHVibGlj", "spec.security"),  # "public", as bytes
+        ("  labels: {team: nlp}", "  labels: {team: !!binary AAEbWzMxbQ==}", "metadata.labels.team"),
+    ],
+)
+def test_binary_values_are_refused(tmp_path: pathlib.Path, old: str, new: str, path: str) -> None:
+    issues = issues_of([write(tmp_path, "m.yaml", variant((old, new)))])
+    assert any(i.path == path and "!!binary values are not accepted" in i.message for i in issues), issues
+
+
+@pytest.mark.parametrize("number", ["010", "0b11", "0x1f", "1_0", "1:30", "0o10", "+0x1"])
+def test_integers_in_other_notations_are_refused(tmp_path: pathlib.Path, number: str) -> None:
+    issues = issues_of(
+        [write(tmp_path, "m.yaml", variant(("scaleToZeroTimeout: 15", f"scaleToZeroTimeout: {number}")))]
+    )
+    assert [i.path for i in issues] == ["spec.scaling.scaleToZeroTimeout"], issues
+    assert "(a quoted number is text" not in issues[0].message  # it was not quoted
+
+
+@pytest.mark.parametrize("number", [".inf", "-.inf", ".nan", "1_000.5", "1:30.5"])
+def test_floats_in_other_notations_are_refused(tmp_path: pathlib.Path, number: str) -> None:
+    text = variant(
+        (
+            "  security: protected",
+            f"  security: protected\n  smokeTest: {{expect: {{maxLatencyMs: {number}}}}}",
+        )
+    )
+    issues = issues_of([write(tmp_path, "m.yaml", text)])
+    assert [i.path for i in issues] == ["spec.smokeTest.expect.maxLatencyMs"], issues
+
+
+def test_a_number_with_thousands_of_digits_is_a_manifest_error(tmp_path: pathlib.Path) -> None:
+    (issue,) = issues_of(
+        [write(tmp_path, "m.yaml", variant(("minReplica: 0,", f"minReplica: {'9' * 5000},")))]
+    )
+    assert (issue.line, issue.path) == (13, "spec.scaling.minReplica")
+    assert "5000 digits" in issue.message
+
+
+@pytest.mark.timeout(20)
+def test_a_large_file_with_a_late_syntax_error_is_refused_at_its_line(tmp_path: pathlib.Path) -> None:
+    lines = [f"k{i}: 1" for i in range(80_000)]
+    path = write(tmp_path, "big.yaml", "\n".join(lines) + "\nbad: [unclosed\n")
+    tracemalloc.start()
+    try:
+        issues = issues_of([path])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any(i.message.startswith("invalid YAML") and i.line is not None for i in issues) or any(
+        i.message.startswith("too large") for i in issues
+    ), issues
+    assert peak < 100 * 1024 * 1024
+
+
+def test_a_variable_with_non_ascii_digits_is_not_a_number(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "m.yaml", variant(("maxReplica: 1,", 'maxReplica: "${N}",')))
+    (issue,) = issues_of([path], {"N": "\U0001d7cf"})  # MATHEMATICAL BOLD DIGIT ONE
+    assert issue.path == "spec.scaling.maxReplica"
+
+
+def test_an_empty_path_is_not_the_current_directory(cli: Cli, sandbox: Sandbox) -> None:
+    for argv in (["validate", ""], ["apply", "", "--prune", "--stack", "s", "--yes"]):
+        result = cli(*argv)
+        assert result.code == 2 and "an empty path" in result.stderr, result.all
+    assert sum(sandbox.counts().values()) == 0
+
+
+def test_a_usage_error_never_shows_the_token(cli: Cli, token: str) -> None:
+    for argv in (["wait", "x", "--timeout", token], ["status", "--selector", token]):
+        result = cli(*argv)
+        assert result.code == 2, result.all
+        assert token not in result.all and token[:8] not in result.all

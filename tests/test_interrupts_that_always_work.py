@@ -28,6 +28,32 @@ T0 = 1_760_000_000.0
 LOADING = {"error": "Model is currently loading", "estimated_time": 20.0}
 
 
+def _apply_held_at(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path, route: str
+) -> tuple[threading.Event, threading.Event, subprocess.Popen[str]]:
+    """``apply --yes`` of one manifest in a child process, the sandbox holding ``route``'s first call
+    until ``release`` is set; ``arrived`` is set when it is held."""
+    write(tmp_path, "a.yaml", manifest("a"))
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == route:
+            arrived.set()
+            release.wait(timeout=60)
+        return call_next(request)
+
+    sandbox.add_middleware(hold)
+    env = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "apply", str(tmp_path), "--yes"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return arrived, release, child
+
+
 def test_ctrl_c_at_the_confirmation_stops_with_130_and_changes_nothing(
     cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, token: str
 ) -> None:
@@ -84,24 +110,7 @@ def test_a_signal_while_reading_the_live_state_stops_at_once(
     sandbox: Sandbox, token: str, tmp_path: pathlib.Path, sig: signal.Signals
 ) -> None:
     """Reading and planning are not the executor's work: Ctrl-C there ends the command straight away."""
-    write(tmp_path, "a.yaml", manifest("a"))
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold_listing(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == "GET /v2/endpoint/{namespace}":
-            arrived.set()
-            release.wait(timeout=30)
-        return call_next(request)
-
-    sandbox.add_middleware(hold_listing)
-    env = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "endpointctl", "apply", str(tmp_path), "--yes"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    arrived, release, child = _apply_held_at(sandbox, token, tmp_path, "GET /v2/endpoint/{namespace}")
     try:
         assert arrived.wait(timeout=30)
         child.send_signal(sig)
@@ -170,3 +179,24 @@ def test_outside_the_changes_sigterm_is_ctrl_c() -> None:
 
     with pytest.raises(KeyboardInterrupt), ended_by_sigterm():
         signal.raise_signal(signal.SIGTERM)
+
+
+def test_a_second_interrupt_stops_at_once_even_while_a_call_hangs(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path
+) -> None:
+    arrived, release, child = _apply_held_at(sandbox, token, tmp_path, "POST /v2/endpoint/{namespace}")
+    try:
+        assert arrived.wait(timeout=30)
+        child.send_signal(signal.SIGINT)
+        assert child.stderr is not None
+        seen: list[str] = []
+        for line in iter(child.stderr.readline, ""):
+            seen.append(line)
+            if "interrupted:" in line:
+                break
+        child.send_signal(signal.SIGINT)
+        _, rest = child.communicate(timeout=20)  # the create is still held: only a hard stop ends it
+    finally:
+        release.set()
+    assert child.returncode == 130
+    assert "interrupted again: stopping at once" in "".join(seen) + rest

@@ -68,7 +68,8 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
         "yaml syntax error",
         variant(("    task: text-generation", "    task: text: generation")),
         {},
-        [(9, "", "invalid YAML: mapping values are not allowed here")],
+        # PyYAML's words ("... here"), or libyaml's where PyYAML was built with it ("... in this context").
+        [(9, "", "invalid YAML: mapping values are not allowed")],
     ),
     (
         "document is a list",

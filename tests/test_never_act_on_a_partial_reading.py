@@ -210,9 +210,8 @@ def test_a_prune_plan_lists_every_file_it_read(cli: Cli, tmp_path: pathlib.Path)
     write(tmp_path, "team/b.yaml", manifest("b"))
     result = cli("plan", str(tmp_path), "--prune", "--stack", "prod")
     assert result.code == 0, result.all
-    listed = (
-        f"Read 2 manifest file(s), every one in full: {tmp_path / 'a.yaml'}, {tmp_path / 'team' / 'b.yaml'}"
-    )
+    files = f"{tmp_path / 'a.yaml'}, {tmp_path / 'team' / 'b.yaml'}"
+    listed = f"Read 2 manifest file(s), each in full (hidden entries skipped): {files}"
     assert listed in result.stdout
     assert (
         "Read 2 manifest file(s)" not in cli("plan", str(tmp_path)).stdout

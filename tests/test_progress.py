@@ -232,3 +232,20 @@ def test_stderr_lines_during_a_live_display_go_above_it_and_stop_with_it() -> No
     assert "retrying in 2.0 s ***" in text and SECRET not in text
     out.info("after the display")
     assert file.getvalue().endswith("after the display\n")
+
+
+def test_live_mode_colours_states_and_shows_api_text_as_written() -> None:
+    file = io.StringIO()
+    display = LiveDisplay(
+        Console(file=file, force_terminal=True, width=120, color_system="standard"),
+        Redactor(),
+        Wall(),
+        auto_refresh=False,
+    )
+    with display:
+        display.update("a", "failed", "[bold]boom[/bold] [/red]", 1.0, final=True)
+        display.update("b", "ready", "ok", 1.0, final=True)
+    text = file.getvalue()
+    # The colour is endpointctl's; the brackets are the API's, shown as they came.
+    assert "\x1b[31mfailed" in text and "\x1b[32mready" in text
+    assert "[bold]boom[/bold] [/red]" in text

@@ -1,8 +1,11 @@
 """The sandbox as a server: who may reach it, what it accepts, how many at once, and what it leaves on disk.
 
-It takes any ``hf_`` token, so it listens on loopback unless told otherwise; its control routes need the
+It takes any ``hf_`` token, so it listens on loopback unless told otherwise, and answers only requests
+addressed to a loopback name (a browser page using DNS rebinding is not); its control routes need the
 sandbox user's token; a body too big or JSON too deep is refused in the API's error shape, with no
-traceback; a burst of clients is queued, not reset; its database (secrets in clear) is its owner's only.
+traceback, and the depth check costs one pass however hostile the body; a client that goes silent or
+trickles its request is disconnected; a burst of clients is queued, not reset; its database (secrets in
+clear) is its owner's only.
 """
 
 from __future__ import annotations
@@ -26,9 +29,17 @@ from clirunner import Cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
+from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig, limits
 from endpointctl.sandbox.embedded import state_path
-from endpointctl.sandbox.limits import LISTEN_BACKLOG, MAX_BODY_BYTES, MAX_JSON_DEPTH, exceeds_depth
+from endpointctl.sandbox.limits import (
+    LISTEN_BACKLOG,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TRAILER_LINES,
+    REQUEST_TIMEOUT_SECONDS,
+    exceeds_depth,
+)
+from endpointctl.sandbox.loopback import names_loopback
 from endpointctl.sandbox.server import RemoteNotAllowed, is_loopback
 from endpointctl.sandbox.store import Store
 
@@ -39,6 +50,7 @@ USER = "sandbox-user"
 NS = f"/v2/endpoint/{USER}"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 Body = Callable[..., dict[str, Any]]
+WHOAMI = f"GET /api/whoami-v2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
 
 
 def nested(depth: int) -> bytes:
@@ -46,10 +58,14 @@ def nested(depth: int) -> bytes:
     return b'{"a":' * (depth - 1) + b"[]" + b"}" * (depth - 1)
 
 
+def connect(url: str, timeout: float = 10) -> socket.socket:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+
+
 def raw_exchange(url: str, request: bytes) -> tuple[int, dict[str, Any]]:
     """Send bytes as they are (what httpx refuses to send) and read the status and the JSON body."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
+    with connect(url) as conn:
         conn.sendall(request)
         received = b""
         while chunk := conn.recv(65536):
@@ -205,6 +221,111 @@ def test_a_refused_control_call_changes_nothing(
     assert sandbox.counts()["POST /v2/endpoint/{namespace}"] == 1
 
 
+# -- only requests addressed to loopback (DNS rebinding) -----------------------------------------------
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def with_host(
+    url: str, method: str, path: str, host: str | None, token: str = TOKEN
+) -> tuple[int, dict[str, Any]]:
+    """One request naming ``host`` in its Host header (None: no Host header, as HTTP/1.0 allows)."""
+    host_line = "" if host is None else f"Host: {host.format(port=port_of(url))}\r\n"
+    version = "HTTP/1.0" if host is None else "HTTP/1.1"
+    head = f"{method} {path} {version}\r\n{host_line}Authorization: Bearer {token}\r\nContent-Length: 0\r\n"
+    return raw_exchange(url, f"{head}Connection: close\r\n\r\n".encode())
+
+
+# What a page in the user's browser sends once its own name resolves to 127.0.0.1, and its relatives.
+FOREIGN_HOSTS = [
+    "attacker.example",
+    "attacker.example:{port}",
+    "127.0.0.1.nip.io:{port}",
+    "localhost.attacker.example:{port}",
+    "0.0.0.0:{port}",
+    "[::]:{port}",
+    "192.0.2.1:{port}",
+    "127.0.0.1:{port}@attacker.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_dns_rebinding_a_request_addressed_to_another_name_is_refused(
+    sandbox: Sandbox, client: httpx.Client, endpoint_body: Body, host: str
+) -> None:
+    assert client.post(NS, json=endpoint_body()).status_code == 200
+    sandbox.reset_counts()
+    for method, path in [
+        ("POST", "/_sandbox/reset"),
+        ("GET", "/api/whoami-v2"),
+        ("DELETE", f"{NS}/my-endpoint"),
+    ]:
+        status, doc = with_host(sandbox.url, method, path, host)
+        assert status == 403, (method, path, doc)
+        assert "loopback" in doc["error"] and "--allow-remote" in doc["error"]
+    assert [item["name"] for item in client.get(NS).json()["items"]] == ["my-endpoint"]  # nothing reset
+    assert sandbox.counts() == {"GET /v2/endpoint/{namespace}": 1}  # refused before routing
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:{port}",
+        "127.0.0.1",
+        "localhost:{port}",
+        "LocalHost",
+        "[::1]:{port}",
+        "[::1]",
+        "127.8.9.10:{port}",
+    ],
+)
+def test_loopback_names_and_addresses_are_answered(sandbox_url: str, host: str) -> None:
+    status, doc = with_host(sandbox_url, "GET", "/api/whoami-v2", host)
+    assert status == 200 and doc["name"] == USER
+    status, doc = with_host(sandbox_url, "POST", "/_sandbox/counts/reset", host)
+    assert status == 200
+
+
+def test_a_request_without_a_host_header_is_answered(sandbox_url: str) -> None:
+    # HTTP/1.0 may leave Host out; a browser never does, so no page can use this.
+    status, doc = with_host(sandbox_url, "GET", "/api/whoami-v2", None)
+    assert status == 200 and doc["name"] == USER
+
+
+def test_two_host_headers_are_refused(sandbox_url: str) -> None:
+    request = b"GET /api/whoami-v2 HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\n\r\n"
+    status, doc = raw_exchange(sandbox_url, request)
+    assert status == 400 and "Host" in doc["error"]
+
+
+def test_huggingface_hub_and_httpx_clients_of_a_loopback_url_are_answered(
+    sandbox_url: str, endpoint_body: Body
+) -> None:
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=sandbox_url, token=TOKEN)
+    assert api.whoami()["name"] == USER
+    for base in (sandbox_url, sandbox_url.replace("127.0.0.1", "localhost")):
+        assert httpx.get(f"{base}/api/whoami-v2", headers=AUTH, timeout=10).status_code == 200
+
+
+def test_a_sandbox_started_with_allow_remote_answers_any_host_name(tmp_path: pathlib.Path) -> None:
+    with Sandbox(SandboxConfig(db_path=tmp_path / "db.sqlite")) as sb:
+        url = sb.start("127.0.0.1", allow_remote=True)
+        status, doc = with_host(url, "GET", "/api/whoami-v2", "sandbox.lan:{port}")
+        assert status == 200 and doc["name"] == USER
+
+
+@given(st.ip_addresses(), st.none() | st.integers(min_value=0, max_value=65535))
+def test_a_host_header_names_loopback_exactly_when_its_address_is(address: Any, port: int | None) -> None:
+    host = f"[{address}]" if address.version == 6 else str(address)
+    header = host if port is None else f"{host}:{port}"
+    assert names_loopback(header) == address.is_loopback
+
+
 # -- bounded bodies ----------------------------------------------------------------------------------
 
 
@@ -234,7 +355,7 @@ def test_a_chunked_body_over_the_limit_is_413(client: httpx.Client) -> None:
 
 def test_a_declared_length_over_the_limit_is_refused_without_reading_it(sandbox_url: str) -> None:
     # Claims 10 GB and sends nothing more: the answer comes at once, not after waiting for the body.
-    request = f"POST {NS} HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n".encode()
+    request = f"POST {NS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000000\r\n\r\n".encode()
     status, doc = raw_exchange(sandbox_url, request)
     assert status == 413 and "error" in doc
 
@@ -251,9 +372,23 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading_it(sandbox_
     ],
 )
 def test_a_malformed_body_framing_is_400(sandbox_url: str, headers: str, body: bytes) -> None:
-    request = f"POST {NS} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode("latin-1") + body
+    request = f"POST {NS} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode("latin-1") + body
     status, doc = raw_exchange(sandbox_url, request)
     assert status == 400 and "error" in doc
+
+
+def chunked_with_trailer(lines: int, end: bool) -> bytes:
+    head = f"POST /_sandbox/counts/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+    trailer = b"X-Trailer: y\r\n" * lines + (b"\r\n" if end else b"")
+    return f"{head}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + b"0\r\n" + trailer
+
+
+def test_a_chunked_trailer_that_never_ends_is_400(sandbox_url: str) -> None:
+    # Once, the server read trailer lines for as long as the client sent them.
+    status, doc = raw_exchange(sandbox_url, chunked_with_trailer(MAX_TRAILER_LINES + 1, end=False))
+    assert status == 400 and f"more than {MAX_TRAILER_LINES} trailer lines" in doc["error"]
+    status, doc = raw_exchange(sandbox_url, chunked_with_trailer(MAX_TRAILER_LINES, end=True))
+    assert status == 200
 
 
 TOO_MANY_HEADERS = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(101)) + b"\r\n"
@@ -314,6 +449,80 @@ json_values = st.recursive(
 def test_the_depth_check_agrees_with_the_parsed_document(value: Any, limit: int, ascii_only: bool) -> None:
     document = json.dumps(value, ensure_ascii=ascii_only).encode()
     assert exceeds_depth(document, limit) == (reference_depth(value) > limit)
+
+
+MEBIBYTE = 1024 * 1024
+
+
+def hostile_strings(size: int) -> list[bytes]:
+    """Bodies of ``size`` bytes that once made the depth check restart a scan at every quote."""
+    pairs = size // 2
+    return [
+        b'"' + b'\\"' * pairs,  # a string that never ends, each of its quotes escaped
+        b'["' + b'\\"' * pairs,
+        b'{"a":"' + b'\\"' * pairs,
+        b'"' * (2 * pairs),  # empty strings back to back
+        b'"\\' * pairs,
+    ]
+
+
+# A hang guard only: once, the first of these took hours. By signal, not by the suite's watchdog thread:
+# the old check spent them inside one regex call, holding the GIL such a thread would need to fire.
+@pytest.mark.timeout(10, method="signal")
+def test_hostile_json_a_mebibyte_of_escaped_quotes_is_checked_in_one_pass(client: httpx.Client) -> None:
+    for document in hostile_strings(MEBIBYTE - 8):
+        assert not exceeds_depth(document)
+    headers = {"Content-Type": "application/json"}
+    r = client.post(NS, content=hostile_strings(MEBIBYTE - 8)[0], headers=headers)
+    assert r.status_code == 400 and "Invalid JSON body" in r.json()["error"]
+    # Closing its string lets the brackets after it count again.
+    assert exceeds_depth(hostile_strings(MEBIBYTE - 8)[0] + b'"' + nested(MAX_JSON_DEPTH + 1))
+
+
+def lines_run(function: Callable[..., object], *args: object) -> int:
+    """How many lines of ``function`` run for ``args``: a count of its work, with no clock in it."""
+    code = function.__code__
+    count = 0
+
+    def in_function(frame: Any, event: str, arg: object) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return in_function
+
+    def calls(frame: Any, event: str, arg: object) -> Any:
+        return in_function if frame.f_code is code else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        function(*args)
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+@pytest.mark.parametrize("shape", range(len(hostile_strings(2))))
+def test_hostile_json_the_depth_checks_work_grows_with_the_body_not_its_square(shape: int) -> None:
+    small, large = (lines_run(exceeds_depth, hostile_strings(size)[shape]) for size in (4096, 4 * 4096))
+    assert large <= 4 * small + 10  # quadratic work would be 16 times as much
+    # And a handful of lines per byte, whatever the shape: each byte is looked at once.
+    assert large <= 8 * 4 * 4096
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32"])
+def test_hostile_json_in_another_encoding_cannot_hide_its_depth(client: httpx.Client, encoding: str) -> None:
+    # U+2200 holds a quote's byte (0x22) in UTF-16 and UTF-32: read byte-wise, the string seems to end
+    # there, and the brackets after it seem inside one. json.loads would take these and recurse.
+    document = ('["\u2200",' + "[" * 5000 + "]" * 5000 + "]").encode(encoding)
+    with pytest.raises(ValueError):
+        limits.loads(document)
+    r = client.post(NS, content=document, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "Invalid JSON body" in r.json()["error"]
+
+
+def test_json_in_utf8_with_a_byte_order_mark_is_read() -> None:
+    assert limits.loads('{"a": ["\u00e9"]}'.encode("utf-8-sig")) == {"a": ["\u00e9"]}
 
 
 # -- no traceback, whatever the body -------------------------------------------------------------------
@@ -413,9 +622,7 @@ def test_forty_connections_wait_in_the_listen_queue_before_the_server_accepts(
             # The handshake completes only if the kernel queues the connection for accept().
             conn = socket.create_connection(("127.0.0.1", port), timeout=5)
             waiting.append(conn)
-            conn.sendall(
-                f"GET /api/whoami-v2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
-            )
+            conn.sendall(WHOAMI)
         serving = threading.Thread(target=sb.serve_forever)
         serving.start()
         for conn in waiting:
@@ -427,6 +634,108 @@ def test_forty_connections_wait_in_the_listen_queue_before_the_server_accepts(
         if serving is not None:
             serving.join(timeout=5)
         sb.close()
+
+
+# -- slow and silent clients ------------------------------------------------------------------------------
+
+QUICK = 0.5  # the request timeout of the sandbox below, so its tests take a second, not thirty
+
+
+@pytest.fixture
+def quick_url(tmp_path: pathlib.Path, clock: ManualClock) -> Iterator[str]:
+    config = SandboxConfig(db_path=tmp_path / "db.sqlite", clock=clock, request_timeout=QUICK)
+    with Sandbox(config) as sb:
+        yield sb.start()
+
+
+def closed_by_the_server(conn: socket.socket) -> bool:
+    """Whether the server closes ``conn`` without answering (waiting up to 10 s, 20 timeouts, to see)."""
+    conn.settimeout(20 * QUICK)
+    try:
+        return conn.recv(65536) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_slow_clients_a_connection_that_never_sends_is_closed(
+    quick_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="endpointctl.sandbox")
+    with connect(quick_url) as conn:
+        assert closed_by_the_server(conn)
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING or record.exc_info]
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"GET /api/whoami-v2 HTTP/1.1\r\nHost: 127.0.0.1\r\n",  # the head's blank line never comes
+        b"GET /api/whoami-v2 HTT",
+        f"POST {NS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{{}}".encode(),
+        f"POST {NS} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n".encode(),
+    ],
+)
+def test_slow_clients_a_half_sent_request_is_closed(quick_url: str, partial: bytes) -> None:
+    with connect(quick_url) as conn:
+        conn.sendall(partial)
+        assert closed_by_the_server(conn)
+
+
+def test_slow_clients_an_idle_keep_alive_connection_is_closed_after_its_answer(quick_url: str) -> None:
+    with connect(quick_url) as conn:
+        conn.sendall(WHOAMI)
+        received = b""
+        while b"\r\n\r\n" not in received or not received.endswith(b"}"):  # the head, then the JSON body
+            chunk = conn.recv(65536)
+            assert chunk, received
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 ")
+        assert closed_by_the_server(conn)
+
+
+def test_slow_clients_a_trickle_of_bytes_each_in_time_is_closed(quick_url: str) -> None:
+    # Slowloris: one byte every tenth of the timeout, so no single read ever waits long enough to time
+    # out; only a deadline for the whole request ends it. The waits below are the attacker's pacing.
+    request = b"GET /api/whoami-v2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
+    sent = 0
+    with connect(quick_url) as conn:
+        conn.settimeout(QUICK / 10)
+        closed = False
+        while sent < len(request) and not closed:
+            try:
+                conn.sendall(request[sent : sent + 1])
+                sent += 1
+                closed = conn.recv(1) == b""
+            except TimeoutError:
+                continue  # nothing from the server: the pause between two bytes
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+    assert closed and sent < len(request)
+
+
+def test_slow_clients_others_are_answered_while_they_wait_and_after(quick_url: str) -> None:
+    waiting = [connect(quick_url) for _ in range(50)]
+    try:
+        for conn in waiting:
+            conn.sendall(b"GET /api/whoami-v2 HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert httpx.get(f"{quick_url}/api/whoami-v2", headers=AUTH, timeout=10).status_code == 200
+        assert all(closed_by_the_server(conn) for conn in waiting)
+        assert httpx.get(f"{quick_url}/api/whoami-v2", headers=AUTH, timeout=10).status_code == 200
+    finally:
+        for conn in waiting:
+            conn.close()
+
+
+def test_slow_clients_the_default_timeout_leaves_honest_clients_room() -> None:
+    assert REQUEST_TIMEOUT_SECONDS == SandboxConfig(db_path=":memory:").request_timeout >= 10
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
+def test_slow_clients_a_timeout_that_is_not_positive_is_refused(seconds: float) -> None:
+    with pytest.raises(ValueError, match="request_timeout"):
+        SandboxConfig(db_path=":memory:", request_timeout=seconds)
 
 
 # -- what it leaves on disk ------------------------------------------------------------------------------

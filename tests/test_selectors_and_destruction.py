@@ -83,3 +83,9 @@ def test_an_empty_key_or_value_is_a_usage_error_before_any_call(
     assert result.code == 2, result.all
     assert "--selector" in result.stderr
     assert sum(sandbox.counts().values()) == 0
+
+
+def test_a_name_with_a_selector_still_reaches_an_unmanaged_endpoint(cli: Cli, mixed: None) -> None:
+    result = cli("pause", "theirs", "-l", "team=nlp", "-o", "json")
+    assert result.code == 0, result.all
+    assert [record["name"] for record in json.loads(result.stdout)] == ["theirs"]

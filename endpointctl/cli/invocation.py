@@ -79,6 +79,9 @@ class Invocation:
         """Every manifest under ``paths``, read completely (or a ManifestError), and the files read."""
         if not paths:
             raise UsageError("no manifest given: name files or directories, e.g. `manifests/`")
+        if any(not path.strip() for path in paths):
+            # What `endpointctl apply "$DIR"` passes when DIR is unset: never "the current directory".
+            raise UsageError("an empty path was given", hint="check the variable that should have named it")
         reading = manifest.read_manifests(paths, environ=self.env.environ, allow_public=allow_public)
         for d in reading.desired:
             # Secret values and registry passwords: nothing this process writes may show them.

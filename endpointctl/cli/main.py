@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import click
 
@@ -17,6 +17,8 @@ from endpointctl.core.errors import EndpointctlError, ExitCode
 def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
     """Run one command; with ``argv`` None (the console script) exit the process with its code."""
     inv = Invocation(env or CommandEnv())
+    # Known before click parses a single option: a usage error may quote any argument, the token too.
+    inv.out.redactor.add(*_tokens_in(inv.env.environ, argv if argv is not None else sys.argv[1:]))
     try:
         with ended_by_sigterm():
             code = cli.main(
@@ -51,3 +53,14 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
     if argv is None:
         sys.exit(int(code or 0))
     return int(code or 0)
+
+
+def _tokens_in(environ: Mapping[str, str], argv: Sequence[str]) -> list[str]:
+    """The tokens this run may hold before any is read: the environment's, and a --token's value."""
+    found = [environ.get("HF_TOKEN") or "", environ.get("HUGGING_FACE_HUB_TOKEN") or ""]
+    for i, arg in enumerate(argv):
+        if arg == "--token" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+        elif arg.startswith("--token="):
+            found.append(arg.removeprefix("--token="))
+    return [token for token in found if token]

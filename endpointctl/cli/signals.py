@@ -5,6 +5,9 @@ Outside ``interruptible`` both raise KeyboardInterrupt in the main thread (``mai
 at once. Inside, a signal must not interrupt the call in flight: it only has the command's cancel event
 set, and everything that waits or starts a step looks at that event.
 
+A second signal while the first is being honoured ends the process at once (exit 130), for a call
+that will not finish.
+
 The Python-level handler only stores a flag (``CancelEvent.request``: one attribute, no lock), which
 ``is_set`` sees at once. The interpreter's C-level handler also writes the signal's number to a wakeup
 socket (``signal.set_wakeup_fd``); a watcher thread reads it, sets the event, which wakes every sleep
@@ -14,6 +17,7 @@ output's, the event's) that the main thread it interrupted may be holding, and h
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -57,6 +61,13 @@ def interruptible(cancel: CancelEvent, out: Output) -> Iterator[None]:
                 return
             if cancel.set_once():  # the first signal: say it once
                 out.info("interrupted: finishing the call in flight, starting nothing new")
+            else:
+                # A second one: the user will not wait for the call in flight (a hung server, say).
+                out.diagnostic(
+                    "interrupted again: stopping at once; the call in flight may or may not have taken "
+                    "effect (run `endpointctl plan` to see)"
+                )
+                os._exit(130)
 
     watcher = threading.Thread(target=watch, name="endpointctl-interrupts", daemon=True)
     watcher.start()

@@ -159,7 +159,8 @@ def invoke(
     inv.out.info(f"HTTP {reply.status} in {reply.latency_ms:.0f} ms{woke}")
     if settings.output is OutputMode.TABLE:
         doc = reply.json()
-        shown = json.dumps(doc, indent=2, ensure_ascii=False) if doc is not None else reply.text
+        # As JSON output is written everywhere: DEL and C1 escaped in JSON's own notation, still valid JSON.
+        shown = render.dump(doc, OutputMode.JSON) if doc is not None else reply.text
         inv.out.result(shown if shown.endswith("\n") else shown + "\n")
     else:
         body: Any = reply.json() if reply.json() is not None else reply.text

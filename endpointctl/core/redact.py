@@ -34,11 +34,14 @@ never split a secret out of its mask.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+
+from endpointctl.core.redact_reach import prefix_end, reach
+from endpointctl.core.redact_views import MAX_DEPTH, View, views
+
+__all__ = ["MASK", "MAX_DEPTH", "MIN_SECRET_LENGTH", "TRUNCATION_MARKS", "Redactor"]
 
 MASK = "***"
 # The shortest value a manifest may hold as a secret (a ``spec.model.secrets`` value or an image's registry
@@ -48,9 +51,6 @@ MASK = "***"
 # the only honest answer. Hugging Face tokens are far longer (hf_ plus 34 characters). It is also the
 # shortest start of a secret masked at a cut.
 MIN_SECRET_LENGTH = 8
-# Decoders applied one after another: a request body (JSON) echoed in an error message (JSON), printed
-# with -o yaml, is three deep.
-MAX_DEPTH = 3
 # What servers and libraries put where they cut a text (huggingface_hub's debug log: " ... [truncated]").
 TRUNCATION_MARKS = ("…", "...", "[truncated]", "(truncated)")
 
@@ -79,8 +79,6 @@ def _masked_forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
-# -- views: the text as a chain of decoders reads it ---------------------------------------------------
-
 _SPACE = re.compile(r"\s+")
 
 
@@ -89,141 +87,17 @@ def _canonical(form: str) -> str:
     return _SPACE.sub(" ", form).strip()
 
 
-@dataclass(frozen=True)
-class _View:
-    """Decoded text; its character i came from ``source[starts[i]:ends[i]]``."""
-
-    text: str
-    starts: Sequence[int]
-    ends: Sequence[int]
-
-
-@dataclass(frozen=True)
-class _Decoder:
-    trigger: str  # a text without it has nothing this decoder would change
-    pattern: re.Pattern[str]
-    decode: Callable[[re.Match[str]], str]
-
-
-# JSON, YAML double-quoted and Python repr escapes: where they share a letter, it means the same.
-_SIMPLE_ESCAPES = {
-    **{c: c for c in "\"\\/' \t"},
-    **dict(zip("abefnrtv0NLP_", "\a\b\x1b\f\n\r\t\v\0\x85\u2028\u2029\xa0", strict=True)),
-}
-_BACKSLASH = re.compile(
-    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"  # a pair: json.dumps past U+FFFF
-    r"|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})"
-    r"|\r?\n[ \t]*"  # YAML's escaped line break: it and the next line's indentation are nothing
-    r"|([\"\\/' \tabefnrtv0NLP_]))"
-)
-
-
-def _unbackslash(match: re.Match[str]) -> str:
-    high, low, *code, simple = match.groups()
-    if high:
-        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00)
-    number = next((int(c, 16) for c in code if c), None)
-    if number is not None:
-        return chr(number) if number <= 0x10FFFF else match.group()
-    return _SIMPLE_ESCAPES[simple] if simple else ""
-
-
-def _unentity(match: re.Match[str]) -> str:
-    decimal, hexadecimal = match.groups()
-    if decimal or hexadecimal:
-        # As XML reads it: html.unescape would read &#128; to &#159; as Windows-1252 ("€" for U+0080).
-        number = int(decimal) if decimal else int(hexadecimal, 16)
-        return chr(number) if number <= 0x10FFFF else match.group()
-    return html.unescape(match.group())
-
-
-# One percent-encoded UTF-8 character per match, so each decoded character maps to its own escapes.
-_PERCENT = (
-    r"%[0-7][0-9a-fA-F]|%[cdCD][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
-    r"|%[eE][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){2}|%[fF][0-7](?:%[89abAB][0-9a-fA-F]){3}"
-)
-
-
-def _unpercent(match: re.Match[str]) -> str:
-    token = match.group()
-    if token == "+":
-        return " "
-    return bytes.fromhex(token.replace("%", "")).decode("utf-8", errors="replace")
-
-
-_DECODERS = (
-    _Decoder("\\", _BACKSLASH, _unbackslash),
-    # Control characters shown as \xNN with backslashes left as they are (a table made terminal-safe):
-    # read by the decoder above, a literal backslash before a space or a quote would be taken as an escape.
-    _Decoder("\\x", re.compile(r"\\x([0-9a-fA-F]{2})"), lambda match: chr(int(match.group(1), 16))),
-    # xml.etree and html.escape: named entities (html knows them all) and numeric references.
-    _Decoder(
-        "&", re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|[A-Za-z][A-Za-z0-9]{1,31});"), _unentity
-    ),
-    _Decoder("%", re.compile(_PERCENT), _unpercent),  # urllib's quote
-    _Decoder("+", re.compile(_PERCENT + r"|\+"), _unpercent),  # quote_plus: a literal + is %2B there
-    _Decoder("'", re.compile(r"'\"'\"'|'\\''|''"), lambda _: "'"),  # YAML single quotes, shlex.quote
-)
-_FOLD = _Decoder("", _SPACE, lambda _: " ")
-_FOLDED = re.compile(r"[^\S ]|  ")
-
-
-def _decoded(view: _View, decoder: _Decoder) -> _View | None:
-    """The view read through ``decoder``; None when it changes nothing."""
-    text, starts, ends = view.text, view.starts, view.ends
-    pieces: list[str] = []
-    new_starts: list[int] = []
-    new_ends: list[int] = []
-    last = 0
-    for match in decoder.pattern.finditer(text):
-        decoded = decoder.decode(match)
-        if decoded == match.group():
-            continue
-        first, stop = match.span()
-        pieces += (text[last:first], decoded)
-        new_starts += starts[last:first]
-        new_starts += [starts[first]] * len(decoded)
-        new_ends += ends[last:first]
-        new_ends += [ends[stop - 1]] * len(decoded)
-        last = stop
-    if not pieces:
-        return None
-    pieces.append(text[last:])
-    new_starts += starts[last:]
-    new_ends += ends[last:]
-    return _View("".join(pieces), new_starts, new_ends)
-
-
-def _views(text: str) -> Iterator[_View]:
-    """The text and every distinct decoding of it up to ``MAX_DEPTH`` deep, each with its folds read."""
-    root = _View(text, range(len(text)), range(1, len(text) + 1))
-    frontier, seen = [root], {text}
-    for depth in range(MAX_DEPTH + 1):
-        following: list[_View] = []
-        for view in frontier:
-            yield (_decoded(view, _FOLD) or view) if _FOLDED.search(view.text) else view
-            if depth == MAX_DEPTH:
-                continue
-            for decoder in _DECODERS:
-                if decoder.trigger in view.text:
-                    decoded = _decoded(view, decoder)
-                    if decoded is not None and decoded.text not in seen:
-                        seen.add(decoded.text)
-                        following.append(decoded)
-        frontier = following
-
-
 # -- what a view reveals -------------------------------------------------------------------------------
 
 # Where a secret's start was cut off rather than followed by other characters: before a truncation mark,
 # or, in a text that may have been cut, at its end (closing quotes and brackets aside: a JSON string cut
 # short still ends with its quote) — after what is left of an escape cut in its middle ("\u00", "&#x2",
-# "%C3%A"), a lone surrogate (a pair cut in two) or the replacement character (a UTF-8 sequence cut in
-# two), none of which a view decodes.
+# "%C3%A", a shell's '"'"), a lone surrogate (a pair cut in two) or the replacement character (a UTF-8
+# sequence cut in two), none of which a view decodes.
 _LEFT_OF_AN_ESCAPE = (
     r"[\ud800-\udbff\ufffd]?"
     r"(?:\\(?:u[0-9a-fA-F]{0,3}|U[0-9a-fA-F]{0,7}|x[0-9a-fA-F]?)?|&#?[xX]?[0-9A-Za-z]{0,7}"
-    r"|(?:%[0-9a-fA-F]{2}){0,3}(?:%[0-9a-fA-F]?)?)?"
+    r"|(?:%[0-9a-fA-F]{2}){0,3}(?:%[0-9a-fA-F]?)?|'(?:\"(?:'\"?)?|\\'?)?)?"
 )
 _ESCAPE_REACH = 12  # how far back into a start what is left of an escape may begin
 _MARKS = "|".join(re.escape(mark) for mark in TRUNCATION_MARKS)
@@ -241,36 +115,38 @@ def _shared(text: str, at: int, needle: str) -> int:
     return count
 
 
-def _spans(view: _View, needles: tuple[str, ...], truncated: bool) -> Iterator[tuple[int, int]]:
-    """The stretches of the source text that hold a needle, or a start of one that was cut off."""
+def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterator[tuple[int, int]]:
+    """The stretches of the source text that hold a needle, or a start of one that was cut off.
+    ``needles`` are grouped by their first ``MIN_SECRET_LENGTH`` characters, each group searched once."""
     text = view.text
     cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
-    for needle in needles:
-        head = needle[:MIN_SECRET_LENGTH]
+    for head, group in needles.items():
         at = text.find(head)
         while at != -1:
-            stop = at + _shared(text, at, needle)
-            end = stop if stop - at == len(needle) else _cut_off(text, at, stop, cut_off)
-            if end is not None:
-                yield view.starts[at], view.ends[end - 1]
+            for needle in group:
+                stop = at + _shared(text, at, needle)
+                end = stop if stop - at == len(needle) else _cut_off(text, at, stop, cut_off)
+                if end is not None:
+                    yield view.span(at, end - 1)
             at = text.find(head, at + 1)
 
 
 def _cut_off(text: str, at: int, stop: int, cut_off: re.Pattern[str]) -> int | None:
     """Where a needle's start from ``at`` to ``stop`` ends, with what is left of an escape cut in its
     middle, if it was cut off there; None when other characters follow it. The escape may begin inside
-    the start: the "&" of "&a…" is also the secret's own "&"."""
+    the start: the "&" of "&a…" is also the secret's own "&". So may the mark, when the secret goes on
+    with the mark's first characters (a secret holding "'." cut just after its quote, then "...")."""
     for begin in range(stop, max(stop - _ESCAPE_REACH, at + MIN_SECRET_LENGTH) - 1, -1):
         cut = cut_off.match(text, begin)
-        if cut is not None and cut.end() >= stop:
-            return max(cut.end(), stop)
+        if cut is not None:
+            return cut.end()
     return None
 
 
 def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     last = 0
-    for start, end in sorted(spans):
+    for start, end in sorted(set(spans)):  # every view of the same stretch finds it again
         if end <= last:
             continue
         pieces += (text[last : max(start, last)], "" if start < last else MASK)
@@ -291,6 +167,8 @@ class Redactor:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
         self._built: tuple[int, tuple[str, ...], tuple[str, ...]] = (0, (), ())
+        # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
+        self._reach: tuple[tuple[str, ...], int] = ((), 0)
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -315,6 +193,17 @@ class Redactor:
             self._built = (len(secrets), forms, needles)
         return forms, needles
 
+    def reach(self) -> int:
+        """How many units (characters, a run of whitespace counting one) the longest form of any secret
+        may take, plus how far from a cut decoding may read differently: the margin ``shorten`` keeps
+        past its limit when it cuts a long text before scrubbing it (``redact_reach``)."""
+        forms, _ = self._current()
+        built, units = self._reach
+        if built is not forms:
+            units = reach(forms)
+            self._reach = (forms, units)
+        return units
+
     @classmethod
     def joined(cls, redactors: Iterable[Redactor]) -> Redactor:
         """One redactor for the secrets of several (a process-wide log filter). Scrubbing with each in
@@ -335,17 +224,30 @@ class Redactor:
                 text = text.replace(form, MASK)
         if not needles:
             return text
-        return _masked(text, (span for view in _views(text) for span in _spans(view, needles, truncated)))
+        heads: dict[str, list[str]] = {}
+        for needle in needles:
+            heads.setdefault(needle[:MIN_SECRET_LENGTH], []).append(needle)
+        # A needle is folded (whitespace runs as one space): one without a space is found unfolded.
+        found = views(text, fold=any(" " in needle for needle in needles))
+        return _masked(text, (span for view in found for span in _spans(view, heads, truncated)))
 
     def shorten(self, text: str, limit: int, *, mark: str = "…", fold: bool = False) -> str:
         """``text`` scrubbed, then folded to one line (``fold``) and cut to ``limit`` characters, ``mark``
         included. Scrubbing comes first, so a cut cannot split a secret out of its mask; the cut text is
         scrubbed again, so no start of a secret ends it. ``text`` is itself read as one that may have
         been cut: what is shortened is another's words (an answer's body), which its server may have
-        cut already."""
-        clean = self.scrub(text, truncated=True)
+        cut already.
+
+        A long text is cut before it is scrubbed, ``reach`` units past ``limit`` (at most ``limit``
+        characters are kept, and each takes a unit or more): scrubbing megabytes to show 300 characters
+        took minutes. No form of a secret that starts in what is kept can end past that cut, so what is
+        kept is what scrubbing the whole text would have kept; one that starts later and straddles it is
+        a start cut off at the end of a text scrubbed as cut, masked all the same. A text cut this way
+        always ends with ``mark``."""
+        head = text[: prefix_end(text, limit + self.reach())]
+        clean = self.scrub(head, truncated=True)
         if fold:
             clean = " ".join(clean.split())
-        if len(clean) <= limit:
+        if len(clean) <= limit and len(head) == len(text):
             return clean
         return self.scrub(clean[: max(limit - len(mark), 0)] + mark)

@@ -41,7 +41,7 @@ class Expanded(str):
 
 
 def _expanded_number(value: Any) -> Any:
-    if isinstance(value, Expanded) and value.strip().isdigit():
+    if isinstance(value, Expanded) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     return value
 

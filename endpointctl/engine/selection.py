@@ -66,7 +66,8 @@ def select(
             wanted = {(t.namespace, t.name) for t in named}
             matching = [ep for ep in matching if (ep.namespace, ep.name) in wanted]
         unmanaged: list[Target] = []
-        if changing and not targets.include_unmanaged:
+        # Named endpoints are acted on managed or not; a selector alone reaches only ours.
+        if changing and not targets.include_unmanaged and not named:
             unmanaged = [Target(ep.namespace, ep.name) for ep in matching if not ep.managed]
             matching = [ep for ep in matching if ep.managed]
         named = [Target(ep.namespace, ep.name) for ep in matching]

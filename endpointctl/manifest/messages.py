@@ -191,7 +191,7 @@ def _quote_hint(value: Any) -> str:
 def _number_hint(value: Any) -> str:
     if isinstance(value, bool):
         return f" ({_YAML_BOOLEANS})"
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         return " (a quoted number is text: write the number without quotes)"
     return ""
 

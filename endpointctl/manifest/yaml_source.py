@@ -8,6 +8,7 @@ reported instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,9 @@ class Source:
     syntax_error: SourceProblem | None = None
 
 
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+
+
 class _TooMuch(Exception):
     def __init__(self, line: int | None, message: str) -> None:
         super().__init__(message)
@@ -79,32 +83,23 @@ class _TooMuch(Exception):
 
 
 def read(text: str) -> Source:
-    """Every document of ``text``, within the limits of ``limits``; a problem ends the file."""
+    """Every document of ``text``, within the limits of ``limits``; a problem ends the file.
+
+    Two passes of the fast parser: the first only measures (depth, documents, events) and cannot
+    overflow the stack, as the parser is a state machine; the second composes what passed. A syntax
+    error is reported by the second, with its line, without a third pass.
+    """
     try:
-        _check_shape(text)
-        return _compose(text, _FAST_LOADER)
+        _measure(yaml.parse(text, Loader=_FAST_LOADER))
     except _TooMuch as too_much:
         return Source([], too_much.problem)
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit (1000), met while scanning ahead
+            mark = exc.problem_mark or exc.context_mark
+            return Source([], SourceProblem(mark.line + 1 if mark else None, "", _TOO_DEEP))
     except yaml.YAMLError:
-        if _FAST_LOADER is yaml.SafeLoader:
-            raise
-        return _compose(text, yaml.SafeLoader)  # again, for the familiar wording of the error
-
-
-def _check_shape(text: str) -> None:
-    """Refuse, before anything is built, what would cost too much: deep nesting, many documents or events.
-
-    The parsers are state machines (no recursion), so this cannot overflow the stack on a hostile nesting
-    that the composers, which recurse, would. libyaml gives up on its own past 1000 levels; the pure
-    Python parser then measures it. A syntax error is left for the composer to report.
-    """
-    loaders: list[type[yaml.SafeLoader]] = list(dict.fromkeys((_FAST_LOADER, yaml.SafeLoader)))
-    for loader in loaders:
-        try:
-            _measure(yaml.parse(text, Loader=loader))
-            return
-        except yaml.YAMLError:
-            continue
+        pass  # the composer stops at the same place and words it
+    return _compose(text)
 
 
 def _measure(events: Iterator[yaml.Event]) -> None:
@@ -116,7 +111,7 @@ def _measure(events: Iterator[yaml.Event]) -> None:
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _TooMuch(line, f"nested deeper than {MAX_DEPTH} levels")
+                raise _TooMuch(line, _TOO_DEEP)
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
         elif isinstance(event, DocumentStartEvent):
@@ -125,18 +120,17 @@ def _measure(events: Iterator[yaml.Event]) -> None:
                 raise _TooMuch(line, f"more than {MAX_DOCUMENTS} documents in one file")
 
 
-def _compose(text: str, loader: type[yaml.SafeLoader]) -> Source:
+def _compose(text: str) -> Source:
     documents: list[Document] = []
+    budget = _Budget()  # one per file: many documents may not each take the whole allowance
     try:
-        for root in yaml.compose_all(text, Loader=loader):
+        for root in yaml.compose_all(text, Loader=_FAST_LOADER):
             if root is None:
                 continue
-            documents.append(_Builder().document(root))
+            documents.append(_Builder(budget).document(root))
     except _TooMuch as too_much:
         return Source(documents, too_much.problem)
     except yaml.MarkedYAMLError as exc:
-        if loader is not yaml.SafeLoader:
-            raise
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
@@ -144,11 +138,29 @@ def _compose(text: str, loader: type[yaml.SafeLoader]) -> Source:
         hint = _flow_hint(text, line)
         return Source(documents, SourceProblem(line, "", f"invalid YAML: {problem}{context}{hint}"))
     except yaml.YAMLError as exc:
-        if loader is not yaml.SafeLoader:
-            raise
         return Source(documents, SourceProblem(None, "", f"invalid YAML: {exc}"))
     # An empty document (a bare `---` or only comments) composes to a null scalar: nothing to manage.
     return Source([doc for doc in documents if doc.data is not None])
+
+
+def _refused_scalar(node: Node) -> str | None:
+    """Why a scalar is not taken as YAML would construct it, or None to construct it."""
+    if not isinstance(node, ScalarNode):
+        return None
+    value = str(node.value)
+    if node.tag == _BINARY_TAG:
+        # Bytes would slip past every check on text (a `security`, a label with control characters).
+        return "!!binary values are not accepted: write the text itself"
+    if node.tag == _INT_TAG and not node.style and not _PLAIN_INT.fullmatch(value.strip()):
+        return (
+            f"{value!r} is not a plain decimal number; YAML 1.1 reads it as another number "
+            "(010 is 8, 1:30 is 90): write it in decimal, or quote it for text"
+        )
+    if node.tag == _INT_TAG and len(value) > _MAX_DIGITS:
+        return f"a number of {len(value)} digits is not accepted"
+    if node.tag == _FLOAT_TAG and not node.style and not _PLAIN_FLOAT.fullmatch(value.strip()):
+        return f"{value!r} is not a plain decimal number (.inf, .nan, 1_000.5 and 1:30.5 are refused)"
+    return None
 
 
 def _flow_hint(text: str, line: int | None) -> str:
@@ -181,13 +193,38 @@ def _child(rendered: str, key: Any) -> str:
     return f"{rendered}.{key}" if rendered else str(key)
 
 
-class _Builder:
+class _Budget:
+    """Values built from one file so far; an alias counts each time it expands, a merged key too."""
+
     def __init__(self) -> None:
+        self.spent = 0
+
+    def spend(self, node: Node) -> None:
+        self.spent += 1
+        if self.spent > MAX_VALUES:
+            # Aliases expanding into aliases (or merges of merges): a few lines that would build billions.
+            raise _TooMuch(
+                _line(node), f"too many values (more than {MAX_VALUES}): aliases expanding into aliases?"
+            )
+
+
+# What YAML 1.1 reads as a number in ways no one means in a manifest (010 is 8, 1:30 is 90, 0x1f, 1_000):
+# only plain decimal is taken as a number; anything else that YAML would read as one is refused.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BINARY_TAG = "tag:yaml.org,2002:binary"
+_MAX_DIGITS = 100  # a replica count or a timeout; Python refuses to parse beyond 4300 digits anyway
+
+
+class _Builder:
+    def __init__(self, budget: _Budget) -> None:
+        self._budget = budget
         self._constructor = SafeConstructor()
         # Nodes being built right now: an alias back to one of them is a cycle, not data.
         self._active: set[int] = set()
         self._doc = Document(data=None, line=1)
-        self._built = 0  # values built so far; an alias counts each time it is expanded
 
     def document(self, root: Node) -> Document:
         self._doc.line = _line(root)
@@ -198,12 +235,7 @@ class _Builder:
         self._doc.problems.append(SourceProblem(_line(node), rendered, message))
 
     def _build(self, node: Node, path: KeyPath, rendered: str) -> Any:
-        self._built += 1
-        if self._built > MAX_VALUES:
-            # Aliases expanding into aliases: a few lines that would build billions of values.
-            raise _TooMuch(
-                _line(node), f"too many values (more than {MAX_VALUES}): aliases expanding into aliases?"
-            )
+        self._budget.spend(node)
         if id(node) in self._active:
             # The node's own mark is the anchor's line; the key that refers back to it is where to look.
             line = self._doc.line_of(path)
@@ -230,17 +262,24 @@ class _Builder:
         return self._build(node, path, rendered)
 
     def _scalar(self, node: Node, rendered: str) -> Any:
+        refused = _refused_scalar(node)
+        if refused is not None:
+            self._problem(node, rendered, refused)
+            return None
         try:
             return self._constructor.construct_object(node)
         except ConstructorError as exc:
             self._problem(node, rendered, f"cannot read value: {exc.problem}")
-            return None
+        except ValueError as exc:  # e.g. a timestamp that is no date
+            self._problem(node, rendered, f"cannot read value: {exc}")
+        return None
 
     def _mapping(self, node: MappingNode, path: KeyPath, rendered: str) -> dict[Any, Any]:
         if node.tag != _MAP_TAG:
             self._problem(node, rendered, f"unsupported tag {node.tag}")
         result: dict[Any, Any] = {}
         for key_node, value_node, merged in self._pairs(node, rendered):
+            self._budget.spend(key_node)  # a merged key skipped as set already costs its walk too
             if not isinstance(key_node, ScalarNode):
                 self._problem(key_node, rendered, "a key must be a plain value, not a mapping or a list")
                 continue
@@ -268,9 +307,13 @@ class _Builder:
                 merges.append(value_node)
             else:
                 yield key_node, value_node, False
+        merged: set[int] = set()
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
             for source in sources:
+                if id(source) in merged:
+                    continue  # `<<: [*a, *a]`: the same mapping twice adds nothing the first did not
+                merged.add(id(source))
                 if not isinstance(source, MappingNode) or id(source) in outer:
                     self._problem(source, rendered, "a merge key (<<) needs a mapping or a list of mappings")
                     continue

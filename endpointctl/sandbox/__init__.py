@@ -12,8 +12,10 @@ Standard library only. Module map:
 - ``auth``: Bearer tokens to callers
 - ``api``: management routes; ``dataplane``: deployed-URL routes; ``answers``: task outputs
 - ``admin``: ``/_sandbox/`` inspection routes (the sandbox user's token required)
-- ``limits``: what it accepts from the network (body size, JSON depth, listen backlog)
-- ``server``: routing, counting, middleware hook, threaded HTTP server, who may bind where
+- ``limits``: what it accepts from the network (body size, JSON depth, listen backlog, request time)
+- ``request_deadline``: reading each request against a deadline (slow and silent clients dropped)
+- ``loopback``: where it may listen, and which Host names it answers (DNS rebinding kept out)
+- ``server``: routing, counting, middleware hook, threaded HTTP server
 - ``app``: the Sandbox facade
 - ``embedded``: starting it in-process for ``endpointctl --sandbox`` (its state under the user's state dir)
 """

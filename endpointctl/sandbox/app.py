@@ -48,13 +48,17 @@ class Sandbox:
         """Open the listening socket (OSError if the port is taken) and return the base URL.
 
         A host other than loopback raises RemoteNotAllowed unless ``allow_remote``: the sandbox takes
-        any token, so whoever can reach it can read and change every endpoint it holds.
+        any token, so whoever can reach it can read and change every endpoint it holds. For the same
+        reason, without ``allow_remote`` it answers only requests whose Host is a loopback name (403
+        otherwise), which keeps a browser page out through DNS rebinding.
         """
         if self._server is not None:
             raise RuntimeError(f"the sandbox is already bound to {self.url}")
         self._released.clear()
         host = host.strip("[]")  # "[::1]", as URLs write it
-        self._server = make_server(self._router, host, port, allow_remote=allow_remote)
+        self._server = make_server(
+            self._router, host, port, allow_remote=allow_remote, request_timeout=self.config.request_timeout
+        )
         bound_port = self._server.server_address[1]
         shown = host if host not in ("", "0.0.0.0", "::") else "127.0.0.1"
         if ":" in shown:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .clock import SandboxClock, WallClock
 from .faults import FaultConfig
+from .limits import REQUEST_TIMEOUT_SECONDS
 
 PHASES = ("pending", "initializing", "updating")
 
@@ -26,6 +27,8 @@ class SandboxConfig:
     user: str = "sandbox-user"
     orgs: tuple[str, ...] = ("acme",)
     faults: FaultConfig | None = None  # injected errors, latency, hangs and drops (see faults.py)
+    # Seconds a connection may stay silent, and a begun request may take to arrive (see limits.py).
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         unknown = set(self.phases) - set(PHASES)
@@ -33,3 +36,5 @@ class SandboxConfig:
             raise ValueError(f"unknown phases {sorted(unknown)}; known: {list(PHASES)}")
         if any(v < 0 for v in self.phases.values()):
             raise ValueError("phase durations cannot be negative")
+        if not self.request_timeout > 0:  # "not >" also refuses NaN
+            raise ValueError("request_timeout must be positive")

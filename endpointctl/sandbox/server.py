@@ -8,7 +8,7 @@ and then set ``Response.drop_connection``.
 
 from __future__ import annotations
 
-import ipaddress
+import io
 import json
 import logging
 import re
@@ -19,9 +19,18 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
-from .limits import LISTEN_BACKLOG, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES
+from .limits import (
+    LISTEN_BACKLOG,
+    MAX_BODY_BYTES,
+    MAX_CHUNK_LINE_BYTES,
+    MAX_TRAILER_LINES,
+    REQUEST_TIMEOUT_SECONDS,
+)
+from .loopback import foreign_host_message, names_loopback
+from .loopback import is_loopback as is_loopback  # where the CLI has always found it
+from .request_deadline import RequestDeadline
 from .transport import ErrorAnswer, Handler, Request, Response, Route, json_response
 
 log = logging.getLogger("endpointctl.sandbox")
@@ -156,7 +165,36 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "endpointctl-sandbox"
     # Headers and body go out in two writes; with Nagle on, keep-alive clients stall 40 ms on each.
     disable_nagle_algorithm = True
+    # The seconds a client has to send each request (see request_deadline.py); StreamRequestHandler
+    # also sets it as the socket's timeout, which bounds each write. make_server sets it per server.
+    timeout: ClassVar[float] = REQUEST_TIMEOUT_SECONDS
+    allow_remote: ClassVar[bool] = False  # whether requests addressed by any Host name are answered
     router: Router  # set on the per-server subclass
+    _reading: RequestDeadline
+
+    def setup(self) -> None:
+        super().setup()
+        # The standard rfile waits on each read afresh; this one holds the whole request to a deadline.
+        self.rfile.close()
+        self._reading = RequestDeadline(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reading)
+
+    def handle_one_request(self) -> None:
+        # A read that runs out of time raises TimeoutError, which the base class answers by closing.
+        self._reading.await_request()
+        super().handle_one_request()
+
+    def _refuse_host(self) -> ErrorAnswer | None:
+        """Why this request's Host header is refused, if it is (see loopback.py: DNS rebinding)."""
+        if self.allow_remote:
+            return None
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) > 1:
+            return ErrorAnswer(400, "More than one Host header")
+        # None at all is an HTTP/1.0 client's right; a browser, which DNS rebinding needs, always sends one.
+        if hosts and not names_loopback(hosts[0]):
+            return ErrorAnswer(403, foreign_host_message(hosts[0]))
+        return None
 
     def _read_body(self) -> bytes:
         """The body, bounded by MAX_BODY_BYTES; an ErrorAnswer (413, 400) when it is refused."""
@@ -182,8 +220,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if size < 0 or len(line) > MAX_CHUNK_LINE_BYTES:
                 raise ErrorAnswer(400, "Malformed chunked request body")
             if size == 0:
-                while self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1) not in (b"\r\n", b"\n", b""):
-                    pass
+                self._skip_trailer()
                 return b"".join(chunks)
             total += size
             if total > MAX_BODY_BYTES:
@@ -191,8 +228,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             chunks.append(self.rfile.read(size))
             self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
 
+    def _skip_trailer(self) -> None:
+        for _ in range(MAX_TRAILER_LINES + 1):
+            if self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1) in (b"\r\n", b"\n", b""):
+                return
+        raise ErrorAnswer(400, f"Malformed chunked request body: more than {MAX_TRAILER_LINES} trailer lines")
+
     def _handle(self) -> None:
         try:
+            foreign = self._refuse_host()
+            if foreign is not None:
+                raise foreign
             body = self._read_body()
         except ErrorAnswer as refused:
             # The rest of the body is still on the wire: answer, then stop reading this connection.
@@ -235,7 +281,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(LINGER_SECONDS)
+            self._reading.allow(LINGER_SECONDS)
             discarded = 0
             while discarded < MAX_LINGER_BYTES:
                 chunk = self.rfile.read1(64 * 1024)
@@ -283,29 +329,26 @@ def _too_large() -> ErrorAnswer:
     return ErrorAnswer(413, f"Request body is larger than the sandbox accepts ({MAX_BODY_BYTES} bytes)")
 
 
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only.
-
-    Only literal loopback addresses and "localhost" count: an empty host or 0.0.0.0 is every
-    interface, and a name may resolve elsewhere tomorrow.
-    """
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class RemoteNotAllowed(ValueError):
     pass
 
 
-def make_server(router: Router, host: str, port: int, allow_remote: bool = False) -> SandboxHTTPServer:
+def make_server(
+    router: Router,
+    host: str,
+    port: int,
+    allow_remote: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+) -> SandboxHTTPServer:
+    """A server for ``router``; without ``allow_remote`` it binds and answers only loopback names."""
     if not is_loopback(host) and not allow_remote:
         # Anyone who reaches the address can read and change every endpoint the sandbox holds.
         raise RemoteNotAllowed(f"{host!r} is not a loopback address; pass allow_remote=True to serve there")
-    handler = type("SandboxRequestHandler", (_RequestHandler,), {"router": router})
+    handler = type(
+        "SandboxRequestHandler",
+        (_RequestHandler,),
+        {"router": router, "timeout": request_timeout, "allow_remote": allow_remote},
+    )
     server_class: type[SandboxHTTPServer] = SandboxHTTPServer
     if ":" in host:
         server_class = type("SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6})

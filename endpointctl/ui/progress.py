@@ -1,7 +1,10 @@
 """Showing a wait: a live table on a terminal, timestamped lines in CI, nothing with --quiet.
 
 The engine's waiter only calls ``update`` and ``done``; these classes decide what a person sees.
-Every text cell passes the Output's redactor, including the live table, which rich writes itself.
+Every text cell passes the Output's redactor, including the live table, which rich writes itself. A name,
+state or message the API returned is then shown on one line with its control characters escaped
+(``printable``), and handed to rich as plain ``Text``: as a str rich would read ``[red]`` or ``[link=...]``
+in it as markup (and fail on ``[/red]``), and ``:smile:`` as an emoji.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from typing import TextIO
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from endpointctl.core.outcomes import WaitOutcome, WaitReport
 from endpointctl.core.redact import Redactor
+from endpointctl.ui.escapes import printable
 from endpointctl.ui.render import elapsed_text
 from endpointctl.ui.sink import Output
 
@@ -35,6 +40,11 @@ def summary(report: WaitReport) -> str:
         counts[e.outcome] = counts.get(e.outcome, 0) + 1
     parts = [f"{n} {outcome.value}" for outcome in WaitOutcome if (n := counts.get(outcome, 0))]
     return f"waited {elapsed_text(report.elapsed)}: {', '.join(parts) or 'nothing to wait for'}"
+
+
+def shown(redactor: Redactor, text: str) -> str:
+    """What the API said, for one line: scrubbed, then escaped (escaping first would hide a secret)."""
+    return printable(redactor.scrub(text))
 
 
 def _arrow(stream: TextIO) -> str:
@@ -86,8 +96,10 @@ class PlainDisplay(ProgressDisplay):
             return
         self._last[key] = (state, message)
         moved = previous is not None and previous[0] != state
-        shown = f"{previous[0]} {self._arrow} {state}" if moved and previous else state
-        self._out.info(f"{timestamp(self._wall())} {key} {shown}: {message}")
+        states = f"{previous[0]} {self._arrow} {state}" if moved and previous else state
+        # One line each, even when a message holds a newline: a line that looks like ours is ours.
+        line = " ".join(shown(self._out.redactor, part) for part in (key, states))
+        self._out.info(f"{timestamp(self._wall())} {line}: {shown(self._out.redactor, message)}")
 
     def done(self, report: WaitReport) -> None:
         self._out.info(f"{timestamp(self._wall())} {summary(report)}")
@@ -145,10 +157,10 @@ class LiveDisplay(ProgressDisplay):
                 row.state, "yellow" if row.final else ""
             )
             table.add_row(
-                self._redactor.scrub(key),
-                f"[{style}]{row.state}[/]" if style else row.state,
-                elapsed_text(ticking),
-                self._redactor.scrub(row.message),
+                Text(shown(self._redactor, key)),
+                Text(shown(self._redactor, row.state), style=style),
+                Text(elapsed_text(ticking)),
+                Text(shown(self._redactor, row.message)),
             )
         return table
 
@@ -178,13 +190,14 @@ class LiveDisplay(ProgressDisplay):
         self._live.refresh()
 
     def _print_above(self, text: str) -> None:
-        self._live.console.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
+        # Already scrubbed and escaped by the Output; Text keeps rich from reading markup or emoji in it.
+        self._live.console.print(Text(text.rstrip("\n")), highlight=False, soft_wrap=True)
 
     def done(self, report: WaitReport) -> None:
         if self._started:
             self._live.refresh()
         self._stop()
-        self._console.print(self._redactor.scrub(summary(report)), markup=False, highlight=False)
+        self._console.print(Text(shown(self._redactor, summary(report))), highlight=False)
 
 
 def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float]) -> ProgressDisplay:
@@ -200,13 +213,16 @@ def choose(out: Output, *, quiet: bool, wall: WallClock, now: Callable[[], float
 def report_problems(out: Output, report: WaitReport) -> None:
     """One error per endpoint not ready, with its last status and message and what to do next."""
     for e in report.not_ready:
+        # Each on one line, like the progress lines: a newline in a message would forge the next error.
+        # (A hint may quote the endpoint too: its health route.)
+        key, status, message = (shown(out.redactor, text) for text in (e.target.key, e.status, e.message))
+        hint = None if e.hint is None else shown(out.redactor, e.hint)
         if e.outcome is WaitOutcome.FAILED:
-            out.error(e.message, e.hint)
+            out.error(message, hint)
         elif e.outcome is WaitOutcome.TIMEOUT:
             out.error(
-                f"timed out after {elapsed_text(report.timeout)}: '{e.target.key}' is still {e.status}: "
-                f"{e.message}",
-                e.hint or "wait longer with --timeout SECONDS, or look at `endpointctl status`",
+                f"timed out after {elapsed_text(report.timeout)}: '{key}' is still {status}: {message}",
+                hint or "wait longer with --timeout SECONDS, or look at `endpointctl status`",
             )
         else:
-            out.error(f"stopped waiting for '{e.target.key}' ({e.status}: {e.message}); nothing was changed")
+            out.error(f"stopped waiting for '{key}' ({status}: {message}); nothing was changed")

@@ -3,9 +3,10 @@
 Tables are for people and may change; JSON and YAML are lists of ``records`` and are stable (README,
 "Output"). Secret values never reach this module; secret fields carry names only, shown "(sensitive)".
 
-Text for people shows control characters as escapes (``printable``): names, messages and values come
-from the API, and an ESC sequence in one would otherwise drive the reader's terminal (retitle it, hide
-a line, rewrite what was printed). JSON and YAML escape them already.
+Text for people shows control characters and lone surrogates as escapes (``escapes.printable``): names,
+messages and values come from the API, and an ESC sequence in one would otherwise drive the reader's
+terminal (retitle it, hide a line, rewrite what was printed). JSON and YAML escape them too, in their own
+notation, so they still carry the value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan
 from endpointctl.core.settings import OutputMode
+from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
 from endpointctl.ui.records import (
     change_record,
     endpoint_record,
@@ -33,26 +35,15 @@ from endpointctl.ui.records import (
     wait_record,
 )
 
-# C0 (ESC, BEL, CR, newlines and tabs included: a cell is one line), DEL and C1 (where 0x9b is CSI).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character shown as ``\\xNN``, so it prints as itself."""
-    return _CONTROL.sub(_escape, text)
-
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     cells = [[printable(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     return tabulate(cells, headers=list(headers), tablefmt="plain") + "\n"
 
 
-# What json.dumps leaves raw (JSON requires escaping C0 only): DEL and C1, where 0x9b starts a sequence.
-_JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f]")
+# What json.dumps leaves raw with ensure_ascii=False (JSON requires escaping C0 only): DEL and C1, where
+# 0x9b starts a sequence, and lone surrogates, which no UTF-8 stream can write (\ud83d reads back as one).
+_JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -63,7 +54,8 @@ class _YamlDumper(yaml.SafeDumper):
     """safe_dump, except that NEL (U+0085) is written as ``\\N`` in double quotes.
 
     YAML counts NEL as printable, so PyYAML writes it raw in a single-quoted scalar, where it reaches
-    the terminal as a C1 control and reads back as a space; every other control it escapes already.
+    the terminal as a C1 control and reads back as a space; every other control it escapes already, and
+    a lone surrogate too (``"\\uD83D"``), which YAML does not count as printable.
     """
 
 
@@ -176,7 +168,8 @@ def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
         lines.append(f"Plan: {summary}; {counts.get(Action.NOOP, 0)} unchanged.")
     if files:
         # What a prune was measured against: an endpoint no file here names is one it deletes.
-        lines.append(f"Read {len(files)} manifest file(s), every one in full: {', '.join(files)}")
+        read = ", ".join(files)
+        lines.append(f"Read {len(files)} manifest file(s), each in full (hidden entries skipped): {read}")
     return "\n".join(printable(line) for line in lines) + "\n"
 
 

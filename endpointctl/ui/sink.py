@@ -1,7 +1,11 @@
 """The one sink for everything endpointctl prints.
 
 stdout carries only the requested output (table, JSON or YAML); progress, warnings and errors go to
-stderr. Every line passes through the redactor first, whatever the stream or mode.
+stderr. Every line passes through the redactor first, whatever the stream or mode, then has its control
+characters (but newlines and tabs) and lone surrogates written as escapes: an error quotes what the API
+said, a manifest problem names a key and a file, and an ESC sequence in any of them would drive the
+reader's terminal. Tables have escaped their cells already, and JSON and YAML their strings, in their own
+notation: for them this changes nothing, and it is what still holds for any text that did not.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TextIO
 
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode
+from endpointctl.ui.escapes import terminal_text
 
 
 @dataclass
@@ -49,7 +54,8 @@ class Output:
             self._write(self.stderr, f"hint: {hint}\n")
 
     def _write(self, stream: TextIO, text: str) -> None:
-        clean = self.redactor.scrub(text)
+        # Scrubbed first, so the redactor reads the text as it came, not a form escaping made of it.
+        clean = terminal_text(self.redactor.scrub(text))
         divert = self.divert
         if divert is not None and stream is self.stderr:
             divert(clean)

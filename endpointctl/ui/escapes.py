@@ -1,0 +1,32 @@
+"""Text from outside shown as itself: control characters and lone surrogates written as escapes.
+
+Names, messages and values come from the API (or from a manifest's keys and file names), and an ESC
+sequence in one would otherwise drive the reader's terminal: retitle it, clear it, hide a line, rewrite
+what was printed. A lone surrogate (JSON can carry ``"\\ud83d"``) cannot be encoded at all, so writing it
+would crash the command instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 (ESC, BEL, CR, newlines and tabs included: a cell is one line), DEL, C1 (where 0x9b is CSI) and
+# the surrogates, which only ever come alone in a str (a decoder joins a valid pair into one character).
+_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same less newline and tab: in text printed as lines, those only move the cursor on, as meant.
+_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, every control character shown as ``\\xNN`` and a surrogate as ``\\uXXXX``."""
+    return _ONE_LINE.sub(_escape, text)
+
+
+def terminal_text(text: str) -> str:
+    """``printable``, except that newlines and tabs are kept: for text that is printed as lines."""
+    return _LINES.sub(_escape, text)

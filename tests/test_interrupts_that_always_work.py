@@ -200,3 +200,37 @@ def test_a_second_interrupt_stops_at_once_even_while_a_call_hangs(
         release.set()
     assert child.returncode == 130
     assert "interrupted again: stopping at once" in "".join(seen) + rest
+
+
+_SIGTERM_WHILE_IMPORTING = """
+import importlib.abc, os, signal, sys
+
+class SigtermOnClick(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "click":  # the CLI's imports have begun
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+
+sys.meta_path.insert(0, SigtermOnClick())
+sys.argv = ["endpointctl", "status"]
+from endpointctl.__main__ import run
+run()
+"""
+
+
+def test_sigterm_while_the_cli_is_still_being_imported_exits_130_with_a_line(tmp_path: pathlib.Path) -> None:
+    env = {"ENDPOINTCTL_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    child = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_WHILE_IMPORTING], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert child.returncode == 130, child.stderr
+    assert child.stderr == "error: interrupted\n"
+
+
+def test_the_console_script_runs_the_guarded_entry_point() -> None:
+    """The installed ``endpointctl`` must start at ``run``, or SIGTERM during its imports is exit 143."""
+    from importlib.metadata import entry_points
+
+    (script,) = [point for point in entry_points(group="console_scripts") if point.name == "endpointctl"]
+    assert script.value == "endpointctl.__main__:run"

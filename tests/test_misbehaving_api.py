@@ -264,6 +264,27 @@ def test_a_server_trickling_its_answer_cannot_hold_a_request_past_the_timeout(
     assert len(sent) < 40  # hung up after about 0.5 s of bytes, not at the end of the 1000-byte header
 
 
+@pytest.mark.timeout(30)
+def test_a_deployed_url_trickling_its_answer_cannot_hold_a_call_past_the_timeout(
+    trickling: tuple[str, list[int]], sandbox: Sandbox, clock: Any, token: str, tmp_path: pathlib.Path
+) -> None:
+    """The data plane's calls have the same total deadline as the API's."""
+    url, sent = trickling
+    environ = {
+        "ENDPOINTCTL_API_URL": sandbox.url,
+        "HF_TOKEN": token,
+        "ENDPOINTCTL_REQUEST_TIMEOUT": "0.5",
+        "ENDPOINTCTL_STATE_DIR": str(tmp_path),
+    }
+    cli = Cli(environ, clock)
+    assert cli("apply", write(tmp_path, "a.yaml", manifest("a")), "--yes").code == 0
+    clock.advance(10)
+    result = cli("invoke", "a", "--url", url, "--data", '{"inputs": "x"}')
+    assert result.code == 1, result.all
+    assert "no answer within 0.5 s" in result.stderr
+    assert len(sent) < 40  # hung up after about 0.5 s of bytes, not at the end of the 1000-byte header
+
+
 # -- nothing but the API named ------------------------------------------------------------------------
 
 _WATCH = """

@@ -53,11 +53,18 @@ HOSTILE = "ok\x1b]0;owned\x07\x1b[2J\r\x1b[1A\x1b[2K\x9b31m\x7fdone\nsecond\tlin
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n, which tables may use
 EVERY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Invisible characters that change what is seen: bidi marks, overrides, embeddings and isolates, line and
+# paragraph separators, the zero-width space and the BOM (written out here, not taken from the code).
+INVISIBLE = frozenset(
+    {0x061C, 0x200B, 0x200E, 0x200F, 0xFEFF, *range(0x2028, 0x202F), *range(0x2066, 0x206A)}
+)
+RAW_INVISIBLE = re.compile("[" + "".join(map(chr, sorted(INVISIBLE))) + "]")
 # Rich markup and an emoji code, which the live display must show as written: `[/red]` with nothing open
 # made rich raise MarkupError, and `[link=...]` would turn into an OSC 8 hyperlink.
 MARKUP = "loading [/red] weights [link=https://evil.example]click[/link] [bold red]x[/] :smile:"
 LONE = "org/model\ud83d and \udc00"  # lone surrogates, as JSON can carry them ("\\ud83d")
-EVIL = f"{HOSTILE} {MARKUP} {LONE}"
+BIDI = "prod-\u202essecca\u2066\u200b\ufeff"  # reads as "prod-access"
+EVIL = f"{HOSTILE} {MARKUP} {LONE} {BIDI}"
 
 
 def no_raw_control(text: str) -> bool:
@@ -67,6 +74,7 @@ def no_raw_control(text: str) -> bool:
 def assert_terminal_safe(text: str) -> None:
     """Nothing in ``text`` drives a terminal, and all of it can be written as UTF-8."""
     assert RAW_CONTROL.search(text) is None, text
+    assert RAW_INVISIBLE.search(text) is None, text
     assert SURROGATE.search(text) is None, text
     text.encode("utf-8")
 
@@ -90,11 +98,23 @@ ANY_CHAR = st.characters(exclude_categories=())
 @given(ANY_CHAR)
 def test_a_character_is_itself_or_its_escape(char: str) -> None:
     control = ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F
-    surrogate = 0xD800 <= ord(char) <= 0xDFFF
+    surrogate = 0xD800 <= ord(char) <= 0xDFFF or ord(char) in INVISIBLE
     expected = f"\\x{ord(char):02x}" if control else f"\\u{ord(char):04x}" if surrogate else char
     assert render.printable(char) == expected
     # Text printed as lines keeps its newlines and tabs, and escapes the rest the same way.
     assert terminal_text(char) == (char if char in "\n\t" else expected)
+
+
+def test_a_name_that_reads_backwards_is_shown_as_written() -> None:
+    """A right-to-left override would show "prod-ssecca" as "prod-access"; the escape shows the trick."""
+    assert render.printable("prod-\u202essecca") == "prod-\\u202essecca"
+    assert render.printable("a\u200db") == "a\u200db"  # a joiner is left alone: emoji and scripts need it
+    for mode in (OutputMode.JSON, OutputMode.YAML):
+        shown = render.dump([{"name": "prod-\u202essecca", "note": "\ufeffx\u2028y\u2066"}], mode)
+        assert RAW_INVISIBLE.search(shown) is None, shown
+        assert (json.loads if mode is OutputMode.JSON else yaml.safe_load)(shown) == [
+            {"name": "prod-\u202essecca", "note": "\ufeffx\u2028y\u2066"}
+        ]
 
 
 @given(st.text(ANY_CHAR), st.text(ANY_CHAR))
@@ -106,6 +126,7 @@ def test_text_is_escaped_character_by_character(left: str, right: str) -> None:
         shown = escape(left + right)
         assert shown == escape(left) + escape(right)
         assert left_raw.search(shown) is None and SURROGATE.search(shown) is None
+        assert RAW_INVISIBLE.search(shown) is None
         shown.encode("utf-8")
 
 

@@ -74,6 +74,7 @@ class Services:
 
     def _connect(self) -> Connection:
         from endpointctl.hub import Hub
+        from endpointctl.hub.deadline import DeadlineTransport
 
         settings = self._settings
         api_url = self._api_url()
@@ -90,7 +91,12 @@ class Services:
             api_source=self._api_source(),
         )
         deployed = DeployedClient(
-            token.value, self._clock, timeout=settings.request_timeout, redactor=self._out.redactor
+            token.value,
+            self._clock,
+            timeout=settings.request_timeout,
+            redactor=self._out.redactor,
+            # Each call to a deployed URL done within its timeout in all, however slowly it trickles.
+            transport=DeadlineTransport(settings.request_timeout),
         )
         return Connection(hub, deployed)
 

@@ -89,8 +89,20 @@ class _Backend(httpcore2.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def _own_total(request: httpx2.Request) -> float | None:
+    """The request's own timeout (httpx's read timeout), read as its total: a call to a deployed URL
+    asks for its own time (a cold start held for minutes), and gets it in all, not per read."""
+    timeouts = request.extensions.get("timeout")
+    read = timeouts.get("read") if isinstance(timeouts, dict) else None
+    return float(read) if isinstance(read, int | float) else None
+
+
 class DeadlineTransport(httpx2.BaseTransport):
-    """httpx's own transport, each request done within ``total`` seconds (or the operation's time left)."""
+    """httpx's own transport, each request done within its own timeout (``total`` when it sets none),
+    and within the operation's time left.
+
+    Used for the management API (``process``) and for deployed URLs (given to the data plane's client
+    by whoever builds it, since the data plane does not import this package)."""
 
     def __init__(self, total: float) -> None:
         self._total = total
@@ -99,8 +111,9 @@ class DeadlineTransport(httpx2.BaseTransport):
         pool._network_backend = _Backend(pool._network_backend)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        left = _LEFT.get()
-        total = self._total if left is None else max(min(self._total, left), _AT_LEAST)
+        own, left = _own_total(request), _LEFT.get()
+        total = self._total if own is None else own
+        total = max(total if left is None else min(total, left), _AT_LEAST)
         token = _DEADLINE.set(time.monotonic() + total)
         try:
             response = self._inner.handle_request(request)

@@ -24,6 +24,7 @@ from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan
 from endpointctl.core.settings import OutputMode
+from endpointctl.ui.escapes import INVISIBLE
 from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
 from endpointctl.ui.records import (
     change_record,
@@ -43,7 +44,10 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 
 # What json.dumps leaves raw with ensure_ascii=False (JSON requires escaping C0 only): DEL and C1, where
 # 0x9b starts a sequence, and lone surrogates, which no UTF-8 stream can write (\ud83d reads back as one).
-_JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+# json.dumps escapes C0 itself; DEL, C1, the invisible characters and lone surrogates are left to us.
+_JSON_RAW_CONTROL = re.compile(f"[\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+# PyYAML writes these raw even in double quotes (YAML counts them printable); ``dump`` escapes them there.
+_YAML_RAW = re.compile(f"[\x85{INVISIBLE}]")
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -51,16 +55,18 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 class _YamlDumper(yaml.SafeDumper):
-    """safe_dump, except that NEL (U+0085) is written as ``\\N`` in double quotes.
+    """safe_dump, except that a string holding NEL (U+0085) or an invisible character (``escapes``) is
+    written in double quotes, where ``dump`` can escape what PyYAML leaves raw.
 
-    YAML counts NEL as printable, so PyYAML writes it raw in a single-quoted scalar, where it reaches
-    the terminal as a C1 control and reads back as a space; every other control it escapes already, and
-    a lone surrogate too (``"\\uD83D"``), which YAML does not count as printable.
+    YAML counts NEL and the bidirectional controls as printable, so PyYAML writes them raw in a plain or
+    single-quoted scalar, where NEL reaches the terminal as a C1 control (and reads back as a space) and
+    an override reverses what follows; every other control it escapes already, and a lone surrogate too
+    (``"\\uD83D"``), which YAML does not count as printable.
     """
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = '"' if "\x85" in value else None
+    style = '"' if _YAML_RAW.search(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -72,7 +78,9 @@ def dump(data: Any, mode: OutputMode) -> str:
         # Outside strings JSON is ASCII, so these can only be inside one: escaping keeps the value.
         text = json.dumps(data, indent=2, ensure_ascii=False)
         return _JSON_RAW_CONTROL.sub(_json_escape, text) + "\n"
-    return yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
+    text = yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
+    # Only double-quoted scalars can hold these (``_represent_str``), where ``\uXXXX`` is their escape.
+    return _YAML_RAW.sub(_json_escape, text)
 
 
 # -- endpoints --------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def _manifests(directory: Path, count: int) -> None:
             "spec": {
                 "model": {"repository": "openai-community/gpt2", "task": "text-generation"},
                 "provider": {"vendor": "aws", "region": "us-east-1"},
-                "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x1"},
+                "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x1"},
                 "scaling": {"minReplica": 0, "maxReplica": 1},
             },
         }

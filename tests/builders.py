@@ -17,7 +17,7 @@ BASE_DOC: dict[str, Any] = {
     "spec": {
         "model": {"repository": "openai-community/gpt2", "task": "text-generation"},
         "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+        "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
         "scaling": {"minReplica": 1, "maxReplica": 2},
         "security": "protected",
     },
@@ -53,7 +53,7 @@ def live(**overrides: Any) -> Endpoint:
         vendor="aws",
         region="us-east-1",
         accelerator="cpu",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
         instance_size="x2",
         min_replica=1,
         max_replica=2,
@@ -98,7 +98,7 @@ def raw_endpoint(
         "provider": {"vendor": "aws", "region": "us-east-1"},
         "compute": {
             "accelerator": "cpu",
-            "instanceType": "intel-icl",
+            "instanceType": "intel-spr",
             "instanceSize": "x2",
             "scaling": {"minReplica": 1, "maxReplica": 2, "scaleToZeroTimeout": None, **(scaling or {})},
         },

@@ -24,7 +24,7 @@ BASE_BODY: dict[str, Any] = {
     "provider": {"vendor": "aws", "region": "us-east-1"},
     "compute": {
         "accelerator": "cpu",
-        "instanceType": "intel-icl",
+        "instanceType": "intel-spr",
         "instanceSize": "x2",
         "scaling": {"minReplica": 1, "maxReplica": 1, "scaleToZeroTimeout": None},
     },

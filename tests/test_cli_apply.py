@@ -70,7 +70,7 @@ def test_apply_all_examples_then_status(cli: Cli, sandbox: Sandbox, clock: Any) 
     rows = json.loads(status.stdout)
     assert {row["status"] for row in rows} == {"running"}
     assert all(row["url"].startswith(sandbox.url) for row in rows)
-    assert {row["security"] for row in rows} == {"protected"}
+    assert {row["security"] for row in rows} == {"private"}
     assert {"name", "namespace", "status", "url", "security"} <= set(rows[0])
 
 
@@ -154,7 +154,7 @@ def test_prune_touches_only_its_own_stack(
     assert cli("apply", write(tmp_path, "loose.yaml", manifest("loose")), "--yes").code == 0  # ours, no stack
     small = {
         "accelerator": "cpu",
-        "instanceType": "intel-icl",
+        "instanceType": "intel-spr",
         "instanceSize": "x1",
         "scaling": {"minReplica": 0, "maxReplica": 1},
     }
@@ -189,7 +189,7 @@ def test_listing_follows_every_page(
 ) -> None:
     small = {
         "accelerator": "cpu",
-        "instanceType": "intel-icl",
+        "instanceType": "intel-spr",
         "instanceSize": "x1",
         "scaling": {"minReplica": 0, "maxReplica": 1},
     }

@@ -49,7 +49,7 @@ def test_sandbox_flag_runs_the_readme_flow_and_state_persists(isolated_env: dict
     status = run("status", "-o", "json", env={**isolated_env, "ENDPOINTCTL_SANDBOX": "1"})
     assert status.returncode == 0, status.stderr
     (row,) = json.loads(status.stdout)
-    assert (row["name"], row["security"]) == ("gpt2-demo", "protected")
+    assert (row["name"], row["security"]) == ("gpt2-demo", "private")
     assert (ROOT / "manifests" / "gpt2.yaml").exists()
     state = pathlib.Path(isolated_env["XDG_STATE_HOME"]) / "endpointctl" / "sandbox.sqlite"
     assert state.exists()

@@ -26,7 +26,7 @@ def doc(name: str, task: str = "text-classification", repository: str = SST2, **
         "spec": {
             "model": {"repository": repository, "task": task},
             "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+            "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
             "scaling": {"minReplica": 1, "maxReplica": 1},
             **spec,
         },

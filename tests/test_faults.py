@@ -41,7 +41,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 USER = "sandbox-user"
 CREATE = "POST /v2/endpoint/{namespace}"
 LIST = "GET /v2/endpoint/{namespace}"
-SMALL = {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x1"}
+SMALL = {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x1"}
 
 
 # -- rules from the command line ----------------------------------------------------------------------
@@ -383,17 +383,36 @@ def test_a_quota_409_is_reported_as_quota_with_figures(
         client.post(f"/v2/endpoint/{USER}", json=endpoint_body("filler", compute=filler)).status_code == 200
     )
     path = write(tmp_path, "m.yaml", manifest(compute=SMALL))
+    sandbox.add_middleware(_stale_first_catalog())  # the preflight's read: taken since, by another client
     sandbox.reset_counts()
 
     result = cli("apply", path, "--yes", "-o", "json")
 
     assert result.code == 1
     (row,) = json.loads(result.stdout)
-    assert "Quota exceeded for intel-icl" in row["error"]
-    assert "quota for intel-icl: 32 of 32 accelerators in use, and this endpoint needs 1" in row["error"]
+    assert "Quota exceeded for intel-spr" in row["error"]
+    assert "quota for intel-spr: 32 of 32 accelerators in use, and this endpoint needs 1" in row["error"]
     assert "ownership" not in row["error"] and "exists" not in row["error"]
     assert sandbox.counts()[CREATE] == 1
     assert "GET /v2/endpoint/{namespace}/{name}" not in sandbox.counts()
+
+
+def _stale_first_catalog() -> Callable[[Request, Callable[[Request], Response]], Response]:
+    """The first hardware catalog answered as if no accelerator were in use; the next ones as they are."""
+    served = itertools.count()
+
+    def middleware(req: Request, call_next: Callable[[Request], Response]) -> Response:
+        response = call_next(req)
+        if req.route == "GET /v2/provider/{namespace}" and next(served) == 0:
+            doc = json.loads(response.body)
+            for vendor in doc["vendors"]:
+                for region in vendor["regions"]:
+                    for compute in region["computes"]:
+                        compute["quota"]["usedAccelerators"] = 0
+            response.body = json.dumps(doc).encode()
+        return response
+
+    return middleware
 
 
 def _fail_later_pages(sandbox: Sandbox) -> None:

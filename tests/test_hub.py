@@ -325,12 +325,12 @@ def test_name_taken_is_resolved_by_reading_and_never_called_quota(
 
 
 def test_quota_409_is_a_quota_error_with_the_figures(server: Server, hub: Hub) -> None:
-    body = "Quota exceeded for intel-icl: 32 of 32 accelerators in use, 2 more requested"
+    body = "Quota exceeded for intel-spr: 32 of 32 accelerators in use, 2 more requested"
     server.script[CREATE] = [error(409, body)]
     compute = {
-        "id": "aws-us-east-1-intel-icl-x2",
+        "id": "aws-us-east-1-intel-spr-x2",
         "accelerator": "cpu",
-        "instanceType": "intel-icl",
+        "instanceType": "intel-spr",
         "instanceSize": "x2",
         "numAccelerators": 1,
         "quota": {"maxAccelerators": 32, "usedAccelerators": 31},
@@ -342,7 +342,7 @@ def test_quota_409_is_a_quota_error_with_the_figures(server: Server, hub: Hub) -
     message = caught.value.message
     assert "Quota exceeded" in message
     assert (
-        "quota for intel-icl: 31 of 32 accelerators in use, and this endpoint needs 2 (2 replicas of x2)"
+        "quota for intel-spr: 31 of 32 accelerators in use, and this endpoint needs 2 (2 replicas of x2)"
         in message
     )
     assert GET_ONE not in server.requests()  # a quota error is never taken for "exists"

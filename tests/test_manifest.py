@@ -24,7 +24,7 @@ spec:
     task: text-generation
     env: {MAX_INPUT_LENGTH: "1024"}
   provider: {vendor: aws, region: us-east-1}
-  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}
+  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}
   scaling: {minReplica: 0, maxReplica: 1, scaleToZeroTimeout: 15}
   security: protected
 """
@@ -110,7 +110,7 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
     (
         "missing compute and instanceSize",
         variant(
-            ("  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}", "  state: running"),
+            ("  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}", "  state: running"),
             ("  provider: {vendor: aws, region: us-east-1}", "  provider: {vendor: aws}"),
         ),
         {},
@@ -689,13 +689,13 @@ def test_issue_lists_every_file(tmp_path: Path) -> None:
 def test_anchors_and_merge_keys(tmp_path: Path) -> None:
     text = variant(
         (
-            "  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}",
+            "  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}",
             "  compute:\n    <<: *cpu",
         ),
         ("  provider: {vendor: aws, region: us-east-1}", "  provider: {vendor: aws, region: us-east-1}"),
     ).replace(
         "metadata:",
-        "x-defaults: &cpu {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}\nmetadata:",
+        "x-defaults: &cpu {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}\nmetadata:",
     )
     issues = issues_of([write(tmp_path, "e.yaml", text)])
     # Merged keys work; the helper key itself is still unknown.

@@ -27,7 +27,7 @@ def test_example_loads_with_empty_environment(path: Path) -> None:
     manifest = desired.manifest
     # Examples land in the token user's namespace and are never public.
     assert manifest.metadata.namespace is None
-    assert desired.spec.security is Security.PROTECTED
+    assert desired.spec.security is Security.PRIVATE  # the examples show the secure default
     assert len(desired.name) <= NAME_MAX
     assert manifest.metadata.labels, "label examples so --selector has something to match"
     assert path.read_text().startswith("#"), "start each example with a comment saying what it is"

@@ -33,7 +33,10 @@ def test_status_records() -> None:
 def test_plan_records() -> None:
     change = Change("a", "acme", Action.UPDATE, fields=(FieldChange("model.task", "x", "y"),))
     record = records.change_record(change)
-    assert set(record) == {"name", "namespace", "action", "fields", "steps", "reason", "notes", "source"}
+    assert set(record) == {
+        "name", "namespace", "action", "fields", "steps", "reason", "notes", "source", "warnings",
+        "widensAccess",
+    }  # fmt: skip
     assert set(record["fields"][0]) == {"path", "before", "after", "replace", "sensitive"}
 
 

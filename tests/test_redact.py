@@ -21,7 +21,7 @@ spec:
     repository: openai-community/gpt2
     secrets: {API_KEY: "${KEY}"}
   provider: {vendor: aws, region: us-east-1}
-  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}
+  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}
 """
 
 

@@ -42,7 +42,7 @@ SCRIPT = textwrap.dedent(
         vendor="aws",
         region="us-east-1",
         instance_size="x2",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
         type="authenticated",
         tags=["team=ml", "managed-by=endpointctl"],
         env={"MAX_BATCH": "8"},
@@ -89,7 +89,7 @@ SCRIPT = textwrap.dedent(
     hardware = api.list_inference_endpoints_hardware()
     out["hardware"] = {
         "count": len(hardware),
-        "icl_used": next(h.used_accelerators for h in hardware if h.id == "aws-us-east-1-intel-icl-x2"),
+        "spr_used": next(h.used_accelerators for h in hardware if h.id == "aws-us-east-1-intel-spr-x2"),
     }
 
     failing = api.create_inference_endpoint(
@@ -100,7 +100,7 @@ SCRIPT = textwrap.dedent(
         vendor="aws",
         region="us-east-1",
         instance_size="x1",
-        instance_type="intel-icl",
+        instance_type="intel-spr",
     )
     try:
         failing.wait(timeout=30, refresh_every=0.05)
@@ -111,7 +111,7 @@ SCRIPT = textwrap.dedent(
     try:
         api.create_inference_endpoint(
             "fidelity-ep", repository="x/y", framework="pytorch", accelerator="cpu", vendor="aws",
-            region="us-east-1", instance_size="x1", instance_type="intel-icl",
+            region="us-east-1", instance_size="x1", instance_type="intel-spr",
         )
     except HfHubHTTPError as err:
         out["conflict"] = [err.response.status_code, "already exists" in str(err)]
@@ -181,7 +181,7 @@ def test_huggingface_hub_client_works_unchanged(
     assert out["resume_not_ok"] == 400
     assert out["zero"] == {"status": "scaledToZero", "url_kept": True}
     assert out["hardware"]["count"] > 50
-    assert out["hardware"]["icl_used"] == 2
+    assert out["hardware"]["spr_used"] == 2
     assert out["fail_wait"] == "InferenceEndpointError"
     assert out["conflict"] == [409, True]
     assert out["after_delete"] == []

@@ -220,7 +220,7 @@ metadata: {name: sst2}
 spec:
   model: {repository: distilbert/sst2, task: text-classification}
   provider: {vendor: aws, region: us-east-1}
-  compute: {accelerator: cpu, instanceType: intel-icl, instanceSize: x2}
+  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}
   smokeTest:
 """
 

@@ -69,7 +69,7 @@ def desired(name: str, task: str, smoke: dict[str, Any] | None) -> Desired:
         "spec": {
             "model": {"repository": "someone/model", "task": task},
             "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {"accelerator": "cpu", "instanceType": "intel-icl", "instanceSize": "x2"},
+            "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"},
         },
     }
     if smoke is not None:

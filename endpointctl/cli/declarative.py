@@ -9,7 +9,7 @@ import click
 
 from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks, show_changes
+from endpointctl.cli.hooks import CliHooks, show_changes, show_warnings
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
@@ -31,8 +31,8 @@ def validate(
     inv: Invocation, paths: tuple[str, ...], output: str, namespace: str | None, allow_public: bool
 ) -> ExitCode:
     """Check manifests offline: no API call is made."""
+    mode = inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     desired = inv.load(paths, allow_public=allow_public)
-    mode = OutputMode(output)
     if mode is OutputMode.TABLE:
         inv.out.result(f"{len(desired)} manifest(s) valid.\n")
     else:
@@ -74,12 +74,14 @@ def plan(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Show what apply would do, per endpoint and per field."""
+    inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     reading = inv.read(paths, allow_public=flags["allow_public"])
     how = _options(flags)
     check_options(how)
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
     inv.out.result(render.plan(the_plan, settings.output, reading.files if how.prune else ()))
+    show_warnings(inv.out, the_plan)
     if flags["detailed_exitcode"] and the_plan.has_changes:
         return ExitCode.CHANGES
     return ExitCode.OK
@@ -121,6 +123,7 @@ def apply(
     """Converge the live endpoints to the manifests."""
     how = _options(flags)
     check_options(how)
+    inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     reading = inv.read(paths, allow_public=flags["allow_public"])
     desired = reading.desired
     files = reading.files if how.prune else ()
@@ -128,7 +131,9 @@ def apply(
     session = inv.session(settings)
     if flags["dry_run"]:
         # Changes nothing, so it neither takes nor waits for the lock.
-        inv.out.result(render.plan(deploy.plan(session, desired, how), settings.output, files))
+        dry = deploy.plan(session, desired, how)
+        inv.out.result(render.plan(dry, settings.output, files))
+        show_warnings(inv.out, dry)
         return ExitCode.OK
     stack = how.stack
     steps = deploy.ApplySettings(

@@ -41,6 +41,7 @@ class CliHooks:
         # With -o json the plan is not repeated on stderr unless there is nothing else to show.
         if self._out.mode is OutputMode.TABLE or not plan.has_changes:
             self._out.info(render.plan(plan, OutputMode.TABLE, self._files).rstrip())
+        show_warnings(self._out, plan)
 
     def changed(self, results: Sequence[ChangeResult]) -> None:
         show_changes(self._out, results, show_tracebacks=self._tracebacks)
@@ -53,6 +54,12 @@ class CliHooks:
 
     def interruptible(self) -> AbstractContextManager[None]:
         return interruptible(self._cancel, self._out)
+
+
+def show_warnings(out: Output, plan: Plan) -> None:
+    """The plan's warnings (e.g. an endpoint on deprecated hardware) on stderr, whatever the output mode."""
+    for line in render.plan_warnings(plan):
+        out.warn(line)
 
 
 def show_changes(

@@ -11,7 +11,9 @@ import click
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.cli.signals import ended_by_sigterm
-from endpointctl.core.errors import EndpointctlError, ExitCode
+from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError
+from endpointctl.core.settings import OutputMode
+from endpointctl.ui import render
 
 
 def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
@@ -27,6 +29,12 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
                 standalone_mode=False,
                 obj=inv,
             )
+    except ManifestError as error:
+        if inv.out.mode is not OutputMode.TABLE:
+            # For CI to annotate: one record per problem on stdout; people still read them on stderr.
+            inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
+        inv.out.error(error.message, error.hint)
+        code = error.exit_code
     except EndpointctlError as error:
         inv.out.error(error.message, error.hint)
         code = error.exit_code

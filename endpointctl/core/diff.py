@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.revisions import revision_matches, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
@@ -26,6 +27,7 @@ from endpointctl.core.spec import (
 )
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
+REVISION = "model.revision"
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,42 @@ def _live_private_link(live: Endpoint, want: dict[str, Any] | None) -> dict[str,
     if link is None:
         return None
     result: dict[str, Any] = {"accountId": link.account_id}
-    if want is not None and "region" in want:
+    # The region is compared only when the answer carries it: answers have been seen without it.
+    if want is not None and "region" in want and link.region is not None:
         result["region"] = link.region
     return result
+
+
+def _private_link_change(spec: EndpointSpec, live: Endpoint) -> FieldChange | None:
+    link = _private_link(spec)
+    if link is None or not live.private_link_reported:
+        return None
+    live_link = _live_private_link(live, link)
+    compared = link if live_link is None or "region" in live_link else {"accountId": link["accountId"]}
+    if compared == live_link:
+        return None
+    return FieldChange("privateLink", live_link, link, forces_replace=True)
+
+
+def _variant(image: dict[str, Any]) -> str | None:
+    """The image's variant (its engine: huggingface, tgi, vllm, llamacpp, custom...), None if unclear."""
+    keys = [key for key, value in image.items() if isinstance(value, dict)]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> FieldChange | None:
+    image = spec.model.image
+    if image is None or not live.image:  # not set, or not reported: never drift
+        return None
+    # The password cannot be compared, so --rotate-secrets is how a new one is sent, with the whole image.
+    if _image_matches(image, live.image) and not (rotate_secrets and _has_password(image)):
+        return None
+    # The service cannot change an existing endpoint's engine: another variant means a new endpoint.
+    have = _variant(live.image)
+    engine_changes = have is not None and have != _variant(image)
+    return FieldChange(
+        "model.image", shown_image(live.image), shown_image(image), forces_replace=engine_changes
+    )
 
 
 _FIELDS: tuple[_Field, ...] = (
@@ -155,25 +190,26 @@ def diff_endpoint(
         want = f.desired(spec)
         if want is None or (f.scaling and not compare_scaling):
             continue
-        if f.path == "security" and live.security is None:
-            continue  # a type we cannot read is never a reason to delete and re-create an endpoint
         have = f.live(live)
         if replicas_after_resume and f.path in ("scaling.minReplica", "scaling.maxReplica"):
             have = 1  # what the API sets on resume
+        if have is None:
+            # Unknown (absent, null, or a value we cannot read, such as a security type we do not know)
+            # is never a reason to update, let alone to delete and re-create an endpoint.
+            continue
+        if f.path == REVISION:
+            # Compared by the commit a branch or tag resolves to (core/revisions.py), not as text.
+            if not revision_matches(desired, have):
+                changes.append(FieldChange(f.path, have, shown_revision(desired)))
+            continue
         if want != have:
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
 
-    image = spec.model.image
-    # The password cannot be compared, so --rotate-secrets is how a new one is sent, with the whole image.
-    if image is not None and (
-        not _image_matches(image, live.image) or (rotate_secrets and _has_password(image))
-    ):
-        changes.append(FieldChange("model.image", shown_image(live.image), shown_image(image)))
-
-    link = _private_link(spec)
-    live_link = _live_private_link(live, link)
-    if link is not None and link != live_link:
-        changes.append(FieldChange("privateLink", live_link, link, forces_replace=True))
+    changes += [
+        change
+        for change in (_image_change(spec, live, rotate_secrets), _private_link_change(spec, live))
+        if change is not None
+    ]
 
     secrets = spec.model.secrets
     if secrets is not None:
@@ -188,7 +224,9 @@ def diff_endpoint(
 def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
     """What a create sends, defaults included, for showing a create in a plan."""
     spec = desired.spec
-    values: list[tuple[str, Any]] = [(f.path, f.desired(spec)) for f in _FIELDS]
+    values: list[tuple[str, Any]] = [
+        (f.path, shown_revision(desired) if f.path == REVISION else f.desired(spec)) for f in _FIELDS
+    ]
     defaults = {
         "model.framework": DEFAULT_FRAMEWORK.value,
         "security": DEFAULT_SECURITY.value,

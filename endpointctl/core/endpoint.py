@@ -14,7 +14,12 @@ from endpointctl.core.tags import MANAGED_TAG, STACK_KEY, tag_value
 
 
 class Status(StrEnum):
-    """The API's ``status.state``."""
+    """The API's ``status.state``, as far as endpointctl knows it.
+
+    ``UNKNOWN`` stands for any other state (the 2022 ``building``, ``deleting``, a future one, or none
+    at all): never mapped to a known one, never ready, and never a reason to change the endpoint. The
+    API's own word is kept in ``Endpoint.state`` and shown verbatim.
+    """
 
     PENDING = "pending"
     INITIALIZING = "initializing"
@@ -24,6 +29,7 @@ class Status(StrEnum):
     PAUSED = "paused"
     FAILED = "failed"
     SCALED_TO_ZERO = "scaledToZero"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,12 @@ class PrivateLink:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint as the API reports it, converted once from the raw dict in ``hub``."""
+    """An endpoint as the API reports it, converted once from the raw dict in ``hub``.
+
+    Every field of the configuration that an answer may leave out (or send as null) is None here, which
+    means *unknown*: shown as such, and never compared with a manifest, so it never causes an update, a
+    replace or a delete (README, "Unknown is never drift").
+    """
 
     name: str
     namespace: str
@@ -44,19 +55,19 @@ class Endpoint:
     repository: str
     revision: str | None
     task: str | None
-    framework: str
-    image: dict[str, Any]
-    env: dict[str, str]
+    framework: str | None
+    image: dict[str, Any] | None
+    env: dict[str, str] | None
     secret_names: frozenset[str] | None  # None: the answer had no model.secrets: unknown, never drift
-    vendor: str
-    region: str
-    accelerator: str
-    instance_type: str
-    instance_size: str
-    min_replica: int
-    max_replica: int
+    vendor: str | None
+    region: str | None
+    accelerator: str | None
+    instance_type: str | None
+    instance_size: str | None
+    min_replica: int | None
+    max_replica: int | None
     scale_to_zero_timeout: int | None
-    security: Security | None  # None: an API type endpointctl does not know (e.g. "verified")
+    security: Security | None  # None: absent, or a type endpointctl does not know (e.g. "verified")
     private_link: PrivateLink | None
     tags: tuple[str, ...]
     created_at: str
@@ -65,6 +76,14 @@ class Endpoint:
     target_replica: int = 0
     health_route: str = "/health"
     labels: dict[str, str] = field(default_factory=dict)
+    state: str = ""  # the API's status.state verbatim; "" when it is the status's own value
+    # False when the answer did not say whether PrivateLink is set (no ``privateService``, or null).
+    private_link_reported: bool = True
+
+    @property
+    def shown_state(self) -> str:
+        """The state as the API named it: a state endpointctl does not know is shown as it came."""
+        return self.state or self.status.value
 
     @property
     def managed(self) -> bool:

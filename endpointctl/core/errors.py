@@ -49,12 +49,13 @@ class ManifestIssue:
 class ManifestError(UsageError):
     """Every problem in the manifests at once, so one run shows everything to fix."""
 
-    def __init__(self, issues: list[ManifestIssue]) -> None:
+    def __init__(self, issues: list[ManifestIssue], *, hint: str | None = None) -> None:
         count = len(issues)
         super().__init__(
             f"{count} problem{'s' if count != 1 else ''} in the manifests:\n"
             + "\n".join(f"  {issue}" for issue in issues),
-            hint="fix the manifests and run `endpointctl validate` again; no API call was made",
+            # A check that needs the API (the hardware preflight) found these after reading it: it says so.
+            hint=hint or "fix the manifests and run `endpointctl validate` again; no API call was made",
         )
         self.issues = issues
 

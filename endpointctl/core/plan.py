@@ -13,7 +13,7 @@ from enum import StrEnum
 from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched, UsageError
-from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.tags import VALUE_RE, VALUE_RULE, desired_tags
 from endpointctl.core.targets import Target
 
@@ -58,6 +58,8 @@ class Change:
     live: Endpoint | None = None
     notes: tuple[str, ...] = ()
     reason: str | None = None  # why BLOCKED, or why a REPLACE is needed
+    # What an operator should act on though nothing is blocked (e.g. it runs on deprecated hardware).
+    warnings: tuple[str, ...] = ()
 
     @property
     def destructive(self) -> bool:
@@ -129,7 +131,7 @@ def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
     scaling = desired.spec.scaling
     if scaling is not None and scaling.min_replica is not None:
         return scaling.min_replica
-    return live.min_replica
+    return live.min_replica or 0  # not reported: no resume is planned on a guess
 
 
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
@@ -148,6 +150,15 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             reason=f"this endpoint belongs to stack '{live.stack}', not '{options.stack}'",
         )
 
+    if live.status is Status.UNKNOWN:
+        # A state we cannot read (deleting? building? a new one?) is no ground to change anything on.
+        return replace(
+            base,
+            notes=(
+                f"its state {live.shown_state!r} is not one endpointctl knows: nothing is changed until the "
+                "API reports a known one",
+            ),
+        )
     if live.status is Status.FAILED:
         return _replace(
             desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
@@ -212,6 +223,26 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             StepKind.SCALE_TO_ZERO: Action.SCALE_TO_ZERO,
         }[lifecycle[-1]]
     return replace(base, action=action, fields=tuple(all_fields), steps=tuple(steps), notes=tuple(notes))
+
+
+def widened_access(change: Change) -> tuple[Security, Security] | None:
+    """(before, after) when the change lets more callers in: private → protected → public."""
+    for field_change in change.fields:
+        if field_change.path == "security" and field_change.before and field_change.after:
+            before, after = Security(field_change.before), Security(field_change.after)
+            if after.reach > before.reach:
+                return before, after
+    return None
+
+
+def _flag_widening(change: Change) -> Change:
+    widened = widened_access(change)
+    if widened is None:
+        return change
+    before, after = widened
+    who = "anyone, without a token" if after is Security.PUBLIC else "any Hugging Face account"
+    note = f"widens access: {before.value} -> {after.value} ({who} could call it)"
+    return replace(change, notes=(note, *change.notes))
 
 
 def _replace(
@@ -279,7 +310,7 @@ def compute(
                 )
             )
         else:
-            changes.append(_plan_existing(spec, live, options))
+            changes.append(_flag_widening(_plan_existing(spec, live, options)))
     if options.prune and options.stack:
         for namespace in sorted(observed):
             for live in observed[namespace]:

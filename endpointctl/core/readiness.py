@@ -94,7 +94,7 @@ def _timestamp(value: str | None) -> datetime | None:
 
 def custom_port(endpoint: Endpoint) -> int | None:
     """The port of a container image the user chose, or None for the default Hugging Face image."""
-    for variant, settings in endpoint.image.items():
+    for variant, settings in (endpoint.image or {}).items():
         if variant != "huggingface" and isinstance(settings, dict) and settings.get("url"):
             port = settings.get("port")
             return int(port) if isinstance(port, int) else DEFAULT_PORT
@@ -132,6 +132,12 @@ def _update_pending(target: WaitTarget, endpoint: Endpoint, seen: Set[Status]) -
     return None
 
 
+def _unknown_state(endpoint: Endpoint) -> str:
+    """A state endpointctl does not know, named as the API named it: never ready, never a failure."""
+    said = f" ({endpoint.message})" if endpoint.message else ""
+    return f"state {endpoint.shown_state!r}{said} is not one endpointctl knows; not ready"
+
+
 def _start_hint(target: WaitTarget) -> str:
     return f"start it with `endpointctl resume {target.name}` (add --wait to wait for it)"
 
@@ -153,7 +159,7 @@ def _health_verdict(endpoint: Endpoint, health: Health) -> Readiness:
 
 def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: Health | None) -> Readiness:
     if endpoint.status is Status.SCALED_TO_ZERO:
-        if endpoint.min_replica == 0:
+        if not endpoint.min_replica:  # 0, or not reported: a scaled-to-zero endpoint normally wakes
             # Autoscaling wakes it on the next request; a probe would wake it, and bill.
             return _ready("scaled to zero; the next request wakes it (minReplica 0)")
         return _failed(
@@ -165,6 +171,8 @@ def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: 
         if target.resumed and seen <= {Status.PAUSED}:
             return _waiting("waiting for the resume to take effect")
         return _failed(f"endpoint '{target.key}' is paused", _start_hint(target))
+    if endpoint.status is Status.UNKNOWN:
+        return _waiting(_unknown_state(endpoint))
     if endpoint.status is not Status.RUNNING:
         return _waiting(endpoint.message or endpoint.status.value)
     pending = _update_pending(target, endpoint, seen)
@@ -192,6 +200,8 @@ def _at_rest(target: WaitTarget, endpoint: Endpoint) -> Readiness:
             f"resume it with `endpointctl resume {target.name}`, then `endpointctl scale-to-zero "
             f"{target.name}`",
         )
+    if endpoint.status is Status.UNKNOWN:
+        return _waiting(f"{_unknown_state(endpoint)}; waiting for {want.value}")
     return _waiting(f"{endpoint.message or endpoint.status.value}; waiting for {want.value}")
 
 

@@ -38,7 +38,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from endpointctl.core.redact_reach import prefix_end, reach
+from endpointctl.core.redact_reach import prefix_end, reach, units
 from endpointctl.core.redact_views import MAX_DEPTH, View, views
 
 __all__ = ["MASK", "MAX_DEPTH", "MIN_SECRET_LENGTH", "TRUNCATION_MARKS", "Redactor"]
@@ -90,8 +90,9 @@ def _canonical(form: str) -> str:
 # -- what a view reveals -------------------------------------------------------------------------------
 
 # Where a secret's start was cut off rather than followed by other characters: before a truncation mark,
-# or, in a text that may have been cut, at its end (closing quotes and brackets aside: a JSON string cut
-# short still ends with its quote) — after what is left of an escape cut in its middle ("\u00", "&#x2",
+# or, in a text that may have been cut, at its end (closing quotes and brackets aside, before either: a
+# JSON string cut short still ends with its quote, and a quoted value cut short may be marked after its
+# quote, '"Zq-abcde"…') — after what is left of an escape cut in its middle ("\u00", "&#x2",
 # "%C3%A", a shell's '"'"), a lone surrogate (a pair cut in two) or the replacement character (a UTF-8
 # sequence cut in two), none of which a view decodes.
 _LEFT_OF_AN_ESCAPE = (
@@ -101,8 +102,9 @@ _LEFT_OF_AN_ESCAPE = (
 )
 _ESCAPE_REACH = 12  # how far back into a start what is left of an escape may begin
 _MARKS = "|".join(re.escape(mark) for mark in TRUNCATION_MARKS)
-_CUT_OFF = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?=\s*(?:{_MARKS}))")
-_CUT_OFF_OR_ENDING = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?=\s*(?:{_MARKS})|[\s\"'\])}}>]*$)")
+_CLOSING = r"[\s\"'\])}>]*"
+_CUT_OFF = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?={_CLOSING}(?:{_MARKS}))")
+_CUT_OFF_OR_ENDING = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?={_CLOSING}(?:{_MARKS}|$))")
 
 
 def _shared(text: str, at: int, needle: str) -> int:
@@ -167,8 +169,9 @@ class Redactor:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
         self._built: tuple[int, tuple[str, ...], tuple[str, ...]] = (0, (), ())
-        # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
-        self._reach: tuple[tuple[str, ...], int] = ((), 0)
+        # (the plain forms they were worked out from, how far a form may reach, how many units a mask may
+        # add): only ``shorten`` needs them.
+        self._reach: tuple[tuple[str, ...], int, int] = ((), 0, 0)
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -195,14 +198,20 @@ class Redactor:
 
     def reach(self) -> int:
         """How many units (characters, a run of whitespace counting one) the longest form of any secret
-        may take, plus how far from a cut decoding may read differently: the margin ``shorten`` keeps
-        past its limit when it cuts a long text before scrubbing it (``redact_reach``)."""
+        may take, twice, plus how far from a cut decoding may read differently: the margin ``shorten``
+        keeps past its limit when it cuts a long text before scrubbing it (``redact_reach``)."""
+        return self._margins()[0]
+
+    def _margins(self) -> tuple[int, int]:
+        """``reach``, and how many units more than what it replaced a mask may leave: none, unless a
+        secret is mostly whitespace (three units for a form of one, and the run it stood in split in two)."""
         forms, _ = self._current()
-        built, units = self._reach
+        built, margin, swell = self._reach
         if built is not forms:
-            units = reach(forms)
-            self._reach = (forms, units)
-        return units
+            margin = reach(forms)
+            swell = max([0, *(len(MASK) + 2 - units(form) for form in forms)])
+            self._reach = (forms, margin, swell)
+        return margin, swell
 
     @classmethod
     def joined(cls, redactors: Iterable[Redactor]) -> Redactor:
@@ -218,18 +227,22 @@ class Redactor:
         """``text`` with every form of every secret masked, and every start of one cut off before a
         truncation mark; with ``truncated`` (a text someone else may have cut, such as a server's
         message), at its end too."""
+        return _masked(*self._found(text, truncated))
+
+    def _found(self, text: str, truncated: bool) -> tuple[str, list[tuple[int, int]]]:
+        """``text`` with the plain forms masked, and the stretches of it that views found to mask."""
         forms, needles = self._current()
         for form in forms:
             if form in text:
                 text = text.replace(form, MASK)
         if not needles:
-            return text
+            return text, []
         heads: dict[str, list[str]] = {}
         for needle in needles:
             heads.setdefault(needle[:MIN_SECRET_LENGTH], []).append(needle)
         # A needle is folded (whitespace runs as one space): one without a space is found unfolded.
         found = views(text, fold=any(" " in needle for needle in needles))
-        return _masked(text, (span for view in found for span in _spans(view, heads, truncated)))
+        return text, [span for view in found for span in _spans(view, heads, truncated)]
 
     def shorten(self, text: str, limit: int, *, mark: str = "…", fold: bool = False) -> str:
         """``text`` scrubbed, then folded to one line (``fold``) and cut to ``limit`` characters, ``mark``
@@ -238,14 +251,31 @@ class Redactor:
         been cut: what is shortened is another's words (an answer's body), which its server may have
         cut already.
 
-        A long text is cut before it is scrubbed, ``reach`` units past ``limit`` (at most ``limit``
-        characters are kept, and each takes a unit or more): scrubbing megabytes to show 300 characters
-        took minutes. No form of a secret that starts in what is kept can end past that cut, so what is
-        kept is what scrubbing the whole text would have kept; one that starts later and straddles it is
-        a start cut off at the end of a text scrubbed as cut, masked all the same. A text cut this way
-        always ends with ``mark``."""
-        head = text[: prefix_end(text, limit + self.reach())]
-        clean = self.scrub(head, truncated=True)
+        A long text is cut before it is scrubbed (scrubbing megabytes to show 300 characters took
+        minutes). Scrubbed, the cut text differs from the whole text's scrub only in what its last
+        ``reach`` units (past the plain forms masked first, ``swell`` units more each at most) turn into:
+        a form straddling the cut, masked as a start cut off, or views read differently near it. What
+        comes before them is settled; when it scrubs to more than ``limit`` characters, those are what
+        scrubbing the whole text would show. Masks shrink a text (a form of thousands of units is three
+        characters), so the text is cut ``limit`` plus ``reach`` units in, then twice as far until enough
+        is settled (the whole text at worst: linear all the same) — never kept short, which would show
+        the cut's end: a start of a secret too short to be masked there."""
+        margin, swell = self._margins()
+        cut = limit + 3 + margin  # one past ``limit``, and the whitespace a fold drops at either end
+        while True:
+            head = text[: prefix_end(text, cut)]
+            plain, spans = self._found(head, truncated=True)
+            if len(head) == len(text):
+                clean = _masked(plain, spans)
+                break
+            settled = prefix_end(plain, units(plain) - margin - swell * plain.count(MASK))
+            clean = _masked(
+                plain[:settled], [(start, min(end, settled)) for start, end in spans if start < settled]
+            )
+            # Folded, what is settled is still a start of the whole text's, folded.
+            if len(" ".join(clean.split()) if fold else clean) > limit:
+                break
+            cut *= 2
         if fold:
             clean = " ".join(clean.split())
         if len(clean) <= limit and len(head) == len(text):

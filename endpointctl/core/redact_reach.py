@@ -58,9 +58,9 @@ def expansion(character: str) -> int:
 
 
 def reach(forms: Iterable[str]) -> int:
-    """The most units the longest form of any of ``forms`` may take, plus how far from a cut a view of
-    the text before it may differ from one of the whole text (a match cut short, ``LOOKAHEAD``, read
-    again by each further decoder from at most ``EDGE`` units a character)."""
+    """The most units the longest form of any of ``forms`` may take, twice, plus how far from a cut a
+    view of the text before it may differ from one of the whole text (a match cut short, ``LOOKAHEAD``,
+    read again by each further decoder from at most ``EDGE`` units a character)."""
     longest = 0
     for form in forms:
         expansions = [expansion(character) + FOLD for character in form]
@@ -73,14 +73,25 @@ def reach(forms: Iterable[str]) -> int:
     for _ in range(MAX_DEPTH - 1):
         reread *= EDGE
         settling += reread
-    return longest + settling
+    # Twice the longest form: one straddling the cut is masked by plain search in the whole text and not
+    # in the cut one, so views read the two differently from its start, and a form they find may begin
+    # as far again before that.
+    return 2 * longest + settling
 
 
 _RUN = re.compile(r"\s{2,}")
 
 
+def units(text: str) -> int:
+    """How many units ``text`` takes."""
+    return len(text) - sum(run.end() - run.start() - 1 for run in _RUN.finditer(text))
+
+
 def prefix_end(text: str, units: int) -> int:
-    """Where the first ``units`` units of ``text`` end (its length if it has fewer)."""
+    """Where the first ``units`` units of ``text`` end (its length if it has fewer; none if ``units`` is
+    not positive: a margin may be more than all of a text that masks shrank)."""
+    if units <= 0:
+        return 0
     at = counted = 0
     for run in _RUN.finditer(text):
         start, end = run.span()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal
@@ -74,6 +74,11 @@ class Security(StrEnum):
         """The API's ``type``: it renamed protected to authenticated."""
         return "authenticated" if self is Security.PROTECTED else self.value
 
+    @property
+    def reach(self) -> int:
+        """Who may call: private (the namespace's organization) < protected (any HF account) < public."""
+        return (Security.PRIVATE, Security.PROTECTED, Security.PUBLIC).index(self)
+
     @classmethod
     def from_wire(cls, value: str) -> Security:
         # Real responses still carried the legacy "protected" in 2025.
@@ -106,7 +111,9 @@ class Framework(StrEnum):
 
 DEFAULT_FRAMEWORK = Framework.PYTORCH
 DEFAULT_IMAGE: dict[str, dict[str, Any]] = {"huggingface": {}}
-DEFAULT_SECURITY = Security.PROTECTED
+# The narrowest level, as the service's own UI defaults to since late 2025: a manifest that says nothing
+# gets an endpoint only its namespace's organization can call, never one any HF account can.
+DEFAULT_SECURITY = Security.PRIVATE
 
 
 # The keys each ``model.image`` variant takes (reference §2 EndpointModelImage). The API silently drops
@@ -145,7 +152,11 @@ class ModelSpec(StrictModel):
         description="Hub repository id of the model, e.g. openai-community/gpt2.",
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$",
     )
-    revision: str | None = Field(None, description="Commit SHA or branch; the API defaults to main.")
+    revision: str | None = Field(
+        None,
+        description="Branch, tag or 40-hex commit. A branch or tag is resolved to its commit when planning, "
+        "and a new commit on it plans an update. Omitted: the API's default, the latest main, never drift.",
+    )
     task: str | None = Field(None, description="Pipeline task, e.g. text-classification.")
     framework: Framework | None = Field(None, description="Defaults to pytorch when creating.")
     image: dict[str, dict[str, Any]] | None = Field(
@@ -188,7 +199,7 @@ class ProviderSpec(StrictModel):
 
 class ComputeSpec(StrictModel):
     accelerator: Accelerator = Field(description="cpu, gpu or neuron.")
-    instance_type: str = Field(alias="instanceType", min_length=1, description="e.g. intel-icl, nvidia-l4.")
+    instance_type: str = Field(alias="instanceType", min_length=1, description="e.g. intel-spr, nvidia-l4.")
     instance_size: str = Field(alias="instanceSize", min_length=1, description="e.g. x1, x2, x4.")
 
 
@@ -235,8 +246,8 @@ class EndpointSpec(StrictModel):
     scaling: ScalingSpec | None = None
     security: Security | None = Field(
         None,
-        description="public | protected | private ('authenticated' is accepted as protected). "
-        "Defaults to protected when creating.",
+        description="private (the namespace's organization only) | protected (any Hugging Face account; "
+        "the API's 'authenticated', accepted here too) | public (anyone). Defaults to private when creating.",
     )
     private_link: PrivateLinkSpec | None = Field(
         None, alias="privateLink", description="AWS PrivateLink; only with security: private."
@@ -295,10 +306,30 @@ class Desired:
 
     manifest: Manifest
     source: str  # "file:line" of the document, for messages
+    # The commit a branch or tag in ``spec.model.revision`` resolved to when planning (core/revisions.py);
+    # None when the manifest sets no revision, sets a commit, or nothing has looked it up.
+    revision_commit: str | None = None
+    # The line of each key path of the document, e.g. ("spec", "compute", "instanceType") -> 14, so a check
+    # made after loading (the hardware preflight) points at the key as validation does. Empty: unknown.
+    lines: Mapping[tuple[Any, ...], int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def name(self) -> str:
         return self.manifest.metadata.name
+
+    @property
+    def file(self) -> str:
+        file, _, line = self.source.rpartition(":")
+        return file if file and line.isdigit() else self.source
+
+    def line_of(self, *path: Any) -> int | None:
+        """The line of ``path``, else of its deepest parent found, else of the document (None: unknown)."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        _, _, start = self.source.rpartition(":")
+        return int(start) if start.isdigit() else None
 
     @property
     def spec(self) -> EndpointSpec:

@@ -221,7 +221,7 @@ def wait_absent(
         return 0.0
 
     polled = poll(gone, clock=clock, timeout=timeout, cancel=cancel, backoff=ABSENT)
-    status = last[0].status.value if last else "unknown"
+    status = last[0].shown_state if last else "unknown"
     if polled.outcome is PollOutcome.TIMEOUT:
         raise WaitTimeout(
             f"endpoint {where} was deleted but still exists after {timeout:g} s (status {status})",

@@ -20,7 +20,7 @@ from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.dataplane.client import DeployedClient
-from endpointctl.engine import locks
+from endpointctl.engine import locks, preflight, revisions
 from endpointctl.engine.cancel import CancelEvent
 from endpointctl.engine.executor import Executor
 from endpointctl.hub import Hub
@@ -120,7 +120,10 @@ class Session:
     def plan(self, placed: Sequence[Placed], options: Options) -> Plan:
         check_options(options)
         observed = self.observe([ns for ns, _ in placed])
-        return compute(list(placed), observed, options)
+        # Branches and tags become commits first: the service answers commits, so the plan compares them.
+        planned = compute(revisions.pin(self.hub, placed), observed, options)
+        # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
+        return preflight.check(self.hub, planned)
 
     def execute(self, plan: Plan, parallelism: int = 8) -> list[ChangeResult]:
         executor = Executor(

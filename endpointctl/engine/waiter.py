@@ -84,7 +84,7 @@ class _Tracked:
     def state(self) -> str:
         if self.readiness is not None and self.readiness.kind is ReadinessKind.READY:
             return "ready"
-        return self.endpoint.status.value if self.endpoint is not None else NOT_FOUND
+        return self.endpoint.shown_state if self.endpoint is not None else NOT_FOUND
 
 
 def _labels(targets: Sequence[WaitTarget]) -> list[str]:
@@ -239,7 +239,7 @@ def _report(
         hint = readiness.hint if readiness else None
         if outcome is WaitOutcome.TIMEOUT:
             hint = timeout_hint(t.endpoint) or hint
-        status = t.endpoint.status.value if t.endpoint is not None else NOT_FOUND
+        status = t.endpoint.shown_state if t.endpoint is not None else NOT_FOUND
         rows.append(
             EndpointWait(
                 target=t.target,

@@ -4,6 +4,7 @@
 - ``process``: huggingface_hub's process-wide state (HTTP client, debug-log scrubbing, base URL), set once
 - ``retry``: per-operation retries; ``failures``: what a failed call means; ``wording``: what it says
 - ``whoami``: the token's owner, asked once; ``token``: reading the stored login
+- ``revisions``: a branch or tag of a model repository on the Hub, looked up as the commit it names
 - ``requests`` / ``responses``: desired specs to call arguments, raw answers to typed endpoints
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from endpointctl.core.revisions import sent_revision
 from endpointctl.core.spec import DEFAULT_FRAMEWORK, DEFAULT_IMAGE, DEFAULT_SECURITY, Desired
 
 
@@ -20,7 +21,7 @@ def create_arguments(desired: Desired, tags: tuple[str, ...]) -> dict[str, Any]:
     security = spec.security or DEFAULT_SECURITY
     return {
         "repository": spec.model.repository,
-        "revision": spec.model.revision,
+        "revision": sent_revision(desired),  # a branch's or tag's commit: what the plan compared
         "task": spec.model.task,
         "framework": (spec.model.framework or DEFAULT_FRAMEWORK).value,
         "custom_image": spec.model.image or DEFAULT_IMAGE,
@@ -43,7 +44,7 @@ def create_arguments(desired: Desired, tags: tuple[str, ...]) -> dict[str, Any]:
 
 _UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
     "model.repository": ("repository", lambda d: d.spec.model.repository),
-    "model.revision": ("revision", lambda d: d.spec.model.revision),
+    "model.revision": ("revision", sent_revision),
     "model.task": ("task", lambda d: d.spec.model.task),
     "model.framework": ("framework", lambda d: d.spec.model.framework and d.spec.model.framework.value),
     "model.image": ("custom_image", lambda d: d.spec.model.image),

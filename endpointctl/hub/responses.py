@@ -63,6 +63,54 @@ def _count(parent: Mapping[str, Any], key: str, path: str) -> int:
     return int(value)
 
 
+def _maybe_count(parent: Mapping[str, Any], key: str, path: str) -> int | None:
+    """A number the answer may leave out: absent or null is unknown (None), never 0."""
+    return None if parent.get(key) is None else _count(parent, key, path)
+
+
+def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
+    """A string the answer may leave out: absent, null or empty is unknown (None), never ""."""
+    value = parent.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Malformed(f"'{path}' is {type(value).__name__}, not a string")
+    return value
+
+
+def _maybe_object(parent: Mapping[str, Any], key: str, path: str) -> dict[str, Any] | None:
+    """An object the answer may leave out: absent or null is unknown (None), never {}."""
+    return None if parent.get(key) is None else dict(_object(parent, key, path))
+
+
+def _private_link(raw: Mapping[str, Any]) -> tuple[PrivateLink | None, bool]:
+    """PrivateLink as reported, and whether the answer reported it at all.
+
+    Absent or null ``privateService`` says nothing: answers have been seen without it, so reading it as
+    "no PrivateLink" would make a manifest that asks for one plan a replace (a delete) every run.
+    """
+    private = _maybe_object(raw, "privateService", "privateService")
+    if private is None:
+        return None, False
+    account = private.get("accountId")
+    if not account:
+        return None, True
+    region = private.get("region")
+    return PrivateLink(str(account), region if isinstance(region, str) and region else None), True
+
+
+def _state(status: Mapping[str, Any]) -> tuple[Status, str]:
+    """The state as endpointctl knows it, and as the API named it (shown verbatim when unknown)."""
+    state = status.get("state")
+    if not isinstance(state, str) or not state:
+        return Status.UNKNOWN, "not reported"
+    if state in Status._value2member_map_ and state != Status.UNKNOWN.value:
+        return Status(state), ""
+    # Never mapped to a known state: "deleting" read as pending would be waited on, and "building" read
+    # as running would be smoke-tested.
+    return Status.UNKNOWN, state
+
+
 def _list(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
     value = parent.get(key)
     if value is None:
@@ -86,34 +134,39 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     compute = _object(raw, "compute", "compute")
     scaling = _object(compute, "scaling", "compute.scaling")
     provider = _object(raw, "provider", "provider")
-    private = raw.get("privateService")
     tags = tuple(str(tag) for tag in _list(raw, "tags", "tags"))
-    state = status.get("state", "pending")
+    status_kind, state = _state(status)
+    private_link, private_link_reported = _private_link(raw)
+    security = raw.get("type")
+    env = _maybe_object(model, "env", "model.env")
     return Endpoint(
         name=name,
         namespace=namespace,
-        status=Status(state) if state in Status._value2member_map_ else Status.PENDING,
+        status=status_kind,
+        state=state,
         message=str(status.get("message") or ""),
         url=status.get("url") or None,
         repository=str(model.get("repository", "")),
-        revision=model.get("revision"),
-        task=model.get("task"),
-        framework=str(model.get("framework", "")),
-        image=dict(_object(model, "image", "model.image")),
-        env={str(k): str(v) for k, v in _object(model, "env", "model.env").items()},
+        revision=_maybe_text(model, "revision", "model.revision"),
+        task=_maybe_text(model, "task", "model.task"),
+        framework=_maybe_text(model, "framework", "model.framework"),
+        image=_maybe_object(model, "image", "model.image"),
+        env=None if env is None else {str(k): str(v) for k, v in env.items()},
         secret_names=secret_names_from_wire(model),
-        vendor=str(provider.get("vendor", "")),
-        region=str(provider.get("region", "")),
-        accelerator=str(compute.get("accelerator", "")),
-        instance_type=str(compute.get("instanceType", "")),
-        instance_size=str(compute.get("instanceSize", "")),
-        min_replica=_count(scaling, "minReplica", "compute.scaling.minReplica"),
-        max_replica=_count(scaling, "maxReplica", "compute.scaling.maxReplica"),
-        scale_to_zero_timeout=scaling.get("scaleToZeroTimeout"),
-        security=security_from_wire(str(raw.get("type", "authenticated"))),
-        private_link=PrivateLink(str(private["accountId"]), private.get("region"))
-        if isinstance(private, dict) and private.get("accountId")
-        else None,
+        vendor=_maybe_text(provider, "vendor", "provider.vendor"),
+        region=_maybe_text(provider, "region", "provider.region"),
+        accelerator=_maybe_text(compute, "accelerator", "compute.accelerator"),
+        instance_type=_maybe_text(compute, "instanceType", "compute.instanceType"),
+        instance_size=_maybe_text(compute, "instanceSize", "compute.instanceSize"),
+        min_replica=_maybe_count(scaling, "minReplica", "compute.scaling.minReplica"),
+        max_replica=_maybe_count(scaling, "maxReplica", "compute.scaling.maxReplica"),
+        scale_to_zero_timeout=_maybe_count(
+            scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout"
+        ),
+        # Absent is unknown, not the API's default: a guess compared with the manifest could plan a replace.
+        security=security_from_wire(security) if isinstance(security, str) else None,
+        private_link=private_link,
+        private_link_reported=private_link_reported,
         tags=tags,
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),

@@ -157,7 +157,7 @@ def _check(
         for item in explain_all(exc.errors()):
             report.add_new(item.path, item.message)
         return identity
-    report.desired = Desired(manifest, f"{report.file}:{doc.line}")
+    report.desired = Desired(manifest, f"{report.file}:{doc.line}", lines=dict(doc.lines))
     return identity
 
 
@@ -213,16 +213,11 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
             )
         )
     if spec.get("privateLink") is not None:
-        if security != "private":
-            shown = (
-                f"security: {security}"
-                if isinstance(security, str)
-                else "no security setting (protected by default)"
-            )
+        if security not in ("private", None):  # None: private, the default
             found.append(
                 (
                     ("spec", "privateLink"),
-                    f"privateLink is only allowed with security: private, found {shown}",
+                    f"privateLink is only allowed with security: private, found security: {security}",
                 )
             )
         vendor = _get(spec, "provider", "vendor")

@@ -11,7 +11,8 @@ Standard library only. Module map:
 - ``views``: records rendered as ``EndpointWithStatus``
 - ``auth``: Bearer tokens to callers
 - ``api``: management routes; ``dataplane``: deployed-URL routes; ``answers``: task outputs
-- ``admin``: ``/_sandbox/`` inspection routes (the sandbox user's token required)
+- ``revisions``: the Hub's model repositories as far as revisions go (``/api/models/...``, moved branches)
+- ``admin``: ``/_sandbox/`` inspection and control routes (the sandbox user's token required)
 - ``limits``: what it accepts from the network (body size, JSON depth, listen backlog, request time)
 - ``request_deadline``: reading each request against a deadline (slow and silent clients dropped)
 - ``loopback``: where it may listen, and which Host names it answers (DNS rebinding kept out)

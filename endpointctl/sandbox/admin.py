@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import revisions
 from .auth import require_caller
 from .context import Context, DataplaneOverride
 from .server import Router
@@ -56,6 +57,18 @@ def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]
         ctx.clear_override(req.params["namespace"], req.params["name"])
         return json_response({})
 
+    def move_ref(req: Request) -> Response:
+        # A push to the emulated Hub: the branch or tag now points at "sha", or at a new commit.
+        body = req.json_object() if req.body.strip() else {}
+        sha = body.get("sha")
+        if sha is not None and not (isinstance(sha, str) and revisions.is_commit(sha)):
+            raise ErrorAnswer(400, "'sha' must be a commit: 40 hexadecimal digits")
+        repository = f"{req.params['owner']}/{req.params['model']}"
+        previous, commit = revisions.move_ref(ctx, repository, req.params["ref"], sha)
+        return json_response(
+            {"repository": repository, "ref": req.params["ref"], "sha": commit, "previous": previous}
+        )
+
     dp = "/_sandbox/dataplane/{namespace}/{name}"
     return [
         Route("GET", "/_sandbox/counts", _guarded(ctx, counts), admin=True),
@@ -63,4 +76,5 @@ def routes(ctx: Context, router: Callable[[], Router], reset: Callable[[], None]
         Route("POST", "/_sandbox/reset", _guarded(ctx, reset_state), admin=True),
         Route("PUT", dp, _guarded(ctx, set_dataplane), admin=True),
         Route("DELETE", dp, _guarded(ctx, clear_dataplane), admin=True),
+        Route("PUT", "/_sandbox/models/{owner}/{model}/refs/{ref}", _guarded(ctx, move_ref), admin=True),
     ]

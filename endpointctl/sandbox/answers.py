@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
+import re
 from collections.abc import Callable
 from typing import Any
 
+from . import generation
 from .transport import ErrorAnswer
 
 POSITIVE_WORDS = ("happy", "good", "love", "great")
@@ -17,8 +18,13 @@ BINARY_TASKS = frozenset({"automatic-speech-recognition", "image-classification"
 
 
 def _validation(message: str) -> ErrorAnswer:
-    # TGI's shape for bad inputs.
-    return ErrorAnswer(422, f"Input validation error: {message}", error_type="validation")
+    return generation.invalid(message)
+
+
+def _top_k(payload: Any) -> int | None:
+    params = payload.get("parameters") if isinstance(payload, dict) else None
+    top_k = params.get("top_k") if isinstance(params, dict) else None
+    return top_k if isinstance(top_k, int) and not isinstance(top_k, bool) and top_k > 0 else None
 
 
 def _text(payload: Any) -> str:
@@ -40,10 +46,14 @@ def embed(text: str) -> list[float]:
 
 
 def text_classification(payload: Any, repository: str) -> Any:
+    """A bare ``{"inputs"}`` answers the pipeline's flat ``[{label, score}, ...]``; the task-API form with
+    a ``parameters`` object (what InferenceClient sends) answers the Inference API's nested ``[[...]]``,
+    which ``InferenceClient.text_classification`` unwraps with ``[0]``."""
     text = _text(payload).lower()
     positive = any(word in text for word in POSITIVE_WORDS)
     top, other = ("POSITIVE", "NEGATIVE") if positive else ("NEGATIVE", "POSITIVE")
-    return [{"label": top, "score": 0.9987}, {"label": other, "score": 0.0013}]
+    scores = [{"label": top, "score": 0.9987}, {"label": other, "score": 0.0013}][: _top_k(payload)]
+    return [scores] if isinstance(payload.get("parameters"), dict) else scores
 
 
 def translation(payload: Any, repository: str) -> Any:
@@ -61,7 +71,9 @@ def translation(payload: Any, repository: str) -> Any:
 
 
 def text_generation(payload: Any, repository: str) -> Any:
-    return [{"generated_text": f"{_text(payload)} and the sandbox model continues the story."}]
+    # Like TGI's `/` for a text-generation model: the prompt is part of the text unless told otherwise.
+    params = generation.parameters_of(payload)
+    return [generation.tgi_output(generation.generate(_text(payload), params, True), params)]
 
 
 def text2text_generation(payload: Any, repository: str) -> Any:
@@ -100,20 +112,30 @@ def fill_mask(payload: Any, repository: str) -> Any:
     return [
         {"score": score, "token": token_id, "token_str": word, "sequence": text.replace(mask, word, 1)}
         for score, token_id, word in ((0.61, 2204, "good"), (0.21, 2307, "great"), (0.08, 6429, "fine"))
-    ]
+    ][: _top_k(payload)]
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_PERSON_CUES = frozenset({"is", "am", "named", "called", "meet", "mr", "ms", "mrs", "dr"})
+_PLACE_CUES = frozenset({"in", "at", "from", "to", "near"})
 
 
 def token_classification(payload: Any, repository: str) -> Any:
+    """Capitalised words past a sentence's start are entities: after "in", "from"... a place (LOC),
+    after "is", "named"... a person (PER), otherwise an organisation (ORG)."""
     text = _text(payload)
     entities = []
-    offset = 0
-    for word in text.split():
-        start = text.index(word, offset)
-        offset = start + len(word)
-        if word[:1].isupper():
+    previous = None
+    for match in _WORD.finditer(text):
+        word, start = match.group(), match.start()
+        sentence_start = previous is None or text[previous.end() : start].strip()[-1:] in (".", "!", "?")
+        if word[:1].isupper() and len(word) > 1 and not sentence_start:
+            cue = previous.group().lower() if previous is not None else ""
+            group = "LOC" if cue in _PLACE_CUES else "PER" if cue in _PERSON_CUES else "ORG"
             entities.append(
-                {"entity_group": "ORG", "score": 0.97, "word": word, "start": start, "end": offset}
+                {"entity_group": group, "score": 0.97, "word": word, "start": start, "end": match.end()}
             )
+        previous = match
     return entities
 
 
@@ -126,12 +148,25 @@ def question_answering(payload: Any, repository: str) -> Any:
 
 
 def zero_shot_classification(payload: Any, repository: str) -> Any:
+    """``[{label, score}, ...]``, best first (the task API's shape, which InferenceClient parses). The label
+    named in the text wins (else the first); with ``multi_label`` each label is scored on its own."""
     text = _text(payload)
     params = payload.get("parameters") or {}
-    labels = list(params.get("candidate_labels") or ["positive", "negative"])
+    labels = params.get("candidate_labels") or ["positive", "negative"]
+    if isinstance(labels, str):
+        labels = [label.strip() for label in labels.split(",") if label.strip()]
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise _validation("`candidate_labels` must be a list of strings")
+    named = [label for label in labels if label.lower() in text.lower()] or labels[:1]
     n = len(labels)
-    scores = [round(0.5 + 0.5 / n, 4)] + [round((0.5 - 0.5 / n) / max(n - 1, 1), 4)] * (n - 1) if n else []
-    return {"sequence": text, "labels": labels, "scores": scores}
+    if params.get("multi_label"):
+        scores = [0.9731 if label in named else 0.0269 for label in labels]
+    else:
+        winner = named[0]
+        rest = round((0.5 - 0.5 / n) / max(n - 1, 1), 4)
+        scores = [round(0.5 + 0.5 / n, 4) if label == winner else rest for label in labels]
+    ranked = sorted(zip(labels, scores, strict=True), key=lambda pair: -pair[1])
+    return [{"label": label, "score": score} for label, score in ranked]
 
 
 def speech_recognition(payload: Any, repository: str) -> Any:
@@ -173,25 +208,3 @@ def answer(task: str | None, repository: str, payload: Any) -> Any:
     if task.startswith("translation"):
         return translation(payload, repository)
     return TASKS.get(task, generic)(payload, repository)
-
-
-def chat_completion(payload: Any, repository: str, now: float) -> Any:
-    messages = payload.get("messages") if isinstance(payload, dict) else None
-    if not isinstance(messages, list) or not messages:
-        raise _validation("`messages` must be a non-empty list")
-    last = str(messages[-1].get("content", "")) if isinstance(messages[-1], dict) else ""
-    content = f"Sandbox reply to: {last}"
-    return {
-        "id": "chatcmpl-" + hashlib.sha1(last.encode()).hexdigest()[:12],
-        "object": "chat.completion",
-        "created": int(now or time.time()),
-        "model": repository,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
-        "usage": {
-            "prompt_tokens": len(last.split()),
-            "completion_tokens": len(content.split()),
-            "total_tokens": len(last.split()) + len(content.split()),
-        },
-    }

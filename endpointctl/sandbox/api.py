@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from . import catalog, lifecycle, specs
+from . import catalog, lifecycle, revisions, specs
 from .auth import Caller, identify, require_caller, require_namespace
 from .context import Context
 from .lifecycle import Observed
@@ -113,6 +113,8 @@ def create_endpoint(ctx: Context, req: Request) -> Response:
     caller = _caller(ctx, req)
     namespace = req.params["namespace"]
     spec = specs.validate_create(req.json_object())
+    # Like the service: the answer carries the commit the revision (default main) names now.
+    spec["model"]["revision"] = revisions.pin(ctx, spec["model"]["repository"], spec["model"]["revision"])
     now = ctx.now()
     with ctx.store.transaction():
         if ctx.store.get(namespace, spec["name"]) is not None:
@@ -156,6 +158,10 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
                 400, "Endpoint failed to deploy and cannot be updated; delete it and create it again"
             )
         new_spec = specs.apply_update(record.spec, body)
+        model_in = body.get("model")
+        if isinstance(model_in, dict) and ("revision" in model_in or "repository" in model_in):
+            model = new_spec["model"]
+            model["revision"] = revisions.pin(ctx, model["repository"], model["revision"])
         compute_changed = new_spec["compute"] != record.spec["compute"]
         if compute_changed and observed.state not in NOT_ALLOCATED:
             _check_quota(ctx, namespace, new_spec, exclude=name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from . import admin, api, dataplane
+from . import admin, api, dataplane, revisions
 from .config import SandboxConfig
 from .context import Context, DataplaneOverride
 from .faults import FaultConfig, FaultInjector
@@ -23,6 +23,7 @@ class Sandbox:
         self._ctx = Context(config, self._store)
         self._router = Router(
             api.routes(self._ctx)
+            + revisions.routes(self._ctx)
             + dataplane.routes(self._ctx)
             + admin.routes(self._ctx, lambda: self._router, self.reset)
         )
@@ -131,9 +132,16 @@ class Sandbox:
     # -- state and inspection ----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every endpoint and data-plane override; keep serving and keep the counts."""
+        """Delete every endpoint and data-plane override, and put moved branches back; keep serving and
+        keep the counts."""
         self._store.delete_all()
+        self._store.delete_refs()
         self._ctx.clear_overrides()
+
+    def move_ref(self, repository: str, ref: str = revisions.DEFAULT_BRANCH, sha: str | None = None) -> str:
+        """Push to a model on the emulated Hub: ``ref`` (a branch or tag, created if new) of
+        ``repository`` now points at ``sha`` (default: a new commit). Returns the commit."""
+        return revisions.move_ref(self._ctx, repository, ref, sha)[1]
 
     def counts(self) -> dict[str, int]:
         return self._router.counts()

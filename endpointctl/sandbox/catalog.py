@@ -1,8 +1,9 @@
 """The hardware catalog: vendors, regions and computes with prices, plus per-namespace quotas.
 
 Quota is counted per instance type across regions, like the real service's ``RegionComputeQuota``.
-Availability statuses include a ``low_availability`` and a ``deprecated`` row so clients can be
-tested against both.
+Availability statuses include ``low_availability``, ``not_available`` and ``deprecated`` rows so clients
+can be tested against each. ``intel-icl`` is deprecated everywhere, as the real service did on aws in
+July 2025 (its pricing page); ``intel-spr`` is the CPU type to deploy on.
 """
 
 from __future__ import annotations
@@ -121,9 +122,12 @@ _OFFER: dict[tuple[str, str], tuple[str, ...]] = {
 _STATUS_OVERRIDES: dict[str, str] = {
     "aws-us-east-1-nvidia-a100-x8": "low_availability",
     "aws-eu-west-1-nvidia-a10g-x4": "low_availability",
+    "aws-us-east-2-nvidia-t4-x4": "not_available",
     "gcp-us-east4-nvidia-t4-x1": "deprecated",
     "gcp-us-east4-nvidia-t4-x4": "deprecated",
 }
+# Every size in every region: existing endpoints keep running on it, new ones cannot be created.
+_DEPRECATED_TYPES = frozenset({"intel-icl"})
 
 UNDEPLOYABLE = frozenset({"deprecated", "not_available"})
 
@@ -144,7 +148,9 @@ def _build() -> dict[str, Compute]:
                     mem,
                     gpu_mem,
                     price,
-                    _STATUS_OVERRIDES.get(cid, "available"),
+                    "deprecated"
+                    if type_name in _DEPRECATED_TYPES
+                    else _STATUS_OVERRIDES.get(cid, "available"),
                 )
     return computes
 

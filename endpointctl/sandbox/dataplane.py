@@ -6,6 +6,11 @@ zero (503, or a held request with ``X-Scale-Up-Timeout``), then a task-shaped an
 ``{base}/privatelink/{namespace}/{name}[/...]`` stands for the endpoint's AWS PrivateLink interface,
 as reached from inside the linked VPC: the public URL refuses a PrivateLink endpoint, this one serves it
 (to members of the namespace, like any private endpoint).
+
+Behind the proxy, the server the image runs (``engines``) answers: every endpoint takes task inputs at
+``/`` and OpenAI chat and completions under ``/v1``; TGI and vLLM images add ``/info``, ``/generate`` and
+``/generate_stream``, and OpenAI-speaking images ``/v1/models``. ``"stream": true`` on a text-generating
+route answers server-sent events (``streaming``). Every route goes through the same proxy first.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import answers, lifecycle, limits
+from . import answers, engines, generation, lifecycle, limits, streaming
 from .auth import identify
 from .context import Context
 from .lifecycle import Observed
@@ -126,6 +131,15 @@ def _payload(req: Request, task: str | None) -> Any:
 
 
 Authorize = Callable[[Context, Request, Record], None]
+Handler = Callable[[Context, Request, Authorize], Response]
+
+
+def _respond(body: Any, status: int = 200) -> Response:
+    """An answer is a JSON document, or a whole Response (a stream of events)."""
+    if isinstance(body, Response):
+        body.status = status
+        return body
+    return json_response(body, status=status)
 
 
 def _serve(
@@ -151,13 +165,27 @@ def _serve(
                 body = {"error": f"Sandbox override: HTTP {status}"}
             else:
                 body = answer(record, _payload(req, record.spec["model"].get("task")))
-            return json_response(body, status=status)
+            return _respond(body, status=status)
     payload = _payload(req, record.spec["model"].get("task"))
-    return json_response(answer(record, payload))
+    return _respond(answer(record, payload))
+
+
+def _generate(payload: Any, full_text_default: bool, wrap: bool, stream: bool) -> Any:
+    """TGI's generation: ``[{...}]`` at ``/``, ``{...}`` at ``/generate``, events when streaming."""
+    params = generation.parameters_of(payload)
+    gen = generation.generate(generation.prompt_of(payload), params, full_text_default)
+    if stream:
+        return streaming.event_stream(streaming.tgi_events(gen, params))
+    out = generation.tgi_output(gen, params)
+    return [out] if wrap else out
 
 
 def _infer(record: Record, payload: Any) -> Any:
-    model = record.spec["model"]
+    spec = record.spec
+    stream = streaming.wants_stream(payload)
+    if engines.generates_text(spec) and (stream or engines.engine(spec) != engines.PIPELINE):
+        return _generate(payload, engines.full_text_at_root(spec), wrap=True, stream=stream)
+    model = spec["model"]
     return answers.answer(model.get("task"), model["repository"], payload)
 
 
@@ -165,49 +193,108 @@ def _healthy(record: Record, payload: Any) -> Any:
     return {"status": "ok"}
 
 
-def inference(ctx: Context, req: Request) -> Response:
-    return _serve(ctx, req, _infer)
+def inference(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    return _serve(ctx, req, _infer, authorize=authorize)
 
 
-def chat(ctx: Context, req: Request) -> Response:
+def generate(ctx: Context, req: Request, authorize: Authorize = _authorize, stream: bool = False) -> Response:
+    """``/generate`` (``/generate_stream``: ``stream``) on TGI and vLLM; elsewhere a path like any other."""
+    if not engines.has_generation_routes(ctx.require(req.params["namespace"], req.params["name"]).spec):
+        return inference(ctx, req, authorize)
+
+    def answer(record: Record, payload: Any) -> Any:
+        return _generate(payload, False, wrap=False, stream=stream or streaming.wants_stream(payload))
+
+    return _serve(ctx, req, answer, authorize=authorize)
+
+
+def generate_stream(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    return generate(ctx, req, authorize, stream=True)
+
+
+def _openai_style(
+    ctx: Context,
+    req: Request,
+    authorize: Authorize,
+    events: Callable[[Any, str, float], list[dict[str, Any]]],
+    whole: Callable[[Any, str, float], Any],
+) -> Response:
+    """An OpenAI-style route: the whole answer, or with ``stream: true`` its chunks, ending in [DONE]."""
     now = ctx.now()
-    return _serve(ctx, req, lambda r, p: answers.chat_completion(p, r.spec["model"]["repository"], now))
+
+    def answer(record: Record, payload: Any) -> Any:
+        repository = record.spec["model"]["repository"]
+        if streaming.wants_stream(payload):
+            return streaming.event_stream(events(payload, repository, now), done=True)
+        return whole(payload, repository, now)
+
+    return _serve(ctx, req, answer, authorize=authorize)
 
 
-def health(ctx: Context, req: Request) -> Response:
+def chat(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    return _openai_style(ctx, req, authorize, streaming.chat_events, generation.chat_completion)
+
+
+def completions(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    return _openai_style(ctx, req, authorize, streaming.completion_events, generation.text_completion)
+
+
+def health(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
     # Health checks are not subject to overrides: `wait()` must still see a forced-500 endpoint as up.
-    return _serve(ctx, req, _healthy, overridable=False)
+    return _serve(ctx, req, _healthy, overridable=False, authorize=authorize)
 
 
-def privatelink_inference(ctx: Context, req: Request) -> Response:
-    return _serve(ctx, req, _infer, authorize=_authorize_privatelink)
+def info(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    """TGI's ``/info`` on TGI and vLLM images; elsewhere a path like any other."""
+    if not engines.has_generation_routes(ctx.require(req.params["namespace"], req.params["name"]).spec):
+        return get_path(ctx, req, authorize, path="info")
+    return _serve(ctx, req, lambda r, p: engines.info(r.spec), overridable=False, authorize=authorize)
 
 
-def privatelink_health(ctx: Context, req: Request) -> Response:
-    return _serve(ctx, req, _healthy, overridable=False, authorize=_authorize_privatelink)
+def models(ctx: Context, req: Request, authorize: Authorize = _authorize) -> Response:
+    """OpenAI's ``/v1/models`` on the images that speak OpenAI; elsewhere a path like any other."""
+    if not engines.has_openai_models(ctx.require(req.params["namespace"], req.params["name"]).spec):
+        return get_path(ctx, req, authorize, path="v1/models")
+    now = ctx.now()
+    return _serve(ctx, req, lambda r, p: engines.models(r.spec, now), overridable=False, authorize=authorize)
 
 
-def get_path(ctx: Context, req: Request) -> Response:
+def get_path(
+    ctx: Context, req: Request, authorize: Authorize = _authorize, path: str | None = None
+) -> Response:
     """GET on another sub-path: only a custom image's health route answers."""
     record = ctx.require(req.params["namespace"], req.params["name"])
-    if "/" + req.params["path"].strip("/") != health_route(record.spec).rstrip("/"):
-        raise ErrorAnswer(404, f"No route GET /{req.params['path']}")
-    return health(ctx, req)
+    path = path if path is not None else req.params["path"]
+    if "/" + path.strip("/") != health_route(record.spec).rstrip("/"):
+        raise ErrorAnswer(404, f"No route GET /{path}")
+    return health(ctx, req, authorize)
+
+
+# Under each prefix, in matching order: the named routes before the catch-all ``{path}``.
+_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/health", health),
+    ("GET", "/info", info),
+    ("GET", "/v1/models", models),
+    ("GET", "/{path}", get_path),
+    ("POST", "", inference),
+    ("POST", "/generate", generate),
+    ("POST", "/generate_stream", generate_stream),
+    ("POST", "/v1/chat/completions", chat),
+    ("POST", "/v1/completions", completions),
+    ("POST", "/{path}", inference),
+)
 
 
 def routes(ctx: Context) -> list[Route]:
-    def bind(fn: Callable[[Context, Request], Response]) -> Callable[[Request], Response]:
-        return lambda req: fn(ctx, req)
+    def bind(fn: Handler, authorize: Authorize) -> Callable[[Request], Response]:
+        return lambda req: fn(ctx, req, authorize)
 
-    base = "/endpoints/{namespace}/{name}"
-    link = "/privatelink/{namespace}/{name}"
+    prefixes = (
+        ("/endpoints/{namespace}/{name}", _authorize),
+        ("/privatelink/{namespace}/{name}", _authorize_privatelink),
+    )
     return [
-        Route("GET", f"{base}/health", bind(health)),
-        Route("GET", f"{base}/{{path}}", bind(get_path)),
-        Route("POST", base, bind(inference)),
-        Route("POST", f"{base}/v1/chat/completions", bind(chat)),
-        Route("POST", f"{base}/{{path}}", bind(inference)),
-        Route("GET", f"{link}/health", bind(privatelink_health)),
-        Route("POST", link, bind(privatelink_inference)),
-        Route("POST", f"{link}/{{path}}", bind(privatelink_inference)),
+        Route(method, prefix + suffix, bind(fn, authorize))
+        for prefix, authorize in prefixes
+        for method, suffix, fn in _ROUTES
     ]

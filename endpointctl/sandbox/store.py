@@ -37,6 +37,17 @@ CREATE TABLE IF NOT EXISTS endpoints (
 )
 """
 
+# Where each model repository's branches and tags point, once moved from their defaults (see revisions.py).
+_REFS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refs (
+    repository TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    moved_at REAL NOT NULL,
+    PRIMARY KEY (repository, ref)
+)
+"""
+
 _COLUMNS = (
     "seq, namespace, name, spec, created_at, updated_at, created_by, updated_by,"
     " phase, phase_at, last_used_at"
@@ -87,6 +98,7 @@ class Store:
                 # Durable across a crash of the sandbox process, which is all an emulator needs.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
+            self._conn.execute(_REFS_SCHEMA)
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -176,6 +188,28 @@ class Store:
     def delete_all(self) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM endpoints")
+
+    # -- model repositories' refs ---------------------------------------------------------------------
+
+    def get_ref(self, repository: str, ref: str) -> tuple[str, float] | None:
+        """The commit a moved branch or tag points at, and when it was moved; None: never moved."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT sha, moved_at FROM refs WHERE repository = ? AND ref = ?", (repository, ref)
+            ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+    def set_ref(self, repository: str, ref: str, sha: str, moved_at: float) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO refs (repository, ref, sha, moved_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                " (repository, ref) DO UPDATE SET sha = excluded.sha, moved_at = excluded.moved_at",
+                (repository, ref, sha, moved_at),
+            )
+
+    def delete_refs(self) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM refs")
 
 
 # SQLite's journal files next to the database; it creates them with the database file's mode.

@@ -10,8 +10,9 @@ from typing import Any
 
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
-from endpointctl.core.plan import Change
+from endpointctl.core.plan import Change, widened_access
 from endpointctl.core.spec import Desired
 
 
@@ -23,7 +24,7 @@ def endpoint_record(ep: Endpoint) -> dict[str, Any]:
     return {
         "name": ep.name,
         "namespace": ep.namespace,
-        "status": ep.status.value,
+        "status": ep.shown_state,
         "url": ep.url,
         "security": security_text(ep),
         "privateLink": {"accountId": ep.private_link.account_id, "region": ep.private_link.region}
@@ -60,6 +61,11 @@ def _field_record(change: FieldChange) -> dict[str, Any]:
     }
 
 
+def _widening_record(change: Change) -> dict[str, str] | None:
+    widened = widened_access(change)
+    return None if widened is None else {"from": widened[0].value, "to": widened[1].value}
+
+
 def change_record(change: Change) -> dict[str, Any]:
     return {
         "name": change.name,
@@ -69,7 +75,10 @@ def change_record(change: Change) -> dict[str, Any]:
         "steps": [step.kind.value for step in change.steps],
         "reason": change.reason,
         "notes": list(change.notes),
+        # Set when the change lets more callers in (private -> protected -> public), for CI to gate on.
+        "widensAccess": _widening_record(change),
         "source": change.desired.source if change.desired is not None else None,  # file:line of its manifest
+        "warnings": list(change.warnings),  # e.g. it runs on deprecated hardware (the preflight)
     }
 
 
@@ -83,7 +92,7 @@ def result_record(result: ChangeResult) -> dict[str, Any]:
         "done": result.done,
         "notDone": result.not_done,
         "error": result.error,
-        "status": ep.status.value if ep else None,
+        "status": ep.shown_state if ep else None,
         "url": ep.url if ep else None,
         "notes": list(result.change.notes),
     }
@@ -138,6 +147,12 @@ def wait_record(e: EndpointWait) -> dict[str, Any]:
         "outcome": e.outcome.value,
         "hint": e.hint,
     }
+
+
+def manifest_issue_record(issue: ManifestIssue) -> dict[str, Any]:
+    """One manifest problem for CI to annotate: ``line`` is null where none applies, ``path`` "" for the
+    file or document as a whole."""
+    return {"file": issue.file, "line": issue.line, "path": issue.path, "message": issue.message}
 
 
 def validated_record(d: Desired, namespace: str | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tabulate import tabulate
 
 from endpointctl.core.diff import SENSITIVE, FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan
 from endpointctl.core.settings import OutputMode
@@ -30,6 +31,7 @@ from endpointctl.ui.records import (
     change_record,
     endpoint_record,
     hardware_record,
+    manifest_issue_record,
     result_record,
     security_text,
     smoke_record,
@@ -86,6 +88,11 @@ def dump(data: Any, mode: OutputMode) -> str:
 # -- endpoints --------------------------------------------------------------------------------------
 
 
+def _known(value: object) -> str:
+    """A value the API reported, or "?" where its answer left it out (unknown, not empty)."""
+    return "?" if value is None else str(value)
+
+
 def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
     if mode is not OutputMode.TABLE:
         return dump([endpoint_record(ep) for ep in items], mode)
@@ -95,11 +102,12 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
         [
             ep.name,
             ep.namespace,
-            ep.status.value,
+            ep.shown_state,
             ep.url or "-",
             ep.repository,
-            f"{ep.vendor}/{ep.region} {ep.accelerator} {ep.instance_type} {ep.instance_size}",
-            f"{ep.ready_replica}/{ep.min_replica}-{ep.max_replica}",
+            f"{_known(ep.vendor)}/{_known(ep.region)} "
+            + " ".join(map(_known, (ep.accelerator, ep.instance_type, ep.instance_size))),
+            f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}",
             security_text(ep) + (" +privatelink" if ep.private_link else ""),
         ]
         for ep in items
@@ -147,12 +155,18 @@ def _field_line(change: FieldChange, creating: bool) -> str:
 def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
     """The plan; ``files``, when given (with --prune), are the manifest files it was made from."""
     if mode is not OutputMode.TABLE:
-        return dump([change_record(c) for c in p.changes if c.action is not Action.NOOP], mode)
+        # An unchanged endpoint is listed only when there is something to say about it (a state that
+        # endpointctl does not know, deprecated hardware), so that a plan with nothing to do or say stays [].
+        return dump(
+            [change_record(c) for c in p.changes if c.action is not Action.NOOP or c.notes or c.warnings],
+            mode,
+        )
     lines: list[str] = []
     counts: dict[Action, int] = {}
     for change in p.changes:
         counts[change.action] = counts.get(change.action, 0) + 1
         if change.action is Action.NOOP:
+            lines.extend(f"= {change.namespace}/{change.name}: {note}" for note in change.notes)
             continue
         header = f"{_SYMBOL[change.action]} {change.action.value} {change.namespace}/{change.name}"
         if change.action is Action.UPDATE:
@@ -160,7 +174,8 @@ def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
         if change.action is Action.DELETE and change.reason:
             header += f" ({change.reason})"
         lines.append(header)
-        creating = change.action is Action.CREATE
+        # A create the preflight blocked is still shown as what it would create.
+        creating = change.action is Action.CREATE or (change.action is Action.BLOCKED and change.live is None)
         lines.extend(_field_line(f, creating) for f in change.fields)
         if change.action is Action.BLOCKED and change.reason:
             lines.append(f"      blocked: {change.reason}")
@@ -293,3 +308,16 @@ def wait_report(report: WaitReport, mode: OutputMode) -> str:
     ]
     headers = ["NAME", "NAMESPACE", "OUTCOME", "STATUS", "ELAPSED", "MESSAGE"]
     return _table(rows, headers)
+
+
+# -- manifest problems ------------------------------------------------------------------------------
+
+
+def manifest_issues(issues: Sequence[ManifestIssue], mode: OutputMode) -> str:
+    """``-o json|yaml``: every manifest problem as ``{file, line, path, message}``, for CI to annotate."""
+    return dump([manifest_issue_record(issue) for issue in issues], mode)
+
+
+def plan_warnings(p: Plan) -> list[str]:
+    """One line per warning of the plan's changes (stderr), each naming its endpoint."""
+    return [f"{c.namespace}/{c.name}: {warning}" for c in p.changes for warning in c.warnings]

@@ -122,7 +122,7 @@ def _invoke_url(endpoint: Endpoint, url: str | None) -> str:
         raise EndpointFailed(f"'{endpoint.name}' is {runner.paused_hint(endpoint)}")
     if not endpoint.url:
         raise EndpointFailed(
-            f"'{endpoint.name}' has no URL yet (state: {endpoint.status.value})",
+            f"'{endpoint.name}' has no URL yet (state: {endpoint.shown_state})",
             hint="try again once it is running: endpointctl status " + endpoint.name,
         )
     return endpoint.url

@@ -61,7 +61,7 @@ def _rest_state(endpoint: Endpoint | None) -> DesiredState:
     """Where apply leaves an endpoint whose manifest sets no state: where it already was."""
     if endpoint is not None and endpoint.status is Status.PAUSED:
         return DesiredState.PAUSED
-    if endpoint is not None and endpoint.status is Status.SCALED_TO_ZERO and endpoint.min_replica > 0:
+    if endpoint is not None and endpoint.status is Status.SCALED_TO_ZERO and (endpoint.min_replica or 0) > 0:
         return DesiredState.SCALED_TO_ZERO
     return DesiredState.RUNNING
 

@@ -1,0 +1,56 @@
+"""Reading the hardware catalog for a plan and acting on what ``core.preflight`` finds in it.
+
+One catalog call (``GET /v2/provider/{namespace}``, what ``endpointctl hardware`` reads) per namespace a
+manifest names, per plan. A catalog that cannot be read, or that lists nothing, stops the plan with an
+error naming the call (exit 1) rather than letting changes go out unchecked: a deprecated type or an
+exhausted quota would then be found by the API half-way through an apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from endpointctl.core import preflight
+from endpointctl.core.endpoint import Hardware
+from endpointctl.core.errors import ApiError, ManifestError
+from endpointctl.core.plan import Plan
+
+_HINT = "endpointctl checks the hardware catalog before it changes anything; nothing was changed"
+
+
+class Catalogs(Protocol):
+    def hardware(self, namespace: str) -> list[Hardware]: ...
+
+
+def check(hub: Catalogs, plan: Plan) -> Plan:
+    """``plan`` with creates and scale-ups the catalog rules out blocked; a ``ManifestError`` (exit 2) for
+    hardware that does not exist, an ``ApiError`` (exit 1) when a catalog cannot be read."""
+    namespaces = dict.fromkeys(c.namespace for c in plan.changes if c.desired is not None)
+    checked = preflight.check(plan, {ns: _catalog(hub, ns) for ns in namespaces})
+    if checked.issues:
+        raise ManifestError(
+            list(checked.issues),
+            hint="fix the manifests; `endpointctl hardware --all` lists every offer. "
+            "The hardware catalog was read; nothing was changed",
+        )
+    return checked.plan
+
+
+def _catalog(hub: Catalogs, namespace: str) -> Sequence[Hardware]:
+    doing = f"listing hardware for namespace '{namespace}' (GET /v2/provider/{namespace})"
+    try:
+        rows = hub.hardware(namespace)
+    except ApiError as error:
+        error.hint = error.hint or _HINT  # its message names the call already
+        raise
+    # A row without its names cannot match anything: read as "does not exist", it would blame the manifest.
+    usable = [r for r in rows if r.vendor and r.region and r.instance_type and r.instance_size]
+    if not usable:
+        raise ApiError(
+            f"{doing}: the answer lists no hardware"
+            + (f" ({len(rows)} rows without vendor, region, instanceType or instanceSize)" if rows else "")
+            + "; the preflight (which offers exist, their status and the quota) cannot run",
+            hint=_HINT + "; run again later, or see `endpointctl hardware --all`",
+        )
+    return usable

@@ -241,3 +241,72 @@ def test_a_missing_or_odd_state_is_never_pending_unless_it_says_so(
     assert run.code == 0, run.all
     (record,) = json.loads(run.stdout)
     assert record["status"] == ("pending" if state == "pending" else "not reported")
+
+
+# -- the shape real answers have ----------------------------------------------------------------------
+
+COMMIT = "11c5a3d5811f50298f278a704980280950aedb10"
+
+
+def real_shaped(state: str) -> dict[str, Any]:
+    """An endpoint as the service answered in captured payloads: a commit for the revision, the legacy
+    "protected" type, no healthRoute, no privateService, no model.env or secrets, createdBy/updatedBy and
+    a ``private`` status field we do not read."""
+    return {
+        "name": "real",
+        "type": "protected",
+        "accountId": None,
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 0, "maxReplica": 1},
+        },
+        "model": {
+            "repository": "openai-community/gpt2",
+            "revision": COMMIT,
+            "task": "text-generation",
+            "framework": "pytorch",
+            "image": {"huggingface": {}},
+        },
+        "status": {
+            "createdAt": "2023-10-26T12:41:53.263Z",
+            "createdBy": {"id": "6273f303f6d63a28483fde12", "name": "someone"},
+            "updatedAt": "2023-10-26T12:41:53.263Z",
+            "updatedBy": {"id": "6273f303f6d63a28483fde12", "name": "someone"},
+            "private": None,
+            "state": state,
+            "message": "Endpoint is ready" if state == "running" else "Endpoint waiting to be scheduled",
+            "readyReplica": 1 if state == "running" else 0,
+            "targetReplica": 1 if state == "running" else 0,
+        },
+    }
+
+
+@pytest.mark.parametrize("state", ["pending", "running"])
+def test_a_real_shaped_answer_plans_nothing_and_apply_sends_nothing(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, state: str
+) -> None:
+    doc = copy.deepcopy(BASE_DOC)
+    doc["metadata"]["name"] = "real"
+    doc["spec"]["model"].update({"revision": "main", "framework": "pytorch"})
+    doc["spec"]["compute"] = {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2"}
+    doc["spec"]["scaling"] = {"minReplica": 0, "maxReplica": 1}
+    path = tmp_path / "real.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    sandbox.move_ref("openai-community/gpt2", "main", sha=COMMIT)  # the branch is where the answer says
+    assert cli("apply", str(path), "--yes").code == 0
+
+    def as_the_service_answers(item: dict[str, Any]) -> None:
+        tags = item.get("tags")
+        item.clear()
+        item.update(real_shaped(state), tags=tags)  # the tags endpointctl set when it created it
+
+    sandbox.add_middleware(reshaping(as_the_service_answers))
+    sandbox.reset_counts()
+    assert_replan_empty(cli, sandbox, str(path))
+    applied = cli("apply", str(path), "--yes")
+    assert applied.code == 0, applied.all
+    assert sandbox.mutating_count() == 0
+    assert sandbox.counts().get("GET /api/models/{owner}/{model}/revision/{rev}") == 2  # one per run

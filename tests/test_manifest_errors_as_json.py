@@ -207,3 +207,34 @@ def test_the_preflights_problems_carry_the_bad_keys_line(
     assert (issue["file"], issue["line"], issue["path"]) == (str(file), line, path), text
     assert "did you mean" in issue["message"] or "comes in" in issue["message"]
     assert sandbox.mutating_count() == 0
+
+
+# -- a message never shows a secret value, even of a manifest that failed ----------------------------------
+
+LEAKY = """\
+apiVersion: endpointctl/v1
+kind: InferenceEndpoint
+metadata:
+  name: leaky
+spec:
+  model:
+    repository: openai-community/gpt2
+    task: text-generation
+    secrets: {API_KEY: "${MY_SECRET}"}
+  provider: {vendor: aws, region: us-east-1}
+  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}
+  scaling: {minReplica: "${MY_SECRET}", maxReplica: 1}
+"""
+
+
+@pytest.mark.parametrize("mode", ["table", "json", "yaml"])
+def test_a_message_quoting_a_secret_of_a_failed_manifest_never_shows_it(
+    tmp_path: pathlib.Path, mode: str
+) -> None:
+    (tmp_path / "leaky.yaml").write_text(LEAKY)
+    cli = offline_cli(tmp_path)
+    cli.environ["MY_SECRET"] = "topsecretVALUE123"
+    run = cli("validate", str(tmp_path), "-o", mode)
+    assert run.code == 2, run.all
+    assert "spec.scaling.minReplica" in run.stderr  # the problem is still named, at its key
+    assert "topsecretVALUE123" not in run.all

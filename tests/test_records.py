@@ -5,10 +5,14 @@ Keys are only ever added: a key removed or renamed here breaks every pipeline th
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 from builders import desired, live
 
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Hardware
+from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.outcomes import (
     ChangeOutcome,
     ChangeResult,
@@ -18,6 +22,7 @@ from endpointctl.core.outcomes import (
     WaitOutcome,
 )
 from endpointctl.core.plan import Action, Change
+from endpointctl.core.projection import Month, Projection
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.ui import records
 
@@ -35,9 +40,21 @@ def test_plan_records() -> None:
     record = records.change_record(change)
     assert set(record) == {
         "name", "namespace", "action", "fields", "steps", "reason", "notes", "source", "warnings",
-        "widensAccess",
+        "widensAccess", "cost",
     }  # fmt: skip
     assert set(record["fields"][0]) == {"path", "before", "after", "replace", "sensitive"}
+    priced = dataclasses.replace(change, cost=ChangeCost(Hourly(Decimal("0.067"), Decimal("0.134")), None))
+    assert records.change_record(priced)["cost"] == {
+        "currency": "USD", "before": {"min": 0.067, "max": 0.134}, "after": None,
+    }  # fmt: skip
+
+
+def test_cost_records() -> None:
+    month = Projection("a", "acme", Month(2026, 10), "UTC", Decimal("0.5"), 1, 2, 745 * 3600, 745 * 3600)
+    assert set(records.projection_record(month)) == {
+        "name", "namespace", "month", "timezone", "pricePerHour", "replicas", "maxReplicas", "hoursAlwaysOn",
+        "hoursScheduled", "monthlyAlwaysOn", "monthlyScheduled", "monthlyMax", "saving", "currency",
+    }  # fmt: skip
 
 
 def test_apply_records() -> None:
@@ -65,7 +82,8 @@ def test_smoke_records() -> None:
 
 
 def test_hardware_records() -> None:
-    row = Hardware("aws", "us-east-1", "cpu", "intel-spr", "x1", "x86", 1, 2.0, None, 0.03, "available", 4, 1)
+    usd = Decimal("0.03")
+    row = Hardware("aws", "us-east-1", "cpu", "intel-spr", "x1", "x86", 1, 2.0, None, usd, "available", 4, 1)
     assert set(records.hardware_record(row)) == {
         "vendor", "region", "accelerator", "instanceType", "instanceSize", "architecture", "numAccelerators",
         "memoryGb", "gpuMemoryGb", "pricePerHour", "status", "quota", "deployable",

@@ -291,6 +291,21 @@ def test_a_revision_that_cannot_be_read_stops_before_any_change(
     assert "/fine (" not in run.stderr  # only the endpoint that cannot be planned is named
 
 
+@pytest.mark.parametrize(
+    "revision", ["", " ", "main\n", "a b", "../main", "-main", "main~1", "v1:2", "refs/"]
+)
+def test_a_revision_no_ref_can_be_named_is_a_manifest_error_before_any_call(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, revision: str
+) -> None:
+    path = write(tmp_path, doc("odd", revision=revision))
+    sandbox.reset_counts()
+    run = cli("plan", path, "-o", "json")
+    assert run.code == 2, run.all
+    (issue,) = json.loads(run.stdout)
+    assert issue["path"] == "spec.model.revision" and isinstance(issue["line"], int), issue
+    assert sandbox.counts() == {}  # not even the lookup
+
+
 def test_every_endpoint_whose_revision_cannot_be_read_is_named_at_once(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:

@@ -24,6 +24,7 @@ from endpointctl.dataplane.checks import shape_problem
 from endpointctl.sandbox import ManualClock
 
 USER = "sandbox-user"
+TOKEN = "hf_sandbox_test_token_123"
 OUTSIDER_TOKEN = "hf_outsider_token_456"
 NS = f"/v2/endpoint/{USER}"
 CONTINUATION = " and the sandbox model continues the story."
@@ -457,3 +458,90 @@ def test_any_prompt_streams_back_intact(tgi: str, token: str, prompt: str) -> No
         for c in client.chat_completion([{"role": "user", "content": prompt}], stream=True)
     )
     assert reply == "Sandbox reply to: " + prompt
+
+
+# -- malformed bodies: a 4xx, never a 500 or a traceback ----------------------------------------------
+
+MALFORMED: list[bytes] = [
+    b"",
+    b"not json",
+    b"\xff\xfe",
+    b"[1, 2]",
+    b'"text"',
+    b"null",
+    b"42",
+    b'{"stream": true}',
+    b'{"stream": true, "inputs": 7}',
+    b'{"stream": true, "inputs": "hi", "parameters": [1]}',
+    b'{"stream": true, "inputs": "hi", "parameters": {"max_new_tokens": -1}}',
+    b'{"stream": true, "inputs": "hi", "parameters": {"max_new_tokens": 1e400}}',
+    b'{"stream": true, "messages": []}',
+    b'{"stream": true, "messages": "hi"}',
+    b'{"stream": true, "messages": [7], "max_tokens": "3"}',
+    b'{"stream": true, "messages": [{"content": [1, null, {"text": 2}]}]}',
+    b'{"stream": true, "prompt": [1]}',
+    b'{"stream": true, "prompt": "x", "max_tokens": true}',
+    b'{"stream": true, "prompt": "x", "stream_options": [1]}',
+    b'{"stream": true, "messages": [{"content": "x"}], "stream_options": {"include_usage": "yes"}}',
+    b'{"stream": "yes", "inputs": "x"}',
+]
+ROUTES = ["/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions"]
+
+
+@pytest.mark.parametrize("image", ["tgi", "vllm"])
+def test_malformed_bodies_on_the_streaming_routes_are_4xx_never_a_crash(deploy: Deploy, image: str) -> None:
+    url = deploy(
+        f"gen-{image}",
+        "text-generation",
+        "meta-llama/Llama-3.2-1B-Instruct",
+        TGI_IMAGE if image == "tgi" else VLLM_IMAGE,
+    )
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    bad: list[tuple[str, bytes, int, str]] = []
+    with httpx.Client(timeout=10) as http:
+        for route in ROUTES:
+            for body in MALFORMED:
+                r = http.post(url.rstrip("/") + route, content=body, headers=headers)
+                if r.status_code >= 500 or "Traceback" in r.text:
+                    bad.append((route, body, r.status_code, r.text[:200]))
+    assert bad == []
+
+
+TASK_MODELS = [
+    ("text-classification", "distilbert/distilbert-base-uncased-finetuned-sst-2-english"),
+    ("zero-shot-classification", "facebook/bart-large-mnli"),
+    ("token-classification", "dslim/bert-base-NER"),
+    ("fill-mask", "google-bert/bert-base-uncased"),
+    ("question-answering", "deepset/roberta-base-squad2"),
+    ("summarization", "facebook/bart-large-cnn"),
+    ("translation", "Helsinki-NLP/opus-mt-en-fr"),
+    ("feature-extraction", "BAAI/bge-small-en-v1.5"),
+    ("sentence-similarity", "sentence-transformers/all-MiniLM-L6-v2"),
+]
+TASK_BODIES: list[bytes] = [
+    *MALFORMED,
+    b'{"inputs": "x", "parameters": [1]}',
+    b'{"inputs": "x", "parameters": "p"}',
+    b'{"inputs": "x", "parameters": {"candidate_labels": ","}}',
+    b'{"inputs": "x", "parameters": {"candidate_labels": []}}',
+    b'{"inputs": "x", "parameters": {"candidate_labels": [1]}}',
+    b'{"inputs": "x", "parameters": {"top_k": "3"}}',
+    b'{"inputs": {"question": "q", "context": 7}}',
+    b'{"inputs": {"source_sentence": "a", "sentences": [1, null]}}',
+    b'{"inputs": []}',
+]
+
+
+@pytest.mark.parametrize(("task", "repository"), TASK_MODELS)
+def test_malformed_bodies_on_every_task_are_4xx_never_a_crash(
+    deploy: Deploy, task: str, repository: str
+) -> None:
+    url = deploy(task.replace("-", "")[:20], task, repository)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    bad: list[tuple[bytes, int, str]] = []
+    with httpx.Client(timeout=10) as http:
+        for body in TASK_BODIES:
+            r = http.post(url, content=body, headers=headers)
+            if r.status_code >= 500 or "Traceback" in r.text:
+                bad.append((body, r.status_code, r.text[:200]))
+    assert bad == []

@@ -319,9 +319,20 @@ CASES = [
     Case("scale-to-zero", ("scale-to-zero", "{name}"), sends=True),
     Case("delete", ("delete", "{name}", "--yes"), sends=True),
     Case("hardware", ("hardware",)),
+    Case("cost", ("cost", "{changed}")),
     Case("invoke", ("invoke", "{name}", "--data", '{"inputs": "hello"}'), sends=True),
     Case("smoke", ("smoke", "{name}"), sends=True),
     Case("wait", ("wait", "{name}", "--timeout", "30")),
+    # Wakes the paused endpoint, smoke-tests it, runs a command and pauses it again; stdout is the command's.
+    Case(
+        "run",
+        ("run", "{name}", "--smoke", "--", sys.executable, "-c", "pass"),
+        sends=True,
+        modes=False,
+        paused=True,
+    ),
+    Case("schedule-run", ("schedule", "run", "{scheduled}"), sends=True),
+    Case("schedule-show", ("schedule", "show", "{scheduled}"), online=False),
 ]
 # Commands that never see a token or a secret.
 NOT_SCANNED = {"sandbox"}
@@ -370,12 +381,16 @@ class World:
         directory.mkdir(exist_ok=True)
         one, two = {"API_KEY": "${MY_SECRET}"}, {"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"}
         applied = manifest(name, secrets=one, env={"LOG": "debug"})
+        window = {"timezone": "UTC", "running": ["daily 00:00-00:01"], "except": ["2000-01-01..2099-12-31"]}
+        scheduled_text = manifest(name, secrets=one, env={"LOG": "debug"}, schedule=window)
         return {
             "name": name,
             "m": write(directory, "m.yaml", with_image(applied, IMAGE)),
             "changed": write(directory, "changed.yaml", with_image(manifest(name, secrets=two), IMAGE)),
             "reimaged": write(directory, "reimaged.yaml", with_image(applied, REIMAGED)),
             "new": write(directory, "new.yaml", with_image(manifest(f"{name}-new", secrets=one), IMAGE)),
+            # Outside its one window whatever the clock says: schedule run pauses it.
+            "scheduled": write(directory, "scheduled.yaml", with_image(scheduled_text, IMAGE)),
         }
 
     def argv(self, case: Case, name: str, mode: str | None) -> list[str]:

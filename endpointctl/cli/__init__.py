@@ -3,7 +3,16 @@
 Exit codes are decided in ``main`` (errors) and ``exits`` (outcomes) only.
 """
 
-from endpointctl.cli import declarative, endpoints, sandbox, smoke, wait  # noqa: F401  (registers the commands)
+from endpointctl.cli import (  # noqa: F401  (registers the commands)
+    cost,
+    declarative,
+    endpoints,
+    run,
+    sandbox,
+    schedule,
+    smoke,
+    wait,
+)
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv
 from endpointctl.cli.main import main

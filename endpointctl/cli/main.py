@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
                 obj=inv,
             )
     except ManifestError as error:
+        inv.out.redactor.add(*error.sensitive)  # a message may quote a secret of a manifest that failed
         if inv.out.mode is not OutputMode.TABLE:
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.
             inv.out.result(render.manifest_issues(error.issues, inv.out.mode))

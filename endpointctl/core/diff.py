@@ -20,6 +20,7 @@ from endpointctl.core.spec import (
     DEFAULT_FRAMEWORK,
     DEFAULT_IMAGE,
     DEFAULT_SECURITY,
+    IMAGE_FIELDS,
     PASSWORD_KEY,
     Desired,
     EndpointSpec,
@@ -59,16 +60,16 @@ def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> boo
     if not isinstance(live_settings, dict):
         return False
     for key, value in settings.items():
+        live_value = live_settings.get(key)
+        if live_value is None:
+            continue  # absent or null inside the variant: unknown, never drift
         if key == CREDENTIALS_KEY and isinstance(value, dict):
-            live_credentials = live_settings.get(key)
             login = {k: v for k, v in value.items() if k != PASSWORD_KEY}
-            if not login:
-                continue
-            if not isinstance(live_credentials, dict):
+            if not isinstance(live_value, dict):
                 return False
-            if any(live_credentials.get(k) != v for k, v in login.items()):
+            if any(live_value.get(k) not in (None, v) for k, v in login.items()):
                 return False
-        elif live_settings.get(key) != value:
+        elif live_value != value:
             return False
     return True
 
@@ -123,10 +124,22 @@ def _variant(image: dict[str, Any]) -> str | None:
     return keys[0] if len(keys) == 1 else None
 
 
+def _image_known(want: dict[str, Any], have: dict[str, Any]) -> bool:
+    """Whether the live image can be compared with the manifest's at all.
+
+    It can when it reports the manifest's own variant, or exactly one variant endpointctl knows. No
+    variant, several of them, or one endpointctl does not know (a future engine) is unknown: never drift.
+    """
+    if isinstance(have.get(next(iter(want))), dict):
+        return True
+    variant = _variant(have)
+    return variant is not None and variant in IMAGE_FIELDS
+
+
 def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> FieldChange | None:
     image = spec.model.image
-    if image is None or not live.image:  # not set, or not reported: never drift
-        return None
+    if image is None or not live.image or not _image_known(image, live.image):
+        return None  # not set, not reported, or not one we can read: never drift
     # The password cannot be compared, so --rotate-secrets is how a new one is sent, with the whole image.
     if _image_matches(image, live.image) and not (rotate_secrets and _has_password(image)):
         return None

@@ -6,6 +6,7 @@ Converted once from the API's raw dicts in ``hub``; nothing past ``hub`` sees a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -52,7 +53,7 @@ class Endpoint:
     status: Status
     message: str
     url: str | None
-    repository: str
+    repository: str | None
     revision: str | None
     task: str | None
     framework: str | None
@@ -107,7 +108,7 @@ class Hardware:
     num_accelerators: int
     memory_gb: float
     gpu_memory_gb: float | None
-    price_per_hour: float
+    price_per_hour: Decimal | None  # per replica, exact (core/money.py); None: the catalog gives none
     status: str
     quota_max: int | None
     quota_used: int | None

@@ -49,7 +49,9 @@ class ManifestIssue:
 class ManifestError(UsageError):
     """Every problem in the manifests at once, so one run shows everything to fix."""
 
-    def __init__(self, issues: list[ManifestIssue], *, hint: str | None = None) -> None:
+    def __init__(
+        self, issues: list[ManifestIssue], *, hint: str | None = None, sensitive: tuple[str, ...] = ()
+    ) -> None:
         count = len(issues)
         super().__init__(
             f"{count} problem{'s' if count != 1 else ''} in the manifests:\n"
@@ -58,6 +60,9 @@ class ManifestError(UsageError):
             hint=hint or "fix the manifests and run `endpointctl validate` again; no API call was made",
         )
         self.issues = issues
+        # The manifests' secret values, read even where validation failed: no output may show them, and
+        # a message about another key can quote one (``minReplica: ${API_KEY}``).
+        self.sensitive = sensitive
 
 
 class ConfirmationRequired(UsageError):

@@ -13,6 +13,8 @@ from enum import StrEnum
 from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched, UsageError
+from endpointctl.core.money import ChangeCost
+from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.tags import VALUE_RE, VALUE_RULE, desired_tags
 from endpointctl.core.targets import Target
@@ -60,6 +62,8 @@ class Change:
     reason: str | None = None  # why BLOCKED, or why a REPLACE is needed
     # What an operator should act on though nothing is blocked (e.g. it runs on deprecated hardware).
     warnings: tuple[str, ...] = ()
+    # Per hour, before and after; attached from the hardware catalog (core/cost.py). None: not priced.
+    cost: ChangeCost | None = None
 
     @property
     def destructive(self) -> bool:
@@ -77,6 +81,7 @@ class Options:
     adopt: bool = False
     allow_replace: bool = False
     rotate_secrets: bool = False
+    at: Instant | None = None  # when a schedule is evaluated (the engine's clock); None: not evaluated
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,10 @@ def check_options(options: Options) -> None:
         raise UsageError(f"--stack {options.stack!r} is not a stack name: {VALUE_RULE}")
 
 
-def _lifecycle(desired: Desired, live: Endpoint) -> tuple[FieldChange | None, tuple[StepKind, ...]]:
-    """The state change a set ``state`` asks for, if any, as the lifecycle calls that reach it."""
-    want = desired.spec.state
+def lifecycle_change(
+    desired: Desired, live: Endpoint, want: DesiredState | None
+) -> tuple[FieldChange | None, tuple[StepKind, ...]]:
+    """The state change ``want`` asks for (``state``, or the schedule's), as the lifecycle calls to it."""
     have = live.status
     steps: tuple[StepKind, ...] = ()
     if want is DesiredState.PAUSED and have is not Status.PAUSED:
@@ -164,7 +170,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
         )
 
-    state_change, lifecycle = _lifecycle(desired, live)
+    state_change, lifecycle = lifecycle_change(desired, live, wanted_state(desired, options.at, live.status))
     # A paused endpoint reports zero replicas; that is the pause, not drift. After a resume the API resets
     # replicas to 1, so compare scaling against that.
     resuming = StepKind.RESUME in lifecycle and live.status is Status.PAUSED
@@ -271,12 +277,17 @@ def _replace(
 
 def _create_steps(desired: Desired, options: Options) -> tuple[Step, ...]:
     create = Step(StepKind.CREATE, tags=desired_tags(desired.manifest.metadata.labels, (), options.stack))
-    state = desired.spec.state
+    state = wanted_state(desired, options.at)
     if state is DesiredState.PAUSED:
         return (create, Step(StepKind.PAUSE))
     if state is DesiredState.SCALED_TO_ZERO:
         return (create, Step(StepKind.SCALE_TO_ZERO))
     return (create,)
+
+
+def _noted(change: Change, at: Instant | None) -> Change:  # a schedule's change says what holds, until when
+    note = schedule_note(change.desired, at) if change.desired and change.action is not Action.NOOP else None
+    return change if note is None else replace(change, notes=(*change.notes, note))
 
 
 def compute(
@@ -311,6 +322,7 @@ def compute(
             )
         else:
             changes.append(_flag_widening(_plan_existing(spec, live, options)))
+    changes = [_noted(change, options.at) for change in changes]
     if options.prune and options.stack:
         for namespace in sorted(observed):
             for live in observed[namespace]:

@@ -225,7 +225,7 @@ def alternatives(offer: Hardware, rows: Sequence[Hardware]) -> str:
         key=lambda r: (
             r.instance_type != offer.instance_type,  # another size of the same type first
             abs(r.num_accelerators - offer.num_accelerators),
-            r.price_per_hour,
+            (r.price_per_hour is None, r.price_per_hour or 0),  # an unknown price last
             _natural(r.instance_type),
             _natural(r.instance_size),
         )

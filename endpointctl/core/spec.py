@@ -16,6 +16,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from endpointctl.core.budget_spec import BudgetSpec
+from endpointctl.core.desired_state import DesiredState as DesiredState  # re-exported
+from endpointctl.core.schedule_spec import ScheduleSpec
 from endpointctl.core.smoke_spec import SmokeTestSpec
 from endpointctl.core.strict import StrictModel
 
@@ -58,6 +61,10 @@ def namespace_problem(value: str) -> str | None:
     return None
 
 
+# A git ref name as the Hub takes it (a branch, a tag, refs/pr/N) or a commit.
+REVISION_RE = re.compile(r"(?!.*\.\.)(?!/)(?!.*/$)(?!-)[^\x00-\x20\x7f~^:?*\[\\]+")
+
+
 def _no_control_characters(value: str, what: str) -> str:
     if CONTROL_RE.search(value):
         raise ValueError(f"{what} contains a control character (a newline, NUL, ESC, ...)")
@@ -83,12 +90,6 @@ class Security(StrEnum):
     def from_wire(cls, value: str) -> Security:
         # Real responses still carried the legacy "protected" in 2025.
         return cls.PROTECTED if value in ("authenticated", "protected") else cls(value)
-
-
-class DesiredState(StrEnum):
-    RUNNING = "running"
-    PAUSED = "paused"
-    SCALED_TO_ZERO = "scaledToZero"
 
 
 class Vendor(StrEnum):
@@ -175,6 +176,18 @@ class ModelSpec(StrictModel):
     def _task_is_printable(cls, value: str | None) -> str | None:
         return None if value is None else _no_control_characters(value, "the task")
 
+    @field_validator("revision")
+    @classmethod
+    def _revision_is_a_ref(cls, value: str | None) -> str | None:
+        # Refused here, offline, with its line: sent, it would cost a lookup and come back a 404 (or, when
+        # empty, be read as the default branch by some clients).
+        if value is not None and not REVISION_RE.fullmatch(_no_control_characters(value, "the revision")):
+            raise ValueError(
+                "expected a branch, tag or 40-hex commit: no spaces or control characters, "
+                "none of ~ ^ : ? * [ \\ and no '..', e.g. main, v1.0 or refs/pr/1"
+            )
+        return value
+
     @field_validator("env")
     @classmethod
     def _env_keys_are_printable(cls, value: dict[str, str] | None) -> dict[str, str] | None:
@@ -255,12 +268,20 @@ class EndpointSpec(StrictModel):
     state: DesiredState | None = Field(
         None, description="running | paused | scaledToZero. Omitted: created running, then left alone."
     )
+    schedule: ScheduleSpec | None = Field(
+        None,
+        description="When it runs: windows in a time zone; outside them paused or scaled to zero. "
+        "Not together with state. See the README's Schedules.",
+    )
     allow_public: bool = Field(False, alias="allowPublic", description="Required to set security: public.")
     smoke_test: SmokeTestSpec | None = Field(
         None,
         alias="smokeTest",
         description="What `endpointctl smoke` and `apply --smoke` send and expect. "
         "Omitted: a default request for the task, checked for the task's answer shape.",
+    )
+    budget: BudgetSpec | None = Field(
+        None, description="A spending limit, e.g. {monthlyUSD: 500}; see the README's Cutting cost."
     )
 
     @field_validator("security", mode="before")

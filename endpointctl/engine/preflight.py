@@ -1,17 +1,20 @@
 """Reading the hardware catalog for a plan and acting on what ``core.preflight`` finds in it.
 
 One catalog call (``GET /v2/provider/{namespace}``, what ``endpointctl hardware`` reads) per namespace a
-manifest names, per plan. A catalog that cannot be read, or that lists nothing, stops the plan with an
-error naming the call (exit 1) rather than letting changes go out unchecked: a deprecated type or an
-exhausted quota would then be found by the API half-way through an apply.
+manifest names, per plan. The same rows price every change (``core.cost``) and check budgets
+(``core.budget``): money in a plan costs no call of its own. A catalog that cannot be read, or that
+lists nothing, stops the plan with an error naming the call (exit 1) rather than letting changes go out
+unchecked: a deprecated type or an exhausted quota would then be found by the API half-way through an
+apply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
-from endpointctl.core import preflight
+from endpointctl.core import budget, cost, preflight
 from endpointctl.core.endpoint import Hardware
 from endpointctl.core.errors import ApiError, ManifestError
 from endpointctl.core.plan import Plan
@@ -23,18 +26,20 @@ class Catalogs(Protocol):
     def hardware(self, namespace: str) -> list[Hardware]: ...
 
 
-def check(hub: Catalogs, plan: Plan) -> Plan:
-    """``plan`` with creates and scale-ups the catalog rules out blocked; a ``ManifestError`` (exit 2) for
-    hardware that does not exist, an ``ApiError`` (exit 1) when a catalog cannot be read."""
+def check(hub: Catalogs, plan: Plan, now: datetime) -> Plan:
+    """``plan`` with creates and scale-ups the catalog rules out blocked, each change priced, and changes
+    over their budget (the 30 days from ``now``) blocked; a ``ManifestError`` (exit 2) for hardware that
+    does not exist, an ``ApiError`` (exit 1) when a catalog cannot be read."""
     namespaces = dict.fromkeys(c.namespace for c in plan.changes if c.desired is not None)
-    checked = preflight.check(plan, {ns: _catalog(hub, ns) for ns in namespaces})
+    catalogs = {ns: _catalog(hub, ns) for ns in namespaces}
+    checked = preflight.check(plan, catalogs)
     if checked.issues:
         raise ManifestError(
             list(checked.issues),
             hint="fix the manifests; `endpointctl hardware --all` lists every offer. "
             "The hardware catalog was read; nothing was changed",
         )
-    return checked.plan
+    return budget.check(cost.attach(checked.plan, catalogs), catalogs, now)
 
 
 def _catalog(hub: Catalogs, namespace: str) -> Sequence[Hardware]:

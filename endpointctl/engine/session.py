@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from endpointctl.core.clock import Clock
@@ -119,11 +120,15 @@ class Session:
 
     def plan(self, placed: Sequence[Placed], options: Options) -> Plan:
         check_options(options)
+        if options.at is None:  # schedules are evaluated now, on the session's clock
+            options = replace(options, at=datetime.fromtimestamp(self.clock.wall(), UTC))
         observed = self.observe([ns for ns, _ in placed])
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
         planned = compute(revisions.pin(self.hub, placed), observed, options)
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
-        return preflight.check(self.hub, planned)
+        # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
+        now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)
+        return preflight.check(self.hub, planned, now)
 
     def execute(self, plan: Plan, parallelism: int = 8) -> list[ChangeResult]:
         executor = Executor(

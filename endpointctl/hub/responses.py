@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from endpointctl.core import money
 from endpointctl.core.endpoint import Endpoint, Hardware, PrivateLink, Status
 from endpointctl.core.spec import Security
 from endpointctl.core.tags import labels_from_tags
@@ -93,8 +94,11 @@ def _private_link(raw: Mapping[str, Any]) -> tuple[PrivateLink | None, bool]:
     if private is None:
         return None, False
     account = private.get("accountId")
-    if not account:
-        return None, True
+    if account is None or account == "":
+        # {} or a null account says nothing either: read as "no PrivateLink", it would plan a replace.
+        return None, False
+    if isinstance(account, bool) or not isinstance(account, str | int):
+        raise Malformed(f"'privateService.accountId' is {type(account).__name__}, not an account id")
     region = private.get("region")
     return PrivateLink(str(account), region if isinstance(region, str) and region else None), True
 
@@ -146,12 +150,13 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         state=state,
         message=str(status.get("message") or ""),
         url=status.get("url") or None,
-        repository=str(model.get("repository", "")),
+        repository=_maybe_text(model, "repository", "model.repository"),
         revision=_maybe_text(model, "revision", "model.revision"),
         task=_maybe_text(model, "task", "model.task"),
         framework=_maybe_text(model, "framework", "model.framework"),
         image=_maybe_object(model, "image", "model.image"),
-        env=None if env is None else {str(k): str(v) for k, v in env.items()},
+        # A null value is not the text "None": the answer does not say, so the whole env is unknown.
+        env=None if env is None or None in env.values() else {str(k): str(v) for k, v in env.items()},
         secret_names=secret_names_from_wire(model),
         vendor=_maybe_text(provider, "vendor", "provider.vendor"),
         region=_maybe_text(provider, "region", "provider.region"),
@@ -177,6 +182,12 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     )
 
 
+def _quota_figure(value: Any) -> int | None:
+    """A quota figure as a whole number of accelerators; anything else (a string, a bool, a fraction, a
+    negative number) is unknown: never a figure to block on, nor to do sums with."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
     rows: list[Hardware] = []
     for vendor in raw.get("vendors") or ():
@@ -194,10 +205,11 @@ def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
                         num_accelerators=int(compute.get("numAccelerators") or 0),
                         memory_gb=float(compute.get("memoryGb") or 0),
                         gpu_memory_gb=compute.get("gpuMemoryGb"),
-                        price_per_hour=float(compute.get("pricePerHour") or 0),
+                        # Absent or null is unknown, never free (0 would show a GPU as costing nothing).
+                        price_per_hour=money.exact(compute.get("pricePerHour")),
                         status=str(compute.get("status", "available")),
-                        quota_max=quota.get("maxAccelerators"),
-                        quota_used=quota.get("usedAccelerators"),
+                        quota_max=_quota_figure(quota.get("maxAccelerators")),
+                        quota_used=_quota_figure(quota.get("usedAccelerators")),
                     )
                 )
     return rows

@@ -21,7 +21,15 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
-from endpointctl.core.spec import CREDENTIAL_KEYS, CREDENTIALS_KEY, IMAGE_FIELDS, Desired, Manifest, Vendor
+from endpointctl.core.spec import (
+    CREDENTIAL_KEYS,
+    CREDENTIALS_KEY,
+    IMAGE_FIELDS,
+    Desired,
+    Manifest,
+    Vendor,
+    registry_password,
+)
 from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS, VALUE_RE, VALUE_RULE
 from endpointctl.manifest import files
 from endpointctl.manifest.interpolate import expand_document
@@ -58,6 +66,7 @@ def read_manifests(
     issues: list[ManifestIssue] = []
     desired: list[Desired] = []
     read: list[str] = []
+    sensitive: list[str] = []
     first_seen: dict[tuple[str | None, str], str] = {}
     for file in files.find(paths):
         if isinstance(file, ManifestIssue):
@@ -66,6 +75,7 @@ def read_manifests(
         read.append(file.label)
         reports = _load_file(file.label, file.path, first_seen, environ=environ, allow_public=allow_public)
         desired.extend(report.desired for report in reports if report.desired and not report.issues)
+        sensitive.extend(value for report in reports for value in report.sensitive)
         # Within a file, top to bottom reads best; a file-level problem (no line) comes first.
         file_issues = [issue for report in reports for issue in report.issues]
         issues.extend(sorted(file_issues, key=lambda issue: issue.line or 0))
@@ -73,7 +83,7 @@ def read_manifests(
         shown = ", ".join(str(path) for path in paths) or "(no paths given)"
         issues.append(ManifestIssue(shown, None, "", "no manifests found; expected *.yaml or *.yml files"))
     if issues:
-        raise ManifestError(issues)
+        raise ManifestError(issues, sensitive=tuple(dict.fromkeys(sensitive)))
     return Reading(desired, read)
 
 
@@ -123,6 +133,7 @@ class _Report:
     doc: Document | None  # None: the file itself, e.g. unreadable
     issues: list[ManifestIssue] = field(default_factory=list)
     desired: Desired | None = None
+    sensitive: list[str] = field(default_factory=list)  # secret values, valid or not: never shown
 
     def add(self, path: KeyPath, message: str) -> None:
         data, line = (self.doc.data, self.doc.line_of(path)) if self.doc is not None else (None, None)
@@ -146,6 +157,7 @@ def _check(
         report.add((), f"expected a mapping with apiVersion, kind, metadata and spec, found {found}")
         return None
     data, expansion_problems = expand_document(doc.data, environ)
+    report.sensitive.extend(_sensitive_values(data))
     for expansion in expansion_problems:
         report.add(expansion.path, expansion.message)
     for path, message in _policy(data, allow_public=allow_public):
@@ -159,6 +171,16 @@ def _check(
         return identity
     report.desired = Desired(manifest, f"{report.file}:{doc.line}", lines=dict(doc.lines))
     return identity
+
+
+def _sensitive_values(data: dict[Any, Any]) -> list[str]:
+    """The secret values and registry passwords a document sets, as expanded, whatever else is wrong."""
+    model = _get(data, "spec", "model")
+    secrets = model.get("secrets") if isinstance(model, dict) else None
+    image = model.get("image") if isinstance(model, dict) else None
+    values = list(secrets.values()) if isinstance(secrets, dict) else []
+    values += [registry_password(settings) for settings in image.values()] if isinstance(image, dict) else []
+    return [str(value) for value in values if isinstance(value, str | int | float) and value != ""]
 
 
 def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, str]]:
@@ -203,6 +225,10 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
         if isinstance(settings, dict) and CREDENTIALS_KEY in settings and takes_credentials:
             where: KeyPath = ("spec", "model", "image", variant, CREDENTIALS_KEY)
             found.extend(_credentials(where, settings[CREDENTIALS_KEY]))
+    if spec.get("schedule") is not None and spec.get("state") is not None:
+        # Two answers to one question: the schedule already says which state holds when.
+        message = "state and schedule cannot both be set: the schedule decides the state; remove state"
+        found.append((("spec", "state"), message))
     security = "protected" if spec.get("security") == "authenticated" else spec.get("security")
     if security == "public" and not allow_public and not _true(spec.get("allowPublic")):
         found.append(

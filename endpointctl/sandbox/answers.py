@@ -152,11 +152,13 @@ def zero_shot_classification(payload: Any, repository: str) -> Any:
     named in the text wins (else the first); with ``multi_label`` each label is scored on its own."""
     text = _text(payload)
     params = payload.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise _validation("`parameters` must be an object")
     labels = params.get("candidate_labels") or ["positive", "negative"]
     if isinstance(labels, str):
         labels = [label.strip() for label in labels.split(",") if label.strip()]
-    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-        raise _validation("`candidate_labels` must be a list of strings")
+    if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
+        raise _validation("`candidate_labels` must be a non-empty list of strings")
     named = [label for label in labels if label.lower() in text.lower()] or labels[:1]
     n = len(labels)
     if params.get("multi_label"):

@@ -159,9 +159,10 @@ def completion_prompts(payload: Any) -> list[str]:
 
 
 def completions(payload: Any) -> list[Generation]:
+    prompts = completion_prompts(payload)  # first: it refuses a body that is not an object (422, not 500)
     limit = _limit(payload.get("max_tokens"), "max_tokens")
     echo = payload.get("echo") is True
-    return [_cut(p, CONTINUATION, limit, echo, payload.get("seed")) for p in completion_prompts(payload)]
+    return [_cut(p, CONTINUATION, limit, echo, payload.get("seed")) for p in prompts]
 
 
 def _ident(prefix: str, *parts: str) -> str:

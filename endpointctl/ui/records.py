@@ -6,13 +6,17 @@ module; secret fields carry names only and are marked ``sensitive``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from endpointctl.core import money
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ManifestIssue
+from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
 from endpointctl.core.plan import Change, widened_access
+from endpointctl.core.projection import Projection
 from endpointctl.core.spec import Desired
 
 
@@ -79,6 +83,48 @@ def change_record(change: Change) -> dict[str, Any]:
         "widensAccess": _widening_record(change),
         "source": change.desired.source if change.desired is not None else None,  # file:line of its manifest
         "warnings": list(change.warnings),  # e.g. it runs on deprecated hardware (the preflight)
+        "cost": cost_record(change.cost),  # per hour; null where the plan was not priced
+    }
+
+
+def amount(value: Decimal | None) -> int | float | None:
+    """Money as a JSON number with the digits it has (0.067 stays 0.067); null: unknown, never 0."""
+    if value is None:
+        return None
+    # Up to 15 significant digits a float writes back exactly as it was given: prices and cents fit.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _range_record(hourly: Hourly | None) -> dict[str, Any] | None:
+    return None if hourly is None else {"min": amount(hourly.low), "max": amount(hourly.high)}
+
+
+def cost_record(cost: ChangeCost | None) -> dict[str, Any] | None:
+    """``{currency, before: {min, max}, after: {min, max}}`` per hour: ``before`` null for a create,
+    ``after`` null for a delete, ``min``/``max`` null where the price or the replicas are unknown."""
+    if cost is None:
+        return None
+    before, after = _range_record(cost.before), _range_record(cost.after)
+    return {"currency": cost.currency, "before": before, "after": after}
+
+
+def projection_record(p: Projection) -> dict[str, Any]:
+    """``cost``: one endpoint's month; money null where its price is unknown."""
+    return {
+        "name": p.name,
+        "namespace": p.namespace,
+        "month": str(p.month),
+        "timezone": p.zone,
+        "pricePerHour": amount(p.price),
+        "replicas": p.replicas,
+        "maxReplicas": p.max_replicas,
+        "hoursAlwaysOn": amount(money.hours(p.always_on)),
+        "hoursScheduled": amount(money.hours(p.scheduled)),
+        "monthlyAlwaysOn": amount(p.monthly_always_on),
+        "monthlyScheduled": amount(p.monthly_scheduled),
+        "monthlyMax": amount(p.monthly_max),
+        "saving": amount(p.saving),
+        "currency": money.CURRENCY,
     }
 
 
@@ -109,7 +155,7 @@ def hardware_record(hw: Hardware) -> dict[str, Any]:
         "numAccelerators": hw.num_accelerators,
         "memoryGb": hw.memory_gb,
         "gpuMemoryGb": hw.gpu_memory_gb,
-        "pricePerHour": hw.price_per_hour,
+        "pricePerHour": amount(hw.price_per_hour),
         "status": hw.status,
         "quota": {"max": hw.quota_max, "used": hw.quota_used},
         "deployable": hw.deployable,

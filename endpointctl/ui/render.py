@@ -25,6 +25,7 @@ from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan
 from endpointctl.core.settings import OutputMode
+from endpointctl.ui import costs
 from endpointctl.ui.escapes import INVISIBLE
 from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
 from endpointctl.ui.records import (
@@ -104,7 +105,7 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
             ep.namespace,
             ep.shown_state,
             ep.url or "-",
-            ep.repository,
+            _known(ep.repository),
             f"{_known(ep.vendor)}/{_known(ep.region)} "
             + " ".join(map(_known, (ep.accelerator, ep.instance_type, ep.instance_size))),
             f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}",
@@ -182,6 +183,9 @@ def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
         elif change.action is Action.REPLACE and change.reason:
             lines.append(f"      why: {change.reason}")
         lines.extend(f"      note: {note}" for note in change.notes)
+        cost_line = costs.change_line(change)
+        if cost_line is not None:
+            lines.append(cost_line)
     if not p.has_changes:
         lines.append(f"No changes. {counts.get(Action.NOOP, 0)} endpoint(s) up to date.")
     else:
@@ -189,6 +193,9 @@ def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
             f"{n} {action.value}" for action, n in counts.items() if action is not Action.NOOP
         )
         lines.append(f"Plan: {summary}; {counts.get(Action.NOOP, 0)} unchanged.")
+    total_line = costs.total_line(p)
+    if total_line is not None:
+        lines.append(total_line)
     if files:
         # What a prune was measured against: an endpoint no file here names is one it deletes.
         read = ", ".join(files)
@@ -235,7 +242,7 @@ def hardware(items: Sequence[Hardware], mode: OutputMode) -> str:
             h.instance_type,
             h.instance_size,
             h.architecture,
-            f"${h.price_per_hour:.3f}",
+            "unknown" if h.price_per_hour is None else f"${h.price_per_hour:.3f}",
             "-" if h.quota_max is None else f"{h.quota_used}/{h.quota_max}",
             h.status,
             "yes" if h.deployable else "no",

@@ -5,4 +5,7 @@
 - ``observe``: status and hardware
 - ``wait``: wait, and what apply and resume wait for
 - ``smoke``: smoke tests and single requests to deployed URLs
+- ``lease``: ``run``: wake an endpoint for one command, then put it back as it was found
+- ``cost``: a month's cost projected from the manifests and the hardware catalog
+- ``schedule``: ``schedule run``: each scheduled endpoint moved to the state its schedule holds now
 """

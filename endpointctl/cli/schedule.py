@@ -1,0 +1,116 @@
+"""schedule run, schedule show: the manifests' schedules, applied now (or at --at) and listed ahead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from endpointctl.cli import exits, options
+from endpointctl.cli.group import cli
+from endpointctl.cli.hooks import CliHooks
+from endpointctl.cli.invocation import Invocation, pass_invocation
+from endpointctl.cli.options import epilog
+from endpointctl.core.errors import ExitCode, UsageError
+from endpointctl.core.outcomes import ChangeOutcome
+from endpointctl.core.plan import Action
+from endpointctl.core.schedule_plan import coming, scheduled
+from endpointctl.core.settings import OutputMode
+from endpointctl.engine.flows import schedule as flow
+from endpointctl.ui import schedules as view
+
+MAX_DAYS = 366
+
+
+def _instant(value: str | None, flag: str) -> datetime | None:
+    """An ISO-8601 instant; one without an offset is refused rather than guessed in some zone."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        example = "2026-03-30T08:00:00+02:00"
+        raise UsageError(f"{flag} {value!r} is not an ISO-8601 instant, e.g. {example}") from None
+    if parsed.tzinfo is None:
+        raise UsageError(
+            f"{flag} {value!r} has no UTC offset; add one (+02:00) or Z, so the instant is not a guess"
+        )
+    return parsed.astimezone(UTC)
+
+
+@cli.group(
+    epilog=epilog(
+        "endpointctl schedule run manifests/            # every 15 minutes, from cron or CI",
+        "endpointctl schedule run manifests/ --dry-run --at 2026-03-30T07:00:00+02:00",
+        "endpointctl schedule show manifests/ --days 7",
+    )
+)
+def schedule() -> None:
+    """Run endpoints on their manifests' schedules (spec.schedule); see the README's Schedules."""
+
+
+@schedule.command(
+    "run",
+    epilog=epilog(
+        "endpointctl schedule run manifests/",
+        "endpointctl schedule run manifests/ -o json",
+        "endpointctl schedule run manifests/ --dry-run --at 2026-12-24T09:00:00+01:00",
+    ),
+)
+@options.paths_argument
+@click.option("--at", "at", metavar="ISO-8601", help="Act as at this instant (with an offset). Default: now.")
+@click.option("--dry-run", is_flag=True, help="Show what would be done and change nothing.")
+@options.common
+@pass_invocation
+def run_command(
+    inv: Invocation, paths: tuple[str, ...], at: str | None, dry_run: bool, output: str, namespace: str | None
+) -> ExitCode:
+    """Move each scheduled endpoint to the state its schedule holds now: resume inside a window, pause or
+    scale to zero outside. Level-triggered and idempotent: a dropped, late or doubled run is harmless.
+    Never creates, deletes or reconfigures an endpoint (only pause, resume, scale-to-zero, and the
+    manifest's scaling after a resume); a missing or failed endpoint exits 1 while the rest converge."""
+    inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
+    when = _instant(at, "--at")
+    desired = inv.load(paths)
+    if not scheduled(desired):
+        inv.out.warn("no manifest has a schedule (spec.schedule): nothing to do")
+        inv.out.result(view.run([], OutputMode(output)))
+        return ExitCode.OK
+    settings = inv.settings(namespace=namespace, output=output)
+    session = inv.session(settings)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
+    done = flow.run(session, desired, at=when, dry_run=dry_run, hooks=hooks)
+    inv.out.result(view.run([(move, done.result_of(move)) for move in done.moves], settings.output))
+    if done.results is None:  # a dry run: what is missing or failed still fails the run
+        blocked = any(move.change.action is Action.BLOCKED for move in done.moves)
+        return ExitCode.FAILURE if blocked else ExitCode.OK
+    for result in done.results:
+        if result.outcome is ChangeOutcome.BLOCKED:
+            inv.out.warn(f"{result.change.namespace}/{result.change.name}: {result.error}")
+    return exits.for_changes(done.results, interrupted=session.cancel.is_set())
+
+
+@schedule.command(
+    "show",
+    epilog=epilog(
+        "endpointctl schedule show manifests/",
+        "endpointctl schedule show manifests/ --from 2026-12-20T00:00:00+01:00 --days 21 -o json",
+    ),
+)
+@options.paths_argument
+@click.option("--from", "start", metavar="ISO-8601", help="From this instant (with an offset). Default: now.")
+@click.option(
+    "--days", type=click.IntRange(1, MAX_DAYS), default=7, show_default=True, help="How many days ahead."
+)
+@options.common
+@pass_invocation
+def show_command(
+    inv: Invocation, paths: tuple[str, ...], start: str | None, days: int, output: str, namespace: str | None
+) -> ExitCode:
+    """List each scheduled endpoint's coming transitions. Offline: no API call."""
+    mode = inv.out.mode = OutputMode(output)
+    begin = _instant(start, "--from") or datetime.fromtimestamp(inv.env.clock.wall(), UTC)
+    desired = inv.load(paths)
+    default_namespace = inv.settings(namespace=namespace, output=output).namespace  # no API call
+    inv.out.result(view.show(coming(desired, begin, days, default_namespace), mode))
+    return ExitCode.OK

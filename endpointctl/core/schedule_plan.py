@@ -1,0 +1,143 @@
+"""PURE: what ``schedule run`` does at an instant: each scheduled endpoint's lifecycle move, as a plan.
+
+Level-triggered: the move depends only on the schedule at that instant and the live state, never on
+what an earlier run did, so a dropped, delayed or doubled run is harmless. It only pauses, resumes or
+scales to zero (and, after its own resume, restores the manifest's scaling, which the service resets):
+never a create, a delete, or a change to the model, compute or security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from endpointctl.core.desired_state import DesiredState
+from endpointctl.core.diff import diff_endpoint
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.plan import Action, Change, Plan, Step, StepKind, lifecycle_change
+from endpointctl.core.schedule import next_change, state_at, transitions
+from endpointctl.core.scheduled import wanted_state
+from endpointctl.core.spec import Desired
+
+NOT_DEPLOYED = "not deployed: run `endpointctl apply` to create it"
+_ACTIONS = {
+    StepKind.PAUSE: Action.PAUSE,
+    StepKind.RESUME: Action.RESUME,
+    StepKind.SCALE_TO_ZERO: Action.SCALE_TO_ZERO,
+}
+
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """One scheduled endpoint at one instant: what its schedule wants, what it was, what to do."""
+
+    change: Change
+    wanted: DesiredState  # the schedule's state at the instant
+    before: str | None  # the live state as the API reported it; None: not deployed
+    next: tuple[datetime, DesiredState] | None  # the schedule's next change, in its zone
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.change.namespace, self.change.name)
+
+
+def _blocked(base: Change, reason: str) -> Change:
+    return Change(
+        base.name, base.namespace, Action.BLOCKED, desired=base.desired, live=base.live, reason=reason
+    )
+
+
+def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
+    base = Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live)
+    if not live.managed:
+        return _blocked(
+            base,
+            "an endpoint of this name exists and is not managed by endpointctl; "
+            "`endpointctl apply --adopt` takes it over",
+        )
+    if live.status is Status.FAILED:
+        return _blocked(
+            base, "it failed, so it is not resumed; `endpointctl apply --allow-replace` re-creates it"
+        )
+    if live.status is Status.UNKNOWN:
+        note = f"its state {live.shown_state!r} is not one endpointctl knows: left alone until it is"
+        return Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live, notes=(note,))
+    want = wanted_state(desired, at, live.status)
+    state_change, kinds = lifecycle_change(desired, live, want)
+    if not kinds:
+        return base
+    steps = [Step(kind) for kind in kinds]
+    notes: tuple[str, ...] = ()
+    if kinds[0] is StepKind.RESUME and live.status is Status.PAUSED:
+        # The service resets replicas to 1 on resume: put the manifest's scaling back, and only that.
+        after_resume = diff_endpoint(desired, live, compare_scaling=True, replicas_after_resume=True)
+        paths = tuple(f.path for f in after_resume if f.path.startswith("scaling."))
+        if paths:
+            steps.insert(1, Step(StepKind.UPDATE, paths=paths))
+            notes = ("the manifest's scaling is restored after the resume: " + ", ".join(paths),)
+    fields = (state_change,) if state_change is not None else ()
+    action = _ACTIONS[kinds[-1]]
+    return Change(
+        live.name,
+        live.namespace,
+        action,
+        fields=fields,
+        steps=tuple(steps),
+        desired=desired,
+        live=live,
+        notes=notes,
+    )
+
+
+def plan_schedules(
+    placed: Sequence[tuple[str, Desired]], observed: Mapping[str, list[Endpoint]], at: datetime
+) -> list[ScheduledChange]:
+    """Each scheduled manifest (with its namespace) against the complete listings of its namespaces."""
+    live = {(ep.namespace, ep.name): ep for endpoints in observed.values() for ep in endpoints}
+    moves: list[ScheduledChange] = []
+    for namespace, desired in placed:
+        spec = desired.spec.schedule
+        if spec is None:
+            continue
+        schedule = spec.compiled()
+        found = live.get((namespace, desired.name))
+        if found is None:
+            change = _blocked(Change(desired.name, namespace, Action.NOOP, desired=desired), NOT_DEPLOYED)
+        else:
+            change = _move(desired, found, at)
+        before = found.shown_state if found is not None else None
+        moves.append(ScheduledChange(change, state_at(schedule, at), before, next_change(schedule, at)))
+    return moves
+
+
+def as_plan(moves: Sequence[ScheduledChange]) -> Plan:
+    return Plan(tuple(move.change for move in moves))
+
+
+def scheduled(desired: Sequence[Desired]) -> list[Desired]:
+    """Only manifests with a schedule are acted on."""
+    return [d for d in desired if d.spec.schedule is not None]
+
+
+@dataclass(frozen=True)
+class Coming:
+    """``schedule show``: one endpoint's transitions in a span."""
+
+    name: str
+    namespace: str | None  # the manifest's, else --namespace; None: the token's user, not looked up
+    zone: str
+    transitions: list[tuple[datetime, DesiredState]]
+
+
+def coming(
+    desired: Sequence[Desired], start: datetime, days: int, namespace: str | None = None
+) -> list[Coming]:
+    """Each scheduled endpoint's transitions in [start, start + days); read from the manifests alone."""
+    found: list[Coming] = []
+    for d in scheduled(desired):
+        assert d.spec.schedule is not None
+        schedule = d.spec.schedule.compiled()
+        changes = transitions(schedule, start, start + timedelta(days=days))
+        found.append(Coming(d.name, d.manifest.metadata.namespace or namespace, schedule.zone_name, changes))
+    return found

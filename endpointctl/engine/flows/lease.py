@@ -1,0 +1,241 @@
+"""``endpointctl run``: lease an endpoint for one command — wake it, wait (and smoke), run, put it back.
+
+The order, and why:
+
+1. Join the lease (``engine.leases``) under the endpoint's ``lease:`` lock, reading the live state there:
+   the first lease records the state it found; a later one takes that record, so whichever lease
+   finishes last restores the state from before the first.
+2. Resume it if it is paused or scaled to zero (``lifecycle_plan``, ``Session.execute``, under the
+   endpoint's lock as ``resume`` takes it), wait until it is ready (the one polling loop) and, with
+   ``smoke``, smoke-test it.
+3. Only when it is ready (and no interrupt came): run the command.
+4. Always — the command failed, the endpoint never got ready, an interrupt came — leave the lease, and
+   if no other live lease holds it, put it back: paused → pause, scaledToZero → scale-to-zero, anything
+   else is left as it is.
+
+Everything from joining on runs inside ``hooks.interruptible``: a first SIGINT/SIGTERM stops the waiting
+(the caller forwards it to the command) and the restore still happens; a second stops the process at
+once, and the lease's crash safety hands the restore to the next run of that endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import EndpointctlError, NothingMatched
+from endpointctl.core.outcomes import (
+    ChangeOutcome,
+    ChangeResult,
+    SmokeResult,
+    WaitOutcome,
+    WaitReport,
+    all_passed,
+)
+from endpointctl.core.plan import StepKind, lifecycle_plan
+from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.spec import Desired
+from endpointctl.core.targets import Target
+from endpointctl.engine import locks
+from endpointctl.engine.cancel import CancelEvent
+from endpointctl.engine.executor import Executor
+from endpointctl.engine.flows import smoke as smoking
+from endpointctl.engine.flows import wait as waiting
+from endpointctl.engine.interaction import Hooks
+from endpointctl.engine.leases import LeaseBook, lease_key
+from endpointctl.engine.session import Session
+
+Command = Callable[[Endpoint], int]  # runs the command against the ready endpoint; its exit status
+
+# The state found → the step that puts it back; any other state is left as the command left it.
+_RESTORE = {Status.PAUSED.value: StepKind.PAUSE, Status.SCALED_TO_ZERO.value: StepKind.SCALE_TO_ZERO}
+_ASLEEP = (Status.PAUSED, Status.SCALED_TO_ZERO)
+
+
+@dataclass
+class Leased:
+    """What one leased run did, step by step; ``cli.run`` makes the exit code of it."""
+
+    target: Target
+    found: Endpoint  # as this run found it when it joined
+    before: str  # the state the first lease found: the one it is put back in
+    shared: int  # other live leases when this one joined
+    woke: list[ChangeResult] = field(default_factory=list)  # the resume, when one was needed
+    waited: WaitReport | None = None
+    smoked: list[SmokeResult] | None = None  # None: not asked for, or never ready
+    status: int | None = None  # the command's exit status; None when it did not run
+    restored: list[ChangeResult] = field(default_factory=list)
+    kept_for: int = 0  # live leases left when this one ended: the last of them restores
+    restore_error: str | None = None
+
+    @property
+    def restore_failed(self) -> bool:
+        done = (ChangeOutcome.OK, ChangeOutcome.UNCHANGED)
+        return self.restore_error is not None or any(r.outcome not in done for r in self.restored)
+
+
+def run(
+    session: Session,
+    target: Target,
+    desired: Desired | None,
+    *,
+    smoke: bool,
+    timeout: float,
+    hooks: Hooks,
+    command: Command,
+    command_line: str,
+) -> Leased:
+    """Lease ``target`` for ``command`` (see the module's docstring).
+
+    Raises before the lease is taken (no such endpoint, the lease's lock not had, an interrupt while
+    waiting for it); after that, an error still lets the restore happen first.
+    """
+    locks.check_usable(session.locks_dir)  # before any API call
+    with hooks.interruptible():
+        leased = _join(session, target, command_line)
+        try:
+            ready = _wake(
+                session, leased, desired, smoke=smoke, timeout=timeout, hooks=hooks, line=command_line
+            )
+            if ready is not None and not session.cancel.is_set():
+                leased.status = command(ready)
+        finally:
+            _leave(session, leased, command_line)
+    return leased
+
+
+def _lease_lock(
+    session: Session, target: Target, command_line: str, *, interruptible: bool
+) -> AbstractContextManager[locks.Holder]:
+    return locks.hold(
+        [lease_key(target)],
+        directory=session.locks_dir,
+        command=command_line,
+        clock=session.clock,
+        on_wait=session.report,
+        # Joining may be given up on an interrupt; leaving (the restore) may not.
+        cancel=session.cancel if interruptible else None,
+    )
+
+
+def _find(session: Session, target: Target) -> Endpoint | None:
+    listing = session.observe([target.namespace])[target.namespace]
+    return next((ep for ep in listing if ep.name == target.name), None)
+
+
+def _join(session: Session, target: Target, command_line: str) -> Leased:
+    book = LeaseBook(session.locks_dir, target)
+    with _lease_lock(session, target, command_line, interruptible=True) as holder:
+        # Read under the lock: a last lease restoring at this moment has finished when this one reads.
+        live = _find(session, target)
+        if live is None:
+            raise NothingMatched(f"no endpoint '{target.key}'", hint="check the name and the namespace")
+        others = book.others(os.getpid())
+        recorded = book.recorded()
+        if recorded is not None and not others:
+            session.report(
+                f"{target.key}: a run that ended without putting it back (killed?) found it {recorded}; "
+                f"this run puts it back to {recorded} when it ends"
+            )
+        before = recorded or live.shown_state
+        if recorded is None:
+            book.record(before)
+        book.add(holder)
+    if others:
+        pids = ", ".join(str(h.pid) for h in others)
+        session.report(
+            f"{target.key}: shared with {len(others)} other run(s) (pid {pids}); the last to finish "
+            f"puts it back to {before}"
+        )
+    return Leased(target, live, before, len(others))
+
+
+def _wake(
+    session: Session,
+    leased: Leased,
+    desired: Desired | None,
+    *,
+    smoke: bool,
+    timeout: float,
+    hooks: Hooks,
+    line: str,
+) -> Endpoint | None:
+    """Resume (if asleep), wait, smoke: the ready endpoint, or None when it never got ready."""
+    target, live = leased.target, leased.found
+    deadline = session.clock.now() + timeout  # --timeout bounds the resume and the wait together
+    wait_targets = [WaitTarget(target.namespace, target.name, reported=live.status)]
+    if live.status in _ASLEEP:
+        plan = lifecycle_plan(StepKind.RESUME, {target.namespace: [live]}, [target], allow_empty=False)
+        with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT):
+            leased.woke = session.execute(plan)
+        wait_targets = waiting.after_resume(leased.woke)
+        if not wait_targets:  # the resume failed: the executor said why
+            return None
+    with hooks.waiting() as display:
+        left = max(0.0, deadline - session.clock.now())
+        leased.waited = waiting.wait_on(session, wait_targets, timeout=left, display=display)
+    hooks.waited(leased.waited)
+    (outcome,) = leased.waited.endpoints
+    if outcome.outcome is not WaitOutcome.READY or outcome.endpoint is None:
+        return None
+    if smoke and not session.cancel.is_set():
+        placed = [(target.namespace, desired)] if desired is not None else []
+        leased.smoked = smoking.after_wait(session, leased.waited, placed)
+        if not all_passed(leased.smoked):
+            for result in leased.smoked:
+                session.report(f"{target.key}: smoke test {result.outcome.value}: {result.reason}")
+            return None
+    return outcome.endpoint
+
+
+def _leave(session: Session, leased: Leased, command_line: str) -> None:
+    """Give the lease back; the last one puts the endpoint back where the first found it."""
+    target = leased.target
+    book = LeaseBook(session.locks_dir, target)
+    try:
+        with _lease_lock(session, target, command_line, interruptible=False):
+            book.remove(os.getpid())
+            others = book.others(os.getpid())
+            if others:
+                leased.kept_for = len(others)
+                session.report(
+                    f"{target.key}: {len(others)} other run(s) still use it; the last to finish puts it "
+                    f"back to {leased.before}"
+                )
+                return
+            leased.restored = _restore(session, target, leased.before, command_line)
+            if not leased.restore_failed:
+                book.forget()
+    except EndpointctlError as error:
+        leased.restore_error = error.message
+    if leased.restore_failed:
+        # The record stays: the next run of this endpoint, finding no live lease, puts it back.
+        kind = _RESTORE.get(leased.before)
+        by_hand = f", or run `endpointctl {kind.value} {target.name}`" if kind else ""
+        session.report(
+            f"{target.key}: could not put it back to {leased.before}: {leased.restore_error or 'see above'}; "
+            f"the next `endpointctl run` of it will try again{by_hand}"
+        )
+
+
+def _endpoint_keys(target: Target) -> list[str]:
+    # The lock `resume`, `pause` and `apply` take on this endpoint: they never interleave with ours.
+    return locks.apply_keys(None, [(target.namespace, target.name)])
+
+
+def _restore(session: Session, target: Target, before: str, line: str) -> list[ChangeResult]:
+    kind = _RESTORE.get(before)
+    if kind is None:
+        return []  # it was running (or starting): leave it running
+    observed = session.observe([target.namespace])
+    # Gone meanwhile (deleted): nothing to put back, and no error.
+    plan = lifecycle_plan(kind, observed, [target], allow_empty=True)
+    session.report(f"{target.key}: putting it back to {before}")
+    # Its own cancel event: the restore is what an interrupt asks for, so the first signal (which set the
+    # session's) must not stop it; a second signal still ends the process at once (cli.signals).
+    executor = Executor(hub=session.hub, clock=session.clock, report=session.report, cancel=CancelEvent())
+    with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT):
+        return executor.run(plan)

@@ -1,0 +1,129 @@
+"""Who uses an endpoint through ``endpointctl run`` on this machine, and the state to put it back in.
+
+Overlapping runs of one endpoint share it: the first records the state it found, the last to finish puts
+the endpoint back in that state. The bookkeeping lives in the state directory (``locks.state_dir``), in
+``leases/<endpoint>/``:
+
+- ``holder-<pid>.json``: one file per run holding a lease (``locks.Holder``: pid, host, command, since).
+  Each run writes and removes only its own, so no file ever has two writers.
+- ``before.json``: the state the first lease found (``{"state": "paused"}``).
+
+Crash safety. A run that ends without cleaning up (SIGKILL, a power cut, a second Ctrl-C) leaves its
+holder file behind. A holder whose pid no longer runs on this host is stale: it is ignored (and its file
+removed), so a killed run never keeps the endpoint awake for good. Its ``before.json`` stays: the next
+run of that endpoint, finding no live holder but a record, takes the record as the state to restore, so
+the endpoint is put back where the killed run found it. A holder recorded by another host (a state
+directory shared over the network) cannot be checked and counts as live.
+
+Every read-modify-write here happens under the endpoint's ``lease:`` lock (``locks.hold``), taken by the
+caller for a moment only: while joining and while leaving (the restore included), never for the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import socket
+from dataclasses import asdict
+from pathlib import Path
+
+from endpointctl.core.targets import Target
+from endpointctl.engine.locks import Holder
+
+_BEFORE = "before.json"
+
+
+def lease_key(target: Target) -> str:
+    """The lock key that guards one endpoint's lease directory."""
+    return f"lease:{target.key}"
+
+
+def is_alive(holder: Holder) -> bool:
+    """Whether the holder's process still runs; one on another host cannot be checked, so it counts."""
+    if holder.host != socket.gethostname():
+        return True
+    if holder.pid <= 0:
+        return False
+    try:
+        os.kill(holder.pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's process
+    return True
+
+
+def _write_json(path: Path, data: object) -> None:
+    # Write-then-rename: a reader (or a crash) never sees half a record.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data))
+    os.replace(temporary, path)
+
+
+def _read_holder(path: Path) -> Holder | None:
+    try:
+        data = json.loads(path.read_text())
+        return Holder(
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            command=str(data["command"]),
+            since=str(data["since"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class LeaseBook:
+    """One endpoint's lease directory. Not locked by itself: hold its ``lease_key`` while using it."""
+
+    def __init__(self, state_directory: Path, target: Target) -> None:
+        # Readable for whoever looks, and a hash so that distinct endpoints never share a directory.
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", target.key)[:60]
+        digest = hashlib.sha256(target.key.encode()).hexdigest()[:12]
+        self.directory = state_directory / "leases" / f"{slug}-{digest}"
+
+    def _holder_path(self, pid: int) -> Path:
+        return self.directory / f"holder-{pid}.json"
+
+    def others(self, pid: int) -> list[Holder]:
+        """The live holders other than ``pid``; stale holder files (their process is gone) are removed."""
+        live: list[Holder] = []
+        for path in sorted(self.directory.glob("holder-*.json")):
+            holder = _read_holder(path)
+            if holder is not None and holder.pid == pid and holder.host == socket.gethostname():
+                continue
+            if holder is None or not is_alive(holder):
+                # Unreadable (never half-written: see _write_json) or dead: nobody is using the endpoint.
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
+            live.append(holder)
+        return live
+
+    def add(self, holder: Holder) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_json(self._holder_path(holder.pid), asdict(holder))
+
+    def remove(self, pid: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._holder_path(pid).unlink()
+
+    def recorded(self) -> str | None:
+        """The state the first lease found, if a lease set is open (or a killed run left it open)."""
+        try:
+            state = json.loads((self.directory / _BEFORE).read_text())["state"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return state if isinstance(state, str) else None
+
+    def record(self, state: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_json(self.directory / _BEFORE, {"state": state})
+
+    def forget(self) -> None:
+        """The lease set is closed: the endpoint is back where the first lease found it."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.directory / _BEFORE).unlink()

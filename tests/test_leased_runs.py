@@ -1,0 +1,412 @@
+"""endpointctl run: wake an endpoint for a batch command, then put it back as it was found (issue 10).
+
+In-process runs share the test's ManualClock with the sandbox; the runs in child processes (a signal, a
+second overlapping run) have the sandbox's clock jump on each resume, so nobody sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from clirunner import Cli
+from clocks import InterruptedAt
+from conftest import PHASES
+from test_cli_apply import USER, manifest, write
+
+from endpointctl.core.targets import Target
+from endpointctl.engine.leases import LeaseBook
+from endpointctl.engine.locks import Holder
+from endpointctl.sandbox import Response, Sandbox, SandboxConfig
+
+RESUME = "POST /v2/endpoint/{namespace}/{name}/resume"
+PAUSE = "POST /v2/endpoint/{namespace}/{name}/pause"
+SCALE_TO_ZERO = "POST /v2/endpoint/{namespace}/{name}/scale-to-zero"
+ENV_KEYS = ("ENDPOINT_URL", "ENDPOINT_NAME", "ENDPOINT_NAMESPACE")
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def records_env(path: pathlib.Path, exit_code: int = 0) -> list[str]:
+    """A command that writes the ENDPOINT_* variables it was given to ``path``, then exits ``exit_code``."""
+    return python(
+        "import json, os, pathlib, sys; "
+        f"seen = {{k: os.environ.get(k) for k in {ENV_KEYS!r}}}; "
+        f"pathlib.Path({str(path)!r}).write_text(json.dumps(seen)); "
+        f"sys.exit({exit_code})"
+    )
+
+
+def state(cli: Cli, name: str = "job") -> str:
+    rows = json.loads(cli("status", name, "-o", "json").stdout)
+    return str(rows[0]["status"])
+
+
+def book(tmp_path: pathlib.Path, name: str = "job") -> LeaseBook:
+    return LeaseBook(tmp_path, Target(USER, name))
+
+
+def holder(pid: int) -> Holder:
+    return Holder(pid=pid, host=socket.gethostname(), command="endpointctl run job -- other", since="x")
+
+
+def deploy(cli: Cli, clock: Any, tmp_path: pathlib.Path, then: str | None = None, **spec: Any) -> str:
+    """``job`` deployed and running, then paused or scaled to zero (``then``); its manifest's path."""
+    path = write(tmp_path, "job.yaml", manifest("job", **spec))
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    if then is not None:
+        assert cli(then, "job").code == 0
+    return path
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """A process that runs until the test ends: a holder whose pid is alive."""
+    process = subprocess.Popen(python("import sys; sys.stdin.read()"), stdin=subprocess.PIPE)
+    try:
+        yield process.pid
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(python("pass"))
+    process.wait(timeout=30)  # reaped: its pid runs nothing now
+    return process.pid
+
+
+def test_a_paused_endpoint_is_woken_for_the_command_and_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    sandbox.reset_counts()
+    seen = tmp_path / "env.json"
+    result = cli("run", "job", "--", *records_env(seen))
+    assert result.code == 0, result.all
+    env = json.loads(seen.read_text())
+    assert env["ENDPOINT_URL"] == f"{sandbox.url}/endpoints/{USER}/job"
+    assert (env["ENDPOINT_NAME"], env["ENDPOINT_NAMESPACE"]) == ("job", USER)
+    assert state(cli) == "paused"
+    counts = sandbox.counts()
+    assert (counts.get(RESUME), counts.get(PAUSE), sandbox.mutating_count()) == (1, 1, 2)
+    assert result.stdout == ""  # stdout is the command's
+    leases = book(tmp_path)
+    assert leases.recorded() is None and list(leases.directory.glob("holder-*")) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("import sys; sys.exit(3)", 3), ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 137)],
+    ids=["exit-3", "killed-by-SIGKILL"],
+)
+def test_a_failing_command_s_status_is_the_exit_code_and_the_endpoint_is_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, code: str, expected: int
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    sandbox.reset_counts()
+    result = cli("run", "job", "--", *python(code))
+    assert result.code == expected, result.all
+    assert state(cli) == "paused"
+    assert sandbox.mutating_count() == 2
+
+
+def test_a_command_that_cannot_be_found_exits_127_and_the_endpoint_is_paused_again(
+    cli: Cli, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    result = cli("run", "job", "--", str(tmp_path / "no-such-command"), "--flag")
+    assert result.code == 127, result.all
+    assert "not found" in result.stderr
+    assert state(cli) == "paused"
+
+
+def test_a_running_endpoint_is_left_running_with_no_mutating_call(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path)
+    sandbox.reset_counts()
+    seen = tmp_path / "env.json"
+    result = cli("run", "job", "--", *records_env(seen))
+    assert result.code == 0, result.all
+    assert json.loads(seen.read_text())["ENDPOINT_NAME"] == "job"
+    assert state(cli) == "running"
+    assert sandbox.mutating_count() == 0
+
+
+def test_a_scaled_to_zero_endpoint_is_scaled_to_zero_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="scale-to-zero")
+    sandbox.reset_counts()
+    result = cli("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert state(cli) == "scaledToZero"
+    counts = sandbox.counts()
+    assert (counts.get(RESUME), counts.get(SCALE_TO_ZERO), sandbox.mutating_count()) == (1, 1, 2)
+
+
+def test_an_endpoint_that_never_gets_ready_runs_no_command_exits_1_and_is_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause", repository="sandbox/fail-deploy")
+    sandbox.reset_counts()
+    seen = tmp_path / "env.json"
+    result = cli("run", "job", "--", *records_env(seen))
+    assert result.code == 1, result.all
+    assert not seen.exists()
+    assert state(cli) == "paused"
+    assert sandbox.counts().get(PAUSE) == 1
+
+
+def test_a_timeout_runs_no_command_exits_4_and_the_endpoint_is_paused_again(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    seen = tmp_path / "env.json"
+    result = cli("run", "job", "--timeout", "1", "--", *records_env(seen))  # deploying takes 2 s
+    assert result.code == 4, result.all
+    assert "timed out" in result.stderr
+    assert not seen.exists()
+    assert state(cli) == "paused"
+
+
+def test_a_smoke_test_that_fails_runs_no_command(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    path = deploy(cli, clock, tmp_path, then="pause")
+    sandbox.set_dataplane(USER, "job", status=500, body={"error": "broken"})
+    seen = tmp_path / "env.json"
+    result = cli("run", "-f", path, "--smoke", "--", *records_env(seen))
+    assert result.code == 1, result.all
+    assert not seen.exists()
+    assert state(cli) == "paused"
+    sandbox.clear_dataplane(USER, "job")
+    assert cli("run", "-f", path, "--smoke", "--", *records_env(seen)).code == 0
+    assert json.loads(seen.read_text())["ENDPOINT_NAME"] == "job"
+
+
+def test_usage_errors_exit_2_before_any_api_call(cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
+    two = write(tmp_path, "two.yaml", manifest("one") + "---\n" + manifest("two"))
+    sandbox.reset_counts()
+    for argv in (
+        ["run", "-f", two, "--", "true"],  # the manifests name two endpoints
+        ["run", "job", "true"],  # no `--`
+        ["run", "job", "--"],  # nothing after it
+        ["run", "--", "true"],  # neither NAME nor -f
+        ["run", "job", "-f", two, "--", "true"],  # both
+    ):
+        result = cli(*argv)
+        assert result.code == 2, (argv, result.all)
+    assert "exactly one endpoint" in cli("run", "-f", two, "--", "true").stderr
+    assert sum(sandbox.counts().values()) == 0
+
+
+def test_an_absent_endpoint_is_exit_1_and_nothing_runs(cli: Cli, tmp_path: pathlib.Path) -> None:
+    seen = tmp_path / "env.json"
+    result = cli("run", "nope", "--", *records_env(seen))
+    assert result.code == 1
+    assert f"{USER}/nope" in result.stderr
+    assert not seen.exists()
+
+
+def test_while_another_live_lease_holds_it_the_run_does_not_put_it_back_and_the_last_does(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    helper = subprocess.Popen(python("import sys; sys.stdin.read()"), stdin=subprocess.PIPE)
+    try:
+        # Another run found it paused and holds it (the process lives).
+        book(tmp_path).record("paused")
+        book(tmp_path).add(holder(helper.pid))
+        sandbox.reset_counts()
+        first = cli("run", "job", "--", *python("pass"))
+        assert first.code == 0, first.all
+        assert "1 other run(s) still use it" in first.stderr
+        assert state(cli) == "running"  # the other run still uses it
+        assert sandbox.counts().get(RESUME) == 1 and PAUSE not in sandbox.counts()
+    finally:
+        assert helper.stdin is not None
+        helper.stdin.close()
+        helper.wait(timeout=30)
+    # That run was killed (its file is left, its pid is gone): ignored, and the next run, the last, puts
+    # the endpoint back in the state the first lease found, though it found it running itself.
+    sandbox.reset_counts()
+    last = cli("run", "job", "--", *python("pass"))
+    assert last.code == 0, last.all
+    assert state(cli) == "paused"
+    assert (RESUME in sandbox.counts(), sandbox.counts().get(PAUSE)) == (False, 1)
+    assert list(book(tmp_path).directory.glob("holder-*")) == []
+    assert book(tmp_path).recorded() is None
+
+
+def test_a_stale_lease_of_a_dead_process_is_ignored(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    book(tmp_path).add(holder(dead_pid()))
+    sandbox.reset_counts()
+    result = cli("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert "other run" not in result.stderr
+    assert state(cli) == "paused"
+    assert sandbox.mutating_count() == 2
+    assert list(book(tmp_path).directory.glob("holder-*")) == []
+
+
+def test_a_restore_that_fails_makes_a_successful_command_exit_1_and_the_next_run_puts_it_back(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+
+    def refuse_pause(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == PAUSE:
+            return Response(status=400, body=b'{"error": "not now"}', headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(refuse_pause)
+    failed = cli("run", "job", "--", *python("pass"))
+    assert failed.code == 1, failed.all
+    assert "could not put it back to paused" in failed.stderr
+    assert state(cli) == "running"
+    assert book(tmp_path).recorded() == "paused"  # kept for the next run
+    sandbox.clear_middleware()
+    again = cli("run", "job", "--", *python("import sys; sys.exit(5)"))
+    assert again.code == 5, again.all
+    assert state(cli) == "paused"
+    assert book(tmp_path).recorded() is None
+
+
+def test_an_interrupt_during_the_wait_runs_no_command_and_still_puts_it_back(
+    token: str, tmp_path: pathlib.Path
+) -> None:
+    clock = InterruptedAt(1_760_000_000.0, at=float("inf"))
+    sandbox = Sandbox(SandboxConfig(db_path=tmp_path / "sb.sqlite", phases=dict(PHASES), clock=clock))
+    sandbox.start(host="127.0.0.1", port=0)
+    try:
+        environ = {
+            "ENDPOINTCTL_API_URL": sandbox.url,
+            "HF_TOKEN": token,
+            "ENDPOINTCTL_STATE_DIR": str(tmp_path),
+        }
+        cli = Cli(environ, clock)
+        deploy(cli, clock, tmp_path, then="pause")
+        clock.at = clock.now() + 0.5  # Ctrl-C while it is still pending
+        seen = tmp_path / "env.json"
+        result = cli("run", "job", "--", *records_env(seen))
+        assert result.code == 130, result.all
+        assert not seen.exists()
+        assert state(cli) == "paused"  # the restore ran though the interrupt stops everything else
+    finally:
+        sandbox.close()
+
+
+def _resumes_at_once(sandbox: Sandbox, clock: Any) -> None:
+    """For runs in child processes (their own real clock): each resume is done deploying at once."""
+
+    def jump(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        response = call_next(request)
+        if request.route == RESUME:
+            clock.advance(10)
+        return response
+
+    sandbox.add_middleware(jump)
+
+
+def _run_in_child(sandbox: Sandbox, token: str, tmp_path: pathlib.Path, code: str) -> subprocess.Popen[str]:
+    env = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "run", "job", "--", *python(code)],
+        env=env,
+        stdin=subprocess.PIPE,  # never a terminal: a SIGINT is passed on (cli/child.py)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so _end_all can end the command with it
+    )
+
+
+def _end_all(child: subprocess.Popen[str]) -> None:
+    """After a failed assertion: the run and its command, not left behind."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+
+
+_WAITS_FOR_A_SIGNAL = """
+import signal, sys
+def stop(signum, frame):
+    print("got", signum, flush=True)
+    sys.exit(3)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+print("ready", flush=True)
+while True:
+    signal.pause()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_reaches_the_command_then_the_endpoint_is_paused_again_and_the_exit_is_130(
+    cli: Cli, sandbox: Sandbox, clock: Any, token: str, tmp_path: pathlib.Path, sig: signal.Signals
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    _resumes_at_once(sandbox, clock)
+    sandbox.reset_counts()
+    child = _run_in_child(sandbox, token, tmp_path, _WAITS_FOR_A_SIGNAL)
+    assert child.stdout is not None
+    try:
+        assert child.stdout.readline() == "ready\n"  # the command runs: the endpoint was woken
+        assert state(cli) == "running"
+        child.send_signal(sig)
+        rest, stderr = child.communicate(timeout=60)
+    finally:
+        _end_all(child)
+    assert child.returncode == 130, stderr
+    assert rest == f"got {int(sig)}\n"  # passed on once, and waited for
+    assert "putting it back to paused" in stderr
+    assert state(cli) == "paused"
+    counts = sandbox.counts()
+    assert (counts.get(RESUME), counts.get(PAUSE)) == (1, 1)
+
+
+def test_two_overlapping_runs_share_it_and_the_last_to_finish_pauses_it(
+    cli: Cli, sandbox: Sandbox, clock: Any, token: str, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    _resumes_at_once(sandbox, clock)
+    sandbox.reset_counts()
+    # The long run: holds the endpoint until the test writes a line to it.
+    long = _run_in_child(
+        sandbox, token, tmp_path, "import sys; print('ready', flush=True); sys.stdin.readline()"
+    )
+    assert long.stdout is not None and long.stdin is not None
+    try:
+        assert long.stdout.readline() == "ready\n"
+        short = cli("run", "job", "--", *python("pass"))  # joins while it runs, and finishes first
+        assert short.code == 0, short.all
+        assert "the last to finish puts it back to paused" in short.stderr
+        assert state(cli) == "running"
+        assert PAUSE not in sandbox.counts()
+        long.stdin.write("done\n")
+        long.stdin.flush()
+        _, stderr = long.communicate(timeout=60)
+    finally:
+        _end_all(long)
+    assert long.returncode == 0, stderr
+    assert state(cli) == "paused"
+    counts = sandbox.counts()
+    assert (counts.get(RESUME), counts.get(PAUSE)) == (1, 1)

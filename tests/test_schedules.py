@@ -175,6 +175,17 @@ def test_next_change_looks_past_a_long_except_range() -> None:
     assert next_change(schedule, at("2026-02-01T12:00")) == (at("2027-01-01T08:00"), RUNNING)
 
 
+def test_next_change_skips_decades_of_except_days_and_back_to_back_ranges() -> None:
+    schedule = office(except_days=["2026-12-24..2026-12-31", "2027-01-01..2089-12-31", "2090-01-01"])
+    # A Friday evening before the ranges: Saturday's window, as on any weekend.
+    assert next_change(schedule, at("2026-12-18T21:00")) == (at("2026-12-19T10:00"), RUNNING)
+    # The Wednesday evening before them: the first working morning after them all (Mon 2 January 2090).
+    assert next_change(schedule, at("2026-12-23T21:00")) == (at("2090-01-02T08:00"), RUNNING)
+    assert next_change(schedule, at("2050-06-01T12:00")) == (at("2090-01-02T08:00"), RUNNING)
+    # Inside a window on the last day before the ranges: it closes at 20:00 as usual.
+    assert next_change(schedule, at("2026-12-23T12:00")) == (at("2026-12-23T20:00"), PAUSED)
+
+
 # -- DST: Berlin's last Sundays of March and October, New York's second Sunday of March, first of November
 
 

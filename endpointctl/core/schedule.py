@@ -205,12 +205,24 @@ def transitions(schedule: Schedule, start: datetime, end: datetime) -> list[tupl
     return [(at.astimezone(schedule.zone), state) for at, state in _changes(schedule, begin, finish)]
 
 
+def _after_listed_except(schedule: Schedule, instant: datetime) -> datetime | None:
+    """The local midnight that ends the run of listed ``except`` days ``instant`` falls in, or None."""
+    day, ends = _local_day(schedule, instant), None
+    while last := max((last for first, last in schedule.except_days if first <= day <= last), default=None):
+        day = ends = last + timedelta(days=1)
+    return None if ends is None else wall_instant(schedule.zone, ends, 0, latest=False)
+
+
 def next_change(schedule: Schedule, instant: datetime) -> tuple[datetime, DesiredState] | None:
     """The first change strictly after ``instant`` (in the schedule's zone), or None if none ever comes."""
     begin = _aware(instant) + _EPSILON
     last_except = max((last for _, last in schedule.except_days), default=_local_day(schedule, begin))
     limit = max(begin, datetime.combine(last_except, time(), UTC)) + _HORIZON
     while begin < limit:
+        skip = _after_listed_except(schedule, begin)
+        if skip is not None:  # nothing changes inside listed except days, however many years they span
+            begin = skip
+            continue
         found = next(_changes(schedule, begin, begin + _CHUNK), None)
         if found is not None:
             return found[0].astimezone(schedule.zone), found[1]

@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from endpointctl.core.targets import Target
-from endpointctl.engine.locks import Holder
+from endpointctl.engine.locks import Holder, holder_in, write_record
 
 _BEFORE = "before.json"
 
@@ -56,26 +56,6 @@ def is_alive(holder: Holder) -> bool:
     return True
 
 
-def _write_json(path: Path, data: object) -> None:
-    # Write-then-rename: a reader (or a crash) never sees half a record.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data))
-    os.replace(temporary, path)
-
-
-def _read_holder(path: Path) -> Holder | None:
-    try:
-        data = json.loads(path.read_text())
-        return Holder(
-            pid=int(data["pid"]),
-            host=str(data["host"]),
-            command=str(data["command"]),
-            since=str(data["since"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 class LeaseBook:
     """One endpoint's lease directory. Not locked by itself: hold its ``lease_key`` while using it."""
 
@@ -92,7 +72,7 @@ class LeaseBook:
         """The live holders other than ``pid``; stale holder files (their process is gone) are removed."""
         live: list[Holder] = []
         for path in sorted(self.directory.glob("holder-*.json")):
-            holder = _read_holder(path)
+            holder = holder_in(path)
             if holder is not None and holder.pid == pid and holder.host == socket.gethostname():
                 continue
             if holder is None or not is_alive(holder):
@@ -105,7 +85,7 @@ class LeaseBook:
 
     def add(self, holder: Holder) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        _write_json(self._holder_path(holder.pid), asdict(holder))
+        write_record(self._holder_path(holder.pid), asdict(holder))
 
     def remove(self, pid: int) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -121,7 +101,7 @@ class LeaseBook:
 
     def record(self, state: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        _write_json(self.directory / _BEFORE, {"state": state})
+        write_record(self.directory / _BEFORE, {"state": state})
 
     def forget(self) -> None:
         """The lease set is closed: the endpoint is back where the first lease found it."""

@@ -105,9 +105,13 @@ def _paths(directory: Path, key: str) -> tuple[Path, Path]:
 
 def read_holder(directory: Path, key: str) -> Holder | None:
     """The recorded holder of a key; None if unknown (not written yet, or being replaced)."""
-    _, holder_path = _paths(directory, key)
+    return holder_in(_paths(directory, key)[1])
+
+
+def holder_in(path: Path) -> Holder | None:
+    """The holder recorded in ``path`` (a lock's or a lease's); None if unreadable or not there."""
     try:
-        data = json.loads(holder_path.read_text())
+        data = json.loads(path.read_text())
         return Holder(
             pid=int(data["pid"]),
             host=str(data["host"]),
@@ -118,11 +122,15 @@ def read_holder(directory: Path, key: str) -> Holder | None:
         return None
 
 
-def _write_holder(path: Path, holder: Holder) -> None:
-    # Write-then-rename, so a waiter never reads half a record.
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(asdict(holder)))
+def write_record(path: Path, data: object) -> None:
+    """``data`` as JSON in ``path``, written then renamed, so a reader (or a crash) never sees half of it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data))
     os.replace(temporary, path)
+
+
+def _write_holder(path: Path, holder: Holder) -> None:
+    write_record(path, asdict(holder))
 
 
 def _held_by(directory: Path, key: str) -> str:

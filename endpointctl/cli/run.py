@@ -117,7 +117,9 @@ def run(
             "ENDPOINT_NAME": endpoint.name,
             "ENDPOINT_NAMESPACE": endpoint.namespace,
         }
-        inv.out.info(f"{target.key}: ready at {endpoint.url}; running {shlex.join(argv)}")
+        # The program only, as in the lease files: its arguments may carry secrets of its own.
+        more = f" with {len(argv) - 1} argument(s)" if len(argv) > 1 else ""
+        inv.out.info(f"{target.key}: ready at {endpoint.url}; running {shlex.quote(argv[0])}{more}")
         status = child.run(argv, environ, inv.out.error)
         inv.out.info(f"{target.key}: {shlex.join(argv[:1])} {child.describe(status)}")
         return status

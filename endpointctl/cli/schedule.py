@@ -14,6 +14,7 @@ from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.outcomes import ChangeOutcome
 from endpointctl.core.plan import Action
+from endpointctl.core.schedule import YEARS
 from endpointctl.core.schedule_plan import coming, scheduled
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.flows import schedule as flow
@@ -35,6 +36,8 @@ def _instant(value: str | None, flag: str) -> datetime | None:
         raise UsageError(
             f"{flag} {value!r} has no UTC offset; add one (+02:00) or Z, so the instant is not a guess"
         )
+    if parsed.year not in YEARS:
+        raise UsageError(f"{flag} {value!r} is out of range: the year must be {YEARS[0]} to {YEARS[-1]}")
     return parsed.astimezone(UTC)
 
 

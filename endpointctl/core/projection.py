@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from endpointctl.core import money
 from endpointctl.core.cost import CREATE_REPLICAS
-from endpointctl.core.schedule import running_hours
+from endpointctl.core.schedule import YEARS, running_hours
 from endpointctl.core.spec import Desired, DesiredState, EndpointSpec
 
 COMING_DAYS = 30  # the span a budget is checked over
@@ -38,6 +38,8 @@ class Month:
         found = _MONTH_RE.fullmatch(text.strip())
         if found is None:
             raise ValueError(f"--month {text!r} is not a month: write YYYY-MM, e.g. 2026-10")
+        if int(found.group(1)) not in YEARS:
+            raise ValueError(f"--month {text!r} is out of range: the year must be {YEARS[0]} to {YEARS[-1]}")
         return cls(int(found.group(1)), int(found.group(2)))
 
     @classmethod

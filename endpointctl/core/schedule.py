@@ -36,6 +36,9 @@ _EPSILON = timedelta(microseconds=1)
 # country's holidays span more than a few weeks, so nothing within this means nothing ever.
 _HORIZON = timedelta(days=400)
 _CHUNK = timedelta(days=31)
+# The years an instant or a month asked for (``--at``, ``--from``, ``--month``) may fall in: far enough
+# from the calendar's ends (years 1 and 9999) that the days around them, and a year ahead, exist.
+YEARS = range(1900, 3000)
 
 
 @dataclass(frozen=True)
@@ -214,8 +217,17 @@ def _after_listed_except(schedule: Schedule, instant: datetime) -> datetime | No
 
 
 def next_change(schedule: Schedule, instant: datetime) -> tuple[datetime, DesiredState] | None:
-    """The first change strictly after ``instant`` (in the schedule's zone), or None if none ever comes."""
-    begin = _aware(instant) + _EPSILON
+    """The first change strictly after ``instant`` (in the schedule's zone), or None if none ever comes.
+
+    None too when none comes before the end of the calendar (year 9999): ``except`` may run that far.
+    """
+    try:
+        return _next_change(schedule, _aware(instant) + _EPSILON)
+    except OverflowError:
+        return None
+
+
+def _next_change(schedule: Schedule, begin: datetime) -> tuple[datetime, DesiredState] | None:
     last_except = max((last for _, last in schedule.except_days), default=_local_day(schedule, begin))
     limit = max(begin, datetime.combine(last_except, time(), UTC)) + _HORIZON
     while begin < limit:

@@ -11,7 +11,8 @@ import functools
 import re
 from collections.abc import Sequence
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holiday_calendars
 
@@ -91,15 +92,22 @@ def parse_except(text: str) -> tuple[date, date]:
     return first, last
 
 
+@functools.cache
+def iana_names() -> frozenset[str]:
+    """The zone names the tzdata package lists: the same on every machine, unlike the system's directory,
+    which also holds ``localtime`` (this machine's own zone, whatever it is) and files that are no zone."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+
+
 @functools.lru_cache(maxsize=64)
 def load_zone(name: str) -> ZoneInfo:
     """The IANA zone ``name`` (from the tzdata package where the system has none), or a ValueError."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    # available_timezones() reads the whole database: only worth it when something is wrong.
-    close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+    if name in iana_names():
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    close = difflib.get_close_matches(name, sorted(iana_names()), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise ValueError(f"unknown time zone {name!r}{hint}; expected an IANA name such as Europe/Berlin")
 

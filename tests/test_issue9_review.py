@@ -204,8 +204,8 @@ def test_a_lookup_error_that_echoes_the_token_never_shows_it(
 
     sandbox.add_middleware(answering(LOOKUP, echo))
     for mode in ("table", "json"):
-        run = cli("--traceback", "plan", path, "-o", mode, env={"ENDPOINTCTL_RETRY_SECONDS": "2"})
-        assert run.code == 1, run.all
+        run = cli("--traceback", "apply", path, "--yes", "-o", mode, env={"ENDPOINTCTL_RETRY_SECONDS": "2"})
+        assert run.code == 1, run.all  # blocked (401, 404) or an API error (500): never applied
         for form in _encodings(token):
             assert form not in run.all, (form, run.all)
     assert sandbox.mutating_count() == 0

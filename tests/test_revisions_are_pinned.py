@@ -3,7 +3,7 @@
 Through the CLI and the sandbox over loopback, with the sandbox's counters: the revision route is
 looked up once per distinct (repository, revision) per run and never for a commit or an omitted
 revision; create and update send the commit; a moved branch plans exactly one in-place update; a
-revision that cannot be read stops the plan before any mutating call.
+revision that cannot be read fails that endpoint before any mutating call to it.
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def test_a_live_revision_that_is_the_branch_name_itself_is_not_drift(
     ],
 )
 @pytest.mark.parametrize("command", ["plan", "apply"])
-def test_a_revision_that_cannot_be_read_stops_before_any_change(
+def test_a_revision_that_cannot_be_read_fails_that_endpoint_before_any_change_to_it(
     cli: Cli,
     sandbox: Sandbox,
     tmp_path: pathlib.Path,
@@ -281,14 +281,24 @@ def test_a_revision_that_cannot_be_read_stops_before_any_change(
         tmp_path, doc("fine", revision=None), doc("broken", repository=repository, revision=revision)
     )
     sandbox.reset_counts()
-    run = cli(command, path, *(["--yes"] if command == "apply" else []))
-    assert run.code == 1, run.all
-    assert sandbox.mutating_count() == 0
+    run = cli(command, path, "-o", "json", *(["--yes"] if command == "apply" else []))
     assert lookups(sandbox) == 1
-    assert "nothing was changed" in run.stderr
-    assert f"/broken ({pathlib.Path(path) / 'broken.yaml'}:1): {repository}@{revision}: " in run.stderr
-    assert says in run.stderr
-    assert "/fine (" not in run.stderr  # only the endpoint that cannot be planned is named
+    records = {r["name"]: r for r in json.loads(run.stdout)}
+    if command == "plan":
+        assert run.code == 0, run.all  # a plan shows the block; apply is what fails
+        assert records["broken"]["action"] == "blocked" and records["broken"]["steps"] == []
+        reason = records["broken"]["reason"]
+        assert records["fine"]["action"] == "create"
+        assert sandbox.mutating_count() == 0
+    else:
+        assert run.code == 1, run.all
+        assert (records["broken"]["action"], records["broken"]["outcome"]) == ("blocked", "blocked")
+        reason = records["broken"]["error"]
+        # The other endpoint goes ahead: one create, for it alone.
+        assert records["fine"]["outcome"] == "ok"
+        assert sandbox.counts().get("POST /v2/endpoint/{namespace}") == 1 == sandbox.mutating_count()
+    assert f"its revision {repository}@{revision} cannot be read: " in reason
+    assert says in reason
 
 
 @pytest.mark.parametrize(
@@ -316,10 +326,11 @@ def test_every_endpoint_whose_revision_cannot_be_read_is_named_at_once(
         doc("third", repository="sandbox/gated-model"),
     )
     sandbox.reset_counts()
-    run = cli("plan", path)
+    run = cli("apply", path, "--yes")
     assert run.code == 1, run.all
-    assert "the revision of 3 endpoints cannot be read" in run.stderr
-    assert all(f"/{name} (" in run.stderr for name in ("first", "second", "third"))
+    for name in ("first", "second", "third"):
+        assert f"- blocked sandbox-user/{name}" in run.stdout or f"blocked sandbox-user/{name}" in run.all
+    assert run.all.count("cannot be read: ") >= 3
     assert lookups(sandbox) == 2  # gpt2@gone once for two endpoints, the gated model once
     assert sandbox.mutating_count() == 0
 
@@ -352,7 +363,7 @@ def test_only_forty_hex_digits_skip_the_lookup(sandbox: Sandbox, hub: Hub, revis
     d = build_desired(model={"repository": "acme/model", "revision": revision})
     sandbox.reset_counts()
 
-    ((_, pinned),) = revisions.pin(hub, [("acme", d)])
+    ((_, pinned),), _ = revisions.pin(hub, [("acme", d)])
 
     assert lookups(sandbox) == (0 if is_commit else 1)
     assert sandbox.mutating_count() == 0
@@ -374,7 +385,7 @@ def test_the_same_pair_is_looked_up_once_per_run(sandbox: Sandbox, hub: Hub) -> 
         ]
     ]
     sandbox.reset_counts()
-    pinned = revisions.pin(hub, placed)
+    pinned, _ = revisions.pin(hub, placed)
     assert lookups(sandbox) == 2
     assert [d.revision_commit for _, d in pinned] == [
         commit_of(sandbox, GPT2),
@@ -502,7 +513,7 @@ def test_moving_a_branch_over_http_needs_the_sandbox_users_token(sandbox: Sandbo
 
 def test_a_create_shows_the_branch_and_its_commit() -> None:
     d = build_desired(model={"repository": GPT2, "revision": "main"})
-    pinned = revisions.pin(FixedLookups({(GPT2, "main"): "a" * 40}), [("acme", d)])[0][1]
+    pinned = revisions.pin(FixedLookups({(GPT2, "main"): "a" * 40}), [("acme", d)])[0][0][1]
     assert [f.after for f in desired_fields(pinned) if f.path == "model.revision"] == [f"main@{'a' * 40}"]
     assert diff_endpoint(pinned, live(revision="a" * 40)) == ()
     assert diff_endpoint(pinned, live(revision="A" * 40)) == ()

@@ -2,9 +2,10 @@
 
 The service answers an endpoint's ``model.revision`` as the commit it resolved, so the plan compares
 commits (``core.revisions``): a branch is looked up on the Hub once per distinct (repository, revision)
-per run, a 40-hex commit and an omitted revision never. A revision that cannot be read stops the whole
-plan before anything is changed, naming every endpoint it affects: planning around it would either
-create an endpoint on a revision that does not exist or silently skip one the manifests ask for.
+per run, a 40-hex commit and an omitted revision never. A revision that cannot be read (no such branch,
+tag or commit; a gated or private model this token may not read) fails that endpoint: its change is
+blocked, with the reason, so nothing is sent for it (no create on a revision that does not exist, no
+update to a guess), apply exits 1 for it, and the other endpoints go ahead as the preflight's blocks do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from endpointctl.core.errors import ApiError
+from endpointctl.core.plan import Action, Plan
 from endpointctl.core.revisions import needs_lookup
 from endpointctl.core.spec import Desired
 from endpointctl.hub.revisions import Unreadable
@@ -32,26 +33,42 @@ def _key(desired: Desired) -> tuple[str, str] | None:
     return (model.repository, model.revision)
 
 
-def pin(hub: Lookups, placed: Sequence[Placed]) -> list[Placed]:
-    """``placed`` with each branch's or tag's commit on ``Desired.revision_commit``."""
+UnreadableRevisions = dict[tuple[str, str], str]  # (namespace, name) -> why its revision cannot be read
+
+
+def pin(hub: Lookups, placed: Sequence[Placed]) -> tuple[list[Placed], UnreadableRevisions]:
+    """``placed`` with each branch's or tag's commit on ``Desired.revision_commit``, and the endpoints
+    whose revision cannot be read, with why."""
     keys = dict.fromkeys(key for _, d in placed if (key := _key(d)) is not None)
     found = {key: hub.commit_of(*key) for key in keys}
-    unreadable = [
-        f"  {namespace}/{d.name} ({d.source}): {key[0]}@{key[1]}: {answer.reason}"
-        for namespace, d in placed
-        if (key := _key(d)) is not None and isinstance(answer := found[key], Unreadable)
-    ]
-    if unreadable:
-        count = len(unreadable)
-        raise ApiError(
-            f"the revision of {count} endpoint{'s' if count != 1 else ''} cannot be read on the Hub; "
-            "nothing was changed:\n" + "\n".join(unreadable),
-            hint="set spec.model.revision to a branch, tag or 40-hex commit the model has; for a gated or "
-            "private model, use a token that may read it (request access on the model's Hub page)",
-        )
     pinned: list[Placed] = []
+    unreadable: UnreadableRevisions = {}
     for namespace, d in placed:
         key = _key(d)
-        commit = found[key] if key is not None else None
-        pinned.append((namespace, replace(d, revision_commit=commit) if isinstance(commit, str) else d))
-    return pinned
+        answer = found[key] if key is not None else None
+        if isinstance(answer, Unreadable) and key is not None:
+            unreadable[(namespace, d.name)] = (
+                f"its revision {key[0]}@{key[1]} cannot be read: {answer.reason}"
+            )
+        pinned.append((namespace, replace(d, revision_commit=answer) if isinstance(answer, str) else d))
+    return pinned, unreadable
+
+
+def block_unreadable(plan: Plan, unreadable: UnreadableRevisions) -> Plan:
+    """Every change of an endpoint whose revision cannot be read, blocked: nothing is sent for it."""
+    if not unreadable:
+        return plan
+    hint = (
+        "set spec.model.revision to a branch, tag or 40-hex commit the model has; for a gated or private "
+        "model, use a token that may read it (request access on the model's Hub page)"
+    )
+    return Plan(
+        tuple(
+            replace(
+                change, action=Action.BLOCKED, steps=(), reason=f"{why}; nothing is changed for it ({hint})"
+            )
+            if (why := unreadable.get((change.namespace, change.name))) is not None
+            else change
+            for change in plan.changes
+        )
+    )

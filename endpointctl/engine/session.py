@@ -124,7 +124,8 @@ class Session:
             options = replace(options, at=datetime.fromtimestamp(self.clock.wall(), UTC))
         observed = self.observe([ns for ns, _ in placed])
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
-        planned = compute(revisions.pin(self.hub, placed), observed, options)
+        pinned, unreadable = revisions.pin(self.hub, placed)
+        planned = revisions.block_unreadable(compute(pinned, observed, options), unreadable)
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
         # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
         now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)

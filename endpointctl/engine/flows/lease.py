@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, NothingMatched
+from endpointctl.core.lifecycle_plan import lifecycle_plan
 from endpointctl.core.outcomes import (
     ChangeOutcome,
     ChangeResult,
@@ -35,7 +36,7 @@ from endpointctl.core.outcomes import (
     WaitReport,
     all_passed,
 )
-from endpointctl.core.plan import StepKind, lifecycle_plan
+from endpointctl.core.plan import StepKind
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target

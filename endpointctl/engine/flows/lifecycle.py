@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from endpointctl.core.lifecycle_plan import lifecycle_plan
 from endpointctl.core.outcomes import ChangeResult, WaitReport
-from endpointctl.core.plan import StepKind, lifecycle_plan
+from endpointctl.core.plan import StepKind
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Targets
 from endpointctl.engine import locks

@@ -1,0 +1,66 @@
+"""PURE: pause, resume, scale-to-zero and delete of endpoints named (or selected) on the command line, as a
+plan: idempotent (what is already there is a no-op, said so), and loud about names that match nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import NothingMatched
+from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.core.targets import Target
+
+_LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {
+    StepKind.PAUSE: (Action.PAUSE, (Status.PAUSED,), "already paused"),
+    StepKind.RESUME: (
+        Action.RESUME,
+        (Status.RUNNING, Status.PENDING, Status.INITIALIZING, Status.UPDATING),
+        "already running or starting",
+    ),
+    StepKind.SCALE_TO_ZERO: (Action.SCALE_TO_ZERO, (Status.SCALED_TO_ZERO,), "already scaled to zero"),
+    StepKind.DELETE: (Action.DELETE, (), ""),
+}
+
+
+def lifecycle_plan(
+    kind: StepKind,
+    observed: Mapping[str, list[Endpoint]],
+    targets: Sequence[Target],
+    *,
+    allow_empty: bool,
+) -> Plan:
+    """PURE: pause/resume/scale-to-zero/delete as a plan; idempotent, and loud about typos."""
+    action, done_states, done_note = _LIFECYCLE[kind]
+    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
+    changes: list[Change] = []
+    missing: list[Target] = []
+    for target in targets:
+        ep = live.get((target.namespace, target.name))
+        if ep is None:
+            if kind is StepKind.DELETE:
+                changes.append(Change(target.name, target.namespace, Action.NOOP, notes=("already absent",)))
+            else:
+                missing.append(target)
+            continue
+        if ep.status in done_states:
+            changes.append(Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=(done_note,)))
+            continue
+        notes = ("the API resets replicas to 1; `endpointctl apply` restores the manifest's scaling",)
+        changes.append(
+            Change(
+                ep.name,
+                ep.namespace,
+                action,
+                steps=(Step(kind),),
+                live=ep,
+                notes=notes if kind is StepKind.RESUME else (),
+            )
+        )
+    if (missing or not targets) and not allow_empty:
+        what = ", ".join(f"{t.namespace}/{t.name}" for t in missing) or "the selector"
+        raise NothingMatched(
+            f"no endpoint matches {what}",
+            hint="check the names and the namespace; pass --allow-empty if matching nothing is fine",
+        )
+    return Plan(tuple(changes))

@@ -306,6 +306,7 @@ class Case:
 CASES = [
     Case("validate", ("validate", "{m}"), online=False),
     Case("schema", ("schema",), online=False, modes=False),
+    Case("completion", ("completion", "bash"), online=False, modes=False),
     Case("plan", ("plan", "{changed}")),
     Case("plan-image", ("plan", "{reimaged}")),  # the image, credentials and all, is in the plan
     Case("apply-create", ("apply", "{new}", "--yes"), sends=True),

@@ -220,7 +220,10 @@ def test_status_from_a_hostile_api_prints_escapes(cli: Cli, sandbox: Sandbox, en
     table = cli("status")
     assert table.code == 0, table.all
     assert no_raw_control(table.stdout), table.stdout
-    assert "org/model" in table.stdout and "\\x1b]0;owned\\x07" in table.stdout
+    wide = cli("status", "-o", "wide")  # the default table cuts a long model id; wide shows all of it
+    assert wide.code == 0, wide.all
+    assert no_raw_control(wide.stdout), wide.stdout
+    assert "org/model" in wide.stdout and "\\x1b]0;owned\\x07" in wide.stdout
 
     as_json = cli("status", "-o", "json")
     assert as_json.code == 0, as_json.all
@@ -321,8 +324,11 @@ def test_status_from_a_hostile_api_in_every_mode(cli: Cli, sandbox: Sandbox, vic
     table = run(cli, "status")
     assert table.code == 0, table.all
     assert_terminal_safe(table.all)
-    assert "\\x1b]0;owned\\x07" in table.stdout and "org/model\\ud83d and \\udc00" in table.stdout
-    assert MARKUP in table.stdout  # a table is not markup: shown as written
+    wide = run(cli, "status", "-o", "wide")  # the default table cuts a long model id; wide shows all of it
+    assert wide.code == 0, wide.all
+    assert_terminal_safe(wide.all)
+    assert "\\x1b]0;owned\\x07" in wide.stdout and "org/model\\ud83d and \\udc00" in wide.stdout
+    assert MARKUP in wide.stdout  # a table is not markup: shown as written
 
     as_json = run(cli, "status", "-o", "json")
     assert as_json.code == 0, as_json.all

@@ -4,6 +4,7 @@ Exit codes are decided in ``main`` (errors) and ``exits`` (outcomes) only.
 """
 
 from endpointctl.cli import (  # noqa: F401  (registers the commands)
+    completion,
     cost,
     declarative,
     endpoints,

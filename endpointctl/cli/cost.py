@@ -42,7 +42,7 @@ def cost(
     desired = inv.load(paths)
     settings = inv.settings(namespace=namespace, output=output)
     projected = flow.project(inv.session(settings), desired, which)
-    if settings.output is OutputMode.TABLE:
+    if not settings.output.structured:
         inv.out.result(costs.projections(projected))
     else:
         inv.out.result(render.dump([records.projection_record(p) for p in projected], settings.output))

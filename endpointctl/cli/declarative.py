@@ -33,7 +33,7 @@ def validate(
     """Check manifests offline: no API call is made."""
     mode = inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     desired = inv.load(paths, allow_public=allow_public)
-    if mode is OutputMode.TABLE:
+    if not mode.structured:
         inv.out.result(f"{len(desired)} manifest(s) valid.\n")
     else:
         inv.out.result(render.dump([records.validated_record(d, namespace) for d in desired], mode))
@@ -157,7 +157,7 @@ def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, in
         codes.append(exits.for_wait(applied.waited))
     appendix = ""
     if applied.smoked is not None:
-        if inv.out.mode is OutputMode.TABLE:
+        if not inv.out.mode.structured:
             appendix = "\n" + render.smoke_results(applied.smoked, OutputMode.TABLE)
         if applied.smoked:
             if junit_xml:

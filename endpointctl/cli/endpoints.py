@@ -21,6 +21,7 @@ from endpointctl.ui import render
     epilog=epilog(
         "endpointctl status",
         "endpointctl status gpt2-demo -o json",
+        "endpointctl status -o wide",
         "endpointctl status -f manifests/ --selector team=nlp",
     )
 )

@@ -39,7 +39,7 @@ class CliHooks:
 
     def planned(self, plan: Plan) -> None:
         # With -o json the plan is not repeated on stderr unless there is nothing else to show.
-        if self._out.mode is OutputMode.TABLE or not plan.has_changes:
+        if not self._out.mode.structured or not plan.has_changes:
             self._out.info(render.plan(plan, OutputMode.TABLE, self._files).rstrip())
         show_warnings(self._out, plan)
 

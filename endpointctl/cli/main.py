@@ -12,7 +12,6 @@ from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.cli.signals import ended_by_sigterm
 from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError
-from endpointctl.core.settings import OutputMode
 from endpointctl.ui import render
 
 
@@ -31,7 +30,7 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
             )
     except ManifestError as error:
         inv.out.redactor.add(*error.sensitive)  # a message may quote a secret of a manifest that failed
-        if inv.out.mode is not OutputMode.TABLE:
+        if inv.out.mode.structured:
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.
             inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
         inv.out.error(error.message, error.hint)

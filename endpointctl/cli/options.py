@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from endpointctl.cli.name_completion import complete_names
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets
 from endpointctl.engine.waiter import DEFAULT_TIMEOUT
@@ -24,7 +25,7 @@ def common(fn: F) -> F:
         type=click.Choice([m.value for m in OutputMode]),
         default=OutputMode.TABLE.value,
         show_default=True,
-        help="Output format. json and yaml are stable (see README, Output).",
+        help="Output format. wide: every column of status (others: as table); json and yaml are stable.",
     )(fn)
     fn = click.option(
         "--namespace",
@@ -127,7 +128,9 @@ def targets(*, allow_empty: bool, changing: bool = False) -> Callable[[F], F]:
             wrapped = allow_empty_option(wrapped)
         wrapped = selector_option(wrapped)
         wrapped = manifest_files(wrapped)
-        result: F = click.argument("names", nargs=-1, metavar="[NAME...]")(wrapped)
+        result: F = click.argument("names", nargs=-1, metavar="[NAME...]", shell_complete=complete_names)(
+            wrapped
+        )
         return result
 
     return decorate

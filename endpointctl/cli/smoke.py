@@ -157,7 +157,7 @@ def invoke(
     cold = invoked.exchange.cold_seconds
     woke = f", after waking for {cold:.1f} s" if cold else ""
     inv.out.info(f"HTTP {reply.status} in {reply.latency_ms:.0f} ms{woke}")
-    if settings.output is OutputMode.TABLE:
+    if not settings.output.structured:
         doc = reply.json()
         # As JSON output is written everywhere: DEL and C1 escaped in JSON's own notation, still valid JSON.
         shown = render.dump(doc, OutputMode.JSON) if doc is not None else reply.text

@@ -23,9 +23,18 @@ SANDBOX_TOKEN_SOURCE = "the sandbox's built-in token"
 
 
 class OutputMode(StrEnum):
+    """``-o``: a table for people (``wide``: every column, where a command has more than fit 100 columns;
+    elsewhere the same as ``table``), or the stable JSON or YAML records."""
+
     TABLE = "table"
+    WIDE = "wide"
     JSON = "json"
     YAML = "yaml"
+
+    @property
+    def structured(self) -> bool:
+        """JSON or YAML (records, for programs), as opposed to a table of either width (for people)."""
+        return self in (OutputMode.JSON, OutputMode.YAML)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from tabulate import tabulate
@@ -28,6 +29,7 @@ from endpointctl.core.settings import OutputMode
 from endpointctl.ui import costs
 from endpointctl.ui.escapes import INVISIBLE
 from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
+from endpointctl.ui.fit import TABLE_WIDTH, columns, fit
 from endpointctl.ui.records import (
     change_record,
     endpoint_record,
@@ -94,27 +96,60 @@ def _known(value: object) -> str:
     return "?" if value is None else str(value)
 
 
+_NARROW_HEADERS = ("NAME", "STATE", "HOST", "MODEL", "INSTANCE", "READY/MIN-MAX", "SECURITY")
+_NARROW_URL, _NARROW_MODEL, _NARROW_INSTANCE = 2, 3, 4
+
+
+def _replicas(ep: Endpoint) -> str:
+    return f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"
+
+
 def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
-    if mode is not OutputMode.TABLE:
+    """``table``: what an operator scans, in at most ``TABLE_WIDTH`` columns (the URL's host, the instance
+    as type and size, the security type without PrivateLink; long values cut with "…"), for names of up
+    to 32 characters (the service's limit); ``wide``: every column in full. Both are sorted by namespace
+    and name; JSON and YAML keep the API's order."""
+    if mode.structured:
         return dump([endpoint_record(ep) for ep in items], mode)
     if not items:
         return "No endpoints.\n"
+    ordered = sorted(items, key=lambda ep: (ep.namespace, ep.name))
+    if mode is OutputMode.WIDE:
+        wide = [
+            [
+                ep.name,
+                ep.namespace,
+                ep.shown_state,
+                ep.url or "-",
+                _known(ep.repository),
+                _known(ep.revision),
+                f"{_known(ep.vendor)}/{_known(ep.region)} "
+                + " ".join(map(_known, (ep.accelerator, ep.instance_type, ep.instance_size))),
+                _replicas(ep),
+                security_text(ep) + (" +privatelink" if ep.private_link else ""),
+            ]
+            for ep in ordered
+        ]
+        headers = ["NAME", "NAMESPACE", "STATE", "URL", "MODEL", "REVISION", "INSTANCE", "READY/MIN-MAX"]
+        return _table(wide, [*headers, "SECURITY"])
     rows = [
         [
-            ep.name,
-            ep.namespace,
-            ep.shown_state,
-            ep.url or "-",
-            _known(ep.repository),
-            f"{_known(ep.vendor)}/{_known(ep.region)} "
-            + " ".join(map(_known, (ep.accelerator, ep.instance_type, ep.instance_size))),
-            f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}",
-            security_text(ep) + (" +privatelink" if ep.private_link else ""),
+            printable(cell)
+            for cell in (
+                ep.name,
+                ep.shown_state,
+                (urlsplit(ep.url).netloc or ep.url) if ep.url else "-",
+                _known(ep.repository),
+                f"{_known(ep.instance_type)} {_known(ep.instance_size)}",
+                _replicas(ep),
+                security_text(ep),
+            )
         ]
-        for ep in items
+        for ep in ordered
     ]
-    headers = ["NAME", "NAMESPACE", "STATE", "URL", "MODEL", "INSTANCE", "REPLICAS", "SECURITY"]
-    return _table(rows, headers)
+    flexible = {_NARROW_URL: 6, _NARROW_MODEL: 8, _NARROW_INSTANCE: 8}
+    fit(rows, _NARROW_HEADERS, flexible, TABLE_WIDTH, keep_end=_NARROW_MODEL)
+    return columns(rows, _NARROW_HEADERS)
 
 
 # -- plans ------------------------------------------------------------------------------------------
@@ -155,7 +190,7 @@ def _field_line(change: FieldChange, creating: bool) -> str:
 
 def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
     """The plan; ``files``, when given (with --prune), are the manifest files it was made from."""
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         # An unchanged endpoint is listed only when there is something to say about it (a state that
         # endpointctl does not know, deprecated hardware), so that a plan with nothing to do or say stays [].
         return dump(
@@ -212,7 +247,7 @@ def results(
     extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> str:
     """One record per endpoint; ``extra`` adds keys per endpoint (``wait``, ``smoke`` from apply)."""
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         more = extra or {}
         return dump(
             [{**result_record(r), **more.get((r.change.namespace, r.change.name), {})} for r in items], mode
@@ -232,7 +267,7 @@ def results(
 
 
 def hardware(items: Sequence[Hardware], mode: OutputMode) -> str:
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         return dump([hardware_record(h) for h in items], mode)
     rows = [
         [
@@ -268,7 +303,7 @@ def hardware(items: Sequence[Hardware], mode: OutputMode) -> str:
 
 
 def smoke_results(items: Sequence[SmokeResult], mode: OutputMode) -> str:
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         return dump([smoke_record(r) for r in items], mode)
     if not items:
         return "No smoke tests.\n"
@@ -307,7 +342,7 @@ def elapsed_text(seconds: float) -> str:
 
 def wait_report(report: WaitReport, mode: OutputMode) -> str:
     """A wait's result for stdout: a table, or one JSON/YAML record per endpoint."""
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         return dump([wait_record(e) for e in report.endpoints], mode)
     rows = [
         [e.target.name, e.target.namespace, e.outcome.value, e.status, elapsed_text(e.elapsed), e.message]

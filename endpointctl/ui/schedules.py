@@ -76,7 +76,7 @@ def _next_text(change: tuple[datetime, DesiredState] | None) -> str:
 
 
 def run(ran: Sequence[Ran], mode: OutputMode) -> str:
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         return dump([run_record(move, result) for move, result in ran], mode)
     if not ran:
         return "No scheduled endpoints.\n"
@@ -100,7 +100,7 @@ def run(ran: Sequence[Ran], mode: OutputMode) -> str:
 
 
 def show(items: Sequence[Coming], mode: OutputMode) -> str:
-    if mode is not OutputMode.TABLE:
+    if mode.structured:
         return dump([show_record(item) for item in items], mode)
     if not items:
         return "No scheduled endpoints.\n"

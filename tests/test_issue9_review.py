@@ -16,7 +16,7 @@ from test_revisions_are_pinned import LOOKUP, doc
 from test_revisions_are_pinned import write as write_docs
 from test_secure_by_default import manifest as security_manifest
 from test_secure_by_default import write as write_one
-from test_unknown_is_never_drift import full_manifest, reshaping
+from test_unknown_is_never_drift import deploy_full, reshaping, with_api_key
 
 from endpointctl.sandbox import Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultKind, FaultRule
@@ -25,18 +25,12 @@ from endpointctl.sandbox.transport import Handler, json_response
 
 @pytest.fixture
 def cli(cli: Cli) -> Cli:
-    cli.environ["API_KEY"] = "s3cret-value-123"
-    return cli
+    return with_api_key(cli)
 
 
 @pytest.fixture
 def deployed(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
-    path = tmp_path / "full.yaml"
-    path.write_text(full_manifest())
-    applied = cli("apply", str(path), "--yes")
-    assert applied.code == 0, applied.all
-    clock.advance(30)
-    return str(path)
+    return deploy_full(cli, clock, tmp_path)
 
 
 @pytest.mark.parametrize(

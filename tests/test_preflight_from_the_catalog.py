@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from builders import desired, live
 from clirunner import Cli
+from cost_helpers import edit_catalog
 
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Hardware, Status
@@ -315,17 +316,12 @@ def test_a_scale_up_past_the_quota_is_blocked_counting_what_the_endpoint_holds(
     assert sandbox.mutating_count() == 0
 
 
-def without_quota(request: Request, call_next: Handler) -> Response:
-    """The catalog as an answer that leaves the quota out (absent fields: unknown)."""
-    response = call_next(request)
-    if request.route == HARDWARE and response.status == 200:
-        doc = json.loads(response.body)
-        for vendor in doc["vendors"]:
-            for region in vendor["regions"]:
-                for compute in region["computes"]:
-                    compute.pop("quota", None)
-        response.body = json.dumps(doc).encode()
-    return response
+def _drop_quota(compute: dict[str, Any]) -> None:
+    compute.pop("quota", None)
+
+
+# The catalog as an answer that leaves the quota out (absent fields: unknown).
+without_quota = edit_catalog(_drop_quota)
 
 
 def test_a_quota_the_catalog_does_not_report_never_blocks(

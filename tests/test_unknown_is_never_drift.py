@@ -102,21 +102,30 @@ def dropping(paths: list[tuple[str, ...]], null: bool) -> Callable[[dict[str, An
     return edit
 
 
-@pytest.fixture
-def cli(cli: Cli) -> Cli:
-    """The usual CLI, with the manifest's secret in its environment."""
+def with_api_key(cli: Cli) -> Cli:
+    """The usual CLI, with the full manifest's secret in its environment."""
     cli.environ["API_KEY"] = "s3cret-value-123"
     return cli
 
 
-@pytest.fixture
-def deployed(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
+def deploy_full(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
+    """The full manifest applied and running; its path."""
     path = tmp_path / "full.yaml"
     path.write_text(full_manifest())
     applied = cli("apply", str(path), "--yes")
     assert applied.code == 0, applied.all
     clock.advance(30)
     return str(path)
+
+
+@pytest.fixture
+def cli(cli: Cli) -> Cli:
+    return with_api_key(cli)
+
+
+@pytest.fixture
+def deployed(cli: Cli, clock: Any, tmp_path: pathlib.Path) -> str:
+    return deploy_full(cli, clock, tmp_path)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

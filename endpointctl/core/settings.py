@@ -30,11 +30,17 @@ class OutputMode(StrEnum):
     WIDE = "wide"
     JSON = "json"
     YAML = "yaml"
+    MARKDOWN = "markdown"
 
     @property
     def structured(self) -> bool:
         """JSON or YAML (records, for programs), as opposed to a table of either width (for people)."""
         return self in (OutputMode.JSON, OutputMode.YAML)
+
+    @property
+    def markdown(self) -> bool:
+        """GitHub-flavoured markdown: a summary line and a table, for a PR comment or a job summary."""
+        return self is OutputMode.MARKDOWN
 
 
 @dataclass(frozen=True)

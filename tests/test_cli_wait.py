@@ -71,6 +71,8 @@ def test_wait_json_and_quiet(cli: Cli, applied: str, clock: Any) -> None:
         "elapsedSeconds": 0.0,
         "outcome": "ready",
         "hint": None,
+        "logs": None,  # read only when a wait ends failed or timed out
+        "logsUnavailable": None,
     }
 
 

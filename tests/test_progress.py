@@ -185,6 +185,8 @@ def test_final_result_as_json_has_one_record_per_endpoint() -> None:
         "elapsedSeconds": 125.0,
         "outcome": "ready",
         "hint": None,
+        "logs": None,
+        "logsUnavailable": None,
     }
     assert [r["outcome"] for r in records] == ["ready", "timeout", "failed"]
 

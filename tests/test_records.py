@@ -68,7 +68,7 @@ def test_wait_records() -> None:
     waited = EndpointWait(WaitTarget("acme", "a"), WaitOutcome.READY, "running", "ok", None, True, 1.0, None)
     assert set(records.wait_record(waited)) == {
         "name", "namespace", "ready", "status", "message", "healthChecked", "elapsedSeconds", "outcome",
-        "hint",
+        "hint", "logs", "logsUnavailable",
     }  # fmt: skip
 
 

@@ -320,10 +320,15 @@ CASES = [
     Case("scale-to-zero", ("scale-to-zero", "{name}"), sends=True),
     Case("delete", ("delete", "{name}", "--yes"), sends=True),
     Case("hardware", ("hardware",)),
+    Case("export", ("export", "{name}")),  # the secrets as ${NAME} placeholders, never a value
+    Case("init", ("init", "openai-community/gpt2")),
     Case("cost", ("cost", "{changed}")),
     Case("invoke", ("invoke", "{name}", "--data", '{"inputs": "hello"}'), sends=True),
     Case("smoke", ("smoke", "{name}"), sends=True),
     Case("wait", ("wait", "{name}", "--timeout", "30")),
+    # The sandbox's container prints its environment, secrets included: the manifest's are masked.
+    Case("logs", ("logs", "-f", "{m}")),
+    Case("replicas", ("replicas", "-f", "{m}")),
     # Wakes the paused endpoint, smoke-tests it, runs a command and pauses it again; stdout is the command's.
     Case(
         "run",

@@ -28,7 +28,8 @@ COMPLETE_VAR = "_ENDPOINTCTL_COMPLETE"
 @click.argument("shell", type=click.Choice(SHELLS))
 @pass_invocation
 def completion(inv: Invocation, shell: str) -> ExitCode:
-    """Print the completion script for SHELL (bash, zsh or fish). Endpoint names complete from -f files."""
+    """Print the completion script for SHELL (bash, zsh or fish). Endpoint names complete from -f files
+    and from the live list (at most ENDPOINTCTL_COMPLETION_TIMEOUT seconds, default 1.5; cached 60 s)."""
     completer = get_completion_class(shell)
     assert completer is not None  # click ships all three
     inv.out.result(completer(cli, {}, "endpointctl", COMPLETE_VAR).source() + "\n")

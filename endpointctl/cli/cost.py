@@ -12,7 +12,7 @@ from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.projection import Month
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.flows import cost as flow
-from endpointctl.ui import costs, records, render
+from endpointctl.ui import costs, markdown_reports, records, render
 
 
 @cli.command(
@@ -42,7 +42,9 @@ def cost(
     desired = inv.load(paths)
     settings = inv.settings(namespace=namespace, output=output)
     projected = flow.project(inv.session(settings), desired, which)
-    if not settings.output.structured:
+    if settings.output.markdown:
+        inv.out.result(markdown_reports.projections(projected, scrub=inv.out.redactor.scrub))
+    elif not settings.output.structured:
         inv.out.result(costs.projections(projected))
     else:
         inv.out.result(render.dump([records.projection_record(p) for p in projected], settings.output))

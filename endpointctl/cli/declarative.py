@@ -9,7 +9,7 @@ import click
 
 from endpointctl.cli import exits, options
 from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks, show_changes, show_warnings
+from endpointctl.cli.hooks import CliHooks, plan_text, show_changes, show_warnings
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
@@ -80,7 +80,7 @@ def plan(
     check_options(how)
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
-    inv.out.result(render.plan(the_plan, settings.output, reading.files if how.prune else ()))
+    inv.out.result(plan_text(inv.out, the_plan, reading.files if how.prune else ()))
     show_warnings(inv.out, the_plan)
     if flags["detailed_exitcode"] and the_plan.has_changes:
         return ExitCode.CHANGES
@@ -112,6 +112,7 @@ def plan(
     help="How long to wait for another apply of the same stack or endpoints on this machine; 0: do not wait.",
 )
 @options.wait_option
+@options.no_logs_option
 @click.option(
     "--smoke", is_flag=True, help="Then call each endpoint's URL and check the answer (implies --wait)."
 )
@@ -132,7 +133,7 @@ def apply(
     if flags["dry_run"]:
         # Changes nothing, so it neither takes nor waits for the lock.
         dry = deploy.plan(session, desired, how)
-        inv.out.result(render.plan(dry, settings.output, files))
+        inv.out.result(plan_text(inv.out, dry, files))
         show_warnings(inv.out, dry)
         return ExitCode.OK
     stack = how.stack
@@ -143,6 +144,7 @@ def apply(
         wait=flags["wait"],
         smoke=flags["smoke"],
         timeout=flags["timeout"],
+        logs=not flags["no_logs"],
         command=" ".join(["endpointctl apply", *paths, *(["--stack", stack] if stack else [])]),
     )
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback, files=files)
@@ -164,5 +166,13 @@ def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, in
                 junit.write(junit_xml, applied.smoked, inv.out.redactor.scrub)
             codes.append(exits.for_smoke(applied.smoked))
     extra = records.follow_up_records(applied.waited, applied.smoked)
-    show_changes(inv.out, applied.results, extra=extra, appendix=appendix, show_tracebacks=inv.traceback)
+    show_changes(
+        inv.out,
+        applied.results,
+        extra=extra,
+        appendix=appendix,
+        show_tracebacks=inv.traceback,
+        waited=applied.waited,
+        smoked=applied.smoked,
+    )
     return exits.worst(codes)

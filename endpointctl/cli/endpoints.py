@@ -14,7 +14,7 @@ from endpointctl.core.plan import StepKind
 from endpointctl.core.targets import Targets
 from endpointctl.engine.flows import lifecycle, observe
 from endpointctl.engine.waiter import DEFAULT_TIMEOUT
-from endpointctl.ui import render
+from endpointctl.ui import markdown, markdown_reports, render
 
 
 @cli.command(
@@ -33,7 +33,10 @@ def status(inv: Invocation, targets: Targets, output: str, namespace: str | None
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     found = observe.status(inv.session(settings), targets, desired)
-    inv.out.result(render.endpoints(found.endpoints, settings.output))
+    if settings.output.markdown:
+        inv.out.result(markdown.endpoints(found.endpoints, scrub=inv.out.redactor.scrub))
+    else:
+        inv.out.result(render.endpoints(found.endpoints, settings.output))
     problem = found.problem(targets.allow_empty)
     if problem is not None:
         raise problem
@@ -148,5 +151,9 @@ def hardware(
     """What can be deployed: instance types, price per hour and the namespace's quota."""
     settings = inv.settings(namespace=namespace, output=output)
     only = observe.HardwareFilter(vendor, region, accelerator, show_all)
-    inv.out.result(render.hardware(observe.hardware(inv.session(settings), only), settings.output))
+    rows = observe.hardware(inv.session(settings), only)
+    if settings.output.markdown:
+        inv.out.result(markdown_reports.hardware(rows, scrub=inv.out.redactor.scrub))
+    else:
+        inv.out.result(render.hardware(rows, settings.output))
     return ExitCode.OK

@@ -8,11 +8,11 @@ from typing import Any
 
 from endpointctl.cli.signals import interruptible
 from endpointctl.core.clock import Clock
-from endpointctl.core.outcomes import ChangeResult, WaitReport
+from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.cancel import CancelEvent
-from endpointctl.ui import progress, render
+from endpointctl.ui import markdown, progress, render
 from endpointctl.ui.sink import Output
 
 
@@ -56,6 +56,13 @@ class CliHooks:
         return interruptible(self._cancel, self._out)
 
 
+def plan_text(out: Output, plan: Plan, files: Sequence[str] = ()) -> str:
+    """The plan for stdout, as ``out.mode`` asks (markdown included); ``files``: see ``render.plan``."""
+    if out.mode.markdown:
+        return markdown.plan(plan, files, scrub=out.redactor.scrub)
+    return render.plan(plan, out.mode, files)
+
+
 def show_warnings(out: Output, plan: Plan) -> None:
     """The plan's warnings (e.g. an endpoint on deprecated hardware) on stderr, whatever the output mode."""
     for line in render.plan_warnings(plan):
@@ -69,10 +76,17 @@ def show_changes(
     extra: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
     appendix: str = "",
     show_tracebacks: bool = False,
+    waited: WaitReport | None = None,
+    smoked: Sequence[SmokeResult] | None = None,
 ) -> None:
-    """The results (with what --wait/--smoke found, in ``extra``), and a warning for each half-done one."""
-    out.result(render.results(results, out.mode, extra))
-    if appendix:
+    """The results (with what --wait/--smoke found, in ``extra``), and a warning for each half-done one.
+    Markdown shows ``waited`` and ``smoked`` as columns of its one table (``extra`` and ``appendix`` are
+    the other modes')."""
+    if out.mode.markdown:
+        out.result(markdown.results(results, scrub=out.redactor.scrub, waited=waited, smoked=smoked))
+    else:
+        out.result(render.results(results, out.mode, extra))
+    if appendix and not out.mode.markdown:
         out.result(appendix)
     for r in results:
         if r.part_way:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.cli.signals import ended_by_sigterm
 from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError
 from endpointctl.ui import render
+from endpointctl.ui.annotations import commands_stopped, manifest_annotations
 
 
 def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
@@ -33,7 +35,11 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
         if inv.out.mode.structured:
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.
             inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
-        inv.out.error(error.message, error.hint)
+        environ, scrub = inv.env.environ, inv.out.redactor.scrub
+        with commands_stopped(inv.out.diagnostic, environ):  # it quotes the manifest verbatim
+            inv.out.error(error.message, error.hint)
+        if github := manifest_annotations(error.issues, scrub, environ=environ, cwd=os.getcwd()):
+            inv.out.diagnostic(github)  # under GitHub Actions: each problem annotates its file and line
         code = error.exit_code
     except EndpointctlError as error:
         inv.out.error(error.message, error.hint)

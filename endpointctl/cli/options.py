@@ -25,7 +25,8 @@ def common(fn: F) -> F:
         type=click.Choice([m.value for m in OutputMode]),
         default=OutputMode.TABLE.value,
         show_default=True,
-        help="Output format. wide: every column of status (others: as table); json and yaml are stable.",
+        help="Output format. wide: every column of status (others: as table); json and yaml are stable; "
+        "markdown: a summary line and a table for a pull request or a CI job summary.",
     )(fn)
     fn = click.option(
         "--namespace",
@@ -154,6 +155,15 @@ def wait_option(fn: F) -> F:
         "wait",
         is_flag=True,
         help="Then wait until the endpoints are ready (running, with a URL, health route answering 200).",
+    )(fn)
+
+
+def no_logs_option(fn: F) -> F:
+    return click.option(
+        "--no-logs",
+        "no_logs",
+        is_flag=True,
+        help="When a wait ends failed, update-failed or timed out, do not read its last log lines.",
     )(fn)
 
 

@@ -18,9 +18,16 @@ from endpointctl.core.schedule import YEARS
 from endpointctl.core.schedule_plan import coming, scheduled
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.flows import schedule as flow
+from endpointctl.ui import markdown_reports
 from endpointctl.ui import schedules as view
 
 MAX_DAYS = 366
+
+
+def _ran_text(inv: Invocation, ran: list[view.Ran], mode: OutputMode) -> str:
+    if mode.markdown:
+        return markdown_reports.schedule_run(ran, scrub=inv.out.redactor.scrub)
+    return view.run(ran, mode)
 
 
 def _instant(value: str | None, flag: str) -> datetime | None:
@@ -77,13 +84,13 @@ def run_command(
     desired = inv.load(paths)
     if not scheduled(desired):
         inv.out.warn("no manifest has a schedule (spec.schedule): nothing to do")
-        inv.out.result(view.run([], OutputMode(output)))
+        inv.out.result(_ran_text(inv, [], OutputMode(output)))
         return ExitCode.OK
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
     done = flow.run(session, desired, at=when, dry_run=dry_run, hooks=hooks)
-    inv.out.result(view.run([(move, done.result_of(move)) for move in done.moves], settings.output))
+    inv.out.result(_ran_text(inv, [(move, done.result_of(move)) for move in done.moves], settings.output))
     if done.results is None:  # a dry run: what is missing or failed still fails the run
         blocked = any(move.change.action is Action.BLOCKED for move in done.moves)
         return ExitCode.FAILURE if blocked else ExitCode.OK
@@ -115,5 +122,9 @@ def show_command(
     begin = _instant(start, "--from") or datetime.fromtimestamp(inv.env.clock.wall(), UTC)
     desired = inv.load(paths)
     default_namespace = inv.settings(namespace=namespace, output=output).namespace  # no API call
-    inv.out.result(view.show(coming(desired, begin, days, default_namespace), mode))
+    items = coming(desired, begin, days, default_namespace)
+    if mode.markdown:
+        inv.out.result(markdown_reports.schedule_show(items, scrub=inv.out.redactor.scrub))
+    else:
+        inv.out.result(view.show(items, mode))
     return ExitCode.OK

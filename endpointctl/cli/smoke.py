@@ -20,7 +20,7 @@ from endpointctl.dataplane import junit
 from endpointctl.dataplane.checks import SmokeRequest
 from endpointctl.dataplane.runner import paused_hint
 from endpointctl.engine.flows import smoke as smoke_flow
-from endpointctl.ui import records, render
+from endpointctl.ui import markdown_reports, records, render
 
 _MEDIA_TYPES = {
     ".flac": "audio/flac",
@@ -72,7 +72,10 @@ def smoke(
     settings = inv.settings(namespace=namespace, output=output)
     overrides = [UrlOverride.parse(raw) for raw in urls]
     results = smoke_flow.smoke(inv.session(settings), targets, desired, overrides)
-    inv.out.result(render.smoke_results(results, settings.output))
+    if settings.output.markdown:
+        inv.out.result(markdown_reports.smoke_results(results, scrub=inv.out.redactor.scrub))
+    else:
+        inv.out.result(render.smoke_results(results, settings.output))
     if junit_xml:
         junit.write(junit_xml, results, inv.out.redactor.scrub)
     return exits.for_smoke(results)
@@ -157,7 +160,12 @@ def invoke(
     cold = invoked.exchange.cold_seconds
     woke = f", after waking for {cold:.1f} s" if cold else ""
     inv.out.info(f"HTTP {reply.status} in {reply.latency_ms:.0f} ms{woke}")
-    if not settings.output.structured:
+    if settings.output.markdown:
+        doc = reply.json()
+        text = reply.text if doc is None else json.dumps(doc, ensure_ascii=False)
+        scrub = inv.out.redactor.scrub
+        inv.out.result(markdown_reports.invoke(reply.status, reply.latency_ms, text, scrub=scrub))
+    elif not settings.output.structured:
         doc = reply.json()
         # As JSON output is written everywhere: DEL and C1 escaped in JSON's own notation, still valid JSON.
         shown = render.dump(doc, OutputMode.JSON) if doc is not None else reply.text

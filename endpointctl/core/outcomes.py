@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.logs import LogTail
 from endpointctl.core.plan import Change
 from endpointctl.core.readiness import WaitTarget
 
@@ -61,6 +62,8 @@ class EndpointWait:
     health_checked: bool
     elapsed: float
     endpoint: Endpoint | None  # the last observation
+    # Its last log lines, read when the wait ended on failed, updateFailed or a timeout (unless --no-logs).
+    logs: LogTail | None = None
 
     @property
     def ready(self) -> bool:

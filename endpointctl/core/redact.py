@@ -172,6 +172,8 @@ class Redactor:
         # (the plain forms they were worked out from, how far a form may reach, how many units a mask may
         # add): only ``shorten`` needs them.
         self._reach: tuple[tuple[str, ...], int, int] = ((), 0, 0)
+        # (secrets counted, the redactor ``line_by_line`` built from them)
+        self._by_line: tuple[int, Redactor] | None = None
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -212,6 +214,19 @@ class Redactor:
             swell = max([0, *(len(MASK) + 2 - units(form) for form in forms)])
             self._reach = (forms, margin, swell)
         return margin, swell
+
+    def line_by_line(self) -> Redactor:
+        """For text read one line at a time (an endpoint's logs): a redactor that also knows each line of
+        a secret that spans several, as long as that line may be masked (``MIN_SECRET_LENGTH``). A key a
+        container prints arrives as lines of its own, and a line in the middle of it is neither the secret
+        nor a start of it."""
+        secrets = list(self._secrets)
+        built = self._by_line
+        if built is None or built[0] != len(secrets):
+            parts = [part.strip() for secret in secrets if "\n" in secret for part in secret.splitlines()]
+            built = (len(secrets), Redactor([*secrets, *parts]))
+            self._by_line = built
+        return built[1]
 
     @classmethod
     def joined(cls, redactors: Iterable[Redactor]) -> Redactor:

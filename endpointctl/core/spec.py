@@ -333,6 +333,9 @@ class Desired:
     # The line of each key path of the document, e.g. ("spec", "compute", "instanceType") -> 14, so a check
     # made after loading (the hardware preflight) points at the key as validation does. Empty: unknown.
     lines: Mapping[tuple[Any, ...], int] = field(default_factory=dict, compare=False, hash=False)
+    # Secret values whose ``${VAR}`` is unset, by key path -> VAR: empty in ``manifest``, known by name
+    # only, and needed only where a step sends them (core/secret_values.py refuses that before any change).
+    unset_secrets: Mapping[tuple[str, ...], str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def name(self) -> str:

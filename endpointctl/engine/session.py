@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from endpointctl.core import secret_values
 from endpointctl.core.clock import Clock
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import UsageError
@@ -129,7 +130,9 @@ class Session:
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
         # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
         now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)
-        return preflight.check(self.hub, planned, now)
+        checked = preflight.check(self.hub, planned, now)
+        secret_values.check(checked)  # a secret whose variable is unset, where a step would send it
+        return checked
 
     def execute(self, plan: Plan, parallelism: int = 8) -> list[ChangeResult]:
         executor = Executor(

@@ -5,7 +5,9 @@
 - ``retry``: per-operation retries; ``failures``: what a failed call means; ``wording``: what it says
 - ``whoami``: the token's owner, asked once; ``token``: reading the stored login
 - ``revisions``: a branch or tag of a model repository on the Hub, looked up as the commit it names
+- ``models``: a model's task and size on the Hub; ``catalog``: the Inference Catalog and its recipes
 - ``requests`` / ``responses``: desired specs to call arguments, raw answers to typed endpoints
+- ``logs``: an endpoint's logs (read as they arrive, bounded) and replicas: routes huggingface_hub lacks
 """
 
 from endpointctl.hub.client import Created, Hub

@@ -22,10 +22,12 @@ from huggingface_hub.errors import HfHubHTTPError
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
 from endpointctl.core.spec import Desired
+from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
+from endpointctl.hub.logs import LogCalls
+from endpointctl.hub.models import ModelCalls
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.hub.responses import to_hardware
-from endpointctl.hub.revisions import RevisionCalls
 from endpointctl.hub.wording import quota_figures
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
@@ -44,9 +46,9 @@ class Created:
     found_after: str | None = None
 
 
-class Hub(RevisionCalls):
+class Hub(ModelCalls, CatalogCalls, LogCalls):
     """Endpoint operations on one API server with one token (the plumbing is ``ApiCalls``; revision
-    lookups on the Hub are ``RevisionCalls``)."""
+    lookups on the Hub are ``RevisionCalls``, model metadata ``ModelCalls``, the catalog ``CatalogCalls``)."""
 
     # -- who ----------------------------------------------------------------------------------------
 

@@ -97,6 +97,36 @@ def _own_total(request: httpx2.Request) -> float | None:
     return float(read) if isinstance(read, int | float) else None
 
 
+# A request extension: the body is not read before the response returns, but as the caller reads it.
+# Its value says within which deadline: BOUNDED (the request's own) or OPEN (none: a stream that goes on).
+STREAMED = "endpointctl.streamed"
+BOUNDED = "bounded"
+OPEN = "open"
+
+
+class _TimedBody(httpx2.SyncByteStream):
+    """A response body whose every read is done within ``deadline`` (monotonic; None: no deadline)."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, deadline: float | None) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._inner)
+        while True:
+            token = _DEADLINE.set(self._deadline)
+            try:
+                chunk = next(chunks, None)
+            finally:
+                _DEADLINE.reset(token)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class DeadlineTransport(httpx2.BaseTransport):
     """httpx's own transport, each request done within its own timeout (``total`` when it sets none),
     and within the operation's time left.
@@ -114,9 +144,16 @@ class DeadlineTransport(httpx2.BaseTransport):
         own, left = _own_total(request), _LEFT.get()
         total = self._total if own is None else own
         total = max(total if left is None else min(total, left), _AT_LEAST)
-        token = _DEADLINE.set(time.monotonic() + total)
+        deadline = time.monotonic() + total
+        token = _DEADLINE.set(deadline)
         try:
             response = self._inner.handle_request(request)
+            streamed = request.extensions.get(STREAMED)
+            if streamed is not None and isinstance(response.stream, httpx2.SyncByteStream):
+                # Read as the caller consumes it, which bounds it (the logs): within the same deadline,
+                # or ("open", --follow) with no deadline of its own, each read as long as it takes.
+                response.stream = _TimedBody(response.stream, None if streamed == OPEN else deadline)
+                return response
             try:
                 response.read()  # the body too, within the same deadline (API answers are small)
             except BaseException:

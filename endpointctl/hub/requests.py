@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.revisions import sent_revision
 from endpointctl.core.spec import DEFAULT_FRAMEWORK, DEFAULT_IMAGE, DEFAULT_SECURITY, Desired
 
@@ -15,6 +16,7 @@ def create_arguments(desired: Desired, tags: tuple[str, ...]) -> dict[str, Any]:
     What the manifest leaves out takes the documented defaults: framework pytorch, the Hugging Face image,
     protected, one replica.
     """
+    _refuse_unset(desired, ("spec", "model"))
     spec = desired.spec
     scaling = spec.scaling
     link = spec.private_link
@@ -64,7 +66,22 @@ _UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
 _COMPUTE = ("compute.accelerator", "compute.instanceType", "compute.instanceSize")
 
 
+def _refuse_unset(desired: Desired, *under: tuple[str, ...]) -> None:
+    """Never send a secret nobody gave: ``core.secret_values`` stops such a plan first; this is the last
+    line, so a step that slipped past it fails instead of sending an empty value."""
+    unset = [var for path, var in desired.unset_secrets.items() for p in under if path[: len(p)] == p]
+    if unset:
+        raise EndpointctlError(
+            f"endpointctl would have sent {desired.name}'s secrets while {', '.join(sorted(unset))} "
+            "is not set; nothing was sent (a bug: the plan should have refused this)"
+        )
+
+
 def update_arguments(desired: Desired, paths: tuple[str, ...]) -> dict[str, Any]:
+    if "model.secrets" in paths:
+        _refuse_unset(desired, ("spec", "model", "secrets"))
+    if "model.image" in paths:
+        _refuse_unset(desired, ("spec", "model", "image"))
     wanted = set(paths)
     if wanted & set(_COMPUTE):
         wanted |= set(_COMPUTE)

@@ -39,6 +39,9 @@ class InterpolationError(ValueError):
 class Problem:
     path: KeyPath
     message: str
+    # Set for a secret whose variable is unset: not an error by itself, since a secret's value is only
+    # needed where it is sent (create, replace, --rotate-secrets); the loader records it on the Desired.
+    unset: str | None = None
 
 
 def expand(text: str, environ: Mapping[str, str]) -> str:
@@ -136,7 +139,7 @@ def _secret(value: Any, path: KeyPath, environ: Mapping[str, str], problems: lis
     name = reference["name"]
     secret = environ.get(name)
     if secret is None:
-        problems.append(Problem(path, f"environment variable {name} is not set (it holds this {what})"))
+        problems.append(Problem(path, f"environment variable {name} is not set (it holds this {what})", name))
         return ""
     if not secret:
         problems.append(Problem(path, f"environment variable {name} is set but empty (it holds this {what})"))

@@ -158,8 +158,11 @@ def _check(
         return None
     data, expansion_problems = expand_document(doc.data, environ)
     report.sensitive.extend(_sensitive_values(data))
+    # An unset secret is known by name only: an error only where a plan would send it (secret_values).
+    unset = {tuple(map(str, p.path)): p.unset for p in expansion_problems if p.unset is not None}
     for expansion in expansion_problems:
-        report.add(expansion.path, expansion.message)
+        if expansion.unset is None:
+            report.add(expansion.path, expansion.message)
     for path, message in _policy(data, allow_public=allow_public):
         report.add(path, message)
     identity = _identity(data)
@@ -169,7 +172,8 @@ def _check(
         for item in explain_all(exc.errors()):
             report.add_new(item.path, item.message)
         return identity
-    report.desired = Desired(manifest, f"{report.file}:{doc.line}", lines=dict(doc.lines))
+    where = f"{report.file}:{doc.line}"
+    report.desired = Desired(manifest, where, lines=dict(doc.lines), unset_secrets=unset)
     return identity
 
 

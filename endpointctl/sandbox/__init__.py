@@ -11,7 +11,9 @@ Standard library only. Module map:
 - ``views``: records rendered as ``EndpointWithStatus``
 - ``auth``: Bearer tokens to callers
 - ``api``: management routes; ``dataplane``: deployed-URL routes; ``answers``: task outputs
+- ``logs``: the logs and replica routes; ``container_log``: what the containers print, and their replicas
 - ``revisions``: the Hub's model repositories as far as revisions go (``/api/models/...``, moved branches)
+- ``model_catalog``: models' task and size, the Inference Catalog's recipes; ``catalog_routes``: its routes
 - ``admin``: ``/_sandbox/`` inspection and control routes (the sandbox user's token required)
 - ``limits``: what it accepts from the network (body size, JSON depth, listen backlog, request time)
 - ``request_deadline``: reading each request against a deadline (slow and silent clients dropped)

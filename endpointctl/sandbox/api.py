@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from . import catalog, lifecycle, revisions, specs
+from . import catalog, container_log, lifecycle, logs, revisions, specs
 from .auth import Caller, identify, require_caller, require_namespace
 from .context import Context
 from .lifecycle import Observed
@@ -137,6 +138,7 @@ def create_endpoint(ctx: Context, req: Request) -> Response:
             raise ErrorAnswer(
                 409, f"Endpoint '{spec['name']}' already exists in namespace '{namespace}'"
             ) from exc
+        container_log.created(ctx, record)
     return json_response(_doc(ctx, req, record))
 
 
@@ -158,6 +160,7 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
                 400, "Endpoint failed to deploy and cannot be updated; delete it and create it again"
             )
         new_spec = specs.apply_update(record.spec, body)
+        prior = copy.deepcopy(record)
         model_in = body.get("model")
         if isinstance(model_in, dict) and ("revision" in model_in or "repository" in model_in):
             model = new_spec["model"]
@@ -169,6 +172,7 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
         record.spec = new_spec
         lifecycle.after_update(record, observed, ctx.now(), caller.name, redeploy)
         ctx.store.save(record)
+        container_log.changed(ctx, prior, observed, record)
     return json_response(_doc(ctx, req, record))
 
 
@@ -189,11 +193,13 @@ def _transition(action: Transition, quota_checked: bool = False) -> Callable[[Co
             record = ctx.require(req.params["namespace"], req.params["name"])
             observed = ctx.observe(record)
             before = (record.phase, record.phase_at)
+            prior = copy.deepcopy(record)
             action(record, observed, ctx.now(), caller.name)
             if quota_checked and observed.state in NOT_ALLOCATED and record.phase != before[0]:
                 # Coming back from pause claims accelerators again.
                 _check_quota(ctx, record.namespace, record.spec, exclude=record.name)
             ctx.store.save(record)
+            container_log.changed(ctx, prior, observed, record)
         return json_response(_doc(ctx, req, record))
 
     return handler
@@ -255,4 +261,5 @@ def routes(ctx: Context) -> list[Route]:
         Route("GET", "/v2/provider/quotas/{namespace}", bind(quotas_namespace)),
         Route("GET", "/v2/provider/{namespace}", bind(providers_namespace)),
         Route("GET", "/api/whoami-v2", bind(whoami)),
+        *logs.routes(ctx),
     ]

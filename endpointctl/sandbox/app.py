@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from . import admin, api, dataplane, revisions
+from . import admin, api, catalog_routes, dataplane, revisions
 from .config import SandboxConfig
 from .context import Context, DataplaneOverride
 from .faults import FaultConfig, FaultInjector
@@ -24,6 +24,7 @@ class Sandbox:
         self._router = Router(
             api.routes(self._ctx)
             + revisions.routes(self._ctx)
+            + catalog_routes.routes(self._ctx)
             + dataplane.routes(self._ctx)
             + admin.routes(self._ctx, lambda: self._router, self.reset)
         )
@@ -32,7 +33,7 @@ class Sandbox:
         # Whether serve_forever was entered: shutdown() on a server bound but never served waits forever.
         self._serving = False
         # Set by stop(): frees requests a "hang" fault holds, so they cannot keep threads alive forever.
-        self._released = threading.Event()
+        self._released = self._ctx.released
         self.faults: FaultInjector | None = None
         if config.faults is not None:
             self.install_faults(config.faults)

@@ -31,6 +31,8 @@ class Context:
         self.bound_host = ""
         self._overrides: dict[tuple[str, str], DataplaneOverride] = {}
         self._lock = threading.Lock()
+        # Set when the sandbox stops: ends what would otherwise wait on (a log stream being followed).
+        self.released = threading.Event()
 
     def now(self) -> float:
         return self.config.clock.now()

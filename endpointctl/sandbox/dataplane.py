@@ -15,10 +15,11 @@ route answers server-sent events (``streaming``). Every route goes through the s
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
-from . import answers, engines, generation, lifecycle, limits, streaming
+from . import answers, container_log, engines, generation, lifecycle, limits, streaming
 from .auth import identify
 from .context import Context
 from .lifecycle import Observed
@@ -56,10 +57,13 @@ def _authorize_caller(ctx: Context, req: Request, record: Record) -> None:
 def _wake_if_zero(ctx: Context, record: Record) -> Record:
     with ctx.store.transaction():
         current = ctx.require(record.namespace, record.name)
-        if ctx.observe(current).state == "scaledToZero":
+        observed = ctx.observe(current)
+        if observed.state == "scaledToZero":
+            prior = copy.deepcopy(current)
             lifecycle.wake(current, ctx.now())
             current.last_used_at = ctx.now()
             ctx.store.save(current)
+            container_log.changed(ctx, prior, observed, current)
         return current
 
 
@@ -165,9 +169,14 @@ def _serve(
                 body = {"error": f"Sandbox override: HTTP {status}"}
             else:
                 body = answer(record, _payload(req, record.spec["model"].get("task")))
-            return _respond(body, status=status)
+            return _logged(ctx, req, record, answer, _respond(body, status=status))
     payload = _payload(req, record.spec["model"].get("task"))
-    return _respond(answer(record, payload))
+    return _logged(ctx, req, record, answer, _respond(answer(record, payload)))
+
+
+def _logged(ctx: Context, req: Request, record: Record, answer: Any, response: Response) -> Response:
+    """A request served, in the replica's log; health checks are not written there."""
+    return response if answer is _healthy else container_log.served(ctx, record, req, response)
 
 
 def _generate(payload: Any, full_text_default: bool, wrap: bool, stream: bool) -> Any:

@@ -25,6 +25,7 @@ import hashlib
 import re
 from typing import Any
 
+from . import model_catalog
 from .auth import bearer_token, identify
 from .context import Context
 from .transport import ErrorAnswer, Request, Response, Route, json_response
@@ -114,8 +115,9 @@ def move_ref(ctx: Context, repository: str, ref: str, sha: str | None = None) ->
 
 
 def model_info(repository: str, sha: str, changed_at: float) -> dict[str, Any]:
-    """A model's Hub answer, as ``HfApi.model_info`` parses it."""
-    return {
+    """A model's Hub answer, as ``HfApi.model_info`` parses it (task and size: ``model_catalog``)."""
+    card = model_catalog.card(repository)
+    doc: dict[str, Any] = {
         "_id": _derived(repository)[:24],
         "id": repository,
         "modelId": repository,
@@ -130,11 +132,15 @@ def model_info(repository: str, sha: str, changed_at: float) -> dict[str, Any]:
         "likes": 0,
         "library_name": "transformers",
         "tags": ["transformers"],
-        "pipeline_tag": None,
+        "pipeline_tag": card.pipeline_tag if card else None,
         "siblings": [{"rfilename": name} for name in (".gitattributes", "README.md", "config.json")],
         "spaces": [],
         "usedStorage": 0,
     }
+    safetensors = model_catalog.safetensors(repository)
+    if safetensors is not None:
+        doc["safetensors"] = safetensors
+    return doc
 
 
 def _answer(ctx: Context, req: Request, revision: str) -> Response:

@@ -17,7 +17,7 @@ import sys
 import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -263,14 +263,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: Response, close: bool = False) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.stream is None:
+            self.send_header("Content-Length", str(len(response.body)))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
         for name, value in response.headers.items():
             self.send_header(name, value)
         if close:
             self.send_header("Connection", "close")  # send_header also sets close_connection
         self.end_headers()
-        if self.command != "HEAD":
+        if response.stream is not None:
+            self._stream(response.stream)
+        elif self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _stream(self, chunks: Iterator[bytes]) -> None:
+        """Each chunk as it is produced; a client that went away ends the stream (and its producer)."""
+        try:
+            for chunk in chunks:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()
 
     def _linger(self) -> None:
         """Read and discard what the client is still sending before closing, for a bounded time.

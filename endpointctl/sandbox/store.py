@@ -48,6 +48,26 @@ CREATE TABLE IF NOT EXISTS refs (
 )
 """
 
+# What the endpoints' containers printed (see logs.py): lines written when they happen, and lines a
+# deployment in progress will print, dated ahead (an action that changes its course removes those).
+_LOGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    at REAL NOT NULL,
+    replica TEXT,
+    text TEXT NOT NULL
+)
+"""
+_LOGS_INDEX = "CREATE INDEX IF NOT EXISTS logs_by_endpoint ON logs (namespace, name, at, seq)"
+
+# One stored log line: (seq, at, replica, text). (Named here: inside Store, ``list`` is its method.)
+LogRow = tuple[int, float, str | None, str]
+LogRows = list[LogRow]
+_Params = list[object]
+NewLines = list[tuple[float, str | None, str]]
+
 _COLUMNS = (
     "seq, namespace, name, spec, created_at, updated_at, created_by, updated_by,"
     " phase, phase_at, last_used_at"
@@ -99,6 +119,8 @@ class Store:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
             self._conn.execute(_REFS_SCHEMA)
+            self._conn.execute(_LOGS_SCHEMA)
+            self._conn.execute(_LOGS_INDEX)
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -183,11 +205,58 @@ class Store:
             cur = self._conn.execute(
                 "DELETE FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
             )
+            self.drop_logs(namespace, name)  # an endpoint created again under the name starts afresh
         return cur.rowcount > 0
 
     def delete_all(self) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM endpoints")
+            self._conn.execute("DELETE FROM logs")
+
+    # -- log lines ------------------------------------------------------------------------------------
+
+    def add_logs(self, namespace: str, name: str, lines: NewLines) -> None:
+        """Lines (at, replica, text), in the order given; ``seq`` keeps that order among equal times."""
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO logs (namespace, name, at, replica, text) VALUES (?, ?, ?, ?, ?)",
+                [(namespace, name, at, replica, text) for at, replica, text in lines],
+            )
+
+    def logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        until: float,
+        after: tuple[float, int] = (float("-inf"), 0),
+        replica: str | None = None,
+        last: int | None = None,
+    ) -> LogRows:
+        """The lines dated up to ``until`` and after ``after`` (at, seq), oldest first; ``last``: only the
+        last so many; ``replica``: only that replica's."""
+        where = "namespace = ? AND name = ? AND at <= ? AND (at > ? OR (at = ? AND seq > ?))"
+        params: _Params = [namespace, name, until, after[0], after[0], after[1]]
+        if replica is not None:
+            where += " AND replica = ?"
+            params.append(replica)
+        query = f"SELECT seq, at, replica, text FROM logs WHERE {where} ORDER BY at DESC, seq DESC"
+        if last is not None:
+            query += " LIMIT ?"
+            params.append(last)
+        with self._lock:
+            rows = self._conn.execute(query, params).fetchall()
+        return [(int(seq), float(at), replica, str(text)) for seq, at, replica, text in reversed(rows)]
+
+    def drop_logs(self, namespace: str, name: str, after: float | None = None) -> None:
+        """Every line of the endpoint, or (``after``) the lines dated later: a course that changed."""
+        with self._lock:
+            if after is None:
+                self._conn.execute("DELETE FROM logs WHERE namespace = ? AND name = ?", (namespace, name))
+            else:
+                self._conn.execute(
+                    "DELETE FROM logs WHERE namespace = ? AND name = ? AND at > ?", (namespace, name, after)
+                )
 
     # -- model repositories' refs ---------------------------------------------------------------------
 

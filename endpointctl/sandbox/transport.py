@@ -7,7 +7,7 @@ is what lets a fault-injection layer wrap every route in one place (see ``server
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # Set by a fault layer to simulate "the server committed the change but the client never heard".
     drop_connection: bool = False
+    # A body written as it is produced (chunked), instead of ``body``: a log stream. Closed when the
+    # client goes away.
+    stream: Iterator[bytes] | None = None
 
 
 def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

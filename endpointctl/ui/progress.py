@@ -23,6 +23,7 @@ from rich.text import Text
 
 from endpointctl.core.outcomes import WaitOutcome, WaitReport
 from endpointctl.core.redact import Redactor
+from endpointctl.ui import logs
 from endpointctl.ui.escapes import printable
 from endpointctl.ui.render import elapsed_text
 from endpointctl.ui.sink import Output
@@ -224,5 +225,9 @@ def report_problems(out: Output, report: WaitReport) -> None:
                 f"timed out after {elapsed_text(report.timeout)}: '{key}' is still {status}: {message}",
                 hint or "wait longer with --timeout SECONDS, or look at `endpointctl status`",
             )
+        if e.outcome in (WaitOutcome.FAILED, WaitOutcome.TIMEOUT):
+            # Part of the error, so shown with --quiet too: what the endpoint's containers last printed.
+            for line in logs.tail_lines(e, out.redactor.scrub):
+                out.diagnostic(line)
         else:
             out.error(f"stopped waiting for '{key}' ({status}: {message}); nothing was changed")

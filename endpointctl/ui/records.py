@@ -192,6 +192,9 @@ def wait_record(e: EndpointWait) -> dict[str, Any]:
         "elapsedSeconds": round(e.elapsed, 1),
         "outcome": e.outcome.value,
         "hint": e.hint,
+        # Failed, update-failed or timed out: the endpoint's last log lines (scrubbed), or why there are none.
+        "logs": list(e.logs.lines) if e.logs is not None and e.logs.unavailable is None else None,
+        "logsUnavailable": e.logs.unavailable if e.logs is not None else None,
     }
 
 

@@ -8,4 +8,7 @@
 - ``lease``: ``run``: wake an endpoint for one command, then put it back as it was found
 - ``cost``: a month's cost projected from the manifests and the hardware catalog
 - ``schedule``: ``schedule run``: each scheduled endpoint moved to the state its schedule holds now
+- ``completion``: the live endpoint names a tab press offers, within a deadline, cached a minute
+- ``export``: ``export``: live endpoints as manifests that plan no change; writing manifest files
+- ``scaffold``: ``init``: a first manifest for a model (task, instance that fits, catalog recipe)
 """

@@ -27,6 +27,7 @@ class ApplySettings:
     wait: bool = False
     smoke: bool = False  # implies wait
     timeout: float = DEFAULT_TIMEOUT
+    logs: bool = True  # a wait that ends failed or timed out shows the endpoint's last log lines
     command: str = "endpointctl apply"  # how the lock's holder is described to a waiting apply
 
 
@@ -59,7 +60,9 @@ def apply(
         return Applied(the_plan, results)
     with hooks.interruptible():
         with hooks.waiting() as display:
-            report = wait.wait_on(session, wait.after_apply(results), timeout=how.timeout, display=display)
+            report = wait.wait_on(
+                session, wait.after_apply(results), timeout=how.timeout, display=display, logs=how.logs
+            )
         hooks.waited(report)
         if not how.smoke or session.cancel.is_set():
             return Applied(the_plan, results, report)

@@ -9,6 +9,7 @@ from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.targets import Targets
+from endpointctl.engine.flows import logs as log_flow
 from endpointctl.engine.interaction import Hooks
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Session
@@ -16,9 +17,17 @@ from endpointctl.engine.waiter import Display, wait_for
 
 
 def wait(
-    session: Session, targets: Targets, desired: Sequence[Desired], *, timeout: float, hooks: Hooks
+    session: Session,
+    targets: Targets,
+    desired: Sequence[Desired],
+    *,
+    timeout: float,
+    hooks: Hooks,
+    logs: bool = True,
 ) -> WaitReport:
-    """``endpointctl wait``: until every named endpoint is ready in the state its manifest asks for."""
+    """``endpointctl wait``: until every named endpoint is ready in the state its manifest asks for.
+
+    ``logs``: an endpoint that ends failed, update-failed or timed out carries its last log lines."""
     targets.require("wait for")
     start = session.clock.now()
     # --timeout bounds the whole command: the first listing, its retries and requests included.
@@ -32,7 +41,7 @@ def wait(
     # The selection's listing is the first round: one list call fewer.
     with hooks.interruptible(), hooks.waiting() as display:
         left = max(0.0, start + timeout - session.clock.now())
-        report = wait_on(session, waiting, timeout=left, display=display, first=selection.observed)
+        report = wait_on(session, waiting, timeout=left, display=display, first=selection.observed, logs=logs)
     hooks.waited(report)
     return report
 
@@ -44,8 +53,10 @@ def wait_on(
     timeout: float,
     display: Display,
     first: dict[str, list[Endpoint]] | None = None,
+    logs: bool = False,
 ) -> WaitReport:
-    return wait_for(
+    """``logs``: then read the last log lines of each endpoint that failed or timed out (``flows.logs``)."""
+    report = wait_for(
         session.hub,
         session.deployed,
         targets,
@@ -55,6 +66,7 @@ def wait_on(
         cancel=session.cancel,
         first=first,
     )
+    return log_flow.with_tails(session, report) if logs else report
 
 
 def _rest_state(endpoint: Endpoint | None) -> DesiredState:

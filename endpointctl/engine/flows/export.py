@@ -1,0 +1,188 @@
+"""export and init: manifests written from what is live (``export``) or from a model (``init``).
+
+Both build documents in ``core`` (``export``, ``scaffold``), render them (``manifest.writer``) and then
+read every text back through the manifest loader before anything is written: a manifest endpointctl
+would refuse, or (for an export) one that would plan a change against the endpoint it came from, is a
+bug reported as such, never a file left for the user to find out. Files are written all or none: every
+target is checked first (an existing file needs ``force``), then each is written to a temporary file
+beside it and moved into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from endpointctl import manifest
+from endpointctl.core import export as exporting
+from endpointctl.core.diff import diff_endpoint
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import EndpointctlError, ManifestError, NothingMatched, UsageError
+from endpointctl.core.export import ManifestText
+from endpointctl.core.plan import lifecycle_change
+from endpointctl.core.spec import Desired
+from endpointctl.core.tags import desired_tags
+from endpointctl.core.targets import Targets
+from endpointctl.engine.selection import select
+from endpointctl.engine.session import Session
+from endpointctl.manifest import writer
+
+BUG_HINT = "this is a bug in endpointctl; nothing was written — please report it with the endpoint's JSON"
+
+
+@dataclass(frozen=True)
+class Exports:
+    manifests: list[ManifestText]
+    missing: list[str] = field(default_factory=list)  # named, and not there
+
+    def problem(self, allow_empty: bool, selector: bool) -> NothingMatched | None:
+        if allow_empty:
+            return None
+        if self.missing:
+            return NothingMatched(
+                "not found: " + ", ".join(self.missing), hint="check the names and --namespace"
+            )
+        if not self.manifests:
+            what = "no endpoint matches the selector" if selector else "the namespace has no endpoints"
+            return NothingMatched(f"nothing to export: {what}", hint="pass --allow-empty if that is fine")
+        return None
+
+
+def _comments(exported: exporting.Exported, live: Endpoint) -> list[str]:
+    lines = [
+        f"{live.namespace}/{live.name}, written by `endpointctl export` from what the API reports;",
+        "what it does not report is left out here, and never compared.",
+    ]
+    if exported.variables:
+        shown = ", ".join(f"${{{var}}}" for _, var in exported.variables)
+        lines += [
+            f"Secret values are write-only; these stand for them: {shown}.",
+            "Plan and apply need them set only where they send them: to create or re-create this",
+            "endpoint, to change its secrets (or its image, for a registry password), or --rotate-secrets.",
+        ]
+    state = exported.document["spec"].get("state")
+    if state is not None:
+        lines.append(f"state: {state} is its state now; remove it to leave pause and resume to other jobs.")
+    if not live.managed:
+        lines.append(
+            "Not managed by endpointctl yet: `endpointctl plan --adopt` shows the tags it would add."
+        )
+    return lines + [f"Note: {note}." for note in exported.notes]
+
+
+def _read_back(texts: Sequence[tuple[str, str]]) -> list[Desired]:
+    """Each (name, text) loaded as endpointctl will load the written file, without any variable set."""
+    if not texts:
+        return []
+    with tempfile.TemporaryDirectory(prefix="endpointctl-export-") as directory:
+        paths = []
+        for index, (name, text) in enumerate(texts):
+            path = Path(directory) / f"{index:06d}-{name}.yaml"
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
+        try:
+            return manifest.load(paths, environ={})
+        except ManifestError as error:
+            raise EndpointctlError(
+                f"a manifest endpointctl wrote does not load: {error.message}", hint=BUG_HINT
+            ) from None
+
+
+def _differences(desired: Desired, live: Endpoint) -> list[str]:
+    """What a plan would change on ``live`` for ``desired`` (with no flag given): nothing, for an export."""
+    found = [
+        change.path
+        for change in diff_endpoint(desired, live, compare_scaling=live.status is not Status.PAUSED)
+    ]
+    if live.managed and set(desired_tags(desired.manifest.metadata.labels, live.tags, None)) != set(
+        live.tags
+    ):
+        found.append("tags")
+    state, _ = lifecycle_change(desired, live, desired.spec.state)
+    if state is not None:
+        found.append("state")
+    return found
+
+
+def export(session: Session, targets: Targets, desired: Sequence[Desired]) -> Exports:
+    """The manifests of the named endpoints (or those the selector matches, or every endpoint)."""
+    selection = select(session, targets, desired)
+    if targets.given:
+        found = [ep for t in selection.targets if (ep := selection.live(t)) is not None]
+        missing = [t.key for t in selection.targets if selection.live(t) is None]
+    else:
+        found, missing = [ep for eps in selection.observed.values() for ep in eps], []
+    exported: list[tuple[exporting.Exported, Endpoint]] = []
+    refused: list[str] = []
+    for live in found:
+        result = exporting.export(live)
+        if isinstance(result, exporting.NotExportable):
+            refused.append(f"{live.namespace}/{live.name}: " + "; ".join(result.reasons))
+        else:
+            exported.append((result, live))
+    if refused:
+        raise EndpointctlError(
+            "cannot export " + "; ".join(refused),
+            hint="nothing was written; name the other endpoints to export them",
+        )
+    texts = [(e.name, writer.render(e.document, _comments(e, live))) for e, live in exported]
+    loaded = {(d.manifest.metadata.namespace, d.name): d for d in _read_back(texts)}
+    for _, live in exported:
+        differing = _differences(loaded[(live.namespace, live.name)], live)
+        if differing:
+            raise EndpointctlError(
+                f"the manifest of {live.namespace}/{live.name} would plan a change ({', '.join(differing)})",
+                hint=BUG_HINT,
+            )
+    manifests = [
+        ManifestText(e.namespace, e.name, text, e.document, e.variables, e.notes)
+        for (e, _), (_, text) in zip(exported, texts, strict=True)
+    ]
+    return Exports(manifests, missing)
+
+
+def check_one(text: str, name: str) -> Desired:
+    """A manifest ``init`` wrote, loaded back: it must be one endpointctl accepts."""
+    (loaded,) = _read_back([(name, text)])
+    return loaded
+
+
+def write(manifests: Sequence[ManifestText], directory: Path, *, force: bool) -> list[ManifestText]:
+    """Each manifest to ``directory/<name>.yaml``, all or none; existing files only with ``force``."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory")
+    names = [m.name for m in manifests]
+    if len(set(names)) != len(names):
+        raise UsageError(
+            "endpoints of several namespaces share a name, and one file per name cannot hold them",
+            hint="export one namespace at a time (--namespace), each to its own --dir",
+        )
+    targets = [directory / f"{m.name}.yaml" for m in manifests]
+    existing = [str(path) for path in targets if path.exists() or path.is_symlink()]
+    if existing and not force:
+        raise UsageError(
+            "refusing to overwrite " + ", ".join(existing),
+            hint="pass --force to replace them, or choose another --dir; nothing was written",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for m, path in zip(manifests, targets, strict=True):
+        write_file(path, m.text)
+        written.append(ManifestText(m.namespace, m.name, m.text, m.document, m.variables, m.notes, str(path)))
+    return written
+
+
+def write_file(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temporary file beside it, so a reader never sees half of it."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

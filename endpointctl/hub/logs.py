@@ -1,0 +1,329 @@
+"""An endpoint's logs and replica list: routes huggingface_hub 2.4 does not wrap, called through its session.
+
+Each request goes through huggingface_hub's shared client (``get_session``: the timeouts, the deadline
+transport and the redirect guard ``process`` installs), its headers (``build_hf_headers``) and its error
+reading (``hf_raise_for_status``), under the same retries and error wording as every other call.
+
+The logs are read as they arrive, never whole: lines are cut at a length, and a line or a body past its
+limit ends the call with an error saying so (``core.bounded_lines``), so a server sending without end
+cannot fill memory or hold the command. Every line is scrubbed before it leaves this module.
+
+- ``logs``: ``GET .../logs`` (``tail``, ``replica``, ``line_max_length``), plain text, within the request
+  deadline and 16 MiB; the last ``tail`` lines are kept.
+- ``follow_logs``: ``GET .../logs/sse``, server-sent events, for as long as the server sends: connecting is
+  retried and bounded like any call; the stream then has no deadline (a quiet endpoint writes nothing).
+- ``replicas``: ``GET .../replica``, read leniently (its schema is not documented).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+from huggingface_hub.utils._headers import build_hf_headers
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
+
+from endpointctl.core.bounded_lines import Limits, TooMuch, split
+from endpointctl.core.errors import ApiError
+from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
+from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls
+from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
+
+ERROR_BODY_BYTES = 64 * 1024  # of an error answer, read to word the error
+_OTHER_WIDTH = 200  # characters of a replica's other fields shown
+# Where a JSON answer may carry its lines or its list, and the keys a line or a replica may use.
+_LIST_KEYS = ("items", "logs", "lines", "replicas", "data")
+_MESSAGE_KEYS = ("message", "log", "line", "text", "msg")
+_TIME_KEYS = ("timestamp", "time", "ts", "date")
+_ID_KEYS = ("id", "name", "replicaId", "replica", "podName")
+_STATUS_KEYS = ("status", "state", "phase")
+_CREATED_KEYS = ("createdAt", "startedAt", "startTime", "created", "creationTimestamp")
+_REASON_KEYS = ("message", "reason", "statusMessage")
+
+
+class LogCalls(ApiCalls):
+    def logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        tail: int,
+        replica: str | None = None,
+        line_max_length: int = LINE_MAX_LENGTH,
+        deadline: float | None = None,
+        limits: Limits | None = None,
+    ) -> list[str]:
+        """The endpoint's last ``tail`` log lines (of ``replica``), oldest first, scrubbed."""
+        doing = f"reading the logs of endpoint '{namespace}/{name}'"
+        bounds = limits or Limits()
+
+        def fetch() -> list[str]:
+            response = self._open(
+                f"/endpoint/{namespace}/{name}/logs",
+                _params(tail, replica, line_max_length),
+                accept="text/plain, application/json;q=0.5",
+                streamed=BOUNDED,
+            )
+            try:
+                if _is_json(response):
+                    texts = lines_of(self._json_lines(_read(response, bounds), doing))
+                else:
+                    texts = split(response.iter_bytes(), bounds)
+                kept: deque[str] = deque(texts, maxlen=tail)  # only these are worth scrubbing
+                return [self._clean(text, line_max_length) for text in kept]
+            except TooMuch as error:
+                raise ApiError(
+                    f"{doing}: the API sent {error}",
+                    hint="ask for fewer lines with --tail; a proxy or gateway may be answering instead",
+                ) from None
+            except httpx2.TimeoutException:
+                raise ApiError(
+                    f"{doing}: the API did not finish sending the logs within {self._timeout:g} s",
+                    hint="ask for fewer lines with --tail, or allow more with ENDPOINTCTL_REQUEST_TIMEOUT",
+                ) from None
+            finally:
+                response.close()
+
+        # Its retries, and each request, end by ``deadline`` when one is given (a failed wait's budget).
+        return self._run(self._retry.start(doing, not_after=deadline), fetch)
+
+    @contextmanager
+    def follow_logs(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        tail: int,
+        replica: str | None = None,
+        line_max_length: int = LINE_MAX_LENGTH,
+    ) -> Iterator[Iterator[str]]:
+        """The endpoint's log lines as the server sends them (its last ``tail`` first), until it ends the
+        stream; closed when the block is left (Ctrl-C included). Connecting is retried like any call."""
+        doing = f"following the logs of endpoint '{namespace}/{name}'"
+
+        def connect() -> httpx2.Response:
+            return self._open(
+                f"/endpoint/{namespace}/{name}/logs/sse",
+                _params(tail, replica, line_max_length),
+                accept="text/event-stream",
+                streamed=OPEN,
+            )
+
+        response = self._call(doing, connect)
+        try:
+            yield self._events(response, doing, line_max_length)
+        finally:
+            response.close()
+
+    def replicas(self, namespace: str, name: str, *, deadline: float | None = None) -> list[Replica]:
+        doing = f"listing the replicas of endpoint '{namespace}/{name}'"
+        url = f"{self._base}/endpoint/{namespace}/{name}/replica"
+        headers = build_hf_headers(token=self._token.value)
+
+        def fetch() -> Any:
+            response = get_session().get(url, headers=headers)
+            hf_raise_for_status(response)
+            return response.json()
+
+        return to_replicas(self._run(self._retry.start(doing, not_after=deadline), fetch), doing)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _open(
+        self, path: str, params: Mapping[str, str | int], *, accept: str, streamed: str
+    ) -> httpx2.Response:
+        """The response to a GET whose body is read by the caller, as it arrives; an error answer raised
+        as huggingface_hub raises it, from at most ``ERROR_BODY_BYTES`` of its body."""
+        session = get_session()
+        headers = {**build_hf_headers(token=self._token.value), "Accept": accept}
+        timeout = (
+            httpx2.Timeout(self._timeout, read=None) if streamed == OPEN else httpx2.Timeout(self._timeout)
+        )
+        request = session.build_request(
+            "GET",
+            f"{self._base}{path}",
+            params=dict(params),
+            headers=headers,
+            timeout=timeout,
+            extensions={STREAMED: streamed},
+        )
+        response = session.send(request, stream=True)
+        if response.status_code < 400:
+            return response
+        try:
+            body = _head(response, ERROR_BODY_BYTES)
+        finally:
+            response.close()
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length")
+        }
+        hf_raise_for_status(
+            httpx2.Response(response.status_code, headers=kept, content=body, request=request)
+        )
+        raise AssertionError("unreachable: an error status was not raised")  # pragma: no cover
+
+    def _events(self, response: httpx2.Response, doing: str, width: int) -> Iterator[str]:
+        # A server that answers the stream as plain text is read as plain text: every line a log line.
+        events = "text/event-stream" in response.headers.get("content-type", "")
+        try:
+            for line in split(response.iter_bytes(), Limits(total_bytes=None)):
+                data = sse_data(line) if events else line
+                if data is None:
+                    continue  # a keep-alive comment, the blank line between events, an id
+                for text in lines_of([_message(data)]):
+                    yield self._clean(text, width)
+        except TooMuch as error:
+            raise ApiError(f"{doing}: the API sent {error}", hint=GATEWAY_HINT) from None
+        except httpx2.TransportError as error:
+            raise ApiError(
+                f"{doing}: the log stream broke off ({type(error).__name__}: {error})",
+                hint="run the same command again to follow on",
+            ) from None
+
+    def _clean(self, text: str, width: int) -> str:
+        """A line as it may be shown: secrets masked (the redactor's, each line of one that has several, and
+        anything shaped like a token), then cut to ``width`` characters if the server sent it longer."""
+        # Every line may have been cut by the server (line_max_length): a secret's start at its end is masked.
+        scrubbed = mask_tokens(self._redactor.line_by_line().scrub(text, truncated=True))
+        return cut(scrubbed, width)
+
+    def _json_lines(self, body: bytes, doing: str) -> list[str]:
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            raise ApiError(f"{doing}: the API answered JSON that cannot be read", hint=GATEWAY_HINT) from None
+        items = _list_in(doc)
+        if items is None:
+            raise ApiError(f"{doing}: the API answered JSON without a list of lines", hint=GATEWAY_HINT)
+        return [_message(item) if isinstance(item, str) else _from_object(item) for item in items]
+
+
+def _params(tail: int, replica: str | None, line_max_length: int) -> dict[str, str | int]:
+    params: dict[str, str | int] = {"tail": tail, "line_max_length": line_max_length}
+    if replica:
+        params["replica"] = replica
+    return params
+
+
+def _is_json(response: httpx2.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
+
+
+def _head(response: httpx2.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body; the rest is never read."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk[: limit - len(body)]
+        if len(body) >= limit:
+            break
+    return bytes(body)
+
+
+def _read(response: httpx2.Response, limits: Limits) -> bytes:
+    if limits.total_bytes is None:
+        raise TooMuch("a body without end")  # pragma: no cover - only bounded bodies are read whole
+    body = _head(response, limits.total_bytes + 1)
+    if len(body) > limits.total_bytes:
+        raise TooMuch(f"more than {limits.total_bytes} bytes of JSON; stopped reading there")
+    return body
+
+
+def _list_in(doc: Any) -> list[Any] | None:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        for key in _LIST_KEYS:
+            if isinstance(doc.get(key), list):
+                return list(doc[key])
+    return None
+
+
+def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    return _pick(item, keys)[1]
+
+
+def _from_object(item: Any) -> str:
+    """A log line a JSON object carries (its time, replica and message, as far as it has them)."""
+    if not isinstance(item, dict):
+        return json.dumps(item, ensure_ascii=False)
+    message = _first(item, _MESSAGE_KEYS)
+    if not isinstance(message, str):
+        return json.dumps(item, ensure_ascii=False)
+    parts = [value for value in (_first(item, _TIME_KEYS), _first(item, ("replica", "replicaId"))) if value]
+    return " ".join([*(str(part) for part in parts), message])
+
+
+def _message(data: str) -> str:
+    """An event's data: the text itself, or the line a JSON object in it carries."""
+    if not data.startswith("{"):
+        return data
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return data
+    return _from_object(doc) if isinstance(doc, dict) else data
+
+
+# -- replicas ---------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).lower()
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return cut(text, _OTHER_WIDTH)
+
+
+def _pick(item: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    """The first of ``keys`` the entry gives a value, and that value; (None, None) when none."""
+    key = next((key for key in keys if item.get(key) not in (None, "")), None)
+    return key, None if key is None else item[key]
+
+
+def to_replica(item: Any) -> Replica:
+    """One entry of the list, whatever its shape: what it does not say is unknown (None)."""
+    if not isinstance(item, dict):
+        return Replica(id=_text(item), status=None)
+    id_key, replica_id = _pick(item, _ID_KEYS)
+    status_key, status_value = _pick(item, _STATUS_KEYS)
+    created_key, created = _pick(item, _CREATED_KEYS)
+    reason_key, reason = _pick(item, _REASON_KEYS)
+    status = _text(status_value)
+    if isinstance(status_value, dict):  # {"state": "running", "message": "..."}
+        status = _text(_pick(status_value, _STATUS_KEYS)[1])
+        reason = reason if reason is not None else _pick(status_value, _REASON_KEYS)[1]
+    used = {id_key, status_key, created_key, reason_key}
+    return Replica(
+        id=_text(replica_id),
+        status=status,
+        created_at=_text(created),
+        message=_text(reason),
+        other={
+            str(key): _shown(value) for key, value in item.items() if key not in used and value is not None
+        },
+    )
+
+
+def to_replicas(doc: Any, doing: str) -> list[Replica]:
+    items = _list_in(doc)
+    if items is None:
+        raise ApiError(
+            f"{doing}: the API answered something endpointctl cannot read as a list of replicas "
+            f"({type(doc).__name__})",
+            hint=GATEWAY_HINT,
+        )
+    return [to_replica(item) for item in items]

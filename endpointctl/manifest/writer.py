@@ -1,0 +1,87 @@
+"""Manifest documents as YAML text, laid out like the examples in ``manifests/``.
+
+Block style for the document, flow style (``{vendor: aws, region: us-east-1}``) for the small mappings
+the examples write on one line, and comment lines on top. The text is what ``load`` reads back into the
+same values: PyYAML quotes every string that would read as another type (``"1024"``, ``"yes"``,
+``"1:30"``) and escapes what is not printable; callers write ``$`` as ``$$`` where it is literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+
+# Key paths (in a document) written on one line, as the examples do.
+FLOW_PATHS = frozenset(
+    {
+        ("metadata", "labels"),
+        ("spec", "provider"),
+        ("spec", "compute"),
+        ("spec", "scaling"),
+        ("spec", "privateLink"),
+    }
+)
+
+
+class _Flow(dict[str, Any]):
+    """A mapping written in flow style."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """safe_dump, with a string holding NEL or a character that changes how text reads (bidirectional
+    overrides, zero-width space, BOM) double-quoted, where ``render`` writes it as an escape: PyYAML counts
+    them printable and would write them raw, so a reviewer would see other text than the value (and
+    endpointctl's output, which shows them escaped, would change a plain scalar's value)."""
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# As ``ui.escapes.INVISIBLE`` (manifest/ may not import ui), with NEL.
+_RAW = re.compile("[\x85\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def _string(dumper: _Dumper, value: str) -> yaml.Node:
+    style = '"' if _RAW.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+_Dumper.add_representer(str, _string)
+
+
+def _flow(dumper: _Dumper, value: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True)
+
+
+_Dumper.add_representer(_Flow, _flow)
+
+
+def _marked(value: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(value, Mapping):
+        items = {key: _marked(item, (*path, str(key))) for key, item in value.items()}
+        return _Flow(items) if path in FLOW_PATHS and items else items
+    if isinstance(value, list):
+        return [_marked(item, path) for item in value]
+    return value
+
+
+def render(document: Mapping[str, Any], comments: Iterable[str] = ()) -> str:
+    """One manifest document as YAML, with ``comments`` as ``#`` lines above it."""
+    # A comment is one line: a control character in it (from a name or a flag) is shown as an escape.
+    lines = [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line) for line in comments]
+    header = "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    body = yaml.dump(
+        _marked(document, ()),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    # Only double-quoted scalars hold these (``_string``), where ``\\uXXXX`` is their escape.
+    return header + _RAW.sub(_escape, body)

@@ -304,3 +304,46 @@ def test_every_command_help_ends_with_examples(command: list[str]) -> None:
     assert result.exit_code == 0
     tail = result.output.rstrip().split("Examples:")
     assert len(tail) == 2 and tail[1].strip().startswith("endpointctl"), result.output
+
+
+def _manifest_names() -> set[str]:
+    import yaml
+
+    names: set[str] = set()
+    for path in (PACKAGE.parent / "manifests").glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            names.add(doc["metadata"]["name"])
+    return names
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_examples_name_only_endpoints_of_the_examples(command: list[str]) -> None:
+    """A newcomer copies an example after `apply manifests/`: the endpoint it names must exist then, and
+    the example must parse (its flags are real, its values of the right type)."""
+    import shlex
+
+    import click
+
+    from endpointctl.cli import cli
+
+    ctx = click.Context(cli, info_name="endpointctl")
+    target: click.Command = cli
+    for word in command:
+        assert isinstance(target, click.Group)
+        found = target.get_command(ctx, word)
+        assert found is not None
+        target = found
+    names_argument = any(isinstance(p, click.Argument) and p.name in ("names", "name") for p in target.params)
+    known = _manifest_names()
+    for line in (target.epilog or "").splitlines()[2:]:
+        words = shlex.split(line.split("   #")[0].split(" # ")[0].split("|")[0].split(">")[0].split("&&")[0])
+        if words[:1] != ["endpointctl"] or words[1 : 1 + len(command)] != command:
+            continue  # an environment prefix or another program: not this command's example
+        rest = words[1 + len(command) :]
+        if "--" in rest:
+            rest = rest[: rest.index("--")]
+        parsed = target.make_context(" ".join(command), list(rest), resilient_parsing=False)
+        if names_argument:
+            given = parsed.params.get("names") or ()
+            given = (given,) if isinstance(given, str) else given
+            assert set(given) <= known, f"{line!r} names {set(given) - known}, not in manifests/"

@@ -436,3 +436,51 @@ def test_targets_after_resume() -> None:
         ("a", True, Status.PENDING),
         ("b", False, None),
     ]
+
+
+# -- many endpoints: noticed promptly, at few reads ---------------------------------------------------
+
+
+def test_twenty_endpoints_ready_at_different_moments_are_noticed_within_seconds_at_few_reads(
+    hub: Hub, deployed: DeployedClient, clock: ManualClock, sandbox: Sandbox, client: Any, endpoint_body: Any
+) -> None:
+    """Issue 12's figure: 20 endpoints booting at once, each ready at its own moment (its health route
+    answers 200 from then on). One list per poll covers all of them, so the poll may be frequent: the
+    median notice within 5 s of readiness, the latest within 8 s, at most 4 status reads per
+    endpoint-minute (a list counted once)."""
+    names = [f"ep-{i:02d}" for i in range(20)]
+    start = clock.now()
+    ready_at = {name: start + 10.0 + 7.3 * i for i, name in enumerate(names)}  # 10 s ... 149 s
+
+    def healthy_from(request: Request, call: Handler) -> Response:
+        name = request.params.get("name")
+        if request.route == HEALTH and name in ready_at and clock.now() < ready_at[name]:
+            return json_response({"error": "model still loading"}, status=503)
+        return call(request)
+
+    sandbox.add_middleware(healthy_from)
+    for name in names:
+        create(client, endpoint_body, name, instanceSize="x1", maxReplica=1)  # within the CPU quota
+    sandbox.reset_counts()
+
+    report = wait_for(hub, deployed, [target(n) for n in names], clock=clock, rng=random.Random(3))
+
+    assert all(e.ready for e in report.endpoints)
+    delays = sorted(e.elapsed - (ready_at[e.target.name] - start) for e in report.endpoints)
+    assert all(d >= 0 for d in delays)
+    assert delays[len(delays) // 2] <= 5.0, delays
+    assert delays[-1] <= 8.0, delays
+    reads = sandbox.counts()[LIST] + sandbox.counts().get(GET_ONE, 0)
+    endpoint_minutes = sum(e.elapsed for e in report.endpoints) / 60
+    assert reads / endpoint_minutes <= 4.0, (reads, endpoint_minutes)
+
+
+def test_one_endpoint_alone_is_still_read_at_most_every_fifteen_seconds_once_the_backoff_grows() -> None:
+    from endpointctl.core.backoff import SHARED_POLL_FLOOR, shared_poll_cap
+
+    assert shared_poll_cap(1, 1) == 15.0
+    assert shared_poll_cap(1, 20) == SHARED_POLL_FLOOR  # 0.75 s would do; never below the floor
+    assert shared_poll_cap(2, 4) == 7.5  # two namespaces: two lists per poll
+    assert shared_poll_cap(1, 0) == POLL.cap
+    delays = [POLL.ceiling(attempt, shared_poll_cap(1, 20)) for attempt in range(1, 12)]
+    assert delays[:3] == [1.0, 1.5, 2.25] and max(delays) == SHARED_POLL_FLOOR

@@ -435,6 +435,9 @@ import json, os, sys
 from pathlib import Path
 # What it was called with, and which variables it saw; then a multi-line answer, and the exit code asked for.
 Path(os.environ["FAKE_LOG"]).write_text(json.dumps({{"argv": sys.argv[1:], "env": dict(os.environ)}}))
+if "FAKE_STDOUT_RAW" in os.environ:  # exactly this, without a final newline
+    sys.stdout.write(os.environ["FAKE_STDOUT_RAW"])
+    sys.exit(0)
 print(os.environ.get("FAKE_STDOUT", json.dumps({{"argv": sys.argv[1:]}}, indent=2)))
 print("::warning::from endpointctl's stdout")
 print("::error file=m.yaml,line=3,title=endpointctl::spec.x: bad", file=sys.stderr)
@@ -790,3 +793,15 @@ def test_a_stack_that_is_no_stack_name_posts_nothing(comment_step: Callable[...,
     step, calls = comment_step([[]], stack="prod --> <img src=x>")
     assert step.code == 2 and "not a stack name" in step.log
     assert calls == []
+
+
+def test_output_without_a_final_newline_still_resumes_workflow_commands(
+    bash_step: Callable[..., Step],
+) -> None:
+    """The resume token must start a line of its own: glued to the output's last line, the runner would
+    not see it, and every later command of the step (the error annotation too) would stay stopped."""
+    step = run_action(bash_step, "status", FAKE_STDOUT_RAW='{"items": []}')
+    assert step.code == 0, step.log
+    lines = step.log.splitlines()
+    stop = next(line for line in lines if line.startswith("::stop-commands::"))
+    assert f"::{stop.removeprefix('::stop-commands::')}::" in lines, step.log

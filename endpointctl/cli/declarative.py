@@ -22,7 +22,9 @@ from endpointctl.manifest import json_schema
 from endpointctl.ui import records, render
 
 
-@cli.command(epilog=epilog("endpointctl validate manifests/", "endpointctl validate gpt2.yaml -o json"))
+@cli.command(
+    epilog=epilog("endpointctl validate manifests/", "endpointctl validate manifests/gpt2.yaml -o json")
+)
 @options.paths_argument
 @options.common
 @click.option("--allow-public", is_flag=True, help="Allow security: public without allowPublic.")

@@ -38,10 +38,10 @@ _MEDIA_TYPES = {
 
 @cli.command(
     epilog=epilog(
-        "endpointctl smoke sst2-en",
+        "endpointctl smoke sentiment-en",
         "endpointctl smoke -f manifests/ --junit-xml smoke.xml",
         "endpointctl smoke -l env=prod -o json",
-        "endpointctl smoke vault-embed --url vault-embed=https://vpce-0abc.example/   # PrivateLink",
+        "endpointctl smoke sentiment-en --url sentiment-en=https://vpce-0abc.example/   # PrivateLink",
     )
 )
 @options.targets(allow_empty=False)
@@ -113,9 +113,9 @@ def _read_bytes(path: str) -> bytes:
 
 @cli.command(
     epilog=epilog(
-        'endpointctl invoke sst2-en --data \'{"inputs": "I love this!"}\'',
-        "endpointctl invoke sst2-en --data @request.json -o json",
-        "endpointctl invoke whisper --file sample.flac",
+        'endpointctl invoke sentiment-en --data \'{"inputs": "I love this!"}\'',
+        "endpointctl invoke sentiment-en --data @request.json -o json",
+        "endpointctl invoke whisper-medium --file sample.flac",
         "endpointctl invoke gpt2-demo        # the task's default request",
     )
 )

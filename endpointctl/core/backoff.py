@@ -22,13 +22,14 @@ class Backoff:
     low: float = 0.0  # full jitter: anywhere from nothing up to the ceiling
     high: float = 1.0
 
-    def ceiling(self, attempt: int) -> float:
-        """The unjittered delay after the given (1-based) attempt."""
-        return min(self.cap, self.initial * self.factor ** min(attempt - 1, 64))
+    def ceiling(self, attempt: int, cap: float | None = None) -> float:
+        """The unjittered delay after the given (1-based) attempt; ``cap`` lowers the cap for this one."""
+        top = self.cap if cap is None else min(self.cap, cap)
+        return min(top, self.initial * self.factor ** min(attempt - 1, 64))
 
-    def delay(self, attempt: int, uniform: Uniform, floor: float = 0.0) -> float:
+    def delay(self, attempt: int, uniform: Uniform, floor: float = 0.0, cap: float | None = None) -> float:
         """A jittered delay after ``attempt``, never below ``floor`` (what a server asked for)."""
-        ceiling = self.ceiling(attempt)
+        ceiling = self.ceiling(attempt, cap)
         return max(floor, uniform(ceiling * self.low, ceiling * self.high))
 
     def delays(self, uniform: Uniform) -> Iterator[float]:
@@ -43,6 +44,23 @@ class Backoff:
 RETRY = Backoff(initial=1.0, factor=2.0, cap=30.0, low=0.0, high=1.0)
 # Polling the API while waiting for endpoints: from 1 s up to 20 s, each within ±20%.
 POLL = Backoff(initial=1.0, factor=1.5, cap=20.0, low=0.8, high=1.2)
+# Waiting on many endpoints costs one list per namespace per poll, however many it covers: the more
+# endpoints one list answers for, the more often it can be read within this budget of reads per
+# endpoint-minute (a list counted once). hf's wait() reads each endpoint every 5 s, 12 per minute.
+READS_PER_ENDPOINT_MINUTE = 4.0
+# ... but never more often than this: a readiness is then noticed within ~3.6 s (with jitter).
+SHARED_POLL_FLOOR = 3.0
+
+
+def shared_poll_cap(lists_per_poll: int, endpoints: int) -> float:
+    """The longest pause between polls that one list per namespace covering ``endpoints`` needs to stay
+    within ``READS_PER_ENDPOINT_MINUTE``: one endpoint alone is read every 15 s at most, twenty at
+    once every ``SHARED_POLL_FLOOR`` seconds. ``POLL``'s own cap still applies above it."""
+    if endpoints <= 0:
+        return POLL.cap
+    return max(SHARED_POLL_FLOOR, 60.0 * max(lists_per_poll, 1) / (READS_PER_ENDPOINT_MINUTE * endpoints))
+
+
 # Reading a deleted endpoint until it is gone: from 1 s doubling up to 10 s, from the upper half.
 ABSENT = Backoff(initial=1.0, factor=2.0, cap=10.0, low=0.5, high=1.0)
 # Trying a lock another process holds: often enough to start promptly once it is free.

@@ -91,10 +91,35 @@ class NotExportable:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
+# Variables a process already holds, or that endpointctl (or CI) reads for itself. A placeholder of that
+# name is never unset, so it would not stop a plan that sends it: it would send that variable's value —
+# for HF_TOKEN, the very token endpointctl runs with — as the endpoint's secret. Such a secret's
+# placeholder is prefixed instead (``SECRET_HF_TOKEN``), with a note.
+_TAKEN_VARIABLES = frozenset(
+    {
+        *("PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "HOSTNAME", "TERM", "TZ", "MAIL"),
+        *("LANG", "LANGUAGE", "TMPDIR", "TMP", "TEMP", "EDITOR", "VISUAL", "PAGER", "DISPLAY", "CI"),
+        *("VIRTUAL_ENV", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "IFS", "PS1", "UID", "EUID"),
+        "REGISTRY_PASSWORD",
+    }
+)
+_TAKEN_PREFIXES = (
+    *("HF_", "HUGGING_FACE_", "HUGGINGFACE_", "ENDPOINTCTL_", "GITHUB_", "RUNNER_", "ACTIONS_"),
+    *("LC_", "XDG_", "SSH_", "LD_", "DYLD_", "PYTHON", "KUBERNETES_", "DOCKER_"),
+)
+SECRET_PREFIX = "SECRET_"
+
+
+def _taken(variable: str) -> bool:
+    return variable in _TAKEN_VARIABLES or variable.startswith(_TAKEN_PREFIXES)
+
+
 def variable_name(name: str) -> str:
-    """An environment variable name for a secret: its name, with what a variable cannot hold as ``_``."""
+    """An environment variable name for a secret: its name, with what a variable cannot hold as ``_``,
+    and ``SECRET_`` in front of a name the environment already uses for something else (``HF_TOKEN``)."""
     cleaned = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return cleaned if re.match(r"[A-Za-z_]", cleaned) else f"_{cleaned}"
+    cleaned = cleaned if re.match(r"[A-Za-z_]", cleaned) else f"_{cleaned}"
+    return SECRET_PREFIX + cleaned if _taken(cleaned) else cleaned
 
 
 def literal(value: Any) -> Any:
@@ -183,9 +208,14 @@ def _model(ep: Endpoint, notes: list[str], variables: list[tuple[str, str]]) -> 
         taken = {REGISTRY_PASSWORD} if any(v == REGISTRY_PASSWORD for _, v in variables) else set()
         secrets: dict[str, str] = {}
         for secret in sorted(ep.secret_names):
-            var = variable_name(secret)
+            var = plain = variable_name(secret)
             while var in taken:
                 var += "_"
+            if plain.startswith(SECRET_PREFIX) and not secret.startswith(SECRET_PREFIX):
+                notes.append(
+                    f"secret {secret!r} stands as ${{{var}}}, since the environment already uses "
+                    f"{plain.removeprefix(SECRET_PREFIX)} for something else, not to be sent as it"
+                )
             taken.add(var)
             secrets[secret] = f"${{{var}}}"
             variables.append((f"spec.model.secrets.{secret}", var))

@@ -12,9 +12,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.core.export import literal
+from endpointctl.core.export import REGISTRY_PASSWORD, literal
+from endpointctl.core.model_facts import CatalogRecipe
 from endpointctl.core.sizing import Choice
-from endpointctl.core.spec import API_VERSION, DEFAULT_SECURITY, IMAGE_FIELDS, KIND, NAME_MAX
+from endpointctl.core.spec import (
+    API_VERSION,
+    CONTROL_RE,
+    CREDENTIALS_KEY,
+    DEFAULT_SECURITY,
+    IMAGE_FIELDS,
+    KIND,
+    NAME_MAX,
+    PASSWORD_KEY,
+    REVISION_RE,
+)
 
 DEFAULT_SCALING = {"minReplica": 0, "maxReplica": 1, "scaleToZeroTimeout": 15}
 
@@ -39,7 +50,25 @@ def _image(choice: Choice) -> dict[str, Any] | None:
     if variant not in IMAGE_FIELDS:
         return None
     allowed = IMAGE_FIELDS[variant]
-    return {variant: {k: literal(v) for k, v in settings.items() if k in allowed and v is not None}}
+    written = {k: literal(v) for k, v in settings.items() if k in allowed and v is not None}
+    # A registry login is written as export writes it: the username, and a placeholder for the password
+    # (a manifest never holds one); credentials without a username are left out.
+    credentials = settings.get(CREDENTIALS_KEY)
+    written.pop(CREDENTIALS_KEY, None)
+    if isinstance(credentials, dict) and isinstance(credentials.get("username"), str):
+        login = {"username": literal(credentials["username"])}
+        if credentials.get(PASSWORD_KEY) is not None:
+            login[PASSWORD_KEY] = f"${{{REGISTRY_PASSWORD}}}"
+        written[CREDENTIALS_KEY] = login
+    return {variant: written}
+
+
+def _revision(recipe: CatalogRecipe | None) -> str | None:
+    """The recipe's revision, when a manifest can hold it; otherwise none (the latest main)."""
+    revision = recipe.revision if recipe is not None else None
+    if revision and not CONTROL_RE.search(revision) and REVISION_RE.fullmatch(revision):
+        return revision
+    return None
 
 
 def scaffold(
@@ -52,9 +81,9 @@ def scaffold(
     choice: Choice,
 ) -> Scaffold:
     model: dict[str, Any] = {"repository": repository}
-    recipe = choice.recipe
-    if recipe is not None and recipe.revision:
-        model["revision"] = literal(recipe.revision)
+    revision = _revision(choice.recipe)
+    if revision is not None:
+        model["revision"] = literal(revision)
     if task:
         model["task"] = literal(task)
     image = _image(choice)
@@ -70,11 +99,11 @@ def scaffold(
         "metadata": metadata,
         "spec": {
             "model": model,
-            "provider": {"vendor": hw.vendor, "region": hw.region},
+            "provider": {"vendor": hw.vendor, "region": literal(hw.region)},
             "compute": {
                 "accelerator": hw.accelerator,
-                "instanceType": hw.instance_type,
-                "instanceSize": hw.instance_size,
+                "instanceType": literal(hw.instance_type),
+                "instanceSize": literal(hw.instance_size),
             },
             "scaling": dict(DEFAULT_SCALING),
             "security": DEFAULT_SECURITY.value,

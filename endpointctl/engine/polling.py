@@ -47,8 +47,12 @@ def poll(
     cancel: Cancel | None = None,
     backoff: Backoff = POLL,
     rng: random.Random | None = None,
+    cap: Callable[[], float] | None = None,
 ) -> Polled:
     """Call ``attempt`` until it returns None, ``timeout`` seconds pass, or ``cancel`` is set.
+
+    ``cap``, asked after each attempt, lowers the backoff's cap for the next delay (a wait whose one
+    read covers many endpoints can afford to read more often).
 
     The first attempt is made at once (also with a zero timeout). No sleep ever runs past the deadline,
     and the last attempt is made at it rather than skipped. An exception from ``attempt`` propagates.
@@ -67,7 +71,7 @@ def poll(
             return Polled(PollOutcome.DONE, attempts, now - start)
         if now >= deadline:
             return Polled(PollOutcome.TIMEOUT, attempts, now - start)
-        delay = asked if asked > 0 else backoff.delay(attempts, uniform)
+        delay = asked if asked > 0 else backoff.delay(attempts, uniform, cap=cap() if cap else None)
         if not clock.sleep(min(delay, deadline - now), cancel):
             return Polled(PollOutcome.INTERRUPTED, attempts, clock.now() - start)
 

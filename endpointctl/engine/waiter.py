@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from endpointctl.core.backoff import POLL, Backoff
+from endpointctl.core.backoff import POLL, Backoff, shared_poll_cap
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import ApiError, Interrupted
@@ -221,9 +221,15 @@ def wait_for(
             rounds += 1
             return None if all(t.ended is not None for t in tracked) else 0.0
 
+        def cap() -> float:
+            # Of the whole wait, not of the endpoints still waited for: the budget is reads per
+            # endpoint-minute over the wait, and the last of twenty must be noticed as soon as the first.
+            active = {t.target.namespace for t in tracked if t.ended is None}
+            return shared_poll_cap(len(active), len(tracked))
+
         # The hub stops retrying a listing on Ctrl-C: then report what was seen so far.
         with contextlib.suppress(Interrupted):
-            poll(attempt, clock=clock, timeout=timeout, cancel=stop, backoff=backoff, rng=rng)
+            poll(attempt, clock=clock, timeout=timeout, cancel=stop, backoff=backoff, rng=rng, cap=cap)
     report = _report(tracked, rounds, clock.now() - start, timeout, stop.is_set())
     shown.done(report)
     return report

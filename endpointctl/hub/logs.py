@@ -12,7 +12,8 @@ cannot fill memory or hold the command. Every line is scrubbed before it leaves 
   deadline and 16 MiB; the last ``tail`` lines are kept.
 - ``follow_logs``: ``GET .../logs/sse``, server-sent events, for as long as the server sends: connecting is
   retried and bounded like any call; the stream then has no deadline (a quiet endpoint writes nothing).
-- ``replicas``: ``GET .../replica``, read leniently (its schema is not documented).
+- ``replicas``: ``GET .../replica``, read leniently (its schema is not documented), within the request
+  deadline and 16 MiB; JSON nested too deeply to read is an error, never a crash.
 """
 
 from __future__ import annotations
@@ -121,13 +122,19 @@ class LogCalls(ApiCalls):
 
     def replicas(self, namespace: str, name: str, *, deadline: float | None = None) -> list[Replica]:
         doing = f"listing the replicas of endpoint '{namespace}/{name}'"
-        url = f"{self._base}/endpoint/{namespace}/{name}/replica"
-        headers = build_hf_headers(token=self._token.value)
 
         def fetch() -> Any:
-            response = get_session().get(url, headers=headers)
-            hf_raise_for_status(response)
-            return response.json()
+            # Read as it arrives, within 16 MiB (decoded): a list without end, or a small compressed body
+            # that inflates to gigabytes, is an error rather than a full memory.
+            response = self._open(
+                f"/endpoint/{namespace}/{name}/replica", {}, accept="application/json", streamed=BOUNDED
+            )
+            try:
+                return _loads(_read(response, Limits()), doing)
+            except TooMuch as error:
+                raise ApiError(f"{doing}: the API sent {error}", hint=GATEWAY_HINT) from None
+            finally:
+                response.close()
 
         return to_replicas(self._run(self._retry.start(doing, not_after=deadline), fetch), doing)
 
@@ -198,10 +205,24 @@ class LogCalls(ApiCalls):
             doc = json.loads(body)
         except ValueError:
             raise ApiError(f"{doing}: the API answered JSON that cannot be read", hint=GATEWAY_HINT) from None
+        except RecursionError:
+            raise ApiError(f"{doing}: the API answered {_TOO_DEEP}", hint=GATEWAY_HINT) from None
         items = _list_in(doc)
         if items is None:
             raise ApiError(f"{doing}: the API answered JSON without a list of lines", hint=GATEWAY_HINT)
         return [_message(item) if isinstance(item, str) else _from_object(item) for item in items]
+
+
+_TOO_DEEP = "JSON nested too deeply to read"
+
+
+def _loads(body: bytes, doing: str) -> Any:
+    """A JSON answer; not JSON raises ``json.JSONDecodeError`` (worded by the hub, as for any call), and
+    nesting deeper than Python's parser can follow is an error saying so, not a crash."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ApiError(f"{doing}: the API answered {_TOO_DEEP}", hint=GATEWAY_HINT) from None
 
 
 def _params(tail: int, replica: str | None, line_max_length: int) -> dict[str, str | int]:
@@ -251,12 +272,20 @@ def _first(item: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
 def _from_object(item: Any) -> str:
     """A log line a JSON object carries (its time, replica and message, as far as it has them)."""
     if not isinstance(item, dict):
-        return json.dumps(item, ensure_ascii=False)
+        return _dumped(item)
     message = _first(item, _MESSAGE_KEYS)
     if not isinstance(message, str):
-        return json.dumps(item, ensure_ascii=False)
+        return _dumped(item)
     parts = [value for value in (_first(item, _TIME_KEYS), _first(item, ("replica", "replicaId"))) if value]
     return " ".join([*(str(part) for part in parts), message])
+
+
+def _dumped(value: Any, *, sort_keys: bool = False) -> str:
+    """A JSON value as text; one nested too deeply for the encoder says so instead of crashing."""
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, default=str)
+    except RecursionError:
+        return f"({_TOO_DEEP})"
 
 
 def _message(data: str) -> str:
@@ -265,7 +294,7 @@ def _message(data: str) -> str:
         return data
     try:
         doc = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read: shown as it came
         return data
     return _from_object(doc) if isinstance(doc, dict) else data
 
@@ -284,7 +313,7 @@ def _text(value: Any) -> str | None:
 def _shown(value: Any) -> str:
     text = _text(value)
     if text is None:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        text = _dumped(value, sort_keys=True)
     return cut(text, _OTHER_WIDTH)
 
 

@@ -15,11 +15,23 @@ from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
 from endpointctl.core.model_facts import ModelFacts
 from endpointctl.core.revisions import is_commit
+from endpointctl.core.spec import CONTROL_RE
 from endpointctl.hub.revisions import RevisionCalls, Unreadable
+
+# Far above any model there is (10^15 parameters: petabytes of weights). A larger count is not a size
+# but a broken or hostile answer: unknown, like a missing one (and past 10^308, not even a float).
+MAX_PARAMETERS = 10**15
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 0 < value <= MAX_PARAMETERS else None
+
+
+def _task(value: Any) -> str | None:
+    """The pipeline tag when a manifest can hold it as a task (a non-empty line of text), else unknown."""
+    return value if isinstance(value, str) and value and not CONTROL_RE.search(value) else None
 
 
 def facts_from_info(repository: str, info: Any) -> ModelFacts:
@@ -30,7 +42,7 @@ def facts_from_info(repository: str, info: Any) -> ModelFacts:
     sha = getattr(info, "sha", None)
     return ModelFacts(
         repository=repository,
-        task=task if isinstance(task, str) and task else None,
+        task=_task(task),
         parameters=total,
         commit=sha.lower() if isinstance(sha, str) and is_commit(sha) else None,
     )

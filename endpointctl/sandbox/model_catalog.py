@@ -181,4 +181,5 @@ def listing(query: dict[str, str], created_at: str) -> list[dict[str, Any]]:
             continue
         items.append(entry.to_wire(created_at, recipes))
     limit = query.get("limit")
-    return items[: int(limit)] if limit and limit.isdigit() else items
+    # ASCII digits only: str.isdigit() admits "²", which int() refuses.
+    return items[: int(limit)] if limit and limit.isascii() and limit.isdigit() else items

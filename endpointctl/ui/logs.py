@@ -2,13 +2,15 @@
 
 Log lines are what a container printed, so they come from outside twice over: each is shown on one line
 with its control characters escaped (``escapes.printable``: an ESC sequence in a log cannot drive the
-reader's terminal), after the redactor has read it (the hub scrubbed it already; the sink does again).
+reader's terminal), after the redactor has read it (the hub scrubbed it already; the sink does again);
+the lines a failed wait shows on stderr also never read as a GitHub workflow command (``inert``).
 JSON and YAML carry each line exactly, escaped in their own notation. Replica fields the API leaves out
 are unknown, shown ``?`` (null in JSON), never a guess.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -86,7 +88,7 @@ def replicas(items: Sequence[Replica], mode: OutputMode, *, scrub: Scrub) -> str
             [
                 esc.code(scrub(_known(r.id))),
                 esc.text(scrub(_known(r.status))),
-                esc.text(_known(r.created_at)),
+                esc.text(scrub(_known(r.created_at))),
                 esc.text(scrub(r.message or "")),
                 esc.text(scrub(_other(r))),
             ]
@@ -111,6 +113,19 @@ def replicas(items: Sequence[Replica], mode: OutputMode, *, scrub: Scrub) -> str
 # -- a failed wait's last lines ---------------------------------------------------------------------
 
 
+# GitHub's runner reads a line of a step's output as a workflow command (``::error``, ``::add-mask::``,
+# ``::stop-commands::``) when it starts with "::" once its leading whitespace is trimmed, and the legacy
+# form ``##[command]`` anywhere in a line. A failed wait prints the container's lines on stderr, which a
+# workflow cannot fence off without losing endpointctl's own annotations: so the character that would
+# start a command is shown as an escape, as control characters are.
+_COMMAND_START = re.compile(r"^(\s*):(?=:)")
+
+
+def inert(line: str) -> str:
+    """``line`` as GitHub's runner reads no workflow command in it."""
+    return _COMMAND_START.sub(r"\1\\x3a", line).replace("##[", "\\x23#[")
+
+
 def tail_lines(e: EndpointWait, scrub: Scrub) -> list[str]:
     """What a failed or timed-out wait adds after its error: the endpoint's last log lines, indented, or
     one line saying why they could not be read. Nothing when they were not asked for (--no-logs)."""
@@ -119,9 +134,9 @@ def tail_lines(e: EndpointWait, scrub: Scrub) -> list[str]:
         return []
     key = printable(scrub(e.target.key))
     if tail.unavailable is not None:
-        return [f"logs unavailable: {printable(scrub(tail.unavailable))}"]
+        return [f"logs unavailable: {inert(printable(scrub(tail.unavailable)))}"]
     if not tail.lines:
         return [f"the logs of '{key}' are empty"]
     count = len(tail.lines)
     head = f"last {count} log line{'s' if count != 1 else ''} of '{key}':"
-    return [head, *(f"  {printable(scrub(line))}" for line in tail.lines)]
+    return [head, *(f"  {inert(printable(scrub(line)))}" for line in tail.lines)]

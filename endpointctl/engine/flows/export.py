@@ -167,22 +167,63 @@ def write(manifests: Sequence[ManifestText], directory: Path, *, force: bool) ->
             "refusing to overwrite " + ", ".join(existing),
             hint="pass --force to replace them, or choose another --dir; nothing was written",
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for m, path in zip(manifests, targets, strict=True):
-        write_file(path, m.text)
-        written.append(ManifestText(m.namespace, m.name, m.text, m.document, m.variables, m.notes, str(path)))
-    return written
+    # --force replaces a file (or a symlink itself, never what it points to); never a directory or a FIFO.
+    others = [str(path) for path in targets if path.exists() and not path.is_symlink() and not path.is_file()]
+    if others:
+        raise UsageError(
+            "not a regular file, so not replaced even with --force: " + ", ".join(others),
+            hint="remove them or choose another --dir; nothing was written",
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create the directory {directory}: {_reason(error)}", hint=NOTHING) from None
+    _write_all([(path, m.text) for m, path in zip(manifests, targets, strict=True)])
+    return [
+        ManifestText(m.namespace, m.name, m.text, m.document, m.variables, m.notes, str(path))
+        for m, path in zip(manifests, targets, strict=True)
+    ]
 
 
-def write_file(path: Path, text: str) -> None:
-    """``text`` to ``path`` through a temporary file beside it, so a reader never sees half of it."""
+NOTHING = "nothing was written"
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _write_all(files: Sequence[tuple[Path, str]]) -> None:
+    """Every text to a temporary file beside its path first, then each moved into place: a failure while
+    writing (a full disk, a directory that cannot be written) leaves no file changed."""
+    staged: list[tuple[str, Path]] = []
+    moved: list[str] = []
+    current: Path | None = None
+    try:
+        for current, text in files:
+            staged.append((_stage(current, text), current))
+        for temporary, current in staged:
+            os.replace(temporary, current)
+            moved.append(str(current))
+    except OSError as error:
+        done = f"written: {', '.join(moved)}" if moved else NOTHING
+        raise EndpointctlError(f"cannot write {current}: {_reason(error)}", hint=done) from None
+    finally:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _stage(path: Path, text: str) -> str:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return temporary
+
+
+def write_file(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temporary file beside it, so a reader never sees half of it."""
+    _write_all([(path, text)])

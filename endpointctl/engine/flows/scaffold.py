@@ -74,7 +74,7 @@ def init(session: Session, request: InitRequest) -> Initialized:
     task, source = request.task, "given with --task"
     if task is None and facts.task is not None:
         task, source = facts.task, "the model's pipeline_tag on the Hub"
-    if task is None and entry is not None and entry.task is not None:
+    if task is None and entry is not None and entry.task and not CONTROL_RE.search(entry.task):
         task, source = entry.task, "the Inference Catalog"
     if task is None:
         raise UsageError(

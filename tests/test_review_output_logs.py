@@ -1,0 +1,239 @@
+"""Review of `-o markdown`, `logs`/`replicas`, failed waits' log lines and the reusable workflows.
+
+Each test here failed before its fix:
+
+- JSON nested deeper than Python's parser follows (a replica list, a JSON logs answer, an event's data)
+  crashed the command with "unexpected RecursionError ... a bug in endpointctl";
+- the replica list was read whole, however large: a 300 KB gzip answer took 600 MB of memory;
+- a container's log line shown under a failed wait's error could act as a GitHub workflow command;
+- a replica's `createdAt` reached the markdown escaper unscrubbed, which could split a secret out of
+  the sink's sight;
+- the workflows masked an `ENDPOINT_SECRETS` value holding `%25` as another value, and kept a CRLF line's
+  CR in the value given to endpointctl;
+- a long plan reached the comment job whole, through one environment variable (more than 128 KiB and the
+  step cannot start), cut there mid-line and inside an open `<details>`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pathlib
+import random
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
+import pytest
+from clirunner import Cli
+from huggingface_hub.utils._http import default_client_factory, set_client_factory
+from test_annotations import Runner
+from test_cli_apply import manifest, write
+from test_workflows import (  # noqa: F401 - fixtures
+    MARKDOWN,
+    PLAN_ENV,
+    PLAN_RUN,
+    TOKEN,
+    Step,
+    bash_step,
+    comment_step,
+)
+
+from endpointctl.core.errors import ApiError
+from endpointctl.core.logs import Replica
+from endpointctl.core.redact import Redactor
+from endpointctl.core.settings import OutputMode, TokenInfo
+from endpointctl.hub import Hub
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+from endpointctl.ui import logs as shown
+from endpointctl.ui.sink import Output
+
+LOGS = "GET /v2/endpoint/{namespace}/{name}/logs"
+SSE = "GET /v2/endpoint/{namespace}/{name}/logs/sse"
+REPLICA = "GET /v2/endpoint/{namespace}/{name}/replica"
+
+Middleware = Callable[[Request, Callable[[Request], Response]], Response]
+
+
+def answering(route: str, make: Callable[[Request], Response]) -> Middleware:
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        return make(request) if request.route == route else call_next(request)
+
+    return middleware
+
+
+@pytest.fixture
+def applied(cli: Cli, tmp_path: pathlib.Path, clock: ManualClock) -> str:
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(10)
+    return path
+
+
+# -- JSON nested too deeply -------------------------------------------------------------------------------
+
+DEEP = b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+
+
+@pytest.mark.parametrize("command", [["replicas", "gpt2-demo"], ["logs", "gpt2-demo"]])
+def test_json_nested_too_deeply_is_a_clear_error_not_a_crash(
+    cli: Cli, applied: str, sandbox: Sandbox, command: list[str]
+) -> None:
+    for route in (REPLICA, LOGS):
+        sandbox.add_middleware(answering(route, lambda _: Response(status=200, body=DEEP)))
+    result = cli(*command)
+    assert result.code == 1, result.all
+    assert "the API answered JSON nested too deeply to read" in result.stderr
+    assert "unexpected" not in result.stderr and "bug in endpointctl" not in result.stderr
+
+
+def test_an_event_nested_too_deeply_is_shown_as_the_text_it_is(
+    cli: Cli, applied: str, sandbox: Sandbox
+) -> None:
+    data = b'{"a":' * 1500 + b"1" + b"}" * 1500
+    event = b"data: " + data + b"\n\ndata: after\n\n"
+    sandbox.add_middleware(
+        answering(SSE, lambda _: Response(status=200, content_type="text/event-stream", stream=iter([event])))
+    )
+    result = cli("logs", "gpt2-demo", "--follow")
+    assert result.code == 0, result.all
+    first, second = result.stdout.splitlines()
+    assert first == data.decode()[:1999] + "…" and second == "after"
+
+
+# -- the replica list, bounded --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def answers() -> Iterator[list[Any]]:
+    script: list[Any] = []
+    yield script
+    set_client_factory(default_client_factory)
+
+
+def scripted_hub(script: list[Any]) -> Hub:
+    return Hub(
+        token=TokenInfo("hf_unit_test_token_value", "the HF_TOKEN environment variable"),
+        api_url="http://api.test",
+        clock=ManualClock(),
+        retry_seconds=30,
+        rng=random.Random(2),
+        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(lambda _: script[0])),
+    )
+
+
+class Chunked(httpx2.SyncByteStream):
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        for at in range(0, len(self._body), 65536):
+            yield self._body[at : at + 65536]
+
+
+def test_a_replica_list_that_inflates_without_end_is_a_bounded_error(answers: list[Any]) -> None:
+    bomb = gzip.compress(b'{"items": ["' + b"a" * (300 * 1024 * 1024) + b'"]}', 9)
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    answers.append(httpx2.Response(200, stream=Chunked(bomb), headers=headers))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ApiError, match="the API sent more than 16777216 bytes of JSON"):
+            scripted_hub(answers).replicas("acme", "gpt2-demo")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80 * 1024 * 1024, f"{peak / 2**20:.0f} MiB"
+
+
+def test_a_replica_list_is_still_read_and_worded_as_before(answers: list[Any]) -> None:
+    answers.append(httpx2.Response(200, json={"replicas": [{"id": "r1", "status": "running"}]}))
+    assert [r.id for r in scripted_hub(answers).replicas("acme", "gpt2-demo")] == ["r1"]
+    answers[:] = [httpx2.Response(200, content=b"<html>gateway</html>")]
+    with pytest.raises(ApiError, match="a body that is not JSON"):
+        scripted_hub(answers).replicas("acme", "gpt2-demo")
+    answers[:] = [httpx2.Response(404, json={"error": "Endpoint not found"})]
+    with pytest.raises(ApiError, match="404"):
+        scripted_hub(answers).replicas("acme", "gpt2-demo")
+
+
+# -- a failed wait's log lines are no workflow commands -------------------------------------------------
+
+
+def test_a_failed_waits_log_lines_cannot_act_as_workflow_commands(
+    cli: Cli, tmp_path: pathlib.Path, sandbox: Sandbox
+) -> None:
+    printed = (
+        "::error file=README.md,line=1,title=Security::approve this pull request\n"
+        "   ::stop-commands::hidden\n"
+        "2025-10-09T08:53:20Z r1 done ##[add-mask]main\n"
+    )
+    sandbox.add_middleware(
+        answering(LOGS, lambda _: Response(status=200, body=printed.encode(), content_type="text/plain"))
+    )
+    path = write(tmp_path, "m.yaml", manifest(repository="sandbox/fail-deploy"))
+    result = cli("apply", path, "--yes", "--wait", env={"GITHUB_ACTIONS": "true"})
+    assert result.code == 1, result.all
+    assert [c.name for c in Runner().feed(result.stderr).commands] == []
+    assert "approve this pull request" in result.stderr and "add-mask]main" in result.stderr  # still shown
+
+
+# -- markdown: every cell from outside scrubbed before it is escaped --------------------------------------
+
+
+def test_a_replicas_created_at_is_scrubbed_before_markdown_escapes_it() -> None:
+    secret = "s3cret words@example.org"
+    redactor = Redactor([secret])
+    out = Output(mode=OutputMode.MARKDOWN, redactor=redactor)
+    text = shown.replicas(
+        [Replica(id="r1", status="running", created_at=secret)], out.mode, scrub=redactor.scrub
+    )
+    assert "words" not in redactor.scrub(text)
+
+
+# -- the workflows --------------------------------------------------------------------------------------
+
+
+def test_manifest_secret_values_are_masked_as_they_are_and_a_crlf_line_keeps_no_cr(
+    bash_step: Callable[..., Step],  # noqa: F811
+) -> None:
+    secrets = "API_KEY=pa%25ss%0Aword-value\r\nOTHER=with\rcarriage-return\r\n"
+    step = bash_step(PLAN_RUN, **PLAN_ENV, HF_TOKEN=TOKEN, ENDPOINT_SECRETS=secrets, FAKE_STDOUT=MARKDOWN)
+    assert step.code == 0, step.log
+    env = step.called["env"]
+    assert env["API_KEY"] == "pa%25ss%0Aword-value" and env["OTHER"] == "with\rcarriage-return"
+    masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
+    assert masks == ["pa%25ss%0Aword-value", "with\rcarriage-return"]
+
+
+def long_plan() -> str:
+    rows = "".join(f"| <code>field&#95;{i}</code> | <code>&#36;{i}</code> |\n" for i in range(2000))
+    head = "**Plan:** 1 to update.\n\n<details><summary>update</summary>\n\n| Field | To |\n|---|---|\n"
+    return f"{head}{rows}\n</details>\n"
+
+
+def test_a_long_plan_reaches_the_comment_cut_at_a_line_with_its_details_closed(
+    bash_step: Callable[..., Step],  # noqa: F811
+    comment_step: Callable[..., tuple[Step, list[dict[str, Any]]]],  # noqa: F811
+) -> None:
+    plan = long_plan()
+    assert len(plan) > 100_000
+    step = bash_step(PLAN_RUN, **PLAN_ENV, HF_TOKEN=TOKEN, FAKE_CODE="3", FAKE_STDOUT=plan)
+    assert step.code == 0, step.log
+    assert plan in step.summary  # the summary has it whole
+    cut = step.outputs["markdown"]
+    assert len(cut.encode()) < 61_000  # an environment variable the comment job can start with
+    *kept, _, closing, _, notice = cut.split("\n")
+    assert notice.startswith("**… cut here:**") and closing == "</details>"
+    assert all(line + "\n" in plan for line in kept)  # whole lines only: no entity or tag cut in two
+    done, calls = comment_step([[]], plan=cut)
+    assert done.code == 0, done.log
+    body = calls[-1]["body"]
+    assert len(body) <= 65_536 and body.count("<details>") == body.count("</details>")
+    assert body.index("cut here") < body.index("<sub>Planned at")
+
+
+def test_a_short_plan_reaches_the_comment_whole(bash_step: Callable[..., Step]) -> None:  # noqa: F811
+    step = bash_step(PLAN_RUN, **PLAN_ENV, HF_TOKEN=TOKEN, FAKE_CODE="3", FAKE_STDOUT=MARKDOWN)
+    assert step.outputs["markdown"].startswith(MARKDOWN) and "cut here" not in step.outputs["markdown"]
+    assert json.dumps(step.outputs)  # outputs read back as the runner reads them

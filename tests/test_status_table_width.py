@@ -104,3 +104,15 @@ def test_wide_elsewhere_is_a_table(cli: Cli, tmp_path: pathlib.Path) -> None:
     assert validated.stdout == "1 manifest(s) valid.\n"
     planned = cli("plan", path, "-o", "wide")
     assert planned.stdout == cli("plan", path).stdout
+
+
+def test_the_host_gives_up_room_before_the_model() -> None:
+    """An 18-character model id stays whole while a long host is cut: the model says what an endpoint
+    is, and a host's first characters already tell which one it is."""
+    model = "google/flan-t5-xxl"
+    host = "abcdef0123456789.us-east-1.aws.endpoints.huggingface.cloud"
+    items = [live(name="n" * 16, repository=model, url=f"https://{host}/")]
+    table = render.endpoints(items, OutputMode.TABLE)
+    assert widest(table) <= TABLE_WIDTH, table
+    assert model in table, table
+    assert "abcdef01" in table and host not in table

@@ -34,18 +34,25 @@ def columns(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 
 def fit(
-    rows: list[list[str]], headers: Sequence[str], flexible: Mapping[int, int], limit: int, keep_end: int
+    rows: list[list[str]],
+    headers: Sequence[str],
+    flexible: Mapping[int, int],
+    limit: int,
+    keep_end: int,
+    yields: Mapping[int, int] | None = None,
 ) -> None:
     """Shorten the ``flexible`` columns (index: narrowest width) in place, widest first, until a line of
     the table is at most ``limit`` columns; the other columns are never cut. Column ``keep_end`` is cut in
-    the middle, the others at the end."""
+    the middle, the others at the end. ``yields`` (index: characters) counts a column as that much wider
+    when choosing which to cut, so it gives up room before the others do."""
+    bias = yields or {}
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
     excess = sum(widths) + _GAP * (len(widths) - 1) - limit
     while excess > 0:
         shrinkable = [i for i, least in flexible.items() if widths[i] > max(least, len(headers[i]))]
         if not shrinkable:
             break
-        widest = max(shrinkable, key=lambda i: widths[i])
+        widest = max(shrinkable, key=lambda i: widths[i] + bias.get(i, 0))
         widths[widest] -= 1
         excess -= 1
     for row in rows:

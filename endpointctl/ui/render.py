@@ -148,7 +148,8 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
         for ep in ordered
     ]
     flexible = {_NARROW_URL: 6, _NARROW_MODEL: 8, _NARROW_INSTANCE: 8}
-    fit(rows, _NARROW_HEADERS, flexible, TABLE_WIDTH, keep_end=_NARROW_MODEL)
+    # The model says what an endpoint is; the host, which endpoint it is, once a few characters are seen.
+    fit(rows, _NARROW_HEADERS, flexible, TABLE_WIDTH, keep_end=_NARROW_MODEL, yields={_NARROW_URL: 6})
     return columns(rows, _NARROW_HEADERS)
 
 

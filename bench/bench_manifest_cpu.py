@@ -7,9 +7,9 @@ Prints one JSON object: ``endpointctl`` (seconds of ``time.process_time()`` for
 PyYAML alone with the same loader: the floor any YAML-based loader stands on, measured first), the
 number of manifests, and which loader was used.
 
-The loader has no public switch: it takes libyaml's ``CSafeLoader`` whenever PyYAML has it (module
-constant ``endpointctl.manifest.yaml_source._FAST_LOADER``). ``pure`` replaces that constant with the
-pure-Python ``SafeLoader`` in this process only, which is what a PyYAML built without libyaml gets.
+The loader is chosen through the public switch ``endpointctl.manifest.load(..., loader=...)``: ``c`` is
+``"libyaml"`` (libyaml's parser, what endpointctl uses wherever PyYAML has it), ``pure`` is ``"python"``
+(PyYAML's pure-Python parser, what a PyYAML built without libyaml gets).
 """
 
 from __future__ import annotations
@@ -21,22 +21,19 @@ from pathlib import Path
 
 import yaml
 
+import endpointctl.manifest
+
 
 def main() -> int:
     directory, which = sys.argv[1], sys.argv[2]
     loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+    ours: endpointctl.manifest.YamlLoader
     if which == "c":
-        loader = yaml.CSafeLoader
+        loader, ours = yaml.CSafeLoader, "libyaml"
     elif which == "pure":
-        loader = yaml.SafeLoader
+        loader, ours = yaml.SafeLoader, "python"
     else:
         raise SystemExit(f"loader must be c or pure, not {which!r}")
-
-    import endpointctl.manifest
-    import endpointctl.manifest.yaml_source as yaml_source
-
-    # private: no public way to choose (see the module docstring)
-    yaml_source._FAST_LOADER = loader  # type: ignore[assignment]
 
     t0 = time.process_time()
     documents = 0
@@ -45,13 +42,13 @@ def main() -> int:
     parse_only = time.process_time() - t0
 
     t0 = time.process_time()
-    desired = endpointctl.manifest.load([directory], environ={})
-    ours = time.process_time() - t0
+    desired = endpointctl.manifest.load([directory], environ={}, loader=ours)
+    seconds = time.process_time() - t0
 
     print(
         json.dumps(
             {
-                "endpointctl": ours,
+                "endpointctl": seconds,
                 "yaml": parse_only,
                 "manifests": len(desired),
                 "documents": documents,

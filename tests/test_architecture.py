@@ -284,7 +284,10 @@ def _commands() -> list[list[str]]:
     found: list[list[str]] = []
 
     def walk(group: click.Group, prefix: list[str]) -> None:
-        for name, command in group.commands.items():
+        ctx = click.Context(group)  # list_commands/get_command: the root group loads its commands lazily
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
             if isinstance(command, click.Group):
                 walk(command, [*prefix, name])
             else:

@@ -473,6 +473,7 @@ def test_a_failed_whoami_is_kept_not_asked_again(server: Server, clock: ManualCl
     server.script["GET /api/whoami-v2"] = [error(429, "rate limited", **{"Retry-After": "10"}), whoami()]
     with pytest.raises(ApiError, match="429"):
         hub.whoami()  # 10 s asked for, 5 s of budget: one request
+    clock.advance(10)  # the server's hold over (until then, no request to it is sent at all)
     for _ in range(2):
         with pytest.raises(AuthError) as caught:
             hub.list_endpoints("acme")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import click
 from click.shell_completion import get_completion_class
 
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
@@ -18,7 +17,7 @@ SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_ENDPOINTCTL_COMPLETE"
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl completion bash > ~/.local/share/bash-completion/completions/endpointctl",
         "endpointctl completion zsh > ~/.zfunc/_endpointctl    # with fpath+=~/.zfunc before compinit",
@@ -30,6 +29,8 @@ COMPLETE_VAR = "_ENDPOINTCTL_COMPLETE"
 def completion(inv: Invocation, shell: str) -> ExitCode:
     """Print the completion script for SHELL (bash, zsh or fish). Endpoint names complete from -f files
     and from the live list (at most ENDPOINTCTL_COMPLETION_TIMEOUT seconds, default 1.5; cached 60 s)."""
+    from endpointctl.cli.group import cli
+
     completer = get_completion_class(shell)
     assert completer is not None  # click ships all three
     inv.out.result(completer(cli, {}, "endpointctl", COMPLETE_VAR).source() + "\n")

@@ -5,17 +5,13 @@ from __future__ import annotations
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
-from endpointctl.core.projection import Month
 from endpointctl.core.settings import OutputMode
-from endpointctl.engine.flows import cost as flow
-from endpointctl.ui import costs, markdown_reports, records, render
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl cost manifests/",
         "endpointctl cost manifests/ --month 2026-10 -o json",
@@ -34,6 +30,10 @@ def cost(
     Prices come from the hardware catalog (one call per namespace); the month is counted in each
     endpoint's schedule zone (UTC without one), so a month with a DST change has 743 or 745 hours.
     """
+    from endpointctl.core.projection import Month
+    from endpointctl.engine.flows import cost as flow
+    from endpointctl.ui import costs, markdown_reports, records, render
+
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     try:
         which = None if month is None else Month.parse(month)

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from endpointctl.cli import exits, options
-from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks, plan_text, show_changes, show_warnings
+from endpointctl.cli import options
+from endpointctl.cli.defaults import LOCK_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
-from endpointctl.core.plan import Options, check_options
 from endpointctl.core.settings import OutputMode
-from endpointctl.dataplane import junit
-from endpointctl.engine import locks
-from endpointctl.engine.flows import deploy
-from endpointctl.manifest import json_schema
-from endpointctl.ui import records, render
+
+if TYPE_CHECKING:
+    from endpointctl.core.plan import Options
+    from endpointctl.engine.flows import deploy
 
 
-@cli.command(
+@click.command(
     epilog=epilog("endpointctl validate manifests/", "endpointctl validate manifests/gpt2.yaml -o json")
 )
 @options.paths_argument
@@ -35,6 +32,8 @@ def validate(
     """Check manifests offline: no API call is made."""
     mode = inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     desired = inv.load(paths, allow_public=allow_public)
+    from endpointctl.ui import records, render  # after the manifests: their problems need neither
+
     if not mode.structured:
         inv.out.result(f"{len(desired)} manifest(s) valid.\n")
     else:
@@ -42,15 +41,19 @@ def validate(
     return ExitCode.OK
 
 
-@cli.command(epilog=epilog("endpointctl schema > endpointctl.schema.json"))
+@click.command(epilog=epilog("endpointctl schema > endpointctl.schema.json"))
 @pass_invocation
 def schema(inv: Invocation) -> ExitCode:
     """Print the manifest's JSON Schema (for editors and CI linters)."""
+    from endpointctl.manifest import json_schema
+
     inv.out.result(json.dumps(json_schema(), indent=2) + "\n")
     return ExitCode.OK
 
 
 def _options(flags: dict[str, Any]) -> Options:
+    from endpointctl.core.plan import Options
+
     return Options(
         stack=flags.get("stack"),
         prune=bool(flags.get("prune")),
@@ -60,7 +63,7 @@ def _options(flags: dict[str, Any]) -> Options:
     )
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl plan manifests/",
         "endpointctl plan manifests/ --prune --stack prod -o json",
@@ -76,6 +79,10 @@ def plan(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Show what apply would do, per endpoint and per field."""
+    from endpointctl.cli.hooks import plan_text, show_warnings
+    from endpointctl.core.plan import check_options
+    from endpointctl.engine.flows import deploy
+
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     reading = inv.read(paths, allow_public=flags["allow_public"])
     how = _options(flags)
@@ -89,7 +96,7 @@ def plan(
     return ExitCode.OK
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl apply manifests/ --yes",
         "endpointctl apply manifests/ --dry-run",
@@ -103,12 +110,16 @@ def plan(
 @options.yes
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option(
-    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Endpoints at once."
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Endpoints changed at once, per namespace.",
 )
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
-    default=locks.DEFAULT_TIMEOUT,
+    default=LOCK_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
     help="How long to wait for another apply of the same stack or endpoints on this machine; 0: do not wait.",
@@ -124,6 +135,10 @@ def apply(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Converge the live endpoints to the manifests."""
+    from endpointctl.cli.hooks import CliHooks, plan_text, show_warnings
+    from endpointctl.core.plan import check_options
+    from endpointctl.engine.flows import deploy
+
     how = _options(flags)
     check_options(how)
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
@@ -156,6 +171,11 @@ def apply(
 
 def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, interrupted: bool) -> ExitCode:
     """The results, with what --wait and --smoke found, and the exit code of it all."""
+    from endpointctl.cli import exits
+    from endpointctl.cli.hooks import show_changes
+    from endpointctl.dataplane import junit
+    from endpointctl.ui import records, render
+
     codes = [exits.for_changes(applied.results, interrupted=interrupted)]
     if applied.waited is not None:
         codes.append(exits.for_wait(applied.waited))

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import click
 
-from endpointctl.cli import exits, options
-from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks
+from endpointctl.cli import options
+from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
-from endpointctl.core.plan import StepKind
 from endpointctl.core.targets import Targets
-from endpointctl.engine.flows import lifecycle, observe
-from endpointctl.engine.waiter import DEFAULT_TIMEOUT
-from endpointctl.ui import markdown, markdown_reports, render
+
+# The lifecycle commands, by their ``core.plan.StepKind`` value (that module is imported when one runs).
+Change = Literal["pause", "resume", "scale-to-zero", "delete"]
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl status",
         "endpointctl status gpt2-demo -o json",
@@ -30,6 +30,9 @@ from endpointctl.ui import markdown, markdown_reports, render
 @pass_invocation
 def status(inv: Invocation, targets: Targets, output: str, namespace: str | None) -> ExitCode:
     """Name, state, URL, model, instance, replicas and security of endpoints."""
+    from endpointctl.engine.flows import observe
+    from endpointctl.ui import markdown, render
+
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     found = observe.status(inv.session(settings), targets, desired)
@@ -45,15 +48,21 @@ def status(inv: Invocation, targets: Targets, output: str, namespace: str | None
 
 def _change(
     inv: Invocation,
-    kind: StepKind,
+    change: Change,
     targets: Targets,
     output: str,
     namespace: str | None,
     *,
     yes: bool,
     wait: bool = False,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = WAIT_TIMEOUT,
 ) -> ExitCode:
+    from endpointctl.cli import exits
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.core.plan import StepKind
+    from endpointctl.engine.flows import lifecycle
+
+    kind = StepKind(change)
     consent = inv.consent(yes)
     if kind is StepKind.DELETE:
         consent.require("delete")  # before anything is read, a manifest included
@@ -71,8 +80,7 @@ def _change(
     return exits.worst(codes)
 
 
-def _lifecycle_command(kind: StepKind, doc: str, *, waitable: bool = False) -> None:
-    verb = kind.value
+def _lifecycle_command(verb: Change, doc: str, *, waitable: bool = False) -> click.Command:
     examples = [
         f"endpointctl {verb} gpt2-demo",
         f"endpointctl {verb} --selector env=dev --allow-empty    # nightly job",
@@ -90,27 +98,27 @@ def _lifecycle_command(kind: StepKind, doc: str, *, waitable: bool = False) -> N
         output: str,
         namespace: str | None,
         wait: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = WAIT_TIMEOUT,
     ) -> ExitCode:
-        return _change(inv, kind, targets, output, namespace, yes=True, wait=wait, timeout=timeout)
+        return _change(inv, verb, targets, output, namespace, yes=True, wait=wait, timeout=timeout)
 
     if waitable:
         command = options.wait_option(command)
-    cli.command(name=verb, help=doc, epilog=epilog(*examples))(command)
+    return click.command(name=verb, help=doc, epilog=epilog(*examples))(command)
 
 
-_lifecycle_command(StepKind.PAUSE, "Pause endpoints: billing stops, replicas go to 0. Idempotent.")
-_lifecycle_command(
-    StepKind.RESUME,
+pause = _lifecycle_command("pause", "Pause endpoints: billing stops, replicas go to 0. Idempotent.")
+resume = _lifecycle_command(
+    "resume",
     "Resume paused (or scaled-to-zero) endpoints. Idempotent. --wait waits until they are ready.",
     waitable=True,
 )
-_lifecycle_command(
-    StepKind.SCALE_TO_ZERO, "Scale endpoints to zero; the next request wakes them. Idempotent."
+scale_to_zero = _lifecycle_command(
+    "scale-to-zero", "Scale endpoints to zero; the next request wakes them. Idempotent."
 )
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl delete gpt2-demo --yes",
         "endpointctl delete -f manifests/gpt2.yaml --yes",
@@ -123,10 +131,10 @@ _lifecycle_command(
 @pass_invocation
 def delete(inv: Invocation, targets: Targets, yes: bool, output: str, namespace: str | None) -> ExitCode:
     """Delete endpoints. Deleting an absent endpoint succeeds with a note."""
-    return _change(inv, StepKind.DELETE, targets, output, namespace, yes=yes)
+    return _change(inv, "delete", targets, output, namespace, yes=yes)
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl hardware",
         "endpointctl hardware --vendor aws --accelerator gpu",
@@ -149,6 +157,9 @@ def hardware(
     namespace: str | None,
 ) -> ExitCode:
     """What can be deployed: instance types, price per hour and the namespace's quota."""
+    from endpointctl.engine.flows import observe
+    from endpointctl.ui import markdown_reports, render
+
     settings = inv.settings(namespace=namespace, output=output)
     only = observe.HardwareFilter(vendor, region, accelerator, show_all)
     rows = observe.hardware(inv.session(settings), only)

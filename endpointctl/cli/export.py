@@ -8,13 +8,10 @@ from pathlib import Path
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.targets import Targets
-from endpointctl.engine.flows import export as export_flow
-from endpointctl.ui import manifests as shown
 
 
 def directory_option(what: str) -> Callable[[options.F], options.F]:
@@ -40,7 +37,7 @@ def given_directory(directory: str | None) -> Path | None:
     return Path(directory)
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl export --dir live/",
         "endpointctl export gpt2-demo sentiment-en > live.yaml",
@@ -70,6 +67,9 @@ def export(
     the ownership tags `apply --adopt` would add, and nothing else. Files are never overwritten
     without --force, and are written all or none.
     """
+    from endpointctl.engine.flows import export as export_flow
+    from endpointctl.ui import manifests as shown
+
     target_dir = given_directory(directory)
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)

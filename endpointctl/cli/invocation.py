@@ -12,19 +12,22 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
-from endpointctl import manifest
-from endpointctl.cli.services import Services
 from endpointctl.core.clock import Clock
 from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import OutputMode, Settings
-from endpointctl.core.spec import Desired
 from endpointctl.engine.clock import SystemClock
-from endpointctl.engine.interaction import Consent
-from endpointctl.engine.session import Session
 from endpointctl.ui.sink import Output
+
+if TYPE_CHECKING:  # each is imported where used: `--help` and `validate` need none of their imports
+    from endpointctl import manifest
+    from endpointctl.cli.services import Services
+    from endpointctl.core.spec import Desired
+    from endpointctl.engine.interaction import Consent
+    from endpointctl.engine.session import Session
 
 
 def _ask(text: str) -> bool:
@@ -82,6 +85,8 @@ class Invocation:
         if any(not path.strip() for path in paths):
             # What `endpointctl apply "$DIR"` passes when DIR is unset: never "the current directory".
             raise UsageError("an empty path was given", hint="check the variable that should have named it")
+        from endpointctl import manifest
+
         reading = manifest.read_manifests(paths, environ=self.env.environ, allow_public=allow_public)
         for d in reading.desired:
             # Secret values and registry passwords: nothing this process writes may show them.
@@ -90,10 +95,14 @@ class Invocation:
 
     def session(self, settings: Settings) -> Session:
         if self._services is None:
+            from endpointctl.cli.services import Services
+
             self._services = Services(self.env.clock, self.out, settings)
         return self._services.session()
 
     def consent(self, yes: bool) -> Consent:
+        from endpointctl.engine.interaction import Consent
+
         return Consent(yes=yes, interactive=self.env.is_interactive, prompt=self.env.prompt)
 
     def close(self) -> None:

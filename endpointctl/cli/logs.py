@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.name_completion import complete_names
 from endpointctl.cli.options import epilog
@@ -13,9 +14,9 @@ from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.logs import DEFAULT_TAIL, MAX_TAIL, parse_since
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Target
-from endpointctl.engine.flows import logs as log_flow
-from endpointctl.engine.session import Session
-from endpointctl.ui import logs as shown
+
+if TYPE_CHECKING:
+    from endpointctl.engine.session import Session
 
 
 def _target(
@@ -49,7 +50,7 @@ def _since(value: str | None) -> float | None:
         raise click.BadParameter(str(error), param_hint="'--since'") from None
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl logs gpt2-demo",
         "endpointctl logs sentiment-en --since 10m",
@@ -102,6 +103,9 @@ def logs(
     Lines are cut at 2000 characters; a line or an answer past endpointctl's limits ends with an error.
     Exit: 0; 1 when the logs cannot be read; 130 when --follow is interrupted.
     """
+    from endpointctl.engine.flows import logs as log_flow
+    from endpointctl.ui import logs as shown
+
     query = log_flow.LogQuery(tail=tail, since=_since(since), replica=replica)
     mode = OutputMode(output)
     if follow and mode.markdown:
@@ -130,7 +134,7 @@ def logs(
     return ExitCode.OK
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl replicas sentiment-en",
         "endpointctl replicas -f manifests/gpt2.yaml -o wide",
@@ -149,6 +153,9 @@ def replicas(
     The replica list's shape is not documented: what an entry leaves out is shown as ? (null in JSON);
     -o wide adds every other field it carries.
     """
+    from endpointctl.engine.flows import logs as log_flow
+    from endpointctl.ui import logs as shown
+
     session, target = _target(inv, name, files, namespace, output)
     found = log_flow.replicas(session, target)
     inv.out.result(shown.replicas(found, OutputMode(output), scrub=inv.out.redactor.scrub))

@@ -13,8 +13,6 @@ from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.cli.signals import ended_by_sigterm
 from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError
-from endpointctl.ui import render
-from endpointctl.ui.annotations import commands_stopped, manifest_annotations
 
 
 def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
@@ -31,6 +29,9 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
                 obj=inv,
             )
     except ManifestError as error:
+        from endpointctl.ui import render  # YAML and the records: only for a manifest's problems
+        from endpointctl.ui.annotations import commands_stopped, manifest_annotations
+
         inv.out.redactor.add(*error.sensitive)  # a message may quote a secret of a manifest that failed
         if inv.out.mode.structured:
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.

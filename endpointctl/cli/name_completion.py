@@ -15,25 +15,28 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import yaml
 from click.shell_completion import CompletionItem
 
 from endpointctl.cli.invocation import CommandEnv, Invocation
-from endpointctl.cli.services import Services
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.settings import Settings
-from endpointctl.engine.flows.completion import DEFAULT_DEADLINE, live_names
-from endpointctl.engine.name_cache import NameCache, cache_dir
-from endpointctl.engine.session import Session
 from endpointctl.ui.sink import Output
 
+if TYPE_CHECKING:
+    from endpointctl.engine.session import Session
+
+# Every flag that completes names is declared with this module's ``complete_names``, so it is imported
+# by every command's `--help`: what completing needs (YAML, the engine, the hub) is imported when it runs.
 DEADLINE_VARIABLE = "ENDPOINTCTL_COMPLETION_TIMEOUT"
 
 
 def manifest_names(files: tuple[str, ...]) -> list[str]:
     """The ``metadata.name`` of every document in ``files`` (directories: their *.yaml and *.yml)."""
+    import yaml
+
     names: list[str] = []
     for given in files:
         path = Path(given)
@@ -53,6 +56,8 @@ def manifest_names(files: tuple[str, ...]) -> list[str]:
 
 def _deadline(environ: Mapping[str, str]) -> float:
     """ENDPOINTCTL_COMPLETION_TIMEOUT seconds, when it is a positive number; else the default."""
+    from endpointctl.engine.flows.completion import DEFAULT_DEADLINE
+
     try:
         value = float(environ.get(DEADLINE_VARIABLE) or DEFAULT_DEADLINE)
     except ValueError:
@@ -62,6 +67,10 @@ def _deadline(environ: Mapping[str, str]) -> float:
 
 def _live(ctx: click.Context) -> list[str]:
     """The live endpoints' names of the command's namespace; [] when they cannot be read in time."""
+    from endpointctl.cli.services import Services
+    from endpointctl.engine.flows.completion import live_names
+    from endpointctl.engine.name_cache import NameCache, cache_dir
+
     found = ctx.find_object(Invocation)
     inv = found if found is not None else Invocation(CommandEnv())
     root, environ = ctx.find_root(), inv.env.environ

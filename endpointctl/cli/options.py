@@ -1,4 +1,4 @@
-"""Shared click options, declared once."""
+"""Shared click options, declared once; light to import (``--help`` loads this), so no engine or hub."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
+from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.name_completion import complete_names
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets
-from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -141,7 +141,7 @@ def timeout_option(fn: F) -> F:
     return click.option(
         "--timeout",
         type=click.FloatRange(min=0),
-        default=int(DEFAULT_TIMEOUT),
+        default=int(WAIT_TIMEOUT),
         show_default=True,
         metavar="SECONDS",
         help="Give up after this long: exit 4, with the last status of every endpoint not ready.",

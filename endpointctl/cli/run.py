@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pathlib
 import shlex
+from typing import TYPE_CHECKING
 
 import click
 
-from endpointctl.cli import child, exits, options
-from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks
+from endpointctl.cli import child, options
+from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
-from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import ExitCode, UsageError
-from endpointctl.core.outcomes import ChangeOutcome
-from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
-from endpointctl.engine.flows import lease
-from endpointctl.engine.waiter import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from endpointctl.core.endpoint import Endpoint
+    from endpointctl.core.spec import Desired
+    from endpointctl.engine.flows import lease
 
 _COMMAND = "endpointctl.run.command"  # where the arguments after `--` wait for the command
 
@@ -39,7 +39,7 @@ class _SplitAtDashes(click.Command):
         return [*super().collect_usage_pieces(ctx), "-- COMMAND [ARGS]..."]
 
 
-@cli.command(
+@click.command(
     cls=_SplitAtDashes,
     epilog=epilog(
         "endpointctl run gpt2-demo -- python batch.py          # ENDPOINT_URL is set for it",
@@ -55,7 +55,7 @@ class _SplitAtDashes(click.Command):
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
-    default=int(DEFAULT_TIMEOUT),
+    default=int(WAIT_TIMEOUT),
     show_default=True,
     metavar="SECONDS",
     help="Give up waiting for it to be ready after this long: COMMAND does not run, exit 4.",
@@ -91,6 +91,9 @@ def run(
     be put back); when the endpoint never got ready COMMAND does not run: 1, or 4 on timeout.
     Overlapping runs of one endpoint on this machine share it: the last to finish puts it back.
     """
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.engine.flows import lease
+
     argv: list[str] | None = ctx.meta.get(_COMMAND)
     if not argv:
         raise UsageError("give the command to run after --", hint="endpointctl run NAME -- python batch.py")
@@ -149,6 +152,9 @@ def _one_endpoint(desired: list[Desired]) -> Desired:
 
 def _exit_code(leased: lease.Leased, *, interrupted: bool) -> int:
     """COMMAND's status when it ran; otherwise why the endpoint was not ready. See the command's help."""
+    from endpointctl.cli import exits
+    from endpointctl.core.outcomes import ChangeOutcome
+
     if interrupted:
         # Whatever COMMAND made of the signal: an interrupted run says so, as every command does.
         return ExitCode.INTERRUPTED

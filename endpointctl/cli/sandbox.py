@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.cli.signals import interruptible
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from endpointctl.sandbox.faults import FaultConfig
 
 
-@cli.group()
+@click.group()
 def sandbox() -> None:
     """The local emulator of the Inference Endpoints API."""
 

@@ -8,17 +8,14 @@ from pathlib import Path
 import click
 
 from endpointctl.cli import options
+from endpointctl.cli.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.cli.export import directory_option, force_option, given_directory
-from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
-from endpointctl.engine.flows import export as export_flow
-from endpointctl.engine.flows import scaffold as init_flow
-from endpointctl.ui import manifests as shown
 
 
-@cli.command(
+@click.command(
     name="init",
     epilog=epilog(
         "endpointctl init openai-community/gpt2 --name gpt2-demo > manifests/gpt2.yaml",
@@ -31,8 +28,8 @@ from endpointctl.ui import manifests as shown
 @click.argument("repository", metavar="REPO")
 @click.option("--name", metavar="NAME", help="Endpoint name. Default: from the model's name.")
 @click.option("--task", metavar="TASK", help="Pipeline task. Default: the model's, from the Hub.")
-@click.option("--vendor", default=init_flow.DEFAULT_VENDOR, show_default=True, help="Cloud vendor.")
-@click.option("--region", default=init_flow.DEFAULT_REGION, show_default=True, help="Vendor region.")
+@click.option("--vendor", default=INIT_VENDOR, show_default=True, help="Cloud vendor.")
+@click.option("--region", default=INIT_REGION, show_default=True, help="Vendor region.")
 @click.option(
     "-f", "--file", "file", metavar="PATH", type=click.Path(dir_okay=False), help="Write the manifest here."
 )
@@ -61,6 +58,10 @@ def init(
     for generative ones. The manifest is private, scales to zero after 15 idle minutes, and passes
     `endpointctl validate`; nothing is created until you `apply` it.
     """
+    from endpointctl.engine.flows import export as export_flow
+    from endpointctl.engine.flows import scaffold as init_flow
+    from endpointctl.ui import manifests as shown
+
     if file is not None and directory is not None:
         raise UsageError("give -f/--file or --dir, not both")
     if file is not None and not file.strip():

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from endpointctl.cli import exits, options
-from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks
+from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
-from endpointctl.core.outcomes import ChangeOutcome
-from endpointctl.core.plan import Action
-from endpointctl.core.schedule import YEARS
-from endpointctl.core.schedule_plan import coming, scheduled
 from endpointctl.core.settings import OutputMode
-from endpointctl.engine.flows import schedule as flow
-from endpointctl.ui import markdown_reports
-from endpointctl.ui import schedules as view
+
+if TYPE_CHECKING:
+    from endpointctl.ui import schedules as view
 
 MAX_DAYS = 366
 
 
 def _ran_text(inv: Invocation, ran: list[view.Ran], mode: OutputMode) -> str:
+    from endpointctl.ui import markdown_reports
+    from endpointctl.ui import schedules as view
+
     if mode.markdown:
         return markdown_reports.schedule_run(ran, scrub=inv.out.redactor.scrub)
     return view.run(ran, mode)
@@ -32,6 +30,8 @@ def _ran_text(inv: Invocation, ran: list[view.Ran], mode: OutputMode) -> str:
 
 def _instant(value: str | None, flag: str) -> datetime | None:
     """An ISO-8601 instant; one without an offset is refused rather than guessed in some zone."""
+    from endpointctl.core.schedule import YEARS
+
     if value is None:
         return None
     try:
@@ -48,7 +48,7 @@ def _instant(value: str | None, flag: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-@cli.group(
+@click.group(
     epilog=epilog(
         "endpointctl schedule run manifests/            # every 15 minutes, from cron or CI",
         "endpointctl schedule run manifests/ --dry-run --at 2026-03-30T07:00:00+02:00",
@@ -79,6 +79,13 @@ def run_command(
     scale to zero outside. Level-triggered and idempotent: a dropped, late or doubled run is harmless.
     Never creates, deletes or reconfigures an endpoint (only pause, resume, scale-to-zero, and the
     manifest's scaling after a resume); a missing or failed endpoint exits 1 while the rest converge."""
+    from endpointctl.cli import exits
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.core.outcomes import ChangeOutcome
+    from endpointctl.core.plan import Action
+    from endpointctl.core.schedule_plan import scheduled
+    from endpointctl.engine.flows import schedule as flow
+
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     when = _instant(at, "--at")
     desired = inv.load(paths)
@@ -118,6 +125,10 @@ def show_command(
     inv: Invocation, paths: tuple[str, ...], start: str | None, days: int, output: str, namespace: str | None
 ) -> ExitCode:
     """List each scheduled endpoint's coming transitions. Offline: no API call."""
+    from endpointctl.core.schedule_plan import coming
+    from endpointctl.ui import markdown_reports
+    from endpointctl.ui import schedules as view
+
     mode = inv.out.mode = OutputMode(output)
     begin = _instant(start, "--from") or datetime.fromtimestamp(inv.env.clock.wall(), UTC)
     desired = inv.load(paths)

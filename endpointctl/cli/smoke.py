@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from endpointctl.cli import exits, options
-from endpointctl.cli.group import cli
+from endpointctl.cli import options
+from endpointctl.cli.defaults import COLD_START_SECONDS
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
-from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS
 from endpointctl.core.targets import Targets, UrlOverride
-from endpointctl.dataplane import junit
-from endpointctl.dataplane.checks import SmokeRequest
-from endpointctl.dataplane.runner import paused_hint
-from endpointctl.engine.flows import smoke as smoke_flow
-from endpointctl.ui import markdown_reports, records, render
+
+if TYPE_CHECKING:
+    from endpointctl.dataplane.checks import SmokeRequest
 
 _MEDIA_TYPES = {
     ".flac": "audio/flac",
@@ -36,7 +33,7 @@ _MEDIA_TYPES = {
 }
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl smoke sentiment-en",
         "endpointctl smoke -f manifests/ --junit-xml smoke.xml",
@@ -67,6 +64,11 @@ def smoke(
 
     Exit 0 when every test that ran passed and at least one ran; 1 otherwise.
     """
+    from endpointctl.cli import exits
+    from endpointctl.dataplane import junit
+    from endpointctl.engine.flows import smoke as smoke_flow
+    from endpointctl.ui import markdown_reports, render
+
     targets.require("smoke-test")
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
@@ -85,6 +87,8 @@ def smoke(
 
 
 def _request(data: str | None, file: str | None, content_type: str | None) -> SmokeRequest | None:
+    from endpointctl.dataplane.checks import SmokeRequest
+
     if data is not None and file is not None:
         raise UsageError("give --data or --file, not both")
     if file is not None:
@@ -111,7 +115,7 @@ def _read_bytes(path: str) -> bytes:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         'endpointctl invoke sentiment-en --data \'{"inputs": "I love this!"}\'',
         "endpointctl invoke sentiment-en --data @request.json -o json",
@@ -129,7 +133,7 @@ def _read_bytes(path: str) -> bytes:
 @click.option(
     "--cold-start-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_COLD_START_SECONDS,
+    default=COLD_START_SECONDS,
     show_default=True,
     metavar="SECONDS",
     help="How long waking a scaled-to-zero endpoint may take.",
@@ -151,6 +155,10 @@ def invoke(
 
     Without --data or --file, sends the default request for the endpoint's task. Exit 1 on a non-2xx.
     """
+    from endpointctl.dataplane.runner import paused_hint
+    from endpointctl.engine.flows import smoke as smoke_flow
+    from endpointctl.ui import markdown_reports, records, render
+
     request = _request(data, file, content_type)
     settings = inv.settings(namespace=namespace, output=output)
     invoked = smoke_flow.invoke(

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import click
 
-from endpointctl.cli import exits, options
-from endpointctl.cli.group import cli
-from endpointctl.cli.hooks import CliHooks
+from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.targets import Targets
-from endpointctl.engine.flows import wait as wait_flow
-from endpointctl.ui import markdown_reports, render
 
 
-@cli.command(
+@click.command(
     epilog=epilog(
         "endpointctl wait gpt2-demo",
         "endpointctl wait -f manifests/ --timeout 600",
@@ -44,6 +40,11 @@ def wait(
     paused endpoints end the wait at once (exit 1); the timeout exits 4. A failed, update-failed or
     timed-out endpoint's last log lines follow its error (unless --no-logs).
     """
+    from endpointctl.cli import exits
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.engine.flows import wait as wait_flow
+    from endpointctl.ui import markdown_reports, render
+
     targets.require("wait for")
     inv.out.quiet = inv.out.quiet or quiet
     desired = inv.load(targets.files) if targets.files else []

@@ -49,12 +49,18 @@ def check(plan: Plan, catalogs: Mapping[str, Sequence[Hardware]]) -> Checked:
     issues: list[ManifestIssue] = []
     changes: list[Change] = []
     taken: dict[tuple[str, str], int] = {}  # (namespace, instance type) -> accelerators this plan takes
+    found: dict[tuple[object, ...], tuple[Hardware | None, tuple[KeyPath, str]]] = {}  # one search per offer
     for change in plan.changes:
         rows = catalogs.get(change.namespace)
         if change.desired is None or rows is None:
             changes.append(change)
             continue
-        offer, problem = find_offer(change, rows)
+        provider, compute = change.desired.spec.provider, change.desired.spec.compute
+        asked: tuple[object, ...] = (change.namespace, provider.vendor, provider.region)
+        asked += (compute.instance_type, compute.instance_size, compute.accelerator)
+        if asked not in found:  # the answer depends on nothing else: 1000 manifests name a few offers
+            found[asked] = find_offer(change, rows)
+        offer, problem = found[asked]
         if offer is None:
             path, message = problem
             if _deploys(change):

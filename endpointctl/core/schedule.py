@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
-
 from endpointctl.core.desired_state import DesiredState
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -113,6 +111,8 @@ def wall_instant(zone: ZoneInfo, day: date, minutes: int, *, latest: bool) -> da
 
 @functools.lru_cache(maxsize=256)
 def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    import holidays as holiday_calendars  # slow to import: only for a schedule's holidays
+
     return frozenset(holiday_calendars.country_holidays(country, years=year))
 
 

@@ -14,8 +14,6 @@ from datetime import date
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holiday_calendars
-
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.schedule import DAY_NAMES, MINUTES_PER_DAY, Schedule, Window
 
@@ -114,6 +112,8 @@ def load_zone(name: str) -> ZoneInfo:
 
 def check_country(code: str) -> str:
     """A country code the ``holidays`` library knows (ISO 3166 alpha-2, e.g. DE, US, GB), or a ValueError."""
+    import holidays as holiday_calendars  # slow to import: only for a schedule's holidays
+
     supported = holiday_calendars.list_supported_countries()
     if code in supported:
         return code

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from endpointctl.core.errors import UsageError
-from endpointctl.core.spec import namespace_problem
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_RETRY_SECONDS = 300.0
@@ -131,6 +130,8 @@ def token_source(
 def _namespace(flag: str | None, environ: Mapping[str, str]) -> str | None:
     """--namespace, else ENDPOINTCTL_NAMESPACE, checked: set but empty is a mistake (an unset variable in a
     script), never a reason to fall back to the token's own user and act there."""
+    from endpointctl.core.spec import namespace_problem  # pydantic: only when a namespace is given
+
     for value, where in (
         (flag, "--namespace"),
         (environ.get("ENDPOINTCTL_NAMESPACE"), "ENDPOINTCTL_NAMESPACE"),

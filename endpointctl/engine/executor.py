@@ -11,8 +11,10 @@ import logging
 import signal
 import threading
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from endpointctl.core.backoff import ABSENT
@@ -30,6 +32,9 @@ from endpointctl.engine.waiter import wait_for
 from endpointctl.hub import Created, Hub
 
 Reporter = Callable[[str], None]
+
+# Endpoints changed at once in each namespace (``--parallelism``); why this many: the README's design notes.
+DEFAULT_PARALLELISM = 16
 log = logging.getLogger("endpointctl.executor")
 
 # Steps that the API refuses while an endpoint is still deploying.
@@ -48,20 +53,33 @@ class Executor:
     clock: Clock
     report: Reporter
     cancel: Cancel = field(default_factory=threading.Event)
-    parallelism: int = 8
+    parallelism: int = DEFAULT_PARALLELISM  # endpoints changed at once, in each namespace
     settle_timeout: float = 1200.0
 
     def run(self, plan: Plan) -> list[ChangeResult]:
+        """Each namespace's changes in a pool of its own, ``parallelism`` wide: no more than that many of
+        a namespace's endpoints are being changed (so no more of its calls are in flight) at any moment,
+        and a namespace with many changes does not hold up another's. Results in the plan's order."""
         changes = [change for change in plan.changes if change.action is not Action.NOOP]
         unchanged = [
             ChangeResult(c, ChangeOutcome.UNCHANGED) for c in plan.changes if c.action is Action.NOOP
         ]
         if not changes:
             return unchanged
-        with ThreadPoolExecutor(
-            max_workers=max(1, self.parallelism), initializer=_signals_to_main_thread
-        ) as pool:
-            results = list(pool.map(self._run_change, changes))
+        per_namespace = Counter(change.namespace for change in changes)
+        with ExitStack() as stack:
+            pools = {
+                namespace: stack.enter_context(
+                    ThreadPoolExecutor(
+                        max_workers=max(1, min(self.parallelism, count)),
+                        initializer=_signals_to_main_thread,
+                        thread_name_prefix=f"endpointctl-apply-{namespace}",
+                    )
+                )
+                for namespace, count in per_namespace.items()
+            }
+            futures = [pools[change.namespace].submit(self._run_change, change) for change in changes]
+            results = [future.result() for future in futures]
         return results + unchanged
 
     def _run_change(self, change: Change) -> ChangeResult:

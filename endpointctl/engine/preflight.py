@@ -10,7 +10,7 @@ apply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,12 +26,16 @@ class Catalogs(Protocol):
     def hardware(self, namespace: str) -> list[Hardware]: ...
 
 
-def check(hub: Catalogs, plan: Plan, now: datetime) -> Plan:
+def check(
+    hub: Catalogs, plan: Plan, now: datetime, read: Mapping[str, Sequence[Hardware]] | None = None
+) -> Plan:
     """``plan`` with creates and scale-ups the catalog rules out blocked, each change priced, and changes
     over their budget (the 30 days from ``now``) blocked; a ``ManifestError`` (exit 2) for hardware that
-    does not exist, an ``ApiError`` (exit 1) when a catalog cannot be read."""
+    does not exist, an ``ApiError`` (exit 1) when a catalog cannot be read. ``read``: catalogs already
+    read (``catalog``, for the namespaces the manifests name); any other the plan needs is read here."""
     namespaces = dict.fromkeys(c.namespace for c in plan.changes if c.desired is not None)
-    catalogs = {ns: _catalog(hub, ns) for ns in namespaces}
+    known = read or {}
+    catalogs = {ns: known[ns] if ns in known else catalog(hub, ns) for ns in namespaces}
     checked = preflight.check(plan, catalogs)
     if checked.issues:
         raise ManifestError(
@@ -42,7 +46,8 @@ def check(hub: Catalogs, plan: Plan, now: datetime) -> Plan:
     return budget.check(cost.attach(checked.plan, catalogs), catalogs, now)
 
 
-def _catalog(hub: Catalogs, namespace: str) -> Sequence[Hardware]:
+def catalog(hub: Catalogs, namespace: str) -> Sequence[Hardware]:
+    """One namespace's usable catalog rows; an ``ApiError`` when it cannot be read or lists nothing."""
     doing = f"listing hardware for namespace '{namespace}' (GET /v2/provider/{namespace})"
     try:
         rows = hub.hardware(namespace)

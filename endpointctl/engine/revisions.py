@@ -36,11 +36,24 @@ def _key(desired: Desired) -> tuple[str, str] | None:
 UnreadableRevisions = dict[tuple[str, str], str]  # (namespace, name) -> why its revision cannot be read
 
 
-def pin(hub: Lookups, placed: Sequence[Placed]) -> tuple[list[Placed], UnreadableRevisions]:
+Found = dict[tuple[str, str], str | Unreadable]  # (repository, revision) -> its commit, or why not
+
+
+def lookups(placed: Sequence[Placed]) -> list[tuple[str, str]]:
+    """The (repository, revision) pairs to look up on the Hub: each branch or tag once."""
+    return list(dict.fromkeys(key for _, d in placed if (key := _key(d)) is not None))
+
+
+def pin(
+    hub: Lookups, placed: Sequence[Placed], found: Found | None = None
+) -> tuple[list[Placed], UnreadableRevisions]:
     """``placed`` with each branch's or tag's commit on ``Desired.revision_commit``, and the endpoints
-    whose revision cannot be read, with why."""
-    keys = dict.fromkeys(key for _, d in placed if (key := _key(d)) is not None)
-    found = {key: hub.commit_of(*key) for key in keys}
+    whose revision cannot be read, with why. ``found``: the lookups already made (``lookups``); any
+    missing is made here."""
+    found = dict(found or {})
+    for wanted in lookups(placed):
+        if wanted not in found:
+            found[wanted] = hub.commit_of(*wanted)
     pinned: list[Placed] = []
     unreadable: UnreadableRevisions = {}
     for namespace, d in placed:

@@ -13,19 +13,21 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from endpointctl.core import secret_values
 from endpointctl.core.clock import Clock
-from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import UsageError
 from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.dataplane.client import DeployedClient
-from endpointctl.engine import locks, preflight, revisions
+from endpointctl.engine import locks, preflight, revisions, together
 from endpointctl.engine.cancel import CancelEvent
-from endpointctl.engine.executor import Executor
+from endpointctl.engine.executor import DEFAULT_PARALLELISM, Executor
 from endpointctl.hub import Hub
+from endpointctl.hub.revisions import Unreadable
 
 Report = Callable[[str], None]
 Placed = tuple[str, Desired]  # a desired endpoint with its resolved namespace
@@ -81,11 +83,18 @@ class Session:
     def observe(
         self, namespaces: Sequence[str], *, deadline: float | None = None
     ) -> dict[str, list[Endpoint]]:
-        """One complete listing per namespace; any failure stops before anything is changed.
+        """One complete listing per namespace, read at the same time; any failure stops before anything is
+        changed (the first namespace's, in the order given, when several fail).
 
         ``deadline`` (on the session's clock): the listings, retries and requests included, end by then.
         """
-        return {ns: self.hub.list_endpoints(ns, deadline=deadline) for ns in dict.fromkeys(namespaces)}
+        wanted = list(dict.fromkeys(namespaces))
+        listings = together.gather([self._lister(ns, deadline) for ns in wanted], cancel=self.cancel)
+        return dict(zip(wanted, listings, strict=True))
+
+    def _lister(self, namespace: str, deadline: float | None) -> Callable[[], list[Endpoint]]:
+        hub = self.hub  # connected here, in this thread, before any reader starts
+        return lambda: hub.list_endpoints(namespace, deadline=deadline)
 
     def place(self, desired: Sequence[Desired]) -> list[Placed]:
         """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error.
@@ -123,18 +132,45 @@ class Session:
         check_options(options)
         if options.at is None:  # schedules are evaluated now, on the session's clock
             options = replace(options, at=datetime.fromtimestamp(self.clock.wall(), UTC))
-        observed = self.observe([ns for ns, _ in placed])
+        observed, found, catalogs = self._read(placed)
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
-        pinned, unreadable = revisions.pin(self.hub, placed)
+        pinned, unreadable = revisions.pin(self.hub, placed, found)
         planned = revisions.block_unreadable(compute(pinned, observed, options), unreadable)
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
         # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
         now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)
-        checked = preflight.check(self.hub, planned, now)
+        checked = preflight.check(self.hub, planned, now, catalogs)
         secret_values.check(checked)  # a secret whose variable is unset, where a step would send it
         return checked
 
-    def execute(self, plan: Plan, parallelism: int = 8) -> list[ChangeResult]:
+    def _read(
+        self, placed: Sequence[Placed]
+    ) -> tuple[dict[str, list[Endpoint]], revisions.Found, dict[str, Sequence[Hardware]]]:
+        """What a plan reads, all at the same time: they are independent, so the plan waits for the
+        slowest, not for the sum. The listing of every namespace, each branch's commit, and the hardware
+        catalog of every namespace a manifest names. When reads fail, the error is the one reading them
+        in that order would have stopped at; nothing is planned unless every read succeeded."""
+        hub = self.hub  # connected here, in this thread, before any reader starts
+        namespaces = list(dict.fromkeys(ns for ns, _ in placed))
+        keys = revisions.lookups(placed)
+        reads: list[Callable[[], object]] = [
+            *(self._lister(ns, None) for ns in namespaces),
+            *((lambda key=key: hub.commit_of(*key)) for key in keys),
+            *((lambda ns=ns: preflight.catalog(hub, ns)) for ns in namespaces),
+        ]
+        answers = together.gather(reads, cancel=self.cancel)
+        lists, commits, catalogs = (
+            answers[: len(namespaces)],
+            answers[len(namespaces) : len(namespaces) + len(keys)],
+            answers[len(namespaces) + len(keys) :],
+        )
+        return (
+            dict(zip(namespaces, cast(list[list[Endpoint]], lists), strict=True)),
+            dict(zip(keys, cast(list[str | Unreadable], commits), strict=True)),
+            dict(zip(namespaces, cast(list[Sequence[Hardware]], catalogs), strict=True)),
+        )
+
+    def execute(self, plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> list[ChangeResult]:
         executor = Executor(
             hub=self.hub, clock=self.clock, report=self.report, cancel=self.cancel, parallelism=parallelism
         )

@@ -1,6 +1,7 @@
 """The plumbing every hub operation goes through: one API server, one token, retries, errors worded.
 
 ``ApiCalls`` runs each operation under the retry policy with a deadline per request (``deadline``),
+behind the server's shared rate-limit gate (``limiter``: one per server for the whole process),
 notices whether the API has ever answered (``reach``), turns HTTP errors, transport failures and
 malformed answers into endpointctl's errors (``failures``), and converts answers once (``responses``).
 ``client.Hub`` adds the operations themselves.
@@ -28,6 +29,7 @@ from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SEC
 from endpointctl.hub import process
 from endpointctl.hub.deadline import operation_left
 from endpointctl.hub.failures import classify, malformed, translate
+from endpointctl.hub.limiter import Limiter, limiter_for
 from endpointctl.hub.reach import Reach
 from endpointctl.hub.responses import Malformed, to_endpoint
 from endpointctl.hub.retry import Failure, Operation, RetryPolicy
@@ -70,6 +72,10 @@ class ApiCalls:
             process.keep_to_the_api()  # no telemetry or registry call to huggingface.co beside it
         self._reach = Reach(self._base, api_source)
         self._retry = RetryPolicy(clock=clock, budget=retry_seconds, rng=rng, cancel=cancel, report=report)
+        # Every request passes its server's gate: the Endpoints API's (endpoints, logs, catalog), and the
+        # Hub's (whoami, models, revisions), the same one when ENDPOINTCTL_API_URL names one server.
+        self._limiter = limiter_for(self._base, clock)
+        self._hub_limiter = limiter_for(self._api.endpoint, clock)
         self._report = report
         self._whoami = WhoamiCache(self._ask_whoami)
         # Set once the API has refused ``limit``: every later listing uses its default page size.
@@ -78,7 +84,9 @@ class ApiCalls:
     def _ask_whoami(self, retry: bool) -> dict[str, Any]:
         # Without retries the deadline is now: the first failure ends it, with no second request.
         op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
-        return dict(self._run(op, lambda: self._api.whoami(token=self._token.value)))
+        return dict(
+            self._run(op, lambda: self._api.whoami(token=self._token.value), limiter=self._hub_limiter)
+        )
 
     def close(self) -> None:
         """Stop pointing huggingface_hub at this hub's server (a sandbox that is about to stop, say)."""
@@ -86,11 +94,20 @@ class ApiCalls:
 
     # -- calls ------------------------------------------------------------------------------------
 
-    def _call(self, doing: str, fn: Callable[[], T], *, deadline: float | None = None) -> T:
+    def _call(
+        self,
+        doing: str,
+        fn: Callable[[], T],
+        *,
+        deadline: float | None = None,
+        limiter: Limiter | None = None,
+    ) -> T:
         """One operation, retried within its budget (or within ``deadline``, shared with a larger one)."""
-        return self._run(self._retry.start(doing, deadline), fn)
+        return self._run(self._retry.start(doing, deadline), fn, limiter=limiter)
 
-    def _run(self, op: Operation, fn: Callable[[], T]) -> T:
+    def _run(self, op: Operation, fn: Callable[[], T], *, limiter: Limiter | None = None) -> T:
+        """``op`` done by ``fn``, retried, behind ``limiter`` (default: the Endpoints API's)."""
+
         def attempt() -> T:
             process.point_at(self._base)  # HfApi reads the base URL at call time
             left = None if op.not_after is None else max(op.not_after - self._retry.clock.now(), 0.0)
@@ -105,7 +122,7 @@ class ApiCalls:
             return failure
 
         try:
-            return self._retry.run(op, attempt, classify)
+            return self._retry.run(op, attempt, classify, limiter or self._limiter)
         except HfHubHTTPError as error:
             raise translate(error, op, self._token, self._whoami.owner, self._redactor) from None
         except httpx2.TooManyRedirects:

@@ -64,4 +64,4 @@ class ModelCalls(RevisionCalls):
                 return unreadable
             return facts_from_info(repository, info)
 
-        return self._call(f"reading model '{repository}' on the Hub", fetch)
+        return self._call(f"reading model '{repository}' on the Hub", fetch, limiter=self._hub_limiter)

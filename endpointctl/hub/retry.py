@@ -10,6 +10,9 @@ and random source, so tests drive it without sleeping.
 
 An interrupt (the ``cancel`` event, set on SIGINT/SIGTERM) wakes a backoff sleep at once and starts no
 new attempt: the operation ends with ``Interrupted``, saying what was sent and what was not.
+
+When a ``limiter`` is given (the server's, ``limiter``), a failure whose answer asks for a wait holds
+back every request of the process to that server, and each attempt first waits until the gate is open.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import tenacity
 from endpointctl.core.backoff import RETRY, Backoff
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.errors import ApiError, Interrupted
+from endpointctl.hub.limiter import Limiter, Verdict
 
 T = TypeVar("T")
 log = logging.getLogger("endpointctl.retry")
@@ -182,16 +186,22 @@ class RetryPolicy:
             end = min(end, not_after)
         return Operation(doing, started=now, deadline=end, not_after=not_after)
 
-    def run(self, op: Operation, fn: Callable[[], T], classify: Classify) -> T:
+    def run(
+        self, op: Operation, fn: Callable[[], T], classify: Classify, limiter: Limiter | None = None
+    ) -> T:
         """Call ``fn`` until it succeeds, fails in a way not worth retrying, or the budget is spent.
 
         A non-retryable failure propagates unchanged; a spent budget raises ApiError saying what was
-        being done, how many attempts were made and what the server last answered.
+        being done, how many attempts were made and what the server last answered. With ``limiter``,
+        every attempt first waits out the server's hold (``_pass_gate``), and a failure whose answer asks
+        for a wait (``Retry-After``, ``RateLimit``) raises that hold for every request to the server.
         """
 
         def attempt() -> T:
             if op.attempts and self._cancelled():
                 raise self._interrupted(op)  # woken from the backoff by an interrupt: send nothing more
+            if limiter is not None:
+                self._pass_gate(op, limiter)
             op.attempts += 1
             op.not_done = False
             return fn()
@@ -201,6 +211,11 @@ class RetryPolicy:
             if failure is None:
                 return False
             op.last = failure
+            if limiter is not None and failure.retryable and failure.status is not None:
+                # The server's "not before": for the whole process, not only this operation.
+                floor = server_floor(failure.headers, wall=self.clock.wall())
+                if floor > 0:
+                    limiter.hold_until(self.clock.now() + floor, failure.answer, failure.status)
             return failure.retryable
 
         floors: list[float] = []
@@ -245,6 +260,38 @@ class RetryPolicy:
             retry_error_callback=give_up,
         )
         return retrying(attempt)
+
+    def _pass_gate(self, op: Operation, limiter: Limiter) -> None:
+        """Wait until no hold keeps requests from the server; raise instead when that cannot be in time."""
+        hold = limiter.hold
+        left = hold.until - self.clock.now()
+        if left > 0 and left <= op.deadline - self.clock.now() and limiter.first_to_announce():
+            line = (
+                f"{op.doing}: holding every request to {limiter.server} back {left:.1f} s, "
+                f"as the API asked (it answered {hold.why})"
+            )
+            log.info("%s", line)
+            if self._report is not None:
+                self._report(line)
+        verdict = limiter.wait(self.clock, deadline=op.deadline, cancel=self._cancel)
+        if verdict is Verdict.OPEN:
+            return
+        if verdict is Verdict.CANCELLED:
+            if op.attempts:
+                raise self._interrupted(op)
+            raise Interrupted(
+                f"{op.doing}: interrupted while holding back for the API's rate limit; it was not sent"
+            )
+        hold = limiter.hold
+        now = self.clock.now()
+        raise ApiError(
+            f"{op.doing}: not sent: the API asked for no request to {limiter.server} for "
+            f"{hold.until - now:.0f} s more (it answered {hold.why}), past the "
+            f"{max(op.deadline - now, 0):.0f} s this operation had left",
+            status=hold.status,
+            hint="run the same command again later; "
+            "ENDPOINTCTL_RETRY_SECONDS sets how long an operation may wait",
+        )
 
     def _cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

@@ -57,7 +57,7 @@ class RevisionCalls(ApiCalls):
                 )
             return sha.lower()
 
-        return self._call(doing, fetch)
+        return self._call(doing, fetch, limiter=self._hub_limiter)
 
     def _unreadable(self, error: HfHubHTTPError, revision: str) -> Unreadable | None:
         said = f"{error.response.status_code}: {server_message(error.response, self._redactor)}"

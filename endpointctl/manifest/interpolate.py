@@ -97,6 +97,8 @@ def expand_document(data: Any, environ: Mapping[str, str]) -> tuple[Any, list[Pr
         if isinstance(node, list):
             return [walk(item, (*path, index)) for index, item in enumerate(node)]
         if isinstance(node, str):
+            if "$" not in node:  # nothing to expand: most values
+                return node
             try:
                 text = expand(node, environ)
             except InterpolationError as exc:

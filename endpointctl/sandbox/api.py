@@ -98,15 +98,11 @@ def list_endpoints(ctx: Context, req: Request) -> Response:
     if not 1 <= limit <= MAX_LIMIT:
         raise ErrorAnswer(400, f"limit must be between 1 and {MAX_LIMIT}")
     after = _decode_cursor(req.query["cursor"]) if req.query.get("cursor") else 0
-    tags = {t for t in req.query.get("tags", "").split(",") if t}
+    tags = frozenset(t for t in req.query.get("tags", "").split(",") if t)
     search = req.query.get("search", "")
-    matching = [
-        r
-        for r in ctx.store.list(req.params["namespace"])
-        if r.seq > after and tags <= set(r.spec.get("tags") or []) and search in r.name
-    ]
-    page = matching[:limit]
-    next_cursor = _encode_cursor(page[-1].seq) if len(matching) > limit else None
+    # Only this page is read from the store (and one more row, to know whether another page follows).
+    page, more = ctx.store.page(req.params["namespace"], after=after, limit=limit, search=search, tags=tags)
+    next_cursor = _encode_cursor(page[-1].seq) if more else None
     return json_response({"items": [_doc(ctx, req, r) for r in page], "nextCursor": next_cursor})
 
 

@@ -65,8 +65,12 @@ _LOGS_INDEX = "CREATE INDEX IF NOT EXISTS logs_by_endpoint ON logs (namespace, n
 # One stored log line: (seq, at, replica, text). (Named here: inside Store, ``list`` is its method.)
 LogRow = tuple[int, float, str | None, str]
 LogRows = list[LogRow]
+Records = list["Record"]
 _Params = list[object]
 NewLines = list[tuple[float, str | None, str]]
+
+# A page of one namespace's listing, in seq order, is read from here without touching the others.
+_ENDPOINTS_INDEX = "CREATE INDEX IF NOT EXISTS endpoints_by_namespace ON endpoints (namespace, seq)"
 
 _COLUMNS = (
     "seq, namespace, name, spec, created_at, updated_at, created_by, updated_by,"
@@ -118,6 +122,7 @@ class Store:
                 # Durable across a crash of the sandbox process, which is all an emulator needs.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(_SCHEMA)
+            self._conn.execute(_ENDPOINTS_INDEX)
             self._conn.execute(_REFS_SCHEMA)
             self._conn.execute(_LOGS_SCHEMA)
             self._conn.execute(_LOGS_INDEX)
@@ -158,6 +163,34 @@ class Store:
                 f"SELECT {_COLUMNS} FROM endpoints WHERE namespace = ? ORDER BY seq", (namespace,)
             ).fetchall()
         return [_from_row(r) for r in rows]
+
+    def page(
+        self, namespace: str, *, after: int, limit: int, search: str = "", tags: frozenset[str] = frozenset()
+    ) -> tuple[Records, bool]:
+        """Up to ``limit`` records of ``namespace`` with ``seq`` above ``after``, in ``seq`` order, whose
+        name contains ``search`` and whose tags include all of ``tags``; and whether more follow.
+
+        Only the page and one more row are read and decoded, unless ``tags`` filters: then rows are
+        decoded one by one until the page and one more match.
+        """
+        where = "namespace = ? AND seq > ?"
+        params: _Params = [namespace, after]
+        if search:
+            where += " AND instr(name, ?) > 0"  # a substring, case-sensitive, as Python's `in`
+            params.append(search)
+        query = f"SELECT {_COLUMNS} FROM endpoints WHERE {where} ORDER BY seq"
+        if not tags:
+            query += " LIMIT ?"
+            params.append(limit + 1)
+        found: Records = []
+        with self._lock:
+            for row in self._conn.execute(query, params):
+                record = _from_row(row)
+                if tags <= set(record.spec.get("tags") or []):
+                    found.append(record)
+                    if len(found) > limit:
+                        break
+        return found[:limit], len(found) > limit
 
     def insert(self, record: Record) -> Record:
         with self._lock:

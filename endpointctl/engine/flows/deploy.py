@@ -13,6 +13,7 @@ from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Options, Plan
 from endpointctl.core.spec import Desired
 from endpointctl.engine import locks
+from endpointctl.engine.executor import DEFAULT_PARALLELISM
 from endpointctl.engine.flows import smoke, wait
 from endpointctl.engine.interaction import Consent, Hooks
 from endpointctl.engine.session import Session
@@ -22,7 +23,7 @@ from endpointctl.engine.waiter import DEFAULT_TIMEOUT
 @dataclass(frozen=True)
 class ApplySettings:
     options: Options
-    parallelism: int = 8
+    parallelism: int = DEFAULT_PARALLELISM  # endpoints changed at once, per namespace
     lock_timeout: float = locks.DEFAULT_TIMEOUT
     wait: bool = False
     smoke: bool = False  # implies wait

@@ -1,0 +1,278 @@
+"""libyaml's C loader and PyYAML's pure-Python one give the same answers (issue 12).
+
+Every example in ``manifests/``, every bad manifest of the manifest tests and a corpus of broken YAML
+are read with both: the same specs, or the same problems at the same lines and key paths, worded the
+same. A hypothesis test does the same over generated YAML-ish documents, valid or not.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_bounded_parsing
+import test_manifest
+import test_manifest_errors_as_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_bounded_parsing import BILLION_LAUGHS
+from test_manifest import BASE, ERROR_CASES, variant
+
+from endpointctl.core.errors import ManifestError
+from endpointctl.manifest import LOADERS, load
+from endpointctl.manifest.limits import MAX_DEPTH, MAX_DOCUMENTS
+from endpointctl.manifest.yaml_source import LIBYAML, ONE_PASS_BYTES, Source, default_loader, read
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "manifests"
+
+needs_libyaml = pytest.mark.skipif(not LIBYAML, reason="PyYAML was built without libyaml: no C loader")
+
+
+def _replacements() -> Iterator[tuple[str, str, str]]:
+    """(id, old, new) of every parametrized `variant((old, new))` case in the manifest tests."""
+    for module in (test_manifest, test_bounded_parsing):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            for mark in getattr(function, "pytestmark", []):
+                if mark.name != "parametrize":
+                    continue
+                names = mark.args[0] if isinstance(mark.args[0], list | tuple) else mark.args[0].split(",")
+                names = [n.strip() for n in names]
+                if "old" not in names or "new" not in names:
+                    continue
+                for index, case in enumerate(mark.args[1]):
+                    values = dict(zip(names, case, strict=True))
+                    yield f"{name}[{index}]", values["old"], values["new"]
+
+
+def _merge_bomb(distinct: bool) -> str:
+    return test_bounded_parsing._merge_bomb(40, distinct)
+
+
+BROKEN_YAML = [
+    "a: 1\n---\nkey: [unclosed\n",
+    variant(("    task: text-generation", "    task: text: generation")),
+    "a: [b\n",
+    "a: {b: ${X}}\n",
+    "a: *undefined\n",
+    "a: &a 1\nb: &a 2\nc: *a\n",
+    "\t- x\n",
+    "a: 'unterminated\n",
+    "%YAML 1.1\n%YAML 1.1\n---\na\n",
+    "- a\nb: c\n",
+    "a: b\n c: d\n",
+    "a: !!python/object x\n",
+    "a: !custom x\n",
+    "a: !!binary cHVibGlj\n",
+    "a: 2001-13-40\n",
+    "? [a, b]\n: c\n",
+    "a: &x [*x]\n",
+    "a: &x {b: *x}\n",
+    "<<: 1\n",
+    "a: {<<: [*nothing]}\n",
+    "x: &m {a: 1}\ny: {<<: [*m, *m], b: 2}\n",
+    "x: &m {a: 1}\ny:\n  <<: *m\n  a: 2\n  a: 3\n",
+    "a: 1\na: 2\n",
+    "---\n---\n---\nbad: [\n",
+    "---\n# only a comment\n---\n",
+    "",
+    "- 1\n- 010\n- 0x1f\n- 1_000\n- 1:30\n- .inf\n- -.nan\n- 1e3\n- +12\n",
+    "\ufeffa: 1\n",
+    "a: \x85b\n",
+    'a: "\\x00"\n',
+    "a:\n- b\n  - c\n",
+    "[a, b]: c\n",
+    "a: |\n  text\n b\n",
+    "a: >\n folded\n\n  more\n",
+]
+
+
+def bad_corpus() -> list[tuple[str, str, dict[str, str]]]:
+    """(id, text, environ): the bad manifests of the manifest tests, hostile files and broken YAML."""
+    corpus: list[tuple[str, str, dict[str, str]]] = [(f"ERROR_CASES:{c[0]}", c[1], c[2]) for c in ERROR_CASES]
+    corpus += [(f"{case}", variant((old, new)), {}) for case, old, new in _replacements() if old in BASE]
+    corpus += [
+        ("billion laughs", BILLION_LAUGHS, {}),
+        ("merge bomb, same", _merge_bomb(False), {}),
+        ("merge bomb, distinct", _merge_bomb(True), {}),
+        ("deep flow", "a: " + "[" * 5000 + "]" * 5000 + "\n", {}),
+        ("deep flow at the limit + 1", "a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n", {}),
+        ("deep flow at the limit", "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n", {}),
+        ("deep block", "".join(f"{'  ' * i}k{i}:\n" for i in range(400)) + "  " * 400 + "x\n", {}),
+        ("too many documents", "---\nx: 1\n" * (MAX_DOCUMENTS + 1), {}),
+        ("documents at the limit", "---\nx: 1\n" * MAX_DOCUMENTS, {}),
+        ("value budget per file", ("---\n" + _BUDGET_DOC) * 200, {}),
+        ("deep, then a syntax error", "a: " + "[" * 70 + "\nb: [unclosed\n", {}),
+        ("syntax error, then deep", "b: [unclosed\n" + "a: " + "[" * 70 + "\n", {}),
+        ("undefined alias, then deep", "x: *nope\ny: " + "[" * 70 + "]" * 70 + "\n", {}),
+        ("bomb, then a syntax error", BILLION_LAUGHS + "---\nbad: [\n", {}),
+        ("BAD of the JSON tests", test_manifest_errors_as_json.BAD, {}),
+    ]
+    corpus += [
+        (f"number {number}", variant(("scaleToZeroTimeout: 15", f"scaleToZeroTimeout: {number}")), {})
+        for number in ["010", "0b11", "0x1f", "1_0", "1:30", "0o10", "+0x1", ".inf", "1_000.5", "9" * 5000]
+    ]
+    corpus += [(f"broken {index}", text, {}) for index, text in enumerate(BROKEN_YAML)]
+    corpus += [
+        (f"broken after a good document {i}", BASE + "---\n" + t, {}) for i, t in enumerate(BROKEN_YAML)
+    ]
+    return corpus
+
+
+_BUDGET_DOC = (
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+)
+
+
+def outcome(paths: list[Path], environ: Mapping[str, str], loader: Any) -> tuple[str, Any]:
+    """What ``load`` answers, in comparable form: the specs and where they came from, or every issue."""
+    try:
+        desired = load(paths, environ=environ, loader=loader)
+    except ManifestError as error:
+        issues = [(i.file, i.line, i.path, i.message) for i in error.issues]
+        return "issues", (issues, sorted(error.sensitive))
+    return "desired", [
+        (d.source, d.manifest.model_dump(mode="json"), dict(d.lines), dict(d.unset_secrets)) for d in desired
+    ]
+
+
+def test_the_loaders_are_named_and_checked() -> None:
+    assert default_loader() == ("libyaml" if LIBYAML else "python")
+    expected = ("libyaml", "python") if LIBYAML else ("python",)
+    assert expected == LOADERS
+    assert read("a: 1\n", loader="python").documents[0].data == {"a": 1}
+    with pytest.raises(ValueError, match="unknown YAML loader"):
+        read("a: 1\n", loader="fast")  # type: ignore[arg-type]
+    if not LIBYAML:
+        with pytest.raises(ValueError, match="not available"):
+            read("a: 1\n", loader="libyaml")
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_example_loads_the_same(path: Path) -> None:
+    c, pure = (outcome([path], {}, loader) for loader in ("libyaml", "python"))
+    assert c[0] == "desired", c
+    assert c == pure
+
+
+@needs_libyaml
+def test_the_examples_directory_loads_the_same() -> None:
+    assert outcome([EXAMPLES], {}, "libyaml") == outcome([EXAMPLES], {}, "python")
+
+
+@needs_libyaml
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("text", "environ"), [c[1:] for c in bad_corpus()], ids=[c[0] for c in bad_corpus()])
+def test_every_bad_manifest_gives_the_same_problems(
+    tmp_path: Path, text: str, environ: dict[str, str]
+) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    c, pure = (outcome([path], environ, loader) for loader in ("libyaml", "python"))
+    assert c == pure
+    assert read(text, loader="libyaml") == read(text, loader="python")
+
+
+def test_the_corpus_is_what_it_claims() -> None:
+    # The harvest found the parametrized cases; the corpus holds them, the hostile files and broken YAML.
+    assert sum(1 for _ in _replacements()) >= 15
+    assert len(bad_corpus()) >= 150
+
+
+@needs_libyaml
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n".join(f"k{i}: {i}" for i in range(12_000)) + "\n",  # valid, over ONE_PASS_BYTES
+        "\n".join(f"k{i}: {i}" for i in range(12_000)) + "\nx: " + "[" * 70 + "]" * 70 + "\n",
+        "a: [" + ", ".join("x" for _ in range(110_000)) + "]\n",  # more events than allowed
+        "---\nx: 1\n" * (MAX_DOCUMENTS + 1) + "# " + "-" * ONE_PASS_BYTES + "\n",
+    ],
+    ids=["valid", "deep", "too many events", "too many documents"],
+)
+def test_large_files_read_the_same(text: str) -> None:
+    assert len(text) > ONE_PASS_BYTES
+    assert read(text, loader="libyaml") == read(text, loader="python")
+
+
+# -- generated documents ---------------------------------------------------------------------------
+
+_SCALARS = st.sampled_from(
+    [
+        "a", "b", "text with spaces", "1", "0", "-3", "010", "0x1f", "0o7", "1_000", "1:30", "1.5", ".5",
+        "1e3", ".inf", ".nan", "yes", "no", "on", "~", "null", "true", "'q'", '"d\\n"', '"\\x1b"', "''",
+        "${X}", "${X:-1}", "$$", "!!binary cHVibGlj", "!!int 3", "!!str 4", "!!float 1", "!custom x",
+        "2001-12-14", "2001-13-40", "*a", "*b", "*nope", "&a x", "&b [1]", "&a {k: v}", "[]", "{}",
+        "9" * 120,
+    ]
+)  # fmt: skip
+_KEYS = st.sampled_from(["a", "b", "k", "<<", "1", "true", "~", "'q'", "[x]", "{y: 1}", "&a k", "*a", "? z"])
+_NOISE = st.sampled_from([*":-[]{},&*!|>'\"#%@`\t ?\n", "---", "...", "- ", ": ", "<<: *a"])
+
+
+def _flow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    items = st.lists(children, max_size=4)
+    pairs = st.lists(st.tuples(_KEYS, children), max_size=4)
+    anchor = st.sampled_from(["", "&a ", "&b "])
+    return st.one_of(
+        st.builds(lambda a, xs: f"{a}[{', '.join(xs)}]", anchor, items),
+        st.builds(lambda a, ps: a + "{" + ", ".join(f"{k}: {v}" for k, v in ps) + "}", anchor, pairs),
+    )
+
+
+_VALUES = st.recursive(_SCALARS, _flow, max_leaves=10)
+
+
+@st.composite
+def yamlish(draw: st.DrawFn) -> str:
+    """Block mappings and lists at random indentation holding flow values, maybe with a few characters
+    dropped in anywhere: mostly valid YAML, often not."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 12))):
+        indent = "  " * draw(st.integers(0, 3))
+        kind = draw(st.sampled_from(["pair", "pair", "open", "item", "doc", "comment"]))
+        if kind == "pair":
+            lines.append(f"{indent}{draw(_KEYS)}: {draw(_VALUES)}")
+        elif kind == "open":
+            lines.append(f"{indent}{draw(_KEYS)}:{draw(st.sampled_from(['', ' &a', ' &b', ' !!map']))}")
+        elif kind == "item":
+            lines.append(f"{indent}- {draw(_VALUES)}")
+        elif kind == "doc":
+            lines.append("---")
+        else:
+            lines.append(f"{indent}# comment")
+    text = "\n".join(lines) + "\n"
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(_NOISE) + text[at:]
+    return text
+
+
+@needs_libyaml
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=yamlish())
+def test_generated_documents_read_the_same(text: str) -> None:
+    c, pure = read(text, loader="libyaml"), read(text, loader="python")
+    assert c == pure, (c, pure)
+
+
+@needs_libyaml
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=test_manifest_errors_as_json.documents())
+def test_generated_manifests_load_the_same(tmp_path: Path, doc: tuple[str, int, str]) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(doc[0], encoding="utf-8")
+    c, pure = (outcome([path], {}, loader) for loader in ("libyaml", "python"))
+    assert c == pure
+    assert c[0] == "issues" and any(issue[1:3] == doc[1:] for issue in c[1][0]), c
+
+
+def test_source_compares_by_value() -> None:
+    # The comparisons above rely on it: two reads of the same text are equal, a different one is not.
+    assert read("a: [1, {b: 2}]\n", loader="python") == read("a: [1, {b: 2}]\n", loader="python")
+    assert read("a: 1\n", loader="python") != Source([])

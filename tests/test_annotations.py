@@ -20,6 +20,7 @@ import yaml
 from clirunner import Cli, Run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_manifest_errors_as_json import LEAKY  # one hostile manifest serves both files
 
 from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.redact import Redactor
@@ -320,22 +321,6 @@ def test_outside_github_actions_nothing_is_a_workflow_command(tmp_path: pathlib.
         assert run.code == 2
         assert "spec.provider.vendor" in run.stderr
         assert "::" not in run.stderr
-
-
-LEAKY = """\
-apiVersion: endpointctl/v1
-kind: InferenceEndpoint
-metadata:
-  name: leaky
-spec:
-  model:
-    repository: openai-community/gpt2
-    task: text-generation
-    secrets: {API_KEY: "${MY_SECRET}"}
-  provider: {vendor: aws, region: us-east-1}
-  compute: {accelerator: cpu, instanceType: intel-spr, instanceSize: x2}
-  scaling: {minReplica: "${MY_SECRET}", maxReplica: 1}
-"""
 
 
 @pytest.mark.parametrize("secret", ["topsecretVALUE123", "top,secret:VALUE%0A12"])

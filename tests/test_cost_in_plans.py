@@ -17,7 +17,7 @@ from decimal import Decimal
 from clirunner import Cli
 from cost_helpers import CREATE, HARDWARE, LIST, berlin, by_name, manifest, no_price_for, set_clock, write
 
-from endpointctl.core.endpoint import Status
+from endpointctl.core.endpoint import Hardware, Status
 from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.sandbox import ManualClock, Sandbox
@@ -199,13 +199,8 @@ def test_the_total_counts_a_blocked_change_at_what_it_costs_now() -> None:
     assert summed.counted == 2 and summed.unknown == ()
 
 
-def test_replicas_not_reported_are_unknown() -> None:
-    from builders import desired, live
-
-    from endpointctl.core.cost import change_cost
-    from endpointctl.core.endpoint import Hardware
-
-    row = Hardware(
+def _intel_spr_x2() -> Hardware:
+    return Hardware(
         "aws",
         "us-east-1",
         "cpu",
@@ -220,6 +215,14 @@ def test_replicas_not_reported_are_unknown() -> None:
         None,
         None,
     )
+
+
+def test_replicas_not_reported_are_unknown() -> None:
+    from builders import desired, live
+
+    from endpointctl.core.cost import change_cost
+
+    row = _intel_spr_x2()
     ep = live(min_replica=None, max_replica=None, status=Status.RUNNING)
     change = Change(
         "gpt2-demo",
@@ -237,23 +240,8 @@ def test_paused_costs_nothing_whatever_replicas_it_reports() -> None:
     from builders import desired, live
 
     from endpointctl.core.cost import change_cost
-    from endpointctl.core.endpoint import Hardware
 
-    row = Hardware(
-        "aws",
-        "us-east-1",
-        "cpu",
-        "intel-spr",
-        "x2",
-        "x86",
-        2,
-        8.0,
-        None,
-        Decimal("0.067"),
-        "available",
-        None,
-        None,
-    )
+    row = _intel_spr_x2()
     paused = live(status=Status.PAUSED, min_replica=1, max_replica=2)
     pause = Change("gpt2-demo", "acme", Action.NOOP, desired=desired(), live=paused)
     assert change_cost(pause, [row]) == ChangeCost(

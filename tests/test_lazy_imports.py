@@ -12,8 +12,8 @@ import textwrap
 import click
 import pytest
 
-from endpointctl.cli import defaults
 from endpointctl.cli.group import COMMANDS, LazyGroup, cli
+from endpointctl.core import defaults
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HEAVY_FOR_HELP = (

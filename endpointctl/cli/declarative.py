@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.defaults import LOCK_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import LOCK_TIMEOUT
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.settings import OutputMode
 

@@ -7,9 +7,9 @@ from typing import Literal
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import WAIT_TIMEOUT
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.targets import Targets
 

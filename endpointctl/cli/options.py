@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.name_completion import complete_names
+from endpointctl.core.defaults import WAIT_TIMEOUT
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from endpointctl.cli import child, options
-from endpointctl.cli.defaults import WAIT_TIMEOUT
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import WAIT_TIMEOUT
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.targets import Target
 

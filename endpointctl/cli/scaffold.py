@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.cli.export import directory_option, force_option, given_directory
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.core.errors import ExitCode, UsageError
 
 

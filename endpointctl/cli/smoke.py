@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from endpointctl.cli import options
-from endpointctl.cli.defaults import COLD_START_SECONDS
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import COLD_START_SECONDS
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets, UrlOverride

@@ -9,10 +9,11 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from endpointctl.core.defaults import COLD_START_SECONDS
 from endpointctl.core.strict import StrictModel
 
 ASSERTION_KINDS = ("equals", "contains", "matches", "exists")
-DEFAULT_COLD_START_SECONDS = 300.0
+DEFAULT_COLD_START_SECONDS = COLD_START_SECONDS
 # Tags of the one-or-many union below. Pydantic puts them in error locations; ``explain`` drops them so a
 # message points at the manifest's own keys.
 ONE_ASSERTION = "json-assertion"

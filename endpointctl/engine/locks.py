@@ -37,10 +37,11 @@ import platformdirs
 
 from endpointctl.core.backoff import LOCK
 from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.defaults import LOCK_TIMEOUT
 from endpointctl.core.errors import EndpointctlError, Interrupted, UsageError
 from endpointctl.engine.polling import PollOutcome, poll
 
-DEFAULT_TIMEOUT = 300.0
+DEFAULT_TIMEOUT = LOCK_TIMEOUT
 
 
 class LockTimeout(EndpointctlError):

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from endpointctl.core.backoff import POLL, Backoff, shared_poll_cap
 from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.defaults import WAIT_TIMEOUT
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import ApiError, Interrupted
 from endpointctl.core.outcomes import EndpointWait, WaitOutcome, WaitReport
@@ -33,7 +34,7 @@ from endpointctl.core.readiness import (
 from endpointctl.dataplane.client import DataPlaneError, Reply
 from endpointctl.engine.polling import poll
 
-DEFAULT_TIMEOUT = 20 * 60.0
+DEFAULT_TIMEOUT = WAIT_TIMEOUT
 PROBE_TIMEOUT = 10.0
 PROBE_WORKERS = 8
 # How long after a change a listing may not show yet an endpoint the API just answered for (a create):

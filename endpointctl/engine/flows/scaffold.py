@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from endpointctl.core.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.core.errors import ApiError, UsageError
 from endpointctl.core.export import ManifestText
 from endpointctl.core.model_facts import CatalogModel, CatalogRecipe
@@ -20,7 +21,7 @@ from endpointctl.engine.session import Session
 from endpointctl.hub.revisions import Unreadable
 from endpointctl.manifest import writer
 
-DEFAULT_VENDOR, DEFAULT_REGION = "aws", "us-east-1"
+DEFAULT_VENDOR, DEFAULT_REGION = INIT_VENDOR, INIT_REGION
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,12 @@
+"""PURE: defaults that a flag shows and a heavier module uses, defined once here.
+
+Declaring a flag imports this module only, so ``--help`` loads no pydantic, huggingface_hub or filelock
+just to show a default; the modules that use the values import them from here too.
+"""
+
+from __future__ import annotations
+
+WAIT_TIMEOUT = 20 * 60.0  # how long a wait gives endpoints to become ready
+LOCK_TIMEOUT = 300.0  # how long apply waits for another process's lock on an endpoint
+COLD_START_SECONDS = 300.0  # how long a smoke test lets a scaled-to-zero endpoint wake up
+INIT_VENDOR, INIT_REGION = "aws", "us-east-1"  # where `init` puts a model unless told

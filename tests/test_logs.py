@@ -16,6 +16,8 @@ import pathlib
 import random
 import re
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -287,19 +289,31 @@ def test_follow_json_is_one_record_per_line(cli: Cli, applied: str, sandbox: San
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_follow_stops_cleanly_on_an_interrupt(cli: Cli, applied: str, signum: int) -> None:
-    out = Watched("the replica is ready")
-
-    def interrupt() -> None:
-        if out.seen.wait(30):
-            os.kill(os.getpid(), signum)
-
-    presser = threading.Thread(target=interrupt)
-    presser.start()
-    result = run_cli(cli, out, "logs", "gpt2-demo", "--follow")
-    presser.join(30)
-    assert result.code == 130, result.all
-    assert "interrupted: stopped following the logs of 'sandbox-user/gpt2-demo'" in result.stderr
-    assert "Traceback" not in result.stderr
+    """A real Ctrl-C (or a runner's SIGTERM) to a separate process: a signal sent to the test's own
+    process could land after the command ended and stop the test worker instead."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "logs", "gpt2-demo", "--follow"],
+        env={**os.environ, **cli.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        seen = ""
+        for line in iter(child.stdout.readline, ""):
+            seen += line
+            if "the replica is ready" in line:
+                break
+        assert "the replica is ready" in seen, seen
+        child.send_signal(signum)
+        rest, stderr = child.communicate(timeout=30)
+    finally:
+        child.kill()
+        child.wait(30)
+    assert child.returncode == 130, seen + rest + stderr
+    assert "interrupted: stopped following the logs of 'sandbox-user/gpt2-demo'" in stderr
+    assert "Traceback" not in stderr
 
 
 # -- what a line may hold -------------------------------------------------------------------------------

@@ -32,12 +32,12 @@ def validate(
     """Check manifests offline: no API call is made."""
     mode = inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     desired = inv.load(paths, allow_public=allow_public)
+    if not mode.structured:  # a pre-commit hook's case: one line, and none of the renderers loaded
+        inv.out.result(f"{len(desired)} manifest(s) valid.\n")
+        return ExitCode.OK
     from endpointctl.ui import records, render  # after the manifests: their problems need neither
 
-    if not mode.structured:
-        inv.out.result(f"{len(desired)} manifest(s) valid.\n")
-    else:
-        inv.out.result(render.dump([records.validated_record(d, namespace) for d in desired], mode))
+    inv.out.result(render.dump([records.validated_record(d, namespace) for d in desired], mode))
     return ExitCode.OK
 
 

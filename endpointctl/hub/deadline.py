@@ -10,6 +10,7 @@ the operation the request belongs to has less left (``wait --timeout``).
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from typing import Any
 
 import httpcore2
 import httpx2
+
+from endpointctl.hub import tls
 
 # Seconds the current operation has left (set by the hub around each attempt); None: no limit of its own.
 _LEFT: ContextVar[float | None] = ContextVar("endpointctl_operation_left", default=None)
@@ -136,9 +139,21 @@ class DeadlineTransport(httpx2.BaseTransport):
 
     def __init__(self, total: float) -> None:
         self._total = total
-        self._inner = httpx2.HTTPTransport()
-        pool: Any = self._inner._pool  # httpx builds the pool; only its sockets' timeouts change
-        pool._network_backend = _Backend(pool._network_backend)
+        # One inner transport for https and one for plain http, each made at its first request: a
+        # transport costs a TLS context, which the sandbox's plain loopback http never needs (tls.py).
+        self._inner: dict[bool, httpx2.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def _transport(self, url: httpx2.URL) -> httpx2.HTTPTransport:
+        secure = url.scheme != "http"
+        with self._lock:
+            inner = self._inner.get(secure)
+            if inner is None:
+                inner = httpx2.HTTPTransport(verify=tls.verifying() if secure else tls.trusting_nothing())
+                pool: Any = inner._pool  # httpx builds the pool; only its sockets' timeouts change
+                pool._network_backend = _Backend(pool._network_backend)
+                self._inner[secure] = inner
+            return inner
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         own, left = _own_total(request), _LEFT.get()
@@ -147,7 +162,7 @@ class DeadlineTransport(httpx2.BaseTransport):
         deadline = time.monotonic() + total
         token = _DEADLINE.set(deadline)
         try:
-            response = self._inner.handle_request(request)
+            response = self._transport(request.url).handle_request(request)
             streamed = request.extensions.get(STREAMED)
             if streamed is not None and isinstance(response.stream, httpx2.SyncByteStream):
                 # Read as the caller consumes it, which bounds it (the logs): within the same deadline,
@@ -164,4 +179,7 @@ class DeadlineTransport(httpx2.BaseTransport):
             _DEADLINE.reset(token)
 
     def close(self) -> None:
-        self._inner.close()
+        with self._lock:
+            inner, self._inner = list(self._inner.values()), {}
+        for transport in inner:
+            transport.close()

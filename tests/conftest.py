@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import functools
+import os
 import pathlib
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpcore2
 import httpx2 as httpx
 import pytest
 
@@ -36,6 +40,25 @@ BASE_BODY: dict[str, Any] = {
         "image": {"huggingface": {}},
     },
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_tls_context_per_setting() -> Iterator[None]:
+    """The tests build hundreds of HTTP clients (their own, huggingface_hub's, InferenceClient's), and
+    httpx loads the whole CA bundle for each (~40 ms), though every request goes over loopback http.
+    One context per CA setting serves them all here; endpointctl's own sharing is tested in test_tls."""
+    real = httpcore2.default_ssl_context
+
+    @functools.cache
+    def built(key: tuple[str | None, str | None], trust_env: bool) -> ssl.SSLContext:
+        return real(_trust_env=trust_env)
+
+    def shared(*, _trust_env: bool = True) -> ssl.SSLContext:
+        return built((os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")), _trust_env)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpcore2, "default_ssl_context", shared)
+        yield
 
 
 @pytest.fixture

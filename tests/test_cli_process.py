@@ -89,6 +89,28 @@ def test_sandbox_serve_in_the_foreground(isolated_env: dict[str, str]) -> None:
         assert server.wait(timeout=20) == 0
 
 
+def test_a_ctrl_c_as_soon_as_serve_says_where_it_serves_stops_it_cleanly(
+    isolated_env: dict[str, str],
+) -> None:
+    """The earliest a script can stop it: on the line that gives the URL, before the hints after it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "endpointctl", "sandbox", "serve", "--port", "0"],
+        env=isolated_env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert server.stderr is not None
+        assert "serving at http://127.0.0.1:" in server.stderr.readline()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0, server.stderr.read()
+    finally:
+        server.kill()
+        server.wait(20)
+
+
 def _hold_first_create(sandbox: Sandbox) -> tuple[threading.Event, threading.Event]:
     """Stop the first create inside the server until the test releases it."""
     arrived, release = threading.Event(), threading.Event()

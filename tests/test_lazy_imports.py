@@ -63,7 +63,9 @@ def _loaded_after(*argv: str) -> tuple[int, list[str]]:
 def test_help_loads_none_of_the_heavy_libraries(argv: list[str]) -> None:
     code, loaded = _loaded_after(*argv)
     assert code == 0
-    assert not set(loaded) & set(HEAVY_FOR_HELP), f"`endpointctl {' '.join(argv)}` imported {loaded}: import them where used"
+    assert not set(loaded) & set(HEAVY_FOR_HELP), (
+        f"`endpointctl {' '.join(argv)}` imported {loaded}: import them where used"
+    )
 
 
 def test_validate_loads_no_hub_no_rich_no_locks_no_holidays() -> None:

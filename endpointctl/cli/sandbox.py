@@ -87,19 +87,22 @@ def serve(
         )
     config = fault_config(faults, fault_seed)
     server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
-    url = server.start(host=host, port=DEFAULT_PORT if port is None else port, allow_remote=allow_remote)
-    inv.out.info(f"sandbox: serving at {url} (state: {state_path()})")
-    if remote:
-        # After the "serving at" line, which scripts read first to learn the URL.
-        inv.out.warn(
-            f"the sandbox listens on {host!r}, beyond this machine: anyone who can reach the address "
-            "can use it with any hf_ token, read every endpoint it holds (secrets included) and change them"
-        )
-    inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
-    for rule in config.rules if config else ():
-        inv.out.info(f"sandbox: injecting {rule.describe()}")
     stop = CancelEvent()
+    # From before the server is up: a Ctrl-C the moment it serves (a script that read the URL and is
+    # done) stops it cleanly, never as an interrupted command.
     with interruptible(stop, inv.out):
+        url = server.start(host=host, port=DEFAULT_PORT if port is None else port, allow_remote=allow_remote)
+        inv.out.info(f"sandbox: serving at {url} (state: {state_path()})")
+        if remote:
+            # After the "serving at" line, which scripts read first to learn the URL.
+            inv.out.warn(
+                f"the sandbox listens on {host!r}, beyond this machine: anyone who can reach the "
+                "address can use it with any hf_ token, read every endpoint it holds (secrets included) "
+                "and change them"
+            )
+        inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
+        for rule in config.rules if config else ():
+            inv.out.info(f"sandbox: injecting {rule.describe()}")
         while not stop.wait(0.5):
             pass
     server.stop()

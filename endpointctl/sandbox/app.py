@@ -9,7 +9,8 @@ from . import admin, api, catalog_routes, dataplane, revisions
 from .config import SandboxConfig
 from .context import Context, DataplaneOverride
 from .faults import FaultConfig, FaultInjector
-from .server import Middleware, Router, SandboxHTTPServer, make_server
+from .listener import SandboxHTTPServer
+from .server import Middleware, Router, make_server
 from .store import Store
 
 # How quickly stop() takes effect; the default half second adds up across a test suite.

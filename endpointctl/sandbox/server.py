@@ -13,21 +13,20 @@ import json
 import logging
 import re
 import socket
-import sys
 import threading
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 from .limits import (
-    LISTEN_BACKLOG,
     MAX_BODY_BYTES,
     MAX_CHUNK_LINE_BYTES,
     MAX_TRAILER_LINES,
     REQUEST_TIMEOUT_SECONDS,
 )
+from .listener import SandboxHTTPServer
 from .loopback import foreign_host_message, names_loopback
 from .loopback import is_loopback as is_loopback  # where the CLI has always found it
 from .request_deadline import RequestDeadline
@@ -324,24 +323,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
-
-
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = LISTEN_BACKLOG
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A connection that failed outside any route; the default prints a traceback to stderr.
-
-        A client that hangs up mid-request is routine for a server; anything else is a sandbox bug,
-        which goes to the log with its traceback (handlers' own errors are answered 500 in _handle_errors).
-        """
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
-            log.debug("connection from %s ended: %s", client_address, error)
-            return
-        log.error("sandbox connection from %s failed", client_address, exc_info=error)
 
 
 def _too_large() -> ErrorAnswer:

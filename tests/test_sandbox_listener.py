@@ -1,0 +1,66 @@
+"""The sandbox's listener stops when asked, not at its next poll: with an hour between polls, a stop
+still ends the loop (the thread is joined within a bound, never slept on)."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler
+
+from endpointctl.sandbox.listener import SandboxHTTPServer
+
+HOUR = 3600.0
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _serving() -> tuple[SandboxHTTPServer, threading.Thread]:
+    server = SandboxHTTPServer(("127.0.0.1", 0), _Ok)
+    loop = threading.Thread(target=server.serve_forever, args=(HOUR,), daemon=True)
+    loop.start()
+    return server, loop
+
+
+def _get(server: SandboxHTTPServer) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+    try:
+        connection.request("GET", "/")
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_requests_are_answered_between_hour_long_polls_and_a_stop_ends_the_loop_at_once() -> None:
+    server, loop = _serving()
+    try:
+        assert [_get(server) for _ in range(3)] == [204, 204, 204]
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(10)
+        assert not stopper.is_alive(), "shutdown waited for the next poll"
+        loop.join(10)
+        assert not loop.is_alive()
+    finally:
+        server.server_close()
+
+
+def test_it_serves_again_after_a_stop_and_a_stop_before_serving_returns() -> None:
+    server = SandboxHTTPServer(("127.0.0.1", 0), _Ok)
+    try:
+        server.shutdown()  # never served: nothing to wait for
+        for _ in range(2):
+            loop = threading.Thread(target=server.serve_forever, args=(HOUR,), daemon=True)
+            loop.start()
+            assert _get(server) == 204
+            server.shutdown()
+            loop.join(10)
+            assert not loop.is_alive()
+    finally:
+        server.server_close()

@@ -7,6 +7,7 @@ import functools
 import os
 import pathlib
 import ssl
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,17 @@ BASE_BODY: dict[str, Any] = {
         "image": {"huggingface": {}},
     },
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bytecode is cached during the run even where PYTHONDONTWRITEBYTECODE is set (as on this project's
+    CI machines): the suite starts a few hundred interpreters (the CLI as a process, the benchmark, each
+    module imported alone), and each would compile endpointctl from source again (~0.1-0.3 s of CPU), and
+    every xdist worker would rewrite every test module's asserts again. The caches go where Python puts
+    them by default (``__pycache__``, ignored by git); the variable is the run's own (os.environ is this
+    process's copy), so the workers and the interpreters the tests start inherit the change."""
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        sys.dont_write_bytecode = False
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -106,3 +106,18 @@ def test_flag_defaults_kept_light_equal_their_owners() -> None:
     assert defaults.LOCK_TIMEOUT == locks.DEFAULT_TIMEOUT
     assert defaults.COLD_START_SECONDS == DEFAULT_COLD_START_SECONDS
     assert (defaults.INIT_VENDOR, defaults.INIT_REGION) == (scaffold.DEFAULT_VENDOR, scaffold.DEFAULT_REGION)
+
+
+def test_what_apply_loads_draws_with_rich_only_on_a_terminal() -> None:
+    """apply, plan and wait load the hooks, the flows and the progress displays; rich (the live display)
+    and the markdown renderer load only when a terminal or -o markdown asks for them."""
+    script = (
+        "import json, sys\n"
+        "import endpointctl.cli.hooks, endpointctl.engine.flows.deploy, endpointctl.ui.progress\n"
+        "print(json.dumps([m for m in ('rich', 'endpointctl.ui.markdown', 'endpointctl.ui.live_display')"
+        " if m in sys.modules]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(run.stdout) == []

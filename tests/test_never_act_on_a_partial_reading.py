@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 from test_manifest import BASE, issues_of, variant
 
-from endpointctl.manifest import load, read_manifests
+from endpointctl.manifest import files, load, read_manifests
 from endpointctl.sandbox import Sandbox
 
 NOTHING = "no manifest in this file: it is empty, or holds only `---` and comments"
@@ -218,3 +218,31 @@ def test_a_prune_plan_lists_every_file_it_read(cli: Cli, tmp_path: pathlib.Path)
     )  # only where a prune depends on it
     records = __import__("json").loads(cli("plan", str(tmp_path), "-o", "json").stdout)
     assert [r["source"] for r in records] == [f"{tmp_path / 'a.yaml'}:1", f"{tmp_path / 'team' / 'b.yaml'}:1"]
+
+
+def test_a_file_reached_by_several_paths_is_read_once_under_the_first_in_order(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Real paths are known from each directory's own (a file that is no symlink: its directory's real path
+    and its name); a link to a file, a linked directory, and a directory reached through a linked parent
+    all lead to the real files, each read once, in sorted order, whatever the way in."""
+    elsewhere = tmp_path / "elsewhere"
+    tree(elsewhere, ["shared"])
+    (elsewhere / "deeper").mkdir()
+    tree(elsewhere / "deeper", ["deep"])
+    root = tmp_path / "root"
+    tree(root, ["a", "z"])
+    (root / "b-link.yaml").symlink_to(root / "z.yaml")  # z, first met as b-link
+    (root / "c").symlink_to(elsewhere)  # shared and deeper/deep through the link
+    (root / "d").symlink_to(elsewhere / "deeper")  # deep again, by another way
+    (root / "e").mkdir()
+    (root / "e" / "shared-again.yml").symlink_to(elsewhere / "shared.yaml")
+    found = [f for f in files.find([root, elsewhere / "shared.yaml"]) if isinstance(f, files.ManifestFile)]
+    assert [pathlib.Path(f.path).relative_to(tmp_path).as_posix() for f in found] == [
+        "root/a.yaml",
+        "root/b-link.yaml",
+        "root/c/shared.yaml",
+        "root/d/deep.yaml",  # c/deeper is not read again: the walk reached that directory through d first
+    ]
+    walked = list(files._walk(root, []))
+    assert [real for _, real in walked] == [path.resolve() for path, _ in walked]

@@ -13,7 +13,8 @@ from endpointctl.core.outcomes import WaitReport
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode as Mode
-from endpointctl.ui.progress import LiveDisplay, PlainDisplay, choose, report_problems
+from endpointctl.ui.live_display import LiveDisplay
+from endpointctl.ui.progress import PlainDisplay, choose, report_problems
 from endpointctl.ui.render import elapsed_text
 from endpointctl.ui.render import wait_report as render_report
 from endpointctl.ui.sink import Output

@@ -45,7 +45,8 @@ from endpointctl.sandbox import Request, Response, Sandbox
 from endpointctl.sandbox.transport import Handler
 from endpointctl.ui import render
 from endpointctl.ui.escapes import terminal_text
-from endpointctl.ui.progress import LiveDisplay, PlainDisplay, report_problems
+from endpointctl.ui.live_display import LiveDisplay
+from endpointctl.ui.progress import PlainDisplay, report_problems
 from endpointctl.ui.sink import Output
 
 # Set the window title, clear the screen, move up and erase a line, ring the bell; C1 CSI; DEL.

@@ -12,7 +12,7 @@ from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.cancel import CancelEvent
-from endpointctl.ui import markdown, progress, render
+from endpointctl.ui import progress, render
 from endpointctl.ui.sink import Output
 
 
@@ -59,6 +59,8 @@ class CliHooks:
 def plan_text(out: Output, plan: Plan, files: Sequence[str] = ()) -> str:
     """The plan for stdout, as ``out.mode`` asks (markdown included); ``files``: see ``render.plan``."""
     if out.mode.markdown:
+        from endpointctl.ui import markdown  # -o markdown only
+
         return markdown.plan(plan, files, scrub=out.redactor.scrub)
     return render.plan(plan, out.mode, files)
 
@@ -83,6 +85,8 @@ def show_changes(
     Markdown shows ``waited`` and ``smoked`` as columns of its one table (``extra`` and ``appendix`` are
     the other modes')."""
     if out.mode.markdown:
+        from endpointctl.ui import markdown  # -o markdown only
+
         out.result(markdown.results(results, scrub=out.redactor.scrub, waited=waited, smoked=smoked))
     else:
         out.result(render.results(results, out.mode, extra))

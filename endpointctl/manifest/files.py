@@ -51,8 +51,8 @@ def find(paths: Sequence[str | Path]) -> list[ManifestFile | ManifestIssue]:
     found: list[ManifestFile | ManifestIssue] = []
     seen: set[Path] = set()
 
-    def add(file: ManifestFile) -> None:
-        real = file.path.resolve()
+    def add(file: ManifestFile, real: Path | None = None) -> None:
+        real = file.path.resolve() if real is None else real
         if real not in seen:
             seen.add(real)
             found.append(file)
@@ -69,8 +69,8 @@ def find(paths: Sequence[str | Path]) -> list[ManifestFile | ManifestIssue]:
             continue
         if stat.S_ISDIR(mode):
             issues: list[ManifestIssue] = []
-            for entry in _walk(path, issues):
-                add(ManifestFile(str(entry), entry))
+            for entry, real in _walk(path, issues):
+                add(ManifestFile(str(entry), entry), real)
             found.extend(issues)
         elif stat.S_ISREG(mode):
             add(ManifestFile(str(given), path))
@@ -79,15 +79,22 @@ def find(paths: Sequence[str | Path]) -> list[ManifestFile | ManifestIssue]:
     return found
 
 
-def _walk(root: Path, issues: list[ManifestIssue]) -> Iterator[Path]:
-    """The manifest files below ``root``, sorted by their path below it; problems go to ``issues``."""
-    files: list[Path] = []
+def _walk(root: Path, issues: list[ManifestIssue]) -> Iterator[tuple[Path, Path]]:
+    """The manifest files below ``root``, each with its real path, sorted by their path below it;
+    problems go to ``issues``.
+
+    A file that is not a symlink has the real path of its directory and its own name, known without a
+    system call per path component (``resolve``, which a thousand files would pay a thousand times)."""
+    files: list[tuple[tuple[str, ...], Path, Path]] = []
     # Each directory with the real paths of the directories above it: a link back to one is a loop; a
     # second way to a directory already read is not (its files are read once, by their real path).
-    pending = [(root, frozenset({root.resolve()}))]
-    visited = {root.resolve()}
+    root_real = root.resolve()
+    pending: list[tuple[Path, Path, tuple[str, ...], frozenset[Path]]] = [
+        (root, root_real, (), frozenset({root_real}))
+    ]
+    visited = {root_real}
     while pending:
-        directory, above = pending.pop()
+        directory, directory_real, below, above = pending.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as error:
@@ -99,7 +106,8 @@ def _walk(root: Path, issues: list[ManifestIssue]) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
-            if entry.is_symlink() and (why := _dangling(path)) is not None:
+            linked = entry.is_symlink()
+            if linked and (why := _dangling(path)) is not None:
                 issues.append(ManifestIssue(str(path), None, "", why))
                 continue
             try:
@@ -107,15 +115,15 @@ def _walk(root: Path, issues: list[ManifestIssue]) -> Iterator[Path]:
             except OSError as error:
                 issues.append(ManifestIssue(str(path), None, "", _why(error)))
                 continue
+            real = path.resolve() if linked else directory_real / entry.name
             if is_dir:
-                real = path.resolve()
                 if real in above:
                     issues.append(
                         ManifestIssue(str(path), None, "", "a symlink loop (a link to a directory above it)")
                     )
                 elif real not in visited:
                     visited.add(real)
-                    pending.append((path, above | {real}))
+                    pending.append((path, real, (*below, entry.name), above | {real}))
             elif path.suffix.lower() in SUFFIXES:
                 try:
                     regular = entry.is_file()
@@ -123,7 +131,8 @@ def _walk(root: Path, issues: list[ManifestIssue]) -> Iterator[Path]:
                     issues.append(ManifestIssue(str(path), None, "", _why(error)))
                     continue
                 if regular:
-                    files.append(path)
+                    files.append(((*below, entry.name), path, real))
                 else:  # a FIFO would wait for a writer forever; a device is not a manifest
                     issues.append(ManifestIssue(str(path), None, "", "not a regular file"))
-    yield from sorted(files, key=lambda entry: entry.relative_to(root).parts)
+    for _, path, real in sorted(files, key=lambda file: file[0]):
+        yield path, real

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
 
 import click
@@ -56,6 +55,8 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
         code = ExitCode.INTERRUPTED
     except Exception as error:
         if inv.traceback:
+            import traceback  # only for a bug's report: not loaded by every command
+
             inv.out.diagnostic(traceback.format_exc().rstrip())
         inv.out.error(
             f"unexpected {type(error).__name__}: {error}",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +50,8 @@ def interruptible(cancel: CancelEvent, out: Output) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import socket  # only where changes are made: --help and reading commands never load it
+
     reader, writer = socket.socketpair()
     writer.setblocking(False)
 

@@ -20,6 +20,7 @@ from endpointctl.core.clock import Clock
 from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import OutputMode, Settings
 from endpointctl.engine.clock import SystemClock
+from endpointctl.ui.annotations import in_github_actions
 from endpointctl.ui.sink import Output
 
 if TYPE_CHECKING:  # each is imported where used: `--help` and `validate` need none of their imports
@@ -56,6 +57,10 @@ class Invocation:
     token_flag: str | None = None  # --token
     traceback: bool = False  # --traceback
     _services: Services | None = None
+
+    def __post_init__(self) -> None:
+        # The runner of a GitHub Actions step reads stderr for workflow commands: outside text is made inert.
+        self.env.out.workflow_commands = in_github_actions(self.env.environ)
 
     @property
     def out(self) -> Output:

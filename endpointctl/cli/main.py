@@ -36,10 +36,10 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.
             inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
         environ, scrub = inv.env.environ, inv.out.redactor.scrub
-        with commands_stopped(inv.out.diagnostic, environ):  # it quotes the manifest verbatim
+        with commands_stopped(inv.out.command, environ):  # it quotes the manifest verbatim
             inv.out.error(error.message, error.hint)
         if github := manifest_annotations(error.issues, scrub, environ=environ, cwd=os.getcwd()):
-            inv.out.diagnostic(github)  # under GitHub Actions: each problem annotates its file and line
+            inv.out.command(github)  # under GitHub Actions: each problem annotates its file and line
         code = error.exit_code
     except EndpointctlError as error:
         inv.out.error(error.message, error.hint)

@@ -37,3 +37,16 @@ def printable(text: str) -> str:
 def terminal_text(text: str) -> str:
     """``printable``, except that newlines and tabs are kept: for text that is printed as lines."""
     return _LINES.sub(_escape, text)
+
+
+# GitHub's runner reads a line of a step's output as a workflow command (``::error``, ``::add-mask::``,
+# ``::stop-commands::``) when it starts with "::" once its leading whitespace is trimmed, and the legacy
+# form ``##[command]`` anywhere in a line. Text from outside (an API's error, a container's log line) on
+# stderr cannot be fenced off without fencing off endpointctl's own annotations too: so the character
+# that would start a command is shown as an escape, as control characters are.
+_COMMAND_START = re.compile(r"^(\s*):(?=:)")
+
+
+def inert(line: str) -> str:
+    """``line`` as GitHub's runner reads no workflow command in it."""
+    return _COMMAND_START.sub(r"\1\\x3a", line).replace("##[", "\\x23#[")

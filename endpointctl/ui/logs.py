@@ -10,7 +10,6 @@ are unknown, shown ``?`` (null in JSON), never a guess.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from endpointctl.core.logs import LogTail, Replica, line_time
 from endpointctl.core.outcomes import EndpointWait
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui import markdown_escape as esc
-from endpointctl.ui.escapes import printable
+from endpointctl.ui.escapes import inert, printable
 from endpointctl.ui.fit import columns
 from endpointctl.ui.render import dump
 
@@ -111,19 +110,6 @@ def replicas(items: Sequence[Replica], mode: OutputMode, *, scrub: Scrub) -> str
 
 
 # -- a failed wait's last lines ---------------------------------------------------------------------
-
-
-# GitHub's runner reads a line of a step's output as a workflow command (``::error``, ``::add-mask::``,
-# ``::stop-commands::``) when it starts with "::" once its leading whitespace is trimmed, and the legacy
-# form ``##[command]`` anywhere in a line. A failed wait prints the container's lines on stderr, which a
-# workflow cannot fence off without losing endpointctl's own annotations: so the character that would
-# start a command is shown as an escape, as control characters are.
-_COMMAND_START = re.compile(r"^(\s*):(?=:)")
-
-
-def inert(line: str) -> str:
-    """``line`` as GitHub's runner reads no workflow command in it."""
-    return _COMMAND_START.sub(r"\1\\x3a", line).replace("##[", "\\x23#[")
 
 
 def tail_lines(e: EndpointWait, scrub: Scrub) -> list[str]:

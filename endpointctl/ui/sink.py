@@ -6,6 +6,10 @@ characters (but newlines and tabs) and lone surrogates written as escapes: an er
 said, a manifest problem names a key and a file, and an ESC sequence in any of them would drive the
 reader's terminal. Tables have escaped their cells already, and JSON and YAML their strings, in their own
 notation: for them this changes nothing, and it is what still holds for any text that did not.
+
+Under GitHub Actions (``workflow_commands``), no line on stderr acts as a workflow command either: an
+API's error could otherwise annotate, mask or stop the log as it pleased. endpointctl's own commands (its
+annotations, their fence) go through ``command``, the one way to write one.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TextIO
 
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode
-from endpointctl.ui.escapes import terminal_text
+from endpointctl.ui.escapes import inert, terminal_text
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Output:
     # While a live display owns the terminal, stderr lines go through it (printed above the display)
     # instead of tearing its redraw.
     divert: Callable[[str], None] | None = None
+    # Whether the reader of stderr acts on workflow commands in it (GitHub's runner).
+    workflow_commands: bool = False
     # Reentrant: a signal handler may write ("interrupted: ...") while the main thread is mid-write.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -45,6 +51,11 @@ class Output:
         """Asked-for detail (``--traceback``): on stderr even with --quiet."""
         self._write(self.stderr, text if text.endswith("\n") else text + "\n")
 
+    def command(self, text: str) -> None:
+        """One of endpointctl's own workflow commands (``::error file=...``), on stderr as it is: the caller
+        has escaped every value in it by the runner's rules."""
+        self._write(self.stderr, text if text.endswith("\n") else text + "\n", command=True)
+
     def warn(self, text: str) -> None:
         self._write(self.stderr, f"warning: {text}\n")
 
@@ -53,9 +64,11 @@ class Output:
         if hint:
             self._write(self.stderr, f"hint: {hint}\n")
 
-    def _write(self, stream: TextIO, text: str) -> None:
+    def _write(self, stream: TextIO, text: str, *, command: bool = False) -> None:
         # Scrubbed first, so the redactor reads the text as it came, not a form escaping made of it.
         clean = terminal_text(self.redactor.scrub(text))
+        if self.workflow_commands and stream is self.stderr and not command:
+            clean = "".join(inert(line) for line in clean.splitlines(keepends=True))
         divert = self.divert
         if divert is not None and stream is self.stderr:
             divert(clean)

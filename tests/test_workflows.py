@@ -649,7 +649,28 @@ def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step
     assert masks == ["s3cr3t-value=with-equals", "hunter2hunter2"]
 
 
-@pytest.mark.parametrize("line", ["PATH=/tmp/evil", "HF_TOKEN=other", "lower=x", "NOEQUALS", "GITHUB_ENV=x"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "PATH=/tmp/evil",
+        "HF_TOKEN=other",
+        "lower=x",
+        "NOEQUALS",
+        "GITHUB_ENV=x",
+        "IFS=x",
+        "HTTPS_PROXY=http://evil:8080",
+        "ALL_PROXY=socks5://evil",
+        "SSL_CERT_FILE=/tmp/evil.pem",
+        "REQUESTS_CA_BUNDLE=/tmp/evil.pem",
+        "BASH_FUNC_x%%=() { :; }",
+        "SHELLOPTS=xtrace",
+        "PS4=$(evil)",
+        "XDG_CONFIG_HOME=/tmp",
+        "HUGGING_FACE_HUB_TOKEN=x",
+        "LD_PRELOAD=/tmp/evil.so",
+        "TZ=x",
+    ],
+)
 def test_manifest_secrets_cannot_replace_the_runners_variables(
     bash_step: Callable[..., Step], line: str
 ) -> None:
@@ -659,6 +680,19 @@ def test_manifest_secrets_cannot_replace_the_runners_variables(
     assert step.code == 2 and "ENDPOINT_SECRETS" in step.log
     assert step.called == {}
     assert line not in step.log  # the error names no value
+
+
+def _secrets_loop(run: str) -> str:
+    start = run.index("while IFS= read -r line")
+    end = run.index('done <<< "${ENDPOINT_SECRETS:-}"', start)
+    return run[start:end]
+
+
+def test_the_three_workflows_read_endpoint_secrets_alike() -> None:
+    """The refusals above are tested on the plan workflow's step: the other two run the same loop."""
+    plan = _secrets_loop(PLAN_RUN)
+    assert _secrets_loop(script(workflow("endpointctl-apply.yml"), "apply")) == plan
+    assert _secrets_loop(script(workflow("endpointctl-schedule.yml"), "schedule")) == plan
 
 
 def test_the_apply_step_waits_smokes_and_reports(

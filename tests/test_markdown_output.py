@@ -13,7 +13,7 @@ import html
 import json
 import pathlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from typing import Any
 
@@ -26,12 +26,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from test_cli_apply import manifest, write
-from test_secrets_never_shown import CASES, SCENARIOS, Case, FileWatch, World, echo_400, expected_code, leaks
+from test_secrets_never_shown import (
+    CASES,
+    NAME,
+    SCENARIOS,
+    Case,
+    FileWatch,
+    Snapshot,
+    World,
+    deploy_once,
+    echo_400,
+    expected_code,
+    leaks,
+    one_sandbox,
+)
 from test_unknown_is_never_drift import in_state, reshaping
 
 from endpointctl.core.endpoint import Status
 from endpointctl.core.redact import Redactor
-from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.transport import Handler
 from endpointctl.ui import markdown, markdown_escape
 from endpointctl.ui.escapes import printable
@@ -547,20 +560,45 @@ def test_the_sink_alone_would_miss_a_secret_split_by_escaping() -> None:
 MATRIX = [case for case in CASES if case.modes]
 
 
+@pytest.fixture(scope="module")
+def matrix_sandbox() -> Iterator[tuple[Sandbox, ManualClock]]:
+    """One sandbox for the leak matrix, as in ``test_secrets_never_shown``."""
+    with one_sandbox() as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def matrix_deployed(
+    matrix_sandbox: tuple[Sandbox, ManualClock], tmp_path_factory: pytest.TempPathFactory
+) -> dict[bool, Snapshot]:
+    return deploy_once(*matrix_sandbox, tmp_path_factory.mktemp("deployed"))
+
+
+@pytest.fixture
+def matrix_world(matrix_sandbox: tuple[Sandbox, ManualClock], tmp_path: pathlib.Path) -> Iterator[World]:
+    sandbox, clock = matrix_sandbox
+    sandbox.reset()
+    sandbox.reset_counts()
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    try:
+        yield World(sandbox, clock, tmp_path, state_dir, FileWatch(state_dir))
+    finally:
+        sandbox.clear_middleware()
+
+
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("case", MATRIX, ids=lambda case: case.id)
 def test_no_command_leaks_in_markdown_on_success_or_error(
-    sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, case: Case, scenario: str
+    matrix_world: World, matrix_deployed: dict[bool, Snapshot], case: Case, scenario: str
 ) -> None:
     """The leak scan of every command (``test_secrets_never_shown``), in markdown and in what a reader
     of the rendered page sees of it; the exit codes are those of every other mode."""
-    state_dir = tmp_path / "state"
-    state_dir.mkdir()
-    world = World(sandbox, clock, tmp_path, state_dir, FileWatch(state_dir))
-    cli = Cli(environ=world.environ, clock=clock)
-    world.deploy(cli, case, "gpt2-demo")
+    world = matrix_world
+    cli = Cli(environ=world.environ, clock=world.clock)
+    world.restore(matrix_deployed[case.paused])  # as world.deploy(cli, case, NAME) leaves it
     world.arm(scenario)
-    run = cli(*world.argv(case, "gpt2-demo", "markdown"))
+    run = cli(*world.argv(case, NAME, "markdown"))
     assert run.code == expected_code(case, scenario), run.all
     if scenario != "ok" and run.code:
         assert "invalid request" in run.all, run.all  # the echo reached the output, scrubbed

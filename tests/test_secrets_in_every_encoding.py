@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -66,14 +67,26 @@ def _folded(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.cache
+def _text(characters: st.SearchStrategy[str], size: int) -> st.SearchStrategy[str]:
+    """Texts of exactly ``size`` characters, one strategy per size: a new one for every draw was built
+    and validated again each time, a large part of what the redactor's tests cost."""
+    return st.text(characters, min_size=size, max_size=size)
+
+
+@functools.cache
+def _near(limit: int) -> st.SearchStrategy[int]:
+    return st.integers(max(limit - 2, MIN_SECRET_LENGTH), limit + 2)
+
+
 def values(start: str, characters: st.SearchStrategy[str] = CHARACTERS) -> st.SearchStrategy[str]:
     """Values of a length near a cut, starting with ``start`` (which no ordinary output holds)."""
-    lengths = st.sampled_from(LIMITS).flatmap(lambda n: st.integers(max(n - 2, MIN_SECRET_LENGTH), n + 2))
-    return lengths.flatmap(
-        lambda n: st.text(characters, min_size=n - len(start), max_size=n - len(start)).map(
-            lambda rest: start + rest
-        )
-    ).filter(lambda value: len(_folded(value)) >= MIN_SECRET_LENGTH)
+    lengths = st.sampled_from(LIMITS).flatmap(_near)
+    return (
+        lengths.flatmap(lambda n: _text(characters, n - len(start)))
+        .map(lambda rest: start + rest)
+        .filter(lambda value: len(_folded(value)) >= MIN_SECRET_LENGTH)
+    )
 
 
 SECRETS = values("Zq")
@@ -405,6 +418,13 @@ class Stage:
                 self.sandbox.clear_middleware()
 
 
+@functools.cache
+def _manifest_text(secrets: tuple[tuple[str, str], ...]) -> str:
+    """The manifest's text, built once per set of secrets (placeholders, not values: the same for every
+    example), instead of dumping and reading YAML again for each one."""
+    return with_image(manifest(NAME, secrets=dict(secrets)), IMAGE)
+
+
 @dataclass
 class World:
     stage: Stage
@@ -413,7 +433,7 @@ class World:
     values: tuple[str, ...]
 
     def manifest(self, secrets: dict[str, str]) -> str:
-        return write(self.root, f"m{len(secrets)}.yaml", with_image(manifest(NAME, secrets=secrets), IMAGE))
+        return write(self.root, f"m{len(secrets)}.yaml", _manifest_text(tuple(secrets.items())))
 
     @property
     def deployed(self) -> str:
@@ -472,11 +492,12 @@ def _is_api(request: Request) -> bool:
     return request.path.startswith(("/v2/", "/api/"))
 
 
+ECHOES = echoes()
 E2E = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @E2E
-@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=echoes(), mode=st.sampled_from(MODES))
+@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=ECHOES, mode=st.sampled_from(MODES))
 def test_an_api_echoing_the_request_in_its_error_leaks_nothing(
     stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
 ) -> None:
@@ -503,7 +524,7 @@ def test_an_api_echoing_the_request_in_its_error_leaks_nothing(
 
 
 @E2E
-@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=echoes(), mode=st.sampled_from(MODES))
+@given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=ECHOES, mode=st.sampled_from(MODES))
 def test_an_api_answering_text_instead_of_json_leaks_nothing(
     stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
 ) -> None:
@@ -550,7 +571,7 @@ def test_an_endpoint_echoing_its_request_and_environment_leaks_nothing(
 
     Invoke reads no manifest, so it knows the token but not the secrets: its endpoint says back only
     what it was sent. It prints the answer whole, so a cut in it shows only by its mark."""
-    echo = data.draw(echoes(env=(secret, password)), label="echo")
+    echo = replace(data.draw(ECHOES, label="echo"), env=(secret, password))
     with stage.world(token, secret, password) as world:
         world.deploy()
         saying = [echo]

@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import functools
 import html
 import json
 import os
 import pathlib
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -92,14 +96,16 @@ def _folded(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
-def forms(value: str) -> list[str]:
+# Cached: the scan asks for the same few values' forms for every text it reads.
+@functools.lru_cache(maxsize=4096)
+def forms(value: str) -> tuple[str, ...]:
     raw = value.encode()
     written = {_folded(encode(value)).strip() for encode in ENCODERS.values()}
-    return [
+    return (
         *written,
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    ]
+    )
 
 
 def shortest_start(value: str) -> str | None:
@@ -111,9 +117,10 @@ def shortest_start(value: str) -> str | None:
     return None
 
 
-def start_forms(value: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def start_forms(value: str) -> tuple[str, ...]:
     start = shortest_start(value)
-    return [] if start is None else [_folded(encode(start)).strip() for encode in ENCODERS.values()]
+    return () if start is None else tuple(_folded(encode(start)).strip() for encode in ENCODERS.values())
 
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
@@ -163,10 +170,10 @@ def documents(text: str) -> Iterator[str]:
 
 def leaks(text: str, values: Iterable[str] = VALUES) -> list[str]:
     found: list[str] = []
+    folded_pieces = [_folded(piece) for piece in (text, *documents(text))]  # read once, for every value
     for value in values:
         whole, start = forms(value), start_forms(value)
-        for piece in (text, *documents(text)):
-            folded = _folded(piece)
+        for folded in folded_pieces:
             found += [f"{form!r} (of {value[:5]!r}…)" for form in whole if form in folded]
             found += [f"{form!r} (the start of {value[:5]!r}…)" for form in start if form in folded]
     carried = {value: {form.encode() for form in forms(value)} for value in values}
@@ -364,6 +371,99 @@ def expected_code(case: Case, scenario: str) -> int:
     return 0
 
 
+class RestorableClock(ManualClock):
+    """A ManualClock that a snapshot's restore can set back to the moment it was taken.
+
+    The sandbox reads its endpoints' states from stored timestamps against this clock, so putting its
+    records back is only half a restore: the time goes back too. Every call goes to a ManualClock of
+    the moment, replaced whole by ``restart_at``.
+    """
+
+    def __init__(self, start: float = 1_760_000_000.0) -> None:
+        super().__init__(start)
+        self.current = ManualClock(start)
+
+    def restart_at(self, moment: float) -> None:
+        self.current = ManualClock(moment)
+
+    def now(self) -> float:
+        return self.current.now()
+
+    def advance(self, seconds: float) -> float:
+        return self.current.advance(seconds)
+
+    def wall(self) -> float:
+        return self.current.wall()
+
+    def sleep(self, seconds: float, cancel: Any = None) -> bool:
+        return self.current.sleep(seconds, cancel)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a deploy left: every row of the sandbox's database, the time, and the state directory's files.
+
+    Restoring it gives a command the very state a deploy made moments before (records, container logs,
+    clock, the apply lock's file), without running that deploy again for each of the matrix's cases.
+    The rows are read and written through a connection of the test's own to the sandbox's database file
+    (SQLite lets several share one file); the sandbox's own connection sees them on its next read.
+    """
+
+    db_path: pathlib.Path
+    at: float
+    rows: dict[str, list[tuple[Any, ...]]]
+    state_dir: pathlib.Path
+
+    @staticmethod
+    def _tables(db: sqlite3.Connection) -> list[str]:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        return [name for (name,) in db.execute(query)]
+
+    @classmethod
+    def take(cls, world: World, into: pathlib.Path) -> Snapshot:
+        db_path = world.sandbox.config.db_path
+        assert isinstance(db_path, pathlib.Path)
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            rows = {table: db.execute(f"SELECT * FROM {table}").fetchall() for table in cls._tables(db)}
+        assert rows.get("endpoints"), "nothing deployed to snapshot"
+        shutil.copytree(world.state_dir, into)
+        return cls(db_path, world.clock.now(), rows, into)
+
+    def restore(self, world: World) -> None:
+        assert world.sandbox.config.db_path == self.db_path
+        world.sandbox.reset()  # the data-plane overrides, which live outside the database
+        with contextlib.closing(sqlite3.connect(self.db_path, isolation_level=None)) as db:
+            db.execute("BEGIN IMMEDIATE")
+            assert sorted(self._tables(db)) == sorted(self.rows)
+            for table, rows in self.rows.items():
+                db.execute(f"DELETE FROM {table}")
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            db.execute("COMMIT")
+        assert isinstance(world.clock, RestorableClock)
+        world.clock.restart_at(self.at)
+        shutil.copytree(self.state_dir, world.state_dir, dirs_exist_ok=True)
+
+
+@functools.cache
+def manifest_texts(name: str) -> dict[str, str]:
+    """The manifests of an endpoint ``name``, built once per name: every case writes the same texts, and
+    building them (YAML dumped, read and dumped again) cost more than most commands under test."""
+    one, two = {"API_KEY": "${MY_SECRET}"}, {"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"}
+    applied = manifest(name, secrets=one, env={"LOG": "debug"})
+    window = {"timezone": "UTC", "running": ["daily 00:00-00:01"], "except": ["2000-01-01..2099-12-31"]}
+    scheduled_text = manifest(name, secrets=one, env={"LOG": "debug"}, schedule=window)
+    return {
+        "m": with_image(applied, IMAGE),
+        "changed": with_image(manifest(name, secrets=two), IMAGE),
+        "reimaged": with_image(applied, REIMAGED),
+        "new": with_image(manifest(f"{name}-new", secrets=one), IMAGE),
+        # Outside its one window whatever the clock says: schedule run pauses it.
+        "scheduled": with_image(scheduled_text, IMAGE),
+    }
+
+
 @dataclass
 class World:
     """One sandbox, its clock, a state directory under watch, and the manifests of any endpoint."""
@@ -373,6 +473,7 @@ class World:
     root: pathlib.Path
     state_dir: pathlib.Path
     watch: FileWatch
+    written: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def environ(self) -> dict[str, str]:
@@ -385,21 +486,13 @@ class World:
         }
 
     def paths(self, name: str) -> dict[str, str]:
-        directory = self.root / name
-        directory.mkdir(exist_ok=True)
-        one, two = {"API_KEY": "${MY_SECRET}"}, {"API_KEY": "${MY_SECRET}", "OTHER": "${MY_SECRET}"}
-        applied = manifest(name, secrets=one, env={"LOG": "debug"})
-        window = {"timezone": "UTC", "running": ["daily 00:00-00:01"], "except": ["2000-01-01..2099-12-31"]}
-        scheduled_text = manifest(name, secrets=one, env={"LOG": "debug"}, schedule=window)
-        return {
-            "name": name,
-            "m": write(directory, "m.yaml", with_image(applied, IMAGE)),
-            "changed": write(directory, "changed.yaml", with_image(manifest(name, secrets=two), IMAGE)),
-            "reimaged": write(directory, "reimaged.yaml", with_image(applied, REIMAGED)),
-            "new": write(directory, "new.yaml", with_image(manifest(f"{name}-new", secrets=one), IMAGE)),
-            # Outside its one window whatever the clock says: schedule run pauses it.
-            "scheduled": write(directory, "scheduled.yaml", with_image(scheduled_text, IMAGE)),
-        }
+        """The manifests of ``name``, written in this world's directory the first time they are asked for."""
+        if name not in self.written:
+            directory = self.root / name
+            directory.mkdir(exist_ok=True)
+            paths = {key: write(directory, f"{key}.yaml", text) for key, text in manifest_texts(name).items()}
+            self.written[name] = {"name": name, **paths}
+        return self.written[name]
 
     def argv(self, case: Case, name: str, mode: str | None) -> list[str]:
         paths = self.paths(name)
@@ -414,6 +507,10 @@ class World:
         if case.paused:
             assert cli("pause", name).code == 0
 
+    def restore(self, snapshot: Snapshot) -> None:
+        """The sandbox, the time and the state directory exactly as a deploy left them (``deployed``)."""
+        snapshot.restore(self)
+
     def arm(self, scenario: str) -> None:
         self.sandbox.add_middleware(self.watch)
         fault = SCENARIOS[scenario]
@@ -421,10 +518,13 @@ class World:
             self.sandbox.add_middleware(fault)
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[tuple[Sandbox, ManualClock]]:
-    """One sandbox for the whole matrix: starting and stopping one per case would triple its runtime."""
-    clock = ManualClock()
+NAME = "gpt2-demo"
+
+
+@contextlib.contextmanager
+def one_sandbox() -> Iterator[tuple[Sandbox, ManualClock]]:
+    """A sandbox, serving, on a clock its snapshots can restore (``RestorableClock``)."""
+    clock = RestorableClock()
     with tempfile.TemporaryDirectory() as directory:
         sandbox = Sandbox(
             SandboxConfig(db_path=pathlib.Path(directory) / "s.sqlite", phases=dict(PHASES), clock=clock)
@@ -432,6 +532,31 @@ def shared() -> Iterator[tuple[Sandbox, ManualClock]]:
         sandbox.start()
         with sandbox:
             yield sandbox, clock
+
+
+def deploy_once(sandbox: Sandbox, clock: ManualClock, root: pathlib.Path) -> dict[bool, Snapshot]:
+    """The endpoint deployed once as each case finds it, running (False) and paused (True), by the very
+    steps ``World.deploy`` takes; each case restores one and runs its command against that state."""
+    state_dir = root / "state"
+    state_dir.mkdir()
+    world = World(sandbox, clock, root, state_dir, FileWatch(state_dir))
+    cli = Cli(environ=world.environ, clock=clock)
+    sandbox.reset()
+    sandbox.clear_middleware()
+    snapshots: dict[bool, Snapshot] = {}
+    world.deploy(cli, CASES[0], NAME)
+    snapshots[False] = Snapshot.take(world, root / "running")
+    assert cli("pause", NAME).code == 0  # what deploy does next for a case that wants it paused
+    snapshots[True] = Snapshot.take(world, root / "paused")
+    sandbox.reset()
+    return snapshots
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[Sandbox, ManualClock]]:
+    """One sandbox for the whole matrix: starting and stopping one per case would triple its runtime."""
+    with one_sandbox() as pair:
+        yield pair
 
 
 @pytest.fixture
@@ -463,7 +588,11 @@ def cli(world: World) -> Cli:
     return Cli(environ=world.environ, clock=world.clock)
 
 
-NAME = "gpt2-demo"
+@pytest.fixture(scope="module")
+def deployed(
+    shared: tuple[Sandbox, ManualClock], tmp_path_factory: pytest.TempPathFactory
+) -> dict[bool, Snapshot]:
+    return deploy_once(*shared, tmp_path_factory.mktemp("deployed"))
 
 
 MATRIX = [
@@ -476,9 +605,9 @@ MATRIX = [
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize(("case", "mode"), MATRIX)
 def test_no_command_leaks_in_any_mode_on_success_or_error(
-    cli: Cli, world: World, case: Case, mode: str, scenario: str
+    cli: Cli, world: World, deployed: dict[bool, Snapshot], case: Case, mode: str, scenario: str
 ) -> None:
-    world.deploy(cli, case, NAME)
+    world.restore(deployed[case.paused])  # as world.deploy(cli, case, NAME) leaves it, see `deployed`
     world.arm(scenario)
     run = cli(*world.argv(case, NAME, mode))
     assert run.code == expected_code(case, scenario), run.all

@@ -241,8 +241,9 @@ def manifests(cfg: Config, root: Path) -> list[Row]:
             ours,
             floor,
             unit="s CPU",
-            goal="≤ 0.5 s CPU",
-            met=statistics.median(ours) <= 0.5,
+            # The goal is libyaml's; the pure-Python fallback's is to give the same answers (a test).
+            goal="≤ 0.5 s CPU" if loader == "c" else "— (same answers: tested)",
+            met=statistics.median(ours) <= 0.5 if loader == "c" else None,
             calls="0 (offline)",
             counts={"manifests": samples[loader][0]["manifests"]},
         )

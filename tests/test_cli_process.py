@@ -65,15 +65,20 @@ def test_no_token_is_a_usage_error_with_a_hint(isolated_env: dict[str, str]) -> 
     assert "HF_TOKEN" in result.stderr and "--sandbox" in result.stderr
 
 
-def test_sandbox_serve_in_the_foreground(isolated_env: dict[str, str]) -> None:
-    server = subprocess.Popen(
+def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`endpointctl sandbox serve` on a free port, its stderr to read (the first line gives the URL)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "endpointctl", "sandbox", "serve", "--port", "0"],
-        env=isolated_env,
+        env=env,
         stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
     )
+
+
+def test_sandbox_serve_in_the_foreground(isolated_env: dict[str, str]) -> None:
+    server = _serve(isolated_env)
     try:
         assert server.stderr is not None
         line = server.stderr.readline()
@@ -93,14 +98,7 @@ def test_a_ctrl_c_as_soon_as_serve_says_where_it_serves_stops_it_cleanly(
     isolated_env: dict[str, str],
 ) -> None:
     """The earliest a script can stop it: on the line that gives the URL, before the hints after it."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "endpointctl", "sandbox", "serve", "--port", "0"],
-        env=isolated_env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
+    server = _serve(isolated_env)
     try:
         assert server.stderr is not None
         assert "serving at http://127.0.0.1:" in server.stderr.readline()

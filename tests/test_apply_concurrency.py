@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -38,14 +38,18 @@ BOUND = 30.0  # seconds a held request waits for the others at most; running out
 Handler = Callable[[Any], Response]
 
 
-def _manifests(tmp_path: pathlib.Path, per_namespace: int, **extra: Any) -> str:
-    """``per_namespace`` manifests in each of the user's namespace and the org's, one instance each."""
+def _manifests(
+    tmp_path: pathlib.Path, per_namespace: int, alternate: Sequence[dict[str, Any]] = (), **extra: Any
+) -> str:
+    """``per_namespace`` manifests in each of the user's namespace and the org's, one instance each;
+    with ``alternate``, the i-th takes the (i mod n)-th of its settings too (quotas are per instance type)."""
     directory = tmp_path / "manifests"
     directory.mkdir()
     for ns in (USER, ORG):
         for i in range(per_namespace):
             name = f"{ns[:4]}-{i:02d}"
-            write(directory, f"{ns}-{i:02d}.yaml", manifest(name, namespace=ns, **extra))
+            own = alternate[i % len(alternate)] if alternate else {}
+            write(directory, f"{ns}-{i:02d}.yaml", manifest(name, namespace=ns, **extra, **own))
     return str(directory)
 
 
@@ -104,8 +108,11 @@ def test_the_default_parallelism_is_reached_in_each_namespace_and_not_exceeded(
     per_namespace = DEFAULT_PARALLELISM + 1  # one batch full, then one more
     gate = Gate(DEFAULT_PARALLELISM, {USER: per_namespace, ORG: per_namespace})
     sandbox.add_middleware(gate)
-    one_cpu = {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x1"}  # within the quota
-    result = cli("apply", _manifests(tmp_path, per_namespace, compute=one_cpu), "--yes")
+    # One instance each, within each instance type's quota: the sandbox allows 32 intel-spr, then a T4.
+    spr = {"compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x1"}}
+    t4 = {"compute": {"accelerator": "gpu", "instanceType": "nvidia-t4", "instanceSize": "x1"}}
+    within = [spr] * min(per_namespace - 1, 32) + [t4]
+    result = cli("apply", _manifests(tmp_path, per_namespace, alternate=within), "--yes")
     assert result.code == 0, result.all
     assert gate.timed_out == 0
     assert dict(gate.peak) == {USER: DEFAULT_PARALLELISM, ORG: DEFAULT_PARALLELISM}

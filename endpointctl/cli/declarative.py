@@ -10,7 +10,7 @@ import click
 from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
-from endpointctl.core.defaults import LOCK_TIMEOUT
+from endpointctl.core.defaults import LOCK_TIMEOUT, PARALLELISM
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.settings import OutputMode
 
@@ -112,7 +112,7 @@ def plan(
 @click.option(
     "--parallelism",
     type=click.IntRange(1, 64),
-    default=16,
+    default=PARALLELISM,
     show_default=True,
     help="Endpoints changed at once, per namespace.",
 )

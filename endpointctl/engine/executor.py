@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from endpointctl.core.backoff import ABSENT
 from endpointctl.core.clock import Cancel, Clock
+from endpointctl.core.defaults import PARALLELISM
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import Conflict, EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
@@ -33,8 +34,7 @@ from endpointctl.hub import Created, Hub
 
 Reporter = Callable[[str], None]
 
-# Endpoints changed at once in each namespace (``--parallelism``); why this many: the README's design notes.
-DEFAULT_PARALLELISM = 16
+DEFAULT_PARALLELISM = PARALLELISM  # endpoints changed at once in each namespace (core/defaults.py)
 log = logging.getLogger("endpointctl.executor")
 
 # Steps that the API refuses while an endpoint is still deploying.

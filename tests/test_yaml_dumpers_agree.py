@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from endpointctl.core.settings import OutputMode
-from endpointctl.ui import render
+from endpointctl.ui import render, yaml_output
 from endpointctl.ui.escapes import terminal_text
 
-needs_libyaml = pytest.mark.skipif(render._FAST_DUMPER is None, reason="PyYAML built without libyaml")
+needs_libyaml = pytest.mark.skipif(yaml_output._FAST_DUMPER is None, reason="PyYAML built without libyaml")
 
 # Every kind of character that could be written differently: ASCII, controls (C0, DEL, C1 with NEL),
 # the invisible ones, the BOM, surrogates (alone), astral characters, and YAML's indicators.
@@ -44,7 +44,7 @@ _DATA = st.one_of(st.lists(_NESTED, max_size=4), st.dictionaries(_TEXT, _NESTED,
 @given(_DATA)
 def test_both_emitters_write_what_reads_back_and_passes_the_sink_unchanged(data: Any) -> None:
     for fast in (True, False):
-        text = render.dump(data, OutputMode.YAML) if fast else render.yaml_text(data, fast=False)
+        text = render.dump(data, OutputMode.YAML) if fast else yaml_output.yaml_text(data, fast=False)
         assert yaml.safe_load(text) == data
         if fast:
             assert terminal_text(text) == text
@@ -68,7 +68,7 @@ _RECORD = st.fixed_dictionaries(
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(_RECORD, max_size=5))
 def test_records_are_written_to_the_same_text_by_both(records: list[dict[str, Any]]) -> None:
-    assert render.yaml_text(records, fast=True) == render.yaml_text(records, fast=False)
+    assert yaml_output.yaml_text(records, fast=True) == yaml_output.yaml_text(records, fast=False)
 
 
 @needs_libyaml

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from tabulate import tabulate
 
 from endpointctl.core.diff import SENSITIVE, FieldChange
@@ -26,7 +25,7 @@ from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan
 from endpointctl.core.settings import OutputMode
-from endpointctl.ui import costs
+from endpointctl.ui import costs, yaml_output
 from endpointctl.ui.escapes import INVISIBLE
 from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
 from endpointctl.ui.fit import TABLE_WIDTH, columns, fit
@@ -40,6 +39,7 @@ from endpointctl.ui.records import (
     smoke_record,
     wait_record,
 )
+from endpointctl.ui.yaml_output import u_escape
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
@@ -51,88 +51,14 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 # 0x9b starts a sequence, and lone surrogates, which no UTF-8 stream can write (\ud83d reads back as one).
 # json.dumps escapes C0 itself; DEL, C1, the invisible characters and lone surrogates are left to us.
 _JSON_RAW_CONTROL = re.compile(f"[\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
-# PyYAML writes these raw even in double quotes (YAML counts them printable); ``dump`` escapes them there.
-_YAML_RAW = re.compile(f"[\x85{INVISIBLE}]")
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
-
-
-class _YamlDumper(yaml.SafeDumper):
-    """safe_dump, except that a string holding NEL (U+0085) or an invisible character (``escapes``) is
-    written in double quotes, where ``dump`` can escape what PyYAML leaves raw.
-
-    YAML counts NEL and the bidirectional controls as printable, so PyYAML writes them raw in a plain or
-    single-quoted scalar, where NEL reaches the terminal as a C1 control (and reads back as a space) and
-    an override reverses what follows; every other control it escapes already, and a lone surrogate too
-    (``"\\uD83D"``), which YAML does not count as printable.
-    """
-
-
-def _represent_str(dumper: yaml.representer.SafeRepresenter, value: str) -> yaml.Node:
-    style = '"' if _YAML_RAW.search(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_YamlDumper.add_representer(str, _represent_str)
-
-# libyaml's emitter, where PyYAML has it, with the same representers: it writes the same text ~5x faster
-# (1000 endpoints: ~0.1 s against ~0.6 s; tests/test_yaml_dumpers_agree.py holds them to the same text).
-# It cannot encode a lone surrogate, which the pure-Python emitter escapes: such data goes to that one.
-_FAST_DUMPER: type[yaml.representer.SafeRepresenter] | None = None
-if hasattr(yaml, "CSafeDumper"):
-
-    class _CYamlDumper(yaml.CSafeDumper):
-        """``_YamlDumper``'s representers on libyaml's emitter."""
-
-    _CYamlDumper.add_representer(str, _represent_str)
-    _FAST_DUMPER = _CYamlDumper
-
-
-# libyaml escapes characters beyond the Basic Multilingual Plane ("\U0001F600"), which PyYAML writes as
-# themselves: text holding one goes to PyYAML, so an emoji in a message reads as one either way.
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def _alike_in_libyaml(data: Any) -> bool:
-    """Whether libyaml writes ``data`` as PyYAML does: a list or mapping (a bare scalar gets a "..."
-    document end from libyaml only) whose strings hold no character beyond the BMP."""
-    if not isinstance(data, list | dict):
-        return False
-    pending: list[Any] = [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if _ASTRAL.search(item):
-                return False
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-    return True
-
-
-def yaml_text(data: Any, *, fast: bool = True) -> str:
-    """``data`` as YAML, block style, keys in their order; ``fast``: through libyaml where it writes the
-    same text."""
-    if fast and _FAST_DUMPER is not None and _alike_in_libyaml(data):
-        try:
-            return yaml.dump(data, Dumper=_FAST_DUMPER, sort_keys=False, allow_unicode=True)
-        except (UnicodeEncodeError, yaml.YAMLError):
-            pass  # what the pure-Python emitter escapes and libyaml cannot encode
-    return yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
 
 
 def dump(data: Any, mode: OutputMode) -> str:
     if mode is OutputMode.JSON:
         # Outside strings JSON is ASCII, so these can only be inside one: escaping keeps the value.
         text = json.dumps(data, indent=2, ensure_ascii=False)
-        return _JSON_RAW_CONTROL.sub(_json_escape, text) + "\n"
-    text = yaml_text(data)
-    # Only double-quoted scalars can hold these (``_represent_str``), where ``\uXXXX`` is their escape.
-    return _YAML_RAW.sub(_json_escape, text)
+        return _JSON_RAW_CONTROL.sub(u_escape, text) + "\n"
+    return yaml_output.dump(data)
 
 
 # -- endpoints --------------------------------------------------------------------------------------

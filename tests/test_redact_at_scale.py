@@ -382,10 +382,10 @@ def test_prefix_end_takes_as_many_units_as_asked_and_never_splits_a_run(text: st
 # -- 4. memory is linear in the text ----------------------------------------------------------------------
 
 # Under tracemalloc every allocation is traced, and decoding a text of escapes allocates for each one:
-# scrubbing a megabyte takes seconds. What a scrub holds besides its views' texts is bounded by the chunk
-# size (a chunk split into parts, a few chunks' layouts cached per view), so a text of a few chunks shows
-# how memory grows with the text as well as megabytes do: by what each character past the first chunk adds.
-SCRUBBED_CHUNKS = 8
+# scrubbing a megabyte takes seconds. Memory is measured on one chunk and on 64 (two megabytes): by what
+# each character past the first chunk adds. A few chunks are not enough: something kept every few chunks
+# (a suffix of the text, say) grows with the square of the length and only shows at megabytes (review).
+SCRUBBED_CHUNKS = 64
 # Bytes a scrub may hold for each character of the text: views hold their texts and where their chunks
 # began (about 7 a character); a map of where each character came from takes tens in every view.
 PER_CHARACTER = 25

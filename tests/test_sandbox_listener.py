@@ -4,9 +4,11 @@ still ends the loop (the thread is joined within a bound, never slept on)."""
 from __future__ import annotations
 
 import http.client
+import pathlib
 import threading
 from http.server import BaseHTTPRequestHandler
 
+from endpointctl.sandbox import Sandbox, SandboxConfig
 from endpointctl.sandbox.listener import SandboxHTTPServer
 
 HOUR = 3600.0
@@ -64,3 +66,31 @@ def test_it_serves_again_after_a_stop_and_a_stop_before_serving_returns() -> Non
             assert not loop.is_alive()
     finally:
         server.server_close()
+
+
+def test_a_stop_between_arming_and_the_loops_start_is_not_lost() -> None:
+    """The sandbox arms its server before the serving thread starts: a stop that comes before the loop
+    runs waits for it, and the loop, once started, stops at once."""
+    server = SandboxHTTPServer(("127.0.0.1", 0), _Ok)
+    try:
+        server.arm()
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(0.2)
+        assert stopper.is_alive()  # waiting for a loop that has not started, not returned
+        loop = threading.Thread(target=server.serve_forever, args=(HOUR,), daemon=True)
+        loop.start()
+        loop.join(10)
+        stopper.join(10)
+        assert not loop.is_alive() and not stopper.is_alive()
+    finally:
+        server.server_close()
+
+
+def test_a_sandbox_stopped_right_after_it_started_leaves_no_thread_serving(tmp_path: pathlib.Path) -> None:
+    for i in range(20):
+        sandbox = Sandbox(SandboxConfig(db_path=tmp_path / f"s{i}.sqlite"))
+        sandbox.start()
+        thread = sandbox._thread
+        sandbox.close()
+        assert thread is not None and not thread.is_alive()

@@ -669,6 +669,18 @@ def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step
         "HUGGING_FACE_HUB_TOKEN=x",
         "LD_PRELOAD=/tmp/evil.so",
         "TZ=x",
+        "PRUNE=true",
+        "STACK=other",
+        "NAMESPACE=victim-org",
+        "PATHS=/",
+        "ARGS=--parallelism 64",
+        "HUGGINGFACE_CO_STAGING=1",
+        "TRANSFORMERS_OFFLINE=1",
+        "TMP=/tmp/evil",
+        "HOSTALIASES=/tmp/evil",
+        "GLIBC_TUNABLES=x",
+        "SSLKEYLOGFILE=/tmp/keys",
+        "UID=0",
     ],
 )
 def test_manifest_secrets_cannot_replace_the_runners_variables(
@@ -714,9 +726,18 @@ def test_the_apply_step_waits_smokes_and_reports(
 def test_the_schedule_step_runs_the_schedules(bash_step: Callable[..., Step]) -> None:
     run = script(workflow("endpointctl-schedule.yml"), "schedule")
     env = {"PATHS": "manifests/", "NAMESPACE": "acme", "DRY_RUN": "true"}
-    step = bash_step(run, **env, FAKE_CODE="1")
+    hostile = "acme/gpt2  pause  failed  the API answered 400: ##[error]pwned\n::error title=x::owned"
+    step = bash_step(run, **env, FAKE_CODE="1", FAKE_STDOUT=hostile)
     assert step.code == 1 and step.outputs == {"exit-code": "1"}
     assert step.called["argv"] == ["schedule", "run", "manifests/", "--dry-run", "--namespace", "acme"]
+    # The results reach the log whole, and the API's words in them act as no workflow command.
+    assert "##[error]pwned" in step.log, step.log
+    commands = Runner().feed(step.log).commands
+    # Only the fence and the fake endpointctl's own annotation on stderr, which stays a command.
+    assert [(c.name, c.properties.get("file")) for c in commands] == [
+        ("stop-commands", None),
+        ("error", "m.yaml"),
+    ]
 
 
 # -- the sticky comment, with a fake gh ------------------------------------------------------------------

@@ -76,6 +76,7 @@ class Sandbox:
         server = self._server
         assert server is not None
         self._serving = True
+        server.arm()  # a stop() from now on waits for the loop, even one that has not started yet
         self._thread = threading.Thread(
             target=server.serve_forever,
             args=(SHUTDOWN_POLL_SECONDS,),
@@ -95,6 +96,7 @@ class Sandbox:
         server = self._server
         assert server is not None
         self._serving = True
+        server.arm()
         try:
             server.serve_forever(SHUTDOWN_POLL_SECONDS)
         finally:

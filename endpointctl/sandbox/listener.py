@@ -31,11 +31,18 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before binding: a bind that fails calls server_close, which closes these.
         self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_writer.setblocking(False)  # a full buffer of wake-ups must not block a shutdown
         super().__init__(*args, **kwargs)
         self._state = threading.Lock()
         self._stopping = False
         self._stopped = threading.Event()
         self._stopped.set()  # not serving: a shutdown has nothing to wait for
+
+    def arm(self) -> None:
+        """Count as serving from now, before the thread that will serve has started: a shutdown from
+        then on waits for the loop to start and stop, instead of returning and leaving it to serve."""
+        with self._state:
+            self._stopped.clear()
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         with self._state:

@@ -1,4 +1,4 @@
-"""``-o yaml``: what endpointctl's YAML output looks like, written by libyaml where it writes the same text.
+"""``-o yaml``: endpointctl's YAML output, written by libyaml's emitter where PyYAML has it.
 
 Block style, keys in their order, unicode as itself; a string holding a character PyYAML would write
 raw (NEL, the invisible ones) goes in double quotes, where it is escaped as ``\\uXXXX``, so no output
@@ -41,8 +41,9 @@ def _represent_str(dumper: yaml.representer.SafeRepresenter, value: str) -> yaml
 
 _YamlDumper.add_representer(str, _represent_str)
 
-# libyaml's emitter, where PyYAML has it, with the same representers: it writes the same text ~5x faster
-# (1000 endpoints: ~0.1 s against ~0.6 s; tests/test_yaml_dumpers_agree.py holds them to the same text).
+# libyaml's emitter, where PyYAML has it, with the same representers, ~5x faster (1000 endpoints: ~0.1 s
+# against ~0.6 s). The two may fold a long string or write an odd key differently; what they write reads
+# back as the same data and holds no raw control or invisible character (tests/test_yaml_dumpers_agree.py).
 # It cannot encode a lone surrogate, which the pure-Python emitter escapes: such data goes to that one.
 _FAST_DUMPER: type[yaml.representer.SafeRepresenter] | None = None
 if hasattr(yaml, "CSafeDumper"):
@@ -60,8 +61,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _alike_in_libyaml(data: Any) -> bool:
-    """Whether libyaml writes ``data`` as PyYAML does: a list or mapping (a bare scalar gets a "..."
-    document end from libyaml only) whose strings hold no character beyond the BMP."""
+    """Whether libyaml may write ``data``: a list or mapping (a bare scalar gets a "..." document end from
+    libyaml only) whose strings hold no character beyond the BMP (libyaml escapes an emoji)."""
     if not isinstance(data, list | dict):
         return False
     pending: list[Any] = [data]
@@ -79,8 +80,7 @@ def _alike_in_libyaml(data: Any) -> bool:
 
 
 def yaml_text(data: Any, *, fast: bool = True) -> str:
-    """``data`` as YAML, block style, keys in their order; ``fast``: through libyaml where it writes the
-    same text."""
+    """``data`` as YAML, block style, keys in their order; ``fast``: through libyaml where it can."""
     if fast and _FAST_DUMPER is not None and _alike_in_libyaml(data):
         try:
             return yaml.dump(data, Dumper=_FAST_DUMPER, sort_keys=False, allow_unicode=True)

@@ -6,8 +6,11 @@ commands. Outside GitHub Actions the text is shown as it came."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -73,3 +76,31 @@ def test_no_line_made_inert_can_start_a_command(text: str) -> None:
         shown = inert(line)
         assert not COMMAND.search(shown)
         assert inert(shown) == shown  # twice is once: lines made inert before reach the sink again
+
+
+def _warning_header(value: str) -> Callable[[Request, Callable[[Request], Response]], Response]:
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        response = call_next(request)
+        response.headers["X-HF-Warning"] = value
+        return response
+
+    return middleware
+
+
+@pytest.mark.parametrize("github", [True, False], ids=["github-actions", "elsewhere"])
+def test_huggingface_hubs_own_warning_lines_are_shown_as_outside_text(
+    sandbox: Sandbox, token: str, tmp_path: pathlib.Path, github: bool
+) -> None:
+    """huggingface_hub logs a server's X-HF-Warning to stderr through its own handler, not endpointctl's
+    output: the line still gets control characters escaped and, under GitHub Actions, no command."""
+    sandbox.add_middleware(_warning_header("::add-mask::secret-ish \x9b31m ##[error]from the server"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENDPOINTCTL_", "GITHUB_"))}
+    env |= {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
+    env["GITHUB_ACTIONS"] = "true" if github else "false"
+    process = subprocess.run(
+        [sys.executable, "-m", "endpointctl", "status"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert process.returncode == 0, process.stderr
+    assert "from the server" in process.stderr  # the warning was shown
+    assert "\x9b" not in process.stderr and "\\x9b31m" in process.stderr  # CSI shown as an escape
+    assert bool(COMMAND.search(process.stderr)) is not github, process.stderr

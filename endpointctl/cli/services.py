@@ -89,6 +89,7 @@ class Services:
             cancel=self._cancel,  # shared, so an interrupt also stops retrying
             report=self._out.info,
             api_source=self._api_source(),
+            log_text=self._out.outside,
         )
         deployed = DeployedClient(
             token.value,

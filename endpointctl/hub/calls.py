@@ -56,6 +56,7 @@ class ApiCalls:
         report: Callable[[str], None] | None = None,
         client_factory: process.ClientFactory | None = None,
         api_source: str = "the default Inference Endpoints address",
+        log_text: Callable[[str], str] | None = None,
     ) -> None:
         """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
         tests pass one with an ``httpx2.MockTransport``. ``api_source`` says what set ``api_url``."""
@@ -67,7 +68,8 @@ class ApiCalls:
         self._api = (
             HfApi(endpoint=api_url.rstrip("/"), token=token.value) if api_url else HfApi(token=token.value)
         )
-        process.install(client_factory or process.TimeoutClientFactory(timeout), self._redactor)
+        # huggingface_hub's own log lines (a server's X-HF-Warning, HF_DEBUG's requests) shown as ours are.
+        process.install(client_factory or process.TimeoutClientFactory(timeout), self._redactor, log_text)
         if api_url:
             process.keep_to_the_api()  # no telemetry or registry call to huggingface.co beside it
         self._reach = Reach(self._base, api_source)

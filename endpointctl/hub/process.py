@@ -84,12 +84,16 @@ class TimeoutClientFactory:
 
 
 class _ScrubFilter(logging.Filter):
-    """Masks, in every huggingface_hub log record, the secrets of every redactor still in use."""
+    """Masks, in every huggingface_hub log record, the secrets of every redactor still in use; then shows
+    the text as the command's output shows outside text (``shown``: control characters as escapes, and
+    under GitHub Actions no workflow command). huggingface_hub writes these records to stderr with its own
+    handler: a server's ``X-HF-Warning``, and under HF_DEBUG the requests themselves."""
 
     def __init__(self) -> None:
         super().__init__()
         self._redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
         self._guard = threading.Lock()  # a WeakSet may not change while another thread iterates it
+        self.shown: Callable[[str], str] | None = None
 
     def watch(self, redactor: Redactor) -> None:
         with self._guard:
@@ -99,15 +103,20 @@ class _ScrubFilter(logging.Filter):
         with self._guard:
             redactors = list(self._redactors)
         # Joined, not one after another: another hub's secret may be the start of this one's.
-        record.msg, record.args = Redactor.joined(redactors).scrub(record.getMessage()), None
+        text = Redactor.joined(redactors).scrub(record.getMessage())
+        shown = self.shown
+        record.msg, record.args = (shown(text) if shown is not None else text), None
         return True
 
 
 _SCRUB = _ScrubFilter()
 
 
-def install(factory: ClientFactory, redactor: Redactor) -> None:
+def install(factory: ClientFactory, redactor: Redactor, shown: Callable[[str], str] | None = None) -> None:
+    """``shown``: how the command shows outside text (the last Hub's, as there is one per command)."""
     with _lock:
+        if shown is not None:
+            _SCRUB.shown = shown
         # Compared with what huggingface_hub holds, not with a record of ours: anyone may have set it.
         if factory != _http._GLOBAL_CLIENT_FACTORY:
             set_client_factory(factory)

@@ -64,11 +64,19 @@ class Output:
         if hint:
             self._write(self.stderr, f"hint: {hint}\n")
 
+    def outside(self, text: str) -> str:
+        """Text that reaches stderr by another way (huggingface_hub's own log handler) as the sink shows
+        it: control characters as escapes, and under GitHub Actions no line a workflow command. Secrets
+        are the caller's to scrub first."""
+        clean = terminal_text(text)
+        if self.workflow_commands:
+            clean = "".join(inert(line) for line in clean.splitlines(keepends=True))
+        return clean
+
     def _write(self, stream: TextIO, text: str, *, command: bool = False) -> None:
         # Scrubbed first, so the redactor reads the text as it came, not a form escaping made of it.
-        clean = terminal_text(self.redactor.scrub(text))
-        if self.workflow_commands and stream is self.stderr and not command:
-            clean = "".join(inert(line) for line in clean.splitlines(keepends=True))
+        scrubbed = self.redactor.scrub(text)
+        clean = terminal_text(scrubbed) if command or stream is not self.stderr else self.outside(scrubbed)
         divert = self.divert
         if divert is not None and stream is self.stderr:
             divert(clean)

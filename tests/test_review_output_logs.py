@@ -30,6 +30,7 @@ from clirunner import Cli
 from huggingface_hub.utils._http import default_client_factory, set_client_factory
 from test_annotations import Runner
 from test_cli_apply import manifest, write
+from test_logs import applied  # noqa: F401 (a fixture: gpt2-demo deployed and running)
 from test_workflows import (  # noqa: F401 - fixtures
     MARKDOWN,
     PLAN_ENV,
@@ -63,14 +64,6 @@ def answering(route: str, make: Callable[[Request], Response]) -> Middleware:
     return middleware
 
 
-@pytest.fixture
-def applied(cli: Cli, tmp_path: pathlib.Path, clock: ManualClock) -> str:
-    path = write(tmp_path, "m.yaml", manifest())
-    assert cli("apply", path, "--yes").code == 0
-    clock.advance(10)
-    return path
-
-
 # -- JSON nested too deeply -------------------------------------------------------------------------------
 
 DEEP = b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
@@ -78,7 +71,10 @@ DEEP = b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
 
 @pytest.mark.parametrize("command", [["replicas", "gpt2-demo"], ["logs", "gpt2-demo"]])
 def test_json_nested_too_deeply_is_a_clear_error_not_a_crash(
-    cli: Cli, applied: str, sandbox: Sandbox, command: list[str]
+    cli: Cli,
+    applied: str,  # noqa: F811
+    sandbox: Sandbox,
+    command: list[str],
 ) -> None:
     for route in (REPLICA, LOGS):
         sandbox.add_middleware(answering(route, lambda _: Response(status=200, body=DEEP)))
@@ -89,7 +85,9 @@ def test_json_nested_too_deeply_is_a_clear_error_not_a_crash(
 
 
 def test_an_event_nested_too_deeply_is_shown_as_the_text_it_is(
-    cli: Cli, applied: str, sandbox: Sandbox
+    cli: Cli,
+    applied: str,  # noqa: F811
+    sandbox: Sandbox,
 ) -> None:
     data = b'{"a":' * 1500 + b"1" + b"}" * 1500
     event = b"data: " + data + b"\n\ndata: after\n\n"

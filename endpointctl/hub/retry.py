@@ -242,9 +242,7 @@ class RetryPolicy:
                 f"{op.doing}: the API answered {op.last.answer if op.last else '?'}; "
                 f"retrying in {state.upcoming_sleep:.1f} s (attempt {op.attempts + 1})"
             )
-            log.info("%s", line)
-            if self._report is not None:
-                self._report(line)
+            self._say(line)
 
         def pause(seconds: float) -> None:
             self.clock.sleep(
@@ -261,6 +259,12 @@ class RetryPolicy:
         )
         return retrying(attempt)
 
+    def _say(self, line: str) -> None:
+        """A retry or a hold: to the log, and to the command's progress lines."""
+        log.info("%s", line)
+        if self._report is not None:
+            self._report(line)
+
     def _pass_gate(self, op: Operation, limiter: Limiter) -> None:
         """Wait until no hold keeps requests from the server; raise instead when that cannot be in time."""
         hold = limiter.hold
@@ -270,9 +274,7 @@ class RetryPolicy:
                 f"{op.doing}: holding every request to {limiter.server} back {left:.1f} s, "
                 f"as the API asked (it answered {hold.why})"
             )
-            log.info("%s", line)
-            if self._report is not None:
-                self._report(line)
+            self._say(line)
         verdict = limiter.wait(self.clock, deadline=op.deadline, cancel=self._cancel)
         if verdict is Verdict.OPEN:
             return

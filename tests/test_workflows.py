@@ -639,12 +639,13 @@ def test_the_plan_step_takes_prune_namespace_and_more_flags(bash_step: Callable[
 
 
 def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step]) -> None:
-    secrets = "API_KEY=s3cr3t-value=with-equals\n\nREGISTRY_PASSWORD=hunter2hunter2"
+    secrets = "API_KEY=s3cr3t-value=with-equals\r\n\nREGISTRY_PASSWORD=hunter2hunter2"
     step = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS=secrets, FAKE_STDOUT=MARKDOWN)
     assert step.code == 0, step.log
     env = step.called["env"]
-    assert env["API_KEY"] == "s3cr3t-value=with-equals" and env["REGISTRY_PASSWORD"] == "hunter2hunter2"
-    assert "ENDPOINT_SECRETS" not in env
+    # All of it, verbatim, in the one variable endpointctl reads for ${VAR}s; nothing exported by name.
+    assert env["ENDPOINTCTL_VARIABLES"] == secrets
+    assert "API_KEY" not in env and "REGISTRY_PASSWORD" not in env and "ENDPOINT_SECRETS" not in env
     masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
     assert masks == ["s3cr3t-value=with-equals", "hunter2hunter2"]
 
@@ -655,7 +656,7 @@ def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step
         "PATH=/tmp/evil",
         "HF_TOKEN=other",
         "lower=x",
-        "NOEQUALS",
+        "NOEQUALS-maybe-a-pasted-secret",
         "GITHUB_ENV=x",
         "IFS=x",
         "HTTPS_PROXY=http://evil:8080",
@@ -681,17 +682,26 @@ def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step
         "GLIBC_TUNABLES=x",
         "SSLKEYLOGFILE=/tmp/keys",
         "UID=0",
+        "ENDPOINTCTL_API_URL=http://evil",
     ],
 )
 def test_manifest_secrets_cannot_replace_the_runners_variables(
     bash_step: Callable[..., Step], line: str
 ) -> None:
-    step = bash_step(
-        PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS=f"API_KEY=fine-value\n{line}", FAKE_STDOUT=MARKDOWN
-    )
-    assert step.code == 2 and "ENDPOINT_SECRETS" in step.log
-    assert step.called == {}
-    assert line not in step.log  # the error names no value
+    """No line sets a variable of the step or of endpointctl's process: what endpointctl is run with (its
+    arguments and its environment but ENDPOINTCTL_VARIABLES) is what it is run with without the line."""
+    alone = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS="API_KEY=fine-value", FAKE_STDOUT=MARKDOWN)
+    secrets = f"API_KEY=fine-value\n{line}"
+    step = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS=secrets, FAKE_STDOUT=MARKDOWN)
+    assert step.code == alone.code == 0, step.log
+    assert step.called["argv"] == alone.called["argv"]
+    env, env_alone = dict(step.called["env"]), dict(alone.called["env"])
+    assert env.pop("ENDPOINTCTL_VARIABLES") == secrets
+    env_alone.pop("ENDPOINTCTL_VARIABLES")
+    assert env == env_alone
+    # Masked: the value after the first '=', or the whole line (it may be a pasted secret).
+    masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
+    assert masks[-1] == line.partition("=")[2] if "=" in line else line
 
 
 def _secrets_loop(run: str) -> str:

@@ -91,8 +91,15 @@ class Invocation:
             # What `endpointctl apply "$DIR"` passes when DIR is unset: never "the current directory".
             raise UsageError("an empty path was given", hint="check the variable that should have named it")
         from endpointctl import manifest
+        from endpointctl.manifest import variables
 
-        reading = manifest.read_manifests(paths, environ=self.env.environ, allow_public=allow_public)
+        try:
+            environ = variables.interpolation_environment(self.env.environ)
+        except variables.VariablesError as error:
+            raise UsageError(
+                str(error), hint="one NAME=value a line; blank lines and lines starting with # are skipped"
+            ) from None
+        reading = manifest.read_manifests(paths, environ=environ, allow_public=allow_public)
         for d in reading.desired:
             # Secret values and registry passwords: nothing this process writes may show them.
             self.out.redactor.add(*d.sensitive_values())

@@ -25,10 +25,10 @@ from endpointctl.manifest.yaml_source import KeyPath
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
 IMAGE_PATH: KeyPath = ("spec", "model", "image")
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a variable name, as ${NAME} and ENDPOINTCTL_VARIABLES take it
 _TOKEN = re.compile(r"\$(?:(?P<dollar>\$)|\{(?P<body>[^}]*)(?P<close>\}?))")
-_BODY = re.compile(rf"(?P<name>{_NAME})(?::-(?P<default>.*))?", re.DOTALL)
-_SECRET_REF = re.compile(rf"\$\{{(?P<name>{_NAME})\}}")
+_BODY = re.compile(rf"(?P<name>{NAME_PATTERN})(?::-(?P<default>.*))?", re.DOTALL)
+_SECRET_REF = re.compile(rf"\$\{{(?P<name>{NAME_PATTERN})\}}")
 
 
 class InterpolationError(ValueError):

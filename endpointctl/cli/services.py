@@ -90,6 +90,7 @@ class Services:
             report=self._out.info,
             api_source=self._api_source(),
             log_text=self._out.outside,
+            allow_plain_http=settings.allow_plain_http,
         )
         deployed = DeployedClient(
             token.value,

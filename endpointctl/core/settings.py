@@ -156,6 +156,8 @@ class Settings:
     retry_seconds: float = DEFAULT_RETRY_SECONDS
     output: OutputMode = OutputMode.TABLE
     state_dir: str | None = None  # ENDPOINTCTL_STATE_DIR: where locks live; None: the user's state dir
+    # ENDPOINTCTL_ALLOW_HTTP: the token may go over plain http beyond this machine (a remote sandbox's).
+    allow_plain_http: bool = False
 
     @classmethod
     def resolve(
@@ -181,4 +183,5 @@ class Settings:
             retry_seconds=retry_seconds,
             output=OutputMode(output),
             state_dir=environ.get("ENDPOINTCTL_STATE_DIR") or None,
+            allow_plain_http=_truthy(environ.get("ENDPOINTCTL_ALLOW_HTTP")),
         )

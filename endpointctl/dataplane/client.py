@@ -10,7 +10,6 @@ clock, so tests that add latency in the sandbox measure it without waiting for i
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.redact import Redactor
 from endpointctl.core.spec import Security
+from endpointctl.core.token_travel import plain_text_refusal
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
 
@@ -50,16 +50,6 @@ class Reply:
         return self.body.decode("utf-8", errors="replace")
 
 
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: a name or address that never leaves the machine."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def token_refusal(url: str) -> str | None:
     """Why the token may not go to ``url``, or None: it travels only encrypted, or never off the machine."""
     try:
@@ -67,12 +57,12 @@ def token_refusal(url: str) -> str | None:
     except httpx2.InvalidURL:
         return f"refusing to send the token to {url!r}: not a URL; pass the endpoint's https URL"
     scheme, host = parsed.scheme, parsed.host
-    if scheme == "https" or (scheme == "http" and is_loopback(host)):
+    refusal = plain_text_refusal(scheme, host)
+    if refusal is None:
         return None
     return (
-        f"refusing to send the token to {scheme}://{host or '?'}: over {scheme or 'that'} it would leave "
-        "this machine unencrypted; use the endpoint's https URL (the token goes over plain http only to a "
-        "loopback address, such as the sandbox's)"
+        f"refusing to send the token to {scheme}://{host or '?'}: {refusal}; use the endpoint's https URL "
+        "(the token goes over plain http only to a loopback address, such as the sandbox's)"
     )
 
 

@@ -23,7 +23,7 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.errors import ApiError
+from endpointctl.core.errors import ApiError, UsageError
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.hub import process
@@ -57,9 +57,21 @@ class ApiCalls:
         client_factory: process.ClientFactory | None = None,
         api_source: str = "the default Inference Endpoints address",
         log_text: Callable[[str], str] | None = None,
+        allow_plain_http: bool = False,
     ) -> None:
         """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
         tests pass one with an ``httpx2.MockTransport``. ``api_source`` says what set ``api_url``."""
+        if api_url:  # before anything is sent, or huggingface_hub is pointed anywhere
+            problem = process.api_url_problem(api_url, allow_plain_http=allow_plain_http)
+            if problem is not None:
+                plain = (
+                    " (ENDPOINTCTL_ALLOW_HTTP=1 allows plain http beyond this machine: only for a "
+                    "sandbox served with --allow-remote, and a throwaway token)"
+                )
+                raise UsageError(
+                    f"{api_source}: {problem}",
+                    hint="give the server's own https address" + (plain if "plain http" in problem else ""),
+                )
         self._token = token
         self._timeout = timeout
         self._redactor = redactor or Redactor()

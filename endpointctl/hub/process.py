@@ -31,6 +31,7 @@ from huggingface_hub.utils._http import hf_request_event_hook, set_client_factor
 
 from endpointctl.core.errors import ApiError
 from endpointctl.core.redact import Redactor
+from endpointctl.core.token_travel import plain_text_refusal
 from endpointctl.hub.deadline import DeadlineTransport
 
 ClientFactory = Callable[[], httpx2.Client]
@@ -126,6 +127,28 @@ def install(factory: ClientFactory, redactor: Redactor, shown: Callable[[str], s
         for target in (logger, *logger.handlers):
             if _SCRUB not in target.filters:
                 target.addFilter(_SCRUB)
+
+
+def api_url_problem(api_url: str, *, allow_plain_http: bool = False) -> str | None:
+    """Why ``ENDPOINTCTL_API_URL`` cannot be used, or None. Read as huggingface_hub's client reads it
+    (httpx); never quoted, for it may hold a password. Without '@', '\\', '?', '#' or spaces, the
+    addresses made of it by adding a path reach the same server (tests/test_api_url.py)."""
+    try:
+        url = httpx2.URL(api_url)
+    except httpx2.InvalidURL:
+        return "not a URL; give the server's address, e.g. https://api.example.com"
+    if url.scheme not in ("http", "https") or not url.host:
+        return "expected an http or https address with a host, e.g. https://api.example.com"
+    if url.userinfo:
+        return "a user name or password in the address is refused (it would be sent, and shown in errors)"
+    if "@" in api_url or "\\" in api_url or any(c.isspace() or not c.isprintable() for c in api_url):
+        return "an address with '@', a backslash, a space or a control character is refused"
+    if url.query or url.fragment or "#" in api_url or "?" in api_url:
+        return "an address with a query or a fragment is refused: give the server's address alone"
+    refusal = None if allow_plain_http else plain_text_refusal(url.scheme, url.host)
+    if refusal is not None:
+        return f"the token would go to {url.scheme}://{url.host}: {refusal}; use https"
+    return None
 
 
 def endpoints_url(api_url: str | None) -> str:

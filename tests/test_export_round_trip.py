@@ -29,7 +29,7 @@ from endpointctl.core.endpoint import Endpoint, PrivateLink, Status
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.export import Exported, NotExportable, export
 from endpointctl.core.plan import lifecycle_change
-from endpointctl.core.spec import CONTROL_RE, Security
+from endpointctl.core.spec import CONTROL_RE, MAX_REPLICAS, MAX_SCALE_TO_ZERO_MINUTES, Security
 from endpointctl.core.tags import LABELS_KEY, MANAGED_TAG, RESERVED_LABEL_KEYS, desired_tags, labels_from_tags
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.manifest import load
@@ -425,8 +425,8 @@ _IMAGES = st.one_of(
 # regular expressions) compiled again for every example, which took most of the test's time.
 _LABELS = st.dictionaries(_KEY.filter(lambda k: k not in RESERVED_LABEL_KEYS), _VALUE, max_size=4)
 _STATUSES = st.sampled_from(list(Status))
-_LOW = st.none() | st.integers(0, 3)
-_HIGH = st.none() | st.integers(0, 4)
+_LOW = st.none() | st.integers(0, 3) | st.just(MAX_REPLICAS)
+_HIGH = st.none() | st.integers(0, 4) | st.sampled_from([MAX_REPLICAS, MAX_REPLICAS + 1])
 _SECURITY = st.none() | st.sampled_from(list(Security))
 _LINK = st.none() | st.builds(PrivateLink, st.just("123456789012"), st.none() | st.just("eu-west-1"))
 _REVISION = st.none() | st.just("A" * 40) | st.just("main") | _TEXT
@@ -435,7 +435,8 @@ _FRAMEWORK = st.none() | st.sampled_from(["pytorch", "custom", "tensorflow"])
 _ENV = st.none() | st.dictionaries(_TEXT, _TEXT, max_size=4)
 _SECRET_NAMES = st.none() | st.frozensets(_TEXT.filter(bool), max_size=3)
 _REGION = st.sampled_from(["us-east-1", "eu-west-1", "$weird region"])
-_SCALE_TO_ZERO = st.none() | st.integers(0, 20000)
+_EDGES = st.sampled_from([0, 1, MAX_SCALE_TO_ZERO_MINUTES, MAX_SCALE_TO_ZERO_MINUTES + 1])
+_SCALE_TO_ZERO = st.none() | st.integers(0, 20000) | _EDGES
 
 
 @st.composite
@@ -502,6 +503,16 @@ def test_any_exported_endpoint_reads_back_and_plans_nothing(ep: Endpoint) -> Non
         assert {p[-1] for p in desired.unset_secrets if p[2] == "secrets"} == set(ep.secret_names or ())
     if paused:
         assert spec.scaling is None or (spec.scaling.min_replica, spec.scaling.max_replica) == (None, None)
+    # What is known and a manifest can say comes back exactly, edges included: a dropped minReplica 0 or
+    # scaleToZeroTimeout 1 would still plan nothing (absent is unmanaged), so only this catches it.
+    scaling = spec.scaling
+    timeout = ep.scale_to_zero_timeout
+    wanted_timeout = timeout if timeout is not None and 1 <= timeout <= MAX_SCALE_TO_ZERO_MINUTES else None
+    assert (scaling.scale_to_zero_timeout if scaling else None) == wanted_timeout
+    low, high = ep.min_replica, ep.max_replica
+    if not paused and low is not None and high is not None and 0 <= low <= high <= MAX_REPLICAS:
+        assert scaling is not None
+        assert (scaling.min_replica, scaling.max_replica) == (low, high if high >= 1 else None)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 from clirunner import Cli
+from huggingface_hub import constants
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -105,3 +106,16 @@ def test_whatever_is_taken_is_what_the_client_reaches_and_may_carry_the_token(te
     for path in ("/v2/endpoint/ns", "/api/whoami-v2"):
         made = httpx2.URL(text.rstrip("/") + path)
         assert (made.scheme, made.host, made.port) == (url.scheme, url.host, url.port)
+
+
+def test_hf_endpoint_is_held_to_the_same_rule(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ENDPOINTCTL_API_URL, whoami and model lookups go where huggingface_hub's HF_ENDPOINT says
+    (read when it was imported): the token goes there too."""
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://bot:{PASSWORD}@192.0.2.2:18555")
+    run = cli("status", env={"ENDPOINTCTL_API_URL": "", "ENDPOINTCTL_RETRY_SECONDS": "0"})
+    assert run.code == 2, run.all
+    assert run.stderr.startswith("error: HF_ENDPOINT: a user name or password")
+    assert PASSWORD[:4] not in run.all
+    monkeypatch.setattr(constants, "ENDPOINT", "http://192.0.2.2:18555")
+    run = cli("status", env={"ENDPOINTCTL_API_URL": "", "ENDPOINTCTL_RETRY_SECONDS": "0"})
+    assert run.code == 2 and "HF_ENDPOINT: the token would go to http://192.0.2.2" in run.stderr

@@ -244,3 +244,26 @@ def test_help_ends_with_examples(cli: Cli, command: str, capsys: pytest.CaptureF
     text = capsys.readouterr().out  # click prints help itself, not through the Output sink
     last = text.rstrip().splitlines()[-1].strip()
     assert "Examples:" in text and last.startswith(f"endpointctl {command} ")
+
+
+@pytest.mark.parametrize("output", ["table", "json", "markdown"])
+def test_a_password_or_query_in_a_url_given_is_never_shown(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path, output: str
+) -> None:
+    """A --url may carry credentials (a password someone put in it, a signed query): no output, error or
+    report shows them; one with a user name or password is refused before anything is sent."""
+    path = deploy(cli, clock, tmp_path, doc("vault", **LINK))
+    host = sandbox.url.removeprefix("http://")
+    report = tmp_path / "smoke.xml"
+    with_password = f"http://bot:pa55word-never-shown@{host}/privatelink/{USER}/vault"
+    refused = cli(
+        "smoke", "-f", path, "--url", f"vault={with_password}", "-o", output, "--junit-xml", str(report)
+    )
+    assert refused.code == 1
+    assert "user name or password" in refused.all
+    signed = f"{sandbox.url}/privatelink/{USER}/vault?sig=S1GNATURE-never-shown#frag-never-shown"
+    passed = cli("smoke", "-f", path, "--url", f"vault={signed}", "-o", output)
+    assert passed.code == 0, passed.all
+    for run, text in ((refused, report.read_text()), (passed, "")):
+        for secret in ("pa55word", "S1GNATURE", "frag-never"):
+            assert secret not in run.all and secret not in text

@@ -33,7 +33,7 @@ from endpointctl.engine.executor import Executor
 from endpointctl.hub import Hub
 from endpointctl.sandbox import ManualClock
 
-API = "http://api.test"
+API = "https://api.test"
 SECRET = "hf_the_secret_token_value_42"
 NOW = 1_760_000_000.0
 CREATE = "POST /v2/endpoint/acme"

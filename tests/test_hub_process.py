@@ -77,21 +77,21 @@ def test_the_client_factory_is_installed_once_for_equal_settings() -> None:
 
 def test_an_injected_client_factory_carries_the_hubs_calls() -> None:
     recorder = Recorder()
-    hub("http://api.test", recorder).list_endpoints("acme")
-    assert recorder.urls == ["http://api.test/v2/endpoint/acme?limit=100"]
+    hub("https://api.test", recorder).list_endpoints("acme")
+    assert recorder.urls == ["https://api.test/v2/endpoint/acme?limit=100"]
 
 
 def test_a_hub_built_after_another_still_talks_to_its_own_server() -> None:
     recorder = Recorder()
-    first = hub("http://first.test", recorder)
-    second = hub("http://second.test", recorder)
+    first = hub("https://first.test", recorder)
+    second = hub("https://second.test", recorder)
     first.list_endpoints("acme")
     first.get("acme", "x")  # through HfApi, which reads huggingface_hub's base URL at call time
     second.get("acme", "x")
     assert [url.split("/v2")[0] for url in recorder.urls] == [
-        "http://first.test",
-        "http://first.test",
-        "http://second.test",
+        "https://first.test",
+        "https://first.test",
+        "https://second.test",
     ]
 
 

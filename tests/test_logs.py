@@ -610,7 +610,7 @@ def scripted_hub(script: list[Any], seen: list[httpx2.Request] | None = None) ->
 
     return Hub(
         token=TokenInfo(HUB_TOKEN, "the HF_TOKEN environment variable"),
-        api_url="http://api.test",
+        api_url="https://api.test",
         clock=ManualClock(),
         retry_seconds=30,
         rng=random.Random(2),

@@ -176,7 +176,7 @@ def hub_answering(answers: list[Any], clock: ManualClock) -> Hub:
 
     return Hub(
         token=TokenInfo("hf_unit_test_token_value", "the HF_TOKEN environment variable"),
-        api_url="http://api.test",
+        api_url="https://api.test",
         clock=clock,
         retry_seconds=30,
         rng=random.Random(1),

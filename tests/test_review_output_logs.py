@@ -41,12 +41,12 @@ from test_workflows import (  # noqa: F401 - fixtures
     comment_step,
 )
 
+from endpointctl.core import variables
 from endpointctl.core.errors import ApiError
 from endpointctl.core.logs import Replica
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode, TokenInfo
 from endpointctl.hub import Hub
-from endpointctl.manifest import variables
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.ui import logs as shown
 from endpointctl.ui.sink import Output
@@ -114,7 +114,7 @@ def answers() -> Iterator[list[Any]]:
 def scripted_hub(script: list[Any]) -> Hub:
     return Hub(
         token=TokenInfo("hf_unit_test_token_value", "the HF_TOKEN environment variable"),
-        api_url="http://api.test",
+        api_url="https://api.test",
         clock=ManualClock(),
         retry_seconds=30,
         rng=random.Random(2),

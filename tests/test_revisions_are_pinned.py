@@ -423,7 +423,7 @@ def test_without_an_api_url_lookups_go_to_the_hub(clock: ManualClock) -> None:
 def test_an_answer_without_a_commit_is_an_api_error(clock: ManualClock) -> None:
     hub = Hub(
         token=TokenInfo(TOKEN, "test"),
-        api_url="http://api.test",
+        api_url="https://api.test",
         clock=clock,
         client_factory=lambda: httpx2.Client(
             transport=httpx2.MockTransport(lambda _: httpx2.Response(200, json={"id": GPT2, "sha": "main"}))

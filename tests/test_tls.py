@@ -109,10 +109,13 @@ def test_plain_http_builds_no_verifying_context(sandbox: Sandbox, builds: list[s
     assert list(transport._inner) == [False]  # the https transport was never made
     client.close()
     assert transport._inner == {}
-    # Closed is closed: a request now is refused, not served by a new pool nobody would close.
-    with pytest.raises(RuntimeError, match="closed"):
-        transport.handle_request(httpx2.Request("GET", sandbox.url + "/api/whoami-v2"))
-    assert transport._inner == {}
+    # Closed, it opens again at its next request (a DeployedClient reopened after a close), and the next
+    # close closes that pool too: none is left open behind a closed client.
+    again = httpx2.Client(transport=transport)
+    assert again.get(sandbox.url + "/api/whoami-v2").status_code == 401
+    pool = transport._inner[False]
+    again.close()
+    assert transport._inner == {} and pool._pool.connections == []
 
 
 def test_the_plain_http_context_trusts_nothing_if_ever_used_for_tls(

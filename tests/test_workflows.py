@@ -699,13 +699,41 @@ def test_manifest_secrets_cannot_replace_the_runners_variables(
     assert env.pop("ENDPOINTCTL_VARIABLES") == secrets
     env_alone.pop("ENDPOINTCTL_VARIABLES")
     assert env == env_alone
-    # Masked: the value after the first '=', or the whole line (it may be a pasted secret).
+    # Masked: the value after the first '=' (the whole line when it has none), and the whole line too
+    # when its name is not upper-case (it may be a secret pasted whole).
     masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
-    assert masks[-1] == line.partition("=")[2] if "=" in line else line
+    assert masks[0] == "fine-value"
+    assert masks[1:] == expected_masks(line)
+
+
+def expected_masks(line: str) -> list[str]:
+    name, equals, value = line.partition("=")
+    if not equals:
+        return [line]
+    return [value] if re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) else [value, line]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY==",  # a base64 secret pasted whole: its body reads as a name
+        "s3cr3t-pasted-alone",
+        "Mixed_Case=value-here",
+        "=starts-with-equals",
+        "NAME=",
+        "API_KEY=with%25percent",
+    ],
+)
+def test_a_secret_pasted_whole_is_masked_whole(bash_step: Callable[..., Step], line: str) -> None:
+    step = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS=line, FAKE_STDOUT=MARKDOWN)
+    masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
+    assert masks == [m for m in expected_masks(line) if m]
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", line):
+        assert line in masks  # the runner hides every occurrence of the line itself
 
 
 def _secrets_loop(run: str) -> str:
-    start = run.index("while IFS= read -r line")
+    start = run.index("mask() {")
     end = run.index('done <<< "${ENDPOINT_SECRETS:-}"', start)
     return run[start:end]
 

@@ -91,7 +91,7 @@ class Invocation:
             # What `endpointctl apply "$DIR"` passes when DIR is unset: never "the current directory".
             raise UsageError("an empty path was given", hint="check the variable that should have named it")
         from endpointctl import manifest
-        from endpointctl.manifest import variables
+        from endpointctl.core import variables
 
         try:
             environ = variables.interpolation_environment(self.env.environ)

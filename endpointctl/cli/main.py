@@ -72,8 +72,13 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
 
 
 def _tokens_in(environ: Mapping[str, str], argv: Sequence[str]) -> list[str]:
-    """The tokens this run may hold before any is read: the environment's, and a --token's value."""
+    """The secrets this run may hold before any is read: the environment's tokens, ENDPOINTCTL_VARIABLES'
+    values, and a --token's value."""
     found = [environ.get("HF_TOKEN") or "", environ.get("HUGGING_FACE_HUB_TOKEN") or ""]
+    if environ.get("ENDPOINTCTL_VARIABLES"):  # each value a secret, as the workflows mask each in the log
+        from endpointctl.core.variables import sensitive
+
+        found += sensitive(environ["ENDPOINTCTL_VARIABLES"])
     for i, arg in enumerate(argv):
         if arg == "--token" and i + 1 < len(argv):
             found.append(argv[i + 1])

@@ -100,7 +100,9 @@ def serve(
                 "address can use it with any hf_ token, read every endpoint it holds (secrets included) "
                 "and change them"
             )
-        inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url} HF_TOKEN=hf_anything endpointctl status")
+        # Beyond loopback, endpointctl sends a token over plain http only if ENDPOINTCTL_ALLOW_HTTP says so.
+        allow = " ENDPOINTCTL_ALLOW_HTTP=1" if remote else ""
+        inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url}{allow} HF_TOKEN=hf_anything endpointctl status")
         for rule in config.rules if config else ():
             inv.out.info(f"sandbox: injecting {rule.describe()}")
         while not stop.wait(0.5):

@@ -50,19 +50,34 @@ class Reply:
         return self.body.decode("utf-8", errors="replace")
 
 
-def token_refusal(url: str) -> str | None:
-    """Why the token may not go to ``url``, or None: it travels only encrypted, or never off the machine."""
+def shown_url(url: str) -> str:
+    """``url`` as messages may show it: no user name or password, query or fragment (a signed URL's
+    signature, a password someone put in it); what is left names the server and the route."""
     try:
         parsed = httpx2.URL(url)
     except httpx2.InvalidURL:
-        return f"refusing to send the token to {url!r}: not a URL; pass the endpoint's https URL"
-    scheme, host = parsed.scheme, parsed.host
-    refusal = plain_text_refusal(scheme, host)
+        return "(an address that is not a URL)"
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    hidden = "?…" if parsed.query or parsed.fragment else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}{hidden}"
+
+
+def address_refusal(url: str, *, token: bool) -> str | None:
+    """Why ``url`` may not be called, or None. Never one holding a user name or password (httpx would send
+    it, and the API never gives one); with the token, only encrypted or never off the machine."""
+    try:
+        parsed = httpx2.URL(url)
+    except httpx2.InvalidURL:
+        return "not a URL; pass the endpoint's https URL"
+    if parsed.userinfo:
+        return "a user name or password in the URL is refused; pass the endpoint's URL without one"
+    refusal = plain_text_refusal(parsed.scheme, parsed.host) if token else None
     if refusal is None:
         return None
     return (
-        f"refusing to send the token to {scheme}://{host or '?'}: {refusal}; use the endpoint's https URL "
-        "(the token goes over plain http only to a loopback address, such as the sandbox's)"
+        f"refusing to send the token to {parsed.scheme}://{parsed.host or '?'}: {refusal}; use the "
+        "endpoint's https URL (the token goes over plain http only to a loopback address, such as the "
+        "sandbox's)"
     )
 
 
@@ -103,9 +118,10 @@ class DeployedClient:
         timeout: float | None = None,
     ) -> Reply:
         auth = self._auth(security)
-        refusal = token_refusal(url) if auth else None
+        shown = shown_url(url)
+        refusal = address_refusal(url, token=bool(auth))
         if refusal is not None:
-            raise DataPlaneError(f"{method} {url}: {refusal}")
+            raise DataPlaneError(f"{method} {shown}: {refusal}")
         sent = {**auth, **(headers or {})}
         if content_type:
             sent["Content-Type"] = content_type
@@ -121,9 +137,9 @@ class DeployedClient:
                 timeout=httpx2.Timeout(limit),
             )
         except httpx2.TimeoutException:
-            raise DataPlaneError(f"{method} {url}: no answer within {limit:g} s") from None
+            raise DataPlaneError(f"{method} {shown}: no answer within {limit:g} s") from None
         except httpx2.TransportError as error:
-            raise DataPlaneError(f"{method} {url}: could not connect ({type(error).__name__})") from None
+            raise DataPlaneError(f"{method} {shown}: could not connect ({type(error).__name__})") from None
         latency_ms = (self.clock.now() - started) * 1000.0
         return Reply(response.status_code, response.content, dict(response.headers), latency_ms)
 

@@ -18,7 +18,7 @@ from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 from endpointctl.core.spec import Desired, Security
 from endpointctl.dataplane.checks import SmokeCase, SmokeRequest, case_for, judge, snippet
-from endpointctl.dataplane.client import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply
+from endpointctl.dataplane.client import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply, shown_url
 
 # A 503 without estimated_time during a cold start: how long to give the replica before asking again.
 PLAIN_503_RETRY_SECONDS = 5.0
@@ -123,8 +123,10 @@ def run_one(
     task = endpoint.task or (desired.spec.model.task if desired is not None else None)
     case = case_for(task, spec)
     target = url or endpoint.url
+    # As reports show it: a --url's password or signed query is never written anywhere.
+    shown = shown_url(target) if target else None
     result = SmokeResult(
-        endpoint.name, endpoint.namespace, SmokeOutcome.FAIL, "", url=target, notes=case.notes
+        endpoint.name, endpoint.namespace, SmokeOutcome.FAIL, "", url=shown, notes=case.notes
     )
     refusal = _cannot_call(endpoint, url, target)
     if refusal is not None or target is None:

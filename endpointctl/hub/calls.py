@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx2
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, constants
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.errors import ApiError, UsageError
+from endpointctl.core.errors import ApiError
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.hub import process
@@ -55,23 +55,19 @@ class ApiCalls:
         cancel: Cancel | None = None,
         report: Callable[[str], None] | None = None,
         client_factory: process.ClientFactory | None = None,
-        api_source: str = "the default Inference Endpoints address",
+        api_source: str = "the API address given",
         log_text: Callable[[str], str] | None = None,
         allow_plain_http: bool = False,
     ) -> None:
         """``client_factory`` builds huggingface_hub's shared HTTP client (default: one with ``timeout``);
         tests pass one with an ``httpx2.MockTransport``. ``api_source`` says what set ``api_url``."""
-        if api_url:  # before anything is sent, or huggingface_hub is pointed anywhere
-            problem = process.api_url_problem(api_url, allow_plain_http=allow_plain_http)
-            if problem is not None:
-                plain = (
-                    " (ENDPOINTCTL_ALLOW_HTTP=1 allows plain http beyond this machine: only for a "
-                    "sandbox served with --allow-remote, and a throwaway token)"
-                )
-                raise UsageError(
-                    f"{api_source}: {problem}",
-                    hint="give the server's own https address" + (plain if "plain http" in problem else ""),
-                )
+        # Before anything is sent or huggingface_hub is pointed anywhere. The Hub's address (whoami,
+        # models) is ENDPOINTCTL_API_URL's server, else huggingface_hub's own, which HF_ENDPOINT may have
+        # moved: the token goes there too, so the same rule holds for it.
+        if api_url:
+            process.refuse_bad_address(api_url, api_source, allow_plain_http=allow_plain_http)
+        else:
+            process.refuse_bad_address(constants.ENDPOINT, "HF_ENDPOINT", allow_plain_http=allow_plain_http)
         self._token = token
         self._timeout = timeout
         self._redactor = redactor or Redactor()

@@ -143,13 +143,10 @@ class DeadlineTransport(httpx2.BaseTransport):
         # transport costs a TLS context, which the sandbox's plain loopback http never needs (tls.py).
         self._inner: dict[bool, httpx2.HTTPTransport] = {}
         self._lock = threading.Lock()
-        self._closed = False
 
     def _transport(self, url: httpx2.URL) -> httpx2.HTTPTransport:
         secure = url.scheme != "http"
         with self._lock:
-            if self._closed:  # a new pool now would never be closed: its sockets would outlive the client
-                raise RuntimeError("this transport is closed: the client using it was closed")
             inner = self._inner.get(secure)
             if inner is None:
                 inner = httpx2.HTTPTransport(verify=tls.verifying() if secure else tls.trusting_nothing())
@@ -183,6 +180,8 @@ class DeadlineTransport(httpx2.BaseTransport):
 
     def close(self) -> None:
         with self._lock:
-            inner, self._inner, self._closed = list(self._inner.values()), {}, True
+            # Closed, it opens again at its next request (DeployedClient makes a new client on it after a
+            # close); each close closes whatever pool that made.
+            inner, self._inner = list(self._inner.values()), {}
         for transport in inner:
             transport.close()

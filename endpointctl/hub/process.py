@@ -29,7 +29,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _http
 from huggingface_hub.utils._http import hf_request_event_hook, set_client_factory
 
-from endpointctl.core.errors import ApiError
+from endpointctl.core.errors import ApiError, UsageError
 from endpointctl.core.redact import Redactor
 from endpointctl.core.token_travel import plain_text_refusal
 from endpointctl.hub.deadline import DeadlineTransport
@@ -149,6 +149,21 @@ def api_url_problem(api_url: str, *, allow_plain_http: bool = False) -> str | No
     if refusal is not None:
         return f"the token would go to {url.scheme}://{url.host}: {refusal}; use https"
     return None
+
+
+def refuse_bad_address(url: str, source: str, *, allow_plain_http: bool) -> None:
+    """A ``UsageError`` naming ``source`` (what set ``url``) when ``api_url_problem`` finds one."""
+    problem = api_url_problem(url, allow_plain_http=allow_plain_http)
+    if problem is None:
+        return
+    plain = (
+        " (ENDPOINTCTL_ALLOW_HTTP=1 allows plain http beyond this machine: only for a sandbox served with "
+        "--allow-remote, and a throwaway token)"
+    )
+    raise UsageError(
+        f"{source}: {problem}",
+        hint="give the server's own https address" + (plain if "plain http" in problem else ""),
+    )
 
 
 def endpoints_url(api_url: str | None) -> str:

@@ -20,12 +20,12 @@ from typing import Any
 
 from endpointctl.core.redact import MIN_SECRET_LENGTH
 from endpointctl.core.spec import CREDENTIALS_KEY, PASSWORD_KEY, Expanded
+from endpointctl.core.variables import NAME_PATTERN
 from endpointctl.manifest.yaml_source import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
 IMAGE_PATH: KeyPath = ("spec", "model", "image")
 
-NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a variable name, as ${NAME} and ENDPOINTCTL_VARIABLES take it
 _TOKEN = re.compile(r"\$(?:(?P<dollar>\$)|\{(?P<body>[^}]*)(?P<close>\}?))")
 _BODY = re.compile(rf"(?P<name>{NAME_PATTERN})(?::-(?P<default>.*))?", re.DOTALL)
 _SECRET_REF = re.compile(rf"\$\{{(?P<name>{NAME_PATTERN})\}}")

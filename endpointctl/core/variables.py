@@ -3,6 +3,10 @@ environment variable each: a ``NAME=value`` a line; blank lines and lines starti
 a line's trailing CR is dropped (a secret saved on Windows), and a value is everything after the first
 ``=``, spaces included.
 
+Every value given here is treated as a secret, whatever the manifest does with it: masked in all output
+from the start of the run (``sensitive``), as the GitHub workflows mask each one in the log. Give values
+that are not secret through the environment.
+
 Why it exists: a CI secret holding every value (the GitHub workflows' ``ENDPOINT_SECRETS``) once had to be
 exported a variable a line, and a line named ``PATH``, ``LD_PRELOAD``, ``HTTPS_PROXY`` or one of the step's
 own inputs changed what the step ran — no list of refused names is ever complete. Read here, a name reaches
@@ -16,9 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from endpointctl.manifest.interpolate import NAME_PATTERN
-
 VARIABLES = "ENDPOINTCTL_VARIABLES"
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a variable name, as ${NAME} and this text take it
 _NAME = re.compile(NAME_PATTERN)
 
 
@@ -29,6 +32,7 @@ class VariablesError(ValueError):
 def parse(text: str) -> dict[str, str]:
     """The values ``text`` gives, by name; raises naming every bad line at once."""
     values: dict[str, str] = {}
+    lines: dict[str, int] = {}
     problems: list[str] = []
     # "\n" only: str.splitlines would also cut a value at a form feed, a U+2028 or a "\x1c".
     for number, raw in enumerate(text.split("\n"), 1):
@@ -38,13 +42,27 @@ def parse(text: str) -> dict[str, str]:
         name, equals, value = line.partition("=")
         if not equals or not _NAME.fullmatch(name):
             problems.append(f"line {number} is not NAME=value (a letter or _, then letters, digits or _)")
-        elif name in values:
-            problems.append(f"line {number} gives {name} again")
+        elif name in values:  # the name unsaid: a secret pasted whole can read as a NAME=value line
+            problems.append(f"line {number} repeats the name of line {lines[name]}")
         else:
-            values[name] = value
+            values[name], lines[name] = value, number
     if problems:
         raise VariablesError(f"{VARIABLES}: " + "; ".join(problems))
     return values
+
+
+def sensitive(text: str) -> list[str]:
+    """Every value ``text`` may hold, read leniently (before it is checked): what follows each line's first
+    ``=``, and each line that is not ``NAME=value`` whole, so that even a malformed text shows none."""
+    found: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.removesuffix("\r")
+        name, equals, value = line.partition("=")
+        if equals:
+            found.append(value)
+        if not equals or not _NAME.fullmatch(name):
+            found.append(line)
+    return [value for value in found if value.strip()]
 
 
 def interpolation_environment(environ: Mapping[str, str]) -> Mapping[str, str]:

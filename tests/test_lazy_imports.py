@@ -3,11 +3,13 @@ and `validate` load only what they use, and the root group's registry lists each
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import subprocess
 import sys
 import textwrap
+from typing import Any, cast
 
 import click
 import pytest
@@ -40,27 +42,92 @@ HEAVY_FOR_VALIDATE = (
 )
 
 
-def _loaded_after(*argv: str) -> tuple[int, list[str]]:
-    """Run ``main(argv)`` in a fresh interpreter: its exit code, and which heavy modules it imported."""
-    script = textwrap.dedent(
-        f"""
-        import contextlib, io, json, sys
-        from endpointctl.cli import main
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = main({list(argv)!r})
-        heavy = {HEAVY_FOR_HELP + HEAVY_FOR_VALIDATE!r}
-        print(json.dumps([code, [m for m in heavy if m in sys.modules]]))
-        """
+# What the tests below run, each as in an interpreter of its own.
+RUNS: tuple[tuple[str, ...], ...] = (("--help",), ("status", "--help"), ("--version",))  # help: light
+VALIDATE = ("validate", "manifests/gpt2.yaml")
+APPLY_IMPORTS = ("endpointctl.cli.hooks", "endpointctl.engine.flows.deploy", "endpointctl.ui.progress")
+DRAWING = ("rich", "endpointctl.ui.markdown", "endpointctl.ui.live_display")
+
+# One interpreter, forked for each run: a child starts from the very state a fresh interpreter running
+# the run would reach (the import of apply's modules before anything of ours is loaded; each command
+# right after `from endpointctl.cli import main`), without paying the interpreter's start and that
+# import once per run.
+_SCRIPT = textwrap.dedent(
+    """
+    import contextlib, io, json, os, sys, traceback
+
+    def forked(run):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, and leave without running the parent's exit handlers
+            os.close(read)
+            try:
+                out = {"result": run()}
+            except BaseException:
+                out = {"error": traceback.format_exc()}
+            with os.fdopen(write, "w") as pipe:
+                json.dump(out, pipe)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            out = json.load(pipe)
+        os.waitpid(pid, 0)
+        return out
+
+    def loaded(names):
+        return [name for name in names if name in sys.modules]
+
+    def apply_imports():
+        for name in APPLY_IMPORTS:
+            __import__(name)
+        return loaded(DRAWING)
+
+    results = {"apply": forked(apply_imports)}
+    from endpointctl.cli import main
+
+    def command(argv):
+        def run():
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+            return [code, loaded(HEAVY)]
+        return run
+
+    for argv in RUNS:
+        results[" ".join(argv)] = forked(command(list(argv)))
+    print(json.dumps(results))
+    """
+)
+
+
+@functools.cache
+def _runs() -> dict[str, object]:
+    """Each run's outcome by its words (``apply`` for apply's imports): what a fresh interpreter shows."""
+    constants = (
+        f"RUNS = {[*RUNS, VALIDATE]!r}\nAPPLY_IMPORTS = {APPLY_IMPORTS!r}\nDRAWING = {DRAWING!r}\n"
+        f"HEAVY = {HEAVY_FOR_HELP + HEAVY_FOR_VALIDATE!r}\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", constants + _SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
-    code, loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    results: dict[str, dict[str, object]] = json.loads(run.stdout.strip().splitlines()[-1])
+    for key, out in results.items():
+        assert "error" not in out, f"{key}: {out['error']}"
+    return {key: out["result"] for key, out in results.items()}
+
+
+def _loaded_after(*argv: str) -> tuple[int, list[str]]:
+    """``main(argv)`` as in a fresh interpreter: its exit code, and which heavy modules it imported."""
+    code, loaded = cast("list[Any]", _runs()[" ".join(argv)])
     return code, loaded
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["status", "--help"], ["--version"]], ids=" ".join)
-def test_help_loads_none_of_the_heavy_libraries(argv: list[str]) -> None:
+@pytest.mark.parametrize("argv", RUNS, ids=" ".join)
+def test_help_loads_none_of_the_heavy_libraries(argv: tuple[str, ...]) -> None:
     code, loaded = _loaded_after(*argv)
     assert code == 0
     assert not set(loaded) & set(HEAVY_FOR_HELP), (
@@ -69,7 +136,7 @@ def test_help_loads_none_of_the_heavy_libraries(argv: list[str]) -> None:
 
 
 def test_validate_loads_no_hub_no_rich_no_locks_no_holidays() -> None:
-    code, loaded = _loaded_after("validate", "manifests/gpt2.yaml")
+    code, loaded = _loaded_after(*VALIDATE)
     assert code == 0
     assert not set(loaded) & set(HEAVY_FOR_VALIDATE), f"`validate` imported {loaded}"
 
@@ -111,13 +178,4 @@ def test_flag_defaults_kept_light_equal_their_owners() -> None:
 def test_what_apply_loads_draws_with_rich_only_on_a_terminal() -> None:
     """apply, plan and wait load the hooks, the flows and the progress displays; rich (the live display)
     and the markdown renderer load only when a terminal or -o markdown asks for them."""
-    script = (
-        "import json, sys\n"
-        "import endpointctl.cli.hooks, endpointctl.engine.flows.deploy, endpointctl.ui.progress\n"
-        "print(json.dumps([m for m in ('rich', 'endpointctl.ui.markdown', 'endpointctl.ui.live_display')"
-        " if m in sys.modules]))\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
-    )
-    assert json.loads(run.stdout) == []
+    assert _runs()["apply"] == []

@@ -172,6 +172,8 @@ def startup(cfg: Config, root: Path) -> list[Row]:
             "validate": endpointctl("validate", str(one)),
             "hf": [procs.executable("hf"), "endpoints", "--help"],
         }
+        # validate's floor: what any validation through the manifest models costs before it reads a file.
+        commands["floor"] = [procs.python(), "-c", "import click, yaml, endpointctl.core.spec"]
         if not cfg.quick:
             commands["hf-shim"] = hf_shim(sandbox, "cli", "endpoints", "--help")
             commands["python"] = [procs.python(), "-c", "pass"]
@@ -202,6 +204,13 @@ def startup(cfg: Config, root: Path) -> list[Row]:
         row("1a", "help", "`--help` vs `hf endpoints --help`", 1 / 3, "≤ ⅓ of hf"),
         row("1b", "status-help", "`status --help` vs `hf endpoints --help`", 1 / 3, "≤ ⅓ of hf"),
         row("1c", "validate", "`validate` 1 file vs `hf endpoints --help`", 1 / 2, "≤ ½ of hf"),
+        Row(
+            "1d",
+            "1c's floor: Python + click + PyYAML + pydantic + the manifest models, no work",
+            walls["floor"],
+            walls["hf"],
+            notes=["what any validation through the pydantic manifest models costs before reading a file"],
+        ),
     ]
     if "hf-shim" in walls:
         shim = statistics.median(walls["hf-shim"]) - statistics.median(walls["hf"])

@@ -49,7 +49,7 @@ def test_issue12_benchmark_runs_in_its_tiny_configuration(tmp_path: pathlib.Path
     rows = {row.figure: row for row in bench.main(["--quick", "--out", str(out)])}
 
     cfg = bench.QUICK
-    compared = {"1a", "1b", "1c", "2a", "2b", "3a", "4", "6a", "6b", "6c", "6d", "7", "8a", "8b"}
+    compared = {"1a", "1b", "1c", "1d", "2a", "2b", "3a", "4", "6a", "6b", "6c", "6d", "7", "8a", "8b"}
     assert set(rows) == compared | {"3b", "5"}
     for figure, row in rows.items():
         samples = row.ours + row.theirs

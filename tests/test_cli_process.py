@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import IO, Any
 
 import pytest
+from clirunner import Cli
 from test_cli_apply import manifest, write
 
-from endpointctl.sandbox import Response, Sandbox
+from endpointctl.sandbox import ManualClock, Response, Sandbox
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -77,16 +78,30 @@ def _serve(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def test_sandbox_serve_in_the_foreground(isolated_env: dict[str, str]) -> None:
+def test_sandbox_serve_in_the_foreground(
+    isolated_env: dict[str, str], clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
     server = _serve(isolated_env)
     try:
         assert server.stderr is not None
         line = server.stderr.readline()
         url = line.split("serving at ", 1)[1].split()[0]
-        client_env = {**isolated_env, "ENDPOINTCTL_API_URL": url, "HF_TOKEN": "hf_someone_else"}
-        applied = run("apply", "manifests/sentiment.yaml", "--yes", env=client_env)
-        assert applied.returncode == 0, applied.stderr
-        status = json.loads(run("status", "-o", "json", env=client_env).stdout)
+        # The server is the process under test; its clients run in this one (as everywhere else in the
+        # suite), with another token than the sandbox user's and a state directory of their own. Two
+        # more interpreters importing the CLI cost more than the rest of the test.
+        client = Cli(
+            environ={
+                "ENDPOINTCTL_API_URL": url,
+                "HF_TOKEN": "hf_someone_else",
+                "ENDPOINTCTL_STATE_DIR": str(tmp_path / "client"),
+            },
+            clock=clock,
+        )
+        applied = client("apply", str(ROOT / "manifests" / "sentiment.yaml"), "--yes")
+        assert applied.code == 0, applied.all
+        listed = client("status", "-o", "json")
+        assert listed.code == 0, listed.all
+        status = json.loads(listed.stdout)
         assert [row["name"] for row in status] == ["sentiment-en"]
         assert status[0]["status"] in ("pending", "initializing", "running")
     finally:

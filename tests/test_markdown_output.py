@@ -32,6 +32,8 @@ from test_secrets_never_shown import (
     SCENARIOS,
     Case,
     FileWatch,
+    Manifests,
+    RestorableClock,
     Snapshot,
     World,
     deploy_once,
@@ -418,14 +420,15 @@ def test_cost_shows_the_month_per_endpoint_and_in_total(cli: Cli, tmp_path: path
     ids=lambda value: "-".join(value) if isinstance(value, tuple) else None,
 )
 def test_every_command_writes_markdown(
-    cli: Cli, clock: Any, tmp_path: pathlib.Path, argv: tuple[str, ...], starts: str
+    matrix_world: World,
+    commands_deployed: tuple[dict[str, str], Snapshot],
+    argv: tuple[str, ...],
+    starts: str,
 ) -> None:
-    paths = {
-        "{m}": write(tmp_path, "m.yaml", manifest()),
-        "{s}": write(tmp_path, "s.yaml", manifest("office", schedule=OFFICE)),
-    }
-    assert cli("apply", paths["{m}"], "--yes").code == 0
-    clock.advance(10)
+    paths, deployed = commands_deployed
+    world = matrix_world
+    world.restore(deployed)  # as the apply of {m} and 10 s more leave it, see `commands_deployed`
+    cli = Cli(environ=_plain_environ(world), clock=world.clock)
     run = markdown_run(cli, *(paths.get(arg, arg) for arg in argv))
     assert run.code == 0, run.all
     assert run.stdout.startswith(starts), run.stdout
@@ -558,6 +561,7 @@ def test_the_sink_alone_would_miss_a_secret_split_by_escaping() -> None:
 
 
 MATRIX = [case for case in CASES if case.modes]
+CLOCK_START = 1_760_000_000.0  # where conftest's ``clock`` fixture starts
 
 
 @pytest.fixture(scope="module")
@@ -574,17 +578,66 @@ def matrix_deployed(
     return deploy_once(*matrix_sandbox, tmp_path_factory.mktemp("deployed"))
 
 
+@pytest.fixture(scope="module")
+def matrix_manifests(tmp_path_factory: pytest.TempPathFactory) -> Manifests:
+    """The matrix's manifests, written once for every case (which only read them), as in
+    ``test_secrets_never_shown``."""
+    return tmp_path_factory.mktemp("manifests"), {}
+
+
 @pytest.fixture
-def matrix_world(matrix_sandbox: tuple[Sandbox, ManualClock], tmp_path: pathlib.Path) -> Iterator[World]:
+def matrix_world(
+    matrix_sandbox: tuple[Sandbox, ManualClock],
+    matrix_manifests: Manifests,
+    tmp_path: pathlib.Path,
+) -> Iterator[World]:
     sandbox, clock = matrix_sandbox
     sandbox.reset()
     sandbox.reset_counts()
-    state_dir = tmp_path / "state"
+    state_dir = tmp_path / "state"  # the test's own
     state_dir.mkdir()
+    root, written = matrix_manifests
     try:
-        yield World(sandbox, clock, tmp_path, state_dir, FileWatch(state_dir))
+        yield World(sandbox, clock, root, state_dir, FileWatch(state_dir), written)
     finally:
         sandbox.clear_middleware()
+
+
+def _plain_environ(world: World) -> dict[str, str]:
+    """What the ``cli`` fixture of conftest gives a command: the API, the token and a state directory."""
+    return {
+        "ENDPOINTCTL_API_URL": world.sandbox.url,
+        "HF_TOKEN": TOKEN,
+        "ENDPOINTCTL_STATE_DIR": str(world.state_dir),
+    }
+
+
+@pytest.fixture(scope="module")
+def commands_deployed(
+    matrix_sandbox: tuple[Sandbox, ManualClock], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, str], Snapshot]:
+    """What ``test_every_command_writes_markdown`` runs each command against, made once: its manifests,
+    and the sandbox, the clock and the state directory as applying {m} at the ``clock`` fixture's start
+    time and then 10 s leave them; each case restores it, as the leak matrix restores ``deploy_once``'s.
+    Applying in each case (and starting a sandbox for each) cost more than most of the commands."""
+    sandbox, clock = matrix_sandbox
+    root = tmp_path_factory.mktemp("commands")
+    paths = {
+        "{m}": write(root, "m.yaml", manifest()),
+        "{s}": write(root, "s.yaml", manifest("office", schedule=OFFICE)),
+    }
+    state_dir = root / "state"
+    state_dir.mkdir()
+    world = World(sandbox, clock, root, state_dir, FileWatch(state_dir))
+    sandbox.reset()
+    sandbox.clear_middleware()
+    assert isinstance(clock, RestorableClock)
+    clock.restart_at(CLOCK_START)
+    assert Cli(environ=_plain_environ(world), clock=clock)("apply", paths["{m}"], "--yes").code == 0
+    clock.advance(10)
+    snapshot = Snapshot.take(world, root / "deployed")
+    sandbox.reset()
+    return paths, snapshot
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))

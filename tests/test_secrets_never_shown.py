@@ -168,11 +168,35 @@ def documents(text: str) -> Iterator[str]:
         yield from (element.text or "", element.tail or "", *element.attrib.values())
 
 
+# Texts up to this long are scanned once per run: the same output comes back often (a file the watch
+# read on every request, a GET-only command's answer in two scenarios, one markdown view equal to
+# another), and the scan, a pure function of the text and the values, costs more than the command.
+_CACHED_TEXT = 1 << 16
+
+
 def leaks(text: str, values: Iterable[str] = VALUES) -> list[str]:
+    wanted = tuple(values)
+    if len(text) <= _CACHED_TEXT:
+        return list(_cached_leaks(text, wanted))
+    return _leaks(text, wanted)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_leaks(text: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_leaks(text, values))
+
+
+def _leaks(text: str, values: tuple[str, ...]) -> list[str]:
     found: list[str] = []
     folded_pieces = [_folded(piece) for piece in (text, *documents(text))]  # read once, for every value
+    # Folded, no piece and no form holds a line break: joined by one, the pieces hold a form exactly when
+    # one of them does. One look per form decides whether a value needs the look per form and piece
+    # below (a document of a few thousand strings, such as hardware's, took a tenth of a second).
+    joined = "\n".join(folded_pieces)
     for value in values:
         whole, start = forms(value), start_forms(value)
+        if not any(form in joined for form in (*whole, *start)):
+            continue
         for folded in folded_pieces:
             found += [f"{form!r} (of {value[:5]!r}…)" for form in whole if form in folded]
             found += [f"{form!r} (the start of {value[:5]!r}…)" for form in start if form in folded]
@@ -433,6 +457,9 @@ class Snapshot:
         assert world.sandbox.config.db_path == self.db_path
         world.sandbox.reset()  # the data-plane overrides, which live outside the database
         with contextlib.closing(sqlite3.connect(self.db_path, isolation_level=None)) as db:
+            # This connection's commit only: the rows are the snapshot's copy and the file a test's, so
+            # surviving a power cut is of no use, and the fsync cost more than the rest of the restore.
+            db.execute("PRAGMA synchronous = OFF")
             db.execute("BEGIN IMMEDIATE")
             assert sorted(self._tables(db)) == sorted(self.rows)
             for table, rows in self.rows.items():
@@ -519,6 +546,8 @@ class World:
 
 
 NAME = "gpt2-demo"
+# A directory of manifests written once, and which (``World.written``): shared by a module's tests.
+Manifests = tuple[pathlib.Path, dict[str, dict[str, str]]]
 
 
 @contextlib.contextmanager
@@ -575,12 +604,21 @@ def sandbox(shared: tuple[Sandbox, ManualClock]) -> Iterator[Sandbox]:
         sandbox.clear_middleware()
 
 
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory: pytest.TempPathFactory) -> Manifests:
+    """Where the tests' manifests are written, and which are: once per module, not once per case. The
+    commands only read them (export and init print, they write no file), and writing the five files
+    again for each of the matrix's cases cost as much as its restore."""
+    return tmp_path_factory.mktemp("manifests"), {}
+
+
 @pytest.fixture
-def world(sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path) -> World:
+def world(sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, manifests: Manifests) -> World:
     # No raw HTTP client: each one loads the CA bundle (~40 ms), which adds up over the matrix.
-    state_dir = tmp_path / "state"
+    state_dir = tmp_path / "state"  # the test's own: the watch reads only what this test's command wrote
     state_dir.mkdir()
-    return World(sandbox, clock, tmp_path, state_dir, FileWatch(state_dir))
+    root, written = manifests
+    return World(sandbox, clock, root, state_dir, FileWatch(state_dir), written)
 
 
 @pytest.fixture
@@ -619,8 +657,8 @@ def test_no_command_leaks_in_any_mode_on_success_or_error(
         assert world.watch.saw(".holder.json")  # the lock's record was there to be scanned
 
 
-def test_secret_names_show_and_values_never(cli: Cli, world: World) -> None:
-    world.deploy(cli, CASES[0], NAME)
+def test_secret_names_show_and_values_never(cli: Cli, world: World, deployed: dict[bool, Snapshot]) -> None:
+    world.restore(deployed[False])  # as world.deploy(cli, CASES[0], NAME) leaves it, see `deployed`
     run = cli("plan", world.paths(NAME)["changed"])
     assert "API_KEY" in run.stdout and "OTHER" in run.stdout
     assert_clean(run.all)
@@ -647,8 +685,10 @@ def test_token_flag_warns_and_is_never_printed(cli: Cli, world: World) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_registry_password_shows_only_as_sensitive(cli: Cli, world: World, mode: str) -> None:
-    world.deploy(cli, CASES[0], NAME)
+def test_a_registry_password_shows_only_as_sensitive(
+    cli: Cli, world: World, deployed: dict[bool, Snapshot], mode: str
+) -> None:
+    world.restore(deployed[False])  # as world.deploy(cli, CASES[0], NAME) leaves it, see `deployed`
     run = cli("plan", world.paths(NAME)["reimaged"], "-o", mode)
     assert run.code == 0, run.all
     assert "private-server:1.3" in run.stdout and "deploy-bot" in run.stdout
@@ -659,9 +699,9 @@ def test_a_registry_password_shows_only_as_sensitive(cli: Cli, world: World, mod
 
 
 def test_a_private_image_converges_and_the_api_never_echoes_its_password(
-    cli: Cli, world: World, sandbox: Sandbox, client: httpx.Client
+    cli: Cli, world: World, sandbox: Sandbox, client: httpx.Client, deployed: dict[bool, Snapshot]
 ) -> None:
-    world.deploy(cli, CASES[0], NAME)
+    world.restore(deployed[False])  # as world.deploy(cli, CASES[0], NAME) leaves it, see `deployed`
     # Like the real API, the sandbox does not echo the password back.
     image = client.get(f"/v2/endpoint/{USER}/{NAME}").json()["model"]["image"]
     assert image["custom"]["credentials"] == {"username": "deploy-bot", "password": "********"}
@@ -692,18 +732,41 @@ def test_a_secret_inside_a_base64_body_is_scrubbed_at_every_offset(prefix: bytes
 DEBUG_CASES = [
     case for case in CASES if case.id in {"apply-create", "apply-update", "pause", "delete", "invoke"}
 ]
+DEBUG_NAMES = {case.id: f"debug-{index}" for index, case in enumerate(DEBUG_CASES)}
+
+
+@pytest.fixture(scope="module")
+def debug_deployed(
+    shared: tuple[Sandbox, ManualClock],
+    tmp_path_factory: pytest.TempPathFactory,
+    manifests: Manifests,
+) -> Snapshot:
+    """Each debug case's endpoint deployed, one after the other by ``World.deploy`` as the test did
+    itself before, once for both scenarios; each restores this (like the matrix's ``deployed``)."""
+    sandbox, clock = shared
+    root = tmp_path_factory.mktemp("debug-deployed")
+    state_dir = root / "state"
+    state_dir.mkdir()
+    world = World(sandbox, clock, manifests[0], state_dir, FileWatch(state_dir), manifests[1])
+    cli = Cli(environ=world.environ, clock=clock)
+    sandbox.reset()
+    sandbox.clear_middleware()
+    for case in DEBUG_CASES:
+        world.deploy(cli, case, DEBUG_NAMES[case.id])
+    snapshot = Snapshot.take(world, root / "deployed")
+    sandbox.reset()
+    return snapshot
 
 
 @pytest.mark.parametrize("scenario", ["ok", "echo-400"])
-def test_hf_debug_log_is_scrubbed(cli: Cli, world: World, scenario: str) -> None:
+def test_hf_debug_log_is_scrubbed(world: World, debug_deployed: Snapshot, scenario: str) -> None:
     """huggingface_hub's HF_DEBUG curl log prints request bodies, secrets included.
 
     The processes run at once, each on its own endpoint, so a machine with cores to spare pays one start.
     """
     cases = DEBUG_CASES
-    names = {case.id: f"debug-{index}" for index, case in enumerate(cases)}
-    for case in cases:
-        world.deploy(cli, case, names[case.id])
+    names = DEBUG_NAMES
+    world.restore(debug_deployed)  # as world.deploy(cli, case, names[case.id]) for each case leaves it
     world.arm(scenario)
     env = {**os.environ, **world.environ, "HF_DEBUG": "1"}
     processes = {

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import pathlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from clirunner import Cli
+from conftest import PHASES, TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 
-from endpointctl.sandbox import ManualClock, Sandbox
+from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
 
 START = datetime(2026, 3, 23, 5, 0, tzinfo=UTC)  # Mon 06:00 Europe/Berlin
 OFFICE = {"timezone": "Europe/Berlin", "running": ["Mon-Fri 08:00-20:00"]}
@@ -220,10 +222,12 @@ def test_at_must_be_an_instant_with_an_offset(cli: Cli, tmp_path: pathlib.Path, 
 def test_never_a_create_update_or_delete_over_random_instants(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, instants: list[int]
 ) -> None:
-    if "office" not in states(cli):  # fixtures live across examples: deploy once
+    # Fixtures live across examples: the endpoint is deployed and the manifests written by the first.
+    path, ghost = str(tmp_path / "s.yaml"), str(tmp_path / "ghost.yaml")
+    if not (tmp_path / "ghost.yaml").exists():
         deploy(cli, clock, tmp_path, "running")
-    path = scheduled(tmp_path, otherwise="scaledToZero", running=["Mon-Fri 08:00-20:00", "Sat 22:00-02:00"])
-    ghost = scheduled(tmp_path, "ghost", "ghost.yaml")  # never deployed: reported, never created
+        scheduled(tmp_path, otherwise="scaledToZero", running=["Mon-Fri 08:00-20:00", "Sat 22:00-02:00"])
+        scheduled(tmp_path, "ghost", "ghost.yaml")  # never deployed: reported, never created
     for minutes in instants:
         sandbox.reset_counts()
         at = (START + timedelta(minutes=minutes)).isoformat()
@@ -253,6 +257,26 @@ def test_after_dropped_runs_the_next_run_lands_in_the_right_state(
     code, (record,) = run(cli, path)
     assert (record["before"], record["action"], record["desired"]) == ("running", "pause", "paused")
     assert record["nextChange"] == {"at": "2026-03-30T08:00:00+02:00", "state": "running"}  # after DST
+
+
+@pytest.fixture(scope="module")
+def running_office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, Sandbox]]:
+    """A sandbox on its ManualClock with 'office' deployed and running, shared by the dry runs of the time
+    rules below: a dry run changes nothing (each checks it made no mutating call), so each sees what a
+    sandbox of its own would show it, without starting one and deploying to it again (~30 ms each)."""
+    root = tmp_path_factory.mktemp("running-office")
+    clock = ManualClock(start=START.timestamp())
+    sandbox = Sandbox(SandboxConfig(db_path=root / "sandbox.sqlite", phases=dict(PHASES), clock=clock))
+    sandbox.start(host="127.0.0.1", port=0)
+    try:
+        environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN, "ENDPOINTCTL_STATE_DIR": str(root)}
+        cli = Cli(environ=environ, clock=clock)
+        (root / "setup").mkdir()
+        deploy(cli, clock, root, "running")
+        sandbox.reset_counts()
+        yield cli, sandbox
+    finally:
+        sandbox.close()
 
 
 @pytest.mark.parametrize(
@@ -299,18 +323,18 @@ def test_after_dropped_runs_the_next_run_lands_in_the_right_state(
     ],
 )
 def test_time_rules_through_the_command(
-    cli: Cli,
-    sandbox: Sandbox,
-    clock: ManualClock,
+    running_office: tuple[Cli, Sandbox],
     tmp_path: pathlib.Path,
     schedule: dict[str, Any],
     at: str,
     desired: str,
 ) -> None:
-    deploy(cli, clock, tmp_path, "running")
-    running = schedule.pop("running", OFFICE["running"])
-    code, (record,) = run(cli, scheduled(tmp_path, running=running, **schedule), "--at", at, "--dry-run")
+    cli, sandbox = running_office
+    rules = dict(schedule)  # the parameter itself stays as written
+    running = rules.pop("running", OFFICE["running"])
+    code, (record,) = run(cli, scheduled(tmp_path, running=running, **rules), "--at", at, "--dry-run")
     assert code == 0 and record["desired"] == desired, record
+    assert sandbox.mutating_count() == 0  # the next test's sandbox is still as deployed
 
 
 # -- apply respects schedules, and schedule show ---------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import pathlib
+import random
+from bisect import bisect_left
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -233,15 +235,22 @@ def _oracle(schedule: Schedule, start: datetime, minutes: int) -> list[DesiredSt
     every minute whose wall time (date and time) lies in [D start, D(+1) end), and everything between
     the first and the last of those; except days as the README says."""
     zone = schedule.zone
-    margin = 3 * 24 * 60
-    first = start.astimezone(UTC) - timedelta(minutes=margin)
-    grid = [first + timedelta(minutes=i) for i in range(minutes + 2 * margin)]
-    walls = [t.astimezone(zone).replace(tzinfo=None) for t in grid]
+    # A window spans at most a day of wall time, and at most an hour more where the clocks go back: with
+    # this margin every minute of a window that reaches into the range lies on the grid.
+    margin = 26 * 60
+    first = int(start.timestamp()) - 60 * margin
+    # Aware datetimes of one tzinfo compare (and sort) by their wall times, which is what is compared.
+    walls = [datetime.fromtimestamp(first + 60 * i, zone) for i in range(minutes + 2 * margin)]
+    # The grid's minutes in the order of their wall times: those whose wall time lies in [lo, hi) are
+    # one slice of it, found by bisection, however often the clocks went back and forth (a scan of the
+    # whole grid for every window of every day found the same minutes, several times slower).
+    by_wall = sorted(range(len(walls)), key=walls.__getitem__)
+    sorted_walls = [walls[i] for i in by_wall]
 
     def excepted(day: date) -> bool:  # the generated schedules name no holidays
         return any(a <= day <= b for a, b in schedule.except_days)
 
-    covered = [False] * len(grid)
+    covered = [False] * len(walls)
     for day_offset in range(-4, minutes // 1440 + 5):
         day = (start.astimezone(zone) + timedelta(days=day_offset)).date()
         if excepted(day):
@@ -249,12 +258,12 @@ def _oracle(schedule: Schedule, start: datetime, minutes: int) -> list[DesiredSt
         for window in schedule.windows:
             if day.weekday() not in window.days:
                 continue
-            lo = datetime.combine(day, datetime.min.time()) + timedelta(minutes=window.start)
+            lo = datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=window.start)
             end_day = day + timedelta(days=1) if window.end <= window.start else day
-            hi = datetime.combine(end_day, datetime.min.time()) + timedelta(minutes=window.end)
-            inside = [i for i, wall in enumerate(walls) if lo <= wall < hi]
-            for i in range(min(inside, default=0), max(inside, default=-1) + 1):
-                covered[i] = True
+            hi = datetime.combine(end_day, datetime.min.time(), zone) + timedelta(minutes=window.end)
+            inside = by_wall[bisect_left(sorted_walls, lo) : bisect_left(sorted_walls, hi)]
+            if inside:
+                covered[min(inside) : max(inside) + 1] = [True] * (max(inside) - min(inside) + 1)
     return [
         RUNNING if covered[i] and not excepted(walls[i].date()) else schedule.otherwise
         for i in range(margin, margin + minutes)
@@ -291,22 +300,53 @@ def schedules(draw: st.DrawFn) -> tuple[Schedule, datetime]:
     return Schedule(zone, tuple(windows), otherwise, except_days), start
 
 
+def _minutes_to_check(
+    first: datetime, expected: list[DesiredState], found: list[datetime], seed: int
+) -> list[int]:
+    """The minutes after ``first`` at which state_at is compared with the oracle: every one where the
+    oracle's state or transitions' (``found``) changes and the one before it; every quarter hour of UTC
+    and the minute before it, as every window edge, midnight and clock change of these zones (all at
+    offsets of whole quarter hours) falls on one; and a random quarter of the rest. A wrong state_at that
+    misplaces an edge by any amount is wrong at one of the first two kinds; only a state flipping and
+    flipping back within one quarter hour, where nothing changes, is left to the random ones."""
+    minutes = len(expected)
+    check = {i for i in range(1, minutes) if expected[i] is not expected[i - 1]}
+    check |= {int((t - first).total_seconds()) // 60 for t in found}
+    check |= set(range(-first.minute % 15, minutes, 15))
+    check |= {i - 1 for i in check}
+    check |= set(random.Random(seed).sample(range(minutes), minutes // 4))
+    return sorted(i for i in check if 0 <= i < minutes)
+
+
 @settings(max_examples=60, deadline=None)
-@given(schedules())
-def test_state_at_agrees_with_a_minute_by_minute_evaluation(case: tuple[Schedule, datetime]) -> None:
+@given(schedules(), st.integers(0, 2**32 - 1))
+def test_state_at_agrees_with_a_minute_by_minute_evaluation(
+    case: tuple[Schedule, datetime], seed: int
+) -> None:
     schedule, start = case
     minutes = 2 * 24 * 60
     expected = _oracle(schedule, start, minutes)
     first = start.astimezone(UTC)
-    got = [state_at(schedule, first + timedelta(minutes=i)) for i in range(minutes)]
-    assert got == expected
-    # running_hours is the sum of the running minutes; transitions are where the minutes change.
     end = first + timedelta(minutes=minutes)
-    assert running_hours(schedule, first, end) == pytest.approx(got.count(RUNNING) / 60, abs=1e-9)
-    changes = [(first + timedelta(minutes=i), got[i]) for i in range(1, minutes) if got[i] is not got[i - 1]]
-    assert [(t.astimezone(UTC), s) for t, s in transitions(schedule, first + timedelta(minutes=1), end)] == (
-        changes
-    )
+    found = [(t.astimezone(UTC), s) for t, s in transitions(schedule, first + timedelta(minutes=1), end)]
+    # state_at against the oracle at the minutes where a wrong one shows (_minutes_to_check): calling it
+    # at all 2880 minutes of every example took seconds. The sample's seed is drawn, so that a failure
+    # replays with the same minutes.
+    checked = _minutes_to_check(first, expected, [t for t, _ in found], seed)
+    wrong = [
+        (i, got, expected[i])
+        for i in checked
+        if (got := state_at(schedule, first + timedelta(minutes=i))) is not expected[i]
+    ]
+    assert not wrong, f"(minute, state_at, oracle): {wrong[:10]}"
+    # running_hours is the sum of the running minutes; transitions are where the minutes change.
+    assert running_hours(schedule, first, end) == pytest.approx(expected.count(RUNNING) / 60, abs=1e-9)
+    changes = [
+        (first + timedelta(minutes=i), expected[i])
+        for i in range(1, minutes)
+        if expected[i] is not expected[i - 1]
+    ]
+    assert found == changes
     assert all(t.tzinfo is schedule.zone for t, _ in transitions(schedule, first, end))
 
 

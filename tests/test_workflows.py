@@ -650,48 +650,46 @@ def test_manifest_secrets_reach_endpointctl_masked(bash_step: Callable[..., Step
     assert masks == ["s3cr3t-value=with-equals", "hunter2hunter2"]
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        "PATH=/tmp/evil",
-        "HF_TOKEN=other",
-        "lower=x",
-        "NOEQUALS-maybe-a-pasted-secret",
-        "GITHUB_ENV=x",
-        "IFS=x",
-        "HTTPS_PROXY=http://evil:8080",
-        "ALL_PROXY=socks5://evil",
-        "SSL_CERT_FILE=/tmp/evil.pem",
-        "REQUESTS_CA_BUNDLE=/tmp/evil.pem",
-        "BASH_FUNC_x%%=() { :; }",
-        "SHELLOPTS=xtrace",
-        "PS4=$(evil)",
-        "XDG_CONFIG_HOME=/tmp",
-        "HUGGING_FACE_HUB_TOKEN=x",
-        "LD_PRELOAD=/tmp/evil.so",
-        "TZ=x",
-        "PRUNE=true",
-        "STACK=other",
-        "NAMESPACE=victim-org",
-        "PATHS=/",
-        "ARGS=--parallelism 64",
-        "HUGGINGFACE_CO_STAGING=1",
-        "TRANSFORMERS_OFFLINE=1",
-        "TMP=/tmp/evil",
-        "HOSTALIASES=/tmp/evil",
-        "GLIBC_TUNABLES=x",
-        "SSLKEYLOGFILE=/tmp/keys",
-        "UID=0",
-        "ENDPOINTCTL_API_URL=http://evil",
-    ],
-)
-def test_manifest_secrets_cannot_replace_the_runners_variables(
-    bash_step: Callable[..., Step], line: str
-) -> None:
+# Names the runner, the shell, Python, TLS, proxies, huggingface_hub, endpointctl or the step itself read.
+HOSTILE_LINES = [
+    "PATH=/tmp/evil",
+    "HF_TOKEN=other",
+    "lower=x",
+    "NOEQUALS-maybe-a-pasted-secret",
+    "GITHUB_ENV=x",
+    "IFS=x",
+    "HTTPS_PROXY=http://evil:8080",
+    "ALL_PROXY=socks5://evil",
+    "SSL_CERT_FILE=/tmp/evil.pem",
+    "REQUESTS_CA_BUNDLE=/tmp/evil.pem",
+    "BASH_FUNC_x%%=() { :; }",
+    "SHELLOPTS=xtrace",
+    "PS4=$(evil)",
+    "XDG_CONFIG_HOME=/tmp",
+    "HUGGING_FACE_HUB_TOKEN=x",
+    "LD_PRELOAD=/tmp/evil.so",
+    "TZ=x",
+    "PRUNE=true",
+    "STACK=other",
+    "NAMESPACE=victim-org",
+    "PATHS=/",
+    "ARGS=--parallelism 64",
+    "HUGGINGFACE_CO_STAGING=1",
+    "TRANSFORMERS_OFFLINE=1",
+    "TMP=/tmp/evil",
+    "HOSTALIASES=/tmp/evil",
+    "GLIBC_TUNABLES=x",
+    "SSLKEYLOGFILE=/tmp/keys",
+    "UID=0",
+    "ENDPOINTCTL_API_URL=http://evil",
+]
+
+
+def test_manifest_secrets_cannot_replace_the_runners_variables(bash_step: Callable[..., Step]) -> None:
     """No line sets a variable of the step or of endpointctl's process: what endpointctl is run with (its
-    arguments and its environment but ENDPOINTCTL_VARIABLES) is what it is run with without the line."""
+    arguments and its environment but ENDPOINTCTL_VARIABLES) is what it is run with without the lines."""
     alone = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS="API_KEY=fine-value", FAKE_STDOUT=MARKDOWN)
-    secrets = f"API_KEY=fine-value\n{line}"
+    secrets = "\n".join(["API_KEY=fine-value", *HOSTILE_LINES])
     step = bash_step(PLAN_RUN, **PLAN_ENV, ENDPOINT_SECRETS=secrets, FAKE_STDOUT=MARKDOWN)
     assert step.code == alone.code == 0, step.log
     assert step.called["argv"] == alone.called["argv"]
@@ -699,11 +697,10 @@ def test_manifest_secrets_cannot_replace_the_runners_variables(
     assert env.pop("ENDPOINTCTL_VARIABLES") == secrets
     env_alone.pop("ENDPOINTCTL_VARIABLES")
     assert env == env_alone
-    # Masked: the value after the first '=' (the whole line when it has none), and the whole line too
-    # when its name is not upper-case (it may be a secret pasted whole).
+    # Masked, each line: the value after the first '=' (the whole line when it has none), and the whole
+    # line too when its name is not upper-case (it may be a secret pasted whole).
     masks = [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"]
-    assert masks[0] == "fine-value"
-    assert masks[1:] == expected_masks(line)
+    assert masks == ["fine-value", *(m for line in HOSTILE_LINES for m in expected_masks(line) if m)]
 
 
 def expected_masks(line: str) -> list[str]:

@@ -50,6 +50,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_redact_at_scale import NOISE as SCALE_NOISE
 
 from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, Redactor
 from endpointctl.core.redact_reach import prefix_end
@@ -425,28 +426,9 @@ SECRETS = st.one_of(
     st.text(SECRET_CHARACTERS, min_size=MIN_SECRET_LENGTH - 2, max_size=24).map(lambda rest: "Zq" + rest),
 )
 ENCODER_NAMES = st.sampled_from(sorted(ENCODERS))
-NOISE = st.sampled_from(
-    [
-        MASK,
-        "…",
-        "...",
-        " ... [truncated]",
-        "&amp;",
-        "&ClockwiseContourIntegral;",
-        "\\u0041",
-        "\\ud83d\\ude00",
-        "%41",
-        "%F0%9F%98%80",
-        "+",
-        "''",
-        "'\"'\"'",
-        "\\\n      ",
-        "😀" * 3,
-        "\U0010fffd",
-        '"',
-        ")",
-    ]
-)
+# The noise the scale tests put around secrets, and what a shortened text also meets: masks, astral
+# characters and the quotes and brackets a form can end in.
+NOISE = st.sampled_from([MASK, *SCALE_NOISE, "😀" * 3, "\U0010fffd", '"', ")"])
 
 
 def pieces(secret: str) -> st.SearchStrategy[str]:

@@ -11,6 +11,10 @@ session close), then the process exits without tearing the interpreter down: unl
 modules a command loads, one by one, took ~0.1-0.15 s of every command's wall time and does nothing
 the operating system does not do at exit. Every file and lock is closed by the command itself, and a
 thread still stuck in a call (a hung server, after a timeout) cannot hold the exit either.
+
+Pydantic plugins are off in this process: an installed one (an observability package's, say) would be
+handed every manifest validated, secret values included. The commands, and the programs ``endpointctl
+run`` starts, see the environment as the user set it.
 """
 
 import atexit
@@ -19,16 +23,21 @@ import os
 import signal
 import sys
 
+# Read by pydantic each time it builds a model's validator; "__all__" turns off every plugin.
+PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+
 
 def run() -> None:
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+    environ = dict(os.environ)  # the user's, before ours
+    os.environ[PYDANTIC_PLUGINS] = "__all__"  # before any model is built: models are built when imported
     try:
-        from endpointctl.cli import main
+        from endpointctl.cli import CommandEnv, main
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)
-    code = main(sys.argv[1:])
+    code = main(sys.argv[1:], CommandEnv(environ=environ, own=True))
     exit_now(code)
 
 

@@ -28,6 +28,7 @@ HEAVY_FOR_HELP = (
     "httpx",
     "httpx2",
     "yaml",
+    "secrets",  # hashlib and random: only a manifest's problems under GitHub Actions need it
 )
 # validate's text mode prints one line: none of the renderers or the planner either.
 HEAVY_FOR_VALIDATE = (

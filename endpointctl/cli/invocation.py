@@ -42,6 +42,12 @@ class CommandEnv:
     interactive: bool | None = None  # None: ask the terminal
     prompt: Callable[[str], bool] = _ask
     out: Output = field(default_factory=Output)
+    own: bool | None = None  # environ is the process's (the console script's); None: when it equals it
+
+    @property
+    def is_own(self) -> bool:
+        """``environ`` is this process's environment (not a test's): huggingface_hub's own lookups agree."""
+        return self.own if self.own is not None else self.environ == os.environ
 
     @property
     def is_interactive(self) -> bool:
@@ -75,7 +81,7 @@ class Invocation:
             token_flag=self.token_flag,
             output=output,
             # The real environment (not a test's): huggingface_hub may look for the token its own way.
-            own_environment=self.env.environ == os.environ,
+            own_environment=self.env.is_own,
         )
         self.out.mode = settings.output
         return settings

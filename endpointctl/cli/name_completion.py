@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -81,7 +80,7 @@ def _live(ctx: click.Context) -> list[str]:
             sandbox=inv.sandbox or bool(root.params.get("sandbox")),
             namespace=ctx.params.get("namespace"),
             token_flag=inv.token_flag or root.params.get("token_flag"),
-            own_environment=environ == os.environ,
+            own_environment=inv.env.is_own,
         )
     except EndpointctlError:
         return []  # a bad variable is for the command itself to report, not the tab press

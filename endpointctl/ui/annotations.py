@@ -17,7 +17,6 @@ hide it from a plain search.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -96,7 +95,12 @@ def commands_stopped(
     if not in_github_actions(environ):
         yield
         return
-    resume = (token or (lambda: secrets.token_hex(16)))()
+    if token is None:
+        import secrets  # ~5 ms (hashlib, random): only under GitHub Actions, only for a manifest's problems
+
+        resume = secrets.token_hex(16)
+    else:
+        resume = token()
     write(f"::stop-commands::{resume}")
     try:
         yield

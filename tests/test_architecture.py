@@ -255,7 +255,9 @@ def test_no_grab_bag_modules() -> None:
     assert not names & {"utils", "util", "helpers", "misc", "common"}
 
 
-def _import_each_alone(package: str, order: Sequence[str], reuse: bool = True) -> dict[str, str]:
+def _import_each_alone(
+    package: str, order: Sequence[str], reuse: bool = True, reused: list[str] | None = None
+) -> dict[str, str]:
     """Import each module of ``order`` (all of ``package``'s) as into a fresh interpreter: {module: why not}.
 
     It runs in a fresh interpreter (its source is sent there); other libraries stay loaded between the
@@ -275,12 +277,16 @@ def _import_each_alone(package: str, order: Sequence[str], reuse: bool = True) -
       reaches a submodule it did not import fails as in a fresh interpreter.
     - A module changed by a later import (a registry filled, a class attribute appended to, a command added
       to a group) would carry that change to modules that do not import the changer. What each module
-      holds, a few levels down, is recorded when it is first loaded and compared at the end; if some
-      changed, all is imported again without putting those back (and again, until nothing new changed).
+      holds (all the way down through containers, our objects' attributes, slots, closures, defaults and
+      caches; two levels into another library's object) is recorded when it is first loaded and compared
+      at the end; if some changed, all is imported again without putting those back (and again, until
+      nothing new changed).
 
     Like the plain way for other libraries, it assumes an import does the same whichever modules it does
     not import are loaded (it does not search sys.modules, or a class's subclasses, for them).
     """
+    import collections
+    import contextlib
     import importlib
     import importlib.abc
     import importlib.machinery
@@ -305,41 +311,55 @@ def _import_each_alone(package: str, order: Sequence[str], reuse: bool = True) -
         ("__builtins__", "__spec__", "__loader__", "__cached__", "__file__", "__path__", "__package__")
     )
 
-    def shape(value: object, depth: int) -> object:
-        """Identity, and down to ``depth`` levels the contents of what our modules own."""
-        if depth == 0 or isinstance(value, (types.ModuleType, str, bytes, int, float, type(None))):
+    def shape(value: object, seen: set[int], levels: int | None) -> object:
+        """Identity, and the contents of what our modules own, all the way down (``levels`` None); of
+        another library's object (a click group, a logger), two levels: what it holds, not what those
+        hold (a logger's manager knows every logger: the logging library's state)."""
+        if levels == 0 or isinstance(value, (types.ModuleType, str, bytes, int, float, type(None))):
             return id(value)
+        if id(value) in seen:  # a cycle, or met before: its contents are in the shape where first met
+            return id(value)
+        seen.add(id(value))
+        down = None if levels is None else levels - 1
         if isinstance(value, (dict, types.MappingProxyType)):  # a proxy: singledispatch's registry
-            return id(value), contents(value, depth)
-        if isinstance(value, (list, tuple)):
-            return id(value), tuple(shape(item, depth - 1) for item in value)
+            return id(value), contents(value, seen, down)
+        if isinstance(value, (list, tuple, collections.deque)):
+            return id(value), tuple(shape(item, seen, down) for item in value)
         if isinstance(value, (set, frozenset)):
             return id(value), frozenset(map(id, value))
         if isinstance(value, (type, types.FunctionType)) and not ours(value.__module__ or ""):
             return id(value)  # another library's: its state is that library's, as in the plain way
-        try:  # an instance's, or our class's or function's; never through a __getattr__ (a lazy proxy's)
-            held = object.__getattribute__(value, "__dict__")
-        except AttributeError:
-            held = None
         if not ours(type(value).__module__) and not isinstance(value, (type, types.FunctionType)):
-            depth = min(depth, 2)  # another library's object (a click group, a logger): what it holds, not
-            # what those hold (a logger's manager knows every logger: the logging library's state)
-        inner = contents(held, depth) if isinstance(held, (dict, types.MappingProxyType)) else ()
+            levels = 2 if levels is None else min(levels, 2)
+            down = levels - 1
+        inner: tuple[object, ...] = ()
+        with contextlib.suppress(AttributeError):  # never through a __getattr__ (a lazy proxy's)
+            attributes = object.__getattribute__(value, "__dict__")  # an instance's, a class's, a function's
+            if isinstance(attributes, (dict, types.MappingProxyType)):
+                inner = contents(attributes, seen, down)
+        held: list[object] = []
+        for klass in type(value).__mro__:  # what __slots__ hold, where there is no __dict__ for it
+            slots = klass.__dict__.get("__slots__", ())
+            for slot in (slots,) if isinstance(slots, str) else slots:
+                with contextlib.suppress(AttributeError, TypeError):
+                    held.append(object.__getattribute__(value, slot))
         if isinstance(value, types.FunctionType):  # a registry can hide in a closure or a default
-            held_too = (
+            held += (
                 value.__defaults__,
                 value.__kwdefaults__,
                 *(c.cell_contents for c in value.__closure__ or ()),
             )
-            inner += tuple(shape(item, depth - 1) for item in held_too)
-        return id(value), inner
+        cache_info = getattr(type(value), "cache_info", None)
+        if callable(cache_info):  # functools.cache's: what it has cached (a call during another import)
+            held.append(cache_info(value).currsize)
+        return id(value), inner + tuple(shape(item, seen, down) for item in held)
 
-    def contents(mapping: Mapping[str, object], depth: int) -> tuple[object, ...]:
-        return tuple((id(key), shape(value, depth - 1)) for key, value in mapping.items())
+    def contents(mapping: Mapping[object, object], seen: set[int], levels: int | None) -> tuple[object, ...]:
+        return tuple((id(key), shape(value, seen, levels)) for key, value in mapping.items())
 
     def state(module: types.ModuleType) -> object:
         skip = machinery.union(submodules(module))
-        return contents({k: v for k, v in vars(module).items() if k not in skip}, 3)
+        return contents({k: v for k, v in vars(module).items() if k not in skip}, set(), None)
 
     class Checked:
         """What a module's own fresh import left: every module of ours by name, and which of them were
@@ -382,6 +402,8 @@ def _import_each_alone(package: str, order: Sequence[str], reuse: bool = True) -
 
         def exec_module(self, module: types.ModuleType) -> None:
             done = self.checked[module.__name__]
+            if reused is not None:  # for the self-test: that putting back happens at all
+                reused.append(module.__name__)
             module.__spec__ = done.spec  # the import system set ours
             added = [key for key in done.modules if key not in sys.modules]
             sys.modules.update({key: done.modules[key] for key in added})
@@ -580,6 +602,52 @@ _FAKE_PACKAGES: dict[str, tuple[dict[str, str], set[str]]] = {
         },
         {"user"},
     ),
+    "a registry five levels down": (
+        {
+            "reg.py": "HANDLERS = {'a': {'b': {'c': {'d': [[]]}}}}\n",
+            "plugin.py": "from {p} import reg\nreg.HANDLERS['a']['b']['c']['d'][0].append(print)\n",
+            "user.py": "from {p} import reg\nassert reg.HANDLERS['a']['b']['c']['d'][0]\n",
+        },
+        {"user"},
+    ),
+    "a registry in an instance in an instance": (
+        {
+            "reg.py": (
+                "class Box:\n    def __init__(self, inner=None):\n"
+                "        self.inner = {} if inner is None else inner\n\nREG = Box(Box())\n"
+            ),
+            "plugin.py": "from {p} import reg\nreg.REG.inner.inner['plugin'] = print\n",
+            "user.py": "from {p} import reg\nassert reg.REG.inner.inner\n",
+        },
+        {"user"},
+    ),
+    "a registry in __slots__": (
+        {
+            "reg.py": (
+                "class Reg:\n    __slots__ = ('known',)\n\n    def __init__(self):\n"
+                "        self.known = []\n\nREG = Reg()\n"
+            ),
+            "plugin.py": "from {p} import reg\nreg.REG.known.append('plugin')\n",
+            "user.py": "from {p} import reg\nassert reg.REG.known\n",
+        },
+        {"user"},
+    ),
+    "a registry in a deque": (
+        {
+            "reg.py": "import collections\n\nKNOWN = collections.deque()\n",
+            "plugin.py": "from {p} import reg\nreg.KNOWN.append('plugin')\n",
+            "user.py": "from {p} import reg\nassert reg.KNOWN\n",
+        },
+        {"user"},
+    ),
+    "a cache another module's import fills": (
+        {
+            "reg.py": "import functools\n\n@functools.cache\ndef same(x):\n    return x\n",
+            "plugin.py": "from {p} import reg\nreg.same(1)\n",
+            "user.py": "from {p} import reg\nassert reg.same.cache_info().currsize\n",
+        },
+        {"user"},
+    ),
     "a singledispatch another module registers with": (
         {
             "show.py": "import functools\n\n@functools.singledispatch\ndef show(x):\n    return x\n",
@@ -609,8 +677,11 @@ def test_the_import_check_fails_where_a_fresh_import_does(
     order = _import_order(sources, package=name)
     expected = {f"{name}.{module}" for module in failing}
     for each in (order, order[::-1]):
-        assert set(_import_each_alone(name, each)) == expected, each
+        reused: list[str] = []
+        assert set(_import_each_alone(name, each, reused=reused)) == expected, each
         assert set(_import_each_alone(name, each, reuse=False)) == expected, each
+        if each is order:  # each module after what it imports: some import is always put back
+            assert reused, "nothing was put back: every import ran anew"
     assert not [m for m in sys.modules if m == name or m.startswith(name + ".")]
 
 

@@ -7,11 +7,15 @@ import pathlib
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import httpx2
 import pytest
 import yaml
 from clirunner import Cli, Run
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from endpointctl.dataplane.checks import audio_clip
+from endpointctl.dataplane.client import shown_url
 from endpointctl.sandbox import ManualClock, Sandbox
 
 USER = "sandbox-user"
@@ -267,3 +271,27 @@ def test_a_password_or_query_in_a_url_given_is_never_shown(
     for run, text in ((refused, report.read_text()), (passed, "")):
         for secret in ("pa55word", "S1GNATURE", "frag-never"):
             assert secret not in run.all and secret not in text
+
+
+_PATH_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@given(host=st.sampled_from(["127.0.0.1", "[::1]", "ep.example", "xn--bcher-kva.example"]), path=_PATH_TEXT)
+@example(host="127.0.0.1", path="%0Ahint: run this%0D%0A")  # a line of its own, as the API may send it
+@example(host="127.0.0.1", path="%2F..%2F%3Fsig=S1GNATURE")  # reads as a query once decoded
+@example(host="[::1]", path="a")
+def test_a_url_is_shown_on_one_line_as_sent_without_its_query(host: str, path: str) -> None:
+    """A deployed URL comes from the API (outside text) or --url: shown, it is one line of printable ASCII
+    (the forms sent, never decoded), names the same server and route, and hides the query."""
+    url = f"http://{host}:8443/{path}?sig=S1GNATURE#frag"
+    try:
+        sent = httpx2.URL(url)
+    except httpx2.InvalidURL:
+        return  # refused before anything is sent (address_refusal): shown as "not a URL"
+    shown = shown_url(url)
+    assert shown.endswith("?…")  # there was a query: said, not shown
+    shown = shown.removesuffix("?…")
+    assert shown.isascii() and shown.isprintable()
+    assert "S1GNATURE" not in shown.replace(sent.raw_path.split(b"?")[0].decode(), "") and "frag" not in shown
+    again = httpx2.URL(shown)
+    assert (again.raw_host, again.port, again.raw_path) == (sent.raw_host, 8443, sent.raw_path.split(b"?")[0])

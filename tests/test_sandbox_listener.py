@@ -8,6 +8,8 @@ import pathlib
 import threading
 from http.server import BaseHTTPRequestHandler
 
+import pytest
+
 from endpointctl.sandbox import Sandbox, SandboxConfig
 from endpointctl.sandbox.listener import SandboxHTTPServer
 
@@ -87,10 +89,28 @@ def test_a_stop_between_arming_and_the_loops_start_is_not_lost() -> None:
         server.server_close()
 
 
-def test_a_sandbox_stopped_right_after_it_started_leaves_no_thread_serving(tmp_path: pathlib.Path) -> None:
-    for i in range(20):
-        sandbox = Sandbox(SandboxConfig(db_path=tmp_path / f"s{i}.sqlite"))
-        sandbox.start()
-        thread = sandbox._thread
-        sandbox.close()
-        assert thread is not None and not thread.is_alive()
+def test_a_sandbox_closed_before_its_thread_serves_leaves_no_thread_serving(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox.start arms its server before the serving thread runs: a close() that comes first (the
+    thread held back at its start, so it always does) waits for the loop, which then stops at once."""
+    gate = threading.Event()
+    serve = SandboxHTTPServer.serve_forever
+
+    def held_back(server: SandboxHTTPServer, poll_interval: float = 0.5) -> None:
+        gate.wait(10)
+        serve(server, poll_interval)
+
+    monkeypatch.setattr(SandboxHTTPServer, "serve_forever", held_back)
+    sandbox = Sandbox(SandboxConfig(db_path=tmp_path / "s.sqlite"))
+    sandbox.start()
+    thread = sandbox._thread
+    assert thread is not None
+    closer = threading.Thread(target=sandbox.close, daemon=True)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # waiting for a loop that has not started, not returned
+    gate.set()
+    closer.join(10)
+    thread.join(10)
+    assert not closer.is_alive() and not thread.is_alive()

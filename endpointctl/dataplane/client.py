@@ -57,9 +57,14 @@ def shown_url(url: str) -> str:
         parsed = httpx2.URL(url)
     except httpx2.InvalidURL:
         return "(an address that is not a URL)"
+    # The forms as sent (IDNA, percent-encoded), never decoded: a decoded path could hold a newline that
+    # starts a line of its own in a message, or a `?` that reads as the query this hides.
+    host = parsed.raw_host.decode("ascii", errors="replace")
+    host = f"[{host}]" if ":" in host else host  # IPv6, as a URL writes it
     port = f":{parsed.port}" if parsed.port is not None else ""
+    path = parsed.raw_path.split(b"?", 1)[0].decode("ascii", errors="replace")
     hidden = "?…" if parsed.query or parsed.fragment else ""
-    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}{hidden}"
+    return f"{parsed.scheme}://{host}{port}{path}{hidden}"
 
 
 def address_refusal(url: str, *, token: bool) -> str | None:

@@ -137,23 +137,34 @@ def test_plan_reads_the_values_and_shows_none_of_them(cli: Cli, manifest: pathli
 def test_every_value_is_masked_from_the_start_even_in_a_text_that_is_refused(
     cli: Cli, manifest: pathlib.Path
 ) -> None:
-    for text in (f"API_KEY={SECRET}", SECRET, f"bad name={SECRET}"):  # a line, a value pasted alone
+    padded = "MFRGGZDFMZTWQ2LKNNWG23TP=="  # base32: reads as a NAME and its padding
+    cases = (
+        (f"API_KEY={SECRET}", SECRET),
+        (SECRET, SECRET),
+        (f"bad name={SECRET}", SECRET),
+        (padded, padded),
+    )
+    for text, secret in cases:  # a line, a value pasted alone
         # status reads no manifest: only the start of the run knows these values, and the flag's error
         # quotes it.
-        run = cli("status", "--namespace", f"{SECRET}/x", env={VARIABLES: text})
+        run = cli("status", "--namespace", f"{secret}/x", env={VARIABLES: text})
         assert run.code == 2 and "namespace" in run.stderr
-        assert SECRET[:8] not in run.all
+        assert secret[:8] not in run.all
 
 
 def test_sensitive_gives_each_value_and_each_bad_line_whole() -> None:
-    assert sensitive("A=value-one\r\n\nbad line here\n# comment\nB=\n=x\nbad name=v2") == [
+    text = "A=value-one\r\n\nbad line here\n# comment\nB=\n=x\nbad name=v2\nMFRGGZDFMZTWQ2LK==\nC=="
+    assert sensitive(text) == [
         "value-one",
         "bad line here",
         "# comment",
+        "B=",  # no value: it may be a secret pasted whole, as the two below
         "x",
         "=x",
         "v2",
         "bad name=v2",
+        "MFRGGZDFMZTWQ2LK==",  # base32 read as NAME=(padding)
+        "C==",
     ]
 
 

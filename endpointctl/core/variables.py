@@ -4,8 +4,9 @@ a line's trailing CR is dropped (a secret saved on Windows), and a value is ever
 ``=``, spaces included.
 
 Every value given here is treated as a secret, whatever the manifest does with it: masked in all output
-from the start of the run (``sensitive``), as the GitHub workflows mask each one in the log. Give values
-that are not secret through the environment.
+from the start of the run (``sensitive``), as the GitHub workflows mask each one in the log — every value
+the redactor masks at all (``MIN_SECRET_LENGTH`` characters or more: a shorter one would mask ordinary
+words). Give values that are not secret through the environment.
 
 Why it exists: a CI secret holding every value (the GitHub workflows' ``ENDPOINT_SECRETS``) once had to be
 exported a variable a line, and a line named ``PATH``, ``LD_PRELOAD``, ``HTTPS_PROXY`` or one of the step's
@@ -53,14 +54,16 @@ def parse(text: str) -> dict[str, str]:
 
 def sensitive(text: str) -> list[str]:
     """Every value ``text`` may hold, read leniently (before it is checked): what follows each line's first
-    ``=``, and each line that is not ``NAME=value`` whole, so that even a malformed text shows none."""
+    ``=``, and whole each line that is not ``NAME=value``, or whose value is no more than ``=`` (a
+    base64 or base32 secret pasted whole reads as a NAME and its padding), so that even a malformed text
+    shows none."""
     found: list[str] = []
     for raw in text.split("\n"):
         line = raw.removesuffix("\r")
         name, equals, value = line.partition("=")
-        if equals:
+        if value.strip("="):
             found.append(value)
-        if not equals or not _NAME.fullmatch(name):
+        if not equals or not _NAME.fullmatch(name) or not value.strip("="):
             found.append(line)
     return [value for value in found if value.strip()]
 

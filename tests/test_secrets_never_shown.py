@@ -25,6 +25,7 @@ import json
 import os
 import pathlib
 import re
+import select
 import shutil
 import sqlite3
 import subprocess
@@ -758,33 +759,164 @@ def debug_deployed(
     return snapshot
 
 
+# The console script's processes, each forked from one interpreter that has imported endpointctl (every
+# module, and huggingface_hub with them) with HF_DEBUG=1 in its environment: huggingface_hub reads it at
+# import, as in a process started from scratch. For each batch of commands (a JSON line on stdin: the
+# environment, then each command's name, argv and files for its stdout and stderr), a child per command,
+# all at once: it takes the batch's environment as its own, enters through ``endpointctl.__main__.run``
+# and ends the way that process does (``exit_now``). None sees another's state: each is a copy of the
+# interpreter before any command ran. The exit codes come back as a JSON line on stdout. The imports,
+# most of a command's cost (~0.6 s of CPU), are paid once for every command of the module.
+LAUNCHER = """
+import importlib, json, os, pkgutil, sys, threading, traceback
+
+import endpointctl
+from endpointctl import __main__ as entry
+
+users = os.environ.get(entry.PYDANTIC_PLUGINS)
+os.environ[entry.PYDANTIC_PLUGINS] = "__all__"  # as run() sets it before the commands import anything
+for module in pkgutil.walk_packages(endpointctl.__path__, "endpointctl."):
+    importlib.import_module(module.name)
+if users is None:
+    del os.environ[entry.PYDANTIC_PLUGINS]
+else:
+    os.environ[entry.PYDANTIC_PLUGINS] = users
+assert threading.active_count() == 1, "a thread would not survive the fork"
+
+
+def child(env, argv, out, err):
+    code = 70
+    try:
+        os.environ.clear()
+        os.environ.update(env)  # as the user set it, which run() copies for the command
+        for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, out, os.O_WRONLY), (2, err, os.O_WRONLY)):
+            file = os.open(path, flags | (os.O_CREAT | os.O_TRUNC if fd else 0), 0o600)
+            os.dup2(file, fd)
+            os.close(file)
+        sys.argv = ["endpointctl", *argv]
+        entry.run()  # ends the process itself, with the command's exit code
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+for line in sys.stdin:
+    batch = json.loads(line)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = {}
+    for name, argv, out, err in batch["jobs"]:
+        pid = os.fork()
+        if pid == 0:
+            child(batch["env"], argv, out, err)
+        children[pid] = name
+    codes = {}
+    while children:
+        pid, status = os.wait()
+        codes[children.pop(pid)] = os.waitstatus_to_exitcode(status)
+    print(json.dumps(codes), flush=True)
+os._exit(0)  # as the console script ends: unloading the modules one by one is of no use
+"""
+
+
+def same_but_per_test(env: dict[str, str]) -> dict[str, str]:
+    """What the batches of this module's tests share: all but their state directory (which endpointctl
+    reads per command) and pytest's name for the test."""
+    return {k: v for k, v in env.items() if k not in ("ENDPOINTCTL_STATE_DIR", "PYTEST_CURRENT_TEST")}
+
+
+class Launcher:
+    """``LAUNCHER``, started on first use with the first batch's environment: what huggingface_hub reads
+    at import comes from it, so every later batch's is the same but for ``same_but_per_test``."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.directory = directory
+        self.process: subprocess.Popen[str] | None = None
+        self.env: dict[str, str] = {}
+        self.log = directory / "launcher.err"  # its own stderr: the commands' go to their own files
+
+    def run(self, commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, tuple[int, str, str]]:
+        """Each command in a process of its own, all at once: its exit code, stdout and stderr, by name."""
+        if self.process is None:
+            self.env = env
+            with self.log.open("w") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", LAUNCHER],
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
+        assert same_but_per_test(env) == same_but_per_test(self.env), "not the launcher's environment"
+        batch = pathlib.Path(tempfile.mkdtemp(dir=self.directory))
+        jobs = [
+            (name, argv, str(batch / f"{name}.out"), str(batch / f"{name}.err"))
+            for name, argv in commands.items()
+        ]
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"env": env, "jobs": jobs}) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], PROCESS_TIMEOUT)
+        answer = self.process.stdout.readline() if ready else ""
+        assert answer, f"the launcher did not answer: {self.log.read_text()}"
+        codes: dict[str, int] = json.loads(answer)
+        assert set(codes) == set(commands)
+        return {
+            name: (
+                codes[name],
+                (batch / f"{name}.out").read_text(encoding="utf-8"),
+                (batch / f"{name}.err").read_text(encoding="utf-8"),
+            )
+            for name in commands
+        }
+
+    def close(self) -> None:
+        if self.process is None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=PROCESS_TIMEOUT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+        assert self.process.returncode == 0, self.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    started = Launcher(tmp_path_factory.mktemp("launcher"))
+    try:
+        yield started
+    finally:
+        started.close()
+
+
 @pytest.mark.parametrize("scenario", ["ok", "echo-400"])
-def test_hf_debug_log_is_scrubbed(world: World, debug_deployed: Snapshot, scenario: str) -> None:
+def test_hf_debug_log_is_scrubbed(
+    world: World, debug_deployed: Snapshot, launcher: Launcher, scenario: str
+) -> None:
     """huggingface_hub's HF_DEBUG curl log prints request bodies, secrets included.
 
-    The processes run at once, each on its own endpoint, so a machine with cores to spare pays one start.
+    The processes run at once, each on its own endpoint, forked from one launcher (``LAUNCHER``) that
+    imported endpointctl once for both scenarios.
     """
     cases = DEBUG_CASES
     names = DEBUG_NAMES
     world.restore(debug_deployed)  # as world.deploy(cli, case, names[case.id]) for each case leaves it
     world.arm(scenario)
     env = {**os.environ, **world.environ, "HF_DEBUG": "1"}
-    processes = {
-        case.id: subprocess.Popen(
-            [sys.executable, "-m", "endpointctl", *world.argv(case, names[case.id], "json")],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for case in cases
-    }
-    outputs = {
-        case_id: process.communicate(timeout=PROCESS_TIMEOUT) for case_id, process in processes.items()
-    }
+    outputs = launcher.run({case.id: world.argv(case, names[case.id], "json") for case in cases}, env)
     for case in cases:
-        stdout, stderr = outputs[case.id]
-        assert processes[case.id].returncode == expected_code(case, scenario), (case.id, stdout + stderr)
+        code, stdout, stderr = outputs[case.id]
+        assert code == expected_code(case, scenario), (case.id, stdout + stderr)
         assert "curl" in stderr, case.id  # the debug log did run
         assert_clean(stdout + stderr, case.id)
     world.watch.assert_clean()

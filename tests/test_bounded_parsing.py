@@ -22,7 +22,7 @@ from test_manifest import BASE, issues_of, variant, write
 from endpointctl.core.errors import UsageError
 from endpointctl.core.plan import Options, check_options
 from endpointctl.core.settings import Settings
-from endpointctl.manifest.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_VALUES
+from endpointctl.manifest.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_EVENTS, MAX_FILE_BYTES, MAX_VALUES
 from endpointctl.manifest.yaml_source import ONE_PASS_BYTES, read
 from endpointctl.sandbox import Sandbox
 
@@ -88,6 +88,21 @@ def test_too_many_documents_is_refused(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "many.yaml", "---\nx: 1\n" * (MAX_DOCUMENTS + 1))
     (issue,) = issues_of([path])
     assert issue.message == f"more than {MAX_DOCUMENTS} documents in one file"
+
+
+def test_a_file_of_too_many_values_and_structures_is_refused(tmp_path: pathlib.Path) -> None:
+    # MAX_EVENTS + 1 parse events, counted from the stream's start (stream, document and list start; one
+    # a scalar, two an empty list; the list's, document's and stream's ends): too large.
+    pairs, scalar = divmod(MAX_EVENTS + 1 - 6, 2)
+    over = "[" + "a, " * scalar + "[], " * pairs + "]\n"
+    (issue,) = issues_of([write(tmp_path, "over.yaml", over)])
+    assert issue.message == f"too large: more than {MAX_EVENTS} YAML values and structures"
+    # One fewer is within the limit: here the MAX_EVENTS-th event opens a level too deep, refused for that
+    # alone (stream, document and list start, the scalar and empty lists, then MAX_DEPTH lists open).
+    pairs, scalar = divmod(MAX_EVENTS - 3 - MAX_DEPTH, 2)
+    at = "[" + "a, " * scalar + "[], " * pairs + "[" * MAX_DEPTH + "]" * (MAX_DEPTH + 1) + "\n"
+    (issue,) = issues_of([write(tmp_path, "at.yaml", at)])
+    assert issue.message == f"nested deeper than {MAX_DEPTH} levels"
 
 
 @pytest.mark.parametrize(

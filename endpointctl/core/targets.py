@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from endpointctl.core.errors import UsageError
 
 
+def namespace_key(namespace: str) -> str:
+    """A namespace as the Hub tells them apart: its user and organization names are one whatever their case.
+    (An endpoint read is given the namespace its listing was asked for, however the answer spells it.)"""
+    return namespace.casefold()
+
+
 @dataclass(frozen=True)
 class Target:
     namespace: str

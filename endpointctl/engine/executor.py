@@ -111,7 +111,14 @@ class Executor:
                     )
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
-                if self._woken_by_update(change, step, endpoint):
+                woken = self._woken_by_update(change, step, endpoint)
+                if woken and endpoint is not None and endpoint.status is Status.UNKNOWN:
+                    # A state we do not know is never acted on, a pause included: said, for a person to look.
+                    self.report(
+                        f"{where}: after the update the API reports the state {endpoint.shown_state!r}, "
+                        "which endpointctl does not know: not paused again; see `endpointctl status`"
+                    )
+                elif woken:
                     # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
                     # woke it, it bills, so put it back as the plan promised.
                     self.report(f"{where}: the update woke the paused endpoint; pausing it again")

@@ -22,6 +22,7 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
+from endpointctl.core.targets import namespace_key
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine import locks, preflight, revisions, together
 from endpointctl.engine.cancel import CancelEvent
@@ -104,8 +105,18 @@ class Session:
         """
         placed: list[Placed] = []
         seen: dict[tuple[str, str], Desired] = {}
+        spelled: dict[str, tuple[str, Desired]] = {}
         for d in desired:
             namespace = self.namespace(d.manifest.metadata.namespace)
+            # The Hub's user and organization names are one whatever their case: two spellings may name one
+            # namespace, whose listing would then miss the other's manifests (and --prune delete them).
+            other, where = spelled.setdefault(namespace_key(namespace), (namespace, d))
+            if other != namespace:
+                raise UsageError(
+                    f"namespaces {other!r} ({where.source}) and {namespace!r} ({d.source}) differ only "
+                    "in case",
+                    hint="spell each namespace one way in every manifest; no API call changed anything",
+                )
             first = seen.setdefault((namespace, d.name), d)
             if first is not d:
                 raise UsageError(

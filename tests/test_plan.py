@@ -62,9 +62,9 @@ def test_identical_endpoint_is_a_noop() -> None:
         ),
         (
             {"model": {"repository": "openai-community/gpt2", "task": "text-generation", "revision": "abc"}},
-            {"revision": "main"},
+            {"revision": "0123456789abcdef0123456789abcdef01234567"},  # a commit: "main" would be unknown
             "model.revision",
-            "main",
+            "0123456789abcdef0123456789abcdef01234567",
             "abc",
         ),
     ],
@@ -270,6 +270,31 @@ def test_update_failed_with_the_same_configuration_is_not_hidden() -> None:
     assert "model failed to load" in (change.reason or "") and "--allow-replace" in (change.reason or "")
     fixed = plan_one(desired(), live(status=Status.UPDATE_FAILED, repository="broken/model"))
     assert fixed.action is Action.UPDATE  # a changed manifest is simply sent
+
+
+@pytest.mark.parametrize(
+    ("unknown", "path"),
+    [
+        ({"max_replica": None}, "scaling.maxReplica"),
+        ({"repository": None}, "model.repository"),
+        ({"image": None}, "model.image"),
+        ({"image": {"some-future-engine": {}}}, "model.image"),
+        ({"secret_names": None}, "model.secrets"),
+    ],
+)
+def test_update_failed_with_a_field_unreported_is_never_replaced(unknown: dict[str, Any], path: str) -> None:
+    """ "The manifest asks for the configuration that failed" only when every field it sets was reported:
+    with one unknown, "no change" says nothing, and a replace (a delete) on it is never right."""
+    model = {"repository": "openai-community/gpt2", "task": "text-generation"}
+    spec = desired(model={**model, "image": {"huggingface": {}}, "secrets": {}})
+    assert plan_one(spec, live(status=Status.UPDATE_FAILED)).action is Action.BLOCKED  # all reported
+    for allow in (False, True):
+        change = plan_one(
+            spec, live(status=Status.UPDATE_FAILED, message="boom", **unknown), allow_replace=allow
+        )
+        assert change.action is Action.NOOP and not change.steps
+        (note,) = change.notes
+        assert "boom" in note and path in note and "nothing is changed" in note
 
 
 def test_a_label_removed_from_the_manifest_is_removed_but_foreign_tags_stay() -> None:

@@ -29,6 +29,7 @@ from endpointctl.core.spec import (
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 REVISION = "model.revision"
+ENV = "model.env"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,25 @@ class _Field:
     scaling: bool = False
 
 
+def _json_kind(value: Any) -> str:
+    """The JSON type of a value: int and float are both "number", and a bool is not one."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def _differs(want: Any, have: Any) -> bool:
+    """Whether a live value is known to differ from the manifest's.
+
+    Absent or null is unknown, and so is a value of another JSON type than the manifest's ("1024" for
+    1024, 1 for true): the service or a proxy may render numbers as text, and reading that as a change
+    would redeploy an endpoint over a spelling. Only a value of the same type is compared.
+    """
+    return have is not None and _json_kind(have) == _json_kind(want) and have != want
+
+
 def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
     """The manifest's variant, and every field it sets inside it, as the server reports them.
 
@@ -61,15 +81,13 @@ def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> boo
         return False
     for key, value in settings.items():
         live_value = live_settings.get(key)
-        if live_value is None:
-            continue  # absent or null inside the variant: unknown, never drift
         if key == CREDENTIALS_KEY and isinstance(value, dict):
-            login = {k: v for k, v in value.items() if k != PASSWORD_KEY}
             if not isinstance(live_value, dict):
+                continue  # absent, null or not an object: unknown, never drift
+            login = {k: v for k, v in value.items() if k != PASSWORD_KEY}
+            if any(_differs(v, live_value.get(k)) for k, v in login.items()):
                 return False
-            if any(live_value.get(k) not in (None, v) for k, v in login.items()):
-                return False
-        elif live_value != value:
+        elif _differs(value, live_value):
             return False
     return True
 
@@ -151,12 +169,25 @@ def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> F
     )
 
 
+def _env_differs(want: dict[str, str], have: dict[str, str]) -> bool:
+    """Whether a variable the manifest sets is missing from the live env, or has another value.
+
+    Variables the live env has and the manifest does not set are not compared, as anything a manifest
+    omits stays as the server has it (README) and as fields the service adds inside an image are not.
+    Whether the service adds variables of its own is not documented (reference §2 says only "object of
+    strings"); compared, one it added would plan an update (a redeploy) on every run, and apply would never
+    settle. The cost of this reading: a variable removed from a manifest stays on the endpoint until the
+    next env update, which sends the manifest's env whole (and so removes it, as updates replace env).
+    """
+    return any(have.get(key) != value for key, value in want.items())
+
+
 _FIELDS: tuple[_Field, ...] = (
     _Field("model.repository", lambda s: s.model.repository, lambda e: e.repository),
     _Field("model.revision", lambda s: s.model.revision, lambda e: e.revision),
     _Field("model.task", lambda s: s.model.task, lambda e: e.task),
     _Field("model.framework", lambda s: s.model.framework and s.model.framework.value, lambda e: e.framework),
-    _Field("model.env", lambda s: s.model.env, lambda e: e.env),
+    _Field(ENV, lambda s: s.model.env, lambda e: e.env),
     _Field("provider.vendor", lambda s: s.provider.vendor.value, lambda e: e.vendor, forces_replace=True),
     _Field("provider.region", lambda s: s.provider.region, lambda e: e.region, forces_replace=True),
     _Field("compute.accelerator", lambda s: s.compute.accelerator.value, lambda e: e.accelerator),
@@ -211,9 +242,14 @@ def diff_endpoint(
             # is never a reason to update, let alone to delete and re-create an endpoint.
             continue
         if f.path == REVISION:
-            # Compared by the commit a branch or tag resolves to (core/revisions.py), not as text.
+            # Compared by the commit a branch or tag resolves to (core/revisions.py), not as text; a
+            # live form it cannot compare (a short SHA, refs/heads/main) is unknown there, never drift.
             if not revision_matches(desired, have):
                 changes.append(FieldChange(f.path, have, shown_revision(desired)))
+            continue
+        if f.path == ENV:
+            if _env_differs(want, have):
+                changes.append(FieldChange(f.path, have, want))
             continue
         if want != have:
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
@@ -232,6 +268,21 @@ def diff_endpoint(
         if (live_names is not None and names != live_names) or rotate_secrets:
             changes.append(FieldChange("model.secrets", live_names, names, sensitive=True))
     return tuple(changes)
+
+
+def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
+    """The fields the manifest sets that the live endpoint leaves unknown (absent, null, or unreadable):
+    what ``diff_endpoint`` compares with nothing, so "no change" says nothing about them."""
+    spec = desired.spec
+    unknown = [f.path for f in _FIELDS if f.desired(spec) is not None and f.live(live) is None]
+    image = spec.model.image
+    if image is not None and (not live.image or not _image_known(image, live.image)):
+        unknown.append("model.image")
+    if spec.model.secrets is not None and live.secret_names is None:
+        unknown.append("model.secrets")
+    if _private_link(spec) is not None and not live.private_link_reported:
+        unknown.append("privateLink")
+    return tuple(unknown)
 
 
 def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:

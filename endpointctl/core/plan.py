@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint
+from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint, unreported_fields
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
@@ -183,6 +183,16 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     forcing = [change for change in fields if change.forces_replace]
     if forcing:
         return _replace(desired, live, options, list(fields), reason=None)
+    if live.status is Status.UPDATE_FAILED and not fields and (unknown := unreported_fields(desired, live)):
+        # Whether the manifest asks for the configuration that failed cannot be told: never a replace on that.
+        return replace(
+            base,
+            notes=(
+                f"its last update failed ({live.message or 'no message'}); the API does not report "
+                f"{', '.join(unknown)}, so whether the manifest asks for that configuration is unknown: "
+                "nothing is changed",
+            ),
+        )
     if live.status is Status.UPDATE_FAILED and not fields:
         # Sending the configuration that just failed again would fail again, and "no changes" would hide it.
         return _replace(

@@ -56,13 +56,17 @@ def shown_revision(desired: Desired) -> str | None:
 
 
 def revision_matches(desired: Desired, live: str) -> bool:
-    """Whether the live revision is what the manifest asks for.
+    """Whether the live revision is what the manifest asks for, as far as it can be told.
 
     It is when the manifest sets none (never drift), when the live value is the manifest's own text (a
     server that does not resolve revisions), or when it is the commit the branch or tag resolves to now.
+    Only a full 40-hex commit can be compared with anything else. Any other live form — a short SHA, a
+    full ref name (refs/heads/main), a branch where the manifest pins a commit — is unknown: which commit
+    it names cannot be told here, and an update (a redeploy) over a spelling is never right, so it is
+    read as matching.
     """
     literal = desired.spec.model.revision
-    if literal is None or same_revision(live, literal):
+    if literal is None or same_revision(live, literal) or not is_commit(live):
         return True
     commit = desired.revision_commit
     return commit is not None and same_revision(live, commit)

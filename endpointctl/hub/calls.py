@@ -91,12 +91,12 @@ class ApiCalls:
         # Set once the API has refused ``limit``: every later listing uses its default page size.
         self._server_page_size = False
 
-    def _ask_whoami(self, retry: bool) -> dict[str, Any]:
+    def _ask_whoami(self, retry: bool) -> Any:
+        """The answer as it came: whoami.py refuses one that is no JSON object (a dict() here would read
+        ``[["name", "x"]]`` as one)."""
         # Without retries the deadline is now: the first failure ends it, with no second request.
         op = self._retry.start("asking whoami", deadline=None if retry else self._retry.clock.now())
-        return dict(
-            self._run(op, lambda: self._api.whoami(token=self._token.value), limiter=self._hub_limiter)
-        )
+        return self._run(op, lambda: self._api.whoami(token=self._token.value), limiter=self._hub_limiter)
 
     def close(self) -> None:
         """Stop pointing huggingface_hub at this hub's server (a sandbox that is about to stop, say)."""

@@ -12,23 +12,28 @@ answer, or refuse it) is the engine's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._headers import build_hf_headers
+from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
 from endpointctl.core.spec import Desired
+from endpointctl.hub.calls import GATEWAY_HINT
 from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
 from endpointctl.hub.logs import LogCalls
 from endpointctl.hub.models import ModelCalls
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.hub.responses import to_hardware
-from endpointctl.hub.wording import quota_figures
+from endpointctl.hub.wording import excerpt, quota_figures, server_message
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
 # A server that refuses it (400/422) is asked again without ``limit``, and not sent it again.
@@ -85,17 +90,33 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                     "listing with its default page size"
                 )
                 continue  # the same page again, once: without limit, a refusal is final
+            self._refuse_an_error_beside(doing, page)
             items = page.get("items")
             if not isinstance(items, list):
                 raise ApiError(f"{doing}: the API answered a page without a list of 'items'")
             endpoints.extend(self._endpoint(raw, namespace, doing) for raw in items)
+            # Only an absent, null or empty cursor ends the listing. Any other value (0, false, [], {})
+            # is not a cursor we can follow, and taking it for "no more pages" would act on a part of
+            # the listing as if it were all of it: ``_next`` refuses it.
             following = page.get("nextCursor")
-            if not following:
+            if following is None or following == "":
                 return endpoints
             cursor = self._next(doing, following, seen)
 
-    @staticmethod
-    def _next(doing: str, cursor: Any, seen: set[str]) -> str:
+    def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any]) -> None:
+        """A success answer that also carries an ``error`` (the API's error body) says it is not whole,
+        or not what was asked ("partial results"): what it holds is never used as if it were."""
+        if "error" not in answer:
+            return
+        said = answer["error"]
+        text = said if isinstance(said, str) else json.dumps(said)
+        raise ApiError(
+            f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}; "
+            "nothing in that answer is used",
+            hint="try again later; if it persists, a proxy or the API is failing",
+        )
+
+    def _next(self, doing: str, cursor: Any, seen: set[str]) -> str:
         """The next page's cursor, if the listing can go on: a cursor is text, new, and within the cap.
 
         A server answering a cursor it answered before would send us round forever, and one that never
@@ -103,7 +124,9 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         """
         if not isinstance(cursor, str):
             raise ApiError(
-                f"{doing}: the API answered a 'nextCursor' that is {type(cursor).__name__}, not text"
+                f"{doing}: the API answered a 'nextCursor' that is {type(cursor).__name__}, not text: "
+                f"{excerpt(json.dumps(cursor), self._redactor)}; the pages after it cannot be read, "
+                "and the listing is never used without them"
             )
         if cursor in seen:
             raise ApiError(f"{doing}: the API answered a 'nextCursor' it had answered before (a loop)")
@@ -131,9 +154,11 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
     def hardware(self, namespace: str) -> list[Hardware]:
         doing = f"listing hardware for namespace '{namespace}'"
         answer = self._get_json(doing, f"/provider/{namespace}")
+        self._refuse_an_error_beside(doing, answer)
         try:
             return to_hardware(answer)
-        except (KeyError, TypeError, AttributeError, ValueError) as error:
+        except (KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as error:
+            # ArithmeticError: a number JSON allows and Python reads as infinite (1e400) has no int.
             raise malformed(doing, error, self._redactor) from None
 
     # -- changing -----------------------------------------------------------------------------------
@@ -241,11 +266,45 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         )
 
     def delete(self, namespace: str, name: str) -> None:
-        """Delete it; an endpoint that is already gone (404) is what was asked for."""
+        """Delete it; an endpoint that is already gone (404) is what was asked for.
+
+        Sent here rather than by huggingface_hub's ``delete_inference_endpoint``, which drops the answer's
+        body: a success status whose body says ``error`` (the API's error shape) deleted nothing, and
+        only the body tells.
+        """
+        doing = f"deleting endpoint '{namespace}/{name}'"
+        url = f"{self._base}/endpoint/{quote(namespace, safe='')}/{quote(name, safe='')}"
+        headers = build_hf_headers(token=self._token.value)
+
+        def send() -> None:
+            response = get_session().delete(url, headers=headers)
+            hf_raise_for_status(response)
+            self._deleted(doing, response)
+
         with contextlib.suppress(NotFound):
-            self._call(
-                f"deleting endpoint '{namespace}/{name}'",
-                lambda: self._api.delete_inference_endpoint(
-                    name, namespace=namespace, token=self._token.value
-                ),
+            self._call(doing, send)
+
+    def _deleted(self, doing: str, response: httpx2.Response) -> None:
+        """Refuse a delete's success answer unless it says done: the documented body is ``{}``, and an empty
+        body is taken as done too; one with an ``error`` is not, nor one that is no JSON object (a
+        gateway's page, not the API's answer)."""
+        if not response.content.strip():
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ApiError(
+                f"{doing}: the API answered {response.status_code} with a body that is not the API's: "
+                f"{excerpt(response.text, self._redactor)}; whether it was deleted is unknown",
+                status=response.status_code,
+                hint=f"{GATEWAY_HINT}; run `endpointctl status` to see whether it is still there",
+            )
+        if "error" in body:
+            raise ApiError(
+                f"{doing}: the API answered {response.status_code} with an error: "
+                f"{server_message(response, self._redactor)}; it may not have been deleted",
+                status=response.status_code,
+                hint="run `endpointctl status` to see whether it is still there",
             )

@@ -1,17 +1,22 @@
 """The API's answers (raw dicts) as endpointctl's types, converted once per response.
 
-Nothing past ``hub`` sees a raw dict. What an answer leaves out is read as unknown wherever a guess could
-cause drift (a security type we do not know, secret names it does not report).
+Nothing past ``hub`` sees a raw dict. What an answer leaves out, or says in a form a manifest cannot
+hold, is read as unknown wherever a guess could cause drift (a security type, vendor, accelerator or
+framework we do not know, secret names it does not report, an env value that is not text). A shape that
+cannot be read on at all (an object that is a list, a count that is text, NaN or Infinity) is
+``Malformed``, naming the field: an error, never a guess.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from endpointctl.core import money
 from endpointctl.core.endpoint import Endpoint, Hardware, PrivateLink, Status
-from endpointctl.core.spec import Security
+from endpointctl.core.spec import Accelerator, Framework, Security, Vendor
 from endpointctl.core.tags import labels_from_tags
 
 
@@ -55,18 +60,34 @@ def _object(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]
     return value
 
 
+def _number(value: Any, path: str) -> int | float:
+    """A JSON number, finite. Python's json reads NaN, Infinity and 1e400 as floats no int can hold:
+    malformed, named, rather than an OverflowError or ValueError that would surface as "a bug"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Malformed(f"'{path}' is {type(value).__name__}, not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Malformed(f"'{path}' is {value}: not a finite number (NaN, Infinity or too large)")
+    return value
+
+
 def _count(parent: Mapping[str, Any], key: str, path: str) -> int:
     value = parent.get(key)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Malformed(f"'{path}' is {type(value).__name__}, not a number")
-    return int(value)
+    return int(_number(value, path))
 
 
 def _maybe_count(parent: Mapping[str, Any], key: str, path: str) -> int | None:
-    """A number the answer may leave out: absent or null is unknown (None), never 0."""
-    return None if parent.get(key) is None else _count(parent, key, path)
+    """A number the answer may leave out: absent or null is unknown (None), never 0.
+
+    These are the counts a manifest sets (replicas, minutes). A fraction (2.9) is not one: truncated, it
+    would be a guess compared with the manifest, so it is unknown too.
+    """
+    value = parent.get(key)
+    if value is None:
+        return None
+    number = _number(value, path)
+    return int(number) if number == int(number) else None
 
 
 def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
@@ -77,6 +98,31 @@ def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
     if not isinstance(value, str):
         raise Malformed(f"'{path}' is {type(value).__name__}, not a string")
     return value
+
+
+def _maybe_choice(parent: Mapping[str, Any], key: str, path: str, choices: type[StrEnum]) -> str | None:
+    """A string that a manifest can only hold as one of ``choices``; anything else is unknown (None).
+
+    The manifest's value is always one of the list, so a live value outside it (a future "zero_gpu", an
+    "amazon", even "AWS" or "PyTorch") could only ever compare as different: an update, or for the
+    vendor a replace, over a value endpointctl cannot interpret. Other case is not folded into a known
+    value either: that would be a guess, and a guess compared with the manifest can delete an endpoint.
+    """
+    value = _maybe_text(parent, key, path)
+    return value if value in choices._value2member_map_ else None
+
+
+def _env(model: Mapping[str, Any]) -> dict[str, str] | None:
+    """``model.env`` as reported; None (unknown, never compared) unless every value is a string.
+
+    The API documents env as an object of strings. A null is not the text "None", and true, 8.0, a list
+    or an object are not text: str() of them ("True", "8.0") is a guess that differs from what the
+    manifest says, so the whole env is unknown rather than drift.
+    """
+    env = _maybe_object(model, "env", "model.env")
+    if env is None or not all(isinstance(value, str) for value in env.values()):
+        return None
+    return {str(key): value for key, value in env.items()}
 
 
 def _maybe_object(parent: Mapping[str, Any], key: str, path: str) -> dict[str, Any] | None:
@@ -142,7 +188,6 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     status_kind, state = _state(status)
     private_link, private_link_reported = _private_link(raw)
     security = raw.get("type")
-    env = _maybe_object(model, "env", "model.env")
     return Endpoint(
         name=name,
         namespace=namespace,
@@ -153,14 +198,13 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         repository=_maybe_text(model, "repository", "model.repository"),
         revision=_maybe_text(model, "revision", "model.revision"),
         task=_maybe_text(model, "task", "model.task"),
-        framework=_maybe_text(model, "framework", "model.framework"),
+        framework=_maybe_choice(model, "framework", "model.framework", Framework),
         image=_maybe_object(model, "image", "model.image"),
-        # A null value is not the text "None": the answer does not say, so the whole env is unknown.
-        env=None if env is None or None in env.values() else {str(k): str(v) for k, v in env.items()},
+        env=_env(model),
         secret_names=secret_names_from_wire(model),
-        vendor=_maybe_text(provider, "vendor", "provider.vendor"),
+        vendor=_maybe_choice(provider, "vendor", "provider.vendor", Vendor),
         region=_maybe_text(provider, "region", "provider.region"),
-        accelerator=_maybe_text(compute, "accelerator", "compute.accelerator"),
+        accelerator=_maybe_choice(compute, "accelerator", "compute.accelerator", Accelerator),
         instance_type=_maybe_text(compute, "instanceType", "compute.instanceType"),
         instance_size=_maybe_text(compute, "instanceSize", "compute.instanceSize"),
         min_replica=_maybe_count(scaling, "minReplica", "compute.scaling.minReplica"),
@@ -188,6 +232,15 @@ def _quota_figure(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+def _hardware_number(compute: Mapping[str, Any], key: str) -> int | float:
+    """A hardware row's figure, 0 when absent; NaN or Infinity is malformed (int() of it would crash)."""
+    value = compute.get(key) or 0
+    if isinstance(value, float) and not math.isfinite(value):
+        where = f"vendors[].regions[].computes[].{key}"
+        raise Malformed(f"'{where}' is {value}: not a finite number (NaN, Infinity or too large)")
+    return value  # any other odd value fails int()/float() with ValueError/TypeError, worded as malformed
+
+
 def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
     rows: list[Hardware] = []
     for vendor in raw.get("vendors") or ():
@@ -202,8 +255,8 @@ def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
                         instance_type=str(compute.get("instanceType", "")),
                         instance_size=str(compute.get("instanceSize", "")),
                         architecture=str(compute.get("architecture", "")),
-                        num_accelerators=int(compute.get("numAccelerators") or 0),
-                        memory_gb=float(compute.get("memoryGb") or 0),
+                        num_accelerators=int(_hardware_number(compute, "numAccelerators")),
+                        memory_gb=float(_hardware_number(compute, "memoryGb")),
                         gpu_memory_gb=compute.get("gpuMemoryGb"),
                         # Absent or null is unknown, never free (0 would show a GPU as costing nothing).
                         price_per_hour=money.exact(compute.get("pricePerHour")),

@@ -1,0 +1,387 @@
+"""Values endpointctl cannot read are unknown, never drift: outside the manifest's fixed choices, of
+another JSON type, a revision form it cannot compare, or a number no integer can hold.
+
+Through the CLI and the sandbox over loopback, with a middleware that reshapes its answers as the real
+service (or a proxy) might: the plan shown is empty and the sandbox counts no PUT, POST or DELETE, not
+even with ``--allow-replace``; what is known and differs is still drift; and a count that is NaN,
+Infinity or too large is a malformed answer naming the field, never "a bug".
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from clirunner import Cli, Run, assert_replan_empty
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_revisions_are_pinned import doc as revision_doc
+from test_unknown_is_never_drift import LIST, ONE, deploy_full, reshaping, with_api_key
+
+from endpointctl.core.spec import Accelerator, Framework, Vendor
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+from endpointctl.sandbox.transport import Handler
+
+COMMIT = "11c5a3d5811f50298f278a704980280950aedb10"
+GPT2 = "openai-community/gpt2"
+TGI = "ghcr.io/huggingface/text-generation-inference:3.0"
+HARDWARE = "GET /v2/provider/{namespace}"
+EXAMPLES = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+# Any JSON value; the strategies below take those of a type other than the manifest's.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@pytest.fixture
+def cli(cli: Cli) -> Cli:
+    return with_api_key(cli)
+
+
+@pytest.fixture
+def deployed(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path) -> str:
+    """tests/test_unknown_is_never_drift.py's full manifest (every compared field set), applied."""
+    return deploy_full(cli, clock, tmp_path)
+
+
+def setting(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(item: dict[str, Any]) -> None:
+        parent = item
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+
+    return edit
+
+
+def answering(sandbox: Sandbox, edit: Callable[[dict[str, Any]], None]) -> None:
+    """From now on every endpoint the sandbox answers passes through ``edit`` (and only that edit)."""
+    sandbox.clear_middleware()
+    sandbox.add_middleware(reshaping(edit))
+
+
+def assert_nothing_to_do(cli: Cli, sandbox: Sandbox, path: str) -> None:
+    """The plan shown is empty, and apply, even allowed to replace, sends nothing that changes anything."""
+    assert_replan_empty(cli, sandbox, path)
+    before = sandbox.mutating_count()
+    applied = cli("apply", path, "--yes", "--allow-replace", "-o", "json")
+    assert applied.code == 0, applied.all
+    assert sandbox.mutating_count() == before, sandbox.counts()
+
+
+def planned(cli: Cli, path: str) -> dict[str, Any]:
+    run = cli("plan", path, "-o", "json")
+    assert run.code == 0, run.all
+    (change,) = json.loads(run.stdout)
+    assert isinstance(change, dict)
+    return change
+
+
+# -- 1. a value outside the manifest's fixed choices ----------------------------------------------------
+
+CHOICES = {
+    ("provider", "vendor"): (Vendor, ["AWS", "amazon", "Aws ", "aws-gov"]),
+    ("compute", "accelerator"): (Accelerator, ["zero_gpu", "CPU", "tpu", "inf2"]),
+    ("model", "framework"): (Framework, ["PyTorch", "transformers", "sentence-transformers"]),
+}
+# A known choice other than the full manifest's, and the action it plans: what is known is still compared.
+OTHER_CHOICE = {
+    ("provider", "vendor"): ("azure", "blocked"),  # a replace, which needs --allow-replace
+    ("compute", "accelerator"): ("gpu", "update"),
+    ("model", "framework"): ("custom", "update"),
+}
+
+
+def outside(path: tuple[str, ...]) -> st.SearchStrategy[str]:
+    choices, seen = CHOICES[path]
+    known = {member.value for member in choices}
+    return st.sampled_from(seen) | st.text(min_size=1, max_size=12).filter(lambda v: v not in known)
+
+
+@pytest.mark.parametrize("path", list(CHOICES), ids=".".join)
+def test_a_value_outside_the_manifests_choices_is_unknown_not_drift(
+    cli: Cli, sandbox: Sandbox, deployed: str, path: tuple[str, ...]
+) -> None:
+    @EXAMPLES
+    @given(outside(path))
+    def check(value: str) -> None:
+        answering(sandbox, setting(*path, value=value))
+        assert_nothing_to_do(cli, sandbox, deployed)
+        # Shown as unknown (null), not as a value the manifest could be compared with.
+        (record,) = json.loads(cli("status", "-o", "json").stdout)
+        assert record.get(path[-1]) is None
+
+    check()
+
+    other, action = OTHER_CHOICE[path]
+    answering(sandbox, setting(*path, value=other))
+    change = planned(cli, deployed)
+    assert change["action"] == action, change
+    assert [f["path"] for f in change["fields"]] == [".".join(path)]
+
+
+# -- 2. env values of other JSON types, and variables the manifest does not set --------------------------
+
+
+@EXAMPLES
+@given(JSON_VALUES.filter(lambda v: not isinstance(v, str)))
+def test_an_env_value_of_another_json_type_makes_the_env_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: str, value: Any
+) -> None:
+    answering(sandbox, setting("model", "env", value={"MAX_BATCH": value}))
+    assert_nothing_to_do(cli, sandbox, deployed)
+
+
+@pytest.mark.parametrize("value", [16, 8.0, True, ["8"], {"v": "8"}], ids=repr)
+def test_a_value_that_str_would_render_is_not_read_as_text(
+    cli: Cli, sandbox: Sandbox, deployed: str, value: Any
+) -> None:
+    """str() of it ("16", "8.0", "True", "['8']") would be a guess, compared with the manifest's "8"."""
+    answering(sandbox, setting("model", "env", value={"MAX_BATCH": value}))
+    assert_nothing_to_do(cli, sandbox, deployed)
+
+
+EXTRA_VARIABLES = st.dictionaries(
+    st.text(min_size=1, max_size=10).filter(lambda k: k != "MAX_BATCH"), st.text(max_size=8), min_size=1
+)
+
+
+def test_variables_the_manifest_does_not_set_are_not_compared(
+    cli: Cli, sandbox: Sandbox, deployed: str
+) -> None:
+    """Whether the service adds variables of its own is not documented: compared, one it added would
+    plan a redeploy on every run. A variable the manifest sets is compared as ever."""
+
+    @EXAMPLES
+    @given(EXTRA_VARIABLES)
+    def check(extra: dict[str, str]) -> None:
+        answering(sandbox, setting("model", "env", value={**extra, "MAX_BATCH": "8"}))
+        assert_nothing_to_do(cli, sandbox, deployed)
+
+    check()
+
+    for live_env in ({"MAX_BATCH": "16", "OTHER": "1"}, {}, {"OTHER": "8"}):  # another value, or missing
+        answering(sandbox, setting("model", "env", value=live_env))
+        change = planned(cli, deployed)
+        assert change["action"] == "update", change
+        (field,) = change["fields"]
+        assert (field["path"], field["before"], field["after"]) == ("model.env", live_env, {"MAX_BATCH": "8"})
+
+
+# -- 3. a value inside the image of another JSON type ----------------------------------------------------
+
+
+def json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"  # not a number in JSON, though Python says True == 1
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def of_another_type_than(example: Any) -> st.SearchStrategy[Any]:
+    return JSON_VALUES.filter(lambda v: v is not None and json_kind(v) != json_kind(example))
+
+
+IMAGE_FIELD_OF_ANOTHER_TYPE = st.sampled_from([("maxInputLength", 1024), ("url", TGI)]).flatmap(
+    lambda field: st.tuples(st.just(field[0]), of_another_type_than(field[1]))
+)
+
+
+@EXAMPLES
+@given(IMAGE_FIELD_OF_ANOTHER_TYPE)
+def test_an_image_field_of_another_json_type_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: str, key_and_value: tuple[str, Any]
+) -> None:
+    key, value = key_and_value
+    image = {"tgi": {"url": TGI, "maxInputLength": 1024, key: value}}
+    answering(sandbox, setting("model", "image", value=image))
+    assert_nothing_to_do(cli, sandbox, deployed)
+
+
+@pytest.mark.parametrize("value", ["1024", "2048", True, [1024], {"value": 1024}])
+def test_a_number_sent_as_text_inside_the_image_is_not_a_redeploy(
+    cli: Cli, sandbox: Sandbox, deployed: str, value: Any
+) -> None:
+    answering(sandbox, setting("model", "image", value={"tgi": {"url": TGI, "maxInputLength": value}}))
+    assert_nothing_to_do(cli, sandbox, deployed)
+    # A number is compared with a number, as ever: 1024.0 is 1024, and 2048 or 1024.5 are not.
+    for number, differs in ((1024.0, False), (2048, True), (1024.5, True)):
+        answering(sandbox, setting("model", "image", value={"tgi": {"url": TGI, "maxInputLength": number}}))
+        fields = planned(cli, deployed)["fields"] if differs else []
+        assert [f["path"] for f in fields] == (["model.image"] if differs else [])
+        if not differs:
+            assert_nothing_to_do(cli, sandbox, deployed)
+
+
+def custom_image_manifest(tmp_path: pathlib.Path, cli: Cli, clock: ManualClock) -> str:
+    document = revision_doc("registry", revision=None)
+    document["spec"]["model"]["image"] = {
+        "custom": {"url": "ghcr.io/acme/app:1", "credentials": {"username": "bot", "password": "${REG_PASS}"}}
+    }
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(document))
+    cli.environ["REG_PASS"] = "registry-password-123"
+    applied = cli("apply", str(path), "--yes")
+    assert applied.code == 0, applied.all
+    clock.advance(30)
+    return str(path)
+
+
+@pytest.mark.parametrize("credentials", ["bot", ["bot"], {"username": 7}, {"username": ["bot"]}], ids=repr)
+def test_registry_credentials_of_another_json_type_are_unknown(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, credentials: Any
+) -> None:
+    path = custom_image_manifest(tmp_path, cli, clock)
+    image = {"custom": {"url": "ghcr.io/acme/app:1", "credentials": credentials}}
+    answering(sandbox, setting("model", "image", value=image))
+    assert_nothing_to_do(cli, sandbox, path)
+    # A username of the same type that differs is compared as ever.
+    image["custom"]["credentials"] = {"username": "someone-else"}
+    change = planned(cli, path)
+    assert change["action"] == "update" and [f["path"] for f in change["fields"]] == ["model.image"]
+
+
+# -- 4. revision forms the plan cannot compare ----------------------------------------------------------
+
+
+def deploy_revision(cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, rev: str) -> str:
+    sandbox.move_ref(GPT2, "main", sha=COMMIT)
+    path = tmp_path / "pinned.yaml"
+    path.write_text(yaml.safe_dump(revision_doc("pinned", revision=rev)))
+    applied = cli("apply", str(path), "--yes")
+    assert applied.code == 0, applied.all
+    clock.advance(30)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "live"),
+    [
+        ("main", COMMIT[:7]),  # a short SHA of the very commit main names
+        ("main", "refs/heads/main"),  # main's full ref name
+        ("main", "v1.0"),  # another ref name
+        ("main", COMMIT[:39]),  # one hex digit short of a commit
+        (COMMIT, "main"),  # a branch, where the manifest pins a commit
+        (COMMIT.upper(), "refs/heads/main"),
+    ],
+)
+def test_a_live_revision_that_is_neither_a_commit_nor_the_manifests_text_is_unknown(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, manifest: str, live: str
+) -> None:
+    path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
+    answering(sandbox, setting("model", "revision", value=live))
+    assert_nothing_to_do(cli, sandbox, path)
+
+
+@pytest.mark.parametrize("manifest", ["main", COMMIT])
+def test_any_such_form_is_unknown(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, manifest: str
+) -> None:
+    path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
+
+    @EXAMPLES
+    @given(st.text(min_size=1, max_size=45).filter(lambda v: not re.fullmatch("[0-9a-fA-F]{40}", v)))
+    def check(live: str) -> None:
+        answering(sandbox, setting("model", "revision", value=live))
+        assert_nothing_to_do(cli, sandbox, path)
+
+    check()
+
+    # A full commit is compared as ever: another one is an update to the manifest's.
+    answering(sandbox, setting("model", "revision", value="b" * 40))
+    change = planned(cli, path)
+    assert change["action"] == "update", change
+    (field,) = change["fields"]
+    assert (field["path"], field["before"]) == ("model.revision", "b" * 40)
+    assert field["after"] == (COMMIT if manifest == COMMIT else f"main@{COMMIT}")
+
+
+# -- 5. numbers no integer can hold -----------------------------------------------------------------------
+
+# json.dumps writes NaN and Infinity as the sandbox's Python would; 1e400 (read as inf) needs the text.
+TOO_LARGE = "__too_large__"
+
+
+def writing_numbers(route: str, edit: Callable[[dict[str, Any]], None]) -> Handler:
+    def middleware(request: Request, call_next: Handler) -> Response:
+        response = call_next(request)
+        if request.route == route and response.status == 200:
+            body = json.loads(response.body)
+            for item in body.get("items", [body]) if route in (LIST, ONE) else [body]:
+                edit(item)
+            response.body = json.dumps(body).replace(f'"{TOO_LARGE}"', "1e400").encode()
+        return response
+
+    return middleware
+
+
+NON_FINITE = [float("nan"), float("inf"), float("-inf"), TOO_LARGE]
+COUNTS = [
+    ("status", "readyReplica"),
+    ("status", "targetReplica"),
+    ("compute", "scaling", "minReplica"),
+    ("compute", "scaling", "maxReplica"),
+    ("compute", "scaling", "scaleToZeroTimeout"),
+]
+
+
+def assert_malformed(run: Run, field: str) -> None:
+    assert run.code == 1, run.all
+    assert "the API answered something endpointctl cannot read" in run.stderr, run.all
+    assert f"'{field}'" in run.stderr and "not a finite number" in run.stderr, run.all
+    assert "bug" not in run.all and "Traceback" not in run.all
+
+
+@pytest.mark.parametrize("value", NON_FINITE, ids=["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("path", COUNTS, ids=".".join)
+def test_a_count_no_integer_can_hold_is_a_malformed_answer_naming_it(
+    cli: Cli, sandbox: Sandbox, deployed: str, path: tuple[str, ...], value: Any
+) -> None:
+    sandbox.add_middleware(writing_numbers(LIST, setting(*path, value=value)))
+    sandbox.reset_counts()
+    for argv in (("status",), ("plan", deployed), ("apply", deployed, "--yes", "--allow-replace")):
+        assert_malformed(cli(*argv), ".".join(path))
+    assert sandbox.mutating_count() == 0
+
+
+@pytest.mark.parametrize("value", NON_FINITE, ids=["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("key", ["numAccelerators", "memoryGb"])
+def test_a_hardware_figure_no_number_can_hold_is_a_malformed_answer_naming_it(
+    cli: Cli, sandbox: Sandbox, key: str, value: Any
+) -> None:
+    def edit(body: dict[str, Any]) -> None:
+        for vendor in body["vendors"]:
+            for region in vendor["regions"]:
+                for compute in region["computes"]:
+                    compute[key] = value
+
+    sandbox.add_middleware(writing_numbers(HARDWARE, edit))
+    assert_malformed(cli("hardware"), f"vendors[].regions[].computes[].{key}")
+
+
+@pytest.mark.parametrize("fraction", [1.5, 0.5, 1.999])
+def test_a_fraction_of_a_replica_is_unknown_a_whole_one_is_compared(
+    cli: Cli, sandbox: Sandbox, deployed: str, fraction: float
+) -> None:
+    """The manifest says maxReplica 2: 1.5 is no count at all (truncated, it would read as 1)."""
+    answering(sandbox, setting("compute", "scaling", "maxReplica", value=fraction))
+    assert_nothing_to_do(cli, sandbox, deployed)
+    answering(sandbox, setting("compute", "scaling", "maxReplica", value=2.0))
+    assert_nothing_to_do(cli, sandbox, deployed)
+    answering(sandbox, setting("compute", "scaling", "maxReplica", value=5.0))
+    change = planned(cli, deployed)
+    assert change["action"] == "update", change
+    assert [(f["path"], f["before"]) for f in change["fields"]] == [("scaling.maxReplica", 5)]

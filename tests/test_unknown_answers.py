@@ -170,7 +170,16 @@ def test_variables_the_manifest_does_not_set_are_not_compared(
     @given(EXTRA_VARIABLES)
     def check(extra: dict[str, str]) -> None:
         answering(sandbox, setting("model", "env", value={**extra, "MAX_BATCH": "8"}))
-        assert_nothing_to_do(cli, sandbox, deployed)
+        before = sandbox.mutating_count()
+        plan = cli("plan", deployed, "--detailed-exitcode", "-o", "json")
+        assert plan.code == 0, plan.all  # nothing to change
+        (change,) = json.loads(plan.stdout)  # a record only to say which variables are left as they are
+        assert change["action"] == "noop" and change["fields"] == [] and change["steps"] == []
+        (note,) = change["notes"]
+        assert note.startswith(f"model.env: the endpoint also has {', '.join(sorted(extra))}, which")
+        applied = cli("apply", deployed, "--yes", "--allow-replace", "-o", "json")
+        assert applied.code == 0, applied.all
+        assert sandbox.mutating_count() == before, sandbox.counts()
 
     check()
 
@@ -180,6 +189,13 @@ def test_variables_the_manifest_does_not_set_are_not_compared(
         assert change["action"] == "update", change
         (field,) = change["fields"]
         assert (field["path"], field["before"], field["after"]) == ("model.env", live_env, {"MAX_BATCH": "8"})
+        # The update sends the manifest's variables only: a plan says which others go with it.
+        gone = [note for note in change["notes"] if note.startswith("model.env:")]
+        assert gone == (
+            ["model.env: the update sends the manifest's variables only, so OTHER (not in it) may go"]
+            if "OTHER" in live_env
+            else []
+        )
 
 
 # -- 3. a value inside the image of another JSON type ----------------------------------------------------

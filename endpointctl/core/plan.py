@@ -139,6 +139,23 @@ def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
     return live.min_replica or 0  # not reported: no resume is planned on a guess
 
 
+def _env_notes(desired: Desired, live: Endpoint, update_paths: tuple[str, ...]) -> list[str]:
+    """Variables the endpoint has and the manifest does not set are never compared (the service may add its
+    own); a plan says which, by name, and what becomes of them."""
+    want, have = desired.spec.model.env, live.env
+    extra = sorted(set(have or {}) - set(want or {})) if want is not None else []
+    if not extra:
+        return []
+    names = ", ".join(extra)
+    if "model.env" in update_paths:
+        # Whether the API merges or replaces env is unconfirmed (reference §3): replaced, they go.
+        return [f"model.env: the update sends the manifest's variables only, so {names} (not in it) may go"]
+    return [
+        f"model.env: the endpoint also has {names}, which the manifest does not set: left as they are until "
+        "the next change to model.env (whether the service adds variables of its own is unknown)"
+    ]
+
+
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
     base = Change(name=live.name, namespace=live.namespace, action=Action.NOOP, desired=desired, live=live)
     if not live.managed and not options.adopt:
@@ -225,10 +242,11 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
     if update and not lifecycle and live.status is Status.PAUSED:
         notes.append("the endpoint is paused and stays paused")
+    notes += _env_notes(desired, live, update_paths)
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:
-        return replace(base, action=Action.NOOP)
+        return replace(base, action=Action.NOOP, notes=tuple(notes))
     if fields:
         action = Action.UPDATE
     else:

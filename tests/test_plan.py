@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from builders import desired, live
+from builders import desired, live, raw_endpoint
 
 from endpointctl.core.endpoint import PrivateLink, Status
 from endpointctl.core.plan import Action, Options, StepKind, compute
 from endpointctl.core.spec import Security
 from endpointctl.core.tags import STACK_KEY
+from endpointctl.hub.responses import to_endpoint
 
 
 def plan_one(d: Any, endpoint: Any = None, **options: Any) -> Any:
@@ -388,3 +390,75 @@ def test_what_the_api_does_not_say_is_never_drift() -> None:
     assert steps(rotated) == ["update"] and rotated.steps[0].paths == ("model.secrets",)
     unknown_type = live(security=None)
     assert plan_one(desired(security="private"), unknown_type).action is Action.NOOP
+
+
+SHA_V2 = "b" * 40
+MODEL = {"repository": "openai-community/gpt2", "task": "text-generation"}
+
+
+@pytest.mark.parametrize(
+    ("manifest_revision", "commit", "live_revision", "drift"),
+    [
+        ("v2", SHA_V2, "main", True),  # a server that keeps names as written: the manifest moved on
+        (SHA_V2, None, "main", True),  # pinned to a commit where a branch is deployed
+        ("main", SHA_V2, "main", False),  # the manifest's own text
+        ("main", SHA_V2, SHA_V2.upper(), False),  # the commit main resolves to, in either case
+        ("main", SHA_V2, "a" * 40, True),  # another commit
+        ("main", SHA_V2, "11c5a3d", False),  # a short SHA: which commit cannot be told
+        ("main", SHA_V2, "refs/heads/main", False),  # a full ref name: the same
+        ("v2", SHA_V2, "refs/heads/main", False),
+    ],
+)
+def test_a_revision_is_compared_where_it_can_be_and_unknown_where_not(
+    manifest_revision: str, commit: str | None, live_revision: str, drift: bool
+) -> None:
+    spec = replace(desired(model={**MODEL, "revision": manifest_revision}), revision_commit=commit)
+    change = plan_one(spec, live(revision=live_revision))
+    assert ("model.revision" in paths(change)) is drift, change
+    assert change.action is (Action.UPDATE if drift else Action.NOOP)
+
+
+def test_a_documented_framework_no_manifest_can_hold_is_known() -> None:
+    """ "tensorflow" (2023's list) is the API's word: compared, not unknown; "PyTorch" is no word of it."""
+    spec = desired(model={**MODEL, "framework": "pytorch"})
+    for said, drift in (("tensorflow", True), ("PyTorch", False), ("custom", True), ("pytorch", False)):
+        endpoint = to_endpoint(raw_endpoint(model={"framework": said}), "acme")
+        assert ("model.framework" in paths(plan_one(spec, endpoint))) is drift, said
+
+
+@pytest.mark.parametrize(
+    ("image", "live_image"),
+    [
+        ({"tgi": {"maxInputLength": 1024}}, {"tgi": {"maxInputLength": "1024"}}),  # another JSON type
+        ({"tgi": {"maxInputLength": 1024}}, {"tgi": {}}),  # not reported
+        ({"tgi": {"maxInputLength": 1024}}, {"tgi": {"maxInputLength": None}}),
+    ],
+)
+def test_update_failed_with_an_image_field_unreported_is_never_replaced(
+    image: dict[str, Any], live_image: dict[str, Any]
+) -> None:
+    spec = desired(model={**MODEL, "image": image})
+    assert plan_one(spec, live(status=Status.UPDATE_FAILED, image=image)).action is Action.BLOCKED
+    change = plan_one(spec, live(status=Status.UPDATE_FAILED, image=live_image), allow_replace=True)
+    assert change.action is Action.NOOP and not change.steps
+    assert "model.image" in change.notes[0]
+
+
+@pytest.mark.parametrize("live_revision", ["11c5a3d", "refs/heads/main"])
+def test_update_failed_with_a_revision_that_cannot_be_compared_is_never_replaced(live_revision: str) -> None:
+    spec = replace(desired(model={**MODEL, "revision": "main"}), revision_commit=SHA_V2)
+    change = plan_one(spec, live(status=Status.UPDATE_FAILED, revision=live_revision), allow_replace=True)
+    assert change.action is Action.NOOP and "model.revision" in change.notes[0]
+
+
+def test_update_failed_with_a_private_link_region_unreported_is_never_replaced() -> None:
+    spec = desired(privateLink={"accountId": "123456789012", "region": "us-east-1"})
+    known = live(
+        status=Status.UPDATE_FAILED,
+        private_link=PrivateLink("123456789012", "us-east-1"),
+        private_link_reported=True,
+    )
+    assert plan_one(spec, known).action is Action.BLOCKED
+    unknown = replace(known, private_link=PrivateLink("123456789012", None))
+    change = plan_one(spec, unknown, allow_replace=True)
+    assert change.action is Action.NOOP and "privateLink" in change.notes[0]

@@ -288,18 +288,42 @@ def deploy_revision(cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pa
     [
         ("main", COMMIT[:7]),  # a short SHA of the very commit main names
         ("main", "refs/heads/main"),  # main's full ref name
-        ("main", "v1.0"),  # another ref name
         ("main", COMMIT[:39]),  # one hex digit short of a commit
-        (COMMIT, "main"),  # a branch, where the manifest pins a commit
         (COMMIT.upper(), "refs/heads/main"),
+        ("main", ""),  # no name at all
+        ("main", "main "),  # no name git allows
+        ("main", "a..b"),
     ],
 )
-def test_a_live_revision_that_is_neither_a_commit_nor_the_manifests_text_is_unknown(
+def test_a_live_revision_that_cannot_be_compared_is_unknown(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, manifest: str, live: str
 ) -> None:
     path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
     answering(sandbox, setting("model", "revision", value=live))
     assert_nothing_to_do(cli, sandbox, path)
+
+
+@pytest.mark.parametrize(("manifest", "live"), [("main", "v1.0"), (COMMIT, "main")])
+def test_a_live_revision_kept_as_a_name_is_compared_as_one(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, manifest: str, live: str
+) -> None:
+    """A server that keeps revisions as written: the manifest moved to another branch, or to a commit."""
+    path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
+    answering(sandbox, setting("model", "revision", value=live))
+    change = planned(cli, path)
+    assert change["action"] == "update", change
+    (field,) = change["fields"]
+    assert (field["path"], field["before"]) == ("model.revision", live)
+
+
+def _uncomparable(text: str) -> bool:
+    """A short SHA, a full ref name, or text that is no branch or tag name."""
+    return (
+        re.fullmatch("[0-9a-fA-F]{7,39}", text) is not None
+        or text.startswith("refs/")
+        or re.fullmatch("[A-Za-z0-9][A-Za-z0-9._/-]*", text) is None
+        or ".." in text
+    )
 
 
 @pytest.mark.parametrize("manifest", ["main", COMMIT])
@@ -309,7 +333,13 @@ def test_any_such_form_is_unknown(
     path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
 
     @EXAMPLES
-    @given(st.text(min_size=1, max_size=45).filter(lambda v: not re.fullmatch("[0-9a-fA-F]{40}", v)))
+    @given(
+        st.one_of(
+            st.text(min_size=1, max_size=45),
+            st.text("0123456789abcdefABCDEF", min_size=7, max_size=39),
+            st.text(min_size=1, max_size=20).map("refs/heads/".__add__),
+        ).filter(_uncomparable)
+    )
     def check(live: str) -> None:
         answering(sandbox, setting("model", "revision", value=live))
         assert_nothing_to_do(cli, sandbox, path)

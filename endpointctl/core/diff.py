@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.revisions import revision_matches, shown_revision
+from endpointctl.core.revisions import revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
@@ -66,7 +66,12 @@ def _differs(want: Any, have: Any) -> bool:
     1024, 1 for true): the service or a proxy may render numbers as text, and reading that as a change
     would redeploy an endpoint over a spelling. Only a value of the same type is compared.
     """
-    return have is not None and _json_kind(have) == _json_kind(want) and have != want
+    return not _uncompared(want, have) and have != want
+
+
+def _uncompared(want: Any, have: Any) -> bool:
+    """Whether ``_differs`` cannot compare them: the live value absent, null or of another JSON type."""
+    return have is None or _json_kind(have) != _json_kind(want)
 
 
 def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
@@ -90,6 +95,26 @@ def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> boo
         elif _differs(value, live_value):
             return False
     return True
+
+
+def _image_unknown(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
+    """Whether a field the manifest sets inside its variant is reported so that ``_image_matches`` skips
+    it (absent, null, another JSON type; credentials not an object). The password is never compared: it
+    is not counted."""
+    ((variant, settings),) = want.items()
+    live_settings = have.get(variant)
+    if not isinstance(live_settings, dict):
+        return False  # another variant: known, and a change
+    for key, value in settings.items():
+        live_value = live_settings.get(key)
+        if key == CREDENTIALS_KEY and isinstance(value, dict):
+            if not isinstance(live_value, dict):
+                return True
+            if any(_uncompared(v, live_value.get(k)) for k, v in value.items() if k != PASSWORD_KEY):
+                return True
+        elif _uncompared(value, live_value):
+            return True
+    return False
 
 
 def _has_password(image: dict[str, Any]) -> bool:
@@ -275,12 +300,20 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
     what ``diff_endpoint`` compares with nothing, so "no change" says nothing about them."""
     spec = desired.spec
     unknown = [f.path for f in _FIELDS if f.desired(spec) is not None and f.live(live) is None]
+    if live.revision is not None and revision_unknown(desired, live.revision):
+        unknown.append(REVISION)
     image = spec.model.image
-    if image is not None and (not live.image or not _image_known(image, live.image)):
+    if image is not None and (
+        not live.image or not _image_known(image, live.image) or _image_unknown(image, live.image)
+    ):
         unknown.append("model.image")
     if spec.model.secrets is not None and live.secret_names is None:
         unknown.append("model.secrets")
-    if _private_link(spec) is not None and not live.private_link_reported:
+    link = _private_link(spec)
+    if link is not None and (
+        not live.private_link_reported
+        or ("region" in link and live.private_link is not None and live.private_link.region is None)
+    ):
         unknown.append("privateLink")
     return tuple(unknown)
 

@@ -55,18 +55,40 @@ def shown_revision(desired: Desired) -> str | None:
     return f"{literal}@{sent}"
 
 
+SHORT_COMMIT_RE = re.compile(r"[0-9a-fA-F]{7,39}")
+# A branch or tag name as people write them (git allows more; the Hub's are of this kind).
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def revision_unknown(desired: Desired, live: str) -> bool:
+    """Whether the live revision is a form that cannot be compared with the manifest's: a short SHA, a
+    full ref name (``refs/heads/main``), or text that is no branch or tag name (empty, spaces, control
+    characters, ``..``). Which commit it names cannot be told here, and an update (a redeploy) over a
+    spelling is never right: it is unknown, never drift."""
+    literal = desired.spec.model.revision
+    if literal is None or same_revision(live, literal) or is_commit(live):
+        return False
+    return (
+        SHORT_COMMIT_RE.fullmatch(live) is not None
+        or live.startswith("refs/")
+        or NAME_RE.fullmatch(live) is None
+        or ".." in live
+    )
+
+
 def revision_matches(desired: Desired, live: str) -> bool:
     """Whether the live revision is what the manifest asks for, as far as it can be told.
 
     It is when the manifest sets none (never drift), when the live value is the manifest's own text (a
-    server that does not resolve revisions), or when it is the commit the branch or tag resolves to now.
-    Only a full 40-hex commit can be compared with anything else. Any other live form — a short SHA, a
-    full ref name (refs/heads/main), a branch where the manifest pins a commit — is unknown: which commit
-    it names cannot be told here, and an update (a redeploy) over a spelling is never right, so it is
-    read as matching.
+    server that does not resolve revisions), when it is the commit the branch or tag resolves to now, or
+    when it is a form that cannot be compared (``revision_unknown``). A plain name that is not the
+    manifest's (a server that keeps revisions as written, the manifest since moved to another branch or
+    to a commit) is another revision.
     """
     literal = desired.spec.model.revision
-    if literal is None or same_revision(live, literal) or not is_commit(live):
+    if literal is None or same_revision(live, literal) or revision_unknown(desired, live):
         return True
+    if not is_commit(live):
+        return False
     commit = desired.revision_commit
     return commit is not None and same_revision(live, commit)

@@ -42,6 +42,12 @@ MAX_PAGES = 1000  # 100 000 endpoints at PAGE_SIZE: a namespace never has that m
 _LIMIT_REFUSED_STATUSES = (400, 422)
 
 
+def carries_error(answer: Mapping[str, Any]) -> bool:
+    """Whether an answer says ``error``: an empty one (null, "", [], {}, as a serializer writing every
+    optional field would send) says nothing, as an absent one does."""
+    return answer.get("error") not in (None, "", [], {})
+
+
 @dataclass(frozen=True)
 class Created:
     endpoint: Endpoint
@@ -106,7 +112,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
     def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any]) -> None:
         """A success answer that also carries an ``error`` (the API's error body) says it is not whole,
         or not what was asked ("partial results"): what it holds is never used as if it were."""
-        if "error" not in answer:
+        if not carries_error(answer):
             return
         said = answer["error"]
         text = said if isinstance(said, str) else json.dumps(said)
@@ -301,7 +307,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                 status=response.status_code,
                 hint=f"{GATEWAY_HINT}; run `endpointctl status` to see whether it is still there",
             )
-        if "error" in body:
+        if carries_error(body):
             raise ApiError(
                 f"{doing}: the API answered {response.status_code} with an error: "
                 f"{server_message(response, self._redactor)}; it may not have been deleted",

@@ -100,16 +100,25 @@ def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
     return value
 
 
-def _maybe_choice(parent: Mapping[str, Any], key: str, path: str, choices: type[StrEnum]) -> str | None:
+# Documented in 2023 (reference §3), no longer offered: an endpoint of then may still report it.
+LEGACY_FRAMEWORKS = ("tensorflow",)
+
+
+def _maybe_choice(
+    parent: Mapping[str, Any], key: str, path: str, choices: type[StrEnum], also: tuple[str, ...] = ()
+) -> str | None:
     """A string that a manifest can only hold as one of ``choices``; anything else is unknown (None).
 
     The manifest's value is always one of the list, so a live value outside it (a future "zero_gpu", an
     "amazon", even "AWS" or "PyTorch") could only ever compare as different: an update, or for the
     vendor a replace, over a value endpointctl cannot interpret. Other case is not folded into a known
     value either: that would be a guess, and a guess compared with the manifest can delete an endpoint.
+
+    ``also``: values the API documents that a manifest cannot hold (a 2023 framework): known, so they
+    compare as different from the manifest's.
     """
     value = _maybe_text(parent, key, path)
-    return value if value in choices._value2member_map_ else None
+    return value if value in choices._value2member_map_ or value in also else None
 
 
 def _env(model: Mapping[str, Any]) -> dict[str, str] | None:
@@ -198,7 +207,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         repository=_maybe_text(model, "repository", "model.repository"),
         revision=_maybe_text(model, "revision", "model.revision"),
         task=_maybe_text(model, "task", "model.task"),
-        framework=_maybe_choice(model, "framework", "model.framework", Framework),
+        framework=_maybe_choice(model, "framework", "model.framework", Framework, also=LEGACY_FRAMEWORKS),
         image=_maybe_object(model, "image", "model.image"),
         env=_env(model),
         secret_names=secret_names_from_wire(model),

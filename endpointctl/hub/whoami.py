@@ -85,8 +85,8 @@ class WhoamiCache:
                 hint="whoami is heavily rate-limited; give --namespace or ENDPOINTCTL_NAMESPACE "
                 "so it is not needed",
             ) from None
-        kind = info.get("type", "user")  # not said: read as a user's, as the name is all that is used
-        if kind != "user":
+        kind = info.get("type")  # not said (absent or null): read as a user's, as the name is all used
+        if kind is not None and kind != "user":
             # huggingface_hub itself refuses a default namespace for any other (an organization's token):
             # whose namespace endpoints would be made in is then not the caller's own.
             raise unreadable(

@@ -212,11 +212,11 @@ def test_a_hardware_answer_that_carries_an_error_is_refused(cli: Cli, sandbox: S
 # -- 2. a delete answered 200 with an error ------------------------------------------------------------
 
 
-def answering_deletes(holder: dict[str, bytes]) -> Middleware:
-    """DELETE answered 200 with ``holder["body"]`` (deleting nothing) while it is set."""
+def answering(route: str, holder: dict[str, bytes]) -> Middleware:
+    """``route`` answered 200 with ``holder["body"]`` (doing nothing) while it is set."""
 
     def middleware(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == DELETE and "body" in holder:
+        if request.route == route and "body" in holder:
             return Response(status=200, body=holder["body"], headers=JSON)
         return call_next(request)
 
@@ -237,7 +237,7 @@ def test_a_delete_answered_success_with_an_error_is_a_failure(
     cli: Cli, sandbox: Sandbox, three: str, body: bytes, says: str
 ) -> None:
     holder = {"body": body}
-    sandbox.add_middleware(answering_deletes(holder))
+    sandbox.add_middleware(answering(DELETE, holder))
     doing = f"deleting endpoint '{USER}/a1'"
     for argv in (("delete", "a1", "--yes"), ("delete", "-l", "team=nlp", "--yes")):
         result = cli(*argv)
@@ -290,20 +290,11 @@ def test_a_hardware_count_too_large_for_an_int_is_a_malformed_answer(
 # -- 4. whoami without a usable name ---------------------------------------------------------------------
 
 
-def whoami_answering(holder: dict[str, bytes]) -> Middleware:
-    def middleware(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == WHOAMI and "body" in holder:
-            return Response(status=200, body=holder["body"], headers=JSON)
-        return call_next(request)
-
-    return middleware
-
-
 @pytest.fixture
 def whoami_says(sandbox: Sandbox) -> dict[str, bytes]:
     """whoami answered 200 with ``["body"]``; installed once per test, changed per example."""
     holder: dict[str, bytes] = {}
-    sandbox.add_middleware(whoami_answering(holder))
+    sandbox.add_middleware(answering(WHOAMI, holder))
     return holder
 
 

@@ -362,3 +362,16 @@ def test_a_whoami_answer_of_odd_shape_still_words_an_auth_refusal(
     sandbox.add_middleware(forbidden)
     result = cli("status")
     refused(result, f"{LISTING}: the API answered 403: Forbidden", f"it belongs to '{USER}'")
+
+
+@pytest.mark.parametrize(
+    "answer", [{"name": USER}, {"type": None, "name": USER}, {"type": "user", "name": USER}]
+)
+def test_a_whoami_type_not_said_reads_as_a_users(
+    cli: Cli, sandbox: Sandbox, whoami_says: dict[str, bytes], answer: dict[str, Any]
+) -> None:
+    """Absent or null, ``type`` says nothing: the name is all that is used (only another type is refused)."""
+    whoami_says["body"] = json.dumps(answer).encode()
+    run = cli("status", "-o", "json", "--allow-empty")
+    assert run.code == 0, run.all
+    assert sandbox.counts().get("GET /v2/endpoint/{namespace}", 0) >= 1

@@ -407,6 +407,12 @@ MODEL = {"repository": "openai-community/gpt2", "task": "text-generation"}
         ("main", SHA_V2, "11c5a3d", False),  # a short SHA: which commit cannot be told
         ("main", SHA_V2, "refs/heads/main", False),  # a full ref name: the same
         ("v2", SHA_V2, "refs/heads/main", False),
+        ("v2", SHA_V2, "main/", False),  # names git refuses (check-ref-format): no name at all
+        ("v2", SHA_V2, "main.", False),
+        ("v2", SHA_V2, "main.lock", False),
+        ("v2", SHA_V2, "a//b", False),
+        ("v2", SHA_V2, "x/.y", False),
+        ("v2", SHA_V2, "release/1.x", True),  # a name of several parts is one
     ],
 )
 def test_a_revision_is_compared_where_it_can_be_and_unknown_where_not(
@@ -444,7 +450,7 @@ def test_update_failed_with_an_image_field_unreported_is_never_replaced(
     assert "model.image" in change.notes[0]
 
 
-@pytest.mark.parametrize("live_revision", ["11c5a3d", "refs/heads/main"])
+@pytest.mark.parametrize("live_revision", ["11c5a3d", "refs/heads/main", "main"])  # main: which commit?
 def test_update_failed_with_a_revision_that_cannot_be_compared_is_never_replaced(live_revision: str) -> None:
     spec = replace(desired(model={**MODEL, "revision": "main"}), revision_commit=SHA_V2)
     change = plan_one(spec, live(status=Status.UPDATE_FAILED, revision=live_revision), allow_replace=True)
@@ -462,3 +468,25 @@ def test_update_failed_with_a_private_link_region_unreported_is_never_replaced()
     unknown = replace(known, private_link=PrivateLink("123456789012", None))
     change = plan_one(spec, unknown, allow_replace=True)
     assert change.action is Action.NOOP and "privateLink" in change.notes[0]
+
+
+def test_update_failed_with_several_image_variants_is_never_replaced() -> None:
+    image = {"tgi": {"maxInputLength": 1024}}
+    spec = desired(model={**MODEL, "image": image})
+    both = {**image, "vllm": {"maxModelLen": 4}}  # which one runs is not said
+    change = plan_one(spec, live(status=Status.UPDATE_FAILED, image=both), allow_replace=True)
+    assert change.action is Action.NOOP and "model.image" in change.notes[0]
+
+
+def test_a_private_link_account_answered_as_a_number_is_unknown() -> None:
+    """A number has lost the id's leading zero: compared, "012345678901" would plan a replace."""
+    spec = desired(privateLink={"accountId": "012345678901", "region": "us-east-1"})
+    raw = raw_endpoint(privateService={"accountId": 12345678901, "region": "us-east-1"})
+    endpoint = to_endpoint(raw, "acme")
+    assert (endpoint.private_link, endpoint.private_link_reported) == (None, False)
+    change = plan_one(spec, endpoint, allow_replace=True)
+    assert "privateLink" not in paths(change) and change.action is not Action.REPLACE
+    same = to_endpoint(
+        raw_endpoint(privateService={"accountId": "012345678901", "region": "us-east-1"}), "acme"
+    )
+    assert "privateLink" not in paths(plan_one(spec, same))

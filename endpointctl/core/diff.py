@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.revisions import revision_matches, revision_unknown, shown_revision
+from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
@@ -300,11 +300,18 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
     what ``diff_endpoint`` compares with nothing, so "no change" says nothing about them."""
     spec = desired.spec
     unknown = [f.path for f in _FIELDS if f.desired(spec) is not None and f.live(live) is None]
-    if live.revision is not None and revision_unknown(desired, live.revision):
+    if live.revision is not None and (
+        revision_unknown(desired, live.revision)
+        # A name, the manifest's own, where a commit is sent: which commit is deployed is not said.
+        or (desired.revision_commit is not None and not is_commit(live.revision))
+    ):
         unknown.append(REVISION)
     image = spec.model.image
     if image is not None and (
-        not live.image or not _image_known(image, live.image) or _image_unknown(image, live.image)
+        not live.image
+        or not _image_known(image, live.image)
+        or _variant(live.image) is None  # several variants: which one runs is not said
+        or _image_unknown(image, live.image)
     ):
         unknown.append("model.image")
     if spec.model.secrets is not None and live.secret_names is None:

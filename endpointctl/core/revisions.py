@@ -56,8 +56,19 @@ def shown_revision(desired: Desired) -> str | None:
 
 
 SHORT_COMMIT_RE = re.compile(r"[0-9a-fA-F]{7,39}")
-# A branch or tag name as people write them (git allows more; the Hub's are of this kind).
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+# A branch or tag name as people write them (git allows more; the Hub's are of this kind), within git's
+# own rules (git check-ref-format): no part empty or starting with ".", none ending in ".lock", no
+# ".." and no trailing "/" or ".".
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+
+
+def is_ref_name(text: str) -> bool:
+    return (
+        NAME_RE.fullmatch(text) is not None
+        and ".." not in text
+        and not text.endswith(".")
+        and not any(part.endswith(".lock") for part in text.split("/"))
+    )
 
 
 def revision_unknown(desired: Desired, live: str) -> bool:
@@ -68,12 +79,7 @@ def revision_unknown(desired: Desired, live: str) -> bool:
     literal = desired.spec.model.revision
     if literal is None or same_revision(live, literal) or is_commit(live):
         return False
-    return (
-        SHORT_COMMIT_RE.fullmatch(live) is not None
-        or live.startswith("refs/")
-        or NAME_RE.fullmatch(live) is None
-        or ".." in live
-    )
+    return SHORT_COMMIT_RE.fullmatch(live) is not None or live.startswith("refs/") or not is_ref_name(live)
 
 
 def revision_matches(desired: Desired, live: str) -> bool:

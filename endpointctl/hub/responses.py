@@ -154,6 +154,10 @@ def _private_link(raw: Mapping[str, Any]) -> tuple[PrivateLink | None, bool]:
         return None, False
     if isinstance(account, bool) or not isinstance(account, str | int):
         raise Malformed(f"'privateService.accountId' is {type(account).__name__}, not an account id")
+    if isinstance(account, int):
+        # A number has lost any leading zero of the id (AWS's are twelve digits, "012345678901"): compared,
+        # it would differ from the manifest's and plan a replace. Unknown instead.
+        return None, False
     region = private.get("region")
     return PrivateLink(str(account), region if isinstance(region, str) and region else None), True
 

@@ -490,3 +490,17 @@ def test_a_private_link_account_answered_as_a_number_is_unknown() -> None:
         raw_endpoint(privateService={"accountId": "012345678901", "region": "us-east-1"}), "acme"
     )
     assert "privateLink" not in paths(plan_one(spec, same))
+
+
+def test_update_failed_with_only_labels_or_a_pause_asked_sends_those_never_a_replace() -> None:
+    """Labels or a pause do not send the configuration that failed again: they are sent as ever, and the
+    plan says the last update failed."""
+    failing = live(status=Status.UPDATE_FAILED, message="boom")
+    relabelled = plan_one(desired(labels={"team": "cv"}), failing, allow_replace=True)
+    assert relabelled.action is Action.UPDATE and paths(relabelled) == ["tags"]
+    assert relabelled.notes[0] == "its last update failed (boom)"
+    paused = plan_one(desired(state="paused"), failing, allow_replace=True)
+    assert paused.action is not Action.REPLACE and steps(paused) == ["pause"], steps(paused)
+    assert "its last update failed (boom)" in paused.notes
+    same = plan_one(desired(), failing, allow_replace=True)  # nothing else asked: the failure is not hidden
+    assert same.action is Action.REPLACE

@@ -200,30 +200,32 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     forcing = [change for change in fields if change.forces_replace]
     if forcing:
         return _replace(desired, live, options, list(fields), reason=None)
-    if live.status is Status.UPDATE_FAILED and not fields and (unknown := unreported_fields(desired, live)):
+    tags = desired_tags(desired.manifest.metadata.labels, live.tags, options.stack)
+    tag_change = set(tags) != set(live.tags)
+    failed = f"its last update failed ({live.message or 'no message'})"
+    # Labels or a pause are sent as any other change: the failed configuration is not sent again by them.
+    asks_the_same = live.status is Status.UPDATE_FAILED and not fields and not tag_change and not lifecycle
+    if asks_the_same and (unknown := unreported_fields(desired, live)):
         # Whether the manifest asks for the configuration that failed cannot be told: never a replace on that.
         return replace(
             base,
             notes=(
-                f"its last update failed ({live.message or 'no message'}); the API does not report "
-                f"{', '.join(unknown)}, so whether the manifest asks for that configuration is unknown: "
-                "nothing is changed",
+                f"{failed}; the API does not report {', '.join(unknown)}, so whether the manifest asks for "
+                "that configuration is unknown: nothing is changed",
             ),
         )
-    if live.status is Status.UPDATE_FAILED and not fields:
+    if asks_the_same:
         # Sending the configuration that just failed again would fail again, and "no changes" would hide it.
         return _replace(
             desired,
             live,
             options,
             [],
-            reason=f"its last update failed ({live.message or 'no message'}) and the manifest asks for that "
-            "configuration; fix the manifest, or re-create it",
+            reason=f"{failed} and the manifest asks for that configuration; fix the manifest, or "
+            "re-create it",
         )
 
-    tags = desired_tags(desired.manifest.metadata.labels, live.tags, options.stack)
-    tag_change = set(tags) != set(live.tags)
-    notes: list[str] = []
+    notes: list[str] = [failed] if live.status is Status.UPDATE_FAILED and not fields else []
     if tag_change and not live.managed:
         notes.append("adopting: endpointctl's ownership tags will be added")
     if tag_change:

@@ -322,7 +322,6 @@ def whoami_refused(cli: Cli, sandbox: Sandbox, manifests: str, *says: str) -> No
         ({"name": ".."}, "'name' is '..', which is not a user or organization name"),
         ({"name": "x?y=1"}, "'name' is 'x?y=1', which is not"),
         ({"name": "a" * 500}, "'name' is 'aaaa"),
-        ({"type": "org", "name": "acme"}, "'type' is 'org', not 'user'"),  # huggingface_hub refuses it too
     ],
     ids=repr,
 )
@@ -375,3 +374,19 @@ def test_a_whoami_type_not_said_reads_as_a_users(
     run = cli("status", "-o", "json", "--allow-empty")
     assert run.code == 0, run.all
     assert sandbox.counts().get("GET /v2/endpoint/{namespace}", 0) >= 1
+
+
+@pytest.mark.parametrize("kind", ["org", "app", 5])
+def test_a_token_that_is_not_a_users_has_no_namespace_of_its_own(
+    cli: Cli, sandbox: Sandbox, whoami_says: dict[str, bytes], tmp_path: pathlib.Path, kind: Any
+) -> None:
+    """huggingface_hub refuses a default namespace for them too: endpoints are never made in the org's."""
+    whoami_says["body"] = json.dumps({"type": kind, "name": "acme"}).encode()
+    sandbox.reset_counts()
+    manifests = write(tmp_path, "m.yaml", manifest("a1"))
+    for argv in (("status",), ("apply", manifests, "--yes")):
+        run = cli(*argv)
+        assert run.code == 1, run.all
+        assert f"asking whoami: the token is not a user's ('type' is {kind!r})" in run.stderr
+        assert "--namespace" in run.stderr
+    assert set(sandbox.counts()) == {WHOAMI}, sandbox.counts()

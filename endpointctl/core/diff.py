@@ -74,47 +74,39 @@ def _uncompared(want: Any, have: Any) -> bool:
     return have is None or _json_kind(have) != _json_kind(want)
 
 
-def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
-    """The manifest's variant, and every field it sets inside it, as the server reports them.
+def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[tuple[Any, Any]] | None:
+    """Each value the manifest sets inside its variant, with the live one; None without that variant.
 
-    Inside ``credentials`` only the username is compared: the API masks the password (or leaves it out),
-    so comparing it would show a change on every plan.
+    Inside ``credentials`` only the username and the like are paired: the API masks the password (or
+    leaves it out), so comparing it would show a change on every plan. Credentials that are not an object
+    pair each with None: unknown.
     """
     ((variant, settings),) = want.items()
     live_settings = have.get(variant)
     if not isinstance(live_settings, dict):
-        return False
+        return None
+    pairs: list[tuple[Any, Any]] = []
     for key, value in settings.items():
         live_value = live_settings.get(key)
         if key == CREDENTIALS_KEY and isinstance(value, dict):
-            if not isinstance(live_value, dict):
-                continue  # absent, null or not an object: unknown, never drift
-            login = {k: v for k, v in value.items() if k != PASSWORD_KEY}
-            if any(_differs(v, live_value.get(k)) for k, v in login.items()):
-                return False
-        elif _differs(value, live_value):
-            return False
-    return True
+            login = live_value if isinstance(live_value, dict) else {}
+            pairs += [(v, login.get(k)) for k, v in value.items() if k != PASSWORD_KEY]
+        else:
+            pairs.append((value, live_value))
+    return pairs
+
+
+def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
+    """The manifest's variant, and no field it sets inside it known to differ."""
+    pairs = _image_pairs(want, have)
+    return pairs is not None and not any(_differs(value, live) for value, live in pairs)
 
 
 def _image_unknown(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
     """Whether a field the manifest sets inside its variant is reported so that ``_image_matches`` skips
-    it (absent, null, another JSON type; credentials not an object). The password is never compared: it
-    is not counted."""
-    ((variant, settings),) = want.items()
-    live_settings = have.get(variant)
-    if not isinstance(live_settings, dict):
-        return False  # another variant: known, and a change
-    for key, value in settings.items():
-        live_value = live_settings.get(key)
-        if key == CREDENTIALS_KEY and isinstance(value, dict):
-            if not isinstance(live_value, dict):
-                return True
-            if any(_uncompared(v, live_value.get(k)) for k, v in value.items() if k != PASSWORD_KEY):
-                return True
-        elif _uncompared(value, live_value):
-            return True
-    return False
+    it (absent, null, another JSON type; credentials not an object). The password is not counted."""
+    pairs = _image_pairs(want, have)
+    return pairs is not None and any(_uncompared(value, live) for value, live in pairs)
 
 
 def _has_password(image: dict[str, Any]) -> bool:

@@ -246,12 +246,8 @@ def _quota_figure(value: Any) -> int | None:
 
 
 def _hardware_number(compute: Mapping[str, Any], key: str) -> int | float:
-    """A hardware row's figure, 0 when absent; NaN or Infinity is malformed (int() of it would crash)."""
-    value = compute.get(key) or 0
-    if isinstance(value, float) and not math.isfinite(value):
-        where = f"vendors[].regions[].computes[].{key}"
-        raise Malformed(f"'{where}' is {value}: not a finite number (NaN, Infinity or too large)")
-    return value  # any other odd value fails int()/float() with ValueError/TypeError, worded as malformed
+    """A hardware row's figure, 0 when absent; anything but a finite number is malformed."""
+    return _number(compute.get(key) or 0, f"vendors[].regions[].computes[].{key}")
 
 
 def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:

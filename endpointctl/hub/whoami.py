@@ -89,8 +89,10 @@ class WhoamiCache:
         if kind is not None and kind != "user":
             # huggingface_hub itself refuses a default namespace for any other (an organization's token):
             # whose namespace endpoints would be made in is then not the caller's own.
-            raise unreadable(
-                f"'type' is {_shown(kind)}, not 'user': the token's own namespace is unknown",
+            raise ApiError(
+                f"{DOING}: the token is not a user's ('type' is {_shown(kind)}): it has no namespace of "
+                "its own",
+                hint="give --namespace or ENDPOINTCTL_NAMESPACE",
             )
         if "name" not in info:
             raise unreadable("'name' is missing")

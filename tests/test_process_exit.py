@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+from endpointctl.__main__ import GC_THRESHOLDS
 from endpointctl.cli import CommandEnv, main
 from endpointctl.ui.sink import Output
 
@@ -52,16 +53,41 @@ entry.run()
 """
 
 
-def test_exit_functions_run_and_a_stuck_thread_cannot_hold_the_exit() -> None:
-    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as stdout is by default
+def run_entry_point(script: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``script`` in a new interpreter, which it must leave with 0."""
     process = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_STUCK_THREAD)],
+        [sys.executable, "-c", textwrap.dedent(script)],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=ROOT,
-        env=buffered,
+        env=env,
     )
     assert process.returncode == 0, process.stderr
+    return process
+
+
+def test_exit_functions_run_and_a_stuck_thread_cannot_hold_the_exit() -> None:
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as stdout is by default
+    process = run_entry_point(_STUCK_THREAD, env=buffered)
     assert process.stdout.startswith("endpointctl")
     assert process.stdout.endswith("exit functions ran\n")  # run, then flushed
+
+
+_THRESHOLDS = """
+import atexit, gc, sys
+import endpointctl.__main__ as entry
+
+atexit.register(lambda: sys.stdout.write(f"\\n{gc.isenabled()} {gc.get_threshold()}\\n"))
+sys.argv = ["endpointctl", "--version"]
+entry.run()
+"""
+
+
+def test_the_collector_stays_on_with_start_up_thresholds() -> None:
+    process = run_entry_point(_THRESHOLDS)
+    enabled, thresholds = process.stdout.splitlines()[-1].split(" ", 1)
+    # On: a long-running command's cycles are still collected. Raised: start-up's are not chased.
+    assert enabled == "True"
+    assert thresholds == str(GC_THRESHOLDS)
+    assert GC_THRESHOLDS[0] >= 10_000

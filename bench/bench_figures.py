@@ -228,14 +228,14 @@ def startup(cfg: Config, root: Path) -> list[Row]:
 
 def manifests(cfg: Config, root: Path) -> list[Row]:
     work = Work(root, "2-manifests")
-    directory = write_manifests(work.root / "manifests", [(None, n) for n in bench_names(cfg.manifests)])
+    directory = write_manifests(work.root / "manifests", [(None, n) for n in bench_names(cfg.files)])
     samples: dict[str, list[dict[str, Any]]] = {"c": [], "pure": []}
     for rep in range(cfg.reps):
         for loader in ("c", "pure") if rep % 2 == 0 else ("pure", "c"):
             run = procs.run([procs.python(), "-P", PROBE, str(directory), loader], work.env(None)).check()
             result = json.loads(run.stdout.strip().splitlines()[-1])
-            if result["manifests"] != cfg.manifests:
-                raise RuntimeError(f"loaded {result['manifests']} of {cfg.manifests} manifests")
+            if result["manifests"] != cfg.files:
+                raise RuntimeError(f"loaded {result['manifests']} of {cfg.files} manifests")
             samples[loader].append(result)
     rows = []
     for figure, loader, label in (
@@ -246,7 +246,7 @@ def manifests(cfg: Config, root: Path) -> list[Row]:
         floor = [s["yaml"] for s in samples[loader]]
         row = Row(
             figure,
-            f"load + validate {cfg.manifests} files, {label} vs yaml.load_all",
+            f"load + validate {cfg.files} files, {label} vs yaml.load_all",
             ours,
             floor,
             unit="s CPU",

@@ -57,7 +57,7 @@ def test_issue12_benchmark_runs_in_its_tiny_configuration(tmp_path: pathlib.Path
         assert bool(row.theirs) == (figure in compared), figure
     # Start-up and manifests never call the API.
     assert [rows[f].counts["ours"] for f in ("1a", "1b", "1c")] == [0, 0, 0]
-    assert rows["2a"].counts["manifests"] == rows["2b"].counts["manifests"] == cfg.manifests
+    assert rows["2a"].counts["manifests"] == rows["2b"].counts["manifests"] == cfg.files
     # plan reads every page (100 a page), plus one whoami and one catalog; hf reads the first page.
     plan = rows["3a"].counts
     assert plan["ours"]["list"] == plan["expected_lists"] == math.ceil(cfg.manifests / 100) == 2

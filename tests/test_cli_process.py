@@ -41,22 +41,32 @@ def isolated_env(tmp_path: pathlib.Path) -> dict[str, str]:
     return env
 
 
-def test_sandbox_flag_runs_the_readme_flow_and_state_persists(isolated_env: dict[str, str]) -> None:
+def test_sandbox_flag_runs_the_readme_flow_and_state_persists(
+    isolated_env: dict[str, str], clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flag in a process of its own; then, once that process has ended, the variable, `sandbox reset`
+    and the flag again through the same entry point in this process (a child costs ~0.5 s), their
+    embedded sandboxes on the state the child left: the sandbox takes its state directory from the
+    process's own XDG_STATE_HOME, set here as in the child."""
     applied = run("--sandbox", "apply", "manifests/gpt2.yaml", "--yes", "-o", "json", env=isolated_env)
     assert applied.returncode == 0, applied.stderr
     assert json.loads(applied.stdout)[0]["outcome"] == "ok"
     assert "sandbox: serving" in applied.stderr  # progress on stderr, stdout stays parseable
 
-    status = run("status", "-o", "json", env={**isolated_env, "ENDPOINTCTL_SANDBOX": "1"})
-    assert status.returncode == 0, status.stderr
+    monkeypatch.setenv("XDG_STATE_HOME", isolated_env["XDG_STATE_HOME"])
+    here = Cli(environ=isolated_env, clock=clock)
+    status = here("status", "-o", "json", env={"ENDPOINTCTL_SANDBOX": "1"})
+    assert status.code == 0, status.all
     (row,) = json.loads(status.stdout)
     assert (row["name"], row["security"]) == ("gpt2-demo", "private")
     assert (ROOT / "manifests" / "gpt2.yaml").exists()
     state = pathlib.Path(isolated_env["XDG_STATE_HOME"]) / "endpointctl" / "sandbox.sqlite"
     assert state.exists()
 
-    assert run("sandbox", "reset", env=isolated_env).returncode == 0
-    empty = run("--sandbox", "status", "-o", "json", env=isolated_env)
+    reset = here("sandbox", "reset")
+    assert reset.code == 0, reset.all
+    empty = here("--sandbox", "status", "-o", "json")
+    assert empty.code == 0, empty.all
     assert json.loads(empty.stdout) == []
 
 

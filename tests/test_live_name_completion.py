@@ -116,9 +116,14 @@ def test_a_second_tab_press_within_the_minute_makes_no_api_call(
     assert live_only in cached and env["HF_TOKEN"] not in cached and sandbox.url not in cached
 
 
-def test_the_live_list_works_with_the_sandbox_flag_and_variable(tmp_path: pathlib.Path) -> None:
-    """``--sandbox`` and ENDPOINTCTL_SANDBOX=1, as a shell calls completion: in a child process whose
-    embedded sandbox keeps its state under XDG_STATE_HOME, where this test created one endpoint."""
+def test_the_live_list_works_with_the_sandbox_flag_and_variable(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--sandbox`` and ENDPOINTCTL_SANDBOX=1: the flag as a shell calls completion, in a child process
+    whose embedded sandbox keeps its state under XDG_STATE_HOME, where this test created one endpoint;
+    the variable through the same completion in this process (a child costs ~0.6 s), its embedded
+    sandbox on the same state: the sandbox takes its state directory from the process's own
+    XDG_STATE_HOME, set here as in the child."""
     state = tmp_path / "xdg-state"
     (state / "endpointctl").mkdir(parents=True)
     with Sandbox(SandboxConfig(db_path=state / "endpointctl" / "sandbox.sqlite")) as sandbox:
@@ -139,8 +144,13 @@ def test_the_live_list_works_with_the_sandbox_flag_and_variable(tmp_path: pathli
         ["gpt2-demo", "live-only"],
         "",
     )
-    again = {**base, "ENDPOINTCTL_SANDBOX": "1", "XDG_CACHE_HOME": str(tmp_path / "other-cache")}
-    assert shell_complete("endpointctl pause live", tmp_path, again) == (["live-only"], "")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    again = {
+        "ENDPOINTCTL_SANDBOX": "1",
+        "ENDPOINTCTL_CACHE_DIR": str(tmp_path / "other-cache"),
+        "ENDPOINTCTL_COMPLETION_TIMEOUT": "30",
+    }
+    assert complete(again, ManualClock(), "endpointctl pause live") == ["live-only"]
 
 
 # -- never hangs, never prints ------------------------------------------------------------------------
@@ -168,7 +178,8 @@ def test_an_api_that_never_answers_completes_from_the_manifests_within_the_deadl
     env: dict[str, str], clock: ManualClock
 ) -> None:
     with silent_server() as url:
-        dead = {**env, "ENDPOINTCTL_API_URL": url, "ENDPOINTCTL_COMPLETION_TIMEOUT": "0.3"}
+        # Short, as the test waits it out (the request to the silent API is sent within milliseconds).
+        dead = {**env, "ENDPOINTCTL_API_URL": url, "ENDPOINTCTL_COMPLETION_TIMEOUT": "0.1"}
         started = time.monotonic()
         assert complete(dead, clock, f"endpointctl status -f {GPT2} ") == ["gpt2-demo"]
         assert time.monotonic() - started < 2.0  # the deadline and some slack, not a request timeout
@@ -231,7 +242,8 @@ def test_the_deadline_bounds_the_whole_fetch_not_only_each_request(tmp_path: pat
 
     started = time.monotonic()
     cache = NameCache(tmp_path, ManualClock())
-    assert live_names(stuck, api="x", namespace=None, cache=cache, deadline=0.2) == []
+    # Short: the test waits it out; the block it bounds would last 30 s.
+    assert live_names(stuck, api="x", namespace=None, cache=cache, deadline=0.05) == []
     assert time.monotonic() - started < 5.0
     release.set()
     finish_workers()

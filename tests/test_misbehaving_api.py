@@ -254,14 +254,16 @@ def test_a_server_trickling_its_answer_cannot_hold_a_request_past_the_timeout(
     environ = {
         "ENDPOINTCTL_API_URL": url,
         "HF_TOKEN": token,
-        "ENDPOINTCTL_REQUEST_TIMEOUT": "0.5",  # each read would wait 0.5 s; bytes come every 0.05 s
+        # Each read would wait 0.2 s, four times the server's pace (a byte every 0.05 s): only a total
+        # deadline ends the request. Short, as the test waits it out.
+        "ENDPOINTCTL_REQUEST_TIMEOUT": "0.2",
         "ENDPOINTCTL_RETRY_SECONDS": "0",
         "ENDPOINTCTL_STATE_DIR": str(tmp_path),
     }
     result = Cli(environ, clock)("status", "--namespace", "acme")
     assert result.code == 1, result.all
-    assert "nothing within 0.5 s" in result.stderr
-    assert len(sent) < 40  # hung up after about 0.5 s of bytes, not at the end of the 1000-byte header
+    assert "nothing within 0.2 s" in result.stderr
+    assert len(sent) < 40  # hung up after about 0.2 s of bytes, not at the end of the 1000-byte header
 
 
 @pytest.mark.timeout(30)
@@ -270,23 +272,27 @@ def test_a_deployed_url_trickling_its_answer_cannot_hold_a_call_past_the_timeout
 ) -> None:
     """The data plane's calls have the same total deadline as the API's."""
     url, sent = trickling
-    environ = {
-        "ENDPOINTCTL_API_URL": sandbox.url,
-        "HF_TOKEN": token,
-        "ENDPOINTCTL_REQUEST_TIMEOUT": "0.5",
-        "ENDPOINTCTL_STATE_DIR": str(tmp_path),
-    }
+    environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
     cli = Cli(environ, clock)
     assert cli("apply", write(tmp_path, "a.yaml", manifest("a")), "--yes").code == 0
     clock.advance(10)
-    result = cli("invoke", "a", "--url", url, "--data", '{"inputs": "x"}')
+    # As above: reads of 0.2 s each would never end it, a byte coming every 0.05 s.
+    result = cli(
+        "invoke", "a", "--url", url, "--data", '{"inputs": "x"}', env={"ENDPOINTCTL_REQUEST_TIMEOUT": "0.2"}
+    )
     assert result.code == 1, result.all
-    assert "no answer within 0.5 s" in result.stderr
-    assert len(sent) < 40  # hung up after about 0.5 s of bytes, not at the end of the 1000-byte header
+    assert "no answer within 0.2 s" in result.stderr
+    assert len(sent) < 40  # hung up after about 0.2 s of bytes, not at the end of the 1000-byte header
 
 
 # -- nothing but the API named ------------------------------------------------------------------------
 
+# One process runs the commands in turn, each through the CLI's entry point as the console script calls
+# it, and reports the hosts each one connected to; at exit (after huggingface_hub's exit functions: this
+# one was registered before them) it reports every host the process connected to. After each command it
+# closes huggingface_hub's shared client, as that library's exit function does at the end of a process,
+# so the next command opens its own connections (else it reuses the last one's, and connects nowhere).
+# One interpreter for both commands: ~0.6 s less than one each.
 _WATCH = """
 import socket, sys
 contacted = []
@@ -298,7 +304,13 @@ socket.create_connection = create_connection
 import atexit, json
 atexit.register(lambda: sys.stderr.write("CONTACTED " + json.dumps(sorted(set(contacted))) + "\\n"))
 from endpointctl.cli import main
-main(sys.argv[1:])
+for argv in json.loads(sys.argv[1]):
+    before = len(contacted)
+    code = main(argv)
+    from huggingface_hub import close_session  # imported by the command, as in a process of its own
+    close_session()
+    report = {"argv": argv, "code": code, "contacted": sorted(set(contacted[before:]))}
+    sys.stderr.write("COMMAND " + json.dumps(report) + "\\n")
 """
 
 
@@ -312,10 +324,21 @@ def test_with_an_api_url_no_request_goes_anywhere_else(
         "HF_HOME": str(tmp_path),
     }
     path = write(tmp_path, "m.yaml", manifest())
-    for argv in (["apply", path, "--yes"], ["status"]):
-        run = subprocess.run(
-            [sys.executable, "-c", _WATCH, *argv], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert run.returncode == 0, run.stderr
-        contacted = json.loads(run.stderr.rsplit("CONTACTED ", 1)[1])
-        assert contacted == ["127.0.0.1"], contacted
+    commands = [["apply", path, "--yes"], ["status"]]
+    run = subprocess.run(
+        [sys.executable, "-c", _WATCH, json.dumps(commands)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    reports = [
+        json.loads(line.split(" ", 1)[1]) for line in run.stderr.splitlines() if line.startswith("COMMAND ")
+    ]
+    assert [r["argv"] for r in reports] == commands, run.stderr
+    for report in reports:
+        assert report["code"] == 0, run.stderr
+        assert report["contacted"] == ["127.0.0.1"], report
+    contacted = json.loads(run.stderr.rsplit("CONTACTED ", 1)[1])
+    assert contacted == ["127.0.0.1"], contacted

@@ -132,45 +132,54 @@ def texts(secret: str) -> st.SearchStrategy[str]:
 
 # -- 1. chunking is invisible -----------------------------------------------------------------------------
 
-CHUNKS = st.sampled_from([LOOKAHEAD + 1, 64, 97, 128, 256])
+SIZES = [LOOKAHEAD + 1, 64, 97, 128, 256]
 
 
-@settings(max_examples=120, deadline=None)
-@given(data=st.data(), secret=SECRETS, size=CHUNKS, fold=st.booleans())
+# Each text is read at every size, against one reading in one piece: boundaries fall in five places in
+# it for the price of six readings. Mutations that cut a chunk a little short (a look-ahead of 16 instead
+# of 40, a whitespace stop missing line breaks, a match kept in the wrong chunk) failed in 35 of 48 runs
+# so, against 24 of 48 with one size drawn per text over 120 texts, at twice the cost.
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), secret=SECRETS, fold=st.booleans())
 def test_views_decoded_in_chunks_are_the_views_of_the_text_in_one_piece(
-    data: st.DataObject, secret: str, size: int, fold: bool
+    data: st.DataObject, secret: str, fold: bool
 ) -> None:
     text = data.draw(texts(secret), label="text")
     with chunked(ONE_PIECE):
         whole = snapshot(text, fold)
-    with chunked(size):
-        assert snapshot(text, fold) == whole
+    for size in SIZES:
+        with chunked(size):
+            assert snapshot(text, fold) == whole, f"chunks of {size}"
 
 
-@settings(max_examples=120, deadline=None)
-@given(data=st.data(), secret=SECRETS, size=CHUNKS)
-def test_a_text_scrubbed_in_chunks_is_scrubbed_as_in_one_piece(
-    data: st.DataObject, secret: str, size: int
-) -> None:
+# As above, every size per text: the same three mutations failed in 3 of 30 runs so, against 1 of 30 with
+# one size drawn per text over 120 texts.
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), secret=SECRETS)
+def test_a_text_scrubbed_in_chunks_is_scrubbed_as_in_one_piece(data: st.DataObject, secret: str) -> None:
     text = data.draw(texts(secret), label="text")
     redactor = Redactor([secret])
     with chunked(ONE_PIECE):
         whole = redactor.scrub(text), redactor.scrub(text, truncated=True)
-    with chunked(size):
-        assert (redactor.scrub(text), redactor.scrub(text, truncated=True)) == whole
+    for size in SIZES:
+        with chunked(size):
+            assert (redactor.scrub(text), redactor.scrub(text, truncated=True)) == whole, f"chunks of {size}"
     assert_clean(whole[0], "scrubbed", [secret])
 
 
 def test_escapes_across_every_boundary_of_real_chunks_read_as_in_one_piece() -> None:
-    """The real chunk size, on a text of several chunks, with a secret's forms crossing each boundary."""
+    """The real chunk size, on a text of several chunks, with a secret's forms crossing each boundary.
+
+    Between them, plain words: a view reads them as they are, so every view's chunk boundaries fall a
+    little after the text's, among the forms too (about two in three of them; with escapes in the words,
+    which each view reads shorter, none did), and a view is decoded at a fraction of the cost."""
     secret = 'Zq"é&\\ x😀|<k'
     redactor = Redactor([secret])
     size = redact_views._CHUNK
     text = ""
     for boundary in range(1, 4):
         # Up to a little before the boundary, then forms and escapes over it, a different length each time.
-        text += "lorem ipsum \\\\ &amp; %41  " * ((boundary * size - len(text)) // 26)
-        text += "y" * ((boundary * size - len(text)) - 60 - boundary * 11)
+        text += ("lorem-ipsum-dolor-" * size)[: boundary * size - len(text) - 60 - boundary * 11]
         for name in sorted(WRITERS):
             text += WRITERS[name](secret) + " \\" * boundary + " " * (20 * boundary) + "&#x1F600;"
     assert len(text) > 3 * size

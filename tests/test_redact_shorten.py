@@ -388,7 +388,8 @@ def test_a_long_text_is_cut_limit_plus_reach_units_in(offset: int, fold: bool) -
     cut would hold fewer units and be cut again; starting closer, it would be cut four times."""
     limit = 300
     redactor = Recording([SECRET])
-    text = "x" * offset + "wörd😀, \n\t  " * 50_000  # seven units in eleven characters
+    # Seven units in eleven characters, for twice the first cut: cut once, as much again left out.
+    text = "x" * offset + "wörd😀, \n\t  " * (2 * first_cut(redactor, limit) // 7)
     shortened = redactor.shorten(text, limit, fold=fold)
     assert redactor.cuts == [take(text, first_cut(redactor, limit))]
     assert shortened == cut_as_promised(redactor, scrubbed_whole((SECRET,), text), limit, fold=fold)

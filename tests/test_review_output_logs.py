@@ -20,7 +20,9 @@ import gzip
 import json
 import pathlib
 import random
+import struct
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -131,8 +133,42 @@ class Chunked(httpx2.SyncByteStream):
             yield self._body[at : at + 65536]
 
 
+MIB = 1024 * 1024
+_A_MIB = b"a" * MIB
+
+
+def gzip_of_a_list(mib: int) -> bytes:
+    """A gzip body that inflates to ``{"items": ["aaa…"]}`` with ``mib`` MiB of ``a``, ~1 KB a MiB as with
+    ``gzip.compress(…, 9)``, built in milliseconds (compressing 300 MiB took the test ~3 s).
+
+    After a full flush deflate starts afresh, so each MiB of ``a`` is the same ~1 KB of deflate: written
+    once and repeated, between the JSON's compressed start and end, within gzip's header and its trailer
+    (the CRC and size of everything inflated)."""
+
+    def deflated(data: bytes, flush: int) -> bytes:
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate: gzip frames it here
+        return deflate.compress(data) + deflate.flush(flush)
+
+    head, tail = b'{"items": ["', b'"]}'
+    crc = zlib.crc32(head)
+    for _ in range(mib):
+        crc = zlib.crc32(_A_MIB, crc)
+    crc = zlib.crc32(tail, crc)
+    size = len(head) + mib * MIB + len(tail)
+    return b"".join(
+        [
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff",  # gzip, deflate, no name nor time, level 9, any OS
+            deflated(head, zlib.Z_FULL_FLUSH),
+            deflated(_A_MIB, zlib.Z_FULL_FLUSH) * mib,
+            deflated(tail, zlib.Z_FINISH),
+            struct.pack("<II", crc, size % 2**32),
+        ]
+    )
+
+
 def test_a_replica_list_that_inflates_without_end_is_a_bounded_error(answers: list[Any]) -> None:
-    bomb = gzip.compress(b'{"items": ["' + b"a" * (300 * 1024 * 1024) + b'"]}', 9)
+    assert gzip.decompress(gzip_of_a_list(2)) == b'{"items": ["' + b"a" * 2 * MIB + b'"]}'  # as it says
+    bomb = gzip_of_a_list(300)  # ~300 KB, each 64 KiB chunk of which inflates to ~64 MiB
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     answers.append(httpx2.Response(200, stream=Chunked(bomb), headers=headers))
     tracemalloc.start()

@@ -4,7 +4,8 @@ work against it unchanged — and what they deploy is an endpoint like any other
 
 The ``hf`` CLI runs as a subprocess, its own entry point, with huggingface_hub's two hard-coded base URLs
 (``INFERENCE_ENDPOINTS_ENDPOINT``, ``INFERENCE_CATALOG_ENDPOINT``, which no environment variable moves)
-pointed at the sandbox first, and ``HF_ENDPOINT`` (whoami) in its environment.
+pointed at the sandbox first, and ``HF_ENDPOINT`` (whoami) in its environment. Several commands for one
+test run in turn in one such process (``hf``): the interpreter and its imports cost ~0.45 s a process.
 """
 
 from __future__ import annotations
@@ -32,14 +33,29 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*is experimental:UserWarning")
 
 LIST = "GET /api/v1/catalog/list"
 LLAMA = "meta-llama/Llama-3.2-1B-Instruct"
-HF = """
-import sys
-from huggingface_hub import constants
+ENDED = "--- hf exited"
+# `hf ARGS` for each ARGS of the JSON list in argv[2], in turn, as .venv/bin/hf runs it: the last one ends
+# the process (its exit status is the process's); each one before it ends with a line giving its code.
+# Each command sets up what it uses itself (HfApi, the output format), and what the process keeps
+# (huggingface_hub's shared HTTP client) is closed between commands as the end of a process closes it.
+HF = f"""
+import json, sys
+from huggingface_hub import close_session, constants
 base = sys.argv[1]
 constants.INFERENCE_ENDPOINTS_ENDPOINT = base + "/v2"
 constants.INFERENCE_CATALOG_ENDPOINT = base + "/api/v1/catalog"
-sys.argv = ["hf", *sys.argv[2:]]
 from huggingface_hub.cli.hf import main
+*before, last = json.loads(sys.argv[2])
+for args in before:
+    sys.argv = ["hf", *args]
+    try:
+        code = main()
+    except SystemExit as ended:
+        code = ended.code
+    close_session()
+    sys.stdout.flush()
+    print("\\n{ENDED}", json.dumps(code or 0), flush=True)
+sys.argv = ["hf", *last]
 sys.exit(main())
 """
 
@@ -52,7 +68,8 @@ def api(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[HfApi]:
     yield HfApi(endpoint=sandbox.url, token=TOKEN)
 
 
-def hf(sandbox: Sandbox, tmp_path: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+def hf(sandbox: Sandbox, tmp_path: pathlib.Path, *commands: list[str]) -> subprocess.CompletedProcess[str]:
+    """One process running ``hf`` with each of ``commands`` in turn (HF); ``in_turn`` splits its stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(
         HF_ENDPOINT=sandbox.url,
@@ -63,13 +80,24 @@ def hf(sandbox: Sandbox, tmp_path: pathlib.Path, *args: str) -> subprocess.Compl
         NO_COLOR="1",
     )
     return subprocess.run(
-        [sys.executable, "-c", HF, sandbox.url, *args],
+        [sys.executable, "-c", HF, sandbox.url, json.dumps(commands)],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def in_turn(ran: subprocess.CompletedProcess[str]) -> list[tuple[int, str]]:
+    """Each command's exit code and stdout, in order; the last one's code is the process's."""
+    first, *rest = ran.stdout.split(f"\n{ENDED} ")
+    codes, outputs = [], [first]
+    for part in rest:
+        code, output = part.split("\n", 1)
+        codes.append(int(code))
+        outputs.append(output)
+    return list(zip([*codes, ran.returncode], outputs, strict=True))
 
 
 # -- the wire: what list_inference_catalog reads ---------------------------------------------------------
@@ -161,28 +189,31 @@ def test_a_deploy_needs_a_member_s_token_and_is_held_to_the_quota(sandbox: Sandb
 def test_hf_endpoints_catalog_ls_and_deploy_work_against_the_sandbox(
     sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:
-    listed = hf(sandbox, tmp_path, "endpoints", "catalog", "ls", "--engine", "vllm", "--json")
-    assert listed.returncode == 0, listed.stderr
-    rows = json.loads(listed.stdout)
-    assert {r["recipe_id"] for r in rows} == {"sizzling-biryani-g4xsi1ac", "artisanal-quinoa-yz9ynamx"}
-    assert sandbox.counts()[LIST] == 1
-
-    deployed = hf(
+    ran = hf(
         sandbox,
         tmp_path,
-        "endpoints",
-        "catalog",
-        "deploy",
-        "--recipe",
-        "artisanal-quinoa-yz9ynamx",
-        "--name",
-        "qwen",
-        "--json",
+        ["endpoints", "catalog", "ls", "--engine", "vllm", "--json"],
+        [
+            "endpoints",
+            "catalog",
+            "deploy",
+            "--recipe",
+            "artisanal-quinoa-yz9ynamx",
+            "--name",
+            "qwen",
+            "--json",
+        ],
+        ["endpoints", "catalog", "deploy", "--recipe", "no-such-recipe"],
     )
-    assert deployed.returncode == 0, deployed.stderr
-    assert json.loads(deployed.stdout)["name"] == "qwen"
-    missing = hf(sandbox, tmp_path, "endpoints", "catalog", "deploy", "--recipe", "no-such-recipe")
-    assert missing.returncode == 404 % 256  # the hf CLI exits with the HTTP status (148)
+    (listed_code, listed), (deployed_code, deployed), (missing_code, _) = in_turn(ran)
+    assert listed_code == 0, ran.stderr
+    rows = json.loads(listed)
+    assert {r["recipe_id"] for r in rows} == {"sizzling-biryani-g4xsi1ac", "artisanal-quinoa-yz9ynamx"}
+    assert sandbox.counts()[LIST] == 1  # the listing's one read: the deploys read no listing
+
+    assert deployed_code == 0, ran.stderr
+    assert json.loads(deployed)["name"] == "qwen"
+    assert missing_code == 404 % 256  # the hf CLI exits with the HTTP status (148)
 
 
 def test_what_the_hf_cli_deployed_is_exported_and_adopted_with_tags_only(
@@ -191,13 +222,7 @@ def test_what_the_hf_cli_deployed_is_exported_and_adopted_with_tags_only(
     deployed = hf(
         sandbox,
         tmp_path,
-        "endpoints",
-        "catalog",
-        "deploy",
-        "--repo",
-        "BAAI/bge-small-en-v1.5",
-        "--name",
-        "bge",
+        ["endpoints", "catalog", "deploy", "--repo", "BAAI/bge-small-en-v1.5", "--name", "bge"],
     )
     assert deployed.returncode == 0, deployed.stderr
     clock.advance(10)

@@ -126,10 +126,12 @@ SCRIPT = textwrap.dedent(
 
 @pytest.fixture
 def live_sandbox(tmp_path: pathlib.Path) -> Iterator[Sandbox]:
-    """A sandbox on the real clock with short phases, so wait() genuinely polls."""
+    """A sandbox on the real clock with short phases, so wait() genuinely polls: each phase lasts two of
+    the script's refresh intervals (0.05 s), so every wait reads the endpoint again and again before it
+    is done (16 reads in all); longer phases only add idle time."""
     config = SandboxConfig(
         db_path=tmp_path / "fidelity.sqlite",
-        phases={"pending": 0.2, "initializing": 0.2, "updating": 0.2},
+        phases={"pending": 0.1, "initializing": 0.1, "updating": 0.1},
         clock=WallClock(),
     )
     with Sandbox(config) as sb:

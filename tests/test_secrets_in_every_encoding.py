@@ -22,8 +22,9 @@ import pathlib
 import shlex
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import quote
 
 import httpx2 as httpx
@@ -31,7 +32,7 @@ import pytest
 import yaml
 from clirunner import Cli, Run
 from conftest import PHASES
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 from test_secrets_never_shown import ENCODERS, IMAGE, MODES, USER, assert_clean, with_image
@@ -119,8 +120,23 @@ WRITERS: dict[str, Callable[[str], str]] = {
 }
 
 
-@settings(max_examples=150, deadline=None)
+# Every hostile character at once, each escaped its own way by every writer: what a writer does to any of
+# them (an escape, a fold, an entity) is met every run, where 150 drawn examples left some writers to a
+# few short secrets that may hold none of what they escape.
+EVERY_ESCAPE = f"Zq-{HOSTILE}-end"
+
+
+def every_writer(test: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    for writer in sorted(WRITERS, reverse=True):
+        test = example(secret=EVERY_ESCAPE, writer=writer)(test)
+    return test
+
+
+# The writers always, with EVERY_ESCAPE; 60 generated secrets, of every length near a cut and of any
+# character, each through a writer drawn at random, look for the rest.
+@settings(max_examples=60, deadline=None)
 @given(secret=SECRETS, writer=st.sampled_from(sorted(WRITERS)))
+@every_writer
 def test_every_form_of_a_secret_is_masked(secret: str, writer: str) -> None:
     text = WRITERS[writer](secret)
     clean = Redactor([secret]).scrub(text)
@@ -159,18 +175,43 @@ def test_a_value_too_short_once_folded_is_masked_only_as_it_is() -> None:
     assert redactor.scrub("a b c d e and a  b c d") == f"{MASK} and a  b c d"
 
 
-@settings(max_examples=150, deadline=None)
+def every_encoder(test: Callable[..., None]) -> Callable[..., None]:
+    for encoder in sorted(ENCODERS, reverse=True):
+        test = example(secret=EVERY_ESCAPE, encoder=encoder, data=None)(test)
+    return test
+
+
+def _cuts_in_the_last_escape(encoder: str) -> range:
+    """Every cut of EVERY_ESCAPE's text from just before the encoder's form of its last hostile character
+    (each escape before it whole) to just after it: inside that escape (a "\\u202", a "%E2%80%A", a
+    "&#823") and on either side of it. An encoder writes a value character by character (ENCODERS)."""
+    encode, last = ENCODERS[encoder], EVERY_ESCAPE.rindex(HOSTILE[-1])
+    return range(
+        len(f"error: {encode(EVERY_ESCAPE[:last])}"), len(f"error: {encode(EVERY_ESCAPE[: last + 1])}") + 1
+    )
+
+
+# Every encoder always, with EVERY_ESCAPE cut in and around its last escape; 75 generated secrets, each cut
+# once at random, look for the rest. 150 drawn examples met an encoder's escapes only when its few
+# secrets held what it escapes and the cut fell past them (dropping the decoder of \xNN, for one, failed
+# this test in a third of runs; with these cuts, in every run).
+@settings(max_examples=75, deadline=None)
 @given(secret=SECRETS, encoder=st.sampled_from(sorted(ENCODERS)), data=st.data())
-def test_no_start_of_a_secret_survives_a_cut(secret: str, encoder: str, data: st.DataObject) -> None:
+@every_encoder
+def test_no_start_of_a_secret_survives_a_cut(secret: str, encoder: str, data: st.DataObject | None) -> None:
     """Cut by us (``shorten``: scrub, cut, scrub the cut) or by someone else, even inside an escape."""
     redactor = Redactor([secret])
     text = f"error: {ENCODERS[encoder](secret)} (attempt 2)"
-    at = data.draw(st.integers(0, len(text)), label="cut")
-    assert_clean(redactor.shorten(text, at), "shortened", [secret])
-    assert_clean(redactor.shorten(text, at, mark="...", fold=True), "excerpt", [secret])
-    for mark in ("…", "...", " ... [truncated]"):
-        assert_clean(redactor.scrub(text[:at] + mark), f"cut with {mark!r}", [secret])
-    assert_clean(redactor.scrub(text[:at], truncated=True), "cut", [secret])
+    if data is None:
+        cuts: Iterable[int] = _cuts_in_the_last_escape(encoder)
+    else:
+        cuts = [data.draw(st.integers(0, len(text)), label="cut")]
+    for at in cuts:
+        assert_clean(redactor.shorten(text, at), f"shortened at {at}", [secret])
+        assert_clean(redactor.shorten(text, at, mark="...", fold=True), f"excerpt at {at}", [secret])
+        for mark in ("…", "...", " ... [truncated]"):
+            assert_clean(redactor.scrub(text[:at] + mark), f"cut at {at} with {mark!r}", [secret])
+        assert_clean(redactor.scrub(text[:at], truncated=True), f"cut at {at}", [secret])
 
 
 def test_the_shortest_start_masked_at_a_cut_is_min_secret_length() -> None:
@@ -394,15 +435,34 @@ def echoes(env: tuple[str, ...] = ()) -> st.SearchStrategy[Echo]:
 
 @dataclass
 class Stage:
-    """One sandbox for every example (hypothesis runs many in one test), reset before each."""
+    """One sandbox for every example (hypothesis runs many in one test), reset before each; or, for an
+    example that needs the manifest's endpoint deployed, holding it as the last deploy left it.
+
+    A deploy cost about as much as the command an example runs. Its output is not what is checked, and
+    what it leaves is the same whatever an example's values: any ``hf_`` token is the one sandbox user,
+    and the API answers secrets and the registry password masked. What an example's command sends (the
+    update's secrets, the Authorization header) is built from the example's own values at run time, and
+    that is what the misbehaving server says back. Nothing an example runs changes the endpoint (its
+    middleware answers every call that could); should one, the listing differs from the one taken after
+    the deploy, and the next example starts again from an empty sandbox and deploys with its own values."""
 
     sandbox: Sandbox
     clock: ManualClock
+    api: httpx.Client
+    deployed: Any = field(default=None)  # the listing just after the last deploy, while it stands
+
+    def _listing(self) -> Any:
+        answer = self.api.get(f"/v2/endpoint/{USER}")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
 
     @contextlib.contextmanager
-    def world(self, token: str, secret: str, password: str) -> Iterator[World]:
-        self.sandbox.reset()
+    def world(self, token: str, secret: str, password: str, *, deployed: bool = False) -> Iterator[World]:
         self.sandbox.clear_middleware()
+        kept = deployed and self.deployed is not None and self._listing() == self.deployed
+        if not kept:
+            self.sandbox.reset()
+            self.deployed = None
         with tempfile.TemporaryDirectory() as directory:
             root = pathlib.Path(directory)
             environ = {
@@ -412,8 +472,12 @@ class Stage:
                 "REG_PASSWORD": password,
                 "ENDPOINTCTL_STATE_DIR": str(root / "state"),
             }
+            world = World(self, Cli(environ=environ, clock=self.clock), root, (token, secret, password))
+            if deployed and not kept:
+                world.deploy()
+                self.deployed = self._listing()
             try:
-                yield World(self, Cli(environ=environ, clock=self.clock), root, (token, secret, password))
+                yield world
             finally:
                 self.sandbox.clear_middleware()
 
@@ -464,8 +528,9 @@ def stage() -> Iterator[Stage]:
             SandboxConfig(db_path=pathlib.Path(directory) / "s.sqlite", phases=dict(PHASES), clock=clock)
         )
         sandbox.start()
-        with sandbox:
-            yield Stage(sandbox, clock)
+        auth = {"Authorization": "Bearer hf_Zt_stage_listing"}
+        with sandbox, httpx.Client(base_url=sandbox.url, headers=auth, timeout=10) as api:
+            yield Stage(sandbox, clock, api)
 
 
 @contextlib.contextmanager
@@ -493,18 +558,73 @@ def _is_api(request: Request) -> bool:
 
 
 ECHOES = echoes()
-E2E = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Each example runs whole commands (~50 ms). Whether an output path scrubs what it writes does not hang
+# on the values (any echo holds every secret: a path that does not scrub leaks in every example); what it
+# does to them does, by the mode it writes in, how the server carried the echo (the header's encoding),
+# where the echo was cut and with what mark, and the values' lengths against each cut. Explicit examples
+# meet every mode, encoding and mark, an echo cut and whole, and values holding every hostile character
+# at a length on either side of each cut but the shortest, every run, where 12 drawn examples met only
+# some of them; four generated examples on top search the rest (the redactor's own tests above search
+# the values at every length).
+E2E = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TOKEN_HOSTILE = "\"'\\&<>%+;=#.~`!$(){}[]|^?*-"  # what a header carries of HOSTILE, and more
+
+
+def hostile(start: str, length: int, characters: str = HOSTILE) -> str:
+    """``start``, then ``characters`` over and over, to ``length`` characters."""
+    return (start + characters * (length // len(characters) + 1))[:length]
+
+
+# Every mode, every way the header carries the echo, every mark, the echo cut inside the request's body
+# (after a pad that pushes it past an excerpt's length too) and not cut at all.
+SAID_BACK: list[dict[str, Any]] = [
+    {
+        "mode": "table",
+        "echo": Echo(pad=0, cut=None, mark="", header="utf-8"),
+        "token": hostile("hf_Zt", SERVER_TEXT - 1, TOKEN_HOSTILE),
+        "secret": hostile("Zq", 79),
+        "password": hostile("Zp", 1001),
+    },
+    {
+        "mode": "json",
+        "echo": Echo(pad=7, cut=150, mark="…", header="percent"),
+        "token": hostile("hf_Zt", 999, TOKEN_HOSTILE),
+        "secret": hostile("Zq", BODY_EXCERPT + 1),
+        "password": hostile("Zp", 81),
+    },
+    {
+        "mode": "yaml",
+        "echo": Echo(pad=300, cut=420, mark="...", header="json"),
+        "token": hostile("hf_Zt", 80, TOKEN_HOSTILE),
+        "secret": hostile("Zq", 199),
+        "password": hostile("Zp", BODY_EXCERPT - 1),
+    },
+    {
+        "mode": "json",
+        "echo": Echo(pad=60, cut=900, mark=" [truncated]", header=None),
+        "token": hostile("hf_Zt", 200, TOKEN_HOSTILE),
+        "secret": hostile("Zq", SERVER_TEXT + 1),
+        "password": hostile("Zp", 201),
+    },
+]
+
+
+def said_back(test: Callable[..., None]) -> Callable[..., None]:
+    for case in reversed(SAID_BACK):
+        test = example(**case)(test)
+    return test
 
 
 @E2E
 @given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=ECHOES, mode=st.sampled_from(MODES))
+@said_back
 def test_an_api_echoing_the_request_in_its_error_leaks_nothing(
     stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
 ) -> None:
     """An update sends every secret; the API refuses it with a 400 that says the request back, in the
     JSON error and the X-Error-Message header, cut or not; the debug log prints the request too."""
-    with stage.world(token, secret, password) as world:
-        world.deploy()
+    with stage.world(token, secret, password, deployed=True) as world:
 
         def refuse(request: Request, call_next: Handler) -> Response:
             if request.method == "GET" or not _is_api(request):
@@ -525,13 +645,13 @@ def test_an_api_echoing_the_request_in_its_error_leaks_nothing(
 
 @E2E
 @given(token=TOKENS, secret=SECRETS, password=PASSWORDS, echo=ECHOES, mode=st.sampled_from(MODES))
+@said_back
 def test_an_api_answering_text_instead_of_json_leaks_nothing(
     stage: Stage, token: str, secret: str, password: str, echo: Echo, mode: str
 ) -> None:
     """A 500 whose body is text (the server's words, cut at SERVER_TEXT) and a 200 that is not JSON
     (quoted in an excerpt of BODY_EXCERPT), both saying the request back."""
-    with stage.world(token, secret, password) as world:
-        world.deploy()
+    with stage.world(token, secret, password, deployed=True) as world:
 
         def listing(request: Request, call_next: Handler) -> Response:
             if request.method != "GET" or not request.path.startswith("/v2/endpoint/"):
@@ -554,26 +674,33 @@ def test_an_api_answering_text_instead_of_json_leaks_nothing(
         world.assert_clean(paused)
 
 
+def either_status(test: Callable[..., None]) -> Callable[..., None]:
+    """SAID_BACK, the endpoint answering 200 and 500 in turn."""
+    for case, status in reversed(list(zip(SAID_BACK, [200, 500, 200, 500], strict=True))):
+        test = example(**case, status=status)(test)
+    return test
+
+
 @E2E
 @given(
     token=TOKENS,
     secret=SECRETS,
     password=PASSWORDS,
-    data=st.data(),
+    echo=ECHOES,
     status=st.sampled_from([200, 500]),
     mode=st.sampled_from(MODES),
 )
+@either_status
 def test_an_endpoint_echoing_its_request_and_environment_leaks_nothing(
-    stage: Stage, token: str, secret: str, password: str, data: st.DataObject, status: int, mode: str
+    stage: Stage, token: str, secret: str, password: str, echo: Echo, status: int, mode: str
 ) -> None:
     """The deployed URL says back the Authorization header and its environment (the secrets): smoke
     reasons quote it (a snippet, a shape's value), in every mode and in JUnit XML; invoke prints it.
 
     Invoke reads no manifest, so it knows the token but not the secrets: its endpoint says back only
     what it was sent. It prints the answer whole, so a cut in it shows only by its mark."""
-    echo = replace(data.draw(ECHOES, label="echo"), env=(secret, password))
-    with stage.world(token, secret, password) as world:
-        world.deploy()
+    echo = replace(echo, env=(secret, password))
+    with stage.world(token, secret, password, deployed=True) as world:
         saying = [echo]
 
         def endpoint(request: Request, call_next: Handler) -> Response:
@@ -637,8 +764,7 @@ def test_a_redirect_within_the_api_origin_is_followed(stage: Stage) -> None:
 
 
 def test_a_smoke_test_refuses_to_send_the_token_in_clear(stage: Stage) -> None:
-    with stage.world("hf_Zt_clear_token", "Zq-clear-secret", "Zp-clear-password") as world:
-        world.deploy()
+    with stage.world("hf_Zt_clear_token", "Zq-clear-secret", "Zp-clear-password", deployed=True) as world:
         run = world.cli("smoke", NAME, "--url", f"{NAME}=http://10.255.0.1/x", "-o", "json")
         assert run.code == 1, run.all
         (record,) = json.loads(run.stdout)
@@ -651,7 +777,9 @@ def test_values_are_generated_near_every_limit() -> None:
     """The strategies reach what they claim: lengths around each cut, hostile characters."""
     lengths: set[int] = set()
 
-    @settings(max_examples=200, deadline=None)
+    # Six limits, each a sixth of the draws: in 40 runs of 200 every one was met within 42 draws, and
+    # missing one in 100 uniform draws has a chance under 1e-7 (6 * (5/6) ** 100).
+    @settings(max_examples=100, deadline=None)
     @given(value=SECRETS)
     def collect(value: str) -> None:
         assume(any(abs(len(value) - limit) <= 2 for limit in LIMITS))

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import pathlib
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import pytest
 import yaml
 from clirunner import Cli, Run, assert_replan_empty
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from shared_sandbox import SharedSandbox, fixtures
 from test_revisions_are_pinned import doc as revision_doc
 from test_unknown_is_never_drift import LIST, ONE, deploy_full, reshaping, with_api_key
 
@@ -30,9 +32,20 @@ COMMIT = "11c5a3d5811f50298f278a704980280950aedb10"
 GPT2 = "openai-community/gpt2"
 TGI = "ghcr.io/huggingface/text-generation-inference:3.0"
 HARDWARE = "GET /v2/provider/{namespace}"
-EXAMPLES = settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+
+
+# Each example runs whole CLI commands (plan and apply, ~25 ms, some status too) against the sandbox, and
+# the rule each test guards reads a value by its JSON type or by one check (a member of a fixed set, a
+# pattern): the cases that tell a right reading from a wrong one are few. They are explicit @examples,
+# run every time, where 20 drawn examples per test met them only by chance; a few generated values on
+# top look for anything else.
+def few(generated: int) -> settings:
+    return settings(
+        max_examples=generated,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
 
 # Any JSON value; the strategies below take those of a type other than the manifest's.
 JSON_VALUES = st.recursive(
@@ -46,15 +59,20 @@ JSON_VALUES = st.recursive(
 )
 
 
+shared, clock, sandbox = fixtures()
+KEEPS = "deployed"  # the fixture whose endpoints the shared sandbox keeps between tests
+
+
 @pytest.fixture
 def cli(cli: Cli) -> Cli:
     return with_api_key(cli)
 
 
 @pytest.fixture
-def deployed(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path) -> str:
-    """tests/test_unknown_is_never_drift.py's full manifest (every compared field set), applied."""
-    return deploy_full(cli, clock, tmp_path)
+def deployed(shared: SharedSandbox, cli: Cli, sandbox: Sandbox) -> str:
+    """tests/test_unknown_is_never_drift.py's full manifest (every compared field set), applied: by this
+    test's CLI, or by an earlier test's, when the sandbox still holds exactly what that apply left."""
+    return shared.keep(KEEPS, lambda: deploy_full(cli, shared.clock, shared.directory))
 
 
 def setting(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -92,13 +110,13 @@ def planned(cli: Cli, path: str) -> dict[str, Any]:
 
 # -- 1. a value outside the manifest's fixed choices ----------------------------------------------------
 
-CHOICES = {
+CHOICES: dict[tuple[str, ...], tuple[type[StrEnum], list[str]]] = {
     ("provider", "vendor"): (Vendor, ["AWS", "amazon", "Aws ", "aws-gov"]),
     ("compute", "accelerator"): (Accelerator, ["zero_gpu", "CPU", "tpu", "inf2"]),
     ("model", "framework"): (Framework, ["PyTorch", "transformers", "sentence-transformers"]),
 }
 # A known choice other than the full manifest's, and the action it plans: what is known is still compared.
-OTHER_CHOICE = {
+OTHER_CHOICE: dict[tuple[str, ...], tuple[str, str]] = {
     ("provider", "vendor"): ("azure", "blocked"),  # a replace, which needs --allow-replace
     ("compute", "accelerator"): ("gpu", "update"),
     ("model", "framework"): ("custom", "update"),
@@ -106,17 +124,15 @@ OTHER_CHOICE = {
 
 
 def outside(path: tuple[str, ...]) -> st.SearchStrategy[str]:
-    choices, seen = CHOICES[path]
+    choices, _ = CHOICES[path]
     known = {member.value for member in choices}
-    return st.sampled_from(seen) | st.text(min_size=1, max_size=12).filter(lambda v: v not in known)
+    return st.text(min_size=1, max_size=12).filter(lambda v: v not in known)
 
 
 @pytest.mark.parametrize("path", list(CHOICES), ids=".".join)
 def test_a_value_outside_the_manifests_choices_is_unknown_not_drift(
     cli: Cli, sandbox: Sandbox, deployed: str, path: tuple[str, ...]
 ) -> None:
-    @EXAMPLES
-    @given(outside(path))
     def check(value: str) -> None:
         answering(sandbox, setting(*path, value=value))
         assert_nothing_to_do(cli, sandbox, deployed)
@@ -124,7 +140,13 @@ def test_a_value_outside_the_manifests_choices_is_unknown_not_drift(
         (record,) = json.loads(cli("status", "-o", "json").stdout)
         assert record.get(path[-1]) is None
 
-    check()
+    # Every value seen in the wild (another case, a synonym, a space, a future choice) each time, where
+    # before each was only drawn among the generated ones; any other text is read by the same membership
+    # test, so four generated ones look for the unforeseen.
+    run = few(4)(given(outside(path))(check))
+    for value in reversed(CHOICES[path][1]):
+        run = example(value)(run)
+    run()
 
     other, action = OTHER_CHOICE[path]
     answering(sandbox, setting(*path, value=other))
@@ -136,8 +158,15 @@ def test_a_value_outside_the_manifests_choices_is_unknown_not_drift(
 # -- 2. env values of other JSON types, and variables the manifest does not set --------------------------
 
 
-@EXAMPLES
+# null (not the text "None") and the falsy values a truthiness test would skip; the test below has those str()
+# renders as the manifest's "8". Any other non-text is read by the same isinstance test.
+@few(3)
 @given(JSON_VALUES.filter(lambda v: not isinstance(v, str)))
+@example(None)
+@example(False)
+@example(0)
+@example([])
+@example({})
 def test_an_env_value_of_another_json_type_makes_the_env_unknown(
     cli: Cli, sandbox: Sandbox, deployed: str, value: Any
 ) -> None:
@@ -165,8 +194,13 @@ def test_variables_the_manifest_does_not_set_are_not_compared(
     """Whether the service adds variables of its own is not documented: compared, one it added would
     plan a redeploy on every run. A variable the manifest sets is compared as ever."""
 
-    @EXAMPLES
+    # One variable, several (named in sorted order), one differing from the manifest's only by case, and
+    # an empty value: a few generated names on top (the rule takes the manifest's keys only, whatever
+    # the others are called).
+    @few(4)
     @given(EXTRA_VARIABLES)
+    @example({"OTHER": "1"})
+    @example({"max_batch": "8", "A": "", "Z_LAST": "x"})
     def check(extra: dict[str, str]) -> None:
         answering(sandbox, setting("model", "env", value={**extra, "MAX_BATCH": "8"}))
         before = sandbox.mutating_count()
@@ -215,8 +249,15 @@ IMAGE_FIELD_OF_ANOTHER_TYPE = st.sampled_from([("maxInputLength", 1024), ("url",
 )
 
 
-@EXAMPLES
+# The url as each other JSON type (a number, a boolean, which Python's 1 == True blurs, a list, an object);
+# the test below has maxInputLength as each. A few generated ones on top, for either field.
+@few(4)
 @given(IMAGE_FIELD_OF_ANOTHER_TYPE)
+@example(("url", 0))
+@example(("url", True))
+@example(("url", [TGI]))
+@example(("url", {"url": TGI}))
+@example(("maxInputLength", False))
 def test_an_image_field_of_another_json_type_is_unknown(
     cli: Cli, sandbox: Sandbox, deployed: str, key_and_value: tuple[str, Any]
 ) -> None:
@@ -338,8 +379,18 @@ def test_any_such_form_is_unknown(
 ) -> None:
     path = deploy_revision(cli, sandbox, clock, tmp_path, manifest)
 
-    @EXAMPLES
+    # Each kind at its edges, beside the cases of the test above: a short SHA as short and as long as one
+    # can be (7 and 39 digits), a ref name of another kind, characters no ref may hold (git's "~" and
+    # "@{", a space, non-ASCII that a looser pattern would take for a letter). A few generated ones on top.
+    @few(3)
     @given(UNCOMPARABLE)
+    @example(COMMIT[-7:])
+    @example("0" * 39)
+    @example("refs/tags/v1.0")
+    @example("main~1")
+    @example("main@{1}")
+    @example("v1 .0")
+    @example("naïve")
     def check(live: str) -> None:
         answering(sandbox, setting("model", "revision", value=live))
         assert_nothing_to_do(cli, sandbox, path)
@@ -361,7 +412,9 @@ def test_any_such_form_is_unknown(
 TOO_LARGE = "__too_large__"
 
 
-def writing_numbers(route: str, edit: Callable[[dict[str, Any]], None]) -> Handler:
+def writing_numbers(
+    route: str, edit: Callable[[dict[str, Any]], None]
+) -> Callable[[Request, Handler], Response]:
     def middleware(request: Request, call_next: Handler) -> Response:
         response = call_next(request)
         if request.route == route and response.status == 200:

@@ -68,9 +68,14 @@ def desired_tags(labels: Mapping[str, str], live_tags: Iterable[str], stack: str
 
     A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
     no longer has is removed; our ownership tags are added.
+
+    "Set before" is read from the bookkeeping tag only on an endpoint we manage. On one we are adopting,
+    a tag under that key was not written by us (a copy of another endpoint's tags, say) and cannot say
+    which of its tags are ours: it is replaced by our own, and every other tag stays.
     """
     live = list(live_tags)
-    ours = set(labels) | owned_label_keys(live) | {LABELS_KEY}
+    set_before = owned_label_keys(live) if MANAGED_TAG in live else frozenset()
+    ours = set(labels) | set_before | {LABELS_KEY}
     kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
     if labels:

@@ -140,3 +140,36 @@ def test_commands_see_the_environment_as_the_user_set_it(
     assert env.environ.get(entry.PYDANTIC_PLUGINS) == user_value
     assert env.environ["SOMETHING_OF_THE_USERS"] == "kept"
     assert {**env.environ, entry.PYDANTIC_PLUGINS: "__all__"} == dict(os.environ)
+
+
+_ONE_WAY = {
+    # pydantic's own variable, set as the entry point sets it, and nothing else.
+    "variable": "import os; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'",
+    # The loader that finds none, with the variable taken away again.
+    "loader": "import os, endpointctl.__main__ as e\n"
+    "e.turn_off_pydantic_plugins(); del os.environ[e.PYDANTIC_PLUGINS]",
+}
+
+
+@pytest.mark.parametrize("way", sorted(_ONE_WAY))
+def test_either_way_alone_hands_no_plugin_anything(tmp_path: pathlib.Path, way: str) -> None:
+    """Each of the two is enough: a pydantic release that moves its loader leaves the variable, and one
+    that stopped reading the variable would meet the loader."""
+    code = f"{_ONE_WAY[way]}\nimport sys; from endpointctl.cli import main; sys.exit(main(sys.argv[1:]))"
+    process, seen = _validate(tmp_path, code)
+    assert process.returncode == 0, process.stderr
+    assert seen == ""
+
+
+def test_validate_reads_no_installed_distributions_metadata(tmp_path: pathlib.Path) -> None:
+    """importlib.metadata (~10 ms of imports) is loaded by pydantic only to look for plugins; if this
+    fails, pydantic moved its loader (PYDANTIC_PLUGIN_LOADER) and validate got that much slower."""
+    code = (
+        "import atexit, sys; sys.argv[0] = 'endpointctl'\n"
+        "atexit.register(lambda: print('metadata loaded:', 'importlib.metadata' in sys.modules))\n"
+        "from endpointctl.__main__ import run; run()"
+    )
+    process, seen = _validate(tmp_path, code)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines()[-1] == "metadata loaded: False"
+    assert seen == ""

@@ -504,3 +504,33 @@ def test_update_failed_with_only_labels_or_a_pause_asked_sends_those_never_a_rep
     assert "its last update failed (boom)" in paused.notes
     same = plan_one(desired(), failing, allow_replace=True)  # nothing else asked: the failure is not hidden
     assert same.action is Action.REPLACE
+
+
+@pytest.mark.parametrize(
+    ("spec", "endpoint"),
+    [
+        ({}, {"region": "US-East-1"}),
+        ({"provider": {"vendor": "aws", "region": "US-EAST-1"}}, {}),
+        ({}, {"instance_type": "Intel-SPR"}),
+        ({}, {"instance_size": "X2"}),
+        (
+            {"security": "private", "privateLink": {"accountId": "123456789012", "region": "EU-West-1"}},
+            {"security": Security.PRIVATE, "private_link": PrivateLink("123456789012", "eu-west-1")},
+        ),
+    ],
+    ids=["live region", "manifest region", "instance type", "instance size", "private link region"],
+)
+def test_a_difference_of_case_alone_is_never_drift(spec: dict[str, Any], endpoint: dict[str, Any]) -> None:
+    """Vendors' region and instance names are lowercase identifiers, and whether the API folds case is not
+    documented: compared as text, a manifest's "US-East-1" against an answer's "us-east-1" would plan a
+    replace on every run (a delete, then a create, forever). A case-only difference is no difference."""
+    change = plan_one(desired(**spec), live(**endpoint))
+    assert change.action is Action.NOOP, paths(change)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "path"),
+    [({"region": "us-east-2"}, "provider.region"), ({"instance_size": "x4"}, "compute.instanceSize")],
+)
+def test_other_letters_are_still_a_difference(endpoint: dict[str, Any], path: str) -> None:
+    assert paths(plan_one(desired(), live(**endpoint), allow_replace=True)) == [path]

@@ -484,3 +484,17 @@ def test_a_fraction_of_a_replica_is_unknown_a_whole_one_is_compared(
     change = planned(cli, deployed)
     assert change["action"] == "update", change
     assert [(f["path"], f["before"]) for f in change["fields"]] == [("scaling.maxReplica", 5)]
+
+
+def test_names_answered_in_other_case_are_nothing_to_do(cli: Cli, sandbox: Sandbox, deployed: str) -> None:
+    """A server that answers the region, the instance's names and the private link's region in capitals:
+    plan shows nothing, and apply, even allowed to replace, changes nothing."""
+
+    def shouting(item: dict[str, Any]) -> None:
+        item["provider"]["region"] = item["provider"]["region"].upper()
+        for key in ("instanceType", "instanceSize"):
+            item["compute"][key] = item["compute"][key].upper()
+        item["privateService"]["region"] = item["privateService"]["region"].upper()
+
+    answering(sandbox, shouting)
+    assert_nothing_to_do(cli, sandbox, deployed)

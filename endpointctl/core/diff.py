@@ -48,6 +48,17 @@ class _Field:
     live: Callable[[Endpoint], Any]
     forces_replace: bool = False
     scaling: bool = False
+    # A vendor's name for a region or an instance: an identifier, lowercase wherever documented.
+    name: bool = False
+
+
+def same_name(want: Any, have: Any) -> bool:
+    """Whether two region or instance names are the same but for case.
+
+    Whether the API keeps the case a manifest wrote or folds it is not documented; compared as text, a
+    manifest's "US-East-1" against an answer's "us-east-1" would plan a replace on every run.
+    """
+    return isinstance(want, str) and isinstance(have, str) and want.casefold() == have.casefold()
 
 
 def _json_kind(value: Any) -> str:
@@ -142,13 +153,20 @@ def _live_private_link(live: Endpoint, want: dict[str, Any] | None) -> dict[str,
     return result
 
 
+def _case_aside(link: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A private link as compared: its region a name like the compute's (``same_name``)."""
+    if link is None or not isinstance(link.get("region"), str):
+        return link
+    return {**link, "region": link["region"].casefold()}
+
+
 def _private_link_change(spec: EndpointSpec, live: Endpoint) -> FieldChange | None:
     link = _private_link(spec)
     if link is None or not live.private_link_reported:
         return None
     live_link = _live_private_link(live, link)
     compared = link if live_link is None or "region" in live_link else {"accountId": link["accountId"]}
-    if compared == live_link:
+    if _case_aside(compared) == _case_aside(live_link):
         return None
     return FieldChange("privateLink", live_link, link, forces_replace=True)
 
@@ -206,10 +224,12 @@ _FIELDS: tuple[_Field, ...] = (
     _Field("model.framework", lambda s: s.model.framework and s.model.framework.value, lambda e: e.framework),
     _Field(ENV, lambda s: s.model.env, lambda e: e.env),
     _Field("provider.vendor", lambda s: s.provider.vendor.value, lambda e: e.vendor, forces_replace=True),
-    _Field("provider.region", lambda s: s.provider.region, lambda e: e.region, forces_replace=True),
+    _Field(
+        "provider.region", lambda s: s.provider.region, lambda e: e.region, forces_replace=True, name=True
+    ),
     _Field("compute.accelerator", lambda s: s.compute.accelerator.value, lambda e: e.accelerator),
-    _Field("compute.instanceType", lambda s: s.compute.instance_type, lambda e: e.instance_type),
-    _Field("compute.instanceSize", lambda s: s.compute.instance_size, lambda e: e.instance_size),
+    _Field("compute.instanceType", lambda s: s.compute.instance_type, lambda e: e.instance_type, name=True),
+    _Field("compute.instanceSize", lambda s: s.compute.instance_size, lambda e: e.instance_size, name=True),
     _Field(
         "scaling.minReplica",
         lambda s: s.scaling and s.scaling.min_replica,
@@ -268,7 +288,7 @@ def diff_endpoint(
             if _env_differs(want, have):
                 changes.append(FieldChange(f.path, have, want))
             continue
-        if want != have:
+        if want != have and not (f.name and same_name(want, have)):
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
 
     changes += [

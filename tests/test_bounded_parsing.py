@@ -268,6 +268,7 @@ def test_a_merge_key_bomb_is_refused_not_walked(tmp_path: pathlib.Path, distinct
     if distinct:  # 4^40 merged pairs to walk: stopped by the budget, at a line
         assert any(i.message.startswith("too many values") and i.line is not None for i in issues), issues
     else:  # the same mapping merged ten times is merged once: an ordinary schema error, at once
+        assert issues and not any("too many values" in i.message for i in issues), issues
         assert all(
             i.path in ("", "apiVersion", "kind", "metadata", "spec") or "unknown key" in i.message
             for i in issues

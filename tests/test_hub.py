@@ -660,3 +660,29 @@ def test_an_unanswered_create_finding_ours_with_other_tags_stops(
     assert result.outcome is ChangeOutcome.FAILED
     assert "differs from the manifest in tags" in (result.error or "")
     assert server.requests() == [CREATE, GET_ONE]
+
+
+@pytest.mark.parametrize("said", ["backend timed out; partial results", {"code": 504}])
+def test_one_endpoint_answered_with_an_error_beside_it_is_never_read(
+    server: Server, hub: Hub, said: Any
+) -> None:
+    """As a listing's page: a 200 carrying ``error`` is not the endpoint, and not its absence either."""
+    server.script[GET_ONE] = [ok({**raw_endpoint(), "error": said})]
+    with pytest.raises(ApiError, match="with an error beside it") as raised:
+        hub.get("acme", "gpt2-demo")
+    assert "nothing in that answer is used" in str(raised.value)
+
+
+@pytest.mark.parametrize("said", [None, "", [], {}])
+def test_one_endpoint_with_an_empty_error_key_is_read(server: Server, hub: Hub, said: Any) -> None:
+    server.script[GET_ONE] = [ok({**raw_endpoint(), "error": said})]
+    found = hub.get("acme", "gpt2-demo")
+    assert found is not None and found.name == "gpt2-demo"
+
+
+def test_the_hardware_catalog_answered_with_an_error_beside_it_is_never_read(
+    server: Server, hub: Hub
+) -> None:
+    server.script["GET /v2/provider/acme"] = [ok({"vendors": [], "error": "partial results"})]
+    with pytest.raises(ApiError, match=r"listing hardware for namespace 'acme': .* error beside it"):
+        hub.hardware("acme")

@@ -41,6 +41,12 @@ T = TypeVar("T")
 log = logging.getLogger("endpointctl.hub")
 
 
+def carries_error(answer: Mapping[str, Any]) -> bool:
+    """Whether an answer says ``error``: an empty one (null, "", [], {}, as a serializer writing every
+    optional field would send) says nothing, as an absent one does."""
+    return answer.get("error") not in (None, "", [], {})
+
+
 class ApiCalls:
     def __init__(
         self,
@@ -183,7 +189,22 @@ class ApiCalls:
             hf_raise_for_status(response)
             return self._json_object(response, doing)
 
-        return self._call(doing, fetch, deadline=deadline)
+        answer = self._call(doing, fetch, deadline=deadline)
+        self._refuse_an_error_beside(doing, answer)
+        return answer
+
+    def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any]) -> None:
+        """A success answer that also carries an ``error`` (the API's error body) says it is not whole,
+        or not what was asked ("partial results"): what it holds is never used as if it were."""
+        if not carries_error(answer):
+            return
+        said = answer["error"]
+        text = said if isinstance(said, str) else json.dumps(said)
+        raise ApiError(
+            f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}; "
+            "nothing in that answer is used",
+            hint="try again later; if it persists, a proxy or the API is failing",
+        )
 
     def _json_object(self, response: httpx2.Response, doing: str) -> dict[str, Any]:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +26,7 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
 from endpointctl.core.spec import Desired
-from endpointctl.hub.calls import GATEWAY_HINT
+from endpointctl.hub.calls import GATEWAY_HINT, carries_error
 from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
 from endpointctl.hub.logs import LogCalls
@@ -40,12 +40,6 @@ from endpointctl.hub.wording import excerpt, quota_figures, server_message
 PAGE_SIZE = 100
 MAX_PAGES = 1000  # 100 000 endpoints at PAGE_SIZE: a namespace never has that many; a broken server might
 _LIMIT_REFUSED_STATUSES = (400, 422)
-
-
-def carries_error(answer: Mapping[str, Any]) -> bool:
-    """Whether an answer says ``error``: an empty one (null, "", [], {}, as a serializer writing every
-    optional field would send) says nothing, as an absent one does."""
-    return answer.get("error") not in (None, "", [], {})
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,6 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                     "listing with its default page size"
                 )
                 continue  # the same page again, once: without limit, a refusal is final
-            self._refuse_an_error_beside(doing, page)
             items = page.get("items")
             if not isinstance(items, list):
                 raise ApiError(f"{doing}: the API answered a page without a list of 'items'")
@@ -108,19 +101,6 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
             if following is None or following == "":
                 return endpoints
             cursor = self._next(doing, following, seen)
-
-    def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any]) -> None:
-        """A success answer that also carries an ``error`` (the API's error body) says it is not whole,
-        or not what was asked ("partial results"): what it holds is never used as if it were."""
-        if not carries_error(answer):
-            return
-        said = answer["error"]
-        text = said if isinstance(said, str) else json.dumps(said)
-        raise ApiError(
-            f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}; "
-            "nothing in that answer is used",
-            hint="try again later; if it persists, a proxy or the API is failing",
-        )
 
     def _next(self, doing: str, cursor: Any, seen: set[str]) -> str:
         """The next page's cursor, if the listing can go on: a cursor is text, new, and within the cap.
@@ -155,12 +135,13 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
             )
         except NotFound:
             return None
-        return self._endpoint(raw, namespace, doing or f"reading endpoint '{namespace}/{name}'")
+        doing = doing or f"reading endpoint '{namespace}/{name}'"
+        self._refuse_an_error_beside(doing, raw)
+        return self._endpoint(raw, namespace, doing)
 
     def hardware(self, namespace: str) -> list[Hardware]:
         doing = f"listing hardware for namespace '{namespace}'"
         answer = self._get_json(doing, f"/provider/{namespace}")
-        self._refuse_an_error_beside(doing, answer)
         try:
             return to_hardware(answer)
         except (KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as error:

@@ -29,6 +29,8 @@ HEAVY_FOR_HELP = (
     "httpx2",
     "yaml",
     "secrets",  # hashlib and random: only a manifest's problems under GitHub Actions need it
+    "hashlib",  # OpenSSL's: the redactor's digests, only once something is scrubbed
+    "html.entities",  # 2,000 names: the redactor's entity reading, likewise
 )
 # validate's text mode prints one line: none of the renderers or the planner either.
 HEAVY_FOR_VALIDATE = (

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from html.entities import html5
 
 from endpointctl.core.redact_views import LOOKAHEAD, MAX_DEPTH
 
@@ -35,9 +34,13 @@ FOLD = 2  # a fold before a character: an escaped line break's backslash and its
 EDGE = 34  # the longest single match ("&", a 32-character name, ";")
 
 
+@cache
 def _named() -> dict[str, int]:
     """For each character, the most units an entity takes per character it decodes to, itself among
-    them (the decoder reads only entities closed by ";")."""
+    them (the decoder reads only entities closed by ";"). Built when first asked: a command that shows
+    nothing a secret could be in (``--help``) neither imports the 2,000 entities nor walks them."""
+    from html.entities import html5
+
     longest: dict[str, int] = {}
     for name, value in html5.items():
         if name.endswith(";"):
@@ -47,14 +50,11 @@ def _named() -> dict[str, int]:
     return longest
 
 
-_NAMED = _named()
-
-
 @cache
 def expansion(character: str) -> int:
     """The most units one match of any decoder takes to read as ``character``."""
     utf8 = len(character.encode("utf-8", "surrogatepass"))
-    return max(ANY, 3 * utf8, _NAMED.get(character, 0))
+    return max(ANY, 3 * utf8, _named().get(character, 0))
 
 
 def reach(forms: Iterable[str]) -> int:

@@ -17,8 +17,6 @@ their text, not the text.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -73,6 +71,8 @@ def _unentity(token: str) -> str:
         # As XML reads it: html.unescape would read &#128; to &#159; as Windows-1252 ("€" for U+0080).
         number = int(token[3:-1], 16) if token[2] in "xX" else int(token[2:-1])
         return chr(number) if number <= 0x10FFFF else token
+    import html  # here, as hashlib is below: it loads the 2,000 named entities
+
     return html.unescape(token)
 
 
@@ -238,6 +238,8 @@ def _decoded(view: View, decoder: _Decoder) -> View | None:
 
 
 def _digest(text: str) -> bytes:
+    import hashlib  # here: OpenSSL's module costs a command that never scrubs (``--help``) ~2 ms
+
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 

@@ -534,3 +534,34 @@ def test_a_difference_of_case_alone_is_never_drift(spec: dict[str, Any], endpoin
 )
 def test_other_letters_are_still_a_difference(endpoint: dict[str, Any], path: str) -> None:
     assert paths(plan_one(desired(), live(**endpoint), allow_replace=True)) == [path]
+
+
+SECRET_MODEL = {
+    "repository": "openai-community/gpt2",
+    "task": "text-generation",
+    "secrets": {"API_KEY": "v2"},
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "endpoint", "hidden"),
+    [
+        (SECRET_MODEL, {"secret_names": frozenset({"API_KEY"})}, "model.secrets"),
+        (private_model(), {"image": live_image(password="********")}, "the registry password"),
+    ],
+    ids=["secret value", "registry password"],
+)
+def test_update_failed_with_values_no_answer_shows_is_never_replaced(
+    model: dict[str, Any], endpoint: dict[str, Any], hidden: str
+) -> None:
+    """Every field the API reports matches, but a secret's value (or the registry password) may be the
+    very fix the manifest brings: whether it asks for the configuration that failed is unknown. Never a
+    replace on that, even allowed; --rotate-secrets sends the values in an update."""
+    failed = live(status=Status.UPDATE_FAILED, message="boom", **endpoint)
+    for allow in (False, True):
+        change = plan_one(desired(model=model), failed, allow_replace=allow)
+        assert change.action is Action.NOOP and not change.steps
+        (note,) = change.notes
+        assert "boom" in note and hidden in note and "--rotate-secrets" in note
+    rotated = plan_one(desired(model=model), failed, rotate_secrets=True)
+    assert rotated.action is Action.UPDATE and steps(rotated) == ["update"]

@@ -337,6 +337,16 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
     return tuple(unknown)
 
 
+def values_never_shown(desired: Desired) -> tuple[str, ...]:
+    """What the manifest sets that no answer ever shows, so never compares: secrets' values (the API
+    reports names only) and a registry password. A plan cannot tell whether they are the ones live."""
+    spec = desired.spec
+    hidden = ["model.secrets"] if spec.model.secrets else []
+    if spec.model.image is not None and _has_password(spec.model.image):
+        hidden.append("the registry password")
+    return tuple(hidden)
+
+
 def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
     """What a create sends, defaults included, for showing a create in a plan."""
     spec = desired.spec

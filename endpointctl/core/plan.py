@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from endpointctl.core.diff import FieldChange, desired_fields, diff_endpoint, unreported_fields
+from endpointctl.core.diff import (
+    FieldChange,
+    desired_fields,
+    diff_endpoint,
+    unreported_fields,
+    values_never_shown,
+)
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
@@ -212,6 +218,16 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             notes=(
                 f"{failed}; the API does not report {', '.join(unknown)}, so whether the manifest asks for "
                 "that configuration is unknown: nothing is changed",
+            ),
+        )
+    if asks_the_same and (hidden := values_never_shown(desired)):
+        # A new secret's value may be the very fix: nothing says the manifest asks for what failed.
+        return replace(
+            base,
+            notes=(
+                f"{failed}; the manifest's {' and '.join(hidden)} cannot be compared (the API never shows "
+                "values), so whether it asks for that configuration is unknown: nothing is changed; "
+                "--rotate-secrets sends them again",
             ),
         )
     if asks_the_same:

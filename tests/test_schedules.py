@@ -144,6 +144,31 @@ def test_except_days_and_holidays_beat_windows() -> None:
     assert state_at(office(), at("2026-05-01T12:00")) is RUNNING
 
 
+def test_a_subdivision_adds_its_own_holidays_to_its_countrys() -> None:
+    """Epiphany (6 January) is a holiday in Bavaria, not in Germany as a whole nor in Berlin."""
+    epiphany, unity_day = at("2026-01-06T12:00"), at("2026-10-05T12:00")  # a Tuesday; a Monday
+    assert state_at(office(holidays="DE-BY"), epiphany) is PAUSED
+    assert state_at(office(holidays="DE"), epiphany) is RUNNING
+    assert state_at(office(holidays="DE-BE"), epiphany) is RUNNING
+    assert state_at(office(holidays="DE-BY"), at("2026-05-01T12:00")) is PAUSED  # the country's too
+    assert state_at(office(holidays="DE-BY"), unity_day) is RUNNING  # an ordinary Monday
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("DE-XX", "unknown subdivision 'XX' of DE"),
+        ("DE-by", "did you mean 'DE-BY'"),
+        ("DE-", "nothing after the '-'"),
+        ("ZZ-BY", "unknown country code 'ZZ'"),
+        ("de-BY", "did you mean 'DE'"),
+    ],
+)
+def test_holiday_subdivisions_that_do_not_exist_are_refused(code: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        office(holidays=code)
+
+
 def test_an_except_day_stops_a_window_at_its_midnight_and_opens_none() -> None:
     # Fri 22:00-02:00 with Saturday excepted stops at midnight; with Friday excepted it never opens.
     saturday_off = parse_schedule(BERLIN, ["Fri 22:00-02:00"], except_days=["2026-03-28"])
@@ -388,6 +413,7 @@ def test_a_good_schedule_validates(tmp_path: pathlib.Path) -> None:
         ),
         ({"running": ["Mon 10:00-10:00"]}, "spec.schedule.running[0]", "ends when it starts"),
         ({"holidays": "ZZ"}, "spec.schedule.holidays", "unknown country code"),
+        ({"holidays": "DE-XY"}, "spec.schedule.holidays", "unknown subdivision 'XY' of DE"),
         ({"otherwise": "running"}, "spec.schedule.otherwise", "all the time"),
         ({"except": ["2026-02-30"]}, "spec.schedule.except[0]", "YYYY-MM-DD"),
         ({"timezone": None}, "spec.schedule.timezone", "expected a string"),

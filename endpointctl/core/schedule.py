@@ -60,7 +60,7 @@ class Schedule:
     windows: tuple[Window, ...]
     otherwise: DesiredState = DesiredState.PAUSED  # PAUSED or SCALED_TO_ZERO (checked when parsed)
     except_days: tuple[tuple[date, date], ...] = ()  # inclusive ranges of calendar days in the zone
-    holidays: str | None = None  # a country code the ``holidays`` library knows, e.g. "DE"
+    holidays: str | None = None  # a country the ``holidays`` library knows, e.g. "DE", or "DE-BY"
 
     @property
     def zone_name(self) -> str:
@@ -109,11 +109,18 @@ def wall_instant(zone: ZoneInfo, day: date, minutes: int, *, latest: bool) -> da
 # -- which days count ---------------------------------------------------------------------------------
 
 
+def split_region(code: str) -> tuple[str, str | None]:
+    """``DE-BY`` -> ("DE", "BY"); ``DE`` -> ("DE", None): a country, then a subdivision after a "-"."""
+    country, _, subdivision = code.partition("-")
+    return country, subdivision or None
+
+
 @functools.lru_cache(maxsize=256)
-def _holiday_dates(country: str, year: int) -> frozenset[date]:
+def _holiday_dates(region: str, year: int) -> frozenset[date]:
     import holidays as holiday_calendars  # slow to import: only for a schedule's holidays
 
-    return frozenset(holiday_calendars.country_holidays(country, years=year))
+    country, subdivision = split_region(region)
+    return frozenset(holiday_calendars.country_holidays(country, subdiv=subdivision, years=year))
 
 
 def is_except_day(schedule: Schedule, day: date) -> bool:

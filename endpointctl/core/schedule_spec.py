@@ -66,7 +66,8 @@ class ScheduleSpec(StrictModel):
     )
     holidays: str | None = Field(
         None,
-        description="A country code (e.g. DE, US, GB): its public holidays count as `except` days.",
+        description="A country code (e.g. DE, US, GB), or one with a subdivision (DE-BY, US-CA): its public "
+        "holidays count as `except` days.",
     )
 
     @field_validator("timezone")

@@ -15,7 +15,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from endpointctl.core.desired_state import DesiredState
-from endpointctl.core.schedule import DAY_NAMES, MINUTES_PER_DAY, Schedule, Window
+from endpointctl.core.schedule import DAY_NAMES, MINUTES_PER_DAY, Schedule, Window, split_region
 
 WINDOW_FORMAT = "'DAYS HH:MM-HH:MM', e.g. 'Mon-Fri 08:00-20:00', 'Sat,Sun 10:00-14:00' or 'daily 22:00-02:00'"
 EXCEPT_FORMAT = "a day 'YYYY-MM-DD' or a range 'YYYY-MM-DD..YYYY-MM-DD'"
@@ -111,16 +111,32 @@ def load_zone(name: str) -> ZoneInfo:
 
 
 def check_country(code: str) -> str:
-    """A country code the ``holidays`` library knows (ISO 3166 alpha-2, e.g. DE, US, GB), or a ValueError."""
+    """A country the ``holidays`` library knows (ISO 3166 alpha-2: DE, US, GB), optionally with one of its
+    subdivisions after a "-" (ISO 3166-2: DE-BY, US-CA, ES-MD), whose own holidays then count too; or a
+    ValueError saying which part is unknown."""
     import holidays as holiday_calendars  # slow to import: only for a schedule's holidays
 
     supported = holiday_calendars.list_supported_countries()
-    if code in supported:
+    country, subdivision = split_region(code)
+    if country not in supported:
+        close = [c for c in supported if c.lower() == country.lower()]
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(
+            f"unknown country code {country!r} for holidays{hint}; expected an ISO 3166 code such as DE, US "
+            "or GB, optionally with a subdivision: DE-BY, US-CA"
+        )
+    if subdivision is None and code != country:
+        raise ValueError(
+            f"holidays {code!r}: nothing after the '-'; write {country} or {country}-SUBDIVISION"
+        )
+    if subdivision is None or subdivision in supported[country]:
         return code
-    close = [c for c in supported if c.lower() == code.lower()]
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    close = [c for c in supported[country] if c.lower() == subdivision.lower()]
+    hint = f" (did you mean '{country}-{close[0]}'?)" if close else ""
+    known = ", ".join(supported[country][:12]) + (", ..." if len(supported[country]) > 12 else "")
     raise ValueError(
-        f"unknown country code {code!r} for holidays{hint}; expected an ISO 3166 code such as DE, US or GB"
+        f"unknown subdivision {subdivision!r} of {country} for holidays{hint}; "
+        + (f"{country}'s are: {known}" if known else f"{country} has none: write {country} alone")
     )
 
 

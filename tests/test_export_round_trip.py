@@ -29,7 +29,14 @@ from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.export import Exported, NotExportable, export
 from endpointctl.core.plan import lifecycle_change
 from endpointctl.core.spec import CONTROL_RE, MAX_REPLICAS, MAX_SCALE_TO_ZERO_MINUTES, Security
-from endpointctl.core.tags import LABELS_KEY, MANAGED_TAG, RESERVED_LABEL_KEYS, desired_tags, labels_from_tags
+from endpointctl.core.tags import (
+    LABELS_KEY,
+    MANAGED_TAG,
+    RESERVED_LABEL_KEYS,
+    STACK_KEY,
+    desired_tags,
+    labels_from_tags,
+)
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.manifest import load
 from endpointctl.manifest.writer import render
@@ -500,8 +507,8 @@ def test_any_exported_endpoint_reads_back_and_plans_nothing(
     if ep.managed:
         assert wanted == set(ep.tags)
     else:
-        # Adopting removes nothing but a tag under our bookkeeping key, which only we may write.
-        assert wanted >= {t for t in ep.tags if t.partition("=")[0] != LABELS_KEY}
+        # Adopting removes nothing but tags under our bookkeeping keys, which only we may write.
+        assert wanted >= {t for t in ep.tags if t.partition("=")[0] not in (LABELS_KEY, STACK_KEY)}
         assert {t.partition("=")[0] for t in wanted - set(ep.tags)} <= {"managed-by", LABELS_KEY}
     # Unknown stays unknown: nothing the endpoint did not report is asserted.
     assert (spec.security is None) == (ep.security is None)

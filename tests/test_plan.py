@@ -565,3 +565,17 @@ def test_update_failed_with_values_no_answer_shows_is_never_replaced(
         assert "boom" in note and hidden in note and "--rotate-secrets" in note
     rotated = plan_one(desired(model=model), failed, rotate_secrets=True)
     assert rotated.action is Action.UPDATE and steps(rotated) == ["update"]
+
+
+def test_an_endpoint_adopted_into_a_stack_is_filed_under_that_stack_only() -> None:
+    """A stack tag on an endpoint we did not manage (copied, or a leftover) is dropped on adoption: kept
+    beside ours, a later prune of that other stack would delete the endpoint just adopted."""
+    found = live(tags=("team=nlp", f"{STACK_KEY}=other"))
+    change = plan_one(desired(), found, adopt=True, stack="prod")
+    (tags,) = [f.after for f in change.fields if f.path == "tags"]
+    assert [t for t in tags if t.startswith(f"{STACK_KEY}=")] == [f"{STACK_KEY}=prod"]
+    adopted = replace(found, tags=tuple(tags))
+    pruned = compute([], {"acme": [adopted]}, Options(stack="other", prune=True))
+    assert not [c for c in pruned.changes if c.action is Action.DELETE]
+    again = plan_one(desired(), adopted, stack="prod")
+    assert again.action is Action.NOOP

@@ -69,13 +69,16 @@ def desired_tags(labels: Mapping[str, str], live_tags: Iterable[str], stack: str
     A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
     no longer has is removed; our ownership tags are added.
 
-    "Set before" is read from the bookkeeping tag only on an endpoint we manage. On one we are adopting,
-    a tag under that key was not written by us (a copy of another endpoint's tags, say) and cannot say
-    which of its tags are ours: it is replaced by our own, and every other tag stays.
+    Our bookkeeping is read only on an endpoint we manage. On one we are adopting, a tag under one of
+    our keys was not written by us (a copy of another endpoint's tags, say): a labels record cannot say
+    which of its tags are ours, and a stack tag would file the endpoint under a stack this run did not
+    choose (beside ours, under two: a prune of the other would delete it). Both are dropped, ours added
+    (none when the manifest sets no labels, or no ``--stack`` is given), and every other tag stays.
     """
     live = list(live_tags)
-    set_before = owned_label_keys(live) if MANAGED_TAG in live else frozenset()
-    ours = set(labels) | set_before | {LABELS_KEY}
+    managed = MANAGED_TAG in live
+    set_before = owned_label_keys(live) if managed else frozenset()
+    ours = set(labels) | set_before | {LABELS_KEY} | (set() if managed else {STACK_KEY})
     kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
     if labels:

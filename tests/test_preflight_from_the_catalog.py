@@ -458,3 +458,57 @@ def test_a_replace_onto_deprecated_hardware_is_blocked_before_its_delete() -> No
     assert change.action is Action.BLOCKED and change.steps == ()
     assert "aws us-east-1 nvidia-t4 x1 is deprecated" in (change.reason or "")
     assert "available instead: nvidia-l4 x1 ($0.8/h)" in (change.reason or "")
+
+
+SHOUTED = {"region": "US-EAST-1", "instance_type": "NVIDIA-L4", "instance_size": "X1"}
+
+
+def _scale_up(endpoint: Any, manifest_names: dict[str, str] | None = None) -> Change:
+    names = manifest_names or {}
+    d = desired(
+        provider={"vendor": "aws", "region": names.get("region", "us-east-1")},
+        compute={
+            "accelerator": "gpu",
+            "instanceType": names.get("instance_type", "nvidia-l4"),
+            "instanceSize": names.get("instance_size", "x1"),
+        },
+        scaling={"minReplica": 1, "maxReplica": 4},
+    )
+    return Change(
+        "gpt2-demo",
+        "acme",
+        Action.UPDATE,
+        fields=(FieldChange("scaling.maxReplica", 3, 4),),
+        steps=(Step(StepKind.UPDATE, ("scaling.maxReplica",)),),
+        desired=d,
+        live=endpoint,
+    )
+
+
+@pytest.mark.parametrize("shouted", ["answer", "manifest"])
+def test_names_in_other_case_still_find_the_catalog_row_and_count_the_quota(shouted: str) -> None:
+    """Region and instance names compare case aside (as the plan's fields do): an endpoint answered, or a
+    manifest written, in capitals is on the same row, so what it holds is counted and its quota checked."""
+    answer = SHOUTED if shouted == "answer" else {}
+    on_the_row = {"instance_type": "nvidia-l4", "instance_size": "x1", **answer}
+    endpoint = live(accelerator="gpu", max_replica=3, **on_the_row)
+    change = _scale_up(endpoint, SHOUTED if shouted == "manifest" else None)
+    fits = [row("nvidia-l4", "x1", quota_max=4, quota_used=3)]  # 3 held by it, 1 free: +1 fits
+    (checked,) = check(Plan((change,)), {"acme": fits}).plan.changes
+    assert checked.action is Action.UPDATE and not checked.warnings, checked
+    full = [row("nvidia-l4", "x1", quota_max=3, quota_used=3)]  # none free: +1 does not
+    (checked,) = check(Plan((change,)), {"acme": full}).plan.changes
+    assert checked.action is Action.BLOCKED and "this change needs 1" in (checked.reason or ""), checked
+
+
+def test_names_in_other_case_still_find_the_price() -> None:
+    from endpointctl.core.cost import live_hourly, price_of
+
+    rows = [row("nvidia-l4", "x1")]
+    endpoint = live(accelerator="gpu", min_replica=1, max_replica=1, **SHOUTED)
+    assert live_hourly(endpoint, rows) != live_hourly(endpoint, [])  # priced: the row was found
+    d = desired(
+        provider={"vendor": "aws", "region": "US-East-1"},
+        compute={"accelerator": "gpu", "instanceType": "Nvidia-L4", "instanceSize": "X1"},
+    )
+    assert price_of(d.spec, rows) == rows[0].price_per_hour

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from endpointctl.core.endpoint import Endpoint, Hardware, Status
+from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key
 from endpointctl.core.money import NOTHING, ChangeCost, Hourly
 from endpointctl.core.plan import Action, Change, Plan, StepKind
 from endpointctl.core.spec import DesiredState, EndpointSpec
@@ -46,9 +46,10 @@ def change_cost(change: Change, rows: Sequence[Hardware] | None) -> ChangeCost:
 def live_hourly(live: Endpoint, rows: Sequence[Hardware] | None) -> Hourly:
     if live.status is Status.PAUSED:
         return NOTHING
-    where = (live.vendor, live.region, live.instance_type, live.instance_size)
+    where = name_key(live.vendor, live.region, live.instance_type, live.instance_size)
     row = next(
-        (r for r in rows or () if (r.vendor, r.region, r.instance_type, r.instance_size) == where), None
+        (r for r in rows or () if name_key(r.vendor, r.region, r.instance_type, r.instance_size) == where),
+        None,
     )
     return Hourly.of(None if row is None else row.price_per_hour, live.min_replica, live.max_replica)
 
@@ -56,9 +57,9 @@ def live_hourly(live: Endpoint, rows: Sequence[Hardware] | None) -> Hourly:
 def price_of(spec: EndpointSpec, rows: Sequence[Hardware] | None) -> Decimal | None:
     """The catalog's price per replica for the manifest's hardware; None: not listed, or no price."""
     p, c = spec.provider, spec.compute
-    where = (p.vendor.value, p.region, c.accelerator.value, c.instance_type, c.instance_size)
+    where = name_key(p.vendor.value, p.region, c.accelerator.value, c.instance_type, c.instance_size)
     for r in rows or ():
-        if (r.vendor, r.region, r.accelerator, r.instance_type, r.instance_size) == where:
+        if name_key(r.vendor, r.region, r.accelerator, r.instance_type, r.instance_size) == where:
             return r.price_per_hour
     return None
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.endpoint import Endpoint, same_name
 from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
@@ -50,15 +50,6 @@ class _Field:
     scaling: bool = False
     # A vendor's name for a region or an instance: an identifier, lowercase wherever documented.
     name: bool = False
-
-
-def same_name(want: Any, have: Any) -> bool:
-    """Whether two region or instance names are the same but for case.
-
-    Whether the API keeps the case a manifest wrote or folds it is not documented; compared as text, a
-    manifest's "US-East-1" against an answer's "us-east-1" would plan a replace on every run.
-    """
-    return isinstance(want, str) and isinstance(have, str) and want.casefold() == have.casefold()
 
 
 def _json_kind(value: Any) -> str:

@@ -14,6 +14,21 @@ from endpointctl.core.spec import Security
 from endpointctl.core.tags import MANAGED_TAG, STACK_KEY, tag_value
 
 
+def same_name(want: Any, have: Any) -> bool:
+    """Whether two region or instance names (or vendors') are the same but for case.
+
+    They are identifiers, lowercase wherever documented; whether the API keeps the case a manifest wrote or
+    folds it is not. Compared as text, a manifest's "US-East-1" against an answer's "us-east-1" would plan
+    a replace on every run, and find no catalog row for the endpoint's hardware.
+    """
+    return isinstance(want, str) and isinstance(have, str) and want.casefold() == have.casefold()
+
+
+def name_key(*names: str | None) -> tuple[str | None, ...]:
+    """Hardware names as ``same_name`` compares them, for matching several at once."""
+    return tuple(name.casefold() if isinstance(name, str) else name for name in names)
+
+
 class Status(StrEnum):
     """The API's ``status.state``, as far as endpointctl knows it.
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from endpointctl.core.endpoint import Endpoint, Hardware, Status
+from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key, same_name
 from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.plan import Action, Change, Plan, StepKind
 
@@ -90,23 +90,23 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
         )
     of_vendor = [r for r in rows if r.vendor == vendor]
     regions = _names(r.region for r in of_vendor)
-    if region not in regions:
+    if not any(same_name(region, known) for known in regions):
         return None, (
             ("spec", "provider", "region"),
             f"{vendor} has no region '{region}'{did_you_mean(region, regions)}; "
             f"its regions: {_listed(regions)}",
         )
-    here = [r for r in of_vendor if r.region == region]
+    here = [r for r in of_vendor if same_name(r.region, region)]
     types = _names(r.instance_type for r in here)
-    if itype not in types:
-        elsewhere = _names(r.region for r in of_vendor if r.instance_type == itype)
+    if not any(same_name(itype, known) for known in types):
+        elsewhere = _names(r.region for r in of_vendor if same_name(r.instance_type, itype))
         also = f"; {itype} is offered in {vendor} {_listed(elsewhere)}" if elsewhere else ""
         return None, (
             ("spec", "compute", "instanceType"),
             f"{vendor} {region} offers no instance type '{itype}'{did_you_mean(itype, types)}; "
             f"offered there: {_listed(types)}{also}",
         )
-    of_type = [r for r in here if r.instance_type == itype]
+    of_type = [r for r in here if same_name(r.instance_type, itype)]
     accelerators = _names(r.accelerator for r in of_type)
     if accelerator not in accelerators:
         return None, (
@@ -115,13 +115,16 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
             f"set accelerator: {accelerators[0]}",
         )
     sizes = _names(r.instance_size for r in of_type if r.accelerator == accelerator)
-    if size not in sizes:
+    if not any(same_name(size, known) for known in sizes):
         return None, (
             ("spec", "compute", "instanceSize"),
             f"{itype} in {vendor} {region} comes in {_listed(sizes)}, "
             f"not '{size}'{did_you_mean(size, sizes)}",
         )
-    return next(r for r in of_type if r.accelerator == accelerator and r.instance_size == size), ((), "")
+    return next(r for r in of_type if r.accelerator == accelerator and same_name(r.instance_size, size)), (
+        (),
+        "",
+    )
 
 
 def _check_offer(
@@ -210,7 +213,7 @@ def _claim(change: Change, offer: Hardware, rows: Sequence[Hardware]) -> tuple[i
     if live is not None:
         if not creating and live.status is Status.PAUSED and StepKind.RESUME not in kinds:
             return None  # stays paused: claims nothing now; a resume is the API's to refuse
-        if live.status not in _HOLDS_NOTHING and live.instance_type == offer.instance_type:
+        if live.status not in _HOLDS_NOTHING and same_name(live.instance_type, offer.instance_type):
             now = _live_row(live, rows)
             if now is None or live.max_replica is None:
                 return None  # what it holds is unknown: never block on a guess
@@ -285,8 +288,10 @@ def _note(change: Change, note: str) -> Change:
 
 
 def _live_row(live: Endpoint, rows: Sequence[Hardware]) -> Hardware | None:
-    where = (live.vendor, live.region, live.instance_type, live.instance_size)
-    return next((r for r in rows if (r.vendor, r.region, r.instance_type, r.instance_size) == where), None)
+    where = name_key(live.vendor, live.region, live.instance_type, live.instance_size)
+    return next(
+        (r for r in rows if name_key(r.vendor, r.region, r.instance_type, r.instance_size) == where), None
+    )
 
 
 def _count(value: object) -> int | None:

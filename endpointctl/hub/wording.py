@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx2
 
-from endpointctl.core.endpoint import Hardware
+from endpointctl.core.endpoint import Hardware, name_key, same_name
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import TokenInfo
 from endpointctl.core.spec import Desired
@@ -101,13 +101,15 @@ def quota_figures(rows: list[Hardware], desired: Desired) -> str | None:
     """The namespace's quota for the instance type a create asked for, as the hardware listing has it."""
     compute, provider = desired.spec.compute, desired.spec.provider
     same_type = [
-        row for row in rows if row.instance_type == compute.instance_type and row.quota_max is not None
+        row
+        for row in rows
+        if same_name(row.instance_type, compute.instance_type) and row.quota_max is not None
     ]
     exact = [
         row
         for row in same_type
-        if (row.vendor, row.region, row.instance_size)
-        == (provider.vendor.value, provider.region, compute.instance_size)
+        if name_key(row.vendor, row.region, row.instance_size)
+        == name_key(provider.vendor.value, provider.region, compute.instance_size)
     ]
     candidates = exact or same_type
     if not candidates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from endpointctl.core.endpoint import Endpoint, Hardware
+from endpointctl.core.endpoint import Endpoint, Hardware, same_name
 from endpointctl.core.errors import NothingMatched
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Targets
@@ -54,8 +54,8 @@ class HardwareFilter:
 
     def admits(self, h: Hardware) -> bool:
         return (
-            (self.vendor is None or h.vendor == self.vendor)
-            and (self.region is None or h.region == self.region)
+            (self.vendor is None or same_name(h.vendor, self.vendor))
+            and (self.region is None or same_name(h.region, self.region))
             and (self.accelerator is None or h.accelerator == self.accelerator)
             and (self.show_all or h.deployable)
         )

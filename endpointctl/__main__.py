@@ -24,8 +24,9 @@ run`` starts, see the environment as the user set it. Turned off twice: by pydan
 by answering the module pydantic looks plugins up with (``pydantic.plugin._loader``) with one that finds
 none. That module imports ``importlib.metadata`` (email, zipfile, csv: ~10 ms, a tenth of ``validate``)
 only to search every installed distribution for plugins that would be turned off anyway. It is private
-to pydantic: if a release moves it, pydantic imports its own and the variable still turns every plugin
-off (a test says when the ~10 ms come back).
+to pydantic: if a release moves it, pydantic imports its own, and if one asks it for more than
+``get_plugins``, the real one takes its place; either way the variable still turns every plugin off (a
+test says when the ~10 ms come back).
 """
 
 import atexit
@@ -49,12 +50,25 @@ def _no_plugins() -> tuple[()]:
     return ()
 
 
+def _from_the_real_loader(name: str) -> object:
+    """Any other name asked of the stand-in (a pydantic release that imports more from its loader): the
+    real loader takes its place from then on, and answers. Its plugins stay off by the variable."""
+    if name.startswith("__"):  # the import system's own questions (is it a package?) are not names
+        raise AttributeError(name)
+    import importlib
+
+    if getattr(sys.modules.get(PYDANTIC_PLUGIN_LOADER), "__getattr__", None) is _from_the_real_loader:
+        del sys.modules[PYDANTIC_PLUGIN_LOADER]
+    return getattr(importlib.import_module(PYDANTIC_PLUGIN_LOADER), name)
+
+
 def turn_off_pydantic_plugins() -> None:
     """Before any model is built: plugins off by pydantic's variable, and its loader answered by one
     that finds none without reading every installed distribution's metadata."""
     os.environ[PYDANTIC_PLUGINS] = "__all__"
     loader = types.ModuleType(PYDANTIC_PLUGIN_LOADER, "endpointctl: no pydantic plugins in this process")
     loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
+    loader.__getattr__ = _from_the_real_loader  # type: ignore[method-assign]
     sys.modules.setdefault(PYDANTIC_PLUGIN_LOADER, loader)
 
 

@@ -173,3 +173,37 @@ def test_validate_reads_no_installed_distributions_metadata(tmp_path: pathlib.Pa
     assert process.returncode == 0, process.stderr
     assert process.stdout.splitlines()[-1] == "metadata loaded: False"
     assert seen == ""
+
+
+_NEWER_PYDANTIC = """
+import os, sys
+import endpointctl.__main__ as e
+e.turn_off_pydantic_plugins()
+from pydantic.plugin._loader import get_plugins
+print("stand-in:", get_plugins(), "importlib.metadata" in sys.modules)
+# A release that imports another name from its loader gets the real module, plugins still off.
+from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP, get_plugins as real
+now = sys.modules["pydantic.plugin._loader"]
+print("real:", PYDANTIC_ENTRY_POINT_GROUP, real(), hasattr(now, "__file__"))
+try:
+    from pydantic.plugin._loader import no_such_name
+except ImportError:
+    print("unknown names: ImportError")
+from pydantic import BaseModel
+class Model(BaseModel):
+    value: str
+Model(value=os.environ["MY_SECRET"])  # the spy plugin, installed, would see it
+"""
+
+
+def test_a_pydantic_that_asks_its_loader_for_more_gets_the_real_one_with_plugins_off(
+    tmp_path: pathlib.Path,
+) -> None:
+    process, seen = _validate(tmp_path, _NEWER_PYDANTIC)
+    assert process.returncode == 0, process.stderr
+    assert seen == ""
+    assert process.stdout.splitlines() == [
+        "stand-in: () False",
+        "real: pydantic () True",
+        "unknown names: ImportError",
+    ]

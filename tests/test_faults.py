@@ -613,6 +613,17 @@ def test_wait_absent_reads_until_404_backing_off_on_the_clock(
     assert sandbox.mutating_count() == 0  # reading changes nothing
 
 
+def test_wait_absent_reads_again_past_an_answer_with_an_error_beside_it(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    """Mid-replace, the old endpoint deleted: an answer that is not whole says neither "still there" nor
+    "gone", and stopping on it would leave nothing running. It is read again, until the 404."""
+    hub, doc = _deleted(sandbox, clock, client, endpoint_body, token)
+    seen = _still_there_for(sandbox, clock, {**doc, "error": "backend timed out; partial results"}, reads=2)
+    wait_absent(hub, USER, "gone-soon", clock=clock, timeout=120)
+    assert len(seen) == 3  # two partial answers, then the 404
+
+
 def test_wait_absent_is_bounded_by_its_timeout(
     sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
 ) -> None:

@@ -686,3 +686,16 @@ def test_the_hardware_catalog_answered_with_an_error_beside_it_is_never_read(
     server.script["GET /v2/provider/acme"] = [ok({"vendors": [], "error": "partial results"})]
     with pytest.raises(ApiError, match=r"listing hardware for namespace 'acme': .* error beside it"):
         hub.hardware("acme")
+
+
+def test_a_lost_create_whose_check_is_answered_with_an_error_beside_it_is_unknown(
+    server: Server, hub: Hub
+) -> None:
+    """Neither "created" nor "not created": the create is not sent again, and the error says so."""
+    server.script[CREATE] = [httpx2.ReadTimeout("slow")]
+    server.script[GET_ONE] = [ok({**raw_endpoint(), "error": "partial results"})]
+    with pytest.raises(ApiError) as raised:
+        hub.create("acme", desired(), TAGS)
+    assert "whether it was created is unknown" in raised.value.message
+    assert "endpointctl plan" in (raised.value.hint or "")
+    assert server.requests() == [CREATE, GET_ONE]

@@ -93,6 +93,10 @@ class QuotaExceeded(ApiError):
     pass
 
 
+class PartialAnswer(ApiError):
+    """A success answer carrying an ``error`` beside what was asked: not whole, so never used."""
+
+
 class NothingMatched(EndpointctlError):
     """A name or selector matched no endpoint; a scheduled job with a typo must not pass silently."""
 

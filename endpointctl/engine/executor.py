@@ -22,7 +22,14 @@ from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.defaults import PARALLELISM
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
-from endpointctl.core.errors import Conflict, EndpointctlError, EndpointFailed, Interrupted, WaitTimeout
+from endpointctl.core.errors import (
+    Conflict,
+    EndpointctlError,
+    EndpointFailed,
+    Interrupted,
+    PartialAnswer,
+    WaitTimeout,
+)
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitOutcome
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
@@ -239,7 +246,10 @@ def wait_absent(
 
     def gone() -> float | None:
         doing = f"checking whether endpoint {where} is gone after its delete"
-        found = hub.get(namespace, name, doing=doing, deadline=deadline)
+        try:
+            found = hub.get(namespace, name, doing=doing, deadline=deadline)
+        except PartialAnswer:
+            return 0.0  # neither there nor gone, as far as that answer says: read again, to the deadline
         if found is None:
             return None
         last[:] = [found]

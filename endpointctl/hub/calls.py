@@ -23,7 +23,7 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.errors import ApiError
+from endpointctl.core.errors import ApiError, PartialAnswer
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.hub import process
@@ -200,7 +200,7 @@ class ApiCalls:
             return
         said = answer["error"]
         text = said if isinstance(said, str) else json.dumps(said)
-        raise ApiError(
+        raise PartialAnswer(
             f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}; "
             "nothing in that answer is used",
             hint="try again later; if it persists, a proxy or the API is failing",

@@ -24,7 +24,14 @@ from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.endpoint import Endpoint, Hardware
-from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted, NotFound, QuotaExceeded
+from endpointctl.core.errors import (
+    ApiError,
+    EndpointctlError,
+    Interrupted,
+    NotFound,
+    PartialAnswer,
+    QuotaExceeded,
+)
 from endpointctl.core.spec import Desired
 from endpointctl.hub.calls import GATEWAY_HINT, carries_error
 from endpointctl.hub.catalog import CatalogCalls
@@ -183,6 +190,11 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                     raise Interrupted(
                         f"{op.doing}: interrupted while checking whether it went through (it was "
                         f"answered with {failure.answer}); not sent again; whether it was created is unknown",
+                        hint="run `endpointctl plan` to see where things stand",
+                    ) from None
+                except PartialAnswer as partial:
+                    raise ApiError(
+                        f"{partial.message}; not sent again: whether it was created is unknown",
                         hint="run `endpointctl plan` to see where things stand",
                     ) from None
                 if found is None:

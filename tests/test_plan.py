@@ -562,7 +562,7 @@ def test_update_failed_with_values_no_answer_shows_is_never_replaced(
         change = plan_one(desired(model=model), failed, allow_replace=allow)
         assert change.action is Action.NOOP and not change.steps
         (note,) = change.notes
-        assert "boom" in note and hidden in note and "--rotate-secrets" in note
+        assert "boom" in note and hidden in note and "--rotate-secrets" in note and "delete" in note
     rotated = plan_one(desired(model=model), failed, rotate_secrets=True)
     assert rotated.action is Action.UPDATE and steps(rotated) == ["update"]
 

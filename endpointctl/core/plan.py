@@ -226,8 +226,9 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             base,
             notes=(
                 f"{failed}; the manifest's {' and '.join(hidden)} cannot be compared (the API never shows "
-                "values), so whether it asks for that configuration is unknown: nothing is changed; "
-                "--rotate-secrets sends them again",
+                "values), so whether it asks for that configuration is unknown: nothing is changed, "
+                "not even with --allow-replace; --rotate-secrets sends them again in an update, and "
+                "`endpointctl delete` then apply re-creates it",
             ),
         )
     if asks_the_same:

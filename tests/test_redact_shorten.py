@@ -518,3 +518,16 @@ def test_a_long_text_is_shortened_as_if_scrubbed_whole_then_cut(
     text = before + piece + " then words,   and runs\n" * 20 + "q" * 500
     shortened = redactor.shorten(text, limit, mark=mark, fold=fold)
     assert shortened == reference(redactor, text, limit, mark, fold)
+
+
+@pytest.mark.parametrize("character", ["`", "|", "é", "⇒", "€"])
+def test_a_characters_reach_covers_its_longest_named_entity(character: str) -> None:
+    """The redactor reads named entities (``&DiacriticalGrave;`` is a "`"): how far a match reading as a
+    character may stretch is at least its longest such name, or a cut could split one unseen."""
+    from html.entities import html5
+
+    from endpointctl.core.redact_reach import expansion
+
+    names = [name for name, value in html5.items() if value == character and name.endswith(";")]
+    assert names, character
+    assert expansion(character) >= max(len("&" + name) for name in names)

@@ -699,3 +699,19 @@ def test_a_lost_create_whose_check_is_answered_with_an_error_beside_it_is_unknow
     assert "whether it was created is unknown" in raised.value.message
     assert "endpointctl plan" in (raised.value.hint or "")
     assert server.requests() == [CREATE, GET_ONE]
+
+
+DEEP = b'{"a":' * 5_000 + b"1" + b"}" * 5_000  # far past the JSON decoder's recursion limit
+
+
+@pytest.mark.parametrize("route", ["one", "listing"])
+def test_json_nested_too_deeply_is_a_clear_api_error(server: Server, hub: Hub, route: str) -> None:
+    answer = httpx2.Response(200, content=DEEP, headers={"Content-Type": "application/json"})
+    if route == "one":
+        server.script[GET_ONE] = [answer]
+        call: Callable[[], object] = lambda: hub.get("acme", "gpt2-demo")  # noqa: E731
+    else:
+        server.script["GET /v2/endpoint/acme"] = [answer]
+        call = lambda: hub.list_endpoints("acme")  # noqa: E731
+    with pytest.raises(ApiError, match="nested too deeply to read; nothing in it is used"):
+        call()

@@ -159,6 +159,12 @@ class ApiCalls:
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             # Only huggingface_hub's reading of an answer runs in ``fn``: it met a shape it did not expect.
             raise malformed(op.doing, error, self._redactor) from None
+        except RecursionError:
+            # JSON nested a thousand levels deep: the decoder gives up on it (a broken or hostile server).
+            raise ApiError(
+                f"{op.doing}: the API answered JSON nested too deeply to read; nothing in it is used",
+                hint=GATEWAY_HINT,
+            ) from None
 
     def _endpoint(self, raw: Any, namespace: str, doing: str) -> Endpoint:
         try:

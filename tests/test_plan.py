@@ -530,10 +530,20 @@ def test_a_difference_of_case_alone_is_never_drift(spec: dict[str, Any], endpoin
 
 @pytest.mark.parametrize(
     ("endpoint", "path"),
-    [({"region": "us-east-2"}, "provider.region"), ({"instance_size": "x4"}, "compute.instanceSize")],
+    [
+        ({"region": "us-east-2"}, "provider.region"),
+        ({"instance_type": "intel-icl"}, "compute.instanceType"),
+        ({"instance_size": "x4"}, "compute.instanceSize"),
+    ],
 )
 def test_other_letters_are_still_a_difference(endpoint: dict[str, Any], path: str) -> None:
     assert paths(plan_one(desired(), live(**endpoint), allow_replace=True)) == [path]
+
+
+def test_another_private_link_region_is_still_a_difference() -> None:
+    spec = {"security": "private", "privateLink": {"accountId": "123456789012", "region": "EU-West-1"}}
+    endpoint = live(security=Security.PRIVATE, private_link=PrivateLink("123456789012", "eu-west-2"))
+    assert paths(plan_one(desired(**spec), endpoint, allow_replace=True)) == ["privateLink"]
 
 
 SECRET_MODEL = {

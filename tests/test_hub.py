@@ -715,3 +715,26 @@ def test_json_nested_too_deeply_is_a_clear_api_error(server: Server, hub: Hub, r
         call = lambda: hub.list_endpoints("acme")  # noqa: E731
     with pytest.raises(ApiError, match="nested too deeply to read; nothing in it is used"):
         call()
+
+
+def test_a_change_answered_with_an_error_beside_it_is_of_unknown_effect_and_not_sent_again(
+    server: Server, hub: Hub
+) -> None:
+    """An update, a pause or a create answered 200 with ``error`` beside the endpoint: it was sent and
+    maybe done, maybe not. Never taken as done, never sent again: the error says to look with plan."""
+    changed = ok({**raw_endpoint(), "error": "backend timed out; partial results"})
+    for key in ("PUT /v2/endpoint/acme/gpt2-demo", "POST /v2/endpoint/acme/gpt2-demo/pause", CREATE):
+        server.script[key] = [changed]
+    d = desired()
+    calls: list[Callable[[], object]] = [
+        lambda: hub.update("acme", "gpt2-demo", d, ("model.task",), ()),
+        lambda: hub.pause("acme", "gpt2-demo"),
+        lambda: hub.create("acme", d, TAGS),
+    ]
+    for call in calls:
+        with pytest.raises(ApiError) as caught:
+            call()
+        assert "error beside it: 'backend timed out; partial results'" in caught.value.message
+        assert caught.value.message.endswith("whether it took effect is unknown")
+        assert "endpointctl plan" in (caught.value.hint or "")
+    assert len(server.requests()) == 3  # one each, never sent again

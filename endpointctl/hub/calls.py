@@ -199,16 +199,24 @@ class ApiCalls:
         self._refuse_an_error_beside(doing, answer)
         return answer
 
-    def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any]) -> None:
+    def _refuse_an_error_beside(self, doing: str, answer: Mapping[str, Any], *, sent: bool = False) -> None:
         """A success answer that also carries an ``error`` (the API's error body) says it is not whole,
-        or not what was asked ("partial results"): what it holds is never used as if it were."""
+        or not what was asked ("partial results"): what it holds is never used as if it were. After a
+        change was ``sent``, whether it took effect is then unknown."""
         if not carries_error(answer):
             return
         said = answer["error"]
         text = said if isinstance(said, str) else json.dumps(said)
+        message = (
+            f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}"
+        )
+        if sent:
+            raise PartialAnswer(
+                f"{message}; whether it took effect is unknown",
+                hint="run `endpointctl plan` to see where things stand",
+            )
         raise PartialAnswer(
-            f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}; "
-            "nothing in that answer is used",
+            f"{message}; nothing in that answer is used",
             hint="try again later; if it persists, a proxy or the API is failing",
         )
 

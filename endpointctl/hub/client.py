@@ -173,6 +173,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                 raw = self._api.create_inference_endpoint(
                     desired.name, namespace=namespace, token=self._token.value, **arguments
                 ).raw
+                self._refuse_an_error_beside(op.doing, raw, sent=True)
                 return Created(self._endpoint(raw, namespace, op.doing))
             except (HfHubHTTPError, httpx2.TransportError) as error:
                 failure = self._classify(error)
@@ -223,7 +224,9 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
 
     def _change(self, doing: str, namespace: str, call: Callable[[], Any]) -> Endpoint:
         """A call answered with the endpoint it changed (huggingface_hub's ``InferenceEndpoint``)."""
-        return self._endpoint(self._call(doing, lambda: call().raw), namespace, doing)
+        raw = self._call(doing, lambda: call().raw)
+        self._refuse_an_error_beside(doing, raw, sent=True)
+        return self._endpoint(raw, namespace, doing)
 
     def update(
         self, namespace: str, name: str, desired: Desired, paths: tuple[str, ...], tags: tuple[str, ...]

@@ -166,18 +166,25 @@ def test_timeouts_and_dropped_connections_are_retried(server: Server, hub: Hub) 
     assert server.requests() == [GET_ONE] * 3
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_answers_that_mean_no_are_never_retried(server: Server, hub: Hub, status: int) -> None:
-    for key in ("PUT /v2/endpoint/acme/gpt2-demo", "POST /v2/endpoint/acme/gpt2-demo/pause", CREATE):
-        server.script[key] = [error(status)]
-    server.script["GET /api/whoami-v2"] = [ok({"type": "user", "name": "alice", "orgs": [{"name": "acme"}]})]
+CHANGES = ("PUT /v2/endpoint/acme/gpt2-demo", "POST /v2/endpoint/acme/gpt2-demo/pause", CREATE)
+
+
+def changes(hub: Hub) -> list[Callable[[], object]]:
+    """An update, a pause and a create of gpt2-demo in acme: the routes of ``CHANGES``, in that order."""
     d = desired()
-    calls: list[Callable[[], object]] = [
+    return [
         lambda: hub.update("acme", "gpt2-demo", d, ("model.task",), ()),
         lambda: hub.pause("acme", "gpt2-demo"),
         lambda: hub.create("acme", d, TAGS),
     ]
-    for call in calls:
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_answers_that_mean_no_are_never_retried(server: Server, hub: Hub, status: int) -> None:
+    for key in CHANGES:
+        server.script[key] = [error(status)]
+    server.script["GET /api/whoami-v2"] = [ok({"type": "user", "name": "alice", "orgs": [{"name": "acme"}]})]
+    for call in changes(hub):
         with pytest.raises(ApiError) as caught:
             call()
         assert caught.value.status == status
@@ -723,15 +730,9 @@ def test_a_change_answered_with_an_error_beside_it_is_of_unknown_effect_and_not_
     """An update, a pause or a create answered 200 with ``error`` beside the endpoint: it was sent and
     maybe done, maybe not. Never taken as done, never sent again: the error says to look with plan."""
     changed = ok({**raw_endpoint(), "error": "backend timed out; partial results"})
-    for key in ("PUT /v2/endpoint/acme/gpt2-demo", "POST /v2/endpoint/acme/gpt2-demo/pause", CREATE):
+    for key in CHANGES:
         server.script[key] = [changed]
-    d = desired()
-    calls: list[Callable[[], object]] = [
-        lambda: hub.update("acme", "gpt2-demo", d, ("model.task",), ()),
-        lambda: hub.pause("acme", "gpt2-demo"),
-        lambda: hub.create("acme", d, TAGS),
-    ]
-    for call in calls:
+    for call in changes(hub):
         with pytest.raises(ApiError) as caught:
             call()
         assert "error beside it: 'backend timed out; partial results'" in caught.value.message

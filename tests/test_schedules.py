@@ -7,14 +7,14 @@ import io
 import json
 import pathlib
 import random
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from builders import BASE_DOC
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from endpointctl.cli import CommandEnv, main
@@ -258,7 +258,7 @@ def test_a_month_with_a_dst_change() -> None:
 def _oracle(schedule: Schedule, start: datetime, minutes: int) -> list[DesiredState]:
     """The state of each minute from ``start``, computed another way: a window opening on day D covers
     every minute whose wall time (date and time) lies in [D start, D(+1) end), and everything between
-    the first and the last of those; except days as the README says."""
+    the first of those and the last minute showing its end; except days as the README says."""
     zone = schedule.zone
     # A window spans at most a day of wall time, and at most an hour more where the clocks go back: with
     # this margin every minute of a window that reaches into the range lies on the grid.
@@ -288,7 +288,11 @@ def _oracle(schedule: Schedule, start: datetime, minutes: int) -> list[DesiredSt
             hi = datetime.combine(end_day, datetime.min.time(), zone) + timedelta(minutes=window.end)
             inside = by_wall[bisect_left(sorted_walls, lo) : bisect_left(sorted_walls, hi)]
             if inside:
-                covered[min(inside) : max(inside) + 1] = [True] * (max(inside) - min(inside) + 1)
+                # It closes at the last minute whose wall time is its end, where the end shows (twice
+                # where the clocks go back to it); else after the last minute inside (a gap).
+                ends = by_wall[bisect_left(sorted_walls, hi) : bisect_right(sorted_walls, hi)]
+                stop = max(ends) if ends else max(inside) + 1
+                covered[min(inside) : stop] = [True] * (stop - min(inside))
     return [
         RUNNING if covered[i] and not excepted(walls[i].date()) else schedule.otherwise
         for i in range(margin, margin + minutes)
@@ -343,8 +347,28 @@ def _minutes_to_check(
     return sorted(i for i in check if 0 <= i < minutes)
 
 
+# The end shown twice where it is the very wall time the clocks go back to (Lord Howe's 02:00 -> 01:30,
+# Berlin's 03:00 -> 02:00): the window closes at its last showing, the instant of the jump (README, DST).
+LORD_HOWE_BACK = datetime(2026, 4, 4, 20, 0, tzinfo=ZoneInfo("Australia/Lord_Howe"))
+BERLIN_BACK = datetime(2026, 10, 24, 20, 0, tzinfo=ZoneInfo(BERLIN))
+
+
 @settings(max_examples=60, deadline=None)
 @given(schedules(), st.integers(0, 2**32 - 1))
+@example(
+    (
+        Schedule(LORD_HOWE_BACK.tzinfo, (Window(frozenset({6}), 0, 90, "Sun 00:00-01:30"),), PAUSED),
+        LORD_HOWE_BACK,
+    ),
+    0,
+)
+@example(
+    (
+        Schedule(BERLIN_BACK.tzinfo, (Window(frozenset({6}), 60, 120, "Sun 01:00-02:00"),), PAUSED),
+        BERLIN_BACK,
+    ),
+    0,
+)
 def test_state_at_agrees_with_a_minute_by_minute_evaluation(
     case: tuple[Schedule, datetime], seed: int
 ) -> None:

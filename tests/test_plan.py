@@ -589,3 +589,34 @@ def test_an_endpoint_adopted_into_a_stack_is_filed_under_that_stack_only() -> No
     assert not [c for c in pruned.changes if c.action is Action.DELETE]
     again = plan_one(desired(), adopted, stack="prod")
     assert again.action is Action.NOOP
+
+
+TWO_STACKS = (
+    "team=nlp",
+    "endpointctl-labels=team",
+    f"{STACK_KEY}=other",
+    "managed-by=endpointctl",
+    f"{STACK_KEY}=prod",
+)
+
+
+def test_an_endpoint_tagged_with_two_stacks_is_never_pruned_by_either() -> None:
+    """Tags copied by hand, or an adoption by an older release: which stack it belongs to is unknown.
+    A prune of either stack blocks on it, naming both, and deletes nothing."""
+    tangled = live(name="tangled", tags=TWO_STACKS)
+    for stack in ("other", "prod"):
+        result = compute([], {"acme": [tangled]}, Options(stack=stack, prune=True))
+        (change,) = result.changes
+        assert change.action is Action.BLOCKED and not change.steps
+        assert "'other', 'prod'" in (change.reason or "") and "--prune does not delete it" in (
+            change.reason or ""
+        )
+    assert compute([], {"acme": [tangled]}, Options(stack="dev", prune=True)).changes == ()
+
+
+def test_an_endpoint_tagged_with_two_stacks_is_blocked_for_a_stacked_apply() -> None:
+    tangled = live(tags=TWO_STACKS)
+    change = plan_one(desired(), tangled, stack="prod")
+    assert change.action is Action.BLOCKED and "several stacks ('other', 'prod')" in (change.reason or "")
+    assert tangled.stack is None and tangled.stacks == ("other", "prod")
+    assert plan_one(desired(), tangled).action is Action.NOOP  # without --stack, stacks are not looked at

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from endpointctl.core.spec import Security
-from endpointctl.core.tags import MANAGED_TAG, STACK_KEY, tag_value
+from endpointctl.core.tags import MANAGED_TAG, STACK_KEY
 
 
 def same_name(want: Any, have: Any) -> bool:
@@ -106,8 +106,21 @@ class Endpoint:
         return MANAGED_TAG in self.tags
 
     @property
+    def stacks(self) -> tuple[str, ...]:
+        """Every stack it is tagged with, each once: more than one (tags copied or edited by hand) says
+        nothing about which it belongs to."""
+        found: list[str] = []
+        for tag in self.tags:
+            key, sep, value = tag.partition("=")
+            if sep and key == STACK_KEY and value not in found:
+                found.append(value)
+        return tuple(found)
+
+    @property
     def stack(self) -> str | None:
-        return tag_value(self.tags, STACK_KEY)
+        """The one stack it is tagged with; None with none, or with several (``stacks``)."""
+        stacks = self.stacks
+        return stacks[0] if len(stacks) == 1 else None
 
 
 @dataclass(frozen=True)

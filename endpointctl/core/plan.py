@@ -22,6 +22,7 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
 from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
 from endpointctl.core.spec import Desired, DesiredState, Security
+from endpointctl.core.stacks import prunable, several_stacks
 from endpointctl.core.tags import VALUE_RE, VALUE_RULE, desired_tags
 
 
@@ -171,6 +172,8 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             reason="an endpoint of this name exists and is not managed by endpointctl; "
             "re-run with --adopt to take it over",
         )
+    if options.stack and live.managed and len(live.stacks) > 1:
+        return replace(base, action=Action.BLOCKED, reason=several_stacks(live))
     if options.stack and live.managed and live.stack not in (None, options.stack):
         return replace(
             base,
@@ -370,18 +373,16 @@ def compute(
             changes.append(_flag_widening(_plan_existing(spec, live, options)))
     changes = [_noted(change, options.at) for change in changes]
     if options.prune and options.stack:
-        for namespace in sorted(observed):
-            for live in observed[namespace]:
-                if (live.namespace, live.name) in wanted or not live.managed or live.stack != options.stack:
-                    continue
-                changes.append(
-                    Change(
-                        name=live.name,
-                        namespace=live.namespace,
-                        action=Action.DELETE,
-                        steps=(Step(StepKind.DELETE),),
-                        live=live,
-                        reason=f"tagged with stack '{options.stack}' and absent from the manifests",
-                    )
+        for live, kept in prunable(observed, wanted, options.stack):
+            deleted = kept is None
+            changes.append(
+                Change(
+                    name=live.name,
+                    namespace=live.namespace,
+                    action=Action.DELETE if deleted else Action.BLOCKED,
+                    steps=(Step(StepKind.DELETE),) if deleted else (),
+                    live=live,
+                    reason=kept or f"tagged with stack '{options.stack}' and absent from the manifests",
                 )
+            )
     return Plan(changes=tuple(changes))

@@ -1,0 +1,37 @@
+"""PURE: which stack an endpoint belongs to, as ``--stack`` and ``--prune --stack`` read it.
+
+An endpoint endpointctl manages carries at most one ``endpointctl-stack`` tag. One carrying several
+(tags copied by hand, or an adoption by a release that kept a foreign stack tag) belongs to none that
+can be told: it is never deleted on the word of one of them, and a stacked apply blocks on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.tags import STACK_KEY
+
+
+def several_stacks(live: Endpoint) -> str:
+    """Why an endpoint tagged with several stacks is left alone, naming them."""
+    listed = ", ".join(f"'{stack}'" for stack in live.stacks)
+    return (
+        f"this endpoint is tagged with several stacks ({listed}), so which one it belongs to is unknown; "
+        f"keep one {STACK_KEY} tag on it (in the Hub's endpoint settings) and run again"
+    )
+
+
+def prunable(
+    observed: Mapping[str, Sequence[Endpoint]], wanted: set[tuple[str, str]], stack: str
+) -> Iterator[tuple[Endpoint, str | None]]:
+    """The managed endpoints of ``stack`` that no manifest names (``wanted``), namespace by namespace:
+    each with None (to delete), or with why it is not deleted (tagged with ``stack`` among others)."""
+    for namespace in sorted(observed):
+        for live in observed[namespace]:
+            if (live.namespace, live.name) in wanted or not live.managed or stack not in live.stacks:
+                continue
+            yield (
+                live,
+                (f"{several_stacks(live)}; --prune does not delete it" if len(live.stacks) > 1 else None),
+            )

@@ -512,3 +512,13 @@ def test_names_in_other_case_still_find_the_price() -> None:
         compute={"accelerator": "gpu", "instanceType": "Nvidia-L4", "instanceSize": "X1"},
     )
     assert price_of(d.spec, rows) == rows[0].price_per_hour
+
+
+@pytest.mark.parametrize("unreported", ["instance_type", "instance_size"])
+def test_a_scale_up_of_an_endpoint_on_unreported_hardware_is_never_blocked(unreported: str) -> None:
+    """What it holds now cannot be counted: blocking would be on a guess that it holds nothing."""
+    on_the_row = {"instance_type": "nvidia-l4", "instance_size": "x1", unreported: None}
+    endpoint = live(accelerator="gpu", max_replica=3, **on_the_row)
+    full = [row("nvidia-l4", "x1", quota_max=4, quota_used=3)]  # 3 of them its own: +1 fits
+    (checked,) = check(Plan((_scale_up(endpoint),)), {"acme": full}).plan.changes
+    assert checked.action is Action.UPDATE, checked.reason

@@ -213,6 +213,8 @@ def _claim(change: Change, offer: Hardware, rows: Sequence[Hardware]) -> tuple[i
     if live is not None:
         if not creating and live.status is Status.PAUSED and StepKind.RESUME not in kinds:
             return None  # stays paused: claims nothing now; a resume is the API's to refuse
+        if live.status not in _HOLDS_NOTHING and (live.instance_type is None or live.instance_size is None):
+            return None  # on hardware the API did not say: what it holds is unknown, never block on a guess
         if live.status not in _HOLDS_NOTHING and same_name(live.instance_type, offer.instance_type):
             now = _live_row(live, rows)
             if now is None or live.max_replica is None:

@@ -662,3 +662,13 @@ def test_wait_absent_returns_at_once_when_already_gone(
     wait_absent(hub, USER, "gone-soon", clock=clock, timeout=30)
     assert clock.now() == start
     assert sandbox.counts() == {GET_ONE: 1}
+
+
+def test_wait_absent_that_never_reads_a_whole_answer_says_whether_it_is_gone_is_unknown(
+    sandbox: Sandbox, clock: ManualClock, client: httpx2.Client, endpoint_body: Any, token: str
+) -> None:
+    hub, doc = _deleted(sandbox, clock, client, endpoint_body, token)
+    _still_there_for(sandbox, clock, {**doc, "error": "partial results"}, reads=10_000)
+    with pytest.raises(WaitTimeout, match="whether it is gone is unknown after 30 s") as raised:
+        wait_absent(hub, USER, "gone-soon", clock=clock, timeout=30)
+    assert "still exists" not in raised.value.message

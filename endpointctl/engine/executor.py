@@ -243,13 +243,16 @@ def wait_absent(
     where = f"'{namespace}/{name}'"
     deadline = clock.now() + timeout
     last: list[Endpoint] = []
+    partial: list[bool] = []  # [True] while the last answer was partial (PartialAnswer)
 
     def gone() -> float | None:
         doing = f"checking whether endpoint {where} is gone after its delete"
         try:
             found = hub.get(namespace, name, doing=doing, deadline=deadline)
         except PartialAnswer:
-            return 0.0  # neither there nor gone, as far as that answer says: read again, to the deadline
+            partial[:] = [True]  # neither there nor gone, as far as that says: read again, to the deadline
+            return 0.0
+        partial.clear()
         if found is None:
             return None
         last[:] = [found]
@@ -257,6 +260,12 @@ def wait_absent(
 
     polled = poll(gone, clock=clock, timeout=timeout, cancel=cancel, backoff=ABSENT)
     status = last[0].shown_state if last else "unknown"
+    if polled.outcome is PollOutcome.TIMEOUT and partial:
+        raise WaitTimeout(
+            f"endpoint {where} was deleted, but whether it is gone is unknown after {timeout:g} s: the "
+            "API's last answer carried an error beside it",
+            hint="run `endpointctl plan` to see where things stand, and the same command again later",
+        )
     if polled.outcome is PollOutcome.TIMEOUT:
         raise WaitTimeout(
             f"endpoint {where} was deleted but still exists after {timeout:g} s (status {status})",

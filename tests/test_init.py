@@ -274,3 +274,8 @@ def test_namespace_is_written_when_given_and_its_quota_is_the_one_checked(cli: C
     doc = yaml.safe_load(ok(cli("init", "openai-community/gpt2", "--namespace", "acme")).stdout)
     assert doc["metadata"] == {"name": "gpt2", "namespace": "acme"}
     assert "GET /api/whoami-v2" not in sandbox.counts()
+
+
+def test_a_region_or_vendor_in_other_case_finds_the_same_hardware() -> None:
+    """As everywhere hardware names are compared (core/endpoint.same_name): case aside."""
+    assert instance(vendor="AWS", region="US-East-1") == instance()

@@ -522,3 +522,19 @@ def test_a_scale_up_of_an_endpoint_on_unreported_hardware_is_never_blocked(unrep
     full = [row("nvidia-l4", "x1", quota_max=4, quota_used=3)]  # 3 of them its own: +1 fits
     (checked,) = check(Plan((_scale_up(endpoint),)), {"acme": full}).plan.changes
     assert checked.action is Action.UPDATE, checked.reason
+
+
+def test_the_hardware_filter_and_quota_figures_read_names_case_aside() -> None:
+    from endpointctl.engine.flows.observe import HardwareFilter
+    from endpointctl.hub.wording import quota_figures
+
+    offered = row("nvidia-l4", "x1", quota_max=4, quota_used=3)
+    assert HardwareFilter(vendor="AWS", region="US-East-1").admits(offered)
+    assert not HardwareFilter(region="eu-west-1").admits(offered)
+    shouted = desired(
+        provider={"vendor": "aws", "region": "US-EAST-1"},
+        compute={"accelerator": "gpu", "instanceType": "NVIDIA-L4", "instanceSize": "X1"},
+    )
+    plain = desired(compute={"accelerator": "gpu", "instanceType": "nvidia-l4", "instanceSize": "x1"})
+    figures = quota_figures([offered], plain)
+    assert figures is not None and quota_figures([offered], shouted) == figures

@@ -82,13 +82,13 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
     vendor, region = provider.vendor.value, provider.region
     itype, size, accelerator = compute.instance_type, compute.instance_size, compute.accelerator.value
     vendors = _names(r.vendor for r in rows)
-    if vendor not in vendors:
+    if not any(same_name(vendor, known) for known in vendors):
         return None, (
             ("spec", "provider", "vendor"),
             f"vendor '{vendor}' offers no hardware to namespace '{change.namespace}'"
             f"{did_you_mean(vendor, vendors)}; offered: {_listed(vendors)}",
         )
-    of_vendor = [r for r in rows if r.vendor == vendor]
+    of_vendor = [r for r in rows if same_name(r.vendor, vendor)]
     regions = _names(r.region for r in of_vendor)
     if not any(same_name(region, known) for known in regions):
         return None, (

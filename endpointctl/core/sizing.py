@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from endpointctl.core.endpoint import Hardware
+from endpointctl.core.endpoint import Hardware, name_key
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.model_facts import CatalogRecipe
 
@@ -126,7 +126,7 @@ def choose(
     recipe: CatalogRecipe | None = None,
 ) -> Choice:
     """The instance to write into a new manifest; ``EndpointctlError`` when nothing there fits."""
-    here = [row for row in rows if (row.vendor, row.region) == (vendor, region)]
+    here = [row for row in rows if name_key(row.vendor, row.region) == name_key(vendor, region)]
     if not here:
         raise EndpointctlError(
             f"the hardware catalog offers nothing in {_where(vendor, region)}",

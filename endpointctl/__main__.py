@@ -57,9 +57,16 @@ def _from_the_real_loader(name: str) -> object:
         raise AttributeError(name)
     import importlib
 
-    if getattr(sys.modules.get(PYDANTIC_PLUGIN_LOADER), "__getattr__", None) is _from_the_real_loader:
-        del sys.modules[PYDANTIC_PLUGIN_LOADER]
-    return getattr(importlib.import_module(PYDANTIC_PLUGIN_LOADER), name)
+    stand_in = sys.modules.get(PYDANTIC_PLUGIN_LOADER)
+    if getattr(stand_in, "__getattr__", None) is _from_the_real_loader:
+        sys.modules.pop(PYDANTIC_PLUGIN_LOADER, None)  # pop: another thread may have taken it out first
+    try:
+        real = importlib.import_module(PYDANTIC_PLUGIN_LOADER)
+    except ImportError:
+        if stand_in is not None:
+            sys.modules.setdefault(PYDANTIC_PLUGIN_LOADER, stand_in)  # no real one: the stand-in stays
+        raise AttributeError(name) from None
+    return getattr(real, name)
 
 
 def turn_off_pydantic_plugins() -> None:

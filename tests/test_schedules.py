@@ -159,6 +159,7 @@ def test_a_subdivision_adds_its_own_holidays_to_its_countrys() -> None:
     [
         ("DE-XX", "unknown subdivision 'XX' of DE"),
         ("DE-by", "did you mean 'DE-BY'"),
+        ("US-CAL", "did you mean 'US-CA'"),
         ("DE-", "nothing after the '-'"),
         ("ZZ-BY", "unknown country code 'ZZ'"),
         ("de-BY", "did you mean 'DE'"),

@@ -13,7 +13,6 @@ middle of an apply (reference §5):
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from dataclasses import dataclass, replace
 from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key, same_name
 from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.plan import Action, Change, Plan, StepKind
+from endpointctl.core.suggest import did_you_mean
 
 UNDEPLOYABLE = frozenset({"deprecated", "not_available"})
 _ALTERNATIVE = frozenset({"available", "low_availability"})
@@ -255,13 +255,6 @@ def alternatives(offer: Hardware, rows: Sequence[Hardware]) -> str:
 
 def offer_text(offer: Hardware) -> str:
     return f"{offer.vendor} {offer.region} {offer.instance_type} {offer.instance_size}"
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    # Case-insensitive, like the manifest's own messages, so `Intel-SPR` still finds `intel-spr`.
-    lowered = {choice.lower(): choice for choice in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
-    return f" (did you mean '{lowered[close[0]]}'?)" if close and lowered[close[0]] != word else ""
 
 
 def _deploys(change: Change) -> bool:

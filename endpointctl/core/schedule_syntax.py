@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.schedule import DAY_NAMES, MINUTES_PER_DAY, Schedule, Window, split_region
+from endpointctl.core.suggest import did_you_mean
 
 WINDOW_FORMAT = "'DAYS HH:MM-HH:MM', e.g. 'Mon-Fri 08:00-20:00', 'Sat,Sun 10:00-14:00' or 'daily 22:00-02:00'"
 EXCEPT_FORMAT = "a day 'YYYY-MM-DD' or a range 'YYYY-MM-DD..YYYY-MM-DD'"
@@ -119,8 +120,7 @@ def check_country(code: str) -> str:
     supported = holiday_calendars.list_supported_countries()
     country, subdivision = split_region(code)
     if country not in supported:
-        close = [c for c in supported if c.lower() == country.lower()]
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(country, list(supported))
         raise ValueError(
             f"unknown country code {country!r} for holidays{hint}; expected an ISO 3166 code such as DE, US "
             "or GB, optionally with a subdivision: DE-BY, US-CA"
@@ -131,8 +131,7 @@ def check_country(code: str) -> str:
         )
     if subdivision is None or subdivision in supported[country]:
         return code
-    close = [c for c in supported[country] if c.lower() == subdivision.lower()]
-    hint = f" (did you mean '{country}-{close[0]}'?)" if close else ""
+    hint = did_you_mean(code, [f"{country}-{known}" for known in supported[country]])
     known = ", ".join(supported[country][:12]) + (", ..." if len(supported[country]) > 12 else "")
     raise ValueError(
         f"unknown subdivision {subdivision!r} of {country} for holidays{hint}; "

@@ -30,11 +30,12 @@ from endpointctl.core.spec import (
     Vendor,
     registry_password,
 )
+from endpointctl.core.suggest import did_you_mean
 from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS, VALUE_RE, VALUE_RULE
 from endpointctl.manifest import files
 from endpointctl.manifest.interpolate import expand_document
 from endpointctl.manifest.limits import MAX_FILE_BYTES
-from endpointctl.manifest.messages import describe, did_you_mean, explain_all
+from endpointctl.manifest.messages import describe, explain_all
 from endpointctl.manifest.yaml_source import Document, KeyPath, Source, YamlLoader, format_path, read
 
 _BOOL: TypeAdapter[bool] = TypeAdapter(bool)

@@ -10,10 +10,9 @@ their type is.
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -22,6 +21,7 @@ from pydantic_core import ErrorDetails
 
 from endpointctl.core.smoke_spec import UNION_TAGS
 from endpointctl.core.spec import CREDENTIALS_KEY, NAME_MAX, NAME_RE, Manifest
+from endpointctl.core.suggest import did_you_mean
 from endpointctl.manifest.yaml_source import KeyPath
 
 _SENSITIVE: tuple[KeyPath, ...] = (("spec", "model", "env"), ("spec", "model", "secrets"))
@@ -120,15 +120,6 @@ def describe(value: Any, *, sensitive: bool = False) -> str:
     if isinstance(value, str):
         return repr(value)
     return str(value)
-
-
-def did_you_mean(word: Any, choices: Sequence[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    # Case-insensitive, so `InstanceType` or `GPU` still find their match.
-    lowered = {choice.lower(): choice for choice in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
-    return f" (did you mean '{lowered[close[0]]}'?)" if close and lowered[close[0]] != word else ""
 
 
 def name_problem(name: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key
+from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key, row_of
 from endpointctl.core.money import NOTHING, ChangeCost, Hourly
 from endpointctl.core.plan import Action, Change, Plan, StepKind
 from endpointctl.core.spec import DesiredState, EndpointSpec
@@ -46,11 +46,7 @@ def change_cost(change: Change, rows: Sequence[Hardware] | None) -> ChangeCost:
 def live_hourly(live: Endpoint, rows: Sequence[Hardware] | None) -> Hourly:
     if live.status is Status.PAUSED:
         return NOTHING
-    where = name_key(live.vendor, live.region, live.instance_type, live.instance_size)
-    row = next(
-        (r for r in rows or () if name_key(r.vendor, r.region, r.instance_type, r.instance_size) == where),
-        None,
-    )
+    row = row_of(live, rows)
     return Hourly.of(None if row is None else row.price_per_hour, live.min_replica, live.max_replica)
 
 

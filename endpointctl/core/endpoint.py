@@ -5,6 +5,7 @@ Converted once from the API's raw dicts in ``hub``; nothing past ``hub`` sees a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -148,3 +149,12 @@ class Hardware:
         if self.quota_max is None or self.quota_used is None:
             return True
         return self.quota_max - self.quota_used >= self.num_accelerators
+
+
+def row_of(live: Endpoint, rows: Sequence[Hardware] | None) -> Hardware | None:
+    """The catalog row of the hardware an endpoint is on (names compared as ``same_name`` does), or None."""
+    where = name_key(live.vendor, live.region, live.instance_type, live.instance_size)
+    return next(
+        (r for r in rows or () if name_key(r.vendor, r.region, r.instance_type, r.instance_size) == where),
+        None,
+    )

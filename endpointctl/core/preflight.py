@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from endpointctl.core.endpoint import Endpoint, Hardware, Status, name_key, same_name
+from endpointctl.core.endpoint import Hardware, Status, row_of, same_name
 from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.plan import Action, Change, Plan, StepKind
 from endpointctl.core.suggest import did_you_mean
@@ -82,7 +82,7 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
     vendor, region = provider.vendor.value, provider.region
     itype, size, accelerator = compute.instance_type, compute.instance_size, compute.accelerator.value
     vendors = _names(r.vendor for r in rows)
-    if not any(same_name(vendor, known) for known in vendors):
+    if not _offered(vendor, vendors):
         return None, (
             ("spec", "provider", "vendor"),
             f"vendor '{vendor}' offers no hardware to namespace '{change.namespace}'"
@@ -90,7 +90,7 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
         )
     of_vendor = [r for r in rows if same_name(r.vendor, vendor)]
     regions = _names(r.region for r in of_vendor)
-    if not any(same_name(region, known) for known in regions):
+    if not _offered(region, regions):
         return None, (
             ("spec", "provider", "region"),
             f"{vendor} has no region '{region}'{did_you_mean(region, regions)}; "
@@ -98,7 +98,7 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
         )
     here = [r for r in of_vendor if same_name(r.region, region)]
     types = _names(r.instance_type for r in here)
-    if not any(same_name(itype, known) for known in types):
+    if not _offered(itype, types):
         elsewhere = _names(r.region for r in of_vendor if same_name(r.instance_type, itype))
         also = f"; {itype} is offered in {vendor} {_listed(elsewhere)}" if elsewhere else ""
         return None, (
@@ -115,7 +115,7 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
             f"set accelerator: {accelerators[0]}",
         )
     sizes = _names(r.instance_size for r in of_type if r.accelerator == accelerator)
-    if not any(same_name(size, known) for known in sizes):
+    if not _offered(size, sizes):
         return None, (
             ("spec", "compute", "instanceSize"),
             f"{itype} in {vendor} {region} comes in {_listed(sizes)}, "
@@ -213,10 +213,11 @@ def _claim(change: Change, offer: Hardware, rows: Sequence[Hardware]) -> tuple[i
     if live is not None:
         if not creating and live.status is Status.PAUSED and StepKind.RESUME not in kinds:
             return None  # stays paused: claims nothing now; a resume is the API's to refuse
-        if live.status not in _HOLDS_NOTHING and (live.instance_type is None or live.instance_size is None):
+        holds = live.status not in _HOLDS_NOTHING
+        if holds and (live.instance_type is None or live.instance_size is None):
             return None  # on hardware the API did not say: what it holds is unknown, never block on a guess
-        if live.status not in _HOLDS_NOTHING and same_name(live.instance_type, offer.instance_type):
-            now = _live_row(live, rows)
+        if holds and same_name(live.instance_type, offer.instance_type):
+            now = row_of(live, rows)
             if now is None or live.max_replica is None:
                 return None  # what it holds is unknown: never block on a guess
             held = live.max_replica * now.num_accelerators
@@ -253,6 +254,10 @@ def alternatives(offer: Hardware, rows: Sequence[Hardware]) -> str:
     return "available instead: " + ", ".join(shown)
 
 
+def _offered(name: str, names: Sequence[str]) -> bool:
+    return any(same_name(name, known) for known in names)
+
+
 def offer_text(offer: Hardware) -> str:
     return f"{offer.vendor} {offer.region} {offer.instance_type} {offer.instance_size}"
 
@@ -280,13 +285,6 @@ def _warn(change: Change, warning: str) -> Change:
 
 def _note(change: Change, note: str) -> Change:
     return replace(change, notes=(*change.notes, note))
-
-
-def _live_row(live: Endpoint, rows: Sequence[Hardware]) -> Hardware | None:
-    where = name_key(live.vendor, live.region, live.instance_type, live.instance_size)
-    return next(
-        (r for r in rows if name_key(r.vendor, r.region, r.instance_type, r.instance_size) == where), None
-    )
 
 
 def _count(value: object) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -254,17 +255,34 @@ def test_files_are_never_overwritten_without_force(
     assert "--name" in ok(cli("init", "openai-community/gpt2", "--name", "Bad_Name"), 2).stderr
 
 
+def _catalog_with_an_error_beside(request: Request, handler: Handler) -> Response:
+    """The catalog's own answer, the recipe in it, with an ``error`` beside: a partial answer."""
+    response = handler(request)
+    if request.route == CATALOG and response.status == 200:
+        response.body = json.dumps({**json.loads(response.body), "error": "partial results"}).encode()
+    return response
+
+
+@pytest.mark.parametrize(
+    ("unreadable", "says"),
+    [
+        (lambda request, handler: json_response({"error": "Not found"}, status=404), "Not found"),
+        (_catalog_with_an_error_beside, "an error beside it: 'partial results'"),
+    ],
+    ids=["404", "200 with an error beside"],
+)
 def test_without_a_readable_catalog_the_model_is_sized_and_the_output_says_so(
-    cli: Cli, sandbox: Sandbox
+    cli: Cli, sandbox: Sandbox, unreadable: Callable[[Request, Handler], Response], says: str
 ) -> None:
     def no_catalog(request: Request, handler: Handler) -> Response:
         if request.route == CATALOG:
-            return json_response({"error": "Not found"}, status=404)
+            return unreadable(request, handler)
         return handler(request)
 
     sandbox.add_middleware(no_catalog)
     run = ok(cli("init", "meta-llama/Llama-3.2-1B-Instruct"))
     assert "the Inference Catalog could not be read, so no recipe was used" in run.stderr
+    assert says in run.stderr
     doc = yaml.safe_load(run.stdout)
     assert doc["spec"]["compute"]["instanceType"] == "nvidia-t4" and "image" not in doc["spec"]["model"]
 

@@ -152,6 +152,10 @@ def test_a_subdivision_adds_its_own_holidays_to_its_countrys() -> None:
     assert state_at(office(holidays="DE-BE"), epiphany) is RUNNING
     assert state_at(office(holidays="DE-BY"), at("2026-05-01T12:00")) is PAUSED  # the country's too
     assert state_at(office(holidays="DE-BY"), unity_day) is RUNNING  # an ordinary Monday
+    # The library's named areas are subdivisions too: Augsburg's peace festival, a Saturday in 2026.
+    peace_festival = at("2026-08-08T12:00")
+    assert state_at(office(holidays="DE-Augsburg"), peace_festival) is PAUSED
+    assert state_at(office(holidays="DE-BY"), peace_festival) is RUNNING
 
 
 @pytest.mark.parametrize(
@@ -168,6 +172,14 @@ def test_a_subdivision_adds_its_own_holidays_to_its_countrys() -> None:
 def test_holiday_subdivisions_that_do_not_exist_are_refused(code: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         office(holidays=code)
+
+
+def test_an_unknown_subdivision_lists_every_one_of_its_country() -> None:
+    with pytest.raises(ValueError) as raised:
+        office(holidays="US-XX")
+    for code in ("AK", "CA", "WY", "VI"):  # the first, a middle, the last of the states, a territory
+        assert f" {code}," in str(raised.value) or str(raised.value).endswith(f" {code}")
+    assert "..." not in str(raised.value)
 
 
 def test_an_except_day_stops_a_window_at_its_midnight_and_opens_none() -> None:

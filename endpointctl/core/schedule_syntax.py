@@ -132,7 +132,8 @@ def check_country(code: str) -> str:
     if subdivision is None or subdivision in supported[country]:
         return code
     hint = did_you_mean(code, [f"{country}-{known}" for known in supported[country]])
-    known = ", ".join(supported[country][:12]) + (", ..." if len(supported[country]) > 12 else "")
+    # Every one (the US has 57): a list cut short would hide the very code someone looks for.
+    known = ", ".join(supported[country])
     raise ValueError(
         f"unknown subdivision {subdivision!r} of {country} for holidays{hint}; "
         + (f"{country}'s are: {known}" if known else f"{country} has none: write {country} alone")

@@ -187,7 +187,17 @@ class ApiCalls:
 
         For the routes huggingface_hub reads incompletely (listing) or not at all (hardware).
         """
-        url = f"{self._base}{path}"
+        return self._get_json_at(doing, f"{self._base}{path}", params=params, deadline=deadline)
+
+    def _get_json_at(
+        self,
+        doing: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """GET ``url`` as ``_get_json`` does: retried, a JSON object, never one with an error beside it."""
         headers = build_hf_headers(token=self._token.value)
 
         def fetch() -> dict[str, Any]:

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from huggingface_hub import constants
-from huggingface_hub.utils._headers import build_hf_headers
-from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.model_facts import CatalogModel, CatalogRecipe
 from endpointctl.hub.calls import ApiCalls
@@ -97,15 +95,8 @@ class CatalogCalls(ApiCalls):
         """The catalog's models (those matching ``search``, a repository id or part of one)."""
         doing = "listing the Inference Catalog" + (f" for '{search}'" if search else "")
         url = f"{catalog_url(self._base)}/list"
-        headers = build_hf_headers(token=self._token.value)
-        params = {"search": search} if search else {}
-
-        def fetch() -> dict[str, Any]:
-            response = get_session().get(url, headers=headers, params=params)
-            hf_raise_for_status(response)
-            return self._json_object(response, doing)
-
-        answer = self._call(doing, fetch)
+        # Through the one GET of a JSON object: an answer with an error beside it is refused there too.
+        answer = self._get_json_at(doing, url, params={"search": search} if search else None)
         try:
             return to_catalog(answer)
         except Malformed as error:

@@ -30,6 +30,7 @@ from endpointctl.core.export import Exported, NotExportable, export
 from endpointctl.core.plan import lifecycle_change
 from endpointctl.core.spec import CONTROL_RE, MAX_REPLICAS, MAX_SCALE_TO_ZERO_MINUTES, Security
 from endpointctl.core.tags import (
+    ENV_KEY,
     LABELS_KEY,
     MANAGED_TAG,
     RESERVED_LABEL_KEYS,
@@ -400,6 +401,7 @@ def _word(inner: str) -> st.SearchStrategy[str]:
 
 
 _KEY = _word("._/-")
+_ENV_NAME = st.sampled_from(["MAX_BATCH", "DEBUG", "A"])
 _VALUE = _word("._-")
 # Anything the API could hold in a string: $, braces, quotes, YAML indicators, non-ASCII, newlines.
 _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20) | st.sampled_from(
@@ -414,6 +416,8 @@ _OTHER_TAGS = st.lists(
         # adopted it names tags it has no say over.
         st.builds(lambda ks: f"{LABELS_KEY}={'+'.join(ks)}", st.lists(_KEY, max_size=3)),
         st.just(LABELS_KEY),
+        # An env record someone else wrote: on an endpoint being adopted it names nothing of ours.
+        st.builds(lambda ks: f"{ENV_KEY}={'+'.join(ks)}", st.lists(_ENV_NAME, max_size=3)),
     ),
     max_size=5,
 )
@@ -442,7 +446,7 @@ _LINK = st.none() | st.builds(PrivateLink, st.just("123456789012"), st.none() | 
 _REVISION = st.none() | st.just("A" * 40) | st.just("main") | _TEXT
 _TASK = st.none() | _TEXT
 _FRAMEWORK = st.none() | st.sampled_from(["pytorch", "custom", "tensorflow"])
-_ENV = st.none() | st.dictionaries(_TEXT, _TEXT, max_size=4)
+_ENV = st.none() | st.dictionaries(_TEXT | _ENV_NAME, _TEXT, max_size=4)
 _SECRET_NAMES = st.none() | st.frozensets(_TEXT.filter(bool), max_size=3)
 _REGION = st.sampled_from(["us-east-1", "eu-west-1", "$weird region"])
 _EDGES = st.sampled_from([0, 1, MAX_SCALE_TO_ZERO_MINUTES, MAX_SCALE_TO_ZERO_MINUTES + 1])
@@ -454,8 +458,13 @@ def endpoints(draw: st.DrawFn) -> Endpoint:
     managed = draw(st.booleans())
     labels = draw(_LABELS)
     others = draw(_OTHER_TAGS)
+    env = draw(_ENV)
+    # What an earlier apply sent (the record): the env's own names, others since gone, or none.
+    sent = draw(st.none() | st.lists(st.sampled_from(sorted(env or {}) or ["A"]) | _ENV_NAME, max_size=3))
     tags = (
-        desired_tags(labels, others, None) if managed else (*others, *(f"{k}={v}" for k, v in labels.items()))
+        desired_tags(labels, others, None, sent_env=sent)
+        if managed
+        else (*others, *(f"{k}={v}" for k, v in labels.items()))
     )
     status = draw(_STATUSES)
     low = draw(_LOW)
@@ -471,7 +480,7 @@ def endpoints(draw: st.DrawFn) -> Endpoint:
         task=draw(_TASK),
         framework=draw(_FRAMEWORK),
         image=draw(_IMAGES),
-        env=draw(_ENV),
+        env=env,
         secret_names=draw(_SECRET_NAMES),
         region=draw(_REGION),
         min_replica=low,
@@ -508,11 +517,11 @@ def test_any_exported_endpoint_reads_back_and_plans_nothing(
         assert wanted == set(ep.tags)
     else:
         # Adopting removes nothing but tags under our bookkeeping keys, which only we may write.
-        assert wanted >= {t for t in ep.tags if t.partition("=")[0] not in (LABELS_KEY, STACK_KEY)}
+        assert wanted >= {t for t in ep.tags if t.partition("=")[0] not in (LABELS_KEY, STACK_KEY, ENV_KEY)}
         assert {t.partition("=")[0] for t in wanted - set(ep.tags)} <= {"managed-by", LABELS_KEY}
     # Unknown stays unknown: nothing the endpoint did not report is asserted.
     assert (spec.security is None) == (ep.security is None)
-    assert (spec.model.env is None) == (not ep.env or any(CONTROL_RE.search(k) for k in ep.env))
+    assert (spec.model.env is None) == (not ep.env or all(CONTROL_RE.search(k) for k in ep.env))
     assert (spec.model.secrets is None) == (not ep.secret_names)
     assert spec.model.revision is None or ep.revision is not None
     if spec.model.secrets:

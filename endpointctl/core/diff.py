@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, same_name
+from endpointctl.core.env_diff import env_differs
 from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
@@ -195,19 +196,6 @@ def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> F
     )
 
 
-def _env_differs(want: dict[str, str], have: dict[str, str]) -> bool:
-    """Whether a variable the manifest sets is missing from the live env, or has another value.
-
-    Variables the live env has and the manifest does not set are not compared, as anything a manifest
-    omits stays as the server has it (README) and as fields the service adds inside an image are not.
-    Whether the service adds variables of its own is not documented (reference §2 says only "object of
-    strings"); compared, one it added would plan an update (a redeploy) on every run, and apply would never
-    settle. The cost of this reading: a variable removed from a manifest stays on the endpoint until the
-    next env update, which sends the manifest's env whole (and so removes it, as updates replace env).
-    """
-    return any(have.get(key) != value for key, value in want.items())
-
-
 _FIELDS: tuple[_Field, ...] = (
     _Field("model.repository", lambda s: s.model.repository, lambda e: e.repository),
     _Field("model.revision", lambda s: s.model.revision, lambda e: e.revision),
@@ -260,6 +248,12 @@ def diff_endpoint(
     changes: list[FieldChange] = []
     for f in _FIELDS:
         want = f.desired(spec)
+        if f.path == ENV:
+            # Before the "not set" skip: a variable we sent and the manifest dropped is removed even when
+            # the manifest now sets no env at all.
+            if live.env is not None and env_differs(want, live.env, live):
+                changes.append(FieldChange(ENV, live.env, want or {}))
+            continue
         if want is None or (f.scaling and not compare_scaling):
             continue
         have = f.live(live)
@@ -274,10 +268,6 @@ def diff_endpoint(
             # live form it cannot compare (a short SHA, refs/heads/main) is unknown there, never drift.
             if not revision_matches(desired, have):
                 changes.append(FieldChange(f.path, have, shown_revision(desired)))
-            continue
-        if f.path == ENV:
-            if _env_differs(want, have):
-                changes.append(FieldChange(f.path, have, want))
             continue
         if want != have and not (f.name and same_name(want, have)):
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))

@@ -200,10 +200,13 @@ def _model(ep: Endpoint, notes: list[str], variables: list[tuple[str, str]]) -> 
                 variables.append((f"spec.model.image.{variant}.credentials.password", REGISTRY_PASSWORD))
             model["image"] = image
     if ep.env:
-        if all(_printable(key) for key in ep.env):
-            model["env"] = {key: literal(value) for key, value in ep.env.items()}
-        else:
-            notes.append("an environment variable's name holds a control character; env left out")
+        # Those a manifest can hold: only what a manifest sets is compared, so one left out is never drift
+        # (and never one endpointctl recorded as sent, core/tags.py: those names are plain).
+        printable = {key: literal(value) for key, value in ep.env.items() if _printable(key)}
+        if printable:
+            model["env"] = printable
+        if len(printable) < len(ep.env):
+            notes.append("an environment variable's name holds a control character; that variable left out")
     if ep.secret_names:
         taken = {REGISTRY_PASSWORD} if any(v == REGISTRY_PASSWORD for _, v in variables) else set()
         secrets: dict[str, str] = {}

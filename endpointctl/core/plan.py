@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from endpointctl.core.diff import (
+    ENV,
     FieldChange,
     desired_fields,
     diff_endpoint,
@@ -18,6 +19,7 @@ from endpointctl.core.diff import (
     values_never_shown,
 )
 from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.env_diff import env_notes
 from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
 from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
@@ -146,21 +148,9 @@ def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
     return live.min_replica or 0  # not reported: no resume is planned on a guess
 
 
-def _env_notes(desired: Desired, live: Endpoint, update_paths: tuple[str, ...]) -> list[str]:
-    """Variables the endpoint has and the manifest does not set are never compared (the service may add its
-    own); a plan says which, by name, and what becomes of them."""
-    want, have = desired.spec.model.env, live.env
-    extra = sorted(set(have or {}) - set(want or {})) if want is not None else []
-    if not extra:
-        return []
-    names = ", ".join(extra)
-    if "model.env" in update_paths:
-        # Whether the API merges or replaces env is unconfirmed (reference §3): replaced, they go.
-        return [f"model.env: the update sends the manifest's variables only, so {names} (not in it) may go"]
-    return [
-        f"model.env: the endpoint also has {names}, which the manifest does not set: left as they are until "
-        "the next change to model.env (whether the service adds variables of its own is unknown)"
-    ]
+def _create_tags(desired: Desired, options: Options) -> tuple[str, ...]:
+    env = desired.spec.model.env
+    return desired_tags(desired.manifest.metadata.labels, (), options.stack, sent_env=env or None)
 
 
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
@@ -209,7 +199,14 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     forcing = [change for change in fields if change.forces_replace]
     if forcing:
         return _replace(desired, live, options, list(fields), reason=None)
-    tags = desired_tags(desired.manifest.metadata.labels, live.tags, options.stack)
+    # The env record changes only with the env it records: a run that sends no env leaves it as it is.
+    sends_env = any(change.path == ENV for change in fields)
+    tags = desired_tags(
+        desired.manifest.metadata.labels,
+        live.tags,
+        options.stack,
+        sent_env=(desired.spec.model.env or {}) if sends_env else None,
+    )
     tag_change = set(tags) != set(live.tags)
     failed = f"its last update failed ({live.message or 'no message'})"
     # Labels or a pause are sent as any other change: the failed configuration is not sent again by them.
@@ -264,7 +261,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
     if update and not lifecycle and live.status is Status.PAUSED:
         notes.append("the endpoint is paused and stays paused")
-    notes += _env_notes(desired, live, update_paths)
+    notes += env_notes(desired, live, update_paths)
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:
@@ -325,7 +322,7 @@ def _replace(
 
 
 def _create_steps(desired: Desired, options: Options) -> tuple[Step, ...]:
-    create = Step(StepKind.CREATE, tags=desired_tags(desired.manifest.metadata.labels, (), options.stack))
+    create = Step(StepKind.CREATE, tags=_create_tags(desired, options))
     state = wanted_state(desired, options.at)
     if state is DesiredState.PAUSED:
         return (create, Step(StepKind.PAUSE))
@@ -357,7 +354,7 @@ def compute(
         wanted.add(key)
         live = live_by_key.get(key)
         if live is None:
-            create_tags = sorted(desired_tags(spec.manifest.metadata.labels, (), options.stack))
+            create_tags = sorted(_create_tags(spec, options))
             fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=create_tags))
             changes.append(
                 Change(

@@ -19,7 +19,16 @@ STACK_KEY = "endpointctl-stack"
 # tags someone else added stay. "+" cannot occur in a label key (LABEL_KEY_RE).
 LABELS_KEY = "endpointctl-labels"
 LABEL_SEPARATOR = "+"
-RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY})
+# Which ``model.env`` variables endpointctl last sent, so one removed from a manifest is removed from the
+# endpoint while variables someone else (or the service) added are never compared. Written only with a
+# change that sends env (a create, an env update): it then says exactly what was sent, and a run that
+# sends no env never plans a tag change for it. Names that could not be read back from a tag ("+", "=",
+# ",") are not recorded, nor is a record longer than ENV_TAG_MAX (the API's tag limit is unknown): a
+# variable not recorded is left on the endpoint when a manifest drops it, as before the record existed.
+ENV_KEY = "endpointctl-env"
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_TAG_MAX = 255
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY})
 
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
 # One pattern for label values and stack names (README, Manifests): they travel as `key=value` tags and
@@ -45,6 +54,21 @@ def owned_label_keys(tags: Iterable[str]) -> frozenset[str]:
     return frozenset(value.split(LABEL_SEPARATOR)) if value else frozenset()
 
 
+def env_tag(names: Iterable[str]) -> str | None:
+    """The record of the env variables a change sends, or None when none can be recorded."""
+    recorded = sorted({name for name in names if ENV_NAME_RE.fullmatch(name)})
+    tag = f"{ENV_KEY}={LABEL_SEPARATOR.join(recorded)}"
+    return tag if recorded and len(tag) <= ENV_TAG_MAX else None
+
+
+def owned_env_names(tags: Iterable[str]) -> frozenset[str]:
+    """The env variables endpointctl last sent, as its record says (names it could not have written are
+    not taken from it)."""
+    value = tag_value(tags, ENV_KEY)
+    names = value.split(LABEL_SEPARATOR) if value else ()
+    return frozenset(name for name in names if ENV_NAME_RE.fullmatch(name))
+
+
 def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The ``key=value`` tags that are not ours, as labels (a bare tag maps to an empty value)."""
     labels: dict[str, str] = {}
@@ -63,26 +87,38 @@ def ownership_tags(stack: str | None) -> tuple[str, ...]:
     return (MANAGED_TAG, f"{STACK_KEY}={stack}") if stack else (MANAGED_TAG,)
 
 
-def desired_tags(labels: Mapping[str, str], live_tags: Iterable[str], stack: str | None) -> tuple[str, ...]:
+def desired_tags(
+    labels: Mapping[str, str],
+    live_tags: Iterable[str],
+    stack: str | None,
+    *,
+    sent_env: Iterable[str] | None = None,
+) -> tuple[str, ...]:
     """Union of what is live and what we own: tags someone else added are kept.
 
     A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
-    no longer has is removed; our ownership tags are added.
+    no longer has is removed; our ownership tags are added. ``sent_env``, the names of the variables the
+    change sends (None: it sends no env), replaces the env record; without it the record stays as it is.
 
     Our bookkeeping is read only on an endpoint we manage. On one we are adopting, a tag under one of
     our keys was not written by us (a copy of another endpoint's tags, say): a labels record cannot say
     which of its tags are ours, and a stack tag would file the endpoint under a stack this run did not
-    choose (beside ours, under two: a prune of the other would delete it). Both are dropped, ours added
-    (none when the manifest sets no labels, or no ``--stack`` is given), and every other tag stays.
+    choose (beside ours, under two: a prune of the other would delete it); an env record would name
+    variables to remove that we never set. All are dropped, ours added (none when the manifest sets no
+    labels, no ``--stack`` is given, or no env is sent), and every other tag stays.
     """
     live = list(live_tags)
     managed = MANAGED_TAG in live
     set_before = owned_label_keys(live) if managed else frozenset()
     ours = set(labels) | set_before | {LABELS_KEY} | (set() if managed else {STACK_KEY})
+    if sent_env is not None or not managed:
+        ours.add(ENV_KEY)
     kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
     if labels:
         wanted.append(f"{LABELS_KEY}={LABEL_SEPARATOR.join(sorted(labels))}")
+    if sent_env is not None and (record := env_tag(sent_env)):
+        wanted.append(record)
     result: list[str] = []
     for tag in [*kept, *wanted, *ownership_tags(stack)]:
         if tag not in result:

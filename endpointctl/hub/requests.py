@@ -50,7 +50,8 @@ _UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
     "model.task": ("task", lambda d: d.spec.model.task),
     "model.framework": ("framework", lambda d: d.spec.model.framework and d.spec.model.framework.value),
     "model.image": ("custom_image", lambda d: d.spec.model.image),
-    "model.env": ("env", lambda d: d.spec.model.env),
+    # {} when the manifest sets none: the update then removes variables endpointctl sent before.
+    "model.env": ("env", lambda d: d.spec.model.env or {}),
     "model.secrets": ("secrets", lambda d: d.spec.model.secrets),
     "compute.accelerator": ("accelerator", lambda d: d.spec.compute.accelerator.value),
     "compute.instanceType": ("instance_type", lambda d: d.spec.compute.instance_type),

@@ -388,6 +388,85 @@ def test_an_unset_secret_blocks_only_what_would_send_it(
     assert "secrets" not in body.get("model", {}) and body["compute"]["instanceSize"] == "x4"
 
 
+# -- secrets this run knows, held where the API shows values: never in what export writes ----------------
+
+
+def test_an_env_value_holding_the_token_is_left_out_of_what_export_writes(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
+) -> None:
+    """The token in an endpoint's env (the API shows env values): not in the file, not masked in it either
+    (an apply would send the mask), and the manifest still plans nothing."""
+    foreign.create_inference_endpoint(
+        "token-in-env",
+        repository="openai-community/gpt2",
+        framework="pytorch",
+        task="text-generation",
+        accelerator="cpu",
+        vendor="aws",
+        region="us-east-1",
+        instance_size="x2",
+        instance_type="intel-spr",
+        type="authenticated",
+        env={"HF_TOKEN": TOKEN, "DB_URL": f"postgres://bot:{SECRET}@db/x", "BATCH": "8"},
+    )
+    clock.advance(10)
+    out = tmp_path / "live"
+    variables = {"ENDPOINTCTL_VARIABLES": f"DB_PASSWORD={SECRET}"}
+    run = ok(cli("export", "token-in-env", "--dir", str(out), env=variables))
+    text = (out / "token-in-env.yaml").read_text()
+    assert TOKEN not in text and SECRET not in text and "***" not in text
+    assert yaml.safe_load(text)["spec"]["model"]["env"] == {"BATCH": "8"}
+    assert "model.env.HF_TOKEN holds a secret value" in run.stderr and "model.env.DB_URL" in run.stderr
+    printed = ok(cli("export", "token-in-env", env=variables))
+    assert printed.stdout == text
+    assert plan_json(cli, str(out), "--adopt")[0]["fields"][0]["path"] == "tags"
+
+
+def test_a_secret_anywhere_else_in_the_manifest_stops_the_export(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
+) -> None:
+    foreign.create_inference_endpoint(
+        "token-in-image",
+        repository="openai-community/gpt2",
+        framework="pytorch",
+        task="text-generation",
+        accelerator="cpu",
+        vendor="aws",
+        region="us-east-1",
+        instance_size="x2",
+        instance_type="intel-spr",
+        type="authenticated",
+        custom_image={"url": f"https://bot:{TOKEN}@registry.example.com/server:1", "port": 80},
+    )
+    clock.advance(10)
+    out = tmp_path / "live"
+    refused = ok(cli("export", "token-in-image", "--dir", str(out)), 1)
+    assert "the manifest would hold a secret value this run knows" in refused.stderr
+    assert not out.exists() and TOKEN not in refused.all
+    assert ok(cli("export", "token-in-image"), 1).stdout == ""
+
+
+def test_an_endpoint_holding_a_secret_endpointctl_sent_in_env_is_not_exported(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    """Sent by endpointctl (recorded), a value cannot be left out either: a plan would remove it."""
+    path = tmp_path / "m.yaml"
+    path.write_text(SECRET_MANIFEST.replace('secrets: {API_KEY: "${MY_API_KEY}"}', 'env: {KEY: "${MY_KEY}"}'))
+    ok(cli("apply", str(path), "--yes", env={"MY_KEY": SECRET}))
+    clock.advance(10)
+    out = tmp_path / "live"
+    variables = {"ENDPOINTCTL_VARIABLES": f"MY_KEY={SECRET}"}
+    for args in (("--dir", str(out)), ()):
+        refused = ok(cli("export", "with-secret", *args, env=variables), 1)
+        assert (
+            "model.env.KEY holds a secret value" in refused.stderr and "spec.model.secrets" in refused.stderr
+        )
+        assert SECRET not in refused.all and "***" not in refused.stdout
+    assert not out.exists()
+    # Without the value known to this run, it is exported as the API shows it (as any env value).
+    assert yaml.safe_load(ok(cli("export", "with-secret")).stdout)["spec"]["model"]["env"] == {"KEY": SECRET}
+
+
 # -- the pure part: any endpoint, exported, read back by the loader, plans nothing -----------------------
 
 _ALNUM = string.ascii_letters + string.digits

@@ -53,7 +53,7 @@ from endpointctl.sandbox.transport import Handler
 # Every length at which something is cut: the shortest secret, a shown JSON value, an excerpt, a smoke
 # snippet, a server's text, huggingface_hub's debug-log body.
 LIMITS = (MIN_SECRET_LENGTH, 80, BODY_EXCERPT, 200, SERVER_TEXT, 1000)
-HOSTILE = "\"'\\\n\r\t&<>%+;=# .…é€😀\x01\x1b\x7f\x85\xa0\u2028"
+HOSTILE = "\"'\\\n\r\t&<>%+;=# .…é€😀\x01\x1b\x7f\x85\xa0\u2028$"
 CHARACTERS = st.one_of(
     st.sampled_from(HOSTILE),
     st.characters(min_codepoint=0x20, max_codepoint=0x7E),
@@ -96,6 +96,11 @@ TOKENS = values("hf_Zt", TOKEN_CHARACTERS)
 
 # -- the redactor ----------------------------------------------------------------------------------------
 
+
+def _wrapped(text: str, width: int, newline: str) -> str:
+    return newline.join(text[at : at + width] for at in range(0, len(text), width))
+
+
 # The secret as each output path may write it: every encoder alone, and one inside another.
 WRITERS: dict[str, Callable[[str], str]] = {
     **{name: (lambda encode: lambda v: f"error: {encode(v)} (attempt 2)")(e) for name, e in ENCODERS.items()},
@@ -117,6 +122,14 @@ WRITERS: dict[str, Callable[[str], str]] = {
     "base64-of-json": lambda v: base64.b64encode(
         b"x" + json.dumps({"API_KEY": v}, ensure_ascii=False, separators=(",", ":")).encode()
     ).decode(),
+    # Wrapped as MIME and base64(1) do (76 a line), and as PEM (64, CRLF) inside a JSON error: the
+    # secret across a line break, raw or escaped.
+    "base64-mime": lambda v: (
+        "rejected: " + base64.encodebytes(b"x" * 40 + json.dumps({"API_KEY": v}).encode()).decode()
+    ),
+    "base64-pem-in-json": lambda v: json.dumps(
+        {"error": _wrapped(base64.b64encode(b"xy" * 17 + v.encode()).decode(), 64, "\r\n")}
+    ),
 }
 
 

@@ -89,6 +89,7 @@ ENCODERS: dict[str, Callable[[str], str]] = {
     "html": html.escape,
     "shell": lambda v: v.replace("'", "'\"'\"'"),
     "printable": lambda v: _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", v),
+    "manifest": lambda v: v.replace("$", "$$"),  # a manifest's own escape, as export writes a value
 }
 _SPACES = re.compile(r"\s+")
 
@@ -127,9 +128,15 @@ def start_forms(value: str) -> tuple[str, ...]:
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}")
 
 
+# A line break base64 may be wrapped at (MIME, PEM, base64(1)), as it is or escaped in JSON.
+_WRAP = re.compile(r"[ \t]*(?:\r?\n|\\r\\n|\\n)[ \t]*")
+
+
 def _decoded_runs(text: str) -> Iterator[bytes]:
-    """Every base64 run in ``text`` decoded, from each of the four alignments a cut run may have."""
-    for run in _BASE64_RUN.findall(text):
+    """Every base64 run in ``text`` decoded, from each of the four alignments a cut run may have, and with
+    the line breaks it may be wrapped at taken out."""
+    unwrapped = _WRAP.sub("", text)
+    for run in {*_BASE64_RUN.findall(text), *_BASE64_RUN.findall(unwrapped)}:
         for start in range(4):
             chunk = run[start:]
             chunk = chunk[: len(chunk) - len(chunk) % 4]
@@ -229,6 +236,8 @@ def test_the_scan_finds_every_form_it_claims_to() -> None:
     assert leaks(yaml.safe_dump({"error": "x " * 40 + SECRET}))  # quoted, escaped and folded
     assert leaks(json.dumps({"error": json.dumps({"API_KEY": SECRET})}))
     assert not leaks(f"error: {SECRET[: MIN_SECRET_LENGTH - 1]}…")  # too short a start to matter
+    wrapped = base64.encodebytes(b"x" * 40 + body).decode()  # 76 a line: the secret across a break
+    assert leaks(wrapped) and leaks(json.dumps({"error": wrapped})) and leaks(wrapped.replace("\n", "\r\n"))
 
 
 # -- the API misbehaving ---------------------------------------------------------------------------------

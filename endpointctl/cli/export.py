@@ -73,7 +73,10 @@ def export(
     target_dir = given_directory(directory)
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
-    found = export_flow.export(inv.session(settings), targets, desired)
+    redactor = inv.out.redactor
+    found = export_flow.export(
+        inv.session(settings), targets, desired, lambda text: redactor.scrub(text) != text
+    )
     problem = found.problem(targets.allow_empty, bool(targets.selector))
     if problem is not None:
         raise problem

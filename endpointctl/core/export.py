@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ from endpointctl.core.tags import (
     LABEL_KEY_RE,
     RESERVED_LABEL_KEYS,
     VALUE_RE,
+    owned_env_names,
     owned_label_keys,
     tag_value,
 )
@@ -181,7 +182,46 @@ def _image(image: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any] |
     return {variant: {k: v if k == CREDENTIALS_KEY else literal(v) for k, v in settings.items()}}, password
 
 
-def _model(ep: Endpoint, notes: list[str], variables: list[tuple[str, str]]) -> dict[str, Any]:
+def _never(_: str) -> bool:
+    return False
+
+
+def _env(
+    ep: Endpoint, notes: list[str], holds_secret: Callable[[str], bool]
+) -> tuple[dict[str, Any], list[str]]:
+    """The variables a manifest can hold, and why the endpoint cannot be exported (a recorded secret).
+
+    Only what a manifest sets is compared, so one left out is never drift, except one endpointctl sent
+    (its record, core/tags.py): a plan on the manifest would remove it. Left out: a name holding a control
+    character (never recorded: those names are plain), and a value holding a secret this run knows (the
+    token, a value given as secret), which no file may hold; written as a mask instead, an apply would
+    send the mask as its value.
+    """
+    env: dict[str, Any] = {}
+    refused: list[str] = []
+    recorded = owned_env_names(ep.tags) if ep.managed else frozenset()
+    for key, value in (ep.env or {}).items():
+        if not _printable(key):
+            notes.append("an environment variable's name holds a control character; that variable left out")
+        elif not holds_secret(value):
+            env[key] = literal(value)
+        elif key in recorded:
+            refused.append(
+                f"its model.env.{key} holds a secret value (the token, or one given as secret) that "
+                "endpointctl sent: written out it would be in the file, left out a plan would remove it; "
+                "move it to spec.model.secrets and apply, then export"
+            )
+        else:
+            notes.append(
+                f"model.env.{key} holds a secret value (the token, or one given as secret); left out (not "
+                "compared): move it to spec.model.secrets"
+            )
+    return env, refused
+
+
+def _model(
+    ep: Endpoint, notes: list[str], variables: list[tuple[str, str]], env: dict[str, Any]
+) -> dict[str, Any]:
     model: dict[str, Any] = {"repository": ep.repository}
     if ep.revision is not None and _printable(ep.revision) and REVISION_RE.fullmatch(ep.revision):
         model["revision"] = ep.revision.lower() if is_commit(ep.revision) else literal(ep.revision)
@@ -199,14 +239,8 @@ def _model(ep: Endpoint, notes: list[str], variables: list[tuple[str, str]]) -> 
                 settings[CREDENTIALS_KEY][PASSWORD_KEY] = f"${{{REGISTRY_PASSWORD}}}"
                 variables.append((f"spec.model.image.{variant}.credentials.password", REGISTRY_PASSWORD))
             model["image"] = image
-    if ep.env:
-        # Those a manifest can hold: only what a manifest sets is compared, so one left out is never drift
-        # (and never one endpointctl recorded as sent, core/tags.py: those names are plain).
-        printable = {key: literal(value) for key, value in ep.env.items() if _printable(key)}
-        if printable:
-            model["env"] = printable
-        if len(printable) < len(ep.env):
-            notes.append("an environment variable's name holds a control character; that variable left out")
+    if env:
+        model["env"] = env
     if ep.secret_names:
         taken = {REGISTRY_PASSWORD} if any(v == REGISTRY_PASSWORD for _, v in variables) else set()
         secrets: dict[str, str] = {}
@@ -264,19 +298,21 @@ def _required(ep: Endpoint) -> list[str]:
     return missing
 
 
-def export(ep: Endpoint) -> Exported | NotExportable:
-    """The manifest document of ``ep``, or why it cannot be written as one."""
-    missing = _required(ep)
+def export(ep: Endpoint, holds_secret: Callable[[str], bool] = _never) -> Exported | NotExportable:
+    """The manifest document of ``ep``, or why it cannot be written as one. ``holds_secret`` says whether a
+    value holds a secret this run knows (the redactor would mask it)."""
+    notes: list[str] = []
+    env, refused = _env(ep, notes, holds_secret)
+    missing = _required(ep) + refused
     if missing:
         return NotExportable(ep.namespace, ep.name, tuple(missing))
-    notes: list[str] = []
     variables: list[tuple[str, str]] = []
     metadata: dict[str, Any] = {"name": ep.name, "namespace": ep.namespace}
     labels = _labels(ep, notes)
     if labels:
         metadata["labels"] = labels
     spec: dict[str, Any] = {
-        "model": _model(ep, notes, variables),
+        "model": _model(ep, notes, variables, env),
         "provider": {"vendor": ep.vendor, "region": literal(ep.region)},
         "compute": {
             "accelerator": ep.accelerator,

@@ -56,13 +56,15 @@ TRUNCATION_MARKS = ("…", "...", "[truncated]", "(truncated)")
 
 
 def _masked_forms(secret: str) -> set[str]:
-    """What plain search replaces: the value itself and its base64 forms.
+    """What plain search replaces: the value itself, as a manifest escapes it, and its base64 forms.
 
     Base64 hides the secret from views (no decoder reads it), so it is enumerated: the value's own,
     and that of the value as a JSON request body carries it, escaped (an API echoing a whole body
     encoded), both as httpx writes it (non-ASCII raw) and as json.dumps does by default.
     """
-    forms = {secret}
+    # A manifest's own escape (``$$`` for ``$``, as export writes one): no decoder reads it back, since a
+    # literal "$$" is common text.
+    forms = {secret, secret.replace("$", "$$")}
     for carried in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
         raw = carried.encode()
         for encode in (base64.b64encode, base64.urlsafe_b64encode):

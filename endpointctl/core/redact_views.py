@@ -41,6 +41,8 @@ class _Decoder:
     trigger: str  # a text without it has nothing this decoder would change
     pattern: re.Pattern[str]  # one group, around the whole match, so that ``split`` keeps the matches
     decode: Callable[[str], str]  # a match, decoded
+    # Searched when the trigger is there: a text it does not match has nothing this decoder is for.
+    gate: re.Pattern[str] | None = None
 
 
 # JSON, YAML double-quoted and Python repr escapes: where they share a letter, it means the same.
@@ -101,6 +103,18 @@ DECODERS = (
     _Decoder("%", re.compile(f"({_PERCENT})"), _unpercent),  # urllib's quote
     _Decoder("+", re.compile(rf"({_PERCENT}|\+)"), _unpercent),  # quote_plus: a literal + is %2B there
     _Decoder("'", re.compile(r"('\"'\"'|'\\''|'')"), lambda _: "'"),  # YAML single quotes, shlex.quote
+    # Base64 as MIME, PEM and base64(1) wrap it, 76 or 64 characters a line: the line breaks, with the
+    # blanks around them, are nothing. (Folding reads a break as a space, which no base64 form holds.)
+    # Only where a line ends in 60 such characters or more: a line break is in nearly every text, and
+    # read everywhere this view would double the views of most (measured: 4x the time of a status).
+    _Decoder(
+        "\n",
+        re.compile(r"([ \t]*\r?\n[ \t]*)"),
+        lambda _: "",
+        # A line break first, so the search jumps from one to the next (a character class first took
+        # 30 ns a character); then what stands before it.
+        gate=re.compile(r"\n(?:(?<=[A-Za-z0-9+/=_-]{60}\n)|(?<=[A-Za-z0-9+/=_-]{60}\r\n))"),
+    ),
 )
 _FOLD = _Decoder("", re.compile(r"(\s+)"), lambda _: " ")
 _FOLDED = re.compile(r"[^\S ]|  ")
@@ -254,7 +268,7 @@ def _explore(view: View, depth: int, seen: dict[bytes, int], fold: bool) -> Iter
     if depth == MAX_DEPTH:
         return
     for decoder in DECODERS:
-        if decoder.trigger in view.text:
+        if decoder.trigger in view.text and (decoder.gate is None or decoder.gate.search(view.text)):
             decoded = _decoded(view, decoder)
             if decoded is None:
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,8 +107,17 @@ def _differences(desired: Desired, live: Endpoint) -> list[str]:
     return found
 
 
-def export(session: Session, targets: Targets, desired: Sequence[Desired]) -> Exports:
-    """The manifests of the named endpoints (or those the selector matches, or every endpoint)."""
+def export(
+    session: Session,
+    targets: Targets,
+    desired: Sequence[Desired],
+    holds_secret: Callable[[str], bool],
+) -> Exports:
+    """The manifests of the named endpoints (or those the selector matches, or every endpoint).
+
+    ``holds_secret`` says whether a text holds a secret this run knows (the redactor would mask it): no
+    manifest holding one is written or printed, masked or not (an apply would send the mask).
+    """
     selection = select(session, targets, desired)
     if targets.given:
         found = [ep for t in selection.targets if (ep := selection.live(t)) is not None]
@@ -118,7 +127,7 @@ def export(session: Session, targets: Targets, desired: Sequence[Desired]) -> Ex
     exported: list[tuple[exporting.Exported, Endpoint]] = []
     refused: list[str] = []
     for live in found:
-        result = exporting.export(live)
+        result = exporting.export(live, holds_secret)
         if isinstance(result, exporting.NotExportable):
             refused.append(f"{live.namespace}/{live.name}: " + "; ".join(result.reasons))
         else:
@@ -129,6 +138,19 @@ def export(session: Session, targets: Targets, desired: Sequence[Desired]) -> Ex
             hint="nothing was written; name the other endpoints to export them",
         )
     texts = [(e.name, writer.render(e.document, _comments(e, live))) for e, live in exported]
+    # Anything else that holds one (an image URL with a password in it, say): never written, even masked.
+    leaking = [
+        f"{live.namespace}/{live.name}"
+        for (_, live), (_, text) in zip(exported, texts, strict=True)
+        if holds_secret(text)
+    ]
+    if leaking:
+        raise EndpointctlError(
+            "cannot export " + ", ".join(leaking) + ": the manifest would hold a secret value this run "
+            "knows (the token, or one given as secret)",
+            hint="nothing was written; find where the endpoint holds it (its image, its env), move it to "
+            "spec.model.secrets and apply, then export",
+        )
     loaded = {(d.manifest.metadata.namespace, d.name): d for d in _read_back(texts)}
     for _, live in exported:
         differing = _differences(loaded[(live.namespace, live.name)], live)

@@ -391,13 +391,10 @@ def test_an_unset_secret_blocks_only_what_would_send_it(
 # -- secrets this run knows, held where the API shows values: never in what export writes ----------------
 
 
-def test_an_env_value_holding_the_token_is_left_out_of_what_export_writes(
-    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
-) -> None:
-    """The token in an endpoint's env (the API shows env values): not in the file, not masked in it either
-    (an apply would send the mask), and the manifest still plans nothing."""
+def gpt2_elsewhere(foreign: HfApi, name: str, **extra: Any) -> None:
+    """GPT-2 on a CPU, created with plain huggingface_hub: someone else's endpoint."""
     foreign.create_inference_endpoint(
-        "token-in-env",
+        name,
         repository="openai-community/gpt2",
         framework="pytorch",
         task="text-generation",
@@ -407,6 +404,18 @@ def test_an_env_value_holding_the_token_is_left_out_of_what_export_writes(
         instance_size="x2",
         instance_type="intel-spr",
         type="authenticated",
+        **extra,
+    )
+
+
+def test_an_env_value_holding_the_token_is_left_out_of_what_export_writes(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
+) -> None:
+    """The token in an endpoint's env (the API shows env values): not in the file, not masked in it either
+    (an apply would send the mask), and the manifest still plans nothing."""
+    gpt2_elsewhere(
+        foreign,
+        "token-in-env",
         env={"HF_TOKEN": TOKEN, "DB_URL": f"postgres://bot:{SECRET}@db/x", "BATCH": "8"},
     )
     clock.advance(10)
@@ -425,17 +434,9 @@ def test_an_env_value_holding_the_token_is_left_out_of_what_export_writes(
 def test_a_secret_anywhere_else_in_the_manifest_stops_the_export(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
 ) -> None:
-    foreign.create_inference_endpoint(
+    gpt2_elsewhere(
+        foreign,
         "token-in-image",
-        repository="openai-community/gpt2",
-        framework="pytorch",
-        task="text-generation",
-        accelerator="cpu",
-        vendor="aws",
-        region="us-east-1",
-        instance_size="x2",
-        instance_type="intel-spr",
-        type="authenticated",
         custom_image={"url": f"https://bot:{TOKEN}@registry.example.com/server:1", "port": 80},
     )
     clock.advance(10)

@@ -26,6 +26,7 @@ from builders import live
 from clirunner import Cli, Run
 from conftest import TOKEN
 from huggingface_hub import HfApi, constants
+from test_export_round_trip import gpt2_elsewhere
 
 from endpointctl.core.export import Exported, ManifestText, export
 from endpointctl.core.model_facts import CatalogRecipe
@@ -93,19 +94,7 @@ def test_a_secret_named_like_a_variable_the_environment_uses_gets_a_placeholder_
 def test_rotating_an_exported_hf_token_secret_never_sends_the_token_endpointctl_runs_with(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, foreign: HfApi
 ) -> None:
-    foreign.create_inference_endpoint(
-        "with-token",
-        repository="openai-community/gpt2",
-        framework="pytorch",
-        task="text-generation",
-        accelerator="cpu",
-        vendor="aws",
-        region="us-east-1",
-        instance_size="x2",
-        instance_type="intel-spr",
-        secrets={"HF_TOKEN": SECRET},
-        tags=["managed-by=endpointctl"],
-    )
+    gpt2_elsewhere(foreign, "with-token", secrets={"HF_TOKEN": SECRET}, tags=["managed-by=endpointctl"])
     clock.advance(10)
     out = tmp_path / "live"
     run = ok(cli("export", "with-token", "--dir", str(out)))

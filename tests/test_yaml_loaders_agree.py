@@ -89,6 +89,11 @@ BROKEN_YAML = [
     "[a, b]: c\n",
     "a: |\n  text\n b\n",
     "a: >\n folded\n\n  more\n",
+    # Characters YAML allows nowhere: PyYAML's reader refused them before any line was read (review).
+    "a: b\x00\n",
+    "a: 1\n# a bell \x07\n",
+    "a: \ufffe\n",
+    "a: 1\nb: \x7f\n",
 ]
 
 
@@ -356,3 +361,14 @@ def test_source_compares_by_value() -> None:
     # The comparisons above rely on it: two reads of the same text are equal, a different one is not.
     assert read("a: [1, {b: 2}]\n", loader="python") == read("a: [1, {b: 2}]\n", loader="python")
     assert read("a: 1\n", loader="python") != Source([])
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_a_character_yaml_allows_nowhere_is_a_problem_at_its_line(loader: Any, tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(BASE + "# a comment with a bell \x07 in it\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as raised:
+        load([path], environ={}, loader=loader)
+    ((_, line, _, message),) = [(i.file, i.line, i.path, i.message) for i in raised.value.issues]
+    assert line == BASE.count("\n") + 1
+    assert "U+0007 is not allowed" in message and '"\\x07"' in message

@@ -59,7 +59,7 @@ def _since(value: str | None) -> float | None:
         "endpointctl logs gpt2-demo -o json | jq -r '.[].line'",
     )
 )
-@click.argument("name", required=False, shell_complete=complete_names)
+@click.argument("name", required=False, shell_complete=complete_names, callback=options.checked_names)
 @options.manifest_files
 @click.option(
     "--follow",
@@ -141,7 +141,7 @@ def logs(
         "endpointctl replicas whisper-medium -o json",
     )
 )
-@click.argument("name", required=False, shell_complete=complete_names)
+@click.argument("name", required=False, shell_complete=complete_names, callback=options.checked_names)
 @options.manifest_files
 @options.common
 @pass_invocation

@@ -10,10 +10,20 @@ import click
 
 from endpointctl.cli.name_completion import complete_names
 from endpointctl.core.defaults import WAIT_TIMEOUT
+from endpointctl.core.names import name_problem
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checked_names(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """NAME arguments that are endpoint names, refused before any call otherwise: huggingface_hub puts a
+    name into a URL path as it is, so '..', '/' or '?' would reach another route of the API."""
+    for name in (value,) if isinstance(value, str) else value or ():
+        if problem := name_problem(name):
+            raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
 
 
 def common(fn: F) -> F:
@@ -129,9 +139,9 @@ def targets(*, allow_empty: bool, changing: bool = False) -> Callable[[F], F]:
             wrapped = allow_empty_option(wrapped)
         wrapped = selector_option(wrapped)
         wrapped = manifest_files(wrapped)
-        result: F = click.argument("names", nargs=-1, metavar="[NAME...]", shell_complete=complete_names)(
-            wrapped
-        )
+        result: F = click.argument(
+            "names", nargs=-1, metavar="[NAME...]", shell_complete=complete_names, callback=checked_names
+        )(wrapped)
         return result
 
     return decorate

@@ -47,7 +47,7 @@ class _SplitAtDashes(click.Command):
         "endpointctl run gpt2-demo --timeout 900 -- sh -c 'curl -sf \"$ENDPOINT_URL/health\"'",
     ),
 )
-@click.argument("name", required=False)
+@click.argument("name", required=False, callback=options.checked_names)
 @options.manifest_files
 @click.option(
     "--smoke", is_flag=True, help="Smoke-test the endpoint once ready; on failure COMMAND does not run."

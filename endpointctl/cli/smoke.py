@@ -123,7 +123,7 @@ def _read_bytes(path: str) -> bytes:
         "endpointctl invoke gpt2-demo        # the task's default request",
     )
 )
-@click.argument("name")
+@click.argument("name", callback=options.checked_names)
 @click.option("--data", metavar="JSON|@FILE", help="JSON body, inline or @file.json.")
 @click.option(
     "--file", "file", type=click.Path(dir_okay=False), help="Send this file's bytes (audio, image)."

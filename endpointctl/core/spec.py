@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from endpointctl.core import names
 from endpointctl.core.budget_spec import BudgetSpec
 from endpointctl.core.desired_state import DesiredState as DesiredState  # re-exported
 from endpointctl.core.schedule_spec import ScheduleSpec
@@ -24,8 +25,7 @@ from endpointctl.core.strict import StrictModel
 
 API_VERSION = "endpointctl/v1"
 KIND = "InferenceEndpoint"
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-NAME_MAX = 32
+NAME_RE, NAME_MAX = names.NAME_RE, names.NAME_MAX  # re-exported: the manifest's metadata.name
 # A Hugging Face user or organization name as it may appear in an API path: no '/', '?', spaces or '..'.
 NAMESPACE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 # Upper bounds endpointctl checks offline (README, Manifests); the API's own are not documented.

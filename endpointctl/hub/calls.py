@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx2
 from huggingface_hub import HfApi, constants
@@ -45,6 +46,15 @@ def carries_error(answer: Mapping[str, Any]) -> bool:
     """Whether an answer says ``error``: an empty one (null, "", [], {}, as a serializer writing every
     optional field would send) says nothing, as an absent one does."""
     return answer.get("error") not in (None, "", [], {})
+
+
+def endpoint_path(namespace: str, name: str) -> str:
+    """``namespace/name`` for a URL path, each quoted whole: a name with '/', '..' or '?' in it (refused
+    on the command line already) can never reach another route; nor can '.' or '..', which quoting
+    leaves as they are and a URL reads as a step up."""
+    return "/".join(
+        quote(part, safe="") if part.strip(".") else part.replace(".", "%2E") for part in (namespace, name)
+    )
 
 
 class ApiCalls:

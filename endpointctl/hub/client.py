@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
 from huggingface_hub.errors import HfHubHTTPError
@@ -33,7 +32,7 @@ from endpointctl.core.errors import (
     QuotaExceeded,
 )
 from endpointctl.core.spec import Desired
-from endpointctl.hub.calls import GATEWAY_HINT, carries_error
+from endpointctl.hub.calls import GATEWAY_HINT, carries_error, endpoint_path
 from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
 from endpointctl.hub.logs import LogCalls
@@ -275,7 +274,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         only the body tells.
         """
         doing = f"deleting endpoint '{namespace}/{name}'"
-        url = f"{self._base}/endpoint/{quote(namespace, safe='')}/{quote(name, safe='')}"
+        url = f"{self._base}/endpoint/{endpoint_path(namespace, name)}"
         headers = build_hf_headers(token=self._token.value)
 
         def send() -> None:

@@ -31,7 +31,7 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 from endpointctl.core.bounded_lines import Limits, TooMuch, split
 from endpointctl.core.errors import ApiError
 from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
-from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls
+from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls, endpoint_path
 from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
 
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, read to word the error
@@ -64,7 +64,7 @@ class LogCalls(ApiCalls):
 
         def fetch() -> list[str]:
             response = self._open(
-                f"/endpoint/{namespace}/{name}/logs",
+                f"/endpoint/{endpoint_path(namespace, name)}/logs",
                 _params(tail, replica, line_max_length),
                 accept="text/plain, application/json;q=0.5",
                 streamed=BOUNDED,
@@ -108,7 +108,7 @@ class LogCalls(ApiCalls):
 
         def connect() -> httpx2.Response:
             return self._open(
-                f"/endpoint/{namespace}/{name}/logs/sse",
+                f"/endpoint/{endpoint_path(namespace, name)}/logs/sse",
                 _params(tail, replica, line_max_length),
                 accept="text/event-stream",
                 streamed=OPEN,
@@ -127,7 +127,10 @@ class LogCalls(ApiCalls):
             # Read as it arrives, within 16 MiB (decoded): a list without end, or a small compressed body
             # that inflates to gigabytes, is an error rather than a full memory.
             response = self._open(
-                f"/endpoint/{namespace}/{name}/replica", {}, accept="application/json", streamed=BOUNDED
+                f"/endpoint/{endpoint_path(namespace, name)}/replica",
+                {},
+                accept="application/json",
+                streamed=BOUNDED,
             )
             try:
                 return _loads(_read(response, Limits()), doing)

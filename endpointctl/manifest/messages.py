@@ -19,8 +19,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from endpointctl.core.names import name_problem
 from endpointctl.core.smoke_spec import UNION_TAGS
-from endpointctl.core.spec import CREDENTIALS_KEY, NAME_MAX, NAME_RE, Manifest
+from endpointctl.core.spec import CREDENTIALS_KEY, Manifest
 from endpointctl.core.suggest import did_you_mean
 from endpointctl.manifest.yaml_source import KeyPath
 
@@ -72,7 +73,7 @@ def explain(error: ErrorDetails) -> Explained:
     if kind == "extra_forbidden":
         return Explained(path, _unknown_key(path))
     if path == _NAME_PATH and isinstance(value, str) and kind.startswith("string_"):
-        return Explained(path, name_problem(value))
+        return Explained(path, name_problem(value) or f"invalid endpoint name {value!r}")
     if kind in ("literal_error", "enum"):
         allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return Explained(path, _not_one_of(value, allowed, found))
@@ -120,18 +121,6 @@ def describe(value: Any, *, sensitive: bool = False) -> str:
     if isinstance(value, str):
         return repr(value)
     return str(value)
-
-
-def name_problem(name: str) -> str:
-    """The API's name rule, with everything wrong with ``name`` said at once."""
-    faults: list[str] = []
-    if len(name) > NAME_MAX:
-        faults.append(f"it is {len(name)} characters long, at most {NAME_MAX} are allowed")
-    if not NAME_RE.fullmatch(name):
-        faults.append("use only a-z, 0-9 and '-', starting and ending with a letter or digit")
-    suggestion = re.sub(r"[^a-z0-9]+", "-", name.lower())[:NAME_MAX].strip("-")
-    hint = f" (did you mean '{suggestion}'?)" if suggestion and suggestion != name else ""
-    return f"invalid endpoint name {name!r}: " + "; ".join(faults) + hint
 
 
 def allowed_keys(path: KeyPath) -> list[str] | None:

@@ -164,7 +164,10 @@ class _MeasuringLoader(yaml.SafeLoader):
 
 
 def _read_python(text: str) -> Source:
-    loader = _MeasuringLoader(text)
+    try:
+        loader = _MeasuringLoader(text)  # PyYAML's reader refuses unprintable characters here, at once
+    except yaml.YAMLError as exc:
+        return Source([], _syntax_problem(exc, text))
     roots: list[Node] = []
     error: SourceProblem | None = None
     try:
@@ -235,6 +238,17 @@ def _measure(events: Iterator[yaml.Event]) -> None:
 
 
 def _syntax_problem(exc: yaml.YAMLError, text: str) -> SourceProblem:
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        # A character YAML does not allow anywhere (NUL, BEL, DEL, U+FFFE): its line, and which one.
+        where = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = exc.character
+        escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+        return SourceProblem(
+            where,
+            "",
+            f"invalid YAML: the character U+{code:04X} is not allowed in a YAML file, not even in a "
+            f'comment; in a double-quoted value write it as an escape ("{escape}")',
+        )
     if not isinstance(exc, yaml.MarkedYAMLError):
         return SourceProblem(None, "", f"invalid YAML: {exc}")
     mark = exc.problem_mark or exc.context_mark

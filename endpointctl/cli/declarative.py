@@ -118,7 +118,7 @@ def plan(
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=options.Seconds(),
     default=LOCK_TIMEOUT,
     show_default=True,
     metavar="SECONDS",

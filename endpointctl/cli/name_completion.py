@@ -20,6 +20,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from endpointctl.cli.invocation import CommandEnv, Invocation
+from endpointctl.core.defaults import MAX_SECONDS
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.settings import Settings
 from endpointctl.ui.sink import Output
@@ -61,7 +62,7 @@ def _deadline(environ: Mapping[str, str]) -> float:
         value = float(environ.get(DEADLINE_VARIABLE) or DEFAULT_DEADLINE)
     except ValueError:
         return DEFAULT_DEADLINE
-    return value if math.isfinite(value) and value > 0 else DEFAULT_DEADLINE
+    return value if math.isfinite(value) and 0 < value <= MAX_SECONDS else DEFAULT_DEADLINE
 
 
 def _live(ctx: click.Context) -> list[str]:

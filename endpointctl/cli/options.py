@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from endpointctl.cli.name_completion import complete_names
-from endpointctl.core.defaults import WAIT_TIMEOUT
+from endpointctl.core.defaults import MAX_SECONDS, WAIT_TIMEOUT
 from endpointctl.core.names import name_problem
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Targets
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Seconds(click.ParamType[float]):
+    """A number of seconds for a timeout: finite, at most a week (``MAX_SECONDS``), and zero or more (more
+    than zero with ``positive``). ``nan`` passes FloatRange, and a huge one overflowed the clock later."""
+
+    name = "seconds"
+
+    def __init__(self, *, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            try:
+                seconds = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        low_ok = seconds > 0 if self.positive else seconds >= 0
+        if not (math.isfinite(seconds) and low_ok and seconds <= MAX_SECONDS):
+            least = "more than 0" if self.positive else "0 or more"
+            self.fail(f"{value!r} is not {least} and at most {MAX_SECONDS:.0f} seconds (a week)", param, ctx)
+        return seconds
 
 
 def checked_names(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -150,7 +175,7 @@ def targets(*, allow_empty: bool, changing: bool = False) -> Callable[[F], F]:
 def timeout_option(fn: F) -> F:
     return click.option(
         "--timeout",
-        type=click.FloatRange(min=0),
+        type=Seconds(),
         default=int(WAIT_TIMEOUT),
         show_default=True,
         metavar="SECONDS",

@@ -54,7 +54,7 @@ class _SplitAtDashes(click.Command):
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=options.Seconds(),
     default=int(WAIT_TIMEOUT),
     show_default=True,
     metavar="SECONDS",

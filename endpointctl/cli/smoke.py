@@ -132,7 +132,7 @@ def _read_bytes(path: str) -> bytes:
 @click.option("--url", metavar="URL", help="Call this URL instead of the endpoint's own (e.g. PrivateLink).")
 @click.option(
     "--cold-start-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=options.Seconds(positive=True),
     default=COLD_START_SECONDS,
     show_default=True,
     metavar="SECONDS",

@@ -9,6 +9,9 @@ from __future__ import annotations
 WAIT_TIMEOUT = 20 * 60.0  # how long a wait gives endpoints to become ready
 LOCK_TIMEOUT = 300.0  # how long apply waits for another process's lock on an endpoint
 COLD_START_SECONDS = 300.0  # how long a smoke test lets a scaled-to-zero endpoint wake up
+# The longest any timeout or wait may be, from a flag, the environment or a manifest: a week. Past it a
+# deadline overflows the platform's clock ("timestamp out of range"), and nothing real waits that long.
+MAX_SECONDS = 7 * 24 * 3600.0
 # Endpoints changed at once in each namespace (``--parallelism``); why this many: the README's design notes.
 PARALLELISM = 32
 INIT_VENDOR, INIT_REGION = "aws", "us-east-1"  # where `init` puts a model unless told

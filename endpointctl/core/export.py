@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.revisions import is_commit
 from endpointctl.core.spec import (
     API_VERSION,
@@ -171,6 +172,11 @@ def _image(image: Mapping[str, Any], notes: list[str]) -> tuple[dict[str, Any] |
     variant = variants[0]
     allowed = IMAGE_FIELDS[variant]
     settings = {k: v for k, v in image[variant].items() if k in allowed and v is not None}
+    for key in [key for key, value in settings.items() if setting_problem(key, value)]:
+        notes.append(
+            f"its image's {key} is reported as a value a manifest cannot hold; left out (not compared)"
+        )
+        del settings[key]
     password = False
     credentials = settings.pop(CREDENTIALS_KEY, None)
     if isinstance(credentials, dict) and isinstance(credentials.get("username"), str):

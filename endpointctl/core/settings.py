@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from endpointctl.core.defaults import MAX_SECONDS
 from endpointctl.core.errors import UsageError
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -65,8 +66,9 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zer
         value = float(raw) if raw else default
     except ValueError:
         raise UsageError(f"{name} must be a number of seconds, found {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise UsageError(f"{name} must be {'zero or more' if allow_zero else 'positive'}, found {raw!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > MAX_SECONDS:
+        least = "zero or more" if allow_zero else "positive"
+        raise UsageError(f"{name} must be {least} and at most {MAX_SECONDS:.0f} (a week), found {raw!r}")
     return value
 
 

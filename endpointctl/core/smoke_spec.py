@@ -9,8 +9,8 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from endpointctl.core.defaults import COLD_START_SECONDS
-from endpointctl.core.strict import StrictModel
+from endpointctl.core.defaults import COLD_START_SECONDS, MAX_SECONDS
+from endpointctl.core.strict import StrictModel, expanded_number
 
 ASSERTION_KINDS = ("equals", "contains", "matches", "exists")
 DEFAULT_COLD_START_SECONDS = COLD_START_SECONDS
@@ -95,7 +95,8 @@ JsonAssertions = Annotated[
 
 
 class SmokeExpect(StrictModel):
-    status: int = Field(200, ge=100, le=599, description="Expected HTTP status of the answer.")
+    # strict, as every number of a manifest: a quoted "200" is text and YAML 1.1's `yes` a boolean (1 ms).
+    status: int = Field(200, ge=100, le=599, strict=True, description="Expected HTTP status of the answer.")
     json_assertions: JsonAssertions | None = Field(
         None,
         alias="json",
@@ -103,8 +104,18 @@ class SmokeExpect(StrictModel):
         "Without any, the answer must have the task's shape.",
     )
     max_latency_ms: float | None = Field(
-        None, alias="maxLatencyMs", gt=0, description="Fail when a warm call takes longer."
+        None,
+        alias="maxLatencyMs",
+        gt=0,
+        le=MAX_SECONDS * 1000,
+        strict=True,
+        description="Fail when a warm call takes longer.",
     )
+
+    @field_validator("status", "max_latency_ms", mode="before")
+    @classmethod
+    def _from_a_variable(cls, value: Any) -> Any:
+        return expanded_number(value)
 
     @property
     def assertions(self) -> tuple[JsonAssertion, ...]:
@@ -124,5 +135,12 @@ class SmokeTestSpec(StrictModel):
         DEFAULT_COLD_START_SECONDS,
         alias="coldStartTimeoutSeconds",
         gt=0,
-        description="How long waking a scaled-to-zero or loading endpoint may take, in seconds.",
+        le=MAX_SECONDS,
+        strict=True,
+        description="Seconds waking a scaled-to-zero or loading endpoint may take (at most a week).",
     )
+
+    @field_validator("cold_start_timeout_seconds", mode="before")
+    @classmethod
+    def _from_a_variable(cls, value: Any) -> Any:
+        return expanded_number(value)

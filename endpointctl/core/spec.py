@@ -21,7 +21,8 @@ from endpointctl.core.budget_spec import BudgetSpec
 from endpointctl.core.desired_state import DesiredState as DesiredState  # re-exported
 from endpointctl.core.schedule_spec import ScheduleSpec
 from endpointctl.core.smoke_spec import SmokeTestSpec
-from endpointctl.core.strict import StrictModel
+from endpointctl.core.strict import Expanded as Expanded  # re-exported: the loader marks values
+from endpointctl.core.strict import StrictModel, expanded_number
 
 API_VERSION = "endpointctl/v1"
 KIND = "InferenceEndpoint"
@@ -33,20 +34,6 @@ MAX_REPLICAS = 100
 MAX_SCALE_TO_ZERO_MINUTES = 7 * 24 * 60  # a week
 # Control characters (C0, DEL, C1) and lone surrogates: invisible in a terminal, or able to move its cursor.
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-class Expanded(str):
-    """A manifest string that ``${VAR}`` expansion produced. Environment variables only hold text, so a
-    field that wants a number reads an expanded "20" as 20; a literal quoted "20" stays text and is
-    refused there, as YAML meant it."""
-
-    __slots__ = ()
-
-
-def _expanded_number(value: Any) -> Any:
-    if isinstance(value, Expanded) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
-    return value
 
 
 def namespace_problem(value: str) -> str | None:
@@ -234,7 +221,7 @@ class ScalingSpec(StrictModel):
     @field_validator("min_replica", "max_replica", "scale_to_zero_timeout", mode="before")
     @classmethod
     def _from_a_variable(cls, value: Any) -> Any:
-        return _expanded_number(value)
+        return expanded_number(value)
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> ScalingSpec:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
+from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.spec import (
     CREDENTIAL_KEYS,
     CREDENTIALS_KEY,
@@ -287,11 +288,13 @@ def _image_variant(path: KeyPath, variant: Any, settings: Any) -> list[tuple[Key
         return []
     allowed = sorted(IMAGE_FIELDS[variant])
     shown = ", ".join(allowed) if allowed else f"none ({variant} takes no settings)"
-    return [
-        ((*path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}; allowed: {shown}")
-        for key in settings
-        if key not in allowed
-    ]
+    found: list[tuple[KeyPath, str]] = []
+    for key, value in settings.items():
+        if key not in allowed:
+            found.append(((*path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}; allowed: {shown}"))
+        elif problem := setting_problem(key, value):
+            found.append(((*path, key), problem))
+    return found
 
 
 def _credentials(path: KeyPath, credentials: Any) -> list[tuple[KeyPath, str]]:

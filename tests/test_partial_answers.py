@@ -438,3 +438,31 @@ def test_a_token_that_is_not_a_users_has_no_namespace_of_its_own(
         assert f"asking whoami: the token is not a user's ('type' is {kind!r})" in run.stderr
         assert "--namespace" in run.stderr
     assert set(sandbox.counts()) == {WHOAMI}, sandbox.counts()
+
+
+# -- 3. a listing that names an endpoint twice ---------------------------------------------------------
+
+
+def repeating(spelling: Callable[[str], str]) -> Middleware:
+    """Every page with its first item listed again, its name spelt by ``spelling``: pages that moved while
+    they were read (the same endpoint on two of them), or an answer that repeats itself."""
+
+    def change(page: dict[str, Any], request: Any) -> None:
+        if page["items"]:
+            page["items"].append({**page["items"][0], "name": spelling(page["items"][0]["name"])})
+
+    return rewriting_pages(change)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [lambda name: name, str.upper, lambda name: name + " "],
+    ids=["as it is", "in capitals", "with a blank"],
+)
+def test_a_listing_that_names_an_endpoint_twice_is_refused(
+    cli: Cli, sandbox: Sandbox, three: str, spelling: Callable[[str], str]
+) -> None:
+    """The reviewer's case: one endpoint listed twice planned two deletes of it, and counted it twice."""
+    sandbox.add_middleware(repeating(spelling))
+    sandbox.add_middleware(one_per_page)
+    every_command_refuses(cli, sandbox, three, LISTING, "more than once", "never used")

@@ -15,6 +15,7 @@ from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, same_name
 from endpointctl.core.env_diff import env_differs
+from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
@@ -49,7 +50,7 @@ class _Field:
     live: Callable[[Endpoint], Any]
     forces_replace: bool = False
     scaling: bool = False
-    # A vendor's name for a region or an instance: an identifier, lowercase wherever documented.
+    # A vendor's name for a region or an instance, or a repository id: an identifier, compared case aside.
     name: bool = False
 
 
@@ -196,8 +197,13 @@ def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> F
     )
 
 
+def _repository(reported: str | None) -> str | None:
+    return reported if reported is not None and REPOSITORY_RE.fullmatch(reported) else None
+
+
 _FIELDS: tuple[_Field, ...] = (
-    _Field("model.repository", lambda s: s.model.repository, lambda e: e.repository),
+    # A repository id is the same whatever its case; one that is no owner/name (a trailing '/') is unknown.
+    _Field("model.repository", lambda s: s.model.repository, lambda e: _repository(e.repository), name=True),
     _Field("model.revision", lambda s: s.model.revision, lambda e: e.revision),
     _Field("model.task", lambda s: s.model.task, lambda e: e.task),
     _Field("model.framework", lambda s: s.model.framework and s.model.framework.value, lambda e: e.framework),

@@ -28,6 +28,7 @@ from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.image_settings import setting_problem
+from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit
 from endpointctl.core.spec import (
     API_VERSION,
@@ -55,7 +56,6 @@ from endpointctl.core.tags import (
     tag_value,
 )
 
-REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 REGISTRY_PASSWORD = "REGISTRY_PASSWORD"
 _RUNNING_SOON = (Status.PENDING, Status.INITIALIZING, Status.UPDATING, Status.RUNNING)

@@ -22,6 +22,7 @@ from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.env_diff import env_notes
 from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
+from endpointctl.core.names import name_key, name_problem
 from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
@@ -347,12 +348,24 @@ def compute(
     every namespace involved (a namespace missing here was not observed, which is never "empty").
     """
     live_by_key = {(ep.namespace, ep.name): ep for endpoints in observed.values() for ep in endpoints}
+    # Listed under a name no endpoint can have (another case, blanks): perhaps a manifest's own endpoint.
+    misspelt = {
+        (ep.namespace, name_key(ep.name)): ep
+        for endpoints in observed.values()
+        for ep in endpoints
+        if name_problem(ep.name)
+    }
     changes: list[Change] = []
     wanted: set[tuple[str, str]] = set()
     for namespace, spec in desired:
         key = (namespace, spec.name)
         wanted.add(key)
         live = live_by_key.get(key)
+        if live is None and (odd := misspelt.get((namespace, name_key(spec.name)))) is not None:
+            # Neither created (the API may take it for the one listed) nor matched to it: said, not done.
+            why = f"the API lists an endpoint as {odd.name!r}, not an endpoint name: it may be this one"
+            changes.append(Change(spec.name, namespace, Action.BLOCKED, desired=spec, live=odd, reason=why))
+            continue
         if live is None:
             create_tags = sorted(_create_tags(spec, options))
             fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=create_tags))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.names import name_problem
 from endpointctl.core.tags import STACK_KEY
 
 
@@ -30,6 +31,14 @@ def prunable(
     for namespace in sorted(observed):
         for live in observed[namespace]:
             if (live.namespace, live.name) in wanted or not live.managed or stack not in live.stacks:
+                continue
+            if name_problem(live.name):
+                # Listed as no endpoint can be named (another case, blanks): maybe a manifest's own
+                # endpoint spelt otherwise, and a delete by this spelling may reach it. Unknown: kept.
+                yield (
+                    live,
+                    f"listed as {live.name!r}, which is not an endpoint name; --prune does not delete it",
+                )
                 continue
             yield (
                 live,

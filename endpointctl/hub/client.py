@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from endpointctl.core.errors import (
     PartialAnswer,
     QuotaExceeded,
 )
+from endpointctl.core.names import name_key
 from endpointctl.core.spec import Desired
 from endpointctl.hub.calls import GATEWAY_HINT, carries_error, endpoint_path
 from endpointctl.hub.catalog import CatalogCalls
@@ -105,8 +107,22 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
             # the listing as if it were all of it: ``_next`` refuses it.
             following = page.get("nextCursor")
             if following is None or following == "":
-                return endpoints
+                return self._once_each(doing, endpoints)
             cursor = self._next(doing, following, seen)
+
+    def _once_each(self, doing: str, endpoints: list[Endpoint]) -> list[Endpoint]:
+        """The listing, if it names each endpoint once: one listed twice (pages that moved while they were
+        read, in any case or spelling) is a reading that cannot be trusted, never two endpoints to act on."""
+        counts = Counter(name_key(endpoint.name) for endpoint in endpoints)
+        repeated = sorted({ep.name for ep in endpoints if counts[name_key(ep.name)] > 1})
+        if repeated:
+            names = ", ".join(repr(name) for name in repeated[:5]) + (", ..." if len(repeated) > 5 else "")
+            raise ApiError(
+                f"{doing}: the API listed {names} more than once; a listing that repeats an endpoint "
+                "is never used",
+                hint="try again: the pages may have moved while they were read",
+            )
+        return endpoints
 
     def _next(self, doing: str, cursor: Any, seen: set[str]) -> str:
         """The next page's cursor, if the listing can go on: a cursor is text, new, and within the cap.

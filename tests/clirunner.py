@@ -28,10 +28,13 @@ class Cli:
     clock: Any
     interactive: bool = False
 
-    def __call__(self, *argv: str, env: dict[str, str] | None = None, confirm: bool = False) -> Run:
+    def __call__(self, *argv: str, env: dict[str, str | None] | None = None, confirm: bool = False) -> Run:
+        """``env`` adds to the environment; a None there removes the variable."""
         stdout, stderr = io.StringIO(), io.StringIO()
         command_env = CommandEnv(
-            environ={**self.environ, **(env or {})},
+            environ={
+                key: value for key, value in {**self.environ, **(env or {})}.items() if value is not None
+            },
             clock=self.clock,
             interactive=self.interactive,
             prompt=lambda _text: confirm,

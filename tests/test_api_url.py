@@ -41,6 +41,8 @@ def with_url(sandbox: Sandbox, url: str) -> dict[str, str]:
         ("http://[::1", "not a URL"),
         ("http://@{sandbox}", "a backslash, a space"),
         ("http://{sandbox}/\x1b[2J", "not a URL"),
+        ("https://api.example.com:99999", "1 to 65535"),  # was an unexpected ValueError (review)
+        ("https://api.example.com:0", "1 to 65535"),
     ],
 )
 def test_a_bad_api_url_is_refused_before_any_request_and_never_quoted(
@@ -112,10 +114,17 @@ def test_hf_endpoint_is_held_to_the_same_rule(cli: Cli, monkeypatch: pytest.Monk
     """Without ENDPOINTCTL_API_URL, whoami and model lookups go where huggingface_hub's HF_ENDPOINT says
     (read when it was imported): the token goes there too."""
     monkeypatch.setattr(constants, "ENDPOINT", f"http://bot:{PASSWORD}@192.0.2.2:18555")
-    run = cli("status", env={"ENDPOINTCTL_API_URL": "", "ENDPOINTCTL_RETRY_SECONDS": "0"})
+    run = cli("status", env={"ENDPOINTCTL_API_URL": None, "ENDPOINTCTL_RETRY_SECONDS": "0"})
     assert run.code == 2, run.all
     assert run.stderr.startswith("error: HF_ENDPOINT: a user name or password")
     assert PASSWORD[:4] not in run.all
     monkeypatch.setattr(constants, "ENDPOINT", "http://192.0.2.2:18555")
-    run = cli("status", env={"ENDPOINTCTL_API_URL": "", "ENDPOINTCTL_RETRY_SECONDS": "0"})
+    run = cli("status", env={"ENDPOINTCTL_API_URL": None, "ENDPOINTCTL_RETRY_SECONDS": "0"})
     assert run.code == 2 and "HF_ENDPOINT: the token would go to http://192.0.2.2" in run.stderr
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_set_but_empty_is_a_mistake_never_the_real_api(cli: Cli, sandbox: Sandbox, empty: str) -> None:
+    """A CI variable never filled in: a job meant for a staging server must not change production."""
+    run = cli("status", env={"ENDPOINTCTL_API_URL": empty})
+    assert run.code == 2 and "ENDPOINTCTL_API_URL is set but empty" in run.stderr, run.all

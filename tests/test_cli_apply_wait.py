@@ -85,3 +85,39 @@ def test_apply_smoke_skips_what_the_manifest_keeps_asleep(cli: Cli, tmp_path: pa
     assert result.code == 0, result.all
     smoke = {r["name"]: r["smoke"]["verdict"] for r in json.loads(result.stdout)}
     assert smoke == {"awake": "pass", "asleep": "skipped"}
+
+
+def test_a_junit_path_that_cannot_be_written_is_refused_before_anything_is_sent(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """The review's case: the update went out, then "cannot write", and -o json printed nothing."""
+    path = write(tmp_path, "m.yaml", manifest())
+    for junit, says in [
+        (tmp_path / "missing" / "x.xml", "does not exist"),
+        (tmp_path, "directory"),
+    ]:
+        for argv in (("apply", path, "--yes", "--smoke"), ("smoke", "gpt2-demo")):
+            sandbox.reset_counts()
+            refused = cli(*argv, "--junit-xml", str(junit), "-o", "json")
+            assert refused.code == 2 and says in refused.stderr, refused.all
+            assert sandbox.counts() == {}
+
+
+def test_a_junit_file_that_fails_late_costs_the_file_never_the_record(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "m.yaml", manifest())
+    directory = tmp_path / "reports"
+    directory.mkdir()
+    junit = directory / "smoke.xml"
+
+    def remove_the_directory(request: Any, call_next: Any) -> Any:
+        if directory.exists() and request.route.startswith("POST /v2/endpoint"):
+            directory.rmdir()  # between the check and the write: a cleaned-up workspace, a full disk
+        return call_next(request)
+
+    sandbox.add_middleware(remove_the_directory)
+    result = cli("apply", path, "--yes", "--smoke", "--junit-xml", str(junit), "-o", "json")
+    assert result.code == 1 and f"cannot write {junit}" in result.stderr, result.all
+    (record,) = json.loads(result.stdout)
+    assert record["outcome"] == "ok" and record["smoke"]["verdict"] == "pass"

@@ -11,7 +11,7 @@ from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.defaults import LOCK_TIMEOUT, PARALLELISM
-from endpointctl.core.errors import ExitCode
+from endpointctl.core.errors import EndpointctlError, ExitCode
 from endpointctl.core.settings import OutputMode
 
 if TYPE_CHECKING:
@@ -87,6 +87,10 @@ def plan(
     reading = inv.read(paths, allow_public=flags["allow_public"])
     how = _options(flags)
     check_options(how)
+    if junit_xml := flags.get("junit_xml"):  # apply's, with --smoke
+        from endpointctl.dataplane import junit
+
+        junit.check_writable(junit_xml)
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
     inv.out.result(plan_text(inv.out, the_plan, reading.files if how.prune else ()))
@@ -141,6 +145,10 @@ def apply(
 
     how = _options(flags)
     check_options(how)
+    if junit_xml := flags.get("junit_xml"):  # apply's, with --smoke
+        from endpointctl.dataplane import junit
+
+        junit.check_writable(junit_xml)
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     reading = inv.read(paths, allow_public=flags["allow_public"])
     desired = reading.desired
@@ -184,8 +192,6 @@ def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, in
         if not inv.out.mode.structured:
             appendix = "\n" + render.smoke_results(applied.smoked, OutputMode.TABLE)
         if applied.smoked:
-            if junit_xml:
-                junit.write(junit_xml, applied.smoked, inv.out.redactor.scrub)
             codes.append(exits.for_smoke(applied.smoked))
     extra = records.follow_up_records(applied.waited, applied.smoked)
     show_changes(
@@ -197,4 +203,12 @@ def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, in
         waited=applied.waited,
         smoked=applied.smoked,
     )
+    if applied.smoked and junit_xml:
+        # After the results: a file that cannot be written now (checked before anything was sent) costs
+        # the file, never the record of what was done.
+        try:
+            junit.write(junit_xml, applied.smoked, inv.out.redactor.scrub)
+        except EndpointctlError as error:
+            inv.out.error(error.message, error.hint)
+            codes.append(error.exit_code)
     return exits.worst(codes)

@@ -45,7 +45,12 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
     )
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=None, help="Default: the port --sandbox uses.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Default: the port --sandbox uses (0: any free).",
+)
 @click.option(
     "--fault",
     "faults",

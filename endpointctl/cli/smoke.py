@@ -70,6 +70,8 @@ def smoke(
     from endpointctl.ui import markdown_reports, render
 
     targets.require("smoke-test")
+    if junit_xml:
+        junit.check_writable(junit_xml)
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     overrides = [UrlOverride.parse(raw) for raw in urls]
@@ -86,6 +88,10 @@ def smoke(
 # -- invoke -----------------------------------------------------------------------------------------
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _request(data: str | None, file: str | None, content_type: str | None) -> SmokeRequest | None:
     from endpointctl.dataplane.checks import SmokeRequest
 
@@ -99,7 +105,7 @@ def _request(data: str | None, file: str | None, content_type: str | None) -> Sm
         return None
     text = _read_bytes(data[1:]).decode("utf-8", errors="replace") if data.startswith("@") else data
     try:
-        body = json.loads(text)
+        body = json.loads(text, parse_constant=_not_json)  # NaN and Infinity: Python's, not JSON's
     except ValueError as error:
         where = f" in {data[1:]}" if data.startswith("@") else ""
         raise UsageError(f"--data is not valid JSON{where}: {error}") from None
@@ -108,11 +114,17 @@ def _request(data: str | None, file: str | None, content_type: str | None) -> Sm
     return SmokeRequest(body=body)
 
 
+# The largest body invoke sends from a file: a long recording for Whisper fits, /dev/zero does not.
+MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
 def _read_bytes(path: str) -> bytes:
+    from endpointctl.manifest.files import UnreadableFile, read_capped
+
     try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        return read_capped(path, MAX_BODY_BYTES)
+    except UnreadableFile as unreadable:
+        raise UsageError(f"{path}: {unreadable}") from None
 
 
 @click.command(

@@ -72,6 +72,18 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zer
     return value
 
 
+def _api_url(environ: Mapping[str, str]) -> str | None:
+    """ENDPOINTCTL_API_URL; set but empty is a mistake (a CI variable that was never filled in), never
+    "the real API": a job meant for a staging server or a sandbox would change production."""
+    value = environ.get("ENDPOINTCTL_API_URL")
+    if value is not None and not value.strip():
+        raise UsageError(
+            "ENDPOINTCTL_API_URL is set but empty",
+            hint="give the server's address, or unset it to use the real API",
+        )
+    return value or None
+
+
 _VARIABLE = re.compile(r"\$(\w+|\{\w+\})")
 
 
@@ -177,7 +189,7 @@ class Settings:
         retry_seconds = _seconds(environ, "ENDPOINTCTL_RETRY_SECONDS", DEFAULT_RETRY_SECONDS, allow_zero=True)
         in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"))
         return cls(
-            api_url=environ.get("ENDPOINTCTL_API_URL") or None,
+            api_url=_api_url(environ),
             namespace=_namespace(namespace, environ),
             sandbox=in_sandbox,
             request_timeout=timeout,

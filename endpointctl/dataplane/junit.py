@@ -10,12 +10,13 @@ document, escapes and all, before it is written.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from endpointctl.core.errors import EndpointctlError
+from endpointctl.core.errors import EndpointctlError, UsageError
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 
 SUITE = "endpointctl smoke"
@@ -72,6 +73,19 @@ def to_xml(
         ET.SubElement(case, "system-out").text = _clean(_details(result), scrub)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def check_writable(path: str) -> None:
+    """Refuse, before anything is sent, a ``--junit-xml`` path the results could not be written to: found
+    out after an apply, the changes were made and the record of them lost with the error."""
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        raise UsageError(f"--junit-xml {path}: is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"--junit-xml {path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"--junit-xml {path}: not writable")
 
 
 def write(path: str, results: Sequence[SmokeResult], scrub: Callable[[str], str]) -> None:

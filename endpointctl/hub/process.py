@@ -139,6 +139,8 @@ def api_url_problem(api_url: str, *, allow_plain_http: bool = False) -> str | No
         return "not a URL; give the server's address, e.g. https://api.example.com"
     if url.scheme not in ("http", "https") or not url.host:
         return "expected an http or https address with a host, e.g. https://api.example.com"
+    if url.port is not None and not 0 < url.port <= 65535:
+        return f"port {url.port} is not one a server can listen on (1 to 65535)"
     if url.userinfo:
         return "a user name or password in the address is refused (it would be sent, and shown in errors)"
     if "@" in api_url or "\\" in api_url or any(c.isspace() or not c.isprintable() for c in api_url):

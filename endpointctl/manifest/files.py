@@ -27,6 +27,26 @@ class ManifestFile:
     path: Path
 
 
+class UnreadableFile(Exception):
+    """Why a file given to read cannot be: its words, ready for a message after its path."""
+
+
+def read_capped(path: str | Path, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them, or ``UnreadableFile``. Opened without blocking and
+    then checked: a FIFO, a device (/dev/zero) or a file swapped for one since it was named must neither
+    hang the read nor fill the memory."""
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise UnreadableFile("cannot read: not a regular file")
+            raw = handle.read(limit + 1)
+    except OSError as error:
+        raise UnreadableFile(f"cannot read: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise UnreadableFile(f"too large: at most {limit // 1024} KiB")
+    return raw
+
+
 def _why(error: OSError) -> str:
     if error.errno == errno.ELOOP:
         return "a symlink loop"

@@ -11,8 +11,6 @@ expand ``${VAR}`` (``interpolate``) → the rules pydantic cannot express (polic
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,17 +345,10 @@ def _true(value: Any) -> bool:
 def _read(path: Path, report: _Report) -> str | None:
     """The file's text, or None with the reason in ``report``: unreadable, too large, not UTF-8."""
     try:
-        # Non-blocking, then checked: a file swapped for a FIFO since it was found must not hang the read.
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                report.add((), "cannot read: not a regular file")
-                return None
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        report.add((), f"cannot read: {exc.strerror or exc}")
-        return None
-    if len(raw) > MAX_FILE_BYTES:
-        report.add((), f"too large: a manifest file may hold at most {MAX_FILE_BYTES // 1024} KiB")
+        raw = files.read_capped(path, MAX_FILE_BYTES)
+    except files.UnreadableFile as unreadable:
+        said = str(unreadable)
+        report.add((), said.replace("too large:", "too large: a manifest file may hold", 1))
         return None
     try:
         return raw.decode("utf-8-sig")

@@ -35,6 +35,12 @@ class FaultKind(StrEnum):
     DROP = "drop"  # call the route, so its change is committed, then close without answering
 
 
+# The longest latency a rule may add: a day (a test or a demo never needs more); the furthest date a
+# Retry-After may name (about 300 years: an HTTP date has four digits for its year).
+MAX_FAULT_SECONDS = 24 * 3600.0
+MAX_DATE_SECONDS = 1e10
+
+
 @dataclass(frozen=True)
 class FaultRule:
     kind: FaultKind
@@ -52,8 +58,15 @@ class FaultRule:
             raise ValueError(f"probability must be between 0 and 1, found {self.probability}")
         if self.kind is FaultKind.STATUS and not 400 <= self.status <= 599:
             raise ValueError(f"an injected status must be an error (400-599), found {self.status}")
-        if self.latency < 0 or (self.retry_after is not None and self.retry_after < 0):
-            raise ValueError("latency and retry-after cannot be negative")
+        # nan passes every comparison, and a time no clock or date can hold crashed the handler on every
+        # request (review). A huge Retry-After in seconds stays possible: a broken server sends one.
+        retry_cap = MAX_DATE_SECONDS if self.retry_after_date else math.inf
+        for name, seconds, cap in (
+            ("latency", self.latency, MAX_FAULT_SECONDS),
+            ("retry-after", self.retry_after, retry_cap),
+        ):
+            if seconds is not None and not (math.isfinite(seconds) and 0 <= seconds <= cap):
+                raise ValueError(f"{name} must be a number of seconds from 0 to {cap:g}, found {seconds}")
         if self.limit is not None and self.limit < 0:
             raise ValueError("times cannot be negative")
 

@@ -295,3 +295,14 @@ def test_a_url_is_shown_on_one_line_as_sent_without_its_query(host: str, path: s
     assert "S1GNATURE" not in shown.replace(sent.raw_path.split(b"?")[0].decode(), "") and "frag" not in shown
     again = httpx2.URL(shown)
     assert (again.raw_host, again.port, again.raw_path) == (sent.raw_host, 8443, sent.raw_path.split(b"?")[0])
+
+
+@pytest.mark.parametrize("command", [("smoke", "gpt2-demo"), ("invoke", "gpt2-demo", "--data", "{}")])
+def test_an_empty_url_is_a_usage_error_never_no_override(
+    cli: Cli, sandbox: Sandbox, command: tuple[str, ...]
+) -> None:
+    """`--url "$PRIVATE_URL"` with the variable unset called the public URL instead (review)."""
+    sandbox.reset_counts()
+    run = cli(*command, "--url", " ")
+    assert run.code == 2 and "--url is empty" in run.stderr, run.all
+    assert sandbox.counts() == {}

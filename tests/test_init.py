@@ -297,3 +297,32 @@ def test_namespace_is_written_when_given_and_its_quota_is_the_one_checked(cli: C
 def test_a_region_or_vendor_in_other_case_finds_the_same_hardware() -> None:
     """As everywhere hardware names are compared (core/endpoint.same_name): case aside."""
     assert instance(vendor="AWS", region="US-East-1") == instance()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--vendor", "amazon"), "not one of aws, azure, gcp"),
+        (("--region", ""), "--region is empty"),
+        (("--name", ""), "cannot be empty"),
+        (("-f", "/nonexistent/dir/x.yaml"), "does not exist"),
+    ],
+)
+def test_what_can_be_told_wrong_offline_is_refused_before_any_call(
+    cli: Cli, sandbox: Sandbox, args: tuple[str, ...], says: str
+) -> None:
+    """Review: these were found only after four reads of the Hub, or (an empty --name) not at all."""
+    sandbox.reset_counts()
+    run = ok(cli("init", "openai-community/gpt2", *args), 2)
+    assert says in run.stderr
+    assert sandbox.counts() == {}
+
+
+def test_an_existing_file_is_refused_before_any_call(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "gpt2.yaml"
+    path.write_text("# mine\n")
+    sandbox.reset_counts()
+    assert "refusing to overwrite" in ok(cli("init", "openai-community/gpt2", "-f", str(path)), 2).stderr
+    assert sandbox.counts() == {} and path.read_text() == "# mine\n"

@@ -26,7 +26,12 @@ from endpointctl.core.errors import ExitCode, UsageError
     ),
 )
 @click.argument("repository", metavar="REPO")
-@click.option("--name", metavar="NAME", help="Endpoint name. Default: from the model's name.")
+@click.option(
+    "--name",
+    metavar="NAME",
+    callback=options.checked_names,
+    help="Endpoint name. Default: from the model's name.",
+)
 @click.option("--task", metavar="TASK", help="Pipeline task. Default: the model's, from the Hub.")
 @click.option("--vendor", default=INIT_VENDOR, show_default=True, help="Cloud vendor.")
 @click.option("--region", default=INIT_REGION, show_default=True, help="Vendor region.")
@@ -67,6 +72,7 @@ def init(
     if file is not None and not file.strip():
         raise UsageError("--file is empty", hint="check the variable that should have named it")
     target_dir = given_directory(directory)
+    _check_offline(vendor, region, None if file is None else Path(file), force=force)
     settings = inv.settings(namespace=namespace, output=output)
     request = init_flow.InitRequest(repository, name, task, vendor, region, namespace)
     made = init_flow.init(inv.session(settings), request)
@@ -77,11 +83,26 @@ def init(
         (written,) = export_flow.write([made.manifest], target_dir, force=force)
     else:
         path = Path(str(file))
-        if (path.exists() or path.is_symlink()) and not force:
-            raise UsageError(f"refusing to overwrite {path}", hint="pass --force to replace it")
-        if path.parent != Path() and not path.parent.is_dir():
-            raise UsageError(f"{path.parent} does not exist or is not a directory")
+        _check_offline(vendor, region, path, force=force)  # again: the Hub's answers took a while
         export_flow.write_file(path, made.manifest.text)
         written = replace(made.manifest, file=str(path))
     inv.out.result(shown.written([written], settings.output, scrub=inv.out.redactor.scrub))
     return ExitCode.OK
+
+
+def _check_offline(vendor: str, region: str, path: Path | None, *, force: bool) -> None:
+    """What can be told wrong without asking the Hub, refused before any call: a vendor a manifest cannot
+    name, an empty region, and a file that would be refused after the model was read."""
+    from endpointctl.core.spec import CONTROL_RE, Vendor
+
+    vendors = [v.value for v in Vendor]
+    if vendor not in vendors:
+        raise UsageError(f"--vendor {vendor!r} is not one of {', '.join(vendors)}")
+    if not region.strip() or CONTROL_RE.search(region):
+        raise UsageError("--region is empty or holds a control character")
+    if path is None:
+        return
+    if (path.exists() or path.is_symlink()) and not force:
+        raise UsageError(f"refusing to overwrite {path}", hint="pass --force to replace it")
+    if path.parent != Path() and not path.parent.is_dir():
+        raise UsageError(f"{path.parent} does not exist or is not a directory")

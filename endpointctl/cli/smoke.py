@@ -172,6 +172,8 @@ def invoke(
     from endpointctl.ui import markdown_reports, records, render
 
     request = _request(data, file, content_type)
+    if url is not None:
+        UrlOverride.parse(url)  # refuses an empty one, as smoke --url does
     settings = inv.settings(namespace=namespace, output=output)
     invoked = smoke_flow.invoke(
         inv.session(settings), name, request, url=url, cold_start_timeout=cold_start_timeout

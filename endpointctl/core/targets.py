@@ -82,6 +82,9 @@ class UrlOverride:
 
     @classmethod
     def parse(cls, raw: str) -> UrlOverride:
+        if not raw.strip():
+            # What `--url "$PRIVATE_URL"` becomes when the variable is unset: never "no override".
+            raise UsageError("--url is empty", hint="give the URL; an unset shell variable leaves it empty")
         named = _NAMED_URL.match(raw)
         return cls(named[1], named[2]) if named else cls(None, raw)
 

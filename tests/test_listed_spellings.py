@@ -52,3 +52,17 @@ def test_a_repository_id_is_compared_case_aside_and_an_odd_one_is_unknown(
 ) -> None:
     (change,) = compute([("acme", desired())], {"acme": [live(repository=reported)]}, Options()).changes
     assert change.action is action
+
+
+@pytest.mark.parametrize(
+    ("reported", "action"),
+    [("/health/", Action.NOOP), ("/health", Action.NOOP), ("/healthz", Action.UPDATE)],
+)
+def test_an_image_health_route_is_compared_without_its_trailing_slash(reported: str, action: Action) -> None:
+    image = {"tgi": {"url": "ghcr.io/huggingface/tgi:3", "healthRoute": "/health"}}
+    model = {"repository": "openai-community/gpt2", "task": "text-generation", "image": image}
+    live_image = {"tgi": {"url": "ghcr.io/huggingface/tgi:3", "healthRoute": reported}}
+    (change,) = compute(
+        [("acme", desired(model=model))], {"acme": [live(image=live_image)]}, Options()
+    ).changes
+    assert change.action is action

@@ -95,9 +95,15 @@ def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[
         if key == CREDENTIALS_KEY and isinstance(value, dict):
             login = live_value if isinstance(live_value, dict) else {}
             pairs += [(v, login.get(k)) for k, v in value.items() if k != PASSWORD_KEY]
+        elif key == "healthRoute" and isinstance(value, str) and isinstance(live_value, str):
+            pairs.append((_route(value), _route(live_value)))  # "/health/" is "/health" to a server
         else:
             pairs.append((value, live_value))
     return pairs
+
+
+def _route(path: str) -> str:
+    return path.rstrip("/") or "/"
 
 
 def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:

@@ -424,6 +424,16 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
         [(9, "spec.model.image.tgi.credentials", "unknown key 'credentials'; allowed: disableCustomKernels")],
     ),
     (
+        "keys YAML reads as a boolean, a number or empty",  # pydantic placed them at 1 and 'None' (review)
+        variant(("    task: text-generation", "    task: text-generation\n    on: x\n    2: y\n    ~: z")),
+        {},
+        [
+            (10, "spec.model.True", "a key must be text; YAML reads this one as true: quote it"),
+            (11, "spec.model.2", "reads this one as 2"),
+            (12, "spec.model.None", "reads this one as an empty value"),
+        ],
+    ),
+    (
         "credentials not a mapping",
         variant(("    task: text-generation", "    image: {custom: {url: x, credentials: hunter2-literal}}")),
         {},

@@ -68,6 +68,13 @@ def explain(error: ErrorDetails) -> Explained:
     found = describe(value, sensitive=sensitive)
     prefix = "key: " if is_key else ""
 
+    if kind == "invalid_key":
+        # pydantic's location holds 1 for a key YAML read as true, and 'None' for ~: the key itself finds
+        # its line. YAML 1.1 reads on/off/yes/no as booleans, ~ and null as empty, digits as numbers.
+        return Explained(
+            (*path[:-1], value),
+            f'a key must be text; YAML reads this one as {describe(value)}: quote it ("on": ...)',
+        )
     if kind == "missing":
         return Explained(path, "required key missing")
     if kind == "extra_forbidden":

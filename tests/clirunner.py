@@ -44,10 +44,10 @@ class Cli:
         return Run(code, stdout.getvalue(), stderr.getvalue())
 
 
-def assert_replan_empty(cli: Cli, sandbox: Any, *args: str) -> Run:
+def assert_replan_empty(cli: Cli, sandbox: Any, *args: str, env: dict[str, str | None] | None = None) -> Run:
     """After an apply: ``plan`` shows no change (exit 0, an empty JSON list) and makes no mutating call."""
     before = sandbox.mutating_count()
-    plan = cli("plan", *args, "--detailed-exitcode", "-o", "json")
+    plan = cli("plan", *args, "--detailed-exitcode", "-o", "json", env=env)
     assert plan.code == 0, plan.all
     assert json.loads(plan.stdout) == []
     assert sandbox.mutating_count() == before

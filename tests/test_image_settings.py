@@ -3,12 +3,14 @@ finding: `url: 5`, `port: "x"` and `port: -1` passed validation and reached the 
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any
 
 import pytest
 import yaml
 from builders import BASE_DOC, live
+from clirunner import Cli, assert_replan_empty
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +19,8 @@ from endpointctl.core.errors import ManifestError
 from endpointctl.core.export import Exported, export
 from endpointctl.core.spec import CREDENTIALS_KEY, IMAGE_FIELDS
 from endpointctl.manifest import load
+from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.sandbox.transport import Handler
 
 
 def test_every_setting_the_api_knows_has_a_kind() -> None:
@@ -64,11 +68,44 @@ def test_a_port_from_a_variable_is_a_number(tmp_path: pathlib.Path) -> None:
     (desired,) = load(
         [manifest_with(tmp_path, {"vLLM": {"url": "a/b:1", "port": "${PORT}"}})], environ={"PORT": "8080"}
     )
-    assert desired.spec.model.image == {"vLLM": {"url": "a/b:1", "port": "8080"}}
+    # A number, as the API takes it: sent as "8080" it could never be compared with the 8080 reported.
+    assert desired.spec.model.image == {"vLLM": {"url": "a/b:1", "port": 8080}}
+    assert type(desired.spec.model.image["vLLM"]["port"]) is int
     with pytest.raises(ManifestError):
         load(
             [manifest_with(tmp_path, {"vLLM": {"url": "a/b:1", "port": "${PORT}"}})], environ={"PORT": "80x"}
         )
+
+
+def test_a_changed_port_variable_is_sent_as_a_number_and_planned(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """Review finding: a port from ${PORT} went out as the text "8080"; the live 8080 then never compared
+    with it (another JSON type is unknown), so changing PORT to 9090 planned nothing at all."""
+    sent: list[Any] = []
+
+    def record(request: Request, handler: Handler) -> Response:
+        if request.method in ("POST", "PUT") and request.body:
+            image = json.loads(request.body).get("model", {}).get("image")
+            if image is not None:
+                sent.append(image["vLLM"]["port"])
+        return handler(request)
+
+    sandbox.add_middleware(record)
+    path = str(manifest_with(tmp_path, {"vLLM": {"url": "vllm/vllm-openai:v0.23.0", "port": "${PORT}"}}))
+    assert cli("apply", path, "--yes", env={"PORT": "8080"}).code == 0
+    clock.advance(10)
+    assert sent == [8080]
+    assert_replan_empty(cli, sandbox, path, env={"PORT": "8080"})
+    plan = cli("plan", path, "-o", "json", env={"PORT": "9090"})
+    ((change,),) = [entry["fields"] for entry in json.loads(plan.stdout)]
+    assert (change["path"], change["before"]["vLLM"]["port"], change["after"]["vLLM"]["port"]) == (
+        "model.image",
+        8080,
+        9090,
+    )
+    assert cli("apply", path, "--yes", env={"PORT": "9090"}).code == 0
+    assert sent == [8080, 9090]
 
 
 @given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)))

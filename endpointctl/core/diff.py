@@ -15,6 +15,7 @@ from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, same_name
 from endpointctl.core.env_diff import env_differs
+from endpointctl.core.image_refs import same_image
 from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
 from endpointctl.core.spec import (
@@ -97,9 +98,18 @@ def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[
             pairs += [(v, login.get(k)) for k, v in value.items() if k != PASSWORD_KEY]
         elif key == "healthRoute" and isinstance(value, str) and isinstance(live_value, str):
             pairs.append((_route(value), _route(live_value)))  # "/health/" is "/health" to a server
+        elif key == "url" and isinstance(value, str) and isinstance(live_value, str):
+            pairs.append(_image_url_pair(value, live_value))
         else:
             pairs.append((value, live_value))
     return pairs
+
+
+def _image_url_pair(want: str, have: str) -> tuple[str, str | None]:
+    """The container image as ``_differs`` should see it: another spelling of the manifest's reference
+    is the manifest's, and a digest it may have resolved to is unknown (core/image_refs.py)."""
+    same = same_image(want, have)
+    return (want, want) if same else (want, None) if same is None else (want, have)
 
 
 def _route(path: str) -> str:

@@ -29,6 +29,16 @@ _IMAGE_COUNTS = frozenset(
 _PORT_MAX = 65535
 
 
+def as_sent(key: str, value: Any) -> Any:
+    """A setting's value as the API takes it: a count that ``${VAR}`` expansion produced is a number.
+
+    Sent as the text "8080", the API would be asked for a string where it takes a number, and the plan
+    could never compare it with the 8080 it reports (another JSON type is unknown, never drift), so a
+    changed variable would never be applied.
+    """
+    return expanded_number(value) if key in _IMAGE_COUNTS else value
+
+
 def setting_problem(key: str, value: Any) -> str | None:
     """Why an image setting's value is not what the API takes, or None. A manifest's is refused at
     validation (the API would refuse it only at the create or update, after other endpoints' changes went

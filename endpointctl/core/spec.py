@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from endpointctl.core import names
 from endpointctl.core.budget_spec import BudgetSpec
 from endpointctl.core.desired_state import DesiredState as DesiredState  # re-exported
+from endpointctl.core.image_settings import as_sent
 from endpointctl.core.schedule_spec import ScheduleSpec
 from endpointctl.core.smoke_spec import SmokeTestSpec
 from endpointctl.core.strict import Expanded as Expanded  # re-exported: the loader marks values
@@ -189,7 +190,12 @@ class ModelSpec(StrictModel):
             raise ValueError(
                 f"expected exactly one image variant (e.g. huggingface, vLLM, tgi), found {len(value)}"
             )
-        return value
+        if value is None:
+            return None
+        return {
+            variant: {key: as_sent(key, setting) for key, setting in settings.items()}
+            for variant, settings in value.items()
+        }
 
 
 class ProviderSpec(StrictModel):

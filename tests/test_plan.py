@@ -11,7 +11,7 @@ from builders import desired, live, raw_endpoint
 from endpointctl.core.endpoint import PrivateLink, Status
 from endpointctl.core.plan import Action, Options, StepKind, compute
 from endpointctl.core.spec import Security
-from endpointctl.core.tags import STACK_KEY
+from endpointctl.core.tags import STACK_KEY, secrets_tag
 from endpointctl.hub.responses import to_endpoint
 
 
@@ -238,7 +238,9 @@ def test_secrets_compare_by_name_and_never_carry_values() -> None:
     same = plan_one(desired(model=model), live(secret_names=frozenset({"API_KEY"})))
     assert same.action is Action.NOOP
     changed = plan_one(desired(model=model), live(secret_names=frozenset({"OLD_KEY"})))
-    (field,) = changed.fields
+    field, tags = changed.fields
+    # The names sent are recorded with them (core/tags.py), never a value.
+    assert tags.path == "tags" and secrets_tag(["API_KEY"]) in tags.after
     assert (field.path, field.before, field.after, field.sensitive) == (
         "model.secrets",
         ["OLD_KEY"],

@@ -9,7 +9,7 @@ password (``credentials.password``) is not compared at all, for the same reason,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +29,11 @@ from endpointctl.core.spec import (
     EndpointSpec,
     registry_password,
 )
+from endpointctl.core.tags import sent_these_secrets
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 REVISION = "model.revision"
+SECRETS = "model.secrets"
 ENV = "model.env"
 
 
@@ -304,10 +306,26 @@ def diff_endpoint(
     if secrets is not None:
         names = sorted(secrets)
         # Unknown names (the API did not say) are never drift; only --rotate-secrets sends them then.
-        live_names = None if live.secret_names is None else sorted(live.secret_names)
+        reported = live_secret_names(desired_secrets=secrets, live=live)
+        live_names = None if reported is None else sorted(reported)
         if (live_names is not None and names != live_names) or rotate_secrets:
-            changes.append(FieldChange("model.secrets", live_names, names, sensitive=True))
+            changes.append(FieldChange(SECRETS, live_names, names, sensitive=True))
     return tuple(changes)
+
+
+def live_secret_names(desired_secrets: Mapping[str, str], live: Endpoint) -> frozenset[str] | None:
+    """The names of the endpoint's secrets as far as they are known; None when the answer does not say.
+
+    Absent is unknown, and so is an answer naming none where endpointctl's record (core/tags.py) says the
+    last secrets it sent are exactly the manifest's: whether the API hides secrets' names behind ``{}`` is
+    not known, and read as "none" every run would send them again, a redeploy each time. Without such a
+    record (never sent by endpointctl, an endpoint being adopted), or when the manifest has since added or
+    dropped one, none is none: they are sent, and the record with them.
+    """
+    names = live.secret_names
+    if names is None or names or not desired_secrets or not live.managed:
+        return names
+    return None if sent_these_secrets(live.tags, desired_secrets) else names
 
 
 def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
@@ -329,8 +347,8 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
         or _image_unknown(image, live.image)
     ):
         unknown.append("model.image")
-    if spec.model.secrets is not None and live.secret_names is None:
-        unknown.append("model.secrets")
+    if spec.model.secrets is not None and live_secret_names(spec.model.secrets, live) is None:
+        unknown.append(SECRETS)
     link = _private_link(spec)
     if link is not None and (
         not live.private_link_reported
@@ -344,7 +362,7 @@ def values_never_shown(desired: Desired) -> tuple[str, ...]:
     """What the manifest sets that no answer ever shows, so never compares: secrets' values (the API
     reports names only) and a registry password. A plan cannot tell whether they are the ones live."""
     spec = desired.spec
-    hidden = ["model.secrets"] if spec.model.secrets else []
+    hidden = [SECRETS] if spec.model.secrets else []
     if spec.model.image is not None and _has_password(spec.model.image):
         hidden.append("the registry password")
     return tuple(hidden)
@@ -370,5 +388,5 @@ def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
     if link is not None:
         changes.append(FieldChange("privateLink", None, link))
     if spec.model.secrets:
-        changes.append(FieldChange("model.secrets", None, sorted(spec.model.secrets), sensitive=True))
+        changes.append(FieldChange(SECRETS, None, sorted(spec.model.secrets), sensitive=True))
     return tuple(changes)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from endpointctl.core.diff import (
-    ENV,
     FieldChange,
     desired_fields,
     diff_endpoint,
@@ -23,10 +22,11 @@ from endpointctl.core.env_diff import env_notes
 from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
 from endpointctl.core.names import name_key, name_problem
+from endpointctl.core.planned_tags import create_tags, update_tags
 from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
-from endpointctl.core.tags import VALUE_RE, VALUE_RULE, desired_tags
+from endpointctl.core.tags import VALUE_RE, VALUE_RULE
 
 
 class Action(StrEnum):
@@ -149,11 +149,6 @@ def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
     return live.min_replica or 0  # not reported: no resume is planned on a guess
 
 
-def _create_tags(desired: Desired, options: Options) -> tuple[str, ...]:
-    env = desired.spec.model.env
-    return desired_tags(desired.manifest.metadata.labels, (), options.stack, sent_env=env or None)
-
-
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
     base = Change(name=live.name, namespace=live.namespace, action=Action.NOOP, desired=desired, live=live)
     if not live.managed and not options.adopt:
@@ -200,14 +195,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     forcing = [change for change in fields if change.forces_replace]
     if forcing:
         return _replace(desired, live, options, list(fields), reason=None)
-    # The env record changes only with the env it records: a run that sends no env leaves it as it is.
-    sends_env = any(change.path == ENV for change in fields)
-    tags = desired_tags(
-        desired.manifest.metadata.labels,
-        live.tags,
-        options.stack,
-        sent_env=(desired.spec.model.env or {}) if sends_env else None,
-    )
+    tags = update_tags(desired, live.tags, options.stack, fields)
     tag_change = set(tags) != set(live.tags)
     failed = f"its last update failed ({live.message or 'no message'})"
     # Labels or a pause are sent as any other change: the failed configuration is not sent again by them.
@@ -323,7 +311,7 @@ def _replace(
 
 
 def _create_steps(desired: Desired, options: Options) -> tuple[Step, ...]:
-    create = Step(StepKind.CREATE, tags=_create_tags(desired, options))
+    create = Step(StepKind.CREATE, tags=create_tags(desired, options.stack))
     state = wanted_state(desired, options.at)
     if state is DesiredState.PAUSED:
         return (create, Step(StepKind.PAUSE))
@@ -367,8 +355,8 @@ def compute(
             changes.append(Change(spec.name, namespace, Action.BLOCKED, desired=spec, live=odd, reason=why))
             continue
         if live is None:
-            create_tags = sorted(_create_tags(spec, options))
-            fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=create_tags))
+            new_tags = sorted(create_tags(spec, options.stack))
+            fields = (*desired_fields(spec), FieldChange(path="tags", before=None, after=new_tags))
             changes.append(
                 Change(
                     name=spec.name,

@@ -7,6 +7,7 @@ removed from the endpoint while tags someone else added stay.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -26,9 +27,16 @@ LABEL_SEPARATOR = "+"
 # ",") are not recorded, nor is a record longer than ENV_TAG_MAX (the API's tag limit is unknown): a
 # variable not recorded is left on the endpoint when a manifest drops it, as before the record existed.
 ENV_KEY = "endpointctl-env"
+# Which ``model.secrets`` names endpointctl last sent, as a digest of them, written with every change that
+# sends secrets. An answer naming no secrets where this record matches the manifest's names is unknown, not
+# "none": whether the API reports secrets' names (the sandbox does, with masked values) or answers ``{}``
+# to hide them is not known, and read as "none" the plan would send them again, a redeploy, on every run.
+# Names only: no value enters the digest.
+SECRETS_KEY = "endpointctl-secrets"
+SECRETS_DIGEST_LENGTH = 16
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_TAG_MAX = 255
-RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY})
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY})
 
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
 # One pattern for label values and stack names (README, Manifests): they travel as `key=value` tags and
@@ -69,6 +77,19 @@ def owned_env_names(tags: Iterable[str]) -> frozenset[str]:
     return frozenset(name for name in names if ENV_NAME_RE.fullmatch(name))
 
 
+def secrets_tag(names: Iterable[str]) -> str:
+    """The record of the secrets' names a change sends: a digest of them, as only "the same names as
+    last sent?" is ever asked of it; any names fit, and the tag's length does not grow with them."""
+    digest = hashlib.sha256("\0".join(sorted(set(names))).encode()).hexdigest()[:SECRETS_DIGEST_LENGTH]
+    return f"{SECRETS_KEY}={digest}"
+
+
+def sent_these_secrets(tags: Iterable[str], names: Iterable[str]) -> bool:
+    """Whether the secrets record says the last secrets endpointctl sent had exactly these names."""
+    value = tag_value(tags, SECRETS_KEY)
+    return value is not None and f"{SECRETS_KEY}={value}" == secrets_tag(names)
+
+
 def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The ``key=value`` tags that are not ours, as labels (a bare tag maps to an empty value)."""
     labels: dict[str, str] = {}
@@ -93,12 +114,14 @@ def desired_tags(
     stack: str | None,
     *,
     sent_env: Iterable[str] | None = None,
+    sent_secrets: Iterable[str] | None = None,
 ) -> tuple[str, ...]:
     """Union of what is live and what we own: tags someone else added are kept.
 
     A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
     no longer has is removed; our ownership tags are added. ``sent_env``, the names of the variables the
     change sends (None: it sends no env), replaces the env record; without it the record stays as it is.
+    ``sent_secrets`` does the same for the secrets record.
 
     Our bookkeeping is read only on an endpoint we manage. On one we are adopting, a tag under one of
     our keys was not written by us (a copy of another endpoint's tags, say): a labels record cannot say
@@ -113,12 +136,16 @@ def desired_tags(
     ours = set(labels) | set_before | {LABELS_KEY} | (set() if managed else {STACK_KEY})
     if sent_env is not None or not managed:
         ours.add(ENV_KEY)
+    if sent_secrets is not None or not managed:
+        ours.add(SECRETS_KEY)
     kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
     if labels:
         wanted.append(f"{LABELS_KEY}={LABEL_SEPARATOR.join(sorted(labels))}")
     if sent_env is not None and (record := env_tag(sent_env)):
         wanted.append(record)
+    if sent_secrets:
+        wanted.append(secrets_tag(sent_secrets))
     result: list[str] = []
     for tag in [*kept, *wanted, *ownership_tags(stack)]:
         if tag not in result:

@@ -18,9 +18,10 @@ from builders import BASE_DOC
 from clirunner import Cli, assert_replan_empty
 from hypothesis import given
 from hypothesis import strategies as st
+from test_unknown_is_never_drift import reshaping
 
 from endpointctl.core.image_refs import parse_image, same_image
-from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.sandbox import Sandbox
 from endpointctl.sandbox.transport import Handler
 
 DIGEST = "sha256:" + "ab12" * 16
@@ -98,22 +99,12 @@ def test_digests_registries_and_text(want: str, have: str, same: bool | None) ->
 
 # -- through the sandbox ---------------------------------------------------------------------------------
 
-LIST = "GET /v2/endpoint/{namespace}"
-ONE = "GET /v2/endpoint/{namespace}/{name}"
-
 
 def image_reported_as(url: str) -> Handler:
-    def middleware(request: Request, call_next: Handler) -> Response:
-        response = call_next(request)
-        if request.route not in (LIST, ONE) or response.status != 200:
-            return response
-        doc = json.loads(response.body)
-        for item in doc["items"] if request.route == LIST else [doc]:
-            item["model"]["image"]["tgi"]["url"] = url
-        response.body = json.dumps(doc).encode()
-        return response
+    def edit(item: dict[str, Any]) -> None:
+        item["model"]["image"]["tgi"]["url"] = url
 
-    return middleware
+    return reshaping(edit)
 
 
 def tgi_manifest(tmp_path: pathlib.Path, url: str) -> str:

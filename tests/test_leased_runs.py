@@ -413,3 +413,34 @@ def test_two_overlapping_runs_share_it_and_the_last_to_finish_pauses_it(
     assert state(cli) == "paused"
     counts = sandbox.counts()
     assert (counts.get(RESUME), counts.get(PAUSE)) == (1, 1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_before_popen_returns_is_passed_on_once_the_child_runs(
+    monkeypatch: pytest.MonkeyPatch, sig: signal.Signals
+) -> None:
+    """The window the end-to-end test above once fell into on a loaded machine: the child was already
+    running (it printed "ready" and was signalled) before Popen had returned and the handlers were set,
+    so the signal never reached it and endpointctl waited for it to the test's timeout."""
+    from endpointctl.cli import child as child_module
+
+    real_popen = subprocess.Popen
+    got: list[int] = []
+
+    def signalled_in_the_window(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started = real_popen(*args, **kwargs)
+        os.kill(os.getpid(), sig)  # the signal lands here, between the fork and Popen's return
+        return started
+
+    monkeypatch.setattr(child_module.subprocess, "Popen", signalled_in_the_window)
+    previous = {s: signal.signal(s, lambda signum, frame: got.append(signum)) for s in (sig,)}
+    try:
+        # Never signalled, it would sleep out its minute and exit 0.
+        status = child_module.run(
+            [sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ), print
+        )
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    assert status == 128 + int(sig)  # killed by the signal passed on (the child set no handler)
+    assert got == [int(sig)]  # and the handler before endpointctl's still ran, once

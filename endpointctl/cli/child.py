@@ -44,15 +44,19 @@ def run(argv: Sequence[str], environ: Mapping[str, str], report: Callable[[str],
     """Run ``argv`` to its end and return its exit status (127 not found, 126 not executable)."""
     if not argv:
         raise UsageError("no command given to run")
-    try:
-        child = subprocess.Popen(list(argv), env=dict(environ))
-    except FileNotFoundError:
-        report(f"cannot run {argv[0]!r}: not found")
-        return NOT_FOUND
-    except PermissionError:
-        report(f"cannot run {argv[0]!r}: permission denied")
-        return NOT_EXECUTABLE
-    with _passed_on(child):
+    # Handlers first, then the child: a signal in between (the child may be running before Popen has
+    # returned here, on a loaded machine long enough to print and be signalled) is passed on once it
+    # has started, never lost with endpointctl left waiting for a child that was never told.
+    with _passed_on() as started:
+        try:
+            child = subprocess.Popen(list(argv), env=dict(environ))
+        except FileNotFoundError:
+            report(f"cannot run {argv[0]!r}: not found")
+            return NOT_FOUND
+        except PermissionError:
+            report(f"cannot run {argv[0]!r}: permission denied")
+            return NOT_EXECUTABLE
+        started(child)
         return exit_status(child.wait())
 
 
@@ -65,17 +69,28 @@ def _terminal_sent_it() -> bool:
 
 
 @contextmanager
-def _passed_on(child: subprocess.Popen[bytes]) -> Iterator[None]:
+def _passed_on() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
+    """Yields ``started``, to be called with the child once it runs; signals that came before are
+    passed on to it then (a SIGINT too: the terminal's reached no child)."""
+    running: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
+
+    def started(child: subprocess.Popen[bytes]) -> None:
+        running.append(child)  # first: a signal from here on is passed on by the handler itself
+        while pending:
+            _kill(child, pending.pop(0))
+
     if threading.current_thread() is not threading.main_thread():
-        yield  # handlers can only be set from the main thread; nothing to pass on from here
+        yield started  # handlers can only be set from the main thread; nothing to pass on from here
         return
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        # Only a syscall and the previous handler (a flag): no lock a signal could find taken.
-        if child.returncode is None and not (signum == signal.SIGINT and _terminal_sent_it()):
-            with suppress(ProcessLookupError):
-                os.kill(child.pid, signum)
+        # Only a syscall, a list append and the previous handler (a flag): no lock a signal could find taken.
+        if not running:
+            pending.append(signum)
+        elif not (signum == signal.SIGINT and _terminal_sent_it()):
+            _kill(running[0], signum)
         before = previous[signal.Signals(signum)]
         if callable(before):
             before(signum, frame)
@@ -83,8 +98,14 @@ def _passed_on(child: subprocess.Popen[bytes]) -> Iterator[None]:
     for sig in _SIGNALS:
         signal.signal(sig, handler)
     try:
-        yield
+        yield started
     finally:
         for sig, old in previous.items():
             if old is not None:  # None: set outside Python, and cannot be put back from here
                 signal.signal(sig, old)
+
+
+def _kill(child: subprocess.Popen[bytes], signum: int) -> None:
+    if child.returncode is None:
+        with suppress(ProcessLookupError):
+            os.kill(child.pid, signum)

@@ -424,13 +424,13 @@ ERROR_CASES: list[tuple[str, str, dict[str, str], list[tuple[int | None, str, st
         [(9, "spec.model.image.tgi.credentials", "unknown key 'credentials'; allowed: disableCustomKernels")],
     ),
     (
-        "keys YAML reads as a boolean, a number or empty",  # pydantic placed them at 1 and 'None' (review)
+        "keys YAML reads as a boolean, a number or empty",  # paths as YAML reads keys (review)
         variant(("    task: text-generation", "    task: text-generation\n    on: x\n    2: y\n    ~: z")),
         {},
         [
-            (10, "spec.model.True", "a key must be text; YAML reads this one as true: quote it"),
+            (10, "spec.model.true", "a key must be text; YAML reads this one as true: quote it"),
             (11, "spec.model.2", "reads this one as 2"),
-            (12, "spec.model.None", "reads this one as an empty value"),
+            (12, "spec.model.null", "reads this one as an empty value"),
         ],
     ),
     (

@@ -266,6 +266,13 @@ def _flow_hint(text: str, line: int | None) -> str:
     return ""
 
 
+def _key_text(key: Any) -> str:
+    """A key as YAML reads it back: ``true`` and ``null``, not Python's ``True`` and ``None``."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
 def format_path(path: Sequence[Any], root: Any) -> str:
     """``spec.model.env.KEY`` for mapping keys, ``[0]`` for list indices, as a reader would write it."""
     text = ""
@@ -275,6 +282,7 @@ def format_path(path: Sequence[Any], root: Any) -> str:
             text += f"[{part}]"
             node = node[part] if 0 <= part < len(node) else None
         else:
-            text += f".{part}" if text else str(part)
+            shown = _key_text(part)
+            text += f".{shown}" if text else shown
             node = node.get(part) if isinstance(node, dict) else None
     return text

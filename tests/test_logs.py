@@ -34,7 +34,7 @@ from test_cli_apply import manifest, write
 from endpointctl.cli import CommandEnv, main
 from endpointctl.core.bounded_lines import Limits, TooMuch, split
 from endpointctl.core.errors import ApiError, AuthError
-from endpointctl.core.logs import MAX_SINCE_SECONDS, SinceFilter, line_time, parse_since
+from endpointctl.core.logs import MAX_SINCE_SECONDS, SinceFilter, line_time, lines_of, parse_since
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode, TokenInfo
 from endpointctl.hub import Hub
@@ -680,3 +680,13 @@ def test_an_error_body_is_read_only_so_far(answers: list[Any]) -> None:
     answers.append(httpx2.Response(500, stream=Endless()))
     with pytest.raises(ApiError, match="the API answered 500"):
         scripted_hub(answers).logs("acme", "gpt2-demo", tail=5)
+
+
+@pytest.mark.parametrize("brk", ["\r", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_secret_broken_where_log_lines_break_is_masked_in_every_line(brk: str) -> None:
+    # Followed logs are split with str.splitlines, which breaks at more than \n: a secret holding a lone
+    # CR printed its second half (reviewer's reproduction).
+    secret = f"firstHalf12345{brk}secondHalf6789"
+    by_line = Redactor([secret]).line_by_line()
+    shown = [by_line.scrub(line, truncated=True) for line in lines_of([f"API_KEY={secret} end"])]
+    assert not any("secondHalf6789" in line or "firstHalf12345" in line for line in shown)

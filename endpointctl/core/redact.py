@@ -225,7 +225,8 @@ class Redactor:
         secrets = list(self._secrets)
         built = self._by_line
         if built is None or built[0] != len(secrets):
-            parts = [part.strip() for secret in secrets if "\n" in secret for part in secret.splitlines()]
+            # Split where log lines are split (str.splitlines: CR, VT, FF, NEL, U+2028 too), not only at \n.
+            parts = [part.strip() for secret in secrets for part in secret.splitlines() if part != secret]
             built = (len(secrets), Redactor([*secrets, *parts]))
             self._by_line = built
         return built[1]

@@ -30,8 +30,7 @@ one step were wrong (a mutation review found that the rest of the suite passed w
 
 What the margin's slack hides cannot be tested by output: ``reach`` is twice the longest form plus a
 reading distance, so a margin somewhat smaller (the longest form once, no reading distance, no fold
-allowance) still covers every form encoders write, and ``swell`` only adds to a margin that already
-covers the masks a form can hold. Those are left to ``redact_reach``'s own reasoning.
+allowance) still covers every form encoders write. That is left to ``redact_reach``'s own reasoning.
 
 Hypothesis varies secrets (quotes, backslashes, ``&<>%+``, non-ASCII and astral characters, mostly
 whitespace), their encodings, where a form or a start of one lies against the cuts, limits, marks and

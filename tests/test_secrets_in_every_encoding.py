@@ -238,6 +238,69 @@ def test_the_shortest_start_masked_at_a_cut_is_min_secret_length() -> None:
     assert redactor.shorten(f"key={secret}{secret}", 20) == f"key={MASK}{MASK}"
 
 
+# -- a secret holding another -----------------------------------------------------------------------------
+
+# A DATABASE_URL built from DB_PASSWORD: both are secrets of one manifest. Masking the inner one first
+# broke the outer one, so its JSON-escaped, URL-encoded or cut form showed everything but the password.
+DB_PASSWORD = "S3cretPassw0rd-42"
+DATABASE_URL = f'postgresql://app:{DB_PASSWORD}@db.internal:5432/prod?application_name="api"'
+AROUND = st.text(CHARACTERS, max_size=40)
+
+
+def every_nesting(test: Callable[..., None]) -> Callable[..., None]:
+    before, after = DATABASE_URL.split(DB_PASSWORD)
+    for writer in sorted(WRITERS, reverse=True):
+        test = example(inner=DB_PASSWORD, before=before, after=after, writer=writer)(test)
+        test = example(inner=EVERY_ESCAPE, before="Zq-url:", after=before, writer=writer)(test)
+    return test
+
+
+@settings(max_examples=60, deadline=None)
+@given(inner=SECRETS, before=AROUND, after=AROUND, writer=st.sampled_from(sorted(WRITERS)))
+@every_nesting
+def test_a_secret_holding_another_is_masked_whole_in_every_form(
+    inner: str, before: str, after: str, writer: str
+) -> None:
+    outer = before + inner + after
+    clean = Redactor([inner, outer]).scrub(WRITERS[writer](outer))
+    assert_clean(clean, writer, [inner, outer])
+    assert clean == Redactor([outer, inner]).scrub(WRITERS[writer](outer))  # in either order
+
+
+def test_the_inner_secret_of_a_database_url_leaves_no_part_of_it_in_a_debug_log() -> None:
+    """What HF_DEBUG's curl line showed: the URL JSON-escaped in a request body, every part of it but the
+    password in clear."""
+    redactor = Redactor([DB_PASSWORD, DATABASE_URL])
+    body = json.dumps({"model": {"secrets": {"DATABASE_URL": DATABASE_URL, "DB_PASSWORD": DB_PASSWORD}}})
+    clean = redactor.scrub(f"curl -X PUT -d '{body}'")
+    assert clean == (
+        f"curl -X PUT -d '{json.dumps({'model': {'secrets': {'DATABASE_URL': MASK, 'DB_PASSWORD': MASK}}})}'"
+    )
+    assert redactor.scrub(quote(DATABASE_URL, safe="")) == MASK
+    assert redactor.scrub(f"url={DATABASE_URL[:30]}…") == f"url={MASK}…"
+    assert redactor.shorten(f"url={DATABASE_URL} failed", 40) == f"url={MASK} failed"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    inner=SECRETS,
+    before=AROUND,
+    after=AROUND,
+    encoder=st.sampled_from(sorted(ENCODERS)),
+    data=st.data(),
+)
+def test_no_start_of_a_secret_holding_another_survives_a_cut(
+    inner: str, before: str, after: str, encoder: str, data: st.DataObject
+) -> None:
+    outer = before + inner + after
+    redactor = Redactor([inner, outer])
+    text = f"error: {ENCODERS[encoder](outer)} (attempt 2)"
+    at = data.draw(st.integers(0, len(text)), label="cut")
+    assert_clean(redactor.shorten(text, at), f"shortened at {at}", [inner, outer])
+    assert_clean(redactor.scrub(text[:at] + "…"), f"cut at {at}", [inner, outer])
+    assert_clean(redactor.scrub(text[:at], truncated=True), f"cut at {at}", [inner, outer])
+
+
 # -- everything that cuts scrubs first -------------------------------------------------------------------
 
 

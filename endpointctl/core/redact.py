@@ -128,6 +128,10 @@ def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterat
         at = text.find(head)
         while at != -1:
             for needle in group:
+                # Whole, the common case, found at C speed; only a needle's start is compared by character.
+                if text.startswith(needle, at):
+                    yield view.span(at, at + len(needle) - 1)
+                    continue
                 stop = at + _shared(text, at, needle)
                 end = stop if stop - at == len(needle) else _cut_off(text, at, stop, cut_off)
                 if end is not None:
@@ -171,9 +175,8 @@ class Redactor:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
         self._built: tuple[int, tuple[str, ...], tuple[str, ...]] = (0, (), ())
-        # (the plain forms they were worked out from, how far a form may reach, how many units a mask may
-        # add): only ``shorten`` needs them.
-        self._reach: tuple[tuple[str, ...], int, int] = ((), 0, 0)
+        # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
+        self._reach: tuple[tuple[str, ...], int] = ((), 0)
         # (secrets counted, the redactor ``line_by_line`` built from them)
         self._by_line: tuple[int, Redactor] | None = None
         self.add(*secrets)
@@ -204,18 +207,12 @@ class Redactor:
         """How many units (characters, a run of whitespace counting one) the longest form of any secret
         may take, twice, plus how far from a cut decoding may read differently: the margin ``shorten``
         keeps past its limit when it cuts a long text before scrubbing it (``redact_reach``)."""
-        return self._margins()[0]
-
-    def _margins(self) -> tuple[int, int]:
-        """``reach``, and how many units more than what it replaced a mask may leave: none, unless a
-        secret is mostly whitespace (three units for a form of one, and the run it stood in split in two)."""
         forms, _ = self._current()
-        built, margin, swell = self._reach
+        built, margin = self._reach
         if built is not forms:
             margin = reach(forms)
-            swell = max([0, *(len(MASK) + 2 - units(form) for form in forms)])
-            self._reach = (forms, margin, swell)
-        return margin, swell
+            self._reach = (forms, margin)
+        return margin
 
     def line_by_line(self) -> Redactor:
         """For text read one line at a time (an endpoint's logs): a redactor that also knows each line of
@@ -248,19 +245,29 @@ class Redactor:
         return _masked(*self._found(text, truncated))
 
     def _found(self, text: str, truncated: bool) -> tuple[str, list[tuple[int, int]]]:
-        """``text`` with the plain forms masked, and the stretches of it that views found to mask."""
+        """``text``, and the stretches of it to mask: where plain search and the views found a secret.
+
+        Both read the text as it came. Masking plain forms before the views read it would hide a secret
+        that holds another (a DATABASE_URL holding DB_PASSWORD): the inner one's mask breaks the outer
+        one, so the views could no longer find it JSON-escaped, URL-encoded or cut off, and all of it
+        but the inner secret would show. Overlapping stretches are merged into one mask."""
         forms, needles = self._current()
+        spans: list[tuple[int, int]] = []
         for form in forms:
-            if form in text:
-                text = text.replace(form, MASK)
+            # Every occurrence, overlapping ones too: a form may begin inside another occurrence of itself.
+            at = text.find(form)
+            while at != -1:
+                spans.append((at, at + len(form)))
+                at = text.find(form, at + 1)
         if not needles:
-            return text, []
+            return text, spans
         heads: dict[str, list[str]] = {}
         for needle in needles:
             heads.setdefault(needle[:MIN_SECRET_LENGTH], []).append(needle)
         # A needle is folded (whitespace runs as one space): one without a space is found unfolded.
         found = views(text, fold=any(" " in needle for needle in needles))
-        return text, [span for view in found for span in _spans(view, heads, truncated)]
+        spans += (span for view in found for span in _spans(view, heads, truncated))
+        return text, spans
 
     def shorten(self, text: str, limit: int, *, mark: str = "…", fold: bool = False) -> str:
         """``text`` scrubbed, then folded to one line (``fold``) and cut to ``limit`` characters, ``mark``
@@ -271,14 +278,14 @@ class Redactor:
 
         A long text is cut before it is scrubbed (scrubbing megabytes to show 300 characters took
         minutes). Scrubbed, the cut text differs from the whole text's scrub only in what its last
-        ``reach`` units (past the plain forms masked first, ``swell`` units more each at most) turn into:
+        ``reach`` units (of the text as it came: masks are laid over it only once all is found) turn into:
         a form straddling the cut, masked as a start cut off, or views read differently near it. What
         comes before them is settled; when it scrubs to more than ``limit`` characters, those are what
         scrubbing the whole text would show. Masks shrink a text (a form of thousands of units is three
         characters), so the text is cut ``limit`` plus ``reach`` units in, then twice as far until enough
         is settled (the whole text at worst: linear all the same) — never kept short, which would show
         the cut's end: a start of a secret too short to be masked there."""
-        margin, swell = self._margins()
+        margin = self.reach()
         cut = limit + 3 + margin  # one past ``limit``, and the whitespace a fold drops at either end
         while True:
             head = text[: prefix_end(text, cut)]
@@ -286,7 +293,7 @@ class Redactor:
             if len(head) == len(text):
                 clean = _masked(plain, spans)
                 break
-            settled = prefix_end(plain, units(plain) - margin - swell * plain.count(MASK))
+            settled = prefix_end(plain, units(plain) - margin)
             clean = _masked(
                 plain[:settled], [(start, min(end, settled)) for start, end in spans if start < settled]
             )

@@ -73,9 +73,9 @@ def reach(forms: Iterable[str]) -> int:
     for _ in range(MAX_DEPTH - 1):
         reread *= EDGE
         settling += reread
-    # Twice the longest form: one straddling the cut is masked by plain search in the whole text and not
-    # in the cut one, so views read the two differently from its start, and a form they find may begin
-    # as far again before that.
+    # Twice the longest form: one straddling the cut is found in the whole text and not in the cut one
+    # (or only its start, as cut off), and a form overlapping it, whose mask merges with its own, may
+    # begin as far again before that.
     return 2 * longest + settling
 
 

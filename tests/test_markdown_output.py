@@ -336,7 +336,9 @@ def test_status_shows_every_column_of_every_endpoint(cli: Cli, clock: Any, tmp_p
     for row in table[1:]:
         r = records[row[0]]
         instance = f"{r['vendor']}/{r['region']} {r['accelerator']} {r['instanceType']} {r['instanceSize']}"
-        replicas = f"{r['readyReplica']}/{r['minReplica']}-{r['maxReplica']}"
+        # Unknown (null) is "?": a paused endpoint's 0/0 is the pause's, not its replica counts.
+        low, high = ("?" if n is None else n for n in (r["minReplica"], r["maxReplica"]))
+        replicas = f"{r['readyReplica']}/{low}-{high}"
         expected = [r["name"], r["namespace"], r["status"], r["url"] or "-", r["model"], r["revision"]]
         assert row == [*expected, instance, replicas, r["security"], r["message"]]
 

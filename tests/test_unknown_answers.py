@@ -486,6 +486,32 @@ def test_a_fraction_of_a_replica_is_unknown_a_whole_one_is_compared(
     assert [(f["path"], f["before"]) for f in change["fields"]] == [("scaling.maxReplica", 5)]
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("scaleToZeroTimeout", 0),
+        ("scaleToZeroTimeout", 7 * 24 * 60 + 1),
+        ("minReplica", -1),
+        ("maxReplica", -2),
+        ("maxReplica", 0),
+        ("maxReplica", 101),
+    ],
+)
+def test_a_count_the_manifest_cannot_hold_is_unknown_one_it_can_is_compared(
+    cli: Cli, sandbox: Sandbox, deployed: str, key: str, value: int
+) -> None:
+    """The manifest says 1, 2 and 15: a count outside its schema's bounds could never equal it, so it is
+    unknown (null in status), never a PUT on every run; inside them, another value is still drift."""
+    answering(sandbox, setting("compute", "scaling", key, value=value))
+    assert_nothing_to_do(cli, sandbox, deployed)
+    (shown,) = json.loads(cli("status", "-o", "json").stdout)
+    assert shown.get(key) is None, shown  # status shows replicas only, never the timeout
+    answering(sandbox, setting("compute", "scaling", key, value=3 if key == "maxReplica" else 2))
+    change = planned(cli, deployed)
+    assert change["action"] == "update", change
+    assert [f["path"] for f in change["fields"]] == [f"scaling.{key}"]
+
+
 def test_names_answered_in_other_case_are_nothing_to_do(cli: Cli, sandbox: Sandbox, deployed: str) -> None:
     """A server that answers the region, the instance's names and the private link's region in capitals:
     plan shows nothing, and apply, even allowed to replace, changes nothing."""

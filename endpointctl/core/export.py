@@ -36,12 +36,13 @@ from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     IMAGE_FIELDS,
     KIND,
-    MAX_REPLICAS,
-    MAX_SCALE_TO_ZERO_MINUTES,
+    MAX_REPLICA_VALUES,
+    MIN_REPLICA_VALUES,
     NAME_MAX,
     NAME_RE,
     PASSWORD_KEY,
     REVISION_RE,
+    SCALE_TO_ZERO_MINUTES_VALUES,
     Accelerator,
     Framework,
     Security,
@@ -272,12 +273,12 @@ def _scaling(ep: Endpoint) -> dict[str, int]:
         low, high = ep.min_replica, ep.max_replica
         if low is not None and high is not None and not 0 <= low <= high:
             low = high = None
-        if low is not None and 0 <= low <= MAX_REPLICAS:
+        if low is not None and low in MIN_REPLICA_VALUES:
             scaling["minReplica"] = low
-        if high is not None and 1 <= high <= MAX_REPLICAS:
+        if high is not None and high in MAX_REPLICA_VALUES:
             scaling["maxReplica"] = high
     timeout = ep.scale_to_zero_timeout
-    if timeout is not None and 1 <= timeout <= MAX_SCALE_TO_ZERO_MINUTES:
+    if timeout is not None and timeout in SCALE_TO_ZERO_MINUTES_VALUES:
         scaling["scaleToZeroTimeout"] = timeout
     return scaling
 

@@ -33,6 +33,12 @@ NAMESPACE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 # Upper bounds endpointctl checks offline (README, Manifests); the API's own are not documented.
 MAX_REPLICAS = 100
 MAX_SCALE_TO_ZERO_MINUTES = 7 * 24 * 60  # a week
+# Every value a manifest's ``scaling`` count may hold, in one place: ``ScalingSpec`` refuses any other,
+# and an answer's count outside them is read as unknown (hub/responses.py), as it can never equal a
+# manifest's. minReplica 0 enables scale-to-zero; maxReplica 0 would be no endpoint at all.
+MIN_REPLICA_VALUES = range(0, MAX_REPLICAS + 1)
+MAX_REPLICA_VALUES = range(1, MAX_REPLICAS + 1)
+SCALE_TO_ZERO_MINUTES_VALUES = range(1, MAX_SCALE_TO_ZERO_MINUTES + 1)
 # Control characters (C0, DEL, C1) and lone surrogates: invisible in a terminal, or able to move its cursor.
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -212,15 +218,22 @@ class ComputeSpec(StrictModel):
 class ScalingSpec(StrictModel):
     # strict: YAML 1.1 reads `no` as false and a quoted "2" is text; neither may become a replica count.
     min_replica: int | None = Field(
-        None, alias="minReplica", strict=True, ge=0, le=MAX_REPLICAS, description="0 enables scale-to-zero."
+        None,
+        alias="minReplica",
+        strict=True,
+        ge=MIN_REPLICA_VALUES[0],
+        le=MIN_REPLICA_VALUES[-1],
+        description="0 enables scale-to-zero.",
     )
-    max_replica: int | None = Field(None, alias="maxReplica", strict=True, ge=1, le=MAX_REPLICAS)
+    max_replica: int | None = Field(
+        None, alias="maxReplica", strict=True, ge=MAX_REPLICA_VALUES[0], le=MAX_REPLICA_VALUES[-1]
+    )
     scale_to_zero_timeout: int | None = Field(
         None,
         alias="scaleToZeroTimeout",
         strict=True,
-        ge=1,
-        le=MAX_SCALE_TO_ZERO_MINUTES,
+        ge=SCALE_TO_ZERO_MINUTES_VALUES[0],
+        le=SCALE_TO_ZERO_MINUTES_VALUES[-1],
         description="Minutes without traffic before scaling to zero.",
     )
 

@@ -2,9 +2,9 @@
 
 Nothing past ``hub`` sees a raw dict. What an answer leaves out, or says in a form a manifest cannot
 hold, is read as unknown wherever a guess could cause drift (a security type, vendor, accelerator or
-framework we do not know, secret names it does not report, an env value that is not text). A shape that
-cannot be read on at all (an object that is a list, a count that is text, NaN or Infinity) is
-``Malformed``, naming the field: an error, never a guess.
+framework we do not know, secret names it does not report, an env value that is not text, a count outside
+the manifest's bounds). A shape that cannot be read on at all (an object that is a list, a count that is
+text, NaN or Infinity) is ``Malformed``, naming the field: an error, never a guess.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from typing import Any
 
 from endpointctl.core import money
 from endpointctl.core.endpoint import Endpoint, Hardware, PrivateLink, Status
-from endpointctl.core.spec import Accelerator, Framework, Security, Vendor
+from endpointctl.core.spec import (
+    MAX_REPLICA_VALUES,
+    MIN_REPLICA_VALUES,
+    SCALE_TO_ZERO_MINUTES_VALUES,
+    Accelerator,
+    Framework,
+    Security,
+    Vendor,
+)
 from endpointctl.core.tags import labels_from_tags
 
 
@@ -77,17 +85,21 @@ def _count(parent: Mapping[str, Any], key: str, path: str) -> int:
     return int(_number(value, path))
 
 
-def _maybe_count(parent: Mapping[str, Any], key: str, path: str) -> int | None:
+def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -> int | None:
     """A number the answer may leave out: absent or null is unknown (None), never 0.
 
-    These are the counts a manifest sets (replicas, minutes). A fraction (2.9) is not one: truncated, it
-    would be a guess compared with the manifest, so it is unknown too.
+    These are the counts a manifest sets (replicas, minutes), and ``holds`` is every value the manifest
+    may give this one (core/spec.py). A fraction (2.9) is not one: truncated, it would be a guess compared
+    with the manifest, so it is unknown too. So is a count outside ``holds`` (a scaleToZeroTimeout of 0, a
+    negative replica count, one past the manifest's bound): it can never equal a manifest's, so read as a
+    value it would plan an update on every run over a number endpointctl cannot interpret.
     """
     value = parent.get(key)
     if value is None:
         return None
     number = _number(value, path)
-    return int(number) if number == int(number) else None
+    count = int(number)
+    return count if count == number and count in holds else None
 
 
 def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
@@ -220,10 +232,10 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         accelerator=_maybe_choice(compute, "accelerator", "compute.accelerator", Accelerator),
         instance_type=_maybe_text(compute, "instanceType", "compute.instanceType"),
         instance_size=_maybe_text(compute, "instanceSize", "compute.instanceSize"),
-        min_replica=_maybe_count(scaling, "minReplica", "compute.scaling.minReplica"),
-        max_replica=_maybe_count(scaling, "maxReplica", "compute.scaling.maxReplica"),
+        min_replica=_maybe_count(scaling, "minReplica", "compute.scaling.minReplica", MIN_REPLICA_VALUES),
+        max_replica=_maybe_count(scaling, "maxReplica", "compute.scaling.maxReplica", MAX_REPLICA_VALUES),
         scale_to_zero_timeout=_maybe_count(
-            scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout"
+            scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout", SCALE_TO_ZERO_MINUTES_VALUES
         ),
         # Absent is unknown, not the API's default: a guess compared with the manifest could plan a replace.
         security=security_from_wire(security) if isinstance(security, str) else None,

@@ -182,8 +182,8 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         )
 
     state_change, lifecycle = lifecycle_change(desired, live, wanted_state(desired, options.at, live.status))
-    # A paused endpoint reports zero replicas; that is the pause, not drift. After a resume the API resets
-    # replicas to 1, so compare scaling against that.
+    # A paused endpoint reports zero replicas; that is the pause, not drift (read as unknown in any state:
+    # hub/responses.py). After a resume the API resets replicas to 1, so compare scaling against that.
     resuming = StepKind.RESUME in lifecycle and live.status is Status.PAUSED
     fields = diff_endpoint(
         desired,

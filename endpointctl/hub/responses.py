@@ -102,6 +102,26 @@ def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -
     return count if count == number and count in holds else None
 
 
+def _replicas(scaling: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """minReplica and maxReplica as far as they are the endpoint's configuration.
+
+    A maxReplica of 0 is no configuration: a manifest's is 1 or more. It is what the service reports when it
+    pauses an endpoint, setting both counts to 0 (reference §states), and may report while one is scaled to
+    zero, deploying or updating (unconfirmed). The minReplica beside it is then the service's as well, not the
+    endpoint's: read as its configuration, a manifest's ``minReplica: 1`` planned an update on every run for
+    as long as the endpoint slept. Both are unknown. A configuration it does report (0/2 while scaled to
+    zero) is read as ever.
+    """
+    high_path = "compute.scaling.maxReplica"
+    high = scaling.get("maxReplica")
+    if high is not None and _number(high, high_path) == 0:
+        return None, None
+    return (
+        _maybe_count(scaling, "minReplica", "compute.scaling.minReplica", MIN_REPLICA_VALUES),
+        _maybe_count(scaling, "maxReplica", high_path, MAX_REPLICA_VALUES),
+    )
+
+
 def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
     """A string the answer may leave out: absent, null or empty is unknown (None), never ""."""
     value = parent.get(key)
@@ -212,6 +232,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     tags = tuple(str(tag) for tag in _list(raw, "tags", "tags"))
     status_kind, state = _state(status)
     private_link, private_link_reported = _private_link(raw)
+    min_replica, max_replica = _replicas(scaling)
     security = raw.get("type")
     return Endpoint(
         name=name,
@@ -232,8 +253,8 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         accelerator=_maybe_choice(compute, "accelerator", "compute.accelerator", Accelerator),
         instance_type=_maybe_text(compute, "instanceType", "compute.instanceType"),
         instance_size=_maybe_text(compute, "instanceSize", "compute.instanceSize"),
-        min_replica=_maybe_count(scaling, "minReplica", "compute.scaling.minReplica", MIN_REPLICA_VALUES),
-        max_replica=_maybe_count(scaling, "maxReplica", "compute.scaling.maxReplica", MAX_REPLICA_VALUES),
+        min_replica=min_replica,
+        max_replica=max_replica,
         scale_to_zero_timeout=_maybe_count(
             scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout", SCALE_TO_ZERO_MINUTES_VALUES
         ),

@@ -30,7 +30,8 @@ def _caller(ctx: Context, req: Request) -> Caller:
 
 
 def _doc(ctx: Context, req: Request, record: Record) -> dict[str, Any]:
-    return endpoint_doc(record, ctx.observe(record), ctx.url_base(req))
+    zero = ctx.config.zero_replicas_unless_running
+    return endpoint_doc(record, ctx.observe(record), ctx.url_base(req), zero_replicas_unless_running=zero)
 
 
 # -- quota ---------------------------------------------------------------------------------------

@@ -29,6 +29,10 @@ class SandboxConfig:
     faults: FaultConfig | None = None  # injected errors, latency, hangs and drops (see faults.py)
     # Seconds a connection may stay silent, and a begun request may take to arrive (see limits.py).
     request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    # Answer minReplica and maxReplica as 0 in every state but running. The real API does so when it pauses
+    # an endpoint; whether it also does while one is scaled to zero, deploying or updating is unconfirmed,
+    # so a client must plan the same against either answer. Off: the configured values (paused: 0/0).
+    zero_replicas_unless_running: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.phases) - set(PHASES)

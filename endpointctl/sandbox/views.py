@@ -54,9 +54,14 @@ def _private_status(record: Record) -> dict[str, str] | None:
     return {"serviceName": f"com.amazonaws.vpce.{region}.vpce-svc-{digest}"}
 
 
-def endpoint_doc(record: Record, observed: Observed, base_url: str) -> dict[str, Any]:
+def endpoint_doc(
+    record: Record, observed: Observed, base_url: str, *, zero_replicas_unless_running: bool = False
+) -> dict[str, Any]:
+    """``zero_replicas_unless_running``: see ``SandboxConfig``; the stored configuration is kept."""
     spec = record.spec
     compute = copy.deepcopy(spec["compute"])
+    if zero_replicas_unless_running and observed.state != "running":
+        compute["scaling"].update(minReplica=0, maxReplica=0)
     provider = spec["provider"]
     compute["id"] = catalog.compute_id(
         provider["vendor"], provider["region"], compute["instanceType"], compute["instanceSize"]

@@ -84,7 +84,8 @@ class Endpoint:
     min_replica: int | None
     max_replica: int | None
     scale_to_zero_timeout: int | None
-    security: Security | None  # None: absent, or a type endpointctl does not know (e.g. "verified")
+    # None: absent, a type endpointctl does not know (e.g. "verified"), or a legacy one (``reported_type``)
+    security: Security | None
     private_link: PrivateLink | None
     tags: tuple[str, ...]
     created_at: str
@@ -94,6 +95,9 @@ class Endpoint:
     health_route: str = "/health"
     labels: dict[str, str] = field(default_factory=dict)
     state: str = ""  # the API's status.state verbatim; "" when it is the status's own value
+    # The API's ``type`` verbatim when it names no level (``security`` is None): a legacy "protected", an
+    # unknown "verified". "" when it names one, or the answer has none.
+    reported_type: str = ""
     # False when the answer did not say whether PrivateLink is set (no ``privateService``, or null).
     private_link_reported: bool = True
 

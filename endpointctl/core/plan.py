@@ -24,6 +24,7 @@ from endpointctl.core.money import ChangeCost
 from endpointctl.core.names import name_key, name_problem
 from endpointctl.core.planned_tags import create_tags, update_tags
 from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
+from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
 from endpointctl.core.tags import VALUE_RE, VALUE_RULE
@@ -251,6 +252,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     if update and not lifecycle and live.status is Status.PAUSED:
         notes.append("the endpoint is paused and stays paused")
     notes += env_notes(desired, live, update_paths)
+    notes += legacy_security_notes(desired, live)
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:

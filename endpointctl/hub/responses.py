@@ -34,7 +34,8 @@ def security_from_wire(value: str) -> Security | None:
     A third-party client has seen "verified". An unknown type is neither an error (one endpoint would
     fail the whole listing) nor mapped to a known level: mapped, plan would compare that guess with the
     manifest and could propose a replace (delete, then create) over a value it cannot interpret. None
-    says "unknown": it is shown as such, and not compared, so it is never drift.
+    says "unknown": it is shown as such, and not compared, so it is never drift. So does the legacy
+    "protected" (``LEGACY_TYPES``), whose level today is not confirmed.
     """
     try:
         return Security.from_wire(value)
@@ -233,7 +234,9 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     status_kind, state = _state(status)
     private_link, private_link_reported = _private_link(raw)
     min_replica, max_replica = _replicas(scaling)
-    security = raw.get("type")
+    wire_type = raw.get("type")
+    # Absent is unknown, not the API's default: a guess compared with the manifest could plan a replace.
+    security = security_from_wire(wire_type) if isinstance(wire_type, str) else None
     return Endpoint(
         name=name,
         namespace=namespace,
@@ -258,8 +261,9 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         scale_to_zero_timeout=_maybe_count(
             scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout", SCALE_TO_ZERO_MINUTES_VALUES
         ),
-        # Absent is unknown, not the API's default: a guess compared with the manifest could plan a replace.
-        security=security_from_wire(security) if isinstance(security, str) else None,
+        security=security,
+        # Kept to be shown: a legacy "protected" has no known level, but it says something about it.
+        reported_type=wire_type if isinstance(wire_type, str) and security is None else "",
         private_link=private_link,
         private_link_reported=private_link_reported,
         tags=tags,

@@ -17,11 +17,15 @@ from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
 from endpointctl.core.plan import Change, widened_access
 from endpointctl.core.projection import Projection
-from endpointctl.core.spec import Desired
+from endpointctl.core.spec import LEGACY_TYPES, Desired
 
 
 def security_text(ep: Endpoint) -> str:
-    return ep.security.value if ep.security else "unknown"
+    """The level, or a legacy type as it came (its level today is unconfirmed), else "unknown"."""
+    if ep.security is not None:
+        return ep.security.value
+    # Only a legacy type is shown by name: it is one of a known few, never text the API made up.
+    return f"{ep.reported_type} (legacy)" if ep.reported_type in LEGACY_TYPES else "unknown"
 
 
 def endpoint_record(ep: Endpoint) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from endpointctl.core.endpoint import Endpoint, same_name
+from endpointctl.core.endpoint import Endpoint, same_name, same_task
 from endpointctl.core.env_diff import env_differs
 from endpointctl.core.image_refs import same_image
 from endpointctl.core.names import REPOSITORY_RE
@@ -33,6 +33,7 @@ from endpointctl.core.tags import sent_these_secrets
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 REVISION = "model.revision"
+TASK = "model.task"
 SECRETS = "model.secrets"
 ENV = "model.env"
 
@@ -99,7 +100,8 @@ def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[
             login = live_value if isinstance(live_value, dict) else {}
             pairs += [(v, login.get(k)) for k, v in value.items() if k != PASSWORD_KEY]
         elif key == "healthRoute" and isinstance(value, str) and isinstance(live_value, str):
-            pairs.append((_route(value), _route(live_value)))  # "/health/" is "/health" to a server
+            # "/health/" is "/health" to a server; blanks are no part of a path, and a blank one is unknown.
+            pairs.append((_route(value), _route(live_value) if live_value.strip() else None))
         elif key == "url" and isinstance(value, str) and isinstance(live_value, str):
             pairs.append(_image_url_pair(value, live_value))
         else:
@@ -115,7 +117,7 @@ def _image_url_pair(want: str, have: str) -> tuple[str, str | None]:
 
 
 def _route(path: str) -> str:
-    return path.rstrip("/") or "/"
+    return path.strip().rstrip("/") or "/"
 
 
 def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
@@ -223,7 +225,7 @@ _FIELDS: tuple[_Field, ...] = (
     # A repository id is the same whatever its case; one that is no owner/name (a trailing '/') is unknown.
     _Field("model.repository", lambda s: s.model.repository, lambda e: _repository(e.repository), name=True),
     _Field("model.revision", lambda s: s.model.revision, lambda e: e.revision),
-    _Field("model.task", lambda s: s.model.task, lambda e: e.task),
+    _Field(TASK, lambda s: s.model.task, lambda e: e.task),
     _Field("model.framework", lambda s: s.model.framework and s.model.framework.value, lambda e: e.framework),
     _Field(ENV, lambda s: s.model.env, lambda e: e.env),
     _Field("provider.vendor", lambda s: s.provider.vendor.value, lambda e: e.vendor, forces_replace=True),
@@ -293,6 +295,8 @@ def diff_endpoint(
             if not revision_matches(desired, have):
                 changes.append(FieldChange(f.path, have, shown_revision(desired)))
             continue
+        if f.path == TASK and same_task(want, have):
+            continue  # the manifest's task, spelled otherwise ("Text_Generation"): core/endpoint.py
         if want != have and not (f.name and same_name(want, have)):
             changes.append(FieldChange(f.path, have, want, forces_replace=f.forces_replace))
 

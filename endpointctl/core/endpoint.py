@@ -25,6 +25,21 @@ def same_name(want: Any, have: Any) -> bool:
     return isinstance(want, str) and isinstance(have, str) and want.casefold() == have.casefold()
 
 
+def same_task(want: Any, have: Any) -> bool:
+    """Whether two pipeline tasks are one but for case and "_" for "-" ("Text_Classification").
+
+    The Hub's tasks are lowercase words joined by "-" (a translation's languages by "_",
+    translation_en_to_fr), and no two differ only in case or in "_" for "-": this spelling cannot make two
+    tasks one. Compared as text, an API that spells a task otherwise would plan an update, a redeploy, on
+    every run. An alias ("sentiment-analysis" for text-classification) is another task here: a guess.
+    """
+    return isinstance(want, str) and isinstance(have, str) and _task_key(want) == _task_key(have)
+
+
+def _task_key(task: str) -> str:
+    return task.casefold().replace("_", "-")
+
+
 def name_key(*names: str | None) -> tuple[str | None, ...]:
     """Hardware names as ``same_name`` compares them, for matching several at once."""
     return tuple(name.casefold() if isinstance(name, str) else name for name in names)

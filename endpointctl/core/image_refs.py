@@ -70,7 +70,13 @@ def parse_image(text: str) -> ImageRef | None:
 
 def same_image(want: str, have: str) -> bool | None:
     """True when the live reference is the manifest's, False when it names another image, None when it
-    cannot be told (the live one carries a digest the manifest's tag may have resolved to)."""
+    cannot be told (the live one carries a digest the manifest's tag may have resolved to, or is blank).
+
+    Blanks around a reference are no part of it (Docker reads none there): a trailing newline in an
+    answer is the same image, and an empty one says nothing, never "another image" to redeploy."""
+    want, have = want.strip(), have.strip()
+    if not have:
+        return None
     if want == have:
         return True
     w, h = parse_image(want), parse_image(have)

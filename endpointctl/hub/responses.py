@@ -133,6 +133,17 @@ def _maybe_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
     return value
 
 
+def _maybe_identifier(parent: Mapping[str, Any], key: str, path: str) -> str | None:
+    """An identifier the answer may leave out (a repository, revision, task, region or instance): blanks
+    around it are no part of it, and one that is blank is unknown (None), like an empty one.
+
+    Read with them, " us-east-1" differed from the manifest's region: a replace, a delete, on every run.
+    Only what is read loses them; an update sends the manifest's values, never these.
+    """
+    value = _maybe_text(parent, key, path)
+    return None if value is None else value.strip() or None
+
+
 # Documented in 2023 (reference §3), no longer offered: an endpoint of then may still report it.
 LEGACY_FRAMEWORKS = ("tensorflow",)
 
@@ -182,6 +193,8 @@ def _private_link(raw: Mapping[str, Any]) -> tuple[PrivateLink | None, bool]:
     if private is None:
         return None, False
     account = private.get("accountId")
+    if isinstance(account, str):
+        account = account.strip()  # blanks around an id are no part of it (``_maybe_identifier``)
     if account is None or account == "":
         # {} or a null account says nothing either: read as "no PrivateLink", it would plan a replace.
         return None, False
@@ -192,7 +205,8 @@ def _private_link(raw: Mapping[str, Any]) -> tuple[PrivateLink | None, bool]:
         # it would differ from the manifest's and plan a replace. Unknown instead.
         return None, False
     region = private.get("region")
-    return PrivateLink(str(account), region if isinstance(region, str) and region else None), True
+    region = region.strip() if isinstance(region, str) else None
+    return PrivateLink(str(account), region or None), True
 
 
 def _state(status: Mapping[str, Any]) -> tuple[Status, str]:
@@ -244,18 +258,18 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         state=state,
         message=str(status.get("message") or ""),
         url=status.get("url") or None,
-        repository=_maybe_text(model, "repository", "model.repository"),
-        revision=_maybe_text(model, "revision", "model.revision"),
-        task=_maybe_text(model, "task", "model.task"),
+        repository=_maybe_identifier(model, "repository", "model.repository"),
+        revision=_maybe_identifier(model, "revision", "model.revision"),
+        task=_maybe_identifier(model, "task", "model.task"),
         framework=_maybe_choice(model, "framework", "model.framework", Framework, also=LEGACY_FRAMEWORKS),
         image=_maybe_object(model, "image", "model.image"),
         env=_env(model),
         secret_names=secret_names_from_wire(model),
         vendor=_maybe_choice(provider, "vendor", "provider.vendor", Vendor),
-        region=_maybe_text(provider, "region", "provider.region"),
+        region=_maybe_identifier(provider, "region", "provider.region"),
         accelerator=_maybe_choice(compute, "accelerator", "compute.accelerator", Accelerator),
-        instance_type=_maybe_text(compute, "instanceType", "compute.instanceType"),
-        instance_size=_maybe_text(compute, "instanceSize", "compute.instanceSize"),
+        instance_type=_maybe_identifier(compute, "instanceType", "compute.instanceType"),
+        instance_size=_maybe_identifier(compute, "instanceSize", "compute.instanceSize"),
         min_replica=min_replica,
         max_replica=max_replica,
         scale_to_zero_timeout=_maybe_count(

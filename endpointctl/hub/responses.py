@@ -91,16 +91,18 @@ def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -
 
     These are the counts a manifest sets (replicas, minutes), and ``holds`` is every value the manifest
     may give this one (core/spec.py). A fraction (2.9) is not one: truncated, it would be a guess compared
-    with the manifest, so it is unknown too. So is a count outside ``holds`` (a scaleToZeroTimeout of 0, a
-    negative replica count, one past the manifest's bound): it can never equal a manifest's, so read as a
-    value it would plan an update on every run over a number endpointctl cannot interpret.
+    with the manifest, so it is unknown too. So is a count below the least of ``holds`` (a
+    scaleToZeroTimeout of 0, a negative replica count): no configuration says that, so endpointctl cannot
+    tell what it means, and read as a value it planned an update on every run. A count past the manifest's
+    upper bound is read as itself: those bounds are endpointctl's own (the API's are not documented), and
+    the count means what it says (150 replicas, set in the UI), so the manifest's is sent once and holds.
     """
     value = parent.get(key)
     if value is None:
         return None
     number = _number(value, path)
     count = int(number)
-    return count if count == number and count in holds else None
+    return count if count == number and count >= holds.start else None
 
 
 def _replicas(scaling: Mapping[str, Any]) -> tuple[int | None, int | None]:

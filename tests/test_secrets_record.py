@@ -13,6 +13,7 @@ import json
 import pathlib
 from typing import Any
 
+import pytest
 from builders import desired, live
 from clirunner import Cli, assert_replan_empty
 from hypothesis import given
@@ -93,6 +94,69 @@ def test_a_change_that_sends_no_secrets_leaves_the_record_as_it_is() -> None:
     assert change.steps[0].tags in ((), tags) or record("API_KEY") in change.steps[0].tags
 
 
+@pytest.mark.parametrize("manifest_secrets", [{}, None], ids=["secrets: {}", "no secrets key"])
+def test_every_secret_dropped_where_the_record_says_some_were_sent_is_removed(
+    manifest_secrets: dict[str, str] | None,
+) -> None:
+    """Bug: ``{}`` read as "none" matched a manifest wanting none, so removing every secret planned nothing
+    and the endpoint kept them. The record says endpointctl sent some: ``{}`` hides them or they are gone,
+    and either way sending ``{}`` (and dropping the record) is what the manifest asks."""
+    tags = (*MANAGED, record("API_KEY", "HF"))
+    change = plan_one(manifest_secrets, secret_names=frozenset(), tags=tags)
+    assert change.action is Action.UPDATE, change
+    field = secrets_field(change)
+    assert (field.before, field.after, field.sensitive) == (None, [], True)  # which names: not said
+    (update,) = change.steps
+    assert "model.secrets" in update.paths
+    assert not any(tag.startswith(f"{SECRETS_KEY}=") for tag in update.tags)  # the record goes with them
+    assert any("model.secrets: removes" in note for note in change.notes), change.notes
+    # The answer after that update, however the API spells it: nothing more to do.
+    for reported in (frozenset(), None):
+        again = plan_one(manifest_secrets, secret_names=reported, tags=update.tags)
+        assert again.action is Action.NOOP, (reported, again.fields)
+
+
+@pytest.mark.parametrize("manifest_secrets", [{}, None], ids=["secrets: {}", "no secrets key"])
+def test_names_reported_and_recorded_are_removed_when_the_manifest_drops_every_one(
+    manifest_secrets: dict[str, str] | None,
+) -> None:
+    tags = (*MANAGED, record("API_KEY"))
+    change = plan_one(manifest_secrets, secret_names=frozenset({"API_KEY"}), tags=tags)
+    assert (secrets_field(change).before, secrets_field(change).after) == (["API_KEY"], [])
+
+
+def test_a_manifest_silent_on_secrets_leaves_names_someone_else_changed() -> None:
+    """The record says which names endpointctl sent; the answer names others (someone changed them since).
+    An update sends secrets whole, so removing ours would take theirs: a manifest without ``secrets`` leaves
+    them, while one that says ``secrets: {}`` asks for none."""
+    tags = (*MANAGED, record("API_KEY"))
+    others = frozenset({"API_KEY", "THEIRS"})
+    assert secrets_field(plan_one(None, secret_names=others, tags=tags)) is None
+    assert secrets_field(plan_one({}, secret_names=others, tags=tags)).before == ["API_KEY", "THEIRS"]
+
+
+@pytest.mark.parametrize(
+    ("reported", "tags", "adopt"),
+    [
+        # No record: the API's {} is all there is to go by, and it matches a manifest wanting none.
+        (frozenset(), MANAGED, False),
+        # A record that is none endpointctl writes (its value is a 16-hex digest): no record.
+        (frozenset(), (*MANAGED, f"{SECRETS_KEY}=whatever"), False),
+        (frozenset(), (*MANAGED, f"{SECRETS_KEY}="), False),
+        # Secrets not reported at all: unknown, whatever the record says.
+        (None, (*MANAGED, record("API_KEY")), False),
+        # A record on an endpoint being adopted is another's (copied tags): not ours to act on.
+        (frozenset(), ("team=nlp", record("API_KEY")), True),
+    ],
+)
+def test_no_secrets_wanted_without_a_record_of_ours_is_never_a_change(
+    reported: frozenset[str] | None, tags: tuple[str, ...], adopt: bool
+) -> None:
+    for manifest_secrets in ({}, None):
+        change = plan_one(manifest_secrets, adopt=adopt, secret_names=reported, tags=tags)
+        assert secrets_field(change) is None, (manifest_secrets, change.fields)
+
+
 NAMES = st.sampled_from(["API_KEY", "HF_TOKEN", "DB_PASSWORD", "odd-name"])
 SECRET_SETS = st.frozensets(NAMES, max_size=3)
 
@@ -100,12 +164,15 @@ SECRET_SETS = st.frozensets(NAMES, max_size=3)
 @given(
     wanted=st.lists(SECRET_SETS, min_size=1, max_size=5),
     reading=st.sampled_from(["names", "empty", "absent"]),
+    omit_none=st.booleans(),
 )
 def test_each_manifest_is_applied_once_then_settles_however_the_api_answers(
-    wanted: list[frozenset[str]], reading: str
+    wanted: list[frozenset[str]], reading: str, omit_none: bool
 ) -> None:
     """A run of manifests: each change of names is sent at most once, and the plan after it is empty,
-    whether the API reports names, answers ``{}`` or leaves secrets out."""
+    whether the API reports names, answers ``{}`` or leaves secrets out. Wherever the API answers at all,
+    the endpoint ends with the manifest's names, none included (a manifest wanting none writes
+    ``secrets: {}`` or leaves the key out)."""
     have: frozenset[str] = frozenset()
     tags: tuple[str, ...] = MANAGED
 
@@ -113,15 +180,15 @@ def test_each_manifest_is_applied_once_then_settles_however_the_api_answers(
         return have if reading == "names" else frozenset() if reading == "empty" else None
 
     for names in wanted:
-        secrets = dict.fromkeys(sorted(names), "v")
+        secrets = None if omit_none and not names else dict.fromkeys(sorted(names), "v")
         change = plan_one(secrets, secret_names=reported(), tags=tags)
         field = secrets_field(change)
         if field is not None:
             (update,) = change.steps
             have = frozenset(field.after)
             tags = update.tags or tags
-        elif reading == "names":
-            assert have == names  # reported names are never left unequal
+        if reading != "absent":
+            assert have == names, (have, names, reading)  # never left unequal where the API answers
         again = plan_one(secrets, secret_names=reported(), tags=tags)
         assert again.action is Action.NOOP, (names, reading, again.fields)
 
@@ -169,3 +236,63 @@ def test_an_api_that_hides_secrets_is_not_sent_them_on_every_run(
     clock.advance(10)
     assert_replan_empty(cli, sandbox, path, env=env)
     assert "another-value-456" not in applied.all
+
+
+def recording_puts(bodies: list[dict[str, Any]]) -> Handler:
+    """Keeps the body of every update sent, as the API received it."""
+
+    def middleware(request: Request, call_next: Handler) -> Response:
+        if request.method == "PUT":
+            bodies.append(json.loads(request.body))
+        return call_next(request)
+
+    return middleware
+
+
+@pytest.mark.parametrize("hides_names", [False, True], ids=["names reported", "answers {}"])
+@pytest.mark.parametrize("dropped_as", ["{}", "no key"])
+def test_removing_every_secret_is_applied_once_however_the_api_answers(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: Any,
+    client: Any,
+    tmp_path: pathlib.Path,
+    hides_names: bool,
+    dropped_as: str,
+) -> None:
+    if hides_names:
+        sandbox.add_middleware(answering_no_secrets())
+    env = {"API_KEY": "s3cret-value-123"}
+    path = write(tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${API_KEY}"}))
+    assert cli("apply", path, "--yes", env=env).code == 0
+    clock.advance(10)
+    assert_replan_empty(cli, sandbox, path, env=env)
+
+    path = write(tmp_path, "m.yaml", manifest(**({"secrets": {}} if dropped_as == "{}" else {})))
+    planned = cli("plan", path, "-o", "json")
+    (entry,) = json.loads(planned.stdout)
+    assert entry["action"] == "update", entry
+    (field,) = [f for f in entry["fields"] if f["path"] == "model.secrets"]
+    assert field["after"] == [] and field["sensitive"] is True
+    assert field["before"] == (None if hides_names else ["API_KEY"])
+    shown = cli("plan", path)
+    # Names the API hid are never shown as none ("[] -> []"), and nothing is "sent again".
+    before = "(names not reported)" if hides_names else "[API_KEY=(sensitive)]"
+    assert f"model.secrets: {before} -> [] (every secret removed)" in shown.stdout, shown.all
+    as_markdown = cli("plan", path, "-o", "markdown")
+    assert "every secret removed" in as_markdown.stdout, as_markdown.all
+    assert ("names not reported" in as_markdown.stdout) is hides_names
+
+    bodies: list[dict[str, Any]] = []
+    sandbox.add_middleware(recording_puts(bodies))
+    applied = cli("apply", path, "--yes")
+    assert applied.code == 0, applied.all
+    ((body,),) = [[b for b in bodies if "secrets" in b.get("model", {})]]
+    assert body["model"]["secrets"] == {}
+    assert not any(tag.startswith(f"{SECRETS_KEY}=") for tag in body["tags"])
+    clock.advance(10)
+    assert_replan_empty(cli, sandbox, path)
+    for run in (planned, shown, as_markdown, applied):
+        assert "s3cret-value-123" not in run.all
+    sandbox.clear_middleware()  # what the sandbox holds, unmasked by any answer
+    assert client.get("/v2/endpoint/sandbox-user/gpt2-demo").json()["model"]["secrets"] == {}

@@ -9,7 +9,7 @@ password (``credentials.password``) is not compared at all, for the same reason,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from endpointctl.core.env_diff import env_differs
 from endpointctl.core.image_refs import same_image
 from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit, revision_matches, revision_unknown, shown_revision
+from endpointctl.core.secrets_diff import live_secret_names, secrets_differ, wanted_secrets
 from endpointctl.core.spec import (
     CREDENTIALS_KEY,
     DEFAULT_FRAMEWORK,
@@ -29,7 +30,6 @@ from endpointctl.core.spec import (
     EndpointSpec,
     registry_password,
 )
-from endpointctl.core.tags import sent_these_secrets
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 REVISION = "model.revision"
@@ -306,30 +306,26 @@ def diff_endpoint(
         if change is not None
     ]
 
-    secrets = spec.model.secrets
-    if secrets is not None:
-        names = sorted(secrets)
-        # Unknown names (the API did not say) are never drift; only --rotate-secrets sends them then.
-        reported = live_secret_names(desired_secrets=secrets, live=live)
-        live_names = None if reported is None else sorted(reported)
-        if (live_names is not None and names != live_names) or rotate_secrets:
-            changes.append(FieldChange(SECRETS, live_names, names, sensitive=True))
+    wanted = wanted_secrets(spec, live)
+    rotate = rotate_secrets and spec.model.secrets is not None
+    if wanted is not None and (rotate or secrets_differ(wanted, live)):
+        # Unknown names (the API did not say) show as None: which ones are there is not known.
+        reported = live_secret_names(live)
+        before = None if reported is None else sorted(reported)
+        changes.append(FieldChange(SECRETS, before, sorted(wanted), sensitive=True))
     return tuple(changes)
 
 
-def live_secret_names(desired_secrets: Mapping[str, str], live: Endpoint) -> frozenset[str] | None:
-    """The names of the endpoint's secrets as far as they are known; None when the answer does not say.
-
-    Absent is unknown, and so is an answer naming none where endpointctl's record (core/tags.py) says the
-    last secrets it sent are exactly the manifest's: whether the API hides secrets' names behind ``{}`` is
-    not known, and read as "none" every run would send them again, a redeploy each time. Without such a
-    record (never sent by endpointctl, an endpoint being adopted), or when the manifest has since added or
-    dropped one, none is none: they are sent, and the record with them.
-    """
-    names = live.secret_names
-    if names is None or names or not desired_secrets or not live.managed:
-        return names
-    return None if sent_these_secrets(live.tags, desired_secrets) else names
+def secrets_notes(fields: tuple[FieldChange, ...]) -> list[str]:
+    """Why a plan removes secrets the answer does not name (``{}``): endpointctl's record says it sent
+    some. Where the answer names them, the field shows them (names only, never a value)."""
+    change = next((field for field in fields if field.path == SECRETS), None)
+    if change is None or change.after or change.before is not None:
+        return []
+    return [
+        "model.secrets: removes the secrets endpointctl sent before (its record says some; the API does "
+        "not name them): the manifest sets none"
+    ]
 
 
 def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
@@ -351,7 +347,7 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
         or _image_unknown(image, live.image)
     ):
         unknown.append("model.image")
-    if spec.model.secrets is not None and live_secret_names(spec.model.secrets, live) is None:
+    if wanted_secrets(spec, live) is not None and live_secret_names(live) is None:
         unknown.append(SECRETS)
     link = _private_link(spec)
     if link is not None and (

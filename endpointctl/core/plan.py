@@ -14,6 +14,7 @@ from endpointctl.core.diff import (
     FieldChange,
     desired_fields,
     diff_endpoint,
+    secrets_notes,
     unreported_fields,
     values_never_shown,
 )
@@ -253,6 +254,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         notes.append("the endpoint is paused and stays paused")
     notes += env_notes(desired, live, update_paths)
     notes += legacy_security_notes(desired, live)
+    notes += secrets_notes(fields)
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:

@@ -34,6 +34,7 @@ ENV_KEY = "endpointctl-env"
 # Names only: no value enters the digest.
 SECRETS_KEY = "endpointctl-secrets"
 SECRETS_DIGEST_LENGTH = 16
+_SECRETS_DIGEST_RE = re.compile(f"[0-9a-f]{{{SECRETS_DIGEST_LENGTH}}}")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_TAG_MAX = 255
 RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY})
@@ -88,6 +89,14 @@ def sent_these_secrets(tags: Iterable[str], names: Iterable[str]) -> bool:
     """Whether the secrets record says the last secrets endpointctl sent had exactly these names."""
     value = tag_value(tags, SECRETS_KEY)
     return value is not None and f"{SECRETS_KEY}={value}" == secrets_tag(names)
+
+
+def sent_some_secrets(tags: Iterable[str]) -> bool:
+    """Whether a secrets record is there, in the form endpointctl writes: it writes one only with names
+    (a change sending none drops it), so it says the last secrets endpointctl sent were some. A value of
+    another form (empty, edited by hand) is no record: it says nothing."""
+    value = tag_value(tags, SECRETS_KEY)
+    return value is not None and _SECRETS_DIGEST_RE.fullmatch(value) is not None
 
 
 def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -52,7 +52,8 @@ _UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
     "model.image": ("custom_image", lambda d: d.spec.model.image),
     # {} when the manifest sets none: the update then removes variables endpointctl sent before.
     "model.env": ("env", lambda d: d.spec.model.env or {}),
-    "model.secrets": ("secrets", lambda d: d.spec.model.secrets),
+    # {} when the manifest sets none: the update then removes the secrets endpointctl sent before.
+    "model.secrets": ("secrets", lambda d: d.spec.model.secrets or {}),
     "compute.accelerator": ("accelerator", lambda d: d.spec.compute.accelerator.value),
     "compute.instanceType": ("instance_type", lambda d: d.spec.compute.instance_type),
     "compute.instanceSize": ("instance_size", lambda d: d.spec.compute.instance_size),

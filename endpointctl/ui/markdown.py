@@ -35,7 +35,7 @@ from endpointctl.core.plan import Action, Change, Plan, widened_access
 from endpointctl.ui import markdown_escape as esc
 from endpointctl.ui.costs import hourly_text
 from endpointctl.ui.records import security_text
-from endpointctl.ui.render import elapsed_text
+from endpointctl.ui.render import elapsed_text, secret_names_text, secrets_sent_text
 
 Scrub = Callable[[str], str]
 WARN = "⚠️"
@@ -175,11 +175,10 @@ def _notes(change: Change, cells: Cells) -> str:
 def _field_row(f: FieldChange, creating: bool, cells: Cells) -> list[str]:
     field = cells.code(f.path)
     if f.sensitive:
-        before = ", ".join(f"{name}={SENSITIVE}" for name in f.before or [])
-        after = ", ".join(f"{name}={SENSITIVE}" for name in f.after or [])
         if creating:
-            return [field, cells.code(after)]
-        return [f"{field} (values are write-only; sent again)", cells.code(before), cells.code(after)]
+            return [field, cells.code(", ".join(f"{name}={SENSITIVE}" for name in f.after or []))]
+        before, after = secret_names_text(f.before), secret_names_text(f.after)
+        return [f"{field} ({secrets_sent_text(f)})", cells.code(before), cells.code(after)]
     if creating:
         return [field, cells.code(_value(f.after))]
     if f.forces_replace:

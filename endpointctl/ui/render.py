@@ -149,13 +149,25 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def secret_names_text(names: list[str] | None) -> str:
+    """One side of a change to secrets: their names, each "(sensitive)" (values never reach ui); None is
+    names the API did not report, never shown as none."""
+    if names is None:
+        return "(names not reported)"
+    return "[" + ", ".join(f"{name}={SENSITIVE}" for name in names) + "]"
+
+
+def secrets_sent_text(change: FieldChange) -> str:
+    """What an update of secrets sends: the values again, or none at all (every secret removed)."""
+    return "values are write-only; sent again" if change.after else "every secret removed"
+
+
 def _field_line(change: FieldChange, creating: bool) -> str:
     if change.sensitive:
-        after = ", ".join(f"{name}={SENSITIVE}" for name in change.after or [])
-        before = ", ".join(f"{name}={SENSITIVE}" for name in change.before or [])
         if creating:
-            return f"      {change.path}: {after}"
-        return f"      {change.path}: [{before}] -> [{after}] (values are write-only; sent again)"
+            return f"      {change.path}: " + ", ".join(f"{name}={SENSITIVE}" for name in change.after or [])
+        before, after = secret_names_text(change.before), secret_names_text(change.after)
+        return f"      {change.path}: {before} -> {after} ({secrets_sent_text(change)})"
     if creating:
         return f"      {change.path}: {_show(change.after)}"
     suffix = "  # forces replacement" if change.forces_replace else ""

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_unknown_is_never_drift import reshaping
 
-from endpointctl.core.image_refs import parse_image, same_image
+from endpointctl.core.image_refs import canonical_image, parse_image, same_image
 from endpointctl.sandbox import Sandbox
 from endpointctl.sandbox.transport import Handler
 
@@ -97,6 +97,34 @@ def test_digests_registries_and_text(want: str, have: str, same: bool | None) ->
     assert same_image(want, have) is same
 
 
+@pytest.mark.parametrize(
+    ("want", "have", "sent", "same"),
+    [
+        # A digest alone: the record of the reference last sent decides (tests/test_image_record.py).
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/tgi@{DIGEST}", False, False),
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/tgi@{DIGEST}", True, None),
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/tgi@{DIGEST}", None, None),
+        # Anything else the answer shows is compared, whatever the record says.
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/tgi:3.1@{DIGEST}", False, None),
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/tgi:3.0@{DIGEST}", True, False),
+        ("ghcr.io/o/tgi:3.1", "ghcr.io/o/tgi:3.1", False, True),
+        ("ghcr.io/o/tgi:3.1", f"ghcr.io/o/other@{DIGEST}", True, False),
+        (f"ghcr.io/o/tgi@{DIGEST}", f"ghcr.io/o/tgi@{DIGEST}", False, True),
+    ],
+)
+def test_the_record_decides_only_a_digest_shown_alone(
+    want: str, have: str, sent: bool | None, same: bool | None
+) -> None:
+    assert same_image(want, have, sent=sent) is same
+
+
+@given(hub_images())
+def test_every_spelling_of_a_reference_is_one_canonical_text(image: tuple[str, list[str]]) -> None:
+    written, spellings = image
+    assert {canonical_image(spelled) for spelled in spellings} == {canonical_image(written)}
+    assert canonical_image(written + "x") != canonical_image(written) or ":" not in written
+
+
 # -- through the sandbox ---------------------------------------------------------------------------------
 
 
@@ -152,5 +180,7 @@ def test_a_real_change_under_a_canonical_report_is_still_applied(
     plan = cli("plan", tgi_manifest(tmp_path, written), "-o", "json")
     (entry,) = json.loads(plan.stdout)
     assert entry["action"] == "update", entry
-    ((field,),) = [entry["fields"]]
+    # The image, and the tags that carry the record of it (tests/test_image_record.py).
+    assert {f["path"] for f in entry["fields"]} == {"model.image", "tags"}
+    (field,) = [f for f in entry["fields"] if f["path"] == "model.image"]
     assert (field["before"]["tgi"]["url"], field["after"]["tgi"]["url"]) == (reported, written)

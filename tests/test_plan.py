@@ -356,8 +356,8 @@ def test_an_image_change_shows_the_registry_password_only_as_sensitive() -> None
     change = plan_one(
         desired(model=private_model(username="deploy-bot")), live(image=live_image(password="********"))
     )
-    (field,) = change.fields
-    assert field.path == "model.image"
+    (field, tags) = change.fields  # the tags carry endpointctl's record of the image it sends
+    assert (field.path, tags.path) == ("model.image", "tags")
     assert field.before["custom"]["credentials"] == {"username": "bot", "password": "(sensitive)"}
     assert field.after["custom"]["credentials"] == {"username": "deploy-bot", "password": "(sensitive)"}
     assert PASSWORD not in repr(change.fields)
@@ -373,8 +373,9 @@ def test_a_create_shows_the_registry_password_only_as_sensitive() -> None:
 def test_rotate_secrets_sends_the_registry_password_again() -> None:
     endpoint = live(image=live_image(password="********"))
     change = plan_one(desired(model=private_model()), endpoint, rotate_secrets=True)
-    assert paths(change) == ["model.image"] and steps(change) == ["update"]
-    assert PASSWORD not in repr(change.fields)
+    assert paths(change) == ["model.image", "tags"] and steps(change) == ["update"]
+    assert change.steps[0].paths == ("model.image",)
+    assert PASSWORD not in repr(change.fields) + repr(change.steps)
     # Without a password there is nothing to rotate.
     public = {**private_model(), "image": {"custom": {"url": "ghcr.io/acme/app:1", "port": 8080}}}
     assert plan_one(desired(model=public), endpoint, rotate_secrets=True).action is Action.NOOP

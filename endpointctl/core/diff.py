@@ -30,11 +30,13 @@ from endpointctl.core.spec import (
     EndpointSpec,
     registry_password,
 )
+from endpointctl.core.tags import sent_this_image
 
 SENSITIVE = "(sensitive)"  # what a plan shows instead of a registry password, as render does for secrets
 REVISION = "model.revision"
 TASK = "model.task"
 SECRETS = "model.secrets"
+IMAGE = "model.image"
 ENV = "model.env"
 
 
@@ -82,7 +84,7 @@ def _uncompared(want: Any, have: Any) -> bool:
     return have is None or _json_kind(have) != _json_kind(want)
 
 
-def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[tuple[Any, Any]] | None:
+def _image_pairs(want: dict[str, dict[str, Any]], live: Endpoint) -> list[tuple[Any, Any]] | None:
     """Each value the manifest sets inside its variant, with the live one; None without that variant.
 
     Inside ``credentials`` only the username and the like are paired: the API masks the password (or
@@ -90,7 +92,7 @@ def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[
     pair each with None: unknown.
     """
     ((variant, settings),) = want.items()
-    live_settings = have.get(variant)
+    live_settings = (live.image or {}).get(variant)
     if not isinstance(live_settings, dict):
         return None
     pairs: list[tuple[Any, Any]] = []
@@ -103,16 +105,18 @@ def _image_pairs(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> list[
             # "/health/" is "/health" to a server; blanks are no part of a path, and a blank one is unknown.
             pairs.append((_route(value), _route(live_value) if live_value.strip() else None))
         elif key == "url" and isinstance(value, str) and isinstance(live_value, str):
-            pairs.append(_image_url_pair(value, live_value))
+            pairs.append(_image_url_pair(value, live_value, live))
         else:
             pairs.append((value, live_value))
     return pairs
 
 
-def _image_url_pair(want: str, have: str) -> tuple[str, str | None]:
+def _image_url_pair(want: str, have: str, live: Endpoint) -> tuple[str, str | None]:
     """The container image as ``_differs`` should see it: another spelling of the manifest's reference
-    is the manifest's, and a digest it may have resolved to is unknown (core/image_refs.py)."""
-    same = same_image(want, have)
+    is the manifest's, and a digest it may have resolved to is unknown (core/image_refs.py) unless
+    endpointctl's record (core/tags.py, read only on an endpoint we manage) says the manifest has moved
+    since the last reference it sent."""
+    same = same_image(want, have, sent=sent_this_image(live.tags, want) if live.managed else None)
     return (want, want) if same else (want, None) if same is None else (want, have)
 
 
@@ -120,16 +124,16 @@ def _route(path: str) -> str:
     return path.strip().rstrip("/") or "/"
 
 
-def _image_matches(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
+def _image_matches(want: dict[str, dict[str, Any]], live: Endpoint) -> bool:
     """The manifest's variant, and no field it sets inside it known to differ."""
-    pairs = _image_pairs(want, have)
+    pairs = _image_pairs(want, live)
     return pairs is not None and not any(_differs(value, live) for value, live in pairs)
 
 
-def _image_unknown(want: dict[str, dict[str, Any]], have: dict[str, Any]) -> bool:
+def _image_unknown(want: dict[str, dict[str, Any]], live: Endpoint) -> bool:
     """Whether a field the manifest sets inside its variant is reported so that ``_image_matches`` skips
     it (absent, null, another JSON type; credentials not an object). The password is not counted."""
-    pairs = _image_pairs(want, have)
+    pairs = _image_pairs(want, live)
     return pairs is not None and any(_uncompared(value, live) for value, live in pairs)
 
 
@@ -207,14 +211,12 @@ def _image_change(spec: EndpointSpec, live: Endpoint, rotate_secrets: bool) -> F
     if image is None or not live.image or not _image_known(image, live.image):
         return None  # not set, not reported, or not one we can read: never drift
     # The password cannot be compared, so --rotate-secrets is how a new one is sent, with the whole image.
-    if _image_matches(image, live.image) and not (rotate_secrets and _has_password(image)):
+    if _image_matches(image, live) and not (rotate_secrets and _has_password(image)):
         return None
     # The service cannot change an existing endpoint's engine: another variant means a new endpoint.
     have = _variant(live.image)
     engine_changes = have is not None and have != _variant(image)
-    return FieldChange(
-        "model.image", shown_image(live.image), shown_image(image), forces_replace=engine_changes
-    )
+    return FieldChange(IMAGE, shown_image(live.image), shown_image(image), forces_replace=engine_changes)
 
 
 def _repository(reported: str | None) -> str | None:
@@ -344,9 +346,9 @@ def unreported_fields(desired: Desired, live: Endpoint) -> tuple[str, ...]:
         not live.image
         or not _image_known(image, live.image)
         or _variant(live.image) is None  # several variants: which one runs is not said
-        or _image_unknown(image, live.image)
+        or _image_unknown(image, live)
     ):
-        unknown.append("model.image")
+        unknown.append(IMAGE)
     if wanted_secrets(spec, live) is not None and live_secret_names(live) is None:
         unknown.append(SECRETS)
     link = _private_link(spec)
@@ -383,7 +385,7 @@ def desired_fields(desired: Desired) -> tuple[FieldChange, ...]:
         for path, value in values
         if value is not None or path in defaults
     ]
-    changes.append(FieldChange("model.image", None, shown_image(spec.model.image or DEFAULT_IMAGE)))
+    changes.append(FieldChange(IMAGE, None, shown_image(spec.model.image or DEFAULT_IMAGE)))
     link = _private_link(spec)
     if link is not None:
         changes.append(FieldChange("privateLink", None, link))

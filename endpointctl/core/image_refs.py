@@ -5,8 +5,10 @@ A registry or a service may report an image in its canonical form: ``nginx:1.25`
 (``ghcr.io/o/tgi:3.0@sha256:…``), as the service reports a branch as its commit. Whether the Inference
 Endpoints API does any of this is not known. An update over a spelling redeploys the endpoint for
 nothing, and would do so on every run; so two spellings of one reference match, and a digest the
-manifest did not ask for is unknown, never drift. A digest the manifest pins and the live image lacks is
-a change (the service keeps what it was sent; the manifest moved to a pin), as with revisions.
+manifest did not ask for is unknown, never drift (shown without a tag, unless endpointctl's record of the
+reference it last sent says the manifest has moved since: core/tags.py). A digest the manifest pins and
+the live image lacks is a change (the service keeps what it was sent; the manifest moved to a pin), as
+with revisions.
 
 The rules are Docker's own (distribution's reference grammar): the first path part names a registry
 only if it holds "." or ":", is "localhost" or has capitals; else the registry is Docker Hub, where a
@@ -68,12 +70,27 @@ def parse_image(text: str) -> ImageRef | None:
     return ImageRef(registry, path, tag, digest.lower() if at else None)
 
 
-def same_image(want: str, have: str) -> bool | None:
+def canonical_image(text: str) -> str:
+    """The reference as Docker reads it, one text for all its spellings (``tgi:3.0`` and
+    ``docker.io/library/tgi:3.0``); text Docker would not read is itself."""
+    ref = parse_image(text)
+    if ref is None:
+        return text
+    return f"{ref.registry}/{ref.path}" + (f"@{ref.digest}" if ref.digest else f":{ref.tag_or_default}")
+
+
+def same_image(want: str, have: str, *, sent: bool | None = None) -> bool | None:
     """True when the live reference is the manifest's, False when it names another image, None when it
     cannot be told (the live one carries a digest the manifest's tag may have resolved to, or is blank).
 
     Blanks around a reference are no part of it (Docker reads none there): a trailing newline in an
-    answer is the same image, and an empty one says nothing, never "another image" to redeploy."""
+    answer is the same image, and an empty one says nothing, never "another image" to redeploy.
+
+    ``sent`` is what endpointctl's record says of the manifest's reference (core/tags.py): True, it is the
+    last one sent; False, another one was, so the manifest has moved since; None, there is no record. It
+    decides only a digest shown without a tag: the same repository at another tag is a change, at the
+    manifest's own (or with no record) it is still unknown.
+    """
     want, have = want.strip(), have.strip()
     if not have:
         return None
@@ -88,6 +105,8 @@ def same_image(want: str, have: str) -> bool | None:
         return w.digest == h.digest
     if h.digest is not None:
         # Which digest the manifest's tag resolves to is the registry's to say; a tag shown beside the
-        # digest is still compared.
-        return None if h.tag is None or h.tag == w.tag_or_default else False
+        # digest is still compared, and without one the record says whether the manifest moved since.
+        if h.tag is None:
+            return False if sent is False else None
+        return None if h.tag == w.tag_or_default else False
     return w.tag_or_default == h.tag_or_default

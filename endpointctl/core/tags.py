@@ -11,6 +11,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
+from endpointctl.core.image_refs import canonical_image
+
 # Tags endpointctl owns. A manifest may not set them through labels.
 MANAGED_BY_KEY = "managed-by"
 MANAGED_BY_VALUE = "endpointctl"
@@ -33,11 +35,20 @@ ENV_KEY = "endpointctl-env"
 # to hide them is not known, and read as "none" the plan would send them again, a redeploy, on every run.
 # Names only: no value enters the digest.
 SECRETS_KEY = "endpointctl-secrets"
-SECRETS_DIGEST_LENGTH = 16
-_SECRETS_DIGEST_RE = re.compile(f"[0-9a-f]{{{SECRETS_DIGEST_LENGTH}}}")
+# Which container image reference (``model.image``'s url) endpointctl last sent, as a digest of it in
+# Docker's reading (core/image_refs.py: each spelling of one reference is one record), written with every
+# change that sends the image. An answer showing the image by digest alone cannot be compared with the
+# manifest's tag: where this record is the manifest's own reference it stays unknown, where the manifest
+# has moved since (a tag bump) the image is sent. A reference holding a secret's value is not recorded.
+IMAGE_KEY = "endpointctl-image"
+# The records above kept as a digest: only "the same as last sent?" is ever asked of them, so anything
+# fits, the tag's length never grows with it (the API's tag limit is unknown: 36 characters, one tag per
+# record), and what was sent cannot be read back from it.
+DIGEST_LENGTH = 16
+_DIGEST_RE = re.compile(f"[0-9a-f]{{{DIGEST_LENGTH}}}")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_TAG_MAX = 255
-RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY})
+RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY, IMAGE_KEY})
 
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
 # One pattern for label values and stack names (README, Manifests): they travel as `key=value` tags and
@@ -78,25 +89,44 @@ def owned_env_names(tags: Iterable[str]) -> frozenset[str]:
     return frozenset(name for name in names if ENV_NAME_RE.fullmatch(name))
 
 
+def _digest_tag(key: str, text: str) -> str:
+    return f"{key}={hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]}"
+
+
+def _digest_record(tags: Iterable[str], key: str) -> str | None:
+    """The digest a record holds; None without one in the form endpointctl writes (a value empty or edited
+    by hand is no record: it says nothing)."""
+    value = tag_value(tags, key)
+    return value if value is not None and _DIGEST_RE.fullmatch(value) else None
+
+
 def secrets_tag(names: Iterable[str]) -> str:
-    """The record of the secrets' names a change sends: a digest of them, as only "the same names as
-    last sent?" is ever asked of it; any names fit, and the tag's length does not grow with them."""
-    digest = hashlib.sha256("\0".join(sorted(set(names))).encode()).hexdigest()[:SECRETS_DIGEST_LENGTH]
-    return f"{SECRETS_KEY}={digest}"
+    """The record of the secrets' names a change sends: a digest of them; any names fit."""
+    return _digest_tag(SECRETS_KEY, "\0".join(sorted(set(names))))
 
 
 def sent_these_secrets(tags: Iterable[str], names: Iterable[str]) -> bool:
     """Whether the secrets record says the last secrets endpointctl sent had exactly these names."""
-    value = tag_value(tags, SECRETS_KEY)
+    value = _digest_record(tags, SECRETS_KEY)
     return value is not None and f"{SECRETS_KEY}={value}" == secrets_tag(names)
 
 
 def sent_some_secrets(tags: Iterable[str]) -> bool:
-    """Whether a secrets record is there, in the form endpointctl writes: it writes one only with names
-    (a change sending none drops it), so it says the last secrets endpointctl sent were some. A value of
-    another form (empty, edited by hand) is no record: it says nothing."""
-    value = tag_value(tags, SECRETS_KEY)
-    return value is not None and _SECRETS_DIGEST_RE.fullmatch(value) is not None
+    """Whether a secrets record is there: endpointctl writes one only with names (a change sending none
+    drops it), so it says the last secrets endpointctl sent were some."""
+    return _digest_record(tags, SECRETS_KEY) is not None
+
+
+def image_tag(url: str) -> str:
+    """The record of the container image reference a change sends, as Docker reads it."""
+    return _digest_tag(IMAGE_KEY, canonical_image(url))
+
+
+def sent_this_image(tags: Iterable[str], url: str) -> bool | None:
+    """Whether the image record says the last reference endpointctl sent is ``url`` (another spelling of
+    it included); None without a record."""
+    value = _digest_record(tags, IMAGE_KEY)
+    return None if value is None else f"{IMAGE_KEY}={value}" == image_tag(url)
 
 
 def labels_from_tags(tags: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -124,13 +154,15 @@ def desired_tags(
     *,
     sent_env: Iterable[str] | None = None,
     sent_secrets: Iterable[str] | None = None,
+    sent_image: tuple[str, ...] | None = None,
 ) -> tuple[str, ...]:
     """Union of what is live and what we own: tags someone else added are kept.
 
     A label the manifest sets replaces a live tag of the same key; a label we set before and the manifest
     no longer has is removed; our ownership tags are added. ``sent_env``, the names of the variables the
     change sends (None: it sends no env), replaces the env record; without it the record stays as it is.
-    ``sent_secrets`` does the same for the secrets record.
+    ``sent_secrets`` does the same for the secrets record, and ``sent_image`` (the reference a change
+    sending the image records, or none) for the image record.
 
     Our bookkeeping is read only on an endpoint we manage. On one we are adopting, a tag under one of
     our keys was not written by us (a copy of another endpoint's tags, say): a labels record cannot say
@@ -147,6 +179,8 @@ def desired_tags(
         ours.add(ENV_KEY)
     if sent_secrets is not None or not managed:
         ours.add(SECRETS_KEY)
+    if sent_image is not None or not managed:
+        ours.add(IMAGE_KEY)
     kept = [tag for tag in live if tag.partition("=")[0] not in ours]
     wanted = [f"{key}={value}" for key, value in labels.items()]
     if labels:
@@ -155,6 +189,7 @@ def desired_tags(
         wanted.append(record)
     if sent_secrets:
         wanted.append(secrets_tag(sent_secrets))
+    wanted += [image_tag(url) for url in sent_image or ()]
     result: list[str] = []
     for tag in [*kept, *wanted, *ownership_tags(stack)]:
         if tag not in result:

@@ -7,12 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from endpointctl.core.spec import Security
 from endpointctl.core.tags import MANAGED_TAG, STACK_KEY
+
+
+def server_instant(text: str | None) -> datetime | None:
+    """A timestamp of the API's (``updatedAt``: RFC 3339, ``Z``, maybe nanoseconds) as an aware instant;
+    None when there is none, it cannot be read, or it names no zone. A time without a zone places nothing:
+    compared with an aware one it would raise, and read as UTC it would be a guess."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def same_name(want: Any, have: Any) -> bool:

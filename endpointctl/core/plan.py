@@ -24,7 +24,7 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
 from endpointctl.core.names import name_key, name_problem
 from endpointctl.core.planned_tags import create_tags, update_tags
-from endpointctl.core.scheduled import Instant, schedule_note, wanted_state
+from endpointctl.core.scheduled import Instant, held_state, schedule_note, wanted_state
 from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
@@ -183,7 +183,8 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
         )
 
-    state_change, lifecycle = lifecycle_change(desired, live, wanted_state(desired, options.at, live.status))
+    want, held = held_state(desired, live, options.at)
+    state_change, lifecycle = lifecycle_change(desired, live, want)
     # A paused endpoint reports zero replicas; that is the pause, not drift (read as unknown in any state:
     # hub/responses.py). After a resume the API resets replicas to 1, so compare scaling against that.
     resuming = StepKind.RESUME in lifecycle and live.status is Status.PAUSED
@@ -252,6 +253,8 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
     if update and not lifecycle and live.status is Status.PAUSED:
         notes.append("the endpoint is paused and stays paused")
+    if held is not None:
+        notes.append(held)
     notes += env_notes(desired, live, update_paths)
     notes += legacy_security_notes(desired, live)
     notes += secrets_notes(fields)

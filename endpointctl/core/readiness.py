@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from endpointctl.core.diff import diff_endpoint
-from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.spec import Desired, DesiredState
 
 DEFAULT_PORT = 80  # what the API assumes when a custom image sets none
@@ -83,15 +82,6 @@ class Health:
         return self.status == 200
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def custom_port(endpoint: Endpoint) -> int | None:
     """The port of a container image the user chose, or None for the default Hugging Face image."""
     for variant, settings in (endpoint.image or {}).items():
@@ -119,7 +109,7 @@ def _update_pending(target: WaitTarget, endpoint: Endpoint, seen: Set[Status]) -
     if target.updated_since is None:
         return None
     left_updating = Status.UPDATING in seen
-    since, live = _timestamp(target.updated_since), _timestamp(endpoint.updated_at)
+    since, live = server_instant(target.updated_since), server_instant(endpoint.updated_at)
     # Both timestamps come from the server, so no clock skew; an unreadable one proves nothing.
     newer = since is not None and live is not None and live >= since
     if not (left_updating or newer):

@@ -215,6 +215,13 @@ def transitions(schedule: Schedule, start: datetime, end: datetime) -> list[tupl
     return [(at.astimezone(schedule.zone), state) for at, state in _changes(schedule, begin, finish)]
 
 
+def last_change(schedule: Schedule, instant: datetime, within: timedelta) -> datetime | None:
+    """The latest change at or before ``instant`` and after ``instant - within``, or None if there is none."""
+    moment = _aware(instant)
+    found = list(_changes(schedule, moment - within, moment + _EPSILON))
+    return found[-1][0].astimezone(schedule.zone) if found else None
+
+
 def _after_listed_except(schedule: Schedule, instant: datetime) -> datetime | None:
     """The local midnight that ends the run of listed ``except`` days ``instant`` falls in, or None."""
     day, ends = _local_day(schedule, instant), None

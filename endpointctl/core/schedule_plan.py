@@ -9,7 +9,7 @@ never a create, a delete, or a change to the model, compute or security.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from endpointctl.core.desired_state import DesiredState
@@ -17,7 +17,7 @@ from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind, lifecycle_change
 from endpointctl.core.schedule import next_change, state_at, transitions
-from endpointctl.core.scheduled import wanted_state
+from endpointctl.core.scheduled import held_state
 from endpointctl.core.spec import Desired
 
 NOT_DEPLOYED = "not deployed: run `endpointctl apply` to create it"
@@ -63,10 +63,10 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     if live.status is Status.UNKNOWN:
         note = f"its state {live.shown_state!r} is not one endpointctl knows: left alone until it is"
         return Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live, notes=(note,))
-    want = wanted_state(desired, at, live.status)
+    want, held = held_state(desired, live, at)
     state_change, kinds = lifecycle_change(desired, live, want)
     if not kinds:
-        return base
+        return base if held is None else replace(base, notes=(held,))
     steps = [Step(kind) for kind in kinds]
     notes: tuple[str, ...] = ()
     if kinds[0] is StepKind.RESUME and live.status is Status.PAUSED:

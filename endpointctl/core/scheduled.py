@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from endpointctl.core.desired_state import DesiredState
-from endpointctl.core.endpoint import Status
-from endpointctl.core.schedule import next_change, state_at
+from endpointctl.core.endpoint import Endpoint, Status, server_instant
+from endpointctl.core.schedule import last_change, next_change, state_at
 from endpointctl.core.spec import Desired
 
 Instant = datetime  # timezone-aware, always
@@ -32,6 +32,47 @@ def wanted_state(desired: Desired, at: datetime | None, live: Status | None = No
     if want is DesiredState.SCALED_TO_ZERO and live is Status.PAUSED:
         return DesiredState.PAUSED
     return want
+
+
+# Awake as a request wakes a scaled-to-zero endpoint: a cold start, then running.
+_WOKEN = frozenset({Status.INITIALIZING, Status.RUNNING})
+# How far back a schedule's last change is looked for: a week of windows, and a day. Found none, the state
+# has held longer (a run of except days), and so has an endpoint awake since before that.
+_LOOKBACK = timedelta(days=8)
+
+
+def held_state(
+    desired: Desired, live: Endpoint, at: datetime | None
+) -> tuple[DesiredState | None, str | None]:
+    """``wanted_state`` for a live endpoint, and a note when scaled-to-zero already holds while it is awake.
+
+    Scaled to zero means asleep until a request comes: a request wakes it, and with ``minReplica`` 0 the
+    service puts it back to sleep after ``scaleToZeroTimeout`` without traffic. Scaling it to zero on every
+    run fought that traffic: the next request met another cold start (503s), every few minutes. So an awake
+    endpoint whose live ``minReplica`` is 0 is left alone where it was woken since the scaled-to-zero state
+    began: always for a fixed ``state`` (nothing says when it began), and for a schedule where the API's
+    ``updatedAt`` is at or after the schedule's last change. One awake from before that (the window just
+    closed) is scaled to zero now, as one whose ``minReplica`` is not known to be 0 (it would never sleep),
+    or whose ``updatedAt`` cannot be read, is.
+    """
+    want = wanted_state(desired, at, live.status)
+    if want is not DesiredState.SCALED_TO_ZERO or live.status not in _WOKEN or live.min_replica != 0:
+        return want, None
+    timeout = live.scale_to_zero_timeout
+    sleeps = f"after {timeout} min without traffic" if timeout is not None else "once it has no traffic"
+    schedule = desired.spec.schedule
+    if schedule is None:
+        return None, f"awake with minReplica 0: the service scales it to zero {sleeps}"
+    assert at is not None  # wanted_state gives a schedule's state only at an instant
+    compiled = schedule.compiled()
+    began = last_change(compiled, at, _LOOKBACK) or at - _LOOKBACK
+    woken = server_instant(live.updated_at)
+    if woken is None or woken < began:
+        return want, None
+    return None, (
+        f"woken since the schedule turned {want.value} at {until_text(began, at)} {compiled.zone_name}: "
+        f"with minReplica 0 the service scales it to zero {sleeps}"
+    )
 
 
 def until_text(when: datetime, at: datetime) -> str:

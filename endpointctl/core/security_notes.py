@@ -1,6 +1,6 @@
 """PURE: what a plan says of a live security type it cannot compare with the manifest's.
 
-A legacy type (core/spec.py ``LEGACY_TYPES``) names no level for certain, so ``diff`` compares the
+A legacy type (core/security_level.py ``LEGACY_TYPES``) names no level for certain, so ``diff`` compares the
 manifest's ``security`` with nothing, as for any unknown value. Unlike a type nobody documented, it is one
 real endpoints of that time report: "no change" would then say nothing about who may call the endpoint,
 and the reader of the plan should know it.
@@ -9,7 +9,8 @@ and the reader of the plan should know it.
 from __future__ import annotations
 
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.spec import LEGACY_TYPES, Desired
+from endpointctl.core.security_level import LEGACY_TYPES
+from endpointctl.core.spec import Desired
 
 
 def legacy_security_notes(desired: Desired, live: Endpoint) -> list[str]:

@@ -21,6 +21,8 @@ from endpointctl.core.budget_spec import BudgetSpec
 from endpointctl.core.desired_state import DesiredState as DesiredState  # re-exported
 from endpointctl.core.image_settings import as_sent
 from endpointctl.core.schedule_spec import ScheduleSpec
+from endpointctl.core.security_level import LEGACY_TYPES as LEGACY_TYPES  # re-exported
+from endpointctl.core.security_level import Security as Security  # re-exported
 from endpointctl.core.smoke_spec import SmokeTestSpec
 from endpointctl.core.strict import Expanded as Expanded  # re-exported: the loader marks values
 from endpointctl.core.strict import StrictModel, expanded_number
@@ -33,12 +35,14 @@ NAMESPACE_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 # Upper bounds endpointctl checks offline (README, Manifests); the API's own are not documented.
 MAX_REPLICAS = 100
 MAX_SCALE_TO_ZERO_MINUTES = 7 * 24 * 60  # a week
-# Every value a manifest's ``scaling`` count may hold, in one place: ``ScalingSpec`` refuses any other,
-# and an answer's count outside them is read as unknown (hub/responses.py), as it can never equal a
-# manifest's. minReplica 0 enables scale-to-zero; maxReplica 0 would be no endpoint at all.
+# Every value a manifest's ``scaling`` count may hold: ``ScalingSpec`` refuses any other, and an answer's
+# count below them is unknown (hub/responses.py). minReplica 0 enables scale-to-zero; maxReplica 0 would
+# be no endpoint at all.
 MIN_REPLICA_VALUES = range(0, MAX_REPLICAS + 1)
 MAX_REPLICA_VALUES = range(1, MAX_REPLICAS + 1)
 SCALE_TO_ZERO_MINUTES_VALUES = range(1, MAX_SCALE_TO_ZERO_MINUTES + 1)
+
+
 # Control characters (C0, DEL, C1) and lone surrogates: invisible in a terminal, or able to move its cursor.
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -63,41 +67,6 @@ def _no_control_characters(value: str, what: str) -> str:
     if CONTROL_RE.search(value):
         raise ValueError(f"{what} contains a control character (a newline, NUL, ESC, ...)")
     return value
-
-
-# Types of the 2022/2023 API (public | protected | private, where private meant reachable only through
-# PrivateLink) that today's (public | authenticated | private) does not have: answers still carried
-# "protected" in March 2025. How they map onto today's levels is not confirmed (reference §4), so an
-# endpoint reporting one has no known level: shown as it came, never compared with a manifest.
-LEGACY_TYPES = ("protected",)
-
-
-class Security(StrEnum):
-    PUBLIC = "public"
-    PROTECTED = "protected"
-    PRIVATE = "private"
-
-    @property
-    def wire(self) -> str:
-        """The API's ``type``: it renamed protected to authenticated."""
-        return "authenticated" if self is Security.PROTECTED else self.value
-
-    @property
-    def reach(self) -> int:
-        """Who may call: private (the namespace's organization) < protected (any HF account) < public."""
-        return (Security.PRIVATE, Security.PROTECTED, Security.PUBLIC).index(self)
-
-    @classmethod
-    def from_wire(cls, value: str) -> Security:
-        """The level an API ``type`` names; ValueError for one that names none for certain.
-
-        The legacy "protected" is such a type (``LEGACY_TYPES``): read as today's authenticated, a
-        manifest's ``security: private`` compared with it planned a replace (a delete) of an endpoint
-        whose level may be private all along.
-        """
-        if value in LEGACY_TYPES:
-            raise ValueError(f"the legacy type {value!r} names none of today's levels for certain")
-        return cls.PROTECTED if value == "authenticated" else cls(value)
 
 
 class Vendor(StrEnum):

@@ -1,0 +1,187 @@
+"""Scaled to zero means asleep until a request comes: neither ``schedule run`` nor ``apply`` fights the
+traffic that woke an endpoint.
+
+With ``minReplica`` 0, the service puts an awake endpoint back to sleep after ``scaleToZeroTimeout``
+without traffic. Scaling it to zero on every run cut the users who had just woken it (the next request met
+another cold start). An awake endpoint whose live ``minReplica`` is 0 is left alone where it was woken
+since the scaled-to-zero state began: for a schedule, where the API's ``updatedAt`` is at or after the
+schedule's last change; for a fixed ``state``, always. One awake since before the window closed is scaled
+to zero at once, as is one that would never sleep (``minReplica`` above 0 or unknown) or whose ``updatedAt``
+cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from builders import desired, live
+from clirunner import Cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_cli_apply import manifest, write
+
+from endpointctl.core.endpoint import Status
+from endpointctl.core.plan import Options, StepKind, compute
+from endpointctl.core.schedule_plan import plan_schedules
+from endpointctl.sandbox import ManualClock, Sandbox
+
+BERLIN_OFFSET = timedelta(hours=1)  # CET in March 2026, before the clocks change on the 29th
+OPEN = datetime(2026, 3, 23, 10, 0, tzinfo=UTC) - BERLIN_OFFSET  # Mon 10:00 Berlin, inside the window
+CLOSE = datetime(2026, 3, 23, 20, 0, tzinfo=UTC) - BERLIN_OFFSET  # Mon 20:00 Berlin: the window closes
+NIGHT = {
+    "timezone": "Europe/Berlin",
+    "running": ["Mon-Fri 08:00-20:00"],
+    "otherwise": "scaledToZero",
+}
+ON_DEMAND = {"minReplica": 0, "maxReplica": 1, "scaleToZeroTimeout": 15}
+SCALE_TO_ZERO = "POST /v2/endpoint/{namespace}/{name}/scale-to-zero"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=OPEN.timestamp())
+
+
+def status(cli: Cli) -> dict[str, Any]:
+    (row,) = json.loads(cli("status", "-o", "json").stdout)
+    assert isinstance(row, dict)
+    return row
+
+
+def scheduled_run(cli: Cli, path: str) -> dict[str, Any]:
+    result = cli("schedule", "run", path, "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert isinstance(record, dict)
+    return record
+
+
+def wake(cli: Cli, clock: ManualClock) -> None:
+    """A user's request wakes it (the cold start); once the replica is up, requests are served."""
+    assert status(cli)["status"] == "scaledToZero"
+    cli("invoke", "office", "--data", '{"inputs": "hi"}')
+    clock.advance(120)
+    assert status(cli)["status"] == "running"
+    served = cli("invoke", "office", "--data", '{"inputs": "hi"}')
+    assert served.code == 0, served.all
+
+
+def test_the_window_closing_scales_it_to_zero_and_a_user_waking_it_later_is_left_alone(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "s.yaml", manifest("office", schedule=NIGHT, scaling=ON_DEMAND))
+    assert cli("apply", path, "--yes", "--wait").code == 0
+    assert status(cli)["status"] == "running"
+
+    # Used until 19:48 (asleep in between: 15 idle minutes), then at 20:02, awake from before the window
+    # closed, it is scaled to zero at once, not 15 idle minutes later.
+    clock.advance((CLOSE - OPEN).total_seconds() - 14 * 60)
+    wake(cli, clock)  # served at 19:48
+    clock.advance(14 * 60)  # 20:02, idle for 14 minutes: still awake
+    assert status(cli)["status"] == "running"
+    sandbox.reset_counts()
+    closing = scheduled_run(cli, path)
+    assert (closing["before"], closing["action"], closing["outcome"]) == ("running", "scale-to-zero", "ok")
+    assert sandbox.counts()[SCALE_TO_ZERO] == 1
+    clock.advance(60)
+    assert status(cli)["status"] == "scaledToZero"
+
+    # 21:00 a user wakes it; at 21:15 the cron run leaves it to the service's own timeout.
+    clock.advance(55 * 60)
+    wake(cli, clock)
+    clock.advance(10 * 60)
+    sandbox.reset_counts()
+    later = scheduled_run(cli, path)
+    assert (later["before"], later["action"], later["outcome"]) == ("running", "none", "unchanged")
+    assert sandbox.mutating_count() == 0
+    assert any("woken since the schedule turned scaledToZero" in note for note in later["notes"]), later
+    assert cli("invoke", "office", "--data", '{"inputs": "hi"}').code == 0  # no second cold start
+    # apply agrees: the same instant, the same reading.
+    planned = cli("plan", path, "--detailed-exitcode")
+    assert planned.code == 0, planned.all
+    assert "woken since the schedule turned scaledToZero" in planned.all
+
+
+def test_a_fixed_scaled_to_zero_state_leaves_an_endpoint_woken_by_traffic_alone(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    path = write(tmp_path, "s.yaml", manifest("office", state="scaledToZero", scaling=ON_DEMAND))
+    assert cli("apply", path, "--yes", "--wait").code == 0
+    clock.advance(60)
+    assert status(cli)["status"] == "scaledToZero"
+    wake(cli, clock)
+    sandbox.reset_counts()
+    again = cli("apply", path, "--yes", "-o", "json")
+    assert again.code == 0, again.all
+    assert sandbox.mutating_count() == 0, sandbox.counts()
+    assert "the service scales it to zero after 15 min without traffic" in again.all
+
+
+def test_one_that_would_never_sleep_is_still_scaled_to_zero(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    """minReplica 1 live (set by hand): the service keeps a replica up forever, so the state is enforced."""
+    awake = write(tmp_path, "a.yaml", manifest("office", scaling={"minReplica": 1, "maxReplica": 1}))
+    assert cli("apply", awake, "--yes", "--wait").code == 0
+    path = write(tmp_path, "s.yaml", manifest("office", state="scaledToZero", scaling={"maxReplica": 1}))
+    sandbox.reset_counts()
+    assert cli("apply", path, "--yes").code == 0
+    assert sandbox.counts()[SCALE_TO_ZERO] == 1
+
+
+# -- the rule, over every reading ----------------------------------------------------------------------
+
+READINGS = st.sampled_from(
+    [Status.RUNNING, Status.INITIALIZING, Status.PENDING, Status.UPDATING, Status.SCALED_TO_ZERO]
+)
+UPDATED = st.one_of(
+    st.integers(-3 * 24 * 60, 3 * 60).map(
+        lambda minutes: (CLOSE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    ),
+    st.sampled_from(["", "yesterday", "2026-03-23T21:00:00"]),  # unreadable, or no zone: placed nowhere
+)
+
+
+def _left_alone(state: Status, min_replica: int | None, updated: str, fixed: bool) -> bool:
+    if state not in (Status.RUNNING, Status.INITIALIZING) or min_replica != 0:
+        return False
+    if fixed:
+        return True
+    try:
+        when = datetime.fromisoformat(updated)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when >= CLOSE
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    state=READINGS,
+    min_replica=st.sampled_from([0, 1, None]),
+    updated=UPDATED,
+    fixed=st.booleans(),
+    minutes_after=st.integers(0, 11 * 60),  # 20:00 to 07:00: the window is closed all the while
+)
+def test_scale_to_zero_is_planned_unless_it_was_woken_since_the_state_began(
+    state: Status, min_replica: int | None, updated: str, fixed: bool, minutes_after: int
+) -> None:
+    at = CLOSE + timedelta(minutes=minutes_after)
+    want = desired(
+        scaling={**ON_DEMAND, "minReplica": min_replica if min_replica is not None else 0},
+        **({"state": "scaledToZero"} if fixed else {"schedule": NIGHT}),
+    )
+    have = live(
+        status=state, min_replica=min_replica, max_replica=1, scale_to_zero_timeout=15, updated_at=updated
+    )
+    plan = compute([("acme", want)], {"acme": [have]}, Options(at=at))
+    (change,) = plan.changes
+    steps = [step.kind for step in change.steps]
+    expected = state is not Status.SCALED_TO_ZERO and not _left_alone(state, min_replica, updated, fixed)
+    assert (StepKind.SCALE_TO_ZERO in steps) is expected, (change, steps)
+    if not fixed:  # schedule run reads it the same way
+        (move,) = plan_schedules([("acme", want)], {"acme": [have]}, at)
+        assert (StepKind.SCALE_TO_ZERO in [s.kind for s in move.change.steps]) is expected, move

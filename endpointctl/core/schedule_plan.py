@@ -65,6 +65,8 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
         return Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live, notes=(note,))
     want, held = held_state(desired, live, at)
     state_change, kinds = lifecycle_change(desired, live, want)
+    if not kinds and want is DesiredState.RUNNING:
+        return _scaling_left_by_a_resume(desired, live) or base
     if not kinds:
         return base if held is None else replace(base, notes=(held,))
     steps = [Step(kind) for kind in kinds]
@@ -87,6 +89,37 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
         desired=desired,
         live=live,
         notes=notes,
+    )
+
+
+# Awake: a resume's reset replicas are what it runs with.
+_AWAKE = frozenset({Status.PENDING, Status.INITIALIZING, Status.RUNNING})
+_AFTER_RESUME = (1, 1)  # minReplica, maxReplica: what the service sets on resume
+
+
+def _scaling_left_by_a_resume(desired: Desired, live: Endpoint) -> Change | None:
+    """The manifest's scaling put back on an awake endpoint still at the replicas a resume leaves (1/1),
+    or None. The resume and the update after it are two calls: a run killed, timed out or refused between
+    them left the endpoint at 1/1 for good, since every later run saw it running and did nothing (with
+    ``minReplica: 0`` it never slept all day). Other replicas than a resume's are someone's choice, left to
+    ``apply``; so is everything but scaling."""
+    if live.status not in _AWAKE or (live.min_replica, live.max_replica) != _AFTER_RESUME:
+        return None
+    fields = tuple(
+        f for f in diff_endpoint(desired, live, compare_scaling=True) if f.path.startswith("scaling.")
+    )
+    if not fields:
+        return None
+    paths = tuple(f.path for f in fields)
+    return Change(
+        live.name,
+        live.namespace,
+        Action.UPDATE,
+        fields=fields,
+        steps=(Step(StepKind.UPDATE, paths=paths),),
+        desired=desired,
+        live=live,
+        notes=("the manifest's scaling is restored: the replicas are still the 1/1 a resume leaves",),
     )
 
 

@@ -80,7 +80,10 @@ def schedule_run(ran: Sequence[Ran], *, scrub: Scrub) -> str:
     if not ran:
         return "**Schedule run:** no scheduled endpoints.\n"
     records = [run_record(move, result) for move, result in ran]
-    actions = [(a, sum(1 for r in records if r["action"] == a)) for a in ("pause", "resume", "scale-to-zero")]
+    actions = [
+        (a, sum(1 for r in records if r["action"] == a))
+        for a in ("pause", "resume", "scale-to-zero", "update")
+    ]
     outcomes: dict[str, int] = {}
     for r in records:
         outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1

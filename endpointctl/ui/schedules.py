@@ -20,7 +20,7 @@ from endpointctl.core.schedule_plan import Coming, ScheduledChange
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui.render import dump, printable
 
-_MOVES = (Action.PAUSE, Action.RESUME, Action.SCALE_TO_ZERO)
+_MOVES = (Action.PAUSE, Action.RESUME, Action.SCALE_TO_ZERO, Action.UPDATE)  # update: scaling restored
 Ran = tuple[ScheduledChange, ChangeResult | None]  # None: a dry run
 
 

@@ -182,6 +182,40 @@ def test_scale_to_zero_is_planned_unless_it_was_woken_since_the_state_began(
     steps = [step.kind for step in change.steps]
     expected = state is not Status.SCALED_TO_ZERO and not _left_alone(state, min_replica, updated, fixed)
     assert (StepKind.SCALE_TO_ZERO in steps) is expected, (change, steps)
-    if not fixed:  # schedule run reads it the same way
+    if not fixed:  # schedule run reads it the same way, and leaves one still deploying to a later run
         (move,) = plan_schedules([("acme", want)], {"acme": [have]}, at)
-        assert (StepKind.SCALE_TO_ZERO in [s.kind for s in move.change.steps]) is expected, move
+        deploying = state in (Status.PENDING, Status.INITIALIZING, Status.UPDATING)
+        assert (StepKind.SCALE_TO_ZERO in [s.kind for s in move.change.steps]) is (expected and not deploying)
+
+
+# -- an endpoint still deploying when the window closes --------------------------------------------------
+
+
+@pytest.mark.parametrize("slow", ["pending", "initializing"])
+def test_one_still_deploying_is_left_to_a_later_run_without_waiting(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, slow: str
+) -> None:
+    """A slow deploy (45 minutes) at 19:50: the 20:05 run does not wait for it under its locks (the
+    executor's settle waited up to 20 minutes, past a cron job's deadline); a run after it has deployed
+    scales it to zero."""
+    clock.advance((CLOSE - OPEN).total_seconds() - 10 * 60)
+    sandbox.config.phases.update(
+        {"pending": 60.0 if slow == "initializing" else 45 * 60, "initializing": 45 * 60}
+    )
+    path = write(
+        tmp_path, "s.yaml", manifest("office", schedule=NIGHT, scaling={"minReplica": 1, "maxReplica": 1})
+    )
+    assert cli("apply", path, "--yes").code == 0
+    clock.advance(15 * 60)
+    assert status(cli)["status"] == slow
+    started = clock.now()
+    sandbox.reset_counts()
+    record = scheduled_run(cli, path)
+    assert clock.now() == started  # no wait, not even on the test's clock
+    assert (record["before"], record["action"], record["outcome"]) == (slow, "none", "unchanged")
+    assert record["notes"] == [f"still {slow}: scaled to zero by a run after it has deployed"]
+    assert sandbox.mutating_count() == 0
+    clock.advance(90 * 60)
+    assert status(cli)["status"] == "running"
+    later = scheduled_run(cli, path)
+    assert (later["action"], later["outcome"]) == ("scale-to-zero", "ok")

@@ -69,6 +69,11 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
         return _scaling_left_by_a_resume(desired, live) or base
     if not kinds:
         return base if held is None else replace(base, notes=(held,))
+    if kinds == (StepKind.SCALE_TO_ZERO,) and live.status in _DEPLOYING:
+        # The API scales to zero only a deployed endpoint: waiting here (up to 20 minutes, apply's settle)
+        # held every lock past a cron job's deadline and its next run. Level-triggered, the next run does it.
+        note = f"still {live.status.value}: scaled to zero by a run after it has deployed"
+        return replace(base, notes=(note,))
     steps = [Step(kind) for kind in kinds]
     notes: tuple[str, ...] = ()
     if kinds[0] is StepKind.RESUME and live.status is Status.PAUSED:
@@ -92,6 +97,7 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     )
 
 
+_DEPLOYING = frozenset({Status.PENDING, Status.INITIALIZING, Status.UPDATING})
 # Awake: a resume's reset replicas are what it runs with.
 _AWAKE = frozenset({Status.PENDING, Status.INITIALIZING, Status.RUNNING})
 _AFTER_RESUME = (1, 1)  # minReplica, maxReplica: what the service sets on resume

@@ -10,6 +10,7 @@ import click
 from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
+from endpointctl.core.defaults import SCHEDULE_LOCK_TIMEOUT
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
 
@@ -70,15 +71,31 @@ def schedule() -> None:
 @options.paths_argument
 @click.option("--at", "at", metavar="ISO-8601", help="Act as at this instant (with an offset). Default: now.")
 @click.option("--dry-run", is_flag=True, help="Show what would be done and change nothing.")
+@click.option(
+    "--lock-timeout",
+    type=options.Seconds(),
+    default=SCHEDULE_LOCK_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait, in all, for endpoints another command on this machine is changing; those "
+    "still locked then are reported blocked. 0: do not wait.",
+)
 @options.common
 @pass_invocation
 def run_command(
-    inv: Invocation, paths: tuple[str, ...], at: str | None, dry_run: bool, output: str, namespace: str | None
+    inv: Invocation,
+    paths: tuple[str, ...],
+    at: str | None,
+    dry_run: bool,
+    lock_timeout: float,
+    output: str,
+    namespace: str | None,
 ) -> ExitCode:
     """Move each scheduled endpoint to the state its schedule holds now: resume inside a window, pause or
     scale to zero outside. Level-triggered and idempotent: a dropped, late or doubled run is harmless.
     Never creates, deletes or reconfigures an endpoint (only pause, resume, scale-to-zero, and the
-    manifest's scaling after a resume); a missing or failed endpoint exits 1 while the rest converge."""
+    manifest's scaling after a resume). An endpoint that is missing or failed, that another command holds
+    locked, or whose namespace cannot be read is reported blocked and exits 1, while the rest converge."""
     from endpointctl.cli import exits
     from endpointctl.cli.hooks import CliHooks
     from endpointctl.core.outcomes import ChangeOutcome
@@ -96,7 +113,7 @@ def run_command(
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
-    done = flow.run(session, desired, at=when, dry_run=dry_run, hooks=hooks)
+    done = flow.run(session, desired, at=when, dry_run=dry_run, hooks=hooks, lock_timeout=lock_timeout)
     inv.out.result(_ran_text(inv, [(move, done.result_of(move)) for move in done.moves], settings.output))
     if done.results is None:  # a dry run: what is missing or failed still fails the run
         blocked = any(move.change.action is Action.BLOCKED for move in done.moves)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 WAIT_TIMEOUT = 20 * 60.0  # how long a wait gives endpoints to become ready
 LOCK_TIMEOUT = 300.0  # how long apply waits for another process's lock on an endpoint
+# How long `schedule run` waits, in all, for the locks of endpoints another command is changing; one not had
+# by then is reported blocked, and the next run (every 15 minutes) moves it.
+SCHEDULE_LOCK_TIMEOUT = 60.0
 COLD_START_SECONDS = 300.0  # how long a smoke test lets a scaled-to-zero endpoint wake up
 # The longest any timeout or wait may be, from a flag, the environment or a manifest: a week. Past it a
 # deadline overflows the platform's clock ("timestamp out of range"), and nothing real waits that long.

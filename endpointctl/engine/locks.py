@@ -10,7 +10,9 @@ Endpoints that only a prune would delete are covered by the stack key alone: the
 other apply names them. Keys do not include the API URL: an apply to the sandbox and one to production with
 the same stack name wait for each other, which is conservative and cheap.
 
-Several keys are taken in sorted order under one deadline, so two applies never deadlock. The locks are
+Several keys are taken in sorted order under one deadline, so two applies never deadlock; ``schedule run``
+takes each endpoint's keys on their own (``hold_each``), so one endpoint held elsewhere holds up no other
+and is reported blocked. The locks are
 ``flock`` locks (via filelock): the kernel drops them when their process dies, even on SIGKILL, so a
 crashed apply never leaves a lock that needs cleaning up. Beside each lock file a small JSON side file
 records the holder (pid, host, command, start time), so a waiting apply can say whom it waits for.
@@ -27,7 +29,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,12 +147,13 @@ def _take(
     directory: Path,
     *,
     deadline: float,
-    timeout: float,
     clock: Clock,
     on_wait: Callable[[str], None],
     cancel: Cancel | None,
-) -> None:
-    """Acquire one key's lock by ``deadline``, saying once whom it waits for; raise if it cannot."""
+) -> bool:
+    """Acquire one key's lock by ``deadline``, saying once whom it waits for: whether it was had.
+
+    Once the deadline has passed it is still tried once. An interrupt raises ``Interrupted``."""
     announced: list[bool] = []
 
     def attempt() -> float | None:
@@ -173,12 +176,7 @@ def _take(
         raise Interrupted(
             f"interrupted while waiting for the lock on {describe_key(key)}; nothing was changed"
         )
-    if polled.outcome is PollOutcome.TIMEOUT:
-        raise LockTimeout(
-            f"the lock on {describe_key(key)} is {_held_by(directory, key)}; gave up after {timeout:g} s",
-            hint="wait for it to finish, or raise --lock-timeout; "
-            "a lock always dies with its process, so the holder is still running",
-        )
+    return polled.outcome is PollOutcome.DONE
 
 
 @contextlib.contextmanager
@@ -206,22 +204,76 @@ def hold(
         for key in sorted(set(keys)):
             lock_path, holder_path = _paths(directory, key)
             lock = filelock.FileLock(lock_path)
-            _take(
-                lock,
-                key,
-                directory,
-                deadline=deadline,
-                timeout=timeout,
-                clock=clock,
-                on_wait=on_wait,
-                cancel=cancel,
-            )
+            if not _take(
+                lock, key, directory, deadline=deadline, clock=clock, on_wait=on_wait, cancel=cancel
+            ):
+                raise LockTimeout(
+                    f"the lock on {describe_key(key)} is {_held_by(directory, key)}; "
+                    f"gave up after {timeout:g} s",
+                    hint="wait for it to finish, or raise --lock-timeout; "
+                    "a lock always dies with its process, so the holder is still running",
+                )
             taken.append((lock, holder_path))
             _write_holder(holder_path, holder)
         yield holder
     finally:
-        for lock, holder_path in reversed(taken):
-            # The record goes first: once the lock is released, the file may already be the next holder's.
-            with contextlib.suppress(OSError):
-                holder_path.unlink()
-            lock.release()
+        _release(taken)
+
+
+@contextlib.contextmanager
+def hold_each(
+    groups: Sequence[Sequence[str]],
+    *,
+    directory: Path,
+    command: str,
+    timeout: float,
+    clock: Clock,
+    on_wait: Callable[[str], None] = lambda _message: None,
+    cancel: Cancel | None = None,
+) -> Iterator[list[str | None]]:
+    """Each group's locks (one endpoint's keys) on their own: a group not had by the deadline is left out
+    and the others are held for the block, which gets, per group, None (held) or why not
+    (``locked by pid 4242 on ci-3 (endpointctl apply ..., since ...)``).
+
+    Groups are taken in the order given, the keys of a group in theirs; once one key of a group is not had,
+    the group's others are let go. Every caller that takes keys of several endpoints takes them in one
+    order — endpoints sorted by key, a ``lease:`` key just before its ``endpoint:`` key, as ``run`` takes
+    them — so no two processes ever wait for each other. Waits at most ``timeout`` seconds in all: once it
+    has passed, each further key is tried once. An interrupt ends the wait with ``Interrupted``, holding
+    nothing.
+    """
+    holder = Holder.current(command, clock.wall())
+    check_usable(directory)
+    deadline = clock.now() + timeout
+    taken: list[tuple[filelock.FileLock, Path]] = []
+    missed: list[str | None] = []
+    try:
+        for group in groups:
+            first = len(taken)
+            why: str | None = None
+            for key in group:
+                lock_path, holder_path = _paths(directory, key)
+                lock = filelock.FileLock(lock_path)
+                if not _take(
+                    lock, key, directory, deadline=deadline, clock=clock, on_wait=on_wait, cancel=cancel
+                ):
+                    holding = read_holder(directory, key)
+                    why = f"locked by {holding.describe()}" if holding else "locked by another process"
+                    break
+                taken.append((lock, holder_path))
+                _write_holder(holder_path, holder)
+            if why is not None:
+                _release(taken[first:])
+                del taken[first:]
+            missed.append(why)
+        yield missed
+    finally:
+        _release(taken)
+
+
+def _release(taken: list[tuple[filelock.FileLock, Path]]) -> None:
+    for lock, holder_path in reversed(taken):
+        # The record goes first: once the lock is released, the file may already be the next holder's.
+        with contextlib.suppress(OSError):
+            holder_path.unlink()
+        lock.release()

@@ -18,7 +18,7 @@ from typing import cast
 from endpointctl.core import secret_values
 from endpointctl.core.clock import Clock
 from endpointctl.core.endpoint import Endpoint, Hardware
-from endpointctl.core.errors import UsageError
+from endpointctl.core.errors import EndpointctlError, Interrupted, UsageError
 from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
@@ -92,6 +92,27 @@ class Session:
         wanted = list(dict.fromkeys(namespaces))
         listings = together.gather([self._lister(ns, deadline) for ns in wanted], cancel=self.cancel)
         return dict(zip(wanted, listings, strict=True))
+
+    def observe_each(self, namespaces: Sequence[str]) -> dict[str, list[Endpoint] | EndpointctlError]:
+        """As ``observe``, for a command that acts on each namespace alone (``schedule run``, which never
+        deletes): one namespace that cannot be read is its error, not the end of the others. An interrupt
+        still ends them all."""
+        wanted = list(dict.fromkeys(namespaces))
+        readings = together.gather([self._reading(ns) for ns in wanted], cancel=self.cancel)
+        return dict(zip(wanted, readings, strict=True))
+
+    def _reading(self, namespace: str) -> Callable[[], list[Endpoint] | EndpointctlError]:
+        lister = self._lister(namespace, None)
+
+        def read() -> list[Endpoint] | EndpointctlError:
+            try:
+                return lister()
+            except Interrupted:
+                raise
+            except EndpointctlError as error:
+                return error
+
+        return read
 
     def _lister(self, namespace: str, deadline: float | None) -> Callable[[], list[Endpoint]]:
         hub = self.hub  # connected here, in this thread, before any reader starts

@@ -83,13 +83,15 @@ def run(
     Resumes the endpoint if it is paused or scaled to zero, waits until it is ready (and smoke-tests it
     with --smoke), runs COMMAND with ENDPOINT_URL, ENDPOINT_NAME and ENDPOINT_NAMESPACE in its
     environment (stdin, stdout and stderr are COMMAND's), then pauses it or scales it to zero again if
-    that is how it was found; a running endpoint is left running. Also when COMMAND fails, and on
+    that is how it was found; a running endpoint is left running. With -f and a spec.schedule, it is put
+    in the state the schedule holds when COMMAND ends instead. Also when COMMAND fails, and on
     SIGINT/SIGTERM (passed on to COMMAND, waited for, then the restore; exit 130).
 
     \b
     Exit: COMMAND's status (128+n when a signal killed it; 1 if it succeeded but the endpoint could not
     be put back); when the endpoint never got ready COMMAND does not run: 1, or 4 on timeout.
-    Overlapping runs of one endpoint on this machine share it: the last to finish puts it back.
+    Overlapping runs of one endpoint on this machine share it: the last to finish puts it back; a
+    `schedule run` on this machine does not pause or scale it to zero while a run uses it.
     """
     from endpointctl.cli.hooks import CliHooks
     from endpointctl.engine.flows import lease

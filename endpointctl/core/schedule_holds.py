@@ -8,6 +8,11 @@ what stands in the way of some of those moves, and these turn them into what is 
 - ``unread``: the endpoint's namespace could not be listed (a token that may not read it, an API error).
   Unknown is never drift: nothing is done, and ``before`` says ``unknown``, never "not deployed".
 
+- ``in_use``: an ``endpointctl run`` holds a live lease on it (a batch is using it). A pause or a
+  scale-to-zero would stop it under the batch, so it is not made, with a note; it is the intended state,
+  not an error. A resume still happens: both want it awake. ``put_back`` is the state the run is then to
+  put it back in when it ends: the schedule's (``core.scheduled.wanted_state``), as this run would make it.
+
 One endpoint's hold never touches another's move: the rest of the run converges.
 """
 
@@ -16,12 +21,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from endpointctl.core.plan import Action, Change
+from endpointctl.core.endpoint import Status
+from endpointctl.core.plan import Action, Change, StepKind
 from endpointctl.core.schedule import next_change, state_at
 from endpointctl.core.schedule_plan import ScheduledChange
+from endpointctl.core.scheduled import wanted_state
 from endpointctl.core.spec import Desired
 
 UNKNOWN = "unknown"  # ``before`` of an endpoint whose namespace could not be read
+_STOPS = {StepKind.PAUSE: "paused", StepKind.SCALE_TO_ZERO: "scaled to zero"}
 
 
 def blocked(move: ScheduledChange, reason: str) -> ScheduledChange:
@@ -46,3 +54,36 @@ def unread(namespace: str, desired: Desired, at: datetime, why: str) -> Schedule
     reason = f"namespace '{namespace}' could not be read, so it is left as it is: {why}"
     change = Change(desired.name, namespace, Action.BLOCKED, desired=desired, reason=reason)
     return ScheduledChange(change, state_at(schedule, at), UNKNOWN, next_change(schedule, at))
+
+
+def put_back(move: ScheduledChange, at: datetime) -> str | None:
+    """The state a run using the endpoint is to put it back in: the schedule's at ``at``; None when that
+    cannot be said (blocked, not deployed, a state endpointctl does not know)."""
+    change = move.change
+    live = change.live
+    if change.action is Action.BLOCKED or change.desired is None or live is None:
+        return None
+    if live.status is Status.UNKNOWN:
+        return None
+    want = wanted_state(change.desired, at, live.status)
+    return want.value if want is not None else None
+
+
+def in_use(move: ScheduledChange, users: str, at: datetime) -> ScheduledChange:
+    """``move`` as it stands while ``endpointctl run`` (``users``: ``pid 4242 on ci-3, since ...``) uses
+    the endpoint: without its pause or scale-to-zero, which becomes a note."""
+    change = move.change
+    stops = [_STOPS[step.kind] for step in change.steps if step.kind in _STOPS]
+    if change.action is Action.BLOCKED or not stops:
+        return move
+    back = put_back(move, at)
+    note = f"in use by `endpointctl run` ({users}): not {stops[-1]} under it; put back to {back} when it ends"
+    kept = Change(
+        change.name,
+        change.namespace,
+        Action.NOOP,
+        desired=change.desired,
+        live=change.live,
+        notes=(note,),
+    )
+    return replace(move, change=kept)

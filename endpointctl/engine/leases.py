@@ -15,8 +15,15 @@ run of that endpoint, finding no live holder but a record, takes the record as t
 the endpoint is put back where the killed run found it. A holder recorded by another host (a state
 directory shared over the network) cannot be checked and counts as live.
 
+A scheduled endpoint's state is its schedule's, not what a lease found: a run given its manifest puts
+it back in the state the schedule holds when the run ends, and ``schedule run`` (``flows.schedule``), which
+reads this book under the same lock, keeps ``before.json`` to the schedule's state while a live lease holds
+the endpoint (and does not stop it under the run), and drops the record a killed run left once it has
+moved the endpoint to the schedule's state itself.
+
 Every read-modify-write here happens under the endpoint's ``lease:`` lock (``locks.hold``), taken by the
-caller for a moment only: while joining and while leaving (the restore included), never for the run.
+caller for a moment only: while joining and while leaving (the restore included), never for the run;
+``schedule run`` holds it for its own run, taken before the endpoint's lock, as ``run`` takes them.
 """
 
 from __future__ import annotations
@@ -70,15 +77,19 @@ class LeaseBook:
 
     def others(self, pid: int) -> list[Holder]:
         """The live holders other than ``pid``; stale holder files (their process is gone) are removed."""
+        here = socket.gethostname()
+        return [h for h in self.live() if not (h.pid == pid and h.host == here)]
+
+    def live(self, *, tidy: bool = True) -> list[Holder]:
+        """Every live holder; with ``tidy``, the stale files are removed (not by a dry run)."""
         live: list[Holder] = []
         for path in sorted(self.directory.glob("holder-*.json")):
             holder = holder_in(path)
-            if holder is not None and holder.pid == pid and holder.host == socket.gethostname():
-                continue
             if holder is None or not is_alive(holder):
-                # Unreadable (never half-written: see _write_json) or dead: nobody is using the endpoint.
-                with contextlib.suppress(OSError):
-                    path.unlink()
+                # Unreadable (never half-written: see write_record) or dead: nobody is using the endpoint.
+                if tidy:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
                 continue
             live.append(holder)
         return live

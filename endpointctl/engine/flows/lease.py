@@ -11,7 +11,11 @@ The order, and why:
 3. Only when it is ready (and no interrupt came): run the command.
 4. Always — the command failed, the endpoint never got ready, an interrupt came — leave the lease, and
    if no other live lease holds it, put it back: paused → pause, scaledToZero → scale-to-zero, anything
-   else is left as it is.
+   else is left as it is. Given a manifest with a schedule, the state to put it back in is the one the
+   schedule holds then (``core.scheduled.wanted_state``), not the one found: a batch that started before
+   the window opens and ends inside it leaves the endpoint running, and a killed run's record is no
+   reason to pause it in the day. Given a NAME only, it is the record, which ``schedule run`` keeps to
+   the schedule's state while the lease is held (``flows.schedule``).
 
 Everything from joining on runs inside ``hooks.interruptible``: a first SIGINT/SIGTERM stops the waiting
 (the caller forwards it to the command) and the restore still happens; a second stops the process at
@@ -24,6 +28,7 @@ import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, NothingMatched
@@ -38,6 +43,7 @@ from endpointctl.core.outcomes import (
 )
 from endpointctl.core.plan import StepKind
 from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.scheduled import wanted_state
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
 from endpointctl.engine import locks
@@ -62,7 +68,7 @@ class Leased:
 
     target: Target
     found: Endpoint  # as this run found it when it joined
-    before: str  # the state the first lease found: the one it is put back in
+    before: str  # the state the first lease found: the one it is put back in, unless ``scheduled``
     shared: int  # other live leases when this one joined
     woke: list[ChangeResult] = field(default_factory=list)  # the resume, when one was needed
     waited: WaitReport | None = None
@@ -71,6 +77,13 @@ class Leased:
     restored: list[ChangeResult] = field(default_factory=list)
     kept_for: int = 0  # live leases left when this one ended: the last of them restores
     restore_error: str | None = None
+    scheduled: Desired | None = None  # a manifest with a schedule: its state at the end is the one
+    put_back_to: str | None = None  # the state it was (to be) put back in, once decided
+
+    @property
+    def back_to(self) -> str:
+        """The state it is put back in, as said before it is decided."""
+        return self.before if self.scheduled is None else "the state its schedule holds when it ends"
 
     @property
     def restore_failed(self) -> bool:
@@ -96,7 +109,8 @@ def run(
     """
     locks.check_usable(session.locks_dir)  # before any API call
     with hooks.interruptible():
-        leased = _join(session, target, command_line)
+        scheduled = desired if desired is not None and desired.spec.schedule is not None else None
+        leased = _join(session, target, command_line, scheduled)
         try:
             ready = _wake(
                 session, leased, desired, smoke=smoke, timeout=timeout, hooks=hooks, line=command_line
@@ -127,7 +141,7 @@ def _find(session: Session, target: Target) -> Endpoint | None:
     return next((ep for ep in listing if ep.name == target.name), None)
 
 
-def _join(session: Session, target: Target, command_line: str) -> Leased:
+def _join(session: Session, target: Target, command_line: str, scheduled: Desired | None) -> Leased:
     book = LeaseBook(session.locks_dir, target)
     with _lease_lock(session, target, command_line, interruptible=True) as holder:
         # Read under the lock: a last lease restoring at this moment has finished when this one reads.
@@ -136,12 +150,13 @@ def _join(session: Session, target: Target, command_line: str) -> Leased:
             raise NothingMatched(f"no endpoint '{target.key}'", hint="check the name and the namespace")
         others = book.others(os.getpid())
         recorded = book.recorded()
+        before = recorded or live.shown_state
+        leased = Leased(target, live, before, len(others), scheduled=scheduled)
         if recorded is not None and not others:
             session.report(
                 f"{target.key}: a run that ended without putting it back (killed?) found it {recorded}; "
-                f"this run puts it back to {recorded} when it ends"
+                f"this run puts it back to {leased.back_to} when it ends"
             )
-        before = recorded or live.shown_state
         if recorded is None:
             book.record(before)
         book.add(holder)
@@ -149,9 +164,9 @@ def _join(session: Session, target: Target, command_line: str) -> Leased:
         pids = ", ".join(str(h.pid) for h in others)
         session.report(
             f"{target.key}: shared with {len(others)} other run(s) (pid {pids}); the last to finish "
-            f"puts it back to {before}"
+            f"puts it back to {leased.back_to}"
         )
-    return Leased(target, live, before, len(others))
+    return leased
 
 
 def _wake(
@@ -204,20 +219,22 @@ def _leave(session: Session, leased: Leased, command_line: str) -> None:
                 leased.kept_for = len(others)
                 session.report(
                     f"{target.key}: {len(others)} other run(s) still use it; the last to finish puts it "
-                    f"back to {leased.before}"
+                    f"back to {leased.back_to}"
                 )
                 return
-            leased.restored = _restore(session, target, leased.before, command_line)
+            # The record, not what this run found: `schedule run` keeps it to the schedule's state meanwhile.
+            leased.restored = _restore(session, leased, book.recorded() or leased.before, command_line)
             if not leased.restore_failed:
                 book.forget()
     except EndpointctlError as error:
         leased.restore_error = error.message
     if leased.restore_failed:
         # The record stays: the next run of this endpoint, finding no live lease, puts it back.
-        kind = _RESTORE.get(leased.before)
+        back = leased.put_back_to or leased.back_to
+        kind = _RESTORE.get(back)
         by_hand = f", or run `endpointctl {kind.value} {target.name}`" if kind else ""
         session.report(
-            f"{target.key}: could not put it back to {leased.before}: {leased.restore_error or 'see above'}; "
+            f"{target.key}: could not put it back to {back}: {leased.restore_error or 'see above'}; "
             f"the next `endpointctl run` of it will try again{by_hand}"
         )
 
@@ -227,14 +244,31 @@ def _endpoint_keys(target: Target) -> list[str]:
     return locks.apply_keys(None, [(target.namespace, target.name)])
 
 
-def _restore(session: Session, target: Target, before: str, line: str) -> list[ChangeResult]:
-    kind = _RESTORE.get(before)
+def _restore(session: Session, leased: Leased, recorded: str, line: str) -> list[ChangeResult]:
+    target = leased.target
+    observed = None
+    back = recorded
+    if leased.scheduled is not None:
+        observed = session.observe([target.namespace])
+        live = next((ep for ep in observed[target.namespace] if ep.name == target.name), None)
+        if live is None:
+            return []  # gone meanwhile (deleted): nothing to put back, and no error
+        if live.status is Status.UNKNOWN:
+            raise EndpointctlError(
+                f"its state {live.shown_state!r} is not one endpointctl knows: left as it is"
+            )
+        at = datetime.fromtimestamp(session.clock.wall(), UTC)
+        want = wanted_state(leased.scheduled, at, live.status)
+        back = want.value if want is not None else live.shown_state
+    leased.put_back_to = back
+    kind = _RESTORE.get(back)
     if kind is None:
-        return []  # it was running (or starting): leave it running
-    observed = session.observe([target.namespace])
+        return []  # it was running (or starting), or its schedule holds running now: leave it running
+    observed = observed or session.observe([target.namespace])
     # Gone meanwhile (deleted): nothing to put back, and no error.
     plan = lifecycle_plan(kind, observed, [target], allow_empty=True)
-    session.report(f"{target.key}: putting it back to {before}")
+    as_scheduled = ", as its schedule holds now" if leased.scheduled is not None else ""
+    session.report(f"{target.key}: putting it back to {back}{as_scheduled}")
     # Its own cancel event: the restore is what an interrupt asks for, so the first signal (which set the
     # session's) must not stop it; a second signal still ends the process at once (cli.signals).
     executor = Executor(hub=session.hub, clock=session.clock, report=session.report, cancel=CancelEvent())

@@ -8,6 +8,10 @@ endpoint whose lock another command holds past ``--lock-timeout``, or whose name
 is reported blocked and the rest converge; ``schedule run`` never deletes, so a complete listing of one
 namespace is all a move there needs. (``schedule show`` needs no engine: it reads nothing live, see
 ``core.schedule_plan.coming``.)
+
+With each endpoint's lock it takes its lease lock (``engine.leases``, the lock ``run`` takes to join and
+leave), first, as ``run`` does: while an ``endpointctl run`` of this machine uses an endpoint, it is not
+paused or scaled to zero under the batch, and the state that run puts it back in follows the schedule.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from datetime import UTC, datetime
 from endpointctl.core import schedule_holds as holds
 from endpointctl.core.defaults import SCHEDULE_LOCK_TIMEOUT
 from endpointctl.core.errors import EndpointctlError
-from endpointctl.core.outcomes import ChangeResult
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.schedule_plan import ScheduledChange, as_plan, plan_schedules, scheduled
 from endpointctl.core.spec import Desired
+from endpointctl.core.targets import Target
 from endpointctl.engine import locks
 from endpointctl.engine.interaction import Hooks
+from endpointctl.engine.leases import LeaseBook, lease_key
+from endpointctl.engine.locks import Holder
 from endpointctl.engine.session import Placed, Session
 
 Key = tuple[str, str]  # (namespace, name)
@@ -59,24 +66,38 @@ def run(
     placed = session.place(scheduled(desired))
     if not placed:
         return ScheduleRun(when, [], [])
-    if dry_run:  # changes nothing, so it neither takes nor waits for a lock
-        return ScheduleRun(when, _moves(session, placed, when, {}), None)
-    # Sorted as apply sorts its keys: whoever waits for whom, nobody waits in a circle.
+    if dry_run:  # changes nothing, so it neither takes nor waits for a lock, nor tidies a lease book
+        users = {_key(item): _book(session, item).live(tidy=False) for item in placed}
+        return ScheduleRun(when, _leased(_moves(session, placed, when, {}), users, when), None)
+    # Sorted as apply sorts its keys, each lease key just before its endpoint's, as `run` takes them:
+    # whoever waits for whom, nobody waits in a circle.
     order = sorted(placed, key=lambda item: _endpoint_key(item))
     command = "endpointctl schedule run " + " ".join(sorted({d.name for _, d in placed}))
     with locks.hold_each(
-        [[_endpoint_key(item)] for item in order],
+        [[lease_key(Target(*_key(item))), _endpoint_key(item)] for item in order],
         directory=session.locks_dir,
         command=command,
         timeout=lock_timeout,
         clock=session.clock,
         on_wait=session.report,
     ) as missed:
-        not_held = {(ns, d.name): why for (ns, d), why in zip(order, missed, strict=True) if why}
-        moves = _moves(session, placed, when, not_held)
+        not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
+        # Read under its lease lock: no run joins or leaves until this run has ended.
+        books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}
+        users = {key: book.live() for key, book in books.items()}
+        moves = _leased(_moves(session, placed, when, not_held), users, when)
         with hooks.interruptible():
             results = session.execute(as_plan(moves))
+        _keep_records(session, books, users, moves, results, when)
     return ScheduleRun(when, moves, results)
+
+
+def _key(item: Placed) -> Key:
+    return (item[0], item[1].name)
+
+
+def _book(session: Session, item: Placed) -> LeaseBook:
+    return LeaseBook(session.locks_dir, Target(*_key(item)))
 
 
 def _endpoint_key(item: Placed) -> str:
@@ -102,3 +123,47 @@ def _moves(
         why = not_held.get(move.key)
         moves.append(holds.blocked(move, f"{why}; left to it, the next run looks again") if why else move)
     return moves
+
+
+def _leased(
+    moves: list[ScheduledChange], users: Mapping[Key, list[Holder]], at: datetime
+) -> list[ScheduledChange]:
+    """No pause or scale-to-zero under a live ``endpointctl run`` of this machine (``engine.leases``)."""
+    leased: list[ScheduledChange] = []
+    for move in moves:
+        holders = users.get(move.key)
+        if holders:
+            who = "; ".join(f"pid {h.pid} on {h.host}, since {h.since}" for h in holders)
+            move = holds.in_use(move, who, at)
+        leased.append(move)
+    return leased
+
+
+def _keep_records(
+    session: Session,
+    books: Mapping[Key, LeaseBook],
+    users: Mapping[Key, list[Holder]],
+    moves: Sequence[ScheduledChange],
+    results: Sequence[ChangeResult],
+    at: datetime,
+) -> None:
+    """The lease records follow the schedule. While a run uses the endpoint, the state it puts it back in
+    is the schedule's now (a batch that started before the window opens leaves it running inside). Once
+    this run has put an endpoint no run uses in its schedule's state, a record left by a killed run is
+    dropped: restoring it later would undo the schedule (a night's "paused" in the day)."""
+    done = {(r.change.namespace, r.change.name): r.outcome for r in results}
+    for move in moves:
+        book = books.get(move.key)
+        back = holds.put_back(move, at)
+        if book is None or back is None:
+            continue  # not had, not read, blocked, or a state endpointctl does not know: left as it is
+        recorded = book.recorded()
+        if users[move.key]:
+            if recorded != back:
+                book.record(back)
+        elif recorded is not None and done.get(move.key) in (ChangeOutcome.OK, ChangeOutcome.UNCHANGED):
+            book.forget()
+            session.report(
+                f"{move.change.namespace}/{move.change.name}: a run that ended without putting it back "
+                f"(killed?) recorded it as {recorded}; dropped, for its schedule holds {back} now"
+            )

@@ -1,0 +1,283 @@
+"""schedule run and ``endpointctl run`` on one machine: a batch's endpoint is not paused under it, and a run
+puts a scheduled endpoint back in the state its schedule holds when the run ends, never a stale one.
+
+The clock starts on Monday 2026-03-23 at 07:50 in Berlin, ten minutes before the office window opens.
+Where a batch must take time, its command asks the sandbox (a request with ``X-Advance-Clock``) to move
+the shared ManualClock on; where it must be a cron ``schedule run``, it runs one in a child process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from clirunner import Cli
+from test_cli_apply import USER, manifest, write
+
+from endpointctl.core.targets import Target
+from endpointctl.engine.leases import LeaseBook
+from endpointctl.engine.locks import Holder
+from endpointctl.sandbox import ManualClock, Response, Sandbox
+
+START = datetime(2026, 3, 23, 6, 50, tzinfo=UTC)  # Mon 07:50 Europe/Berlin
+OFFICE = {"timezone": "Europe/Berlin", "running": ["Mon-Fri 08:00-20:00"]}
+NIGHT = "2026-03-23T21:00:00+01:00"
+DAY = "2026-03-23T09:00:00+01:00"
+RESUME = "POST /v2/endpoint/{namespace}/{name}/resume"
+PAUSE = "POST /v2/endpoint/{namespace}/{name}/pause"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start=START.timestamp())
+
+
+@pytest.fixture
+def scheduled(tmp_path: pathlib.Path) -> str:
+    """The office endpoint's scheduled manifest (its directory is what cron runs `schedule run` over)."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "setup").mkdir()
+    return write(tmp_path / "m", "office.yaml", manifest("office", schedule=OFFICE))
+
+
+def deploy(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path, then: str | None = None) -> None:
+    applied = cli("apply", write(tmp_path / "setup", "office.yaml", manifest("office")), "--yes")
+    assert applied.code == 0, applied.all
+    clock.advance(10)
+    if then is not None:
+        assert cli(then, "office").code == 0
+
+
+def state(cli: Cli) -> str:
+    return str(json.loads(cli("status", "office", "-o", "json").stdout)[0]["status"])
+
+
+def book(tmp_path: pathlib.Path) -> LeaseBook:
+    return LeaseBook(tmp_path, Target(USER, "office"))
+
+
+def holder(pid: int) -> Holder:
+    return Holder(pid=pid, host=socket.gethostname(), command="endpointctl run office -- batch", since="x")
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait(timeout=30)
+    return process.pid
+
+
+def schedule_run(cli: Cli, *args: str) -> tuple[int, dict[str, Any], str]:
+    result = cli("schedule", "run", *args, "-o", "json")
+    (record,) = json.loads(result.stdout)
+    return result.code, record, result.stderr
+
+
+def takes_time(sandbox: Sandbox, clock: ManualClock) -> None:
+    """A request carrying ``X-Advance-Clock: S`` moves the clock on S seconds: a batch taking that long."""
+
+    def advance(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        seconds = request.header("x-advance-clock")
+        if seconds is None:
+            return call_next(request)
+        clock.advance(float(seconds))
+        return Response(status=200, body=b"{}")
+
+    sandbox.add_middleware(advance)
+
+
+def batch_taking(seconds: int) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "import os, urllib.request; urllib.request.urlopen(urllib.request.Request("
+        f"os.environ['ENDPOINT_URL'], headers={{'X-Advance-Clock': '{seconds}'}})).read()",
+    ]
+
+
+def cron_schedule_run(directory: pathlib.Path, at: str, out: pathlib.Path) -> list[str]:
+    """A batch that is cron's `schedule run` at ``at``, in a process of its own; its JSON goes to ``out``."""
+    argv = [sys.executable, "-m", "endpointctl", "schedule", "run", str(directory), "--at", at, "-o", "json"]
+    return [
+        sys.executable,
+        "-c",
+        f"import pathlib, subprocess, sys; done = subprocess.run({argv!r}, capture_output=True, text=True); "
+        f"pathlib.Path({str(out)!r}).write_text(done.stdout + '\\n---\\n' + done.stderr); "
+        "sys.exit(done.returncode)",
+    ]
+
+
+# -- F1a: schedule run leaves an endpoint a run is using awake ------------------------------------------
+
+
+def test_a_night_batch_is_not_paused_under_it_by_the_cron_run(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    sandbox.reset_counts()
+    out = tmp_path / "cron.out"
+    batch = cli("run", "office", "--", *cron_schedule_run(tmp_path / "m", NIGHT, out))
+    assert batch.code == 0, (batch.all, out.read_text() if out.exists() else None)
+    (record,) = json.loads(out.read_text().partition("\n---\n")[0])
+    assert (record["desired"], record["before"], record["action"]) == ("paused", "running", "none")
+    assert record["outcome"] == "unchanged" and record["error"] is None
+    (note,) = record["notes"]
+    assert note.startswith(f"in use by `endpointctl run` (pid {os.getpid()} on {socket.gethostname()}")
+    assert "put back to paused when it ends" in note
+    # Woken once by the run, paused once — by the run, when the batch was over.
+    assert (sandbox.counts().get(RESUME), sandbox.counts().get(PAUSE)) == (1, 1)
+    assert state(cli) == "paused"
+
+
+def test_while_a_run_holds_it_no_pause_and_its_state_to_restore_follows_the_schedule(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    deploy(cli, clock, tmp_path)  # awake: a run (this process, alive) woke it from paused
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(os.getpid()))
+    book(tmp_path).add(holder(dead_pid()))  # and one killed: not a user
+    sandbox.reset_counts()
+    dry, record, _ = schedule_run(cli, scheduled, "--at", NIGHT, "--dry-run")
+    assert dry == 0 and record["action"] == "none" and "in use by `endpointctl run`" in record["notes"][0]
+    assert len(list(book(tmp_path).directory.glob("holder-*"))) == 2  # a dry run removes nothing
+    code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT)
+    assert code == 0 and (record["action"], record["outcome"]) == ("none", "unchanged")
+    assert sandbox.mutating_count() == 0 and state(cli) == "running"
+    assert book(tmp_path).recorded() == "paused"
+    # In the window: the schedule's state is now running; the run, ending then, leaves it running.
+    code, record, _ = schedule_run(cli, scheduled, "--at", DAY)
+    assert code == 0 and record["notes"] == [] and sandbox.mutating_count() == 0
+    assert book(tmp_path).recorded() == "running"
+    assert len(list(book(tmp_path).directory.glob("holder-*"))) == 1  # the dead one's file is gone
+
+
+def test_under_a_live_lease_a_scale_to_zero_is_not_made_and_a_resume_is(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    path = write(
+        tmp_path / "m", "office.yaml", manifest("office", schedule={**OFFICE, "otherwise": "scaledToZero"})
+    )
+    deploy(cli, clock, tmp_path)
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(os.getpid()))
+    sandbox.reset_counts()
+    code, record, _ = schedule_run(cli, path, "--at", NIGHT)
+    assert code == 0 and record["action"] == "none" and sandbox.mutating_count() == 0
+    assert "not scaled to zero under it; put back to scaledToZero when it ends" in record["notes"][0]
+    assert book(tmp_path).recorded() == "scaledToZero"
+    assert cli("pause", "office").code == 0  # as if the run had not woken it yet: both want it awake
+    sandbox.reset_counts()
+    code, record, _ = schedule_run(cli, path, "--at", DAY)
+    assert code == 0 and (record["action"], record["outcome"]) == ("resume", "ok")
+    assert book(tmp_path).recorded() == "running"
+
+
+def test_a_run_taking_its_lease_lock_blocks_the_endpoint_only_for_that_run(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    from endpointctl.engine import locks
+
+    deploy(cli, clock, tmp_path)
+    with locks.hold([f"lease:{USER}/office"], directory=tmp_path, command="endpointctl run", clock=clock):
+        code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT, "--lock-timeout", "0")
+    assert code == 1 and record["outcome"] == "blocked" and "locked by" in record["error"]
+    assert state(cli) == "running"
+
+
+# -- F1b: the run puts a scheduled endpoint back in the schedule's state at its end ---------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "found", "after"),
+    [
+        ("07:50", "paused", "running"),  # a batch from before the window into it: not paused at 08:10
+        ("19:50", "running", "paused"),  # a batch from inside the window out of it: paused at 20:10
+    ],
+)
+def test_a_run_given_the_manifest_puts_it_back_in_the_schedule_s_state_when_it_ends(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    tmp_path: pathlib.Path,
+    scheduled: str,
+    start: str,
+    found: str,
+    after: str,
+) -> None:
+    hours, minutes = map(int, start.split(":"))
+    clock.advance((hours - 7) * 3600 + (minutes - 50) * 60)
+    deploy(cli, clock, tmp_path, then="pause" if found == "paused" else None)
+    takes_time(sandbox, clock)
+    sandbox.reset_counts()
+    batch = cli("run", "-f", scheduled, "--", *batch_taking(20 * 60))
+    assert batch.code == 0, batch.all
+    assert state(cli) == after
+    assert sandbox.counts().get(PAUSE) == (1 if after == "paused" else None)
+    assert f"putting it back to {after}" in batch.stderr or after == "running"
+    assert book(tmp_path).recorded() is None
+
+
+def test_a_run_by_name_follows_the_schedule_run_that_passed_while_it_ran(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")  # 07:50: paused for the night
+    sandbox.reset_counts()
+    out = tmp_path / "cron.out"
+    batch = cli("run", "office", "--", *cron_schedule_run(tmp_path / "m", "2026-03-23T08:05:00+01:00", out))
+    assert batch.code == 0, (batch.all, out.read_text() if out.exists() else None)
+    assert json.loads(out.read_text().partition("\n---\n")[0])[0]["action"] == "none"  # running already
+    assert state(cli) == "running"  # the 08:05 cron run said the window is open: not paused at the end
+    assert (sandbox.counts().get(RESUME), sandbox.counts().get(PAUSE)) == (1, None)
+
+
+# -- F1c: what a killed run recorded is not restored once the schedule has had its say ------------------
+
+
+def test_a_killed_night_run_s_record_does_not_pause_the_endpoint_in_the_day(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    deploy(cli, clock, tmp_path)  # left awake by a night run killed with kill -9
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(dead_pid()))
+    code, record, stderr = schedule_run(cli, scheduled, "--at", DAY)  # the morning cron run
+    assert code == 0 and record["action"] == "none"
+    assert "ended without putting it back" in stderr
+    assert book(tmp_path).recorded() is None
+    clock.advance(6 * 3600)  # 14:00: a daytime batch, by name
+    sandbox.reset_counts()
+    batch = cli("run", "office", "--", sys.executable, "-c", "pass")
+    assert batch.code == 0, batch.all
+    assert state(cli) == "running" and sandbox.mutating_count() == 0
+
+
+def test_a_killed_night_run_s_record_is_the_cron_run_s_to_settle_at_night(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    deploy(cli, clock, tmp_path)
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(dead_pid()))
+    code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT)
+    assert code == 0 and (record["action"], record["outcome"]) == ("pause", "ok")
+    assert book(tmp_path).recorded() is None
+
+
+def test_a_run_given_the_manifest_ignores_a_stale_record(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    clock.advance(6 * 3600)  # 13:50, in the window; no cron run since the night run was killed
+    deploy(cli, clock, tmp_path)
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(dead_pid()))
+    sandbox.reset_counts()
+    batch = cli("run", "-f", scheduled, "--", sys.executable, "-c", "pass")
+    assert batch.code == 0, batch.all
+    assert "the state its schedule holds when it ends" in batch.stderr
+    assert state(cli) == "running" and sandbox.mutating_count() == 0
+    assert book(tmp_path).recorded() is None

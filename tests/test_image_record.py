@@ -82,6 +82,17 @@ def test_a_digest_only_answer_where_the_record_is_the_manifests_reference_is_unk
     assert "model.image" in unreported_fields(change.desired, change.live)
 
 
+@pytest.mark.parametrize(("written", "recorded"), [("tgi:3.0 ", "tgi:3.0"), ("tgi:3.0", "tgi:3.0\n")])
+def test_blanks_around_a_reference_are_no_part_of_its_record(written: str, recorded: str) -> None:
+    """A manifest may hold "tgi:3.0 " (blanks are no part of a reference, as ``same_image`` reads it):
+    the blank taken out later is the same reference, never a redeploy under a digest-only answer."""
+    assert image_tag(written) == image_tag(recorded)
+    change = plan_one(
+        written, reported=f"docker.io/library/tgi@{DIGEST}", tags=(*MANAGED, image_tag(recorded))
+    )
+    assert change.action is Action.NOOP, change.fields
+
+
 @pytest.mark.parametrize(
     ("tags", "adopt"),
     [

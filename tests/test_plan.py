@@ -166,8 +166,8 @@ def test_endpoint_of_another_stack_is_blocked() -> None:
         ("running", Status.PAUSED, 0, ["resume"], Action.RESUME),
         ("running", Status.RUNNING, 1, [], Action.NOOP),
         ("running", Status.INITIALIZING, 1, [], Action.NOOP),
-        # Awake with a floor of 0 (a request woke it): the service puts it back to sleep itself.
-        ("scaledToZero", Status.RUNNING, 0, [], Action.NOOP),
+        # A fixed state is enforced, floor of 0 or not (only a schedule's night reads a wake-up).
+        ("scaledToZero", Status.RUNNING, 0, ["scale-to-zero"], Action.SCALE_TO_ZERO),
         ("scaledToZero", Status.RUNNING, 1, ["scale-to-zero"], Action.SCALE_TO_ZERO),
         ("scaledToZero", Status.SCALED_TO_ZERO, 0, [], Action.NOOP),
         ("scaledToZero", Status.PAUSED, 0, ["resume", "scale-to-zero"], Action.SCALE_TO_ZERO),

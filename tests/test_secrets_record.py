@@ -296,3 +296,25 @@ def test_removing_every_secret_is_applied_once_however_the_api_answers(
         assert "s3cret-value-123" not in run.all
     sandbox.clear_middleware()  # what the sandbox holds, unmasked by any answer
     assert client.get("/v2/endpoint/sandbox-user/gpt2-demo").json()["model"]["secrets"] == {}
+
+
+def test_export_refuses_an_endpoint_whose_hidden_secrets_it_would_remove(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """The names hidden behind ``{}`` cannot be written, and a manifest without them would remove them
+    (the record says endpointctl sent some): that endpoint is not exportable, for that reason, as any
+    other (nothing is written; the others are exported by name). It was reported as a bug in endpointctl."""
+    sandbox.add_middleware(answering_no_secrets())
+    env = {"API_KEY": "s3cret-value-123"}
+    secret = write(tmp_path, "a.yaml", manifest(secrets={"API_KEY": "${API_KEY}"}))
+    assert cli("apply", secret, "--yes", env=env).code == 0
+    assert cli("apply", write(tmp_path, "b.yaml", manifest("plain-one")), "--yes").code == 0
+    clock.advance(10)
+    out = tmp_path / "live"
+    exported = cli("export", "--dir", str(out))
+    assert exported.code == 1, exported.all
+    assert "cannot export sandbox-user/gpt2-demo" in exported.all and "would remove them" in exported.all
+    assert "bug" not in exported.all and "s3cret-value-123" not in exported.all
+    assert not list(out.glob("*.yaml"))
+    assert cli("export", "plain-one", "--dir", str(out)).code == 0
+    assert sorted(p.name for p in out.glob("*.yaml")) == ["plain-one.yaml"]

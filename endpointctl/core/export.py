@@ -30,6 +30,7 @@ from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit
+from endpointctl.core.secrets_diff import live_secret_names
 from endpointctl.core.spec import (
     API_VERSION,
     CONTROL_RE,
@@ -303,6 +304,12 @@ def _required(ep: Endpoint) -> list[str]:
         missing.append("the API did not report its provider (a vendor endpointctl knows, and a region)")
     if ep.accelerator not in tuple(Accelerator) or not ep.instance_type or not ep.instance_size:
         missing.append("the API did not report its compute (accelerator, instanceType and instanceSize)")
+    if ep.secret_names is not None and live_secret_names(ep) is None:
+        # A manifest without secrets would plan their removal: endpointctl's record says it sent some.
+        missing.append(
+            "the API answers its secrets as {} and endpointctl's record says it sent some: their names "
+            "cannot be written, and a manifest without them would remove them"
+        )
     return missing
 
 

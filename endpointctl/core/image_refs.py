@@ -73,6 +73,7 @@ def parse_image(text: str) -> ImageRef | None:
 def canonical_image(text: str) -> str:
     """The reference as Docker reads it, one text for all its spellings (``tgi:3.0`` and
     ``docker.io/library/tgi:3.0``); text Docker would not read is itself."""
+    text = text.strip()  # blanks are no part of a reference (``same_image``): no record of them either
     ref = parse_image(text)
     if ref is None:
         return text

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from endpointctl.core.defaults import SETTLE_TIMEOUT
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.diff import diff_endpoint
-from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind, lifecycle_change
 from endpointctl.core.schedule import next_change, state_at, transitions
 from endpointctl.core.scheduled import held_state
@@ -70,10 +71,7 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     if not kinds:
         return base if held is None else replace(base, notes=(held,))
     if kinds == (StepKind.SCALE_TO_ZERO,) and live.status in _DEPLOYING:
-        # The API scales to zero only a deployed endpoint: waiting here (up to 20 minutes, apply's settle)
-        # held every lock past a cron job's deadline and its next run. Level-triggered, the next run does it.
-        note = f"still {live.status.value}: scaled to zero by a run after it has deployed"
-        return replace(base, notes=(note,))
+        return _not_deployed_yet(base, live, at)
     steps = [Step(kind) for kind in kinds]
     notes: tuple[str, ...] = ()
     if kinds[0] is StepKind.RESUME and live.status is Status.PAUSED:
@@ -98,6 +96,28 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
 
 
 _DEPLOYING = frozenset({Status.PENDING, Status.INITIALIZING, Status.UPDATING})
+
+
+def _not_deployed_yet(base: Change, live: Endpoint, at: datetime) -> Change:
+    """A scale-to-zero the API would refuse: the endpoint is still deploying.
+
+    Waiting for it here (up to ``SETTLE_TIMEOUT``, as apply does) held every lock past a cron job's
+    deadline and its next run; level-triggered, a run after it has deployed does it. But not silently for
+    good: one deploying for longer than apply would wait, or since a time that cannot be read, may be stuck
+    (a crash loop bills all night), so it is blocked, and the run exits 1.
+    """
+    since = server_instant(live.updated_at)
+    state = live.status.value
+    if since is not None and timedelta(0) <= at - since <= timedelta(seconds=SETTLE_TIMEOUT):
+        return replace(base, notes=(f"still {state}: scaled to zero by a run after it has deployed",))
+    shown = f"since {live.updated_at}" if since is not None else "(since when, the API does not say)"
+    return _blocked(
+        base,
+        f"still {state} {shown}, longer than a deployment takes: not scaled to zero; "
+        "`endpointctl logs` shows why",
+    )
+
+
 # Awake: a resume's reset replicas are what it runs with.
 _AWAKE = frozenset({Status.PENDING, Status.INITIALIZING, Status.RUNNING})
 _AFTER_RESUME = (1, 1)  # minReplica, maxReplica: what the service sets on resume

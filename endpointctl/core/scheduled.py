@@ -39,36 +39,43 @@ _WOKEN = frozenset({Status.INITIALIZING, Status.RUNNING})
 # How far back a schedule's last change is looked for: a week of windows, and a day. Found none, the state
 # has held longer (a run of except days), and so has an endpoint awake since before that.
 _LOOKBACK = timedelta(days=8)
+# How far ahead of this clock the API's may run: an updatedAt later than that is no reading of a wake-up
+# (a server that set it in the future would keep the endpoint awake for good).
+_SKEW = timedelta(minutes=5)
 
 
 def held_state(
     desired: Desired, live: Endpoint, at: datetime | None
 ) -> tuple[DesiredState | None, str | None]:
-    """``wanted_state`` for a live endpoint, and a note when scaled-to-zero already holds while it is awake.
+    """``wanted_state`` for a live endpoint, and a note when a schedule's scaled-to-zero already holds.
 
-    Scaled to zero means asleep until a request comes: a request wakes it, and with ``minReplica`` 0 the
-    service puts it back to sleep after ``scaleToZeroTimeout`` without traffic. Scaling it to zero on every
-    run fought that traffic: the next request met another cold start (503s), every few minutes. So an awake
-    endpoint whose live ``minReplica`` is 0 is left alone where it was woken since the scaled-to-zero state
-    began: always for a fixed ``state`` (nothing says when it began), and for a schedule where the API's
-    ``updatedAt`` is at or after the schedule's last change. One awake from before that (the window just
-    closed) is scaled to zero now, as one whose ``minReplica`` is not known to be 0 (it would never sleep),
-    or whose ``updatedAt`` cannot be read, is.
+    Scaled to zero outside a window means asleep until a request comes: a request wakes it, and with
+    ``minReplica`` 0 the service puts it back to sleep after ``scaleToZeroTimeout`` without traffic. Scaling
+    it to zero on every cron run fought that traffic: the next request met another cold start (503s), every
+    few minutes. So an awake endpoint whose ``minReplica`` is 0, and stays 0 after this plan, is left
+    alone where it was woken since the window closed: the API's ``updatedAt`` at or after the schedule's
+    last change (and not in the future). One awake from before that (the window just closed), one that would
+    never sleep, or one whose ``updatedAt`` cannot be read, is scaled to zero now. A fixed ``state:
+    scaledToZero`` is always enforced: nothing says when it began, so an endpoint up for days would read as
+    just woken (leave ``state`` out, with ``minReplica: 0``, to let the service alone decide).
     """
     want = wanted_state(desired, at, live.status)
-    if want is not DesiredState.SCALED_TO_ZERO or live.status not in _WOKEN or live.min_replica != 0:
-        return want, None
-    timeout = live.scale_to_zero_timeout
-    sleeps = f"after {timeout} min without traffic" if timeout is not None else "once it has no traffic"
     schedule = desired.spec.schedule
-    if schedule is None:
-        return None, f"awake with minReplica 0: the service scales it to zero {sleeps}"
-    assert at is not None  # wanted_state gives a schedule's state only at an instant
+    if want is not DesiredState.SCALED_TO_ZERO or schedule is None or at is None:
+        return want, None
+    scaling = desired.spec.scaling
+    floor = (
+        scaling.min_replica if scaling is not None and scaling.min_replica is not None else live.min_replica
+    )
+    if live.status not in _WOKEN or live.min_replica != 0 or floor != 0:
+        return want, None
     compiled = schedule.compiled()
     began = last_change(compiled, at, _LOOKBACK) or at - _LOOKBACK
     woken = server_instant(live.updated_at)
-    if woken is None or woken < began:
+    if woken is None or not began <= woken <= at + _SKEW:
         return want, None
+    timeout = live.scale_to_zero_timeout
+    sleeps = f"after {timeout} min without traffic" if timeout is not None else "once it has no traffic"
     return None, (
         f"woken since the schedule turned {want.value} at {until_text(began, at)} {compiled.zone_name}: "
         f"with minReplica 0 the service scales it to zero {sleeps}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from endpointctl.core.backoff import ABSENT
 from endpointctl.core.clock import Cancel, Clock
-from endpointctl.core.defaults import PARALLELISM
+from endpointctl.core.defaults import PARALLELISM, SETTLE_TIMEOUT
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import (
@@ -61,7 +61,7 @@ class Executor:
     report: Reporter
     cancel: Cancel = field(default_factory=threading.Event)
     parallelism: int = DEFAULT_PARALLELISM  # endpoints changed at once, in each namespace
-    settle_timeout: float = 1200.0
+    settle_timeout: float = SETTLE_TIMEOUT
 
     def run(self, plan: Plan) -> list[ChangeResult]:
         """Each namespace's changes in a pool of its own, ``parallelism`` wide: no more than that many of

@@ -863,3 +863,34 @@ def test_values_are_generated_near_every_limit() -> None:
 
     collect()
     assert {limit for limit in LIMITS if any(abs(n - limit) <= 2 for n in lengths)} == set(LIMITS)
+
+
+# -- secrets that overlap themselves ---------------------------------------------------------------------
+
+
+def test_a_run_of_a_repeated_secret_is_one_mask() -> None:
+    """A secret of one repeated character occurs at every position of a run of it: the run is one mask,
+    worked out a needle's length at a time (read position by position, a megabyte took seconds)."""
+    assert Redactor(["=" * 8]).scrub("x" + "=" * 1000 + "y") == f"x{MASK}y"
+    assert Redactor(["ab" * 5]).scrub("[" + "ab" * 20 + "a]") == f"[{MASK}a]"
+    assert Redactor(["abcdefgh-1", "abcdefgh-12345"]).scrub("k=abcdefgh-12345;") == f"k={MASK};"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    unit=st.text(CHARACTERS, min_size=1, max_size=4),
+    repeats=st.integers(1, 12),
+    run=st.integers(0, 60),
+    encoder=st.sampled_from(sorted(ENCODERS)),
+    data=st.data(),
+)
+def test_a_secret_that_overlaps_itself_leaves_nothing_at_any_cut(
+    unit: str, repeats: int, run: int, encoder: str, data: st.DataObject
+) -> None:
+    secret = "Zq" + unit * max(repeats, MIN_SECRET_LENGTH // len(unit) + 1)
+    text = f"error: {ENCODERS[encoder](unit * run + secret + unit * run)} (attempt 2)"
+    redactor = Redactor([secret])
+    assert_clean(redactor.scrub(text), encoder, [secret])
+    at = data.draw(st.integers(0, len(text)), label="cut")
+    assert_clean(redactor.shorten(text, at), f"shortened at {at}", [secret])
+    assert_clean(redactor.scrub(text[:at] + "…"), f"cut at {at}", [secret])

@@ -110,13 +110,29 @@ _CUT_OFF_OR_ENDING = re.compile(_LEFT_OF_AN_ESCAPE + rf"(?={_CLOSING}(?:{_MARKS}
 
 
 def _shared(text: str, at: int, needle: str) -> int:
-    """How many characters of ``needle`` the text holds from ``at``."""
-    count = 0
-    for found, expected in zip(text[at : at + len(needle)], needle, strict=False):
-        if found != expected:
-            break
-        count += 1
-    return count
+    """How many characters of ``needle`` the text holds from ``at``: a binary search of comparisons made
+    at C speed (compared a character at a time, every near miss of a long secret cost its length in
+    Python steps)."""
+    low, high = 0, min(len(needle), len(text) - at)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text.startswith(needle[:middle], at):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _covered(text: str, needle: str, at: int) -> int:
+    """Where the chain of occurrences of ``needle`` that overlap one another, from the one at ``at``, ends.
+
+    A secret of one repeated character over a run of it occurs at every position: read one by one, a
+    megabyte took seconds. The last occurrence starting inside the stretch so far extends it, so the
+    chain is followed a needle's length at a time."""
+    end = at + len(needle)
+    while (last := text.rfind(needle, at + 1, end + len(needle) - 1)) != -1:
+        at, end = last, last + len(needle)
+    return end
 
 
 def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterator[tuple[int, int]]:
@@ -125,18 +141,23 @@ def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterat
     text = view.text
     cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
     for head, group in needles.items():
+        longest = max(len(needle) for needle in group)
         at = text.find(head)
         while at != -1:
+            covered = 0
             for needle in group:
-                # Whole, the common case, found at C speed; only a needle's start is compared by character.
+                # Whole, the common case, found at C speed; only a needle's start is compared further.
                 if text.startswith(needle, at):
-                    yield view.span(at, at + len(needle) - 1)
+                    chain = _covered(text, needle, at)
+                    covered = max(covered, chain)
+                    yield view.span(at, chain - 1)
                     continue
                 stop = at + _shared(text, at, needle)
-                end = stop if stop - at == len(needle) else _cut_off(text, at, stop, cut_off)
+                end = _cut_off(text, at, stop, cut_off)
                 if end is not None:
                     yield view.span(at, end - 1)
-            at = text.find(head, at + 1)
+            # What starts inside the stretch just masked and would end inside it too adds nothing.
+            at = text.find(head, max(at + 1, covered - longest + 1))
 
 
 def _cut_off(text: str, at: int, stop: int, cut_off: re.Pattern[str]) -> int | None:
@@ -254,11 +275,13 @@ class Redactor:
         forms, needles = self._current()
         spans: list[tuple[int, int]] = []
         for form in forms:
-            # Every occurrence, overlapping ones too: a form may begin inside another occurrence of itself.
+            # Every occurrence, overlapping ones too (a form may begin inside another occurrence of itself),
+            # each chain of them as one stretch.
             at = text.find(form)
             while at != -1:
-                spans.append((at, at + len(form)))
-                at = text.find(form, at + 1)
+                end = _covered(text, form, at)
+                spans.append((at, end))
+                at = text.find(form, end)
         if not needles:
             return text, spans
         heads: dict[str, list[str]] = {}

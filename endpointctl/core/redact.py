@@ -97,10 +97,12 @@ def _canonical(form: str) -> str:
 # quote, '"Zq-abcde"…') — after what is left of an escape cut in its middle ("\u00", "&#x2",
 # "%C3%A", a shell's '"'"), a lone surrogate (a pair cut in two) or the replacement character (a UTF-8
 # sequence cut in two), none of which a view decodes.
+# An escape inside another may be cut in both at once (a shell's '"'" HTML-escaped and cut in its last
+# "&#x2"; a JSON "\\" URL-encoded and cut at "%5C%"): what is left of up to three, one after another.
 _LEFT_OF_AN_ESCAPE = (
     r"[\ud800-\udbff\ufffd]?"
     r"(?:\\(?:u[0-9a-fA-F]{0,3}|U[0-9a-fA-F]{0,7}|x[0-9a-fA-F]?)?|&#?[xX]?[0-9A-Za-z]{0,7}"
-    r"|(?:%[0-9a-fA-F]{2}){0,3}(?:%[0-9a-fA-F]?)?|'(?:\"(?:'\"?)?|\\'?)?)?"
+    r"|(?:%[0-9a-fA-F]{2}){0,3}(?:%[0-9a-fA-F]?)?|'(?:\"(?:'\"?)?|\\'?)?){0,3}"
 )
 _ESCAPE_REACH = 12  # how far back into a start what is left of an escape may begin
 _MARKS = "|".join(re.escape(mark) for mark in TRUNCATION_MARKS)

@@ -267,3 +267,22 @@ def test_with_no_time_to_wait_it_does_not_say_it_waits(state_dir: pathlib.Path) 
     ):
         pass
     assert said == []
+
+
+@pytest.mark.parametrize("command", ["pause", "resume"])
+def test_a_command_without_lock_timeout_never_says_to_raise_it(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, state_dir: pathlib.Path, manifests: str, command: str
+) -> None:
+    """pause and resume wait the default: the hint names the option only where the command takes it."""
+    assert cli("apply", manifests, "--yes").code == 0
+    if command == "resume":
+        clock.advance(10)
+        assert cli("pause", "lock-a").code == 0
+    with held(state_dir, "endpoint:sandbox-user/lock-a"):
+        run = cli(command, "lock-a")
+    assert run.code == 1, run.all
+    assert "gave up after" in run.stderr and "wait for it to finish" in run.stderr
+    assert "--lock-timeout" not in run.all
+    with held(state_dir, "endpoint:sandbox-user/lock-a"):
+        applied = cli("apply", manifests, "--yes", "--lock-timeout", "0")
+    assert "raise --lock-timeout" in applied.stderr  # apply takes it

@@ -150,8 +150,10 @@ def _take(
     clock: Clock,
     on_wait: Callable[[str], None],
     cancel: Cancel | None,
+    settable: bool = True,
 ) -> bool:
     """Acquire one key's lock by ``deadline``, saying once whom it waits for: whether it was had.
+    ``settable``: the command takes ``--lock-timeout`` (only then is it named).
 
     Once the deadline has passed it is still tried once. An interrupt raises ``Interrupted``."""
     announced: list[bool] = []
@@ -166,7 +168,7 @@ def _take(
         if not announced and remaining > 0:
             on_wait(
                 f"waiting for the lock on {describe_key(key)} {_held_by(directory, key)}; "
-                f"giving up in {remaining:.3g} s (--lock-timeout)"
+                f"giving up in {remaining:.3g} s" + (" (--lock-timeout)" if settable else "")
             )
             announced.append(True)
         return 0.0
@@ -189,8 +191,11 @@ def hold(
     clock: Clock,
     on_wait: Callable[[str], None] = lambda _message: None,
     cancel: Cancel | None = None,
+    settable: bool = True,
 ) -> Iterator[Holder]:
     """Hold every key's lock for the duration of the block, or raise LockTimeout naming the holder.
+    ``settable``: the command takes ``--lock-timeout``, which the messages then name (pause, resume and
+    run do not: they wait the default).
 
     Waits at most ``timeout`` seconds in all (0: do not wait); ``on_wait`` hears once per contended key
     whom it is waiting for. Polls on ``clock`` (``polling.poll``), so tests drive the wait without
@@ -205,13 +210,24 @@ def hold(
             lock_path, holder_path = _paths(directory, key)
             lock = filelock.FileLock(lock_path)
             if not _take(
-                lock, key, directory, deadline=deadline, clock=clock, on_wait=on_wait, cancel=cancel
+                lock,
+                key,
+                directory,
+                deadline=deadline,
+                clock=clock,
+                on_wait=on_wait,
+                cancel=cancel,
+                settable=settable,
             ):
                 raise LockTimeout(
                     f"the lock on {describe_key(key)} is {_held_by(directory, key)}; "
                     f"gave up after {timeout:g} s",
-                    hint="wait for it to finish, or raise --lock-timeout; "
-                    "a lock always dies with its process, so the holder is still running",
+                    hint=(
+                        "wait for it to finish, or raise --lock-timeout"
+                        if settable
+                        else "wait for it to finish"
+                    )
+                    + "; a lock always dies with its process, so the holder is still running",
                 )
             taken.append((lock, holder_path))
             _write_holder(holder_path, holder)

@@ -148,9 +148,10 @@ class Session:
         return placed
 
     def lock(
-        self, keys: Sequence[str], *, command: str, timeout: float
+        self, keys: Sequence[str], *, command: str, timeout: float, settable: bool = True
     ) -> AbstractContextManager[locks.Holder]:
-        """This machine's locks on ``keys``, waited for on the session's clock."""
+        """This machine's locks on ``keys``, waited for on the session's clock (``settable``: the command
+        takes ``--lock-timeout``)."""
         return locks.hold(
             keys,
             directory=self.locks_dir,
@@ -158,6 +159,7 @@ class Session:
             timeout=timeout,
             clock=self.clock,
             on_wait=self.report,
+            settable=settable,
         )
 
     def plan(self, placed: Sequence[Placed], options: Options) -> Plan:

@@ -133,6 +133,7 @@ def _lease_lock(
         on_wait=session.report,
         # Joining may be given up on an interrupt; leaving (the restore) may not.
         cancel=session.cancel if interruptible else None,
+        settable=False,  # run takes no --lock-timeout
     )
 
 
@@ -185,7 +186,9 @@ def _wake(
     wait_targets = [WaitTarget(target.namespace, target.name, reported=live.status)]
     if live.status in _ASLEEP:
         plan = lifecycle_plan(StepKind.RESUME, {target.namespace: [live]}, [target], allow_empty=False)
-        with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT):
+        with session.lock(
+            _endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT, settable=False
+        ):
             leased.woke = session.execute(plan)
         wait_targets = waiting.after_resume(leased.woke)
         if not wait_targets:  # the resume failed: the executor said why
@@ -272,5 +275,5 @@ def _restore(session: Session, leased: Leased, recorded: str, line: str) -> list
     # Its own cancel event: the restore is what an interrupt asks for, so the first signal (which set the
     # session's) must not stop it; a second signal still ends the process at once (cli.signals).
     executor = Executor(hub=session.hub, clock=session.clock, report=session.report, cancel=CancelEvent())
-    with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT):
+    with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT, settable=False):
         return executor.run(plan)

@@ -57,7 +57,10 @@ def change(
     command = f"endpointctl {kind.value} " + " ".join(t.key for t in selection.targets)
     touched = [(c.namespace, c.name) for c in plan.changes if c.mutating]
     keys = locks.apply_keys(None, touched)
-    with session.lock(keys, command=command, timeout=locks.DEFAULT_TIMEOUT), hooks.interruptible():
+    with (
+        session.lock(keys, command=command, timeout=locks.DEFAULT_TIMEOUT, settable=False),
+        hooks.interruptible(),
+    ):
         results = session.execute(plan)
     hooks.changed(results)
     if not wait or session.cancel.is_set():

@@ -106,6 +106,30 @@ def test_the_window_closing_scales_it_to_zero_and_a_user_waking_it_later_is_left
     assert "woken since the schedule turned scaledToZero" in planned.all
 
 
+@pytest.mark.parametrize("wake_moves_updated_at", [False, True])
+def test_one_asleep_before_the_close_and_woken_after_it_either_way_updatedat_is_answered(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, wake_moves_updated_at: bool
+) -> None:
+    """Asleep on its own since 10:15, woken at 21:00. Whether a wake-up moves updatedAt is unconfirmed:
+    if it does, the night's run leaves it to sleep again by itself; if not, updatedAt says it has been
+    awake since the morning, and it is scaled to zero once, then left alone (the scale-to-zero moved it)."""
+    sandbox.config.wake_moves_updated_at = wake_moves_updated_at
+    path = write(tmp_path, "s.yaml", manifest("office", schedule=NIGHT, scaling=ON_DEMAND))
+    assert cli("apply", path, "--yes", "--wait").code == 0
+    clock.advance((CLOSE - OPEN).total_seconds() + 60 * 60)
+    wake(cli, clock)
+    sandbox.reset_counts()
+    first = scheduled_run(cli, path)
+    assert sandbox.counts().get(SCALE_TO_ZERO, 0) == (0 if wake_moves_updated_at else 1), first
+    clock.advance(10 * 60)
+    if not wake_moves_updated_at:
+        wake(cli, clock)
+    sandbox.reset_counts()
+    later = scheduled_run(cli, path)
+    assert (later["action"], later["outcome"]) == ("none", "unchanged"), later
+    assert sandbox.mutating_count() == 0
+
+
 def test_a_fixed_scaled_to_zero_state_is_enforced(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
 ) -> None:

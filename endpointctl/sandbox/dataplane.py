@@ -62,6 +62,8 @@ def _wake_if_zero(ctx: Context, record: Record) -> Record:
             prior = copy.deepcopy(current)
             lifecycle.wake(current, ctx.now())
             current.last_used_at = ctx.now()
+            if ctx.config.wake_moves_updated_at:
+                current.updated_at = ctx.now()
             ctx.store.save(current)
             container_log.changed(ctx, prior, observed, current)
         return current

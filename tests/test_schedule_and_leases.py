@@ -281,3 +281,51 @@ def test_a_run_given_the_manifest_ignores_a_stale_record(
     assert "the state its schedule holds when it ends" in batch.stderr
     assert state(cli) == "running" and sandbox.mutating_count() == 0
     assert book(tmp_path).recorded() is None
+
+
+# -- a lease book that cannot be read is no one's: never "nobody uses it" ---------------------------------
+
+
+def _unreadable_fifo(path: pathlib.Path) -> None:
+    os.mkfifo(path)  # read as a file, a FIFO blocked the reader for good
+
+
+def _unreadable_huge(path: pathlib.Path) -> None:
+    path.write_text(" " * 100_000)
+
+
+def _unreadable_link(path: pathlib.Path) -> None:
+    path.symlink_to("/dev/zero")  # read as a file, it never ends
+
+
+def _impossible_pid(path: pathlib.Path) -> None:
+    record = {"pid": 2**63, "host": socket.gethostname(), "command": "x", "since": "x"}
+    path.write_text(json.dumps(record))  # os.kill raised OverflowError: the whole run stopped
+
+
+@pytest.mark.parametrize("spoil", [_unreadable_fifo, _unreadable_huge, _unreadable_link, _impossible_pid])
+def test_an_unreadable_lease_book_blocks_its_endpoint_only_and_never_hangs(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str, spoil: Any
+) -> None:
+    write(tmp_path / "m", "lab.yaml", manifest("lab", schedule=OFFICE))
+    for name in ("office", "lab"):
+        assert cli("apply", write(tmp_path / "setup", f"{name}.yaml", manifest(name)), "--yes").code == 0
+    clock.advance(10)
+    leases = book(tmp_path)
+    leases.directory.mkdir(parents=True)
+    spoil(leases.directory / "holder-4242.json")
+    sandbox.reset_counts()
+    result = cli("schedule", "run", str(tmp_path / "m"), "--at", NIGHT, "-o", "json")
+    assert result.code == 1, result.all
+    records = {r["name"]: r for r in json.loads(result.stdout)}
+    assert (records["office"]["action"], records["office"]["outcome"]) == ("none", "blocked")
+    assert "whether `endpointctl run` uses it cannot be told" in records["office"]["error"]
+    assert (records["lab"]["action"], records["lab"]["outcome"]) == ("pause", "ok")
+    assert sandbox.counts().get(PAUSE) == 1  # lab's only
+    assert (leases.directory / "holder-4242.json").is_symlink() or (
+        leases.directory / "holder-4242.json"
+    ).exists()
+    dry = cli("schedule", "run", str(tmp_path / "m"), "--at", NIGHT, "--dry-run", "-o", "json")
+    assert {r["name"]: r["outcome"] for r in json.loads(dry.stdout)}["office"] == "blocked"
+    ran = cli("run", "office", "--", sys.executable, "-c", "pass")
+    assert ran.code == 1 and ("cannot be" in ran.stderr or "no process can have" in ran.stderr), ran.all

@@ -37,8 +37,9 @@ import socket
 from dataclasses import asdict
 from pathlib import Path
 
+from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.targets import Target
-from endpointctl.engine.locks import Holder, holder_in, write_record
+from endpointctl.engine.locks import Holder, parse_holder, read_record, write_record
 
 _BEFORE = "before.json"
 
@@ -48,8 +49,14 @@ def lease_key(target: Target) -> str:
     return f"lease:{target.key}"
 
 
+class LeaseBookUnreadable(EndpointctlError):
+    """Who uses an endpoint cannot be told: its lease directory or a holder in it cannot be read. Never
+    "nobody": a live batch's endpoint would be paused under it."""
+
+
 def is_alive(holder: Holder) -> bool:
-    """Whether the holder's process still runs; one on another host cannot be checked, so it counts."""
+    """Whether the holder's process still runs; one on another host cannot be checked, so it counts.
+    LeaseBookUnreadable for a pid no process can have (a corrupt record): alive or dead cannot be told."""
     if holder.host != socket.gethostname():
         return True
     if holder.pid <= 0:
@@ -60,6 +67,10 @@ def is_alive(holder: Holder) -> bool:
         return False
     except PermissionError:
         return True  # it exists, as another user's process
+    except (OverflowError, ValueError) as error:
+        raise LeaseBookUnreadable(
+            f"a lease record names pid {holder.pid}, which no process can have"
+        ) from error
     return True
 
 
@@ -81,12 +92,32 @@ class LeaseBook:
         return [h for h in self.live() if not (h.pid == pid and h.host == here)]
 
     def live(self, *, tidy: bool = True) -> list[Holder]:
-        """Every live holder; with ``tidy``, the stale files are removed (not by a dry run)."""
+        """Every live holder; with ``tidy``, the stale files are removed (not by a dry run).
+
+        LeaseBookUnreadable when who holds a lease cannot be told: the directory cannot be listed, or a
+        holder file cannot be read (another user's, not a regular file, too large). A file that reads
+        but names no holder is garbage (records are never half-written: see write_record), and a dead
+        holder's is stale: neither is anyone using the endpoint."""
+        try:
+            names = sorted(entry.name for entry in os.scandir(self.directory))
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise LeaseBookUnreadable(
+                f"the lease directory {self.directory} cannot be read: {error}"
+            ) from error
         live: list[Holder] = []
-        for path in sorted(self.directory.glob("holder-*.json")):
-            holder = holder_in(path)
+        for name in names:
+            if not (name.startswith("holder-") and name.endswith(".json")):
+                continue
+            path = self.directory / name
+            try:
+                holder = parse_holder(read_record(path))
+            except FileNotFoundError:
+                continue  # gone meanwhile: its run has left
+            except OSError as error:
+                raise LeaseBookUnreadable(f"the lease record {path} cannot be read: {error}") from error
             if holder is None or not is_alive(holder):
-                # Unreadable (never half-written: see write_record) or dead: nobody is using the endpoint.
                 if tidy:
                     with contextlib.suppress(OSError):
                         path.unlink()

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import socket
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -111,17 +112,42 @@ def read_holder(directory: Path, key: str) -> Holder | None:
     return holder_in(_paths(directory, key)[1])
 
 
-def holder_in(path: Path) -> Holder | None:
-    """The holder recorded in ``path`` (a lock's or a lease's); None if unreadable or not there."""
+_RECORD_LIMIT = 4096  # bytes: a holder or lease record is a few hundred
+
+
+def read_record(path: Path) -> bytes:
+    """A record file's bytes. OSError unless it is a regular file of at most ``_RECORD_LIMIT`` bytes: a
+    FIFO put in its place hung the reader for good (no timeout reaches a blocking open or read), and a
+    link to /dev/zero would have read until memory ran out. FileNotFoundError: not there."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = file.read(_RECORD_LIMIT + 1)
+    if len(data) > _RECORD_LIMIT:
+        raise OSError(f"{path} is larger than a record can be")
+    return data
+
+
+def parse_holder(data: bytes) -> Holder | None:
+    """The holder a record's bytes name; None when they name none (garbage, a field missing)."""
     try:
-        data = json.loads(path.read_text())
+        record = json.loads(data)
         return Holder(
-            pid=int(data["pid"]),
-            host=str(data["host"]),
-            command=str(data["command"]),
-            since=str(data["since"]),
+            pid=int(record["pid"]),
+            host=str(record["host"]),
+            command=str(record["command"]),
+            since=str(record["since"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
+        return None
+
+
+def holder_in(path: Path) -> Holder | None:
+    """The holder recorded in ``path`` (a lock's), to name it; None if unreadable or not there."""
+    try:
+        return parse_holder(read_record(path))
+    except OSError:
         return None
 
 

@@ -29,7 +29,7 @@ from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
 from endpointctl.engine import locks
 from endpointctl.engine.interaction import Hooks
-from endpointctl.engine.leases import LeaseBook, lease_key
+from endpointctl.engine.leases import LeaseBook, LeaseBookUnreadable, lease_key
 from endpointctl.engine.locks import Holder
 from endpointctl.engine.session import Placed, Session
 
@@ -67,8 +67,8 @@ def run(
     if not placed:
         return ScheduleRun(when, [], [])
     if dry_run:  # changes nothing, so it neither takes nor waits for a lock, nor tidies a lease book
-        users = {_key(item): _book(session, item).live(tidy=False) for item in placed}
-        return ScheduleRun(when, _leased(_moves(session, placed, when, {}), users, when), None)
+        users, unknown = _users({_key(item): _book(session, item) for item in placed}, tidy=False)
+        return ScheduleRun(when, _leased(_moves(session, placed, when, unknown), users, when), None)
     # Sorted as apply sorts its keys, each lease key just before its endpoint's, as `run` takes them:
     # whoever waits for whom, nobody waits in a circle.
     order = sorted(placed, key=lambda item: _endpoint_key(item))
@@ -84,12 +84,26 @@ def run(
         not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
         # Read under its lease lock: no run joins or leaves until this run has ended.
         books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}
-        users = {key: book.live() for key, book in books.items()}
-        moves = _leased(_moves(session, placed, when, not_held), users, when)
+        users, unknown = _users(books, tidy=True)
+        books = {key: book for key, book in books.items() if key not in unknown}
+        moves = _leased(_moves(session, placed, when, {**not_held, **unknown}), users, when)
         with hooks.interruptible():
             results = session.execute(as_plan(moves))
         _keep_records(session, books, users, moves, results, when)
     return ScheduleRun(when, moves, results)
+
+
+def _users(books: Mapping[Key, LeaseBook], *, tidy: bool) -> tuple[dict[Key, list[Holder]], dict[Key, str]]:
+    """Who uses each endpoint through ``endpointctl run``, and why that cannot be told for some: an
+    endpoint whose lease book cannot be read is left as it is (blocked), never taken as one nobody uses."""
+    users: dict[Key, list[Holder]] = {}
+    unknown: dict[Key, str] = {}
+    for key, book in books.items():
+        try:
+            users[key] = book.live(tidy=tidy)
+        except LeaseBookUnreadable as error:
+            unknown[key] = f"whether `endpointctl run` uses it cannot be told ({error.message})"
+    return users, unknown
 
 
 def _key(item: Placed) -> Key:
@@ -158,12 +172,19 @@ def _keep_records(
         if book is None or back is None:
             continue  # not had, not read, blocked, or a state endpointctl does not know: left as it is
         recorded = book.recorded()
-        if users[move.key]:
-            if recorded != back:
-                book.record(back)
-        elif recorded is not None and done.get(move.key) in (ChangeOutcome.OK, ChangeOutcome.UNCHANGED):
-            book.forget()
+        try:
+            if users[move.key]:
+                if recorded != back:
+                    book.record(back)
+            elif recorded is not None and done.get(move.key) in (ChangeOutcome.OK, ChangeOutcome.UNCHANGED):
+                book.forget()
+                session.report(
+                    f"{move.change.namespace}/{move.change.name}: a run that ended without putting it back "
+                    f"(killed?) recorded it as {recorded}; dropped, for its schedule holds {back} now"
+                )
+        except OSError as error:
+            # The moves are made and their records must still be printed: said, not raised.
             session.report(
-                f"{move.change.namespace}/{move.change.name}: a run that ended without putting it back "
-                f"(killed?) recorded it as {recorded}; dropped, for its schedule holds {back} now"
+                f"{move.change.namespace}/{move.change.name}: its lease record could not be kept "
+                f"({error}); a run using it may put it back in another state than its schedule's"
             )

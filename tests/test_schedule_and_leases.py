@@ -329,3 +329,28 @@ def test_an_unreadable_lease_book_blocks_its_endpoint_only_and_never_hangs(
     assert {r["name"]: r["outcome"] for r in json.loads(dry.stdout)}["office"] == "blocked"
     ran = cli("run", "office", "--", sys.executable, "-c", "pass")
     assert ran.code == 1 and ("cannot be" in ran.stderr or "no process can have" in ran.stderr), ran.all
+
+
+def test_a_lease_record_that_cannot_be_kept_is_said_and_the_records_are_still_printed(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    tmp_path: pathlib.Path,
+    scheduled: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full disk or a read-only state directory after the moves: the pause made is still reported (the
+    JSON was lost to an unexpected PermissionError), and what could not be kept is said."""
+    deploy(cli, clock, tmp_path)
+    book(tmp_path).record("paused")
+    book(tmp_path).add(holder(dead_pid()))
+
+    def refused(self: LeaseBook) -> None:
+        raise PermissionError(13, "Permission denied", str(self.directory))
+
+    monkeypatch.setattr(LeaseBook, "forget", refused)
+    code, record, stderr = schedule_run(cli, scheduled, "--at", NIGHT)
+    assert code == 0  # the moves are made; a stale record is a warning, as a run ignores it anyway
+    assert (record["action"], record["outcome"]) == ("pause", "ok")
+    assert "its lease record could not be kept" in stderr and "Permission denied" in stderr
+    assert state(cli) == "paused"

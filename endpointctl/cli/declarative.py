@@ -120,14 +120,7 @@ def plan(
     show_default=True,
     help="Endpoints changed at once, per namespace.",
 )
-@click.option(
-    "--lock-timeout",
-    type=options.Seconds(),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for another apply of the same stack or endpoints on this machine; 0: do not wait.",
-)
+@options.lock_timeout_option(LOCK_TIMEOUT, "another apply of the same stack or endpoints on this machine")
 @options.wait_option
 @options.no_logs_option
 @click.option(

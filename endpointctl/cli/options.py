@@ -183,6 +183,18 @@ def timeout_option(fn: F) -> F:
     )(fn)
 
 
+def lock_timeout_option(default: float, waits_for: str) -> Callable[[F], F]:
+    """``--lock-timeout``, for the commands that take it (apply, schedule run): ``waits_for`` says what."""
+    return click.option(
+        "--lock-timeout",
+        type=Seconds(),
+        default=default,
+        show_default=True,
+        metavar="SECONDS",
+        help=f"How long to wait, in all, for {waits_for}; 0: do not wait.",
+    )
+
+
 def wait_option(fn: F) -> F:
     fn = timeout_option(fn)
     return click.option(

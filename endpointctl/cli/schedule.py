@@ -71,14 +71,9 @@ def schedule() -> None:
 @options.paths_argument
 @click.option("--at", "at", metavar="ISO-8601", help="Act as at this instant (with an offset). Default: now.")
 @click.option("--dry-run", is_flag=True, help="Show what would be done and change nothing.")
-@click.option(
-    "--lock-timeout",
-    type=options.Seconds(),
-    default=SCHEDULE_LOCK_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait, in all, for endpoints another command on this machine is changing; those "
-    "still locked then are reported blocked. 0: do not wait.",
+@options.lock_timeout_option(
+    SCHEDULE_LOCK_TIMEOUT,
+    "endpoints another command on this machine is changing (those still locked then are reported blocked)",
 )
 @options.common
 @pass_invocation

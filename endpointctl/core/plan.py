@@ -24,7 +24,7 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.money import ChangeCost
 from endpointctl.core.names import name_key, name_problem
 from endpointctl.core.planned_tags import create_tags, update_tags
-from endpointctl.core.scheduled import Instant, held_state, schedule_note, wanted_state
+from endpointctl.core.scheduled import Instant, effective_min_replica, held_state, schedule_note, wanted_state
 from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
@@ -136,19 +136,12 @@ def lifecycle_change(
     elif want is DesiredState.RUNNING:
         if have is Status.PAUSED:
             steps = (StepKind.RESUME,)
-        elif have is Status.SCALED_TO_ZERO and _effective_min_replica(desired, live) > 0:
+        elif have is Status.SCALED_TO_ZERO and effective_min_replica(desired, live) > 0:
             # Autoscaling wakes it on the next request; only a floor above zero needs a resume.
             steps = (StepKind.RESUME,)
     if not steps or want is None:
         return None, ()
     return FieldChange(path="state", before=have.value, after=want.value), steps
-
-
-def _effective_min_replica(desired: Desired, live: Endpoint) -> int:
-    scaling = desired.spec.scaling
-    if scaling is not None and scaling.min_replica is not None:
-        return scaling.min_replica
-    return live.min_replica or 0  # not reported: no resume is planned on a guess
 
 
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:

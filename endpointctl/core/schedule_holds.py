@@ -24,7 +24,7 @@ from datetime import datetime
 from endpointctl.core.endpoint import Status
 from endpointctl.core.plan import Action, Change, StepKind
 from endpointctl.core.schedule import next_change, state_at
-from endpointctl.core.schedule_plan import ScheduledChange
+from endpointctl.core.schedule_plan import ScheduledChange, blocked_change
 from endpointctl.core.scheduled import wanted_state
 from endpointctl.core.spec import Desired
 
@@ -34,16 +34,7 @@ _STOPS = {StepKind.PAUSE: "paused", StepKind.SCALE_TO_ZERO: "scaled to zero"}
 
 def blocked(move: ScheduledChange, reason: str) -> ScheduledChange:
     """``move`` not made, for ``reason``; what it planned is dropped, what it read is kept."""
-    change = move.change
-    held = Change(
-        change.name,
-        change.namespace,
-        Action.BLOCKED,
-        desired=change.desired,
-        live=change.live,
-        reason=reason,
-    )
-    return replace(move, change=held)
+    return replace(move, change=blocked_change(move.change, reason))
 
 
 def unread(namespace: str, desired: Desired, at: datetime, why: str) -> ScheduledChange:

@@ -43,7 +43,8 @@ class ScheduledChange:
         return (self.change.namespace, self.change.name)
 
 
-def _blocked(base: Change, reason: str) -> Change:
+def blocked_change(base: Change, reason: str) -> Change:
+    """``base`` not made, for ``reason``: what it planned is dropped, what it read is kept."""
     return Change(
         base.name, base.namespace, Action.BLOCKED, desired=base.desired, live=base.live, reason=reason
     )
@@ -52,13 +53,13 @@ def _blocked(base: Change, reason: str) -> Change:
 def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     base = Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live)
     if not live.managed:
-        return _blocked(
+        return blocked_change(
             base,
             "an endpoint of this name exists and is not managed by endpointctl; "
             "`endpointctl apply --adopt` takes it over",
         )
     if live.status is Status.FAILED:
-        return _blocked(
+        return blocked_change(
             base, "it failed, so it is not resumed; `endpointctl apply --allow-replace` re-creates it"
         )
     if live.status is Status.UNKNOWN:
@@ -111,7 +112,7 @@ def _not_deployed_yet(base: Change, live: Endpoint, at: datetime) -> Change:
     if since is not None and timedelta(0) <= at - since <= timedelta(seconds=SETTLE_TIMEOUT):
         return replace(base, notes=(f"still {state}: scaled to zero by a run after it has deployed",))
     shown = f"since {live.updated_at}" if since is not None else "(since when, the API does not say)"
-    return _blocked(
+    return blocked_change(
         base,
         f"still {state} {shown}, longer than a deployment takes: not scaled to zero; "
         "`endpointctl logs` shows why",
@@ -162,7 +163,9 @@ def plan_schedules(
         schedule = spec.compiled()
         found = live.get((namespace, desired.name))
         if found is None:
-            change = _blocked(Change(desired.name, namespace, Action.NOOP, desired=desired), NOT_DEPLOYED)
+            change = blocked_change(
+                Change(desired.name, namespace, Action.NOOP, desired=desired), NOT_DEPLOYED
+            )
         else:
             change = _move(desired, found, at)
         before = found.shown_state if found is not None else None

@@ -34,6 +34,15 @@ def wanted_state(desired: Desired, at: datetime | None, live: Status | None = No
     return want
 
 
+def effective_min_replica(desired: Desired, live: Endpoint) -> int:
+    """The floor the endpoint has once a plan is applied: the manifest's, else the live one (0 when not
+    reported: nothing is planned on a guess)."""
+    scaling = desired.spec.scaling
+    if scaling is not None and scaling.min_replica is not None:
+        return scaling.min_replica
+    return live.min_replica or 0
+
+
 # Awake as a request wakes a scaled-to-zero endpoint: a cold start, then running.
 _WOKEN = frozenset({Status.INITIALIZING, Status.RUNNING})
 # How far back a schedule's last change is looked for: a week of windows, and a day. Found none, the state
@@ -63,11 +72,8 @@ def held_state(
     schedule = desired.spec.schedule
     if want is not DesiredState.SCALED_TO_ZERO or schedule is None or at is None:
         return want, None
-    scaling = desired.spec.scaling
-    floor = (
-        scaling.min_replica if scaling is not None and scaling.min_replica is not None else live.min_replica
-    )
-    if live.status not in _WOKEN or live.min_replica != 0 or floor != 0:
+    # The floor this plan leaves counts too: an update to the manifest's minReplica 1 keeps it awake for good.
+    if live.status not in _WOKEN or live.min_replica != 0 or effective_min_replica(desired, live) != 0:
         return want, None
     compiled = schedule.compiled()
     began = last_change(compiled, at, _LOOKBACK) or at - _LOOKBACK

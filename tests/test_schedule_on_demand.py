@@ -211,34 +211,24 @@ def _left_alone(
     return when.tzinfo is not None and CLOSE <= when <= at + timedelta(minutes=5)
 
 
+# Pinned: woken just before the close, with the manifest's floor 1 or 0; an updatedAt in the future; a
+# fixed state.
+PINNED = [
+    {"floor": 1, "updated": "2026-03-23T19:30:00Z", "fixed": False},
+    {"floor": 0, "updated": "2026-03-23T19:30:00Z", "fixed": False},
+    {"floor": 0, "updated": "2030-01-01T00:00:00Z", "fixed": False},
+    {"floor": 0, "updated": "2026-03-23T19:30:00Z", "fixed": True},
+]
+
+
+def pinned(test: Any) -> Any:
+    for case in PINNED:
+        test = example(state=Status.RUNNING, min_replica=0, minutes_after=60, **case)(test)
+    return test
+
+
 @settings(max_examples=200, deadline=None)
-@example(
-    state=Status.RUNNING,
-    min_replica=0,
-    floor=1,
-    updated="2026-03-23T19:30:00Z",
-    fixed=False,
-    minutes_after=60,
-)
-@example(
-    state=Status.RUNNING,
-    min_replica=0,
-    floor=0,
-    updated="2026-03-23T19:30:00Z",
-    fixed=False,
-    minutes_after=60,
-)
-@example(
-    state=Status.RUNNING,
-    min_replica=0,
-    floor=0,
-    updated="2030-01-01T00:00:00Z",
-    fixed=False,
-    minutes_after=60,
-)
-@example(
-    state=Status.RUNNING, min_replica=0, floor=0, updated="2026-03-23T19:30:00Z", fixed=True, minutes_after=60
-)
+@pinned
 @given(
     state=READINGS,
     min_replica=st.sampled_from([0, 1, None]),

@@ -282,3 +282,14 @@ def test_through_the_sandbox_an_empty_image_url_is_unknown(
 
     sandbox.add_middleware(reshaping(empty))
     assert_replan_empty(cli, sandbox, path)
+
+
+@pytest.mark.parametrize("reported", [" 0", "dev\n", " main "])
+def test_a_branch_or_tag_name_with_blanks_is_no_name_and_unknown(reported: str) -> None:
+    """Blanks are read off a full commit only (it names one commit however spelt). " 0" is no ref name:
+    stripped, "0" was another branch, an update on every run (the suite's hypothesis test found it)."""
+    want = desired(
+        model={"repository": "openai-community/gpt2", "task": "text-generation", "revision": "main"}
+    )
+    assert_no_change(want, answer({("model", "revision"): reported}))
+    assert "model.revision" in unreported_fields(want, answer({("model", "revision"): reported}))

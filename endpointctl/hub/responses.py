@@ -16,6 +16,7 @@ from typing import Any
 
 from endpointctl.core import money
 from endpointctl.core.endpoint import Endpoint, Hardware, PrivateLink, Status
+from endpointctl.core.revisions import is_commit
 from endpointctl.core.spec import (
     MAX_REPLICA_VALUES,
     MIN_REPLICA_VALUES,
@@ -146,6 +147,17 @@ def _maybe_identifier(parent: Mapping[str, Any], key: str, path: str) -> str | N
     return None if value is None else value.strip() or None
 
 
+def _maybe_revision(model: Mapping[str, Any]) -> str | None:
+    """``model.revision``: as an identifier where, without its blanks, it is a full commit (which names
+    one commit however it is spelt); else as sent. A name is a branch or a tag only as written: " 0" is
+    no ref name (core/revisions.py: unknown), where "0" would be another revision, an update on every run.
+    """
+    value = _maybe_identifier(model, "revision", "model.revision")
+    if value is None or is_commit(value):
+        return value
+    return _maybe_text(model, "revision", "model.revision")
+
+
 # Documented in 2023 (reference §3), no longer offered: an endpoint of then may still report it.
 LEGACY_FRAMEWORKS = ("tensorflow",)
 
@@ -261,7 +273,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         message=str(status.get("message") or ""),
         url=status.get("url") or None,
         repository=_maybe_identifier(model, "repository", "model.repository"),
-        revision=_maybe_identifier(model, "revision", "model.revision"),
+        revision=_maybe_revision(model),
         task=_maybe_identifier(model, "task", "model.task"),
         framework=_maybe_choice(model, "framework", "model.framework", Framework, also=LEGACY_FRAMEWORKS),
         image=_maybe_object(model, "image", "model.image"),

@@ -378,3 +378,58 @@ def test_a_usage_error_never_shows_the_token(cli: Cli, token: str) -> None:
         result = cli(*argv)
         assert result.code == 2, result.all
         assert token not in result.all and token[:8] not in result.all
+
+
+# The one-word fields, each with the line of BASE it sits on and the value BASE gives it.
+_WORDS = {
+    "spec.model.task": ("    task: text-generation", "    task: {}", 9),
+    "spec.provider.region": ("region: us-east-1}", "region: {}}}", 11),
+    "spec.compute.instanceType": ("instanceType: intel-spr,", "instanceType: {},", 12),
+    "spec.compute.instanceSize": ("instanceSize: x2}", "instanceSize: {}}}", 12),
+}
+_BLANKS = st.text(alphabet=" \t\u00a0\u2003\u3000", min_size=1, max_size=3)
+
+
+@given(
+    field=st.sampled_from(sorted(_WORDS)),
+    word=st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True),
+    before=_BLANKS | st.just(""),
+    after=_BLANKS | st.just(""),
+)
+def test_a_blank_around_a_one_word_field_is_refused_offline_with_the_word_meant(
+    tmp_path_factory: pytest.TempPathFactory, field: str, word: str, before: str, after: str
+) -> None:
+    """A region copied with a blank (" us-east-1") would reach the catalog check only at plan time, and a
+    task the API as another value: refused by validate, at its line, naming the word without the blank."""
+    old, new, line = _WORDS[field]
+    quoted = (
+        '"'
+        + "".join(c if c.isascii() and c != "\t" else f"\\u{ord(c):04x}" for c in before + word + after)
+        + '"'
+    )
+    path = write(tmp_path_factory.mktemp("m"), "m.yaml", variant((old, new.format(quoted))))
+    if not (before or after):
+        from endpointctl.manifest import load
+
+        load([path], environ={})  # the word alone is fine
+        return
+    (issue,) = [i for i in issues_of([path]) if i.path == field]
+    assert issue.line == line
+    assert issue.message.startswith("expected one word without blanks or control characters")
+    assert issue.message.endswith(f"(did you mean {word!r}?)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("instanceType: intel-spr,", 'instanceType: "intel spr",', "spec.compute.instanceType"),
+        ("region: us-east-1}", 'region: "us-east-1\\u001b[2J"}', "spec.provider.region"),
+        ("    task: text-generation", '    task: "text\\ngeneration"', "spec.model.task"),
+    ],
+)
+def test_a_blank_or_control_character_inside_a_one_word_field_is_refused_without_a_guess(
+    tmp_path: pathlib.Path, old: str, new: str, path: str
+) -> None:
+    (issue,) = [i for i in issues_of([write(tmp_path, "m.yaml", variant((old, new)))]) if i.path == path]
+    assert issue.message.startswith("expected one word without blanks or control characters")
+    assert "did you mean" not in issue.message

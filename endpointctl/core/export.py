@@ -45,6 +45,7 @@ from endpointctl.core.spec import (
     PASSWORD_KEY,
     REVISION_RE,
     SCALE_TO_ZERO_MINUTES_VALUES,
+    WORD_PATTERN,
     Accelerator,
     Framework,
     Security,
@@ -142,6 +143,11 @@ def _printable(value: str) -> bool:
     return not CONTROL_RE.search(value)
 
 
+def _word(value: str | None) -> bool:
+    """Whether a manifest can hold ``value`` as its task, region or instance (spec.WORD_PATTERN)."""
+    return value is not None and re.fullmatch(WORD_PATTERN, value) is not None
+
+
 def _label(key: str, value: str) -> bool:
     return bool(LABEL_KEY_RE.fullmatch(key) and VALUE_RE.fullmatch(value))
 
@@ -234,7 +240,7 @@ def _model(
     model: dict[str, Any] = {"repository": ep.repository}
     if ep.revision is not None and _printable(ep.revision) and REVISION_RE.fullmatch(ep.revision):
         model["revision"] = ep.revision.lower() if is_commit(ep.revision) else literal(ep.revision)
-    if ep.task is not None and _printable(ep.task):
+    if _word(ep.task):
         model["task"] = literal(ep.task)
     if ep.framework in tuple(Framework):
         model["framework"] = ep.framework
@@ -300,10 +306,14 @@ def _required(ep: Endpoint) -> list[str]:
         missing.append(f"its name {ep.name!r} is not one a manifest can hold")
     if ep.repository is None or not REPOSITORY_RE.fullmatch(ep.repository):
         missing.append("the API did not report its model.repository as an owner/name")
-    if ep.vendor not in tuple(Vendor) or not ep.region or not _printable(ep.region):
-        missing.append("the API did not report its provider (a vendor endpointctl knows, and a region)")
-    if ep.accelerator not in tuple(Accelerator) or not ep.instance_type or not ep.instance_size:
-        missing.append("the API did not report its compute (accelerator, instanceType and instanceSize)")
+    if ep.vendor not in tuple(Vendor) or not _word(ep.region):
+        missing.append(
+            "the API did not report its provider (a vendor endpointctl knows, and a region of one word)"
+        )
+    if ep.accelerator not in tuple(Accelerator) or not _word(ep.instance_type) or not _word(ep.instance_size):
+        missing.append(
+            "the API did not report its compute (accelerator, instanceType and instanceSize, each one word)"
+        )
     if ep.secret_names is not None and live_secret_names(ep) is None:
         # A manifest without secrets would plan their removal: endpointctl's record says it sent some.
         missing.append(
@@ -350,7 +360,7 @@ def export(ep: Endpoint, holds_secret: Callable[[str], bool] = _never) -> Export
         )
     link = ep.private_link
     if link is not None and ep.security in (Security.PRIVATE, None) and ep.vendor == Vendor.AWS.value:
-        if link.region and ACCOUNT_RE.fullmatch(link.account_id) and _printable(link.region):
+        if ACCOUNT_RE.fullmatch(link.account_id) and _word(link.region):
             spec["privateLink"] = {"accountId": link.account_id, "region": literal(link.region)}
         else:
             notes.append("its PrivateLink is reported without a region; left out (not compared)")

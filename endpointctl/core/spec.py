@@ -60,6 +60,11 @@ def namespace_problem(value: str) -> str | None:
 
 
 # A git ref name as the Hub takes it (a branch, a tag, refs/pr/N) or a commit.
+# A task, region, instance type or size: one word the API and the catalog spell without blanks. A blank
+# copied along with a value (" us-east-1") is refused offline, with its line: sent, it would reach the
+# catalog check only at plan time, or the API as a different value.
+WORD_PATTERN = r"^[^\s\x00-\x1f\x7f-\x9f]+$"
+
 REVISION_RE = re.compile(r"(?!.*\.\.)(?!/)(?!.*/$)(?!-)[^\x00-\x20\x7f~^:?*\[\\]+")
 
 
@@ -135,7 +140,9 @@ class ModelSpec(StrictModel):
         description="Branch, tag or 40-hex commit. A branch or tag is resolved to its commit when planning, "
         "and a new commit on it plans an update. Omitted: the API's default, the latest main, never drift.",
     )
-    task: str | None = Field(None, description="Pipeline task, e.g. text-classification.")
+    task: str | None = Field(
+        None, description="Pipeline task, e.g. text-classification.", pattern=WORD_PATTERN
+    )
     framework: Framework | None = Field(None, description="Defaults to pytorch when creating.")
     image: dict[str, dict[str, Any]] | None = Field(
         None,
@@ -147,11 +154,6 @@ class ModelSpec(StrictModel):
         None,
         description='Secret environment variables. Values only from "${VAR}"; a literal value is refused.',
     )
-
-    @field_validator("task")
-    @classmethod
-    def _task_is_printable(cls, value: str | None) -> str | None:
-        return None if value is None else _no_control_characters(value, "the task")
 
     @field_validator("revision")
     @classmethod
@@ -189,13 +191,17 @@ class ModelSpec(StrictModel):
 
 class ProviderSpec(StrictModel):
     vendor: Vendor = Field(description="Cloud vendor.")
-    region: str = Field(description="Vendor region, e.g. us-east-1.", min_length=1)
+    region: str = Field(description="Vendor region, e.g. us-east-1.", min_length=1, pattern=WORD_PATTERN)
 
 
 class ComputeSpec(StrictModel):
     accelerator: Accelerator = Field(description="cpu, gpu or neuron.")
-    instance_type: str = Field(alias="instanceType", min_length=1, description="e.g. intel-spr, nvidia-l4.")
-    instance_size: str = Field(alias="instanceSize", min_length=1, description="e.g. x1, x2, x4.")
+    instance_type: str = Field(
+        alias="instanceType", min_length=1, pattern=WORD_PATTERN, description="e.g. intel-spr, nvidia-l4."
+    )
+    instance_size: str = Field(
+        alias="instanceSize", min_length=1, pattern=WORD_PATTERN, description="e.g. x1, x2, x4."
+    )
 
 
 class ScalingSpec(StrictModel):
@@ -238,7 +244,11 @@ class PrivateLinkSpec(StrictModel):
         alias="accountId", pattern=r"^[0-9]{12}$", description="AWS account id (12 digits)."
     )
     # Required: huggingface_hub refuses a PrivateLink create without it, and it is not the compute region.
-    region: str = Field(min_length=1, description="PrivateLink entry region, e.g. us-east-1 or eu-west-1.")
+    region: str = Field(
+        min_length=1,
+        pattern=WORD_PATTERN,
+        description="PrivateLink entry region, e.g. us-east-1 or eu-west-1.",
+    )
 
 
 class EndpointSpec(StrictModel):

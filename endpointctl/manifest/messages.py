@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from endpointctl.core.names import name_problem
 from endpointctl.core.smoke_spec import UNION_TAGS
-from endpointctl.core.spec import CREDENTIALS_KEY, Manifest
+from endpointctl.core.spec import CREDENTIALS_KEY, WORD_PATTERN, Manifest
 from endpointctl.core.suggest import did_you_mean
 from endpointctl.manifest.yaml_source import KeyPath
 
@@ -99,12 +99,23 @@ def explain(error: ErrorDetails) -> Explained:
         "less_than_equal": f"must be at most {ctx.get('le')}, found {found}",
         "string_too_short": "must not be empty",
         "string_too_long": f"must be at most {ctx.get('max_length')} characters long, found {_length(value)}",
-        "string_pattern_mismatch": f"{_PATTERNS.get(path, 'has an invalid format')}, found {found}",
+        "string_pattern_mismatch": _pattern_mismatch(path, value, str(ctx.get("pattern", "")), found),
         "value_error": str(ctx.get("error", "invalid value")),
     }
     # Anything unforeseen: pydantic's sentence without the input, still at the right line and path.
     message = messages.get(kind, error["msg"][:1].lower() + error["msg"][1:])
     return Explained(path, prefix + message)
+
+
+def _pattern_mismatch(path: KeyPath, value: Any, pattern: str, found: str) -> str:
+    if pattern != WORD_PATTERN:
+        return f"{_PATTERNS.get(path, 'has an invalid format')}, found {found}"
+    message = f"expected one word without blanks or control characters, found {found}"
+    # The usual cause: a blank copied along with the value.
+    stripped = value.strip() if isinstance(value, str) else ""
+    if stripped and re.fullmatch(WORD_PATTERN, stripped):
+        message += f" (did you mean {stripped!r}?)"
+    return message
 
 
 def is_sensitive(path: KeyPath) -> bool:

@@ -59,6 +59,24 @@ def test_default_request_by_task(task: str, inputs: str) -> None:
     assert default_request(task) == SmokeRequest(body={"inputs": inputs})
 
 
+@pytest.mark.parametrize(
+    ("spelt", "task"),
+    [
+        ("Text_Classification", "text-classification"),
+        ("SENTIMENT_ANALYSIS", "text-classification"),
+        ("Translation_EN_to_ZH", "translation"),
+        ("Automatic_Speech_Recognition", "automatic-speech-recognition"),
+        ("feature_extraction", "feature-extraction"),
+    ],
+)
+def test_a_task_spelt_otherwise_gets_its_request_and_its_shape_check(spelt: str, task: str) -> None:
+    """The plan reads "Text_Classification" as text-classification (core.endpoint.same_task); so does the
+    smoke test, which would otherwise send a generic request and check only for JSON."""
+    case = case_for(spelt, None)
+    assert (case.shape, case.notes) == (task, ())
+    assert case.request == default_request(task)
+
+
 def test_speech_recognition_gets_a_generated_wav_clip() -> None:
     request = default_request("automatic-speech-recognition")
     assert request.content_type == AUDIO_CONTENT_TYPE and request.body is None

@@ -47,10 +47,11 @@ def same_task(want: Any, have: Any) -> bool:
     tasks one. Compared as text, an API that spells a task otherwise would plan an update, a redeploy, on
     every run. An alias ("sentiment-analysis" for text-classification) is another task here: a guess.
     """
-    return isinstance(want, str) and isinstance(have, str) and _task_key(want) == _task_key(have)
+    return isinstance(want, str) and isinstance(have, str) and task_key(want) == task_key(have)
 
 
-def _task_key(task: str) -> str:
+def task_key(task: str) -> str:
+    """A task as ``same_task`` reads it: "Text_Classification" is text-classification."""
     return task.casefold().replace("_", "-")
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import jmespath
 
+from endpointctl.core.endpoint import task_key
 from endpointctl.core.outcomes import SmokeOutcome
 from endpointctl.core.redact import Redactor
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
@@ -75,10 +76,13 @@ class SmokeCase:
 def canonical_task(task: str | None) -> str | None:
     if task is None:
         return None
+    # Read as the plan compares it: an API or manifest spelling "Text_Classification" still gets its
+    # default request and its answer-shape check, not a weaker "any JSON" test.
+    key = task_key(task)
     # The Hub writes translation tasks with their languages, e.g. translation_en_to_zh.
-    if task.startswith("translation"):
+    if key.startswith("translation"):
         return "translation"
-    return _ALIASES.get(task, task)
+    return _ALIASES.get(key, key)
 
 
 def known_task(task: str | None) -> bool:

@@ -85,6 +85,36 @@ def test_an_empty_key_or_value_is_a_usage_error_before_any_call(
     assert sum(sandbox.counts().values()) == 0
 
 
+@pytest.mark.parametrize(
+    ("selectors", "says"),
+    [
+        (["env=dev,env=prod"], "two values ('dev' and 'prod')"),
+        (["env=dev", "env=prod"], "two values ('dev' and 'prod')"),
+        (["team=nlp,env=dev", "env= prod"], "two values ('dev' and 'prod')"),
+        (["env!=dev"], "only key=value"),
+        (["env==dev"], "only key=value"),
+        (["team=nlp,env != dev"], "only key=value"),
+    ],
+)
+@pytest.mark.parametrize("command", [["pause"], ["delete", "--yes"], ["status"]])
+def test_a_selector_no_endpoint_could_match_is_a_usage_error_before_any_call(
+    cli: Cli, sandbox: Sandbox, selectors: list[str], says: str, command: list[str]
+) -> None:
+    """Every term must match: `-l env=dev,env=prod` once kept the last value and deleted prod; kubectl's
+    `!=` and `==` were read as a key "env!" or a value "=dev", matching nothing
+    (a no-op with --allow-empty)."""
+    result = cli(*command, *(arg for selector in selectors for arg in ("-l", selector)), "--allow-empty")
+    assert result.code == 2, result.all
+    assert says in result.stderr
+    assert sum(sandbox.counts().values()) == 0
+
+
+def test_a_label_repeated_with_its_one_value_is_one_term(cli: Cli, mixed: None) -> None:
+    result = cli("status", "-l", "team=nlp,team=nlp", "-l", " team = nlp ", "-o", "json")
+    assert result.code == 0, result.all
+    assert sorted(row["name"] for row in json.loads(result.stdout)) == ["ours", "theirs"]
+
+
 def test_a_name_with_a_selector_still_reaches_an_unmanaged_endpoint(cli: Cli, mixed: None) -> None:
     result = cli("pause", "theirs", "-l", "team=nlp", "-o", "json")
     assert result.code == 0, result.all

@@ -95,7 +95,8 @@ def selector_option(fn: F) -> F:
         "selector",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Only endpoints whose labels match (comma-separated or repeated: all must match).",
+        help="Only endpoints whose labels match: key=value, comma-separated or repeated, all must match "
+        "(a label given two values, or !=, ==, is a usage error).",
     )(fn)
 
 

@@ -62,7 +62,22 @@ def parse_selector(raw: tuple[str, ...] | list[str]) -> dict[str, str]:
                     f"--selector {part!r} has an empty value",
                     hint="give the label's value; an unset shell variable leaves it empty",
                 )
-            selector[key.strip()] = value.strip()
+            key, value = key.strip(), value.strip()
+            if key.endswith("!") or value.startswith("="):
+                # kubectl's `team!=nlp` and `team==nlp`, read as key=value, would be the key "team!" or the
+                # value "=nlp": a selector matching nothing, which --allow-empty turns into a silent no-op.
+                raise UsageError(
+                    f"--selector {part!r}: only key=value is supported (no !=, ==, in or notin)",
+                    hint="every term must match; list each label once as key=value",
+                )
+            if selector.get(key, value) != value:
+                # Every term must match, so no endpoint could; keeping the last value instead acted on
+                # endpoints the other term excludes (`-l env=dev,env=prod` deleted prod).
+                raise UsageError(
+                    f"--selector gives the label {key!r} two values ({selector[key]!r} and {value!r})",
+                    hint="every term must match, so no endpoint could: give each label once",
+                )
+            selector[key] = value
     return selector
 
 

@@ -90,7 +90,8 @@ def run_command(
     scale to zero outside. Level-triggered and idempotent: a dropped, late or doubled run is harmless.
     Never creates, deletes or reconfigures an endpoint (only pause, resume, scale-to-zero, and the
     manifest's scaling after a resume). An endpoint that is missing or failed, that another command holds
-    locked, or whose namespace cannot be read is reported blocked and exits 1, while the rest converge."""
+    locked, or whose namespace cannot be read is reported blocked and exits 1, while the rest converge.
+    Interrupted (SIGTERM, Ctrl-C), it starts nothing new and prints every endpoint's record: exit 130."""
     from endpointctl.cli import exits
     from endpointctl.cli.hooks import CliHooks
     from endpointctl.core.outcomes import ChangeOutcome

@@ -7,6 +7,9 @@ what stands in the way of some of those moves, and these turn them into what is 
   and the next run, with the lock free, makes the move.
 - ``unread``: the endpoint's namespace could not be listed (a token that may not read it, an API error).
   Unknown is never drift: nothing is done, and ``before`` says ``unknown``, never "not deployed".
+- ``not_reached``: the run was interrupted (SIGINT/SIGTERM) before it read the endpoint, while it waited
+  for a lock or read: nothing is done, ``before`` says ``unknown``, and the engine's result says
+  ``interrupted``, so a pipeline still gets a record for every endpoint.
 
 - ``in_use``: an ``endpointctl run`` holds a live lease on it (a batch is using it). A pause or a
   scale-to-zero would stop it under the batch, so it is not made, with a note; it is the intended state,
@@ -39,11 +42,20 @@ def blocked(move: ScheduledChange, reason: str) -> ScheduledChange:
 
 def unread(namespace: str, desired: Desired, at: datetime, why: str) -> ScheduledChange:
     """A scheduled endpoint in a namespace that could not be listed: blocked, its state unknown."""
+    reason = f"namespace '{namespace}' could not be read, so it is left as it is: {why}"
+    change = Change(desired.name, namespace, Action.BLOCKED, desired=desired, reason=reason)
+    return _unknown_state(change, desired, at)
+
+
+def not_reached(namespace: str, desired: Desired, at: datetime) -> ScheduledChange:
+    """A scheduled endpoint the run was interrupted before reading: no move, its state unknown."""
+    return _unknown_state(Change(desired.name, namespace, Action.NOOP, desired=desired), desired, at)
+
+
+def _unknown_state(change: Change, desired: Desired, at: datetime) -> ScheduledChange:
     spec = desired.spec.schedule
     assert spec is not None, "only scheduled manifests are run"
     schedule = spec.compiled()
-    reason = f"namespace '{namespace}' could not be read, so it is left as it is: {why}"
-    change = Change(desired.name, namespace, Action.BLOCKED, desired=desired, reason=reason)
     return ScheduledChange(change, state_at(schedule, at), UNKNOWN, next_change(schedule, at))
 
 

@@ -12,17 +12,22 @@ namespace is all a move there needs. (``schedule show`` needs no engine: it read
 With each endpoint's lock it takes its lease lock (``engine.leases``, the lock ``run`` takes to join and
 leave), first, as ``run`` does: while an ``endpointctl run`` of this machine uses an endpoint, it is not
 paused or scaled to zero under the batch, and the state that run puts it back in follows the schedule.
+
+From its first lock wait to its last move an interrupt (SIGINT/SIGTERM) only stops what is left: one
+while it waits for a lock or reads leaves every endpoint as it is, and one while it moves starts no new
+move; either way every endpoint still has its record, saying what was and was not done (exit 130).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from endpointctl.core import schedule_holds as holds
 from endpointctl.core.defaults import SCHEDULE_LOCK_TIMEOUT
-from endpointctl.core.errors import EndpointctlError
+from endpointctl.core.errors import EndpointctlError, Interrupted
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.schedule_plan import ScheduledChange, as_plan, plan_schedules, scheduled
 from endpointctl.core.spec import Desired
@@ -73,24 +78,39 @@ def run(
     # whoever waits for whom, nobody waits in a circle.
     order = sorted(placed, key=lambda item: _endpoint_key(item))
     command = "endpointctl schedule run " + " ".join(sorted({d.name for _, d in placed}))
-    with locks.hold_each(
-        [[lease_key(Target(*_key(item))), _endpoint_key(item)] for item in order],
-        directory=session.locks_dir,
-        command=command,
-        timeout=lock_timeout,
-        clock=session.clock,
-        on_wait=session.report,
-    ) as missed:
-        not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
-        # Read under its lease lock: no run joins or leaves until this run has ended.
-        books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}
-        users, unknown = _users(books, tidy=True)
-        books = {key: book for key, book in books.items() if key not in unknown}
-        moves = _leased(_moves(session, placed, when, {**not_held, **unknown}), users, when)
-        with hooks.interruptible():
-            results = session.execute(as_plan(moves))
+    # Interruptible from the first lock wait on: a cron job's SIGTERM there still gets every record out.
+    with hooks.interruptible(), contextlib.ExitStack() as held:
+        try:
+            missed = held.enter_context(
+                locks.hold_each(
+                    [[lease_key(Target(*_key(item))), _endpoint_key(item)] for item in order],
+                    directory=session.locks_dir,
+                    command=command,
+                    timeout=lock_timeout,
+                    clock=session.clock,
+                    on_wait=session.report,
+                    cancel=session.cancel,
+                )
+            )
+            not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
+            # Read under its lease lock: no run joins or leaves until this run has ended.
+            books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}
+            users, unknown = _users(books, tidy=True)
+            books = {key: book for key, book in books.items() if key not in unknown}
+            moves = _leased(_moves(session, placed, when, {**not_held, **unknown}), users, when)
+        except Interrupted as stopped:  # waiting for a lock, or reading: before any move
+            return _not_reached(placed, when, stopped.message)
+        results = session.execute(as_plan(moves))  # interrupted, it starts no new move and says so
         _keep_records(session, books, users, moves, results, when)
     return ScheduleRun(when, moves, results)
+
+
+def _not_reached(placed: Sequence[Placed], at: datetime, why: str) -> ScheduleRun:
+    """Every endpoint, left as it is, each with its record: the run was interrupted before any move."""
+    moves = [holds.not_reached(namespace, desired, at) for namespace, desired in placed]
+    error = f"left as it is, not read: {why}"
+    results = [ChangeResult(move.change, ChangeOutcome.INTERRUPTED, error=error) for move in moves]
+    return ScheduleRun(at, moves, results)
 
 
 def _users(books: Mapping[Key, LeaseBook], *, tidy: bool) -> tuple[dict[Key, list[Holder]], dict[Key, str]]:

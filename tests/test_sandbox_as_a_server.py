@@ -192,6 +192,64 @@ def test_a_loopback_host_needs_no_flag_and_gets_no_warning_and_hostile_bodies_no
     assert "Traceback" not in log and "Error" not in log
 
 
+# -- the readings of the unconfirmed API, chosen by `sandbox serve`'s flags ---------------------------
+
+
+def _scaled_to_zero_since_yesterday(state: pathlib.Path, endpoint_body: Body) -> str:
+    """A database holding 'night' (0 to 2 replicas configured), scaled to zero on a ManualClock long ago:
+    the state a ``sandbox serve`` is then started on, with no wall time spent deploying. Its updatedAt."""
+    clock = ManualClock(start=1_760_000_000.0)
+    with Sandbox(SandboxConfig(db_path=state, phases={}, clock=clock)) as setup:
+        url = setup.start(host="127.0.0.1", port=0)
+        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as c:
+            assert c.post(NS, json=endpoint_body("night", minReplica=0, maxReplica=2)).status_code == 200
+            clock.advance(60)
+            assert c.post(f"{NS}/night/scale-to-zero").status_code == 200
+            status: dict[str, Any] = c.get(f"{NS}/night").json()["status"]
+    assert status["state"] == "scaledToZero"
+    return str(status["updatedAt"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "zero_replicas", "wake_moves"),
+    [
+        ((), False, False),  # the defaults, unchanged
+        (("--zero-replicas-unless-running",), True, False),
+        (("--wake-moves-updated-at",), False, True),
+        (("--no-zero-replicas-unless-running", "--no-wake-moves-updated-at"), False, False),
+    ],
+)
+def test_serve_flags_choose_the_reading_the_served_sandbox_answers_with(
+    process_env: dict[str, str],
+    endpoint_body: Body,
+    flags: tuple[str, ...],
+    zero_replicas: bool,
+    wake_moves: bool,
+) -> None:
+    """Each flag reaches the server on its own, seen over HTTP: the replicas of an endpoint scaled to zero
+    (its configured 0/2, or 0/0), and its updatedAt once a request has woken it (kept, or moved)."""
+    directory = pathlib.Path(process_env["XDG_STATE_HOME"]) / "endpointctl"
+    directory.mkdir(mode=0o700, parents=True)
+    slept_at = _scaled_to_zero_since_yesterday(directory / "sandbox.sqlite", endpoint_body)
+    server = serve_process(process_env, *flags)
+    try:
+        assert server.stderr is not None
+        url = server.stderr.readline().split("serving at ", 1)[1].split()[0]
+        with httpx.Client(base_url=url, headers=AUTH, timeout=10) as c:
+            doc = c.get(f"{NS}/night").json()
+            assert doc["status"]["state"] == "scaledToZero"
+            scaling = doc["compute"]["scaling"]
+            assert (scaling["minReplica"], scaling["maxReplica"]) == ((0, 0) if zero_replicas else (0, 2))
+            assert c.post(doc["status"]["url"], json={"inputs": "hello"}).status_code == 503  # woken: loading
+            woken = c.get(f"{NS}/night").json()["status"]
+            assert woken["state"] != "scaledToZero"
+            assert (woken["updatedAt"] != slept_at) is wake_moves
+    finally:
+        log = stop(server)
+    assert ("answering minReplica and maxReplica as 0" in log) is zero_replicas
+    assert ("wakes an endpoint scaled to zero moves its updatedAt" in log) is wake_moves
+
+
 # -- control routes need the sandbox's token -------------------------------------------------------
 
 CONTROL_ROUTES = [

@@ -41,6 +41,7 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
         "endpointctl sandbox serve --fault 'status=429,p=0.3,retry-after=1'",
         "endpointctl sandbox serve --fault 'drop,route=POST /v2/endpoint/{namespace},times=1'",
         "endpointctl sandbox serve --fault 'latency=0.5' --fault 'status=503,p=0.1,route=GET *'",
+        "endpointctl sandbox serve --zero-replicas-unless-running --wake-moves-updated-at",
         "endpointctl sandbox serve --host 0.0.0.0 --allow-remote",
     )
 )
@@ -63,6 +64,21 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
 )
 @click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed for which requests fault.")
 @click.option(
+    "--zero-replicas-unless-running/--no-zero-replicas-unless-running",
+    default=False,
+    help="Answer minReplica and maxReplica as 0 in every state but running. The real API does so for a "
+    "paused endpoint; whether it also does while one is scaled to zero, deploying or updating is "
+    "unconfirmed, and this is the reading that it does. Default: the configured values (a paused "
+    "endpoint's are 0/0).",
+)
+@click.option(
+    "--wake-moves-updated-at/--no-wake-moves-updated-at",
+    default=False,
+    help="Move status.updatedAt when a request wakes an endpoint scaled to zero. Whether the real API does "
+    "is unconfirmed, and this is the reading that it does. Default: only a change (create, update, pause, "
+    "resume, scale to zero) moves it.",
+)
+@click.option(
     "--allow-remote",
     is_flag=True,
     help="Allow a --host other than loopback. The sandbox takes any hf_ token: whoever can reach the "
@@ -75,9 +91,14 @@ def serve(
     port: int | None,
     faults: tuple[str, ...],
     fault_seed: int,
+    zero_replicas_unless_running: bool,
+    wake_moves_updated_at: bool,
     allow_remote: bool,
 ) -> ExitCode:
-    """Serve the emulator in the foreground for other clients, optionally injecting faults."""
+    """Serve the emulator in the foreground for other clients, optionally injecting faults.
+
+    Where the real API's behaviour is unconfirmed, the sandbox gives one reading by default and the other
+    with a flag (--zero-replicas-unless-running, --wake-moves-updated-at): try a client against both."""
     from endpointctl.sandbox import Sandbox, SandboxConfig
     from endpointctl.sandbox.embedded import DEFAULT_PORT, state_path
     from endpointctl.sandbox.server import is_loopback
@@ -91,7 +112,14 @@ def serve(
             param_hint="--host",
         )
     config = fault_config(faults, fault_seed)
-    server = Sandbox(SandboxConfig(db_path=state_path(), faults=config))
+    server = Sandbox(
+        SandboxConfig(
+            db_path=state_path(),
+            faults=config,
+            zero_replicas_unless_running=zero_replicas_unless_running,
+            wake_moves_updated_at=wake_moves_updated_at,
+        )
+    )
     stop = CancelEvent()
     # From before the server is up: a Ctrl-C the moment it serves (a script that read the URL and is
     # done) stops it cleanly, never as an interrupted command.
@@ -110,6 +138,11 @@ def serve(
         inv.out.info(f"use it with: ENDPOINTCTL_API_URL={url}{allow} HF_TOKEN=hf_anything endpointctl status")
         for rule in config.rules if config else ():
             inv.out.info(f"sandbox: injecting {rule.describe()}")
+        # The readings other than the default, said: a client's odd behaviour may come from one.
+        if zero_replicas_unless_running:
+            inv.out.info("sandbox: answering minReplica and maxReplica as 0 in every state but running")
+        if wake_moves_updated_at:
+            inv.out.info("sandbox: a request that wakes an endpoint scaled to zero moves its updatedAt")
         while not stop.wait(0.5):
             pass
     server.stop()

@@ -32,10 +32,12 @@ class SandboxConfig:
     # Answer minReplica and maxReplica as 0 in every state but running. The real API does so when it pauses
     # an endpoint; whether it also does while one is scaled to zero, deploying or updating is unconfirmed,
     # so a client must plan the same against either answer. Off: the configured values (paused: 0/0).
+    # `endpointctl sandbox serve --zero-replicas-unless-running` turns it on.
     zero_replicas_unless_running: bool = False
     # Move ``status.updatedAt`` when a request wakes an endpoint scaled to zero. Whether the real API does is
     # unconfirmed; a scheduled night reads it to tell a woken endpoint from one awake since the window
     # closed, so it must hold either way. Off: only a change (create, update, pause, resume, scale) moves it.
+    # `endpointctl sandbox serve --wake-moves-updated-at` turns it on.
     wake_moves_updated_at: bool = False
 
     def __post_init__(self) -> None:

@@ -100,6 +100,26 @@ def test_plan_shows_each_field_and_detailed_exitcode(
     assert "~ update" in table.stdout
 
 
+def test_a_blocked_change_fails_plan_detailed_exitcode_as_it_would_fail_apply(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any, endpoint_body: Any
+) -> None:
+    """A pull request's plan job reads 3 as "changes, fine": a change apply will refuse (here: the name is
+    someone else's endpoint) must not pass it, and fail only at apply on main."""
+    response = client.post(f"/v2/endpoint/{USER}", json=endpoint_body("theirs"))
+    assert response.status_code == 200, response.text
+    paths = [write(tmp_path, "theirs.yaml", manifest("theirs")), write(tmp_path, "new.yaml", manifest("new"))]
+    detailed = cli("plan", *paths, "--detailed-exitcode", "-o", "json")
+    assert detailed.code == 1, detailed.all
+    assert sorted(c["action"] for c in json.loads(detailed.stdout)) == ["blocked", "create"]
+    assert "1 change(s) blocked: apply would send nothing for them and exit 1" in detailed.stderr
+    plain = cli("plan", *paths, "-o", "json")
+    assert (plain.code, plain.stdout) == (0, detailed.stdout)  # without the flag: shown, exit 0, as ever
+    assert "change(s) blocked" not in plain.stderr
+    assert cli("apply", *paths, "--yes").code == 1
+    assert cli("plan", paths[1], "--detailed-exitcode").code == 0  # created: no change, none blocked
+    assert mutations(sandbox) == 2  # theirs' create by hand, new's by apply
+
+
 def test_replace_needs_allow_replace_and_confirmation(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, clock: Any
 ) -> None:

@@ -245,7 +245,7 @@ def _fail_listing(request: Request, call_next: Handler) -> Response:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "code"), [("changes", 3), ("none", 0), ("blocked", 3), ("bad-manifest", 2), ("api-error", 1)]
+    ("scenario", "code"), [("changes", 3), ("none", 0), ("blocked", 1), ("bad-manifest", 2), ("api-error", 1)]
 )
 def test_detailed_exitcode_is_the_same_in_every_mode(
     cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, scenario: str, code: int

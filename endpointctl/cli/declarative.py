@@ -73,7 +73,11 @@ def _options(flags: dict[str, Any]) -> Options:
 @options.paths_argument
 @options.common
 @options.reconcile
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when the plan has changes, 0 when none.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 3 when the plan has changes, 0 when none, 1 when one is blocked (apply would refuse it).",
+)
 @pass_invocation
 def plan(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
@@ -95,9 +99,16 @@ def plan(
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
     inv.out.result(plan_text(inv.out, the_plan, reading.files if how.prune else ()))
     show_warnings(inv.out, the_plan)
-    if flags["detailed_exitcode"] and the_plan.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
+    from endpointctl.cli.exits import for_plan
+
+    if flags["detailed_exitcode"] and the_plan.blocked:
+        inv.out.error(
+            f"{len(the_plan.blocked)} change(s) blocked: apply would send nothing for them and exit 1",
+            hint="each blocked change above says why",
+        )
+    return for_plan(
+        changes=the_plan.has_changes, blocked=bool(the_plan.blocked), detailed=flags["detailed_exitcode"]
+    )
 
 
 @click.command(

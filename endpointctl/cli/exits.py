@@ -2,7 +2,7 @@
 
 | code | meaning |
 | 0 | success | 1 | operational failure | 2 | invalid usage or manifest; a refused destructive action |
-| 3 | plan --detailed-exitcode found changes | 4 | timed out waiting | 130 | interrupted |
+| 3 | plan --detailed-exitcode found changes (1: one is blocked) | 4 | timed out waiting | 130 | interrupted |
 
 When endpoints end differently the worst wins: interrupted, then failure, then timeout.
 """
@@ -46,6 +46,20 @@ def worst(codes: Iterable[ExitCode]) -> ExitCode:
 def for_changes(results: Sequence[ChangeResult], *, interrupted: bool) -> ExitCode:
     codes = [_CHANGE[r.outcome] for r in results]
     return worst([*codes, ExitCode.INTERRUPTED] if interrupted else codes)
+
+
+def for_plan(*, changes: bool, blocked: bool, detailed: bool) -> ExitCode:
+    """``plan``: 0; with --detailed-exitcode, 3 for changes and 1 when any is blocked.
+
+    A blocked change is one apply would refuse (exit 1): a pull request's plan job reading 3 as "changes,
+    fine" would pass a typo'd revision or an over-budget change that fails only at apply, on main.
+    Without the flag, plan shows it and exits 0, as it always has.
+    """
+    if not detailed:
+        return ExitCode.OK
+    if blocked:
+        return ExitCode.FAILURE
+    return ExitCode.CHANGES if changes else ExitCode.OK
 
 
 def for_wait(report: WaitReport) -> ExitCode:

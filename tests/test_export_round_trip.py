@@ -246,8 +246,9 @@ def test_names_that_are_not_there_and_an_empty_dir_are_errors(
 
 def _adopt(cli: Cli, sandbox: Sandbox, recorder: Recorder, out: pathlib.Path, name: str) -> dict[str, Any]:
     """plan --adopt proposes the ownership tags and nothing else; apply --adopt sends exactly those."""
-    unadopted = plan_json(cli, str(out), "--detailed-exitcode", code=3)
-    assert [c["action"] for c in unadopted] == ["blocked"]  # not ours: nothing without --adopt
+    # Not ours: nothing without --adopt, a blocked change, which fails --detailed-exitcode (apply would).
+    unadopted = plan_json(cli, str(out), "--detailed-exitcode", code=1)
+    assert [c["action"] for c in unadopted] == ["blocked"]
     (change,) = plan_json(cli, str(out), "--adopt", "--detailed-exitcode", code=3)
     assert change["action"] == "update"
     assert [f["path"] for f in change["fields"]] == ["tags"]

@@ -83,7 +83,7 @@ def plan(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Show what apply would do, per endpoint and per field."""
-    from endpointctl.cli.hooks import plan_text, show_warnings
+    from endpointctl.cli.hooks import plan_text, show_prune_searched, show_warnings
     from endpointctl.core.plan import check_options
     from endpointctl.engine.flows import deploy
 
@@ -98,6 +98,7 @@ def plan(
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
     inv.out.result(plan_text(inv.out, the_plan, reading.files if how.prune else ()))
+    show_prune_searched(inv.out, the_plan)
     show_warnings(inv.out, the_plan)
     from endpointctl.cli.exits import for_plan
 
@@ -143,7 +144,7 @@ def apply(
     inv: Invocation, /, paths: tuple[str, ...], output: str, namespace: str | None, **flags: Any
 ) -> ExitCode:
     """Converge the live endpoints to the manifests."""
-    from endpointctl.cli.hooks import CliHooks, plan_text, show_warnings
+    from endpointctl.cli.hooks import CliHooks, plan_text, show_prune_searched, show_warnings
     from endpointctl.core.plan import check_options
     from endpointctl.engine.flows import deploy
 
@@ -163,6 +164,7 @@ def apply(
         # Changes nothing, so it neither takes nor waits for the lock.
         dry = deploy.plan(session, desired, how)
         inv.out.result(plan_text(inv.out, dry, files))
+        show_prune_searched(inv.out, dry)
         show_warnings(inv.out, dry)
         return ExitCode.OK
     stack = how.stack

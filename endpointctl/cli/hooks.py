@@ -41,6 +41,8 @@ class CliHooks:
         # With -o json the plan is not repeated on stderr unless there is nothing else to show.
         if not self._out.mode.structured or not plan.has_changes:
             self._out.info(render.plan(plan, OutputMode.TABLE, self._files).rstrip())
+        else:
+            show_prune_searched(self._out, plan)
         show_warnings(self._out, plan)
 
     def changed(self, results: Sequence[ChangeResult]) -> None:
@@ -63,6 +65,13 @@ def plan_text(out: Output, plan: Plan, files: Sequence[str] = ()) -> str:
 
         return markdown.plan(plan, files, scrub=out.redactor.scrub)
     return render.plan(plan, out.mode, files)
+
+
+def show_prune_searched(out: Output, plan: Plan) -> None:
+    """With -o json or yaml, where a prune looked, on stderr: stdout is a bare list of changes (a stable
+    shape that has no room for it), and the other modes say it in the plan itself."""
+    if out.mode.structured and plan.prune is not None:
+        out.info(render.prune_searched(plan.prune))
 
 
 def show_warnings(out: Output, plan: Plan) -> None:

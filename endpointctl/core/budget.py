@@ -24,7 +24,9 @@ CHECKED = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE})
 
 def check(plan: Plan, catalogs: Mapping[str, Sequence[Hardware]], now: datetime) -> Plan:
     """``plan`` with every create or update over its budget blocked; ``now`` starts the 30 days."""
-    return Plan(tuple(_check(change, catalogs.get(change.namespace), now) for change in plan.changes))
+    return replace(
+        plan, changes=tuple(_check(change, catalogs.get(change.namespace), now) for change in plan.changes)
+    )
 
 
 def _check(change: Change, rows: Sequence[Hardware] | None, now: datetime) -> Change:

@@ -29,7 +29,9 @@ CREATE_REPLICAS = 1  # what a create sends for an unset minReplica or maxReplica
 
 def attach(plan: Plan, catalogs: Mapping[str, Sequence[Hardware]]) -> Plan:
     """``plan`` with every change's hourly cost, priced from its namespace's catalog rows."""
-    return Plan(tuple(replace(c, cost=change_cost(c, catalogs.get(c.namespace))) for c in plan.changes))
+    return replace(
+        plan, changes=tuple(replace(c, cost=change_cost(c, catalogs.get(c.namespace))) for c in plan.changes)
+    )
 
 
 def change_cost(change: Change, rows: Sequence[Hardware] | None) -> ChangeCost:

@@ -96,8 +96,19 @@ class Options:
 
 
 @dataclass(frozen=True)
+class PruneScope:
+    """Where ``--prune --stack`` looked for the stack's endpoints: the namespaces whose listing the plan
+    was computed from. An endpoint of the stack in any other namespace is not seen, so not deleted; a plan
+    says which it searched rather than looking complete."""
+
+    stack: str
+    namespaces: tuple[str, ...]  # sorted
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = field(default_factory=tuple)
+    prune: PruneScope | None = None  # with --prune: where it looked (a plan of changes keeps it as is)
 
     @property
     def has_changes(self) -> bool:
@@ -383,4 +394,5 @@ def compute(
                     reason=kept or f"tagged with stack '{options.stack}' and absent from the manifests",
                 )
             )
-    return Plan(changes=tuple(changes))
+    scope = PruneScope(options.stack, tuple(sorted(observed))) if options.prune and options.stack else None
+    return Plan(changes=tuple(changes), prune=scope)

@@ -72,7 +72,7 @@ def check(plan: Plan, catalogs: Mapping[str, Sequence[Hardware]]) -> Checked:
                 changes.append(_warn(change, f"{message}; it is left as it is"))
             continue
         changes.append(_check_offer(change, offer, rows, taken))
-    return Checked(Plan(tuple(changes)), tuple(issues))
+    return Checked(replace(plan, changes=tuple(changes)), tuple(issues))
 
 
 def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | None, tuple[KeyPath, str]]:

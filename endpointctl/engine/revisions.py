@@ -75,13 +75,14 @@ def block_unreadable(plan: Plan, unreadable: UnreadableRevisions) -> Plan:
         "set spec.model.revision to a branch, tag or 40-hex commit the model has; for a gated or private "
         "model, use a token that may read it (request access on the model's Hub page)"
     )
-    return Plan(
-        tuple(
+    return replace(
+        plan,
+        changes=tuple(
             replace(
                 change, action=Action.BLOCKED, steps=(), reason=f"{why}; nothing is changed for it ({hint})"
             )
             if (why := unreadable.get((change.namespace, change.name))) is not None
             else change
             for change in plan.changes
-        )
+        ),
     )

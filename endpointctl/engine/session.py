@@ -8,6 +8,7 @@ build it with their own clock and a sandbox. Nothing here prints or parses flags
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -38,6 +39,45 @@ Placed = tuple[str, Desired]  # a desired endpoint with its resolved namespace
 class Connection:
     hub: Hub
     deployed: DeployedClient
+
+
+@dataclass(frozen=True)
+class _PruneOnly:
+    """A namespace a plan lists only for ``--prune --stack``: the default one, which no manifest names."""
+
+    namespace: str
+    stack: str
+
+    def lister(self, list_it: Callable[[], list[Endpoint]]) -> Callable[[], list[Endpoint]]:
+        """``list_it``, whose failure says why this namespace was read (no manifest names it)."""
+
+        def read() -> list[Endpoint]:
+            try:
+                return list_it()
+            except Interrupted:
+                raise
+            except EndpointctlError as error:
+                raise _for_prune(error, self.stack, self.namespace) from error
+
+        return read
+
+
+def _for_prune(error: EndpointctlError, stack: str, namespace: str | None = None) -> EndpointctlError:
+    """``error`` (a copy: whoami's is kept and raised again; its type, status and exit code as they are),
+    saying that --prune is why the default namespace was looked for or listed: no manifest names it, so
+    the error would otherwise be a puzzle. Nothing is planned from a reading without it: the stack's
+    endpoints there would look absent rather than kept."""
+    which = f"the default namespace '{namespace}'" if namespace else "the default namespace"
+    said = copy.copy(error)
+    said.message = (
+        f"{error.message} (--prune --stack {stack} searches {which} too, though no manifest names it)"
+    )
+    step = (
+        "nothing was changed; to prune without it, make the default a namespace the token can read "
+        "(--namespace or ENDPOINTCTL_NAMESPACE)"
+    )
+    said.hint = f"{error.hint}; {step}" if error.hint else step
+    return said
 
 
 class Session:
@@ -166,7 +206,10 @@ class Session:
         check_options(options)
         if options.at is None:  # schedules are evaluated now, on the session's clock
             options = replace(options, at=datetime.fromtimestamp(self.clock.wall(), UTC))
-        observed, found, catalogs = self._read(placed)
+        # With --prune, the default namespace too: the last manifest of a namespace removed leaves endpoints
+        # of the stack there that no remaining manifest names, and only a listing of it finds them.
+        unnamed = self._unnamed_default(placed, options.stack) if options.prune and options.stack else None
+        observed, found, catalogs = self._read(placed, unnamed)
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
         pinned, unreadable = revisions.pin(self.hub, placed, found)
         planned = revisions.block_unreadable(compute(pinned, observed, options), unreadable)
@@ -177,31 +220,47 @@ class Session:
         secret_values.check(checked)  # a secret whose variable is unset, where a step would send it
         return checked
 
+    def _unnamed_default(self, placed: Sequence[Placed], stack: str) -> _PruneOnly | None:
+        """The default namespace (``--namespace``, ``ENDPOINTCTL_NAMESPACE``, else the token's user), when
+        no manifest names it in any case: a prune reads it as well. Resolving it may ask whoami."""
+        try:
+            default = self.namespace()
+        except Interrupted:
+            raise
+        except EndpointctlError as error:
+            raise _for_prune(error, stack) from error
+        named = {namespace_key(ns) for ns, _ in placed}
+        return None if namespace_key(default) in named else _PruneOnly(default, stack)
+
     def _read(
-        self, placed: Sequence[Placed]
+        self, placed: Sequence[Placed], unnamed: _PruneOnly | None = None
     ) -> tuple[dict[str, list[Endpoint]], revisions.Found, dict[str, Sequence[Hardware]]]:
         """What a plan reads, all at the same time: they are independent, so the plan waits for the
-        slowest, not for the sum. The listing of every namespace, each branch's commit, and the hardware
-        catalog of every namespace a manifest names. When reads fail, the error is the one reading them
-        in that order would have stopped at; nothing is planned unless every read succeeded."""
+        slowest, not for the sum. The listing of every namespace (``unnamed``'s too: a prune's), each
+        branch's commit, and the hardware catalog of every namespace a manifest names. When reads fail,
+        the error is the one reading them in that order would have stopped at (``unnamed``'s listing
+        after the manifests' namespaces'); nothing is planned unless every read succeeded."""
         hub = self.hub  # connected here, in this thread, before any reader starts
-        namespaces = list(dict.fromkeys(ns for ns, _ in placed))
+        named = list(dict.fromkeys(ns for ns, _ in placed))
+        # A namespace only a prune reads has no manifest, so no catalog: it is only listed.
+        listed = [*named, unnamed.namespace] if unnamed else named
         keys = revisions.lookups(placed)
         reads: list[Callable[[], object]] = [
-            *(self._lister(ns, None) for ns in namespaces),
+            *(self._lister(ns, None) for ns in named),
+            *([unnamed.lister(self._lister(unnamed.namespace, None))] if unnamed else []),
             *((lambda key=key: hub.commit_of(*key)) for key in keys),
-            *((lambda ns=ns: preflight.catalog(hub, ns)) for ns in namespaces),
+            *((lambda ns=ns: preflight.catalog(hub, ns)) for ns in named),
         ]
         answers = together.gather(reads, cancel=self.cancel)
         lists, commits, catalogs = (
-            answers[: len(namespaces)],
-            answers[len(namespaces) : len(namespaces) + len(keys)],
-            answers[len(namespaces) + len(keys) :],
+            answers[: len(listed)],
+            answers[len(listed) : len(listed) + len(keys)],
+            answers[len(listed) + len(keys) :],
         )
         return (
-            dict(zip(namespaces, cast(list[list[Endpoint]], lists), strict=True)),
+            dict(zip(listed, cast(list[list[Endpoint]], lists), strict=True)),
             dict(zip(keys, cast(list[str | Unreadable], commits), strict=True)),
-            dict(zip(namespaces, cast(list[Sequence[Hardware]], catalogs), strict=True)),
+            dict(zip(named, cast(list[Sequence[Hardware]], catalogs), strict=True)),
         )
 
     def execute(self, plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> list[ChangeResult]:

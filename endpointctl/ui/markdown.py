@@ -35,7 +35,7 @@ from endpointctl.core.plan import Action, Change, Plan, widened_access
 from endpointctl.ui import markdown_escape as esc
 from endpointctl.ui.costs import hourly_text
 from endpointctl.ui.records import security_text
-from endpointctl.ui.render import elapsed_text, secret_names_text, secrets_sent_text
+from endpointctl.ui.render import elapsed_text, prune_searched, secret_names_text, secrets_sent_text
 
 Scrub = Callable[[str], str]
 WARN = "⚠️"
@@ -218,6 +218,8 @@ def plan(p: Plan, files: Sequence[str] = (), *, scrub: Scrub) -> str:
         ]
         parts.append(esc.table(["Action", "Endpoint", "Changes", "Cost per hour", "Notes"], rows))
     parts += [_details(c, cells) for c in listed if c.fields]
+    if p.prune is not None:
+        parts.append(prune_searched(p.prune, quote=cells.code) + "\n")
     if files:
         read = ", ".join(cells.code(f) for f in files)
         parts.append(f"Read {len(files)} manifest file(s), each in full (hidden entries skipped): {read}\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from endpointctl.core.diff import SENSITIVE, FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ManifestIssue
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
-from endpointctl.core.plan import Action, Plan
+from endpointctl.core.plan import Action, Plan, PruneScope
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui import costs, yaml_output
 from endpointctl.ui.escapes import INVISIBLE
@@ -174,6 +174,22 @@ def _field_line(change: FieldChange, creating: bool) -> str:
     return f"      {change.path}: {_show(change.before)} -> {_show(change.after)}{suffix}"
 
 
+PRUNE_SEARCHED = "--prune searched {namespaces} for stack {stack}"
+PRUNE_ELSEWHERE = (
+    "the manifests' namespaces and the default one; the stack's endpoints in any other namespace are not "
+    "seen, so not pruned"
+)
+
+
+def prune_searched(scope: PruneScope, quote: Callable[[str], str] = repr) -> str:
+    """Where a prune looked, for people: the table's line, markdown's (``quote`` as code) and, with
+    ``-o json`` or ``yaml`` (whose stdout is a bare list of changes), stderr's."""
+    where = ", ".join(quote(ns) for ns in scope.namespaces)
+    noun = "namespace" if len(scope.namespaces) == 1 else "namespaces"
+    searched = PRUNE_SEARCHED.format(namespaces=f"{noun} {where}", stack=quote(scope.stack))
+    return f"{searched} ({PRUNE_ELSEWHERE})."
+
+
 def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
     """The plan; ``files``, when given (with --prune), are the manifest files it was made from."""
     if mode.structured:
@@ -217,6 +233,8 @@ def plan(p: Plan, mode: OutputMode, files: Sequence[str] = ()) -> str:
     total_line = costs.total_line(p)
     if total_line is not None:
         lines.append(total_line)
+    if p.prune is not None:
+        lines.append(prune_searched(p.prune))
     if files:
         # What a prune was measured against: an endpoint no file here names is one it deletes.
         read = ", ".join(files)

@@ -27,6 +27,8 @@ class Cli:
     environ: dict[str, str]
     clock: Any
     interactive: bool = False
+    processes: Any = None  # this machine's processes as lease records tell them; None: the real ones
+    timer: Any = None  # what a lease's heartbeat waits on; None: real time
 
     def __call__(self, *argv: str, env: dict[str, str | None] | None = None, confirm: bool = False) -> Run:
         """``env`` adds to the environment; a None there removes the variable."""
@@ -39,6 +41,8 @@ class Cli:
             interactive=self.interactive,
             prompt=lambda _text: confirm,
             out=Output(stdout=stdout, stderr=stderr),
+            processes=self.processes,
+            timer=self.timer,
         )
         code = main(list(argv), env=command_env)
         return Run(code, stdout.getvalue(), stderr.getvalue())

@@ -14,18 +14,22 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from clirunner import Cli
 from clocks import InterruptedAt
 from conftest import PHASES
+from fake_processes import HERE_BOOT, HERE_NAMESPACE, FakeProcesses, container_holder
 from test_cli_apply import USER, manifest, write
 
+from endpointctl.core.defaults import LEASE_EXPIRY, LEASE_RENEWAL
 from endpointctl.core.targets import Target
-from endpointctl.engine.leases import LeaseBook
-from endpointctl.engine.locks import Holder
+from endpointctl.engine.leases import LeaseBook, parse_stamp
+from endpointctl.engine.locks import Holder, stamp
 from endpointctl.sandbox import Response, Sandbox, SandboxConfig
 
 RESUME = "POST /v2/endpoint/{namespace}/{name}/resume"
@@ -444,3 +448,127 @@ def test_a_signal_before_popen_returns_is_passed_on_once_the_child_runs(
             signal.signal(s, handler)
     assert status == 128 + int(sig)  # killed by the signal passed on (the child set no handler)
     assert got == [int(sig)]  # and the handler before endpointctl's still ran, once
+
+
+# -- runs in other containers, told by their heartbeat; this run's own heartbeat ----------------------------
+
+
+def test_a_run_killed_in_another_container_is_taken_as_gone_said_and_its_state_put_back(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    here = replace(cli, processes=FakeProcesses())
+    deploy(cli, clock, tmp_path)  # awake: the killed run woke it from paused
+    book(tmp_path).record("paused")
+    killed = container_holder(clock.wall() - LEASE_EXPIRY - 1)
+    book(tmp_path).add(killed)
+    sandbox.reset_counts()
+    result = here("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert (
+        f"{USER}/job: the lease of pid 1 on 3f2a9c1b7d0e (endpointctl run office -- batch.py) was last "
+        f"renewed {killed.renewed}, over 10 minutes ago"
+    ) in result.stderr
+    assert "taken as gone" in result.stderr and "found it paused" in result.stderr
+    assert state(cli) == "paused" and sandbox.counts().get(PAUSE) == 1
+    assert list(book(tmp_path).directory.glob("holder-*")) == []
+
+
+def test_a_live_run_in_another_container_shares_it_and_is_not_paused_under(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    here = replace(cli, processes=FakeProcesses())
+    deploy(cli, clock, tmp_path)
+    book(tmp_path).record("paused")
+    book(tmp_path).add(container_holder(clock.wall() - 30))
+    sandbox.reset_counts()
+    result = here("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert "shared with 1 other run(s) (pid 1)" in result.stderr
+    assert "1 other run(s) still use it" in result.stderr
+    assert state(cli) == "running" and sandbox.mutating_count() == 0
+
+
+def test_an_old_record_from_another_host_that_cannot_be_told_stops_the_run_before_it_acts(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    leases = book(tmp_path)
+    leases.directory.mkdir(parents=True)
+    path = leases.directory / "holder-4242.json"
+    since = stamp(clock.wall() - LEASE_EXPIRY - 1)
+    path.write_text(
+        json.dumps({"pid": 4242, "host": "elsewhere", "command": "endpointctl run", "since": since})
+    )
+    sandbox.reset_counts()
+    seen = tmp_path / "env.json"
+    result = cli("run", "job", "--", *records_env(seen))
+    assert result.code == 1, result.all
+    assert "cannot be told" in result.stderr and f"if it is gone, remove {path}" in result.stderr
+    assert not seen.exists() and sandbox.mutating_count() == 0 and state(cli) == "paused"
+    path.unlink()
+    assert cli("run", "job", "--", *records_env(seen)).code == 0 and seen.exists()
+
+
+def _holder_records(directory: pathlib.Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted(directory.glob("holder-*"))]
+
+
+class OneBeat:
+    """The heartbeat's timer in a run: its first period passes at once (and moves the test's clock on by
+    it), the second only ends when the run stops the heartbeat. The lease records before and after that
+    one renewal are kept; ``beaten`` is set once it is done."""
+
+    def __init__(self, clock: Any, directory: pathlib.Path) -> None:
+        self.clock, self.directory = clock, directory
+        self.periods: list[float] = []
+        self.before: list[dict[str, Any]] = []
+        self.after: list[dict[str, Any]] = []
+        self.beaten = threading.Event()
+        self.stopped = False
+
+    def now(self) -> float:
+        return float(self.clock.now())
+
+    def wall(self) -> float:
+        return float(self.clock.wall())
+
+    def sleep(self, seconds: float, cancel: Any = None) -> bool:
+        self.periods.append(seconds)
+        if len(self.periods) == 1:
+            self.before = _holder_records(self.directory)
+            self.clock.advance(seconds)
+            return True
+        self.after = _holder_records(self.directory)
+        self.beaten.set()
+        self.stopped = cancel.wait(60)  # returns once the run stops its heartbeat
+        return False
+
+
+def test_a_run_renews_its_lease_record_while_it_holds_it_and_stops_before_leaving(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    timer = OneBeat(clock, book(tmp_path).directory)
+    here = replace(cli, processes=FakeProcesses(running={os.getpid(): 4321}), timer=timer)
+
+    def after_the_renewal(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        # The resume waits for the renewal: the heartbeat runs from the moment the lease is taken. Not
+        # for good: without a heartbeat the run goes on, and the assertions below say what is missing.
+        if request.route == RESUME:
+            timer.beaten.wait(10)
+        return call_next(request)
+
+    sandbox.add_middleware(after_the_renewal)
+    result = here("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert timer.periods == [LEASE_RENEWAL, LEASE_RENEWAL] and timer.stopped
+    (first,) = timer.before
+    (renewed,) = timer.after
+    assert first["renewed"] == first["since"]
+    assert renewed == {**first, "renewed": renewed["renewed"]}  # the rest of the record as it was
+    at, since = parse_stamp(renewed["renewed"]), parse_stamp(first["since"])
+    assert at is not None and since is not None and at >= since + LEASE_RENEWAL  # on the run's clock
+    assert (first["pid"], first["host"], first["start_time"]) == (os.getpid(), "batch-host", 4321)
+    assert (first["boot_id"], first["pid_namespace"]) == (HERE_BOOT, HERE_NAMESPACE)
+    assert list(book(tmp_path).directory.glob("holder-*")) == []  # not written again once it left
+    assert state(cli) == "paused"

@@ -15,16 +15,19 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from clirunner import Cli
+from fake_processes import FakeProcesses, container_holder
 from test_cli_apply import USER, manifest, write
 
+from endpointctl.core.defaults import LEASE_EXPIRY
 from endpointctl.core.targets import Target
 from endpointctl.engine.leases import LeaseBook
-from endpointctl.engine.locks import Holder
+from endpointctl.engine.locks import Holder, stamp
 from endpointctl.sandbox import ManualClock, Response, Sandbox
 
 START = datetime(2026, 3, 23, 6, 50, tzinfo=UTC)  # Mon 07:50 Europe/Berlin
@@ -283,6 +286,64 @@ def test_a_run_given_the_manifest_ignores_a_stale_record(
     assert book(tmp_path).recorded() is None
 
 
+# -- a run in another container: told by its heartbeat ------------------------------------------------------
+
+
+def test_a_run_killed_in_another_container_holds_it_until_its_heartbeat_expires_then_the_cron_run_pauses_it(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    """The README's container setup: each `docker run --rm` has a host name and pids of its own, so a
+    run's pid cannot be checked here; once its heartbeat has stopped for the expiry, it is taken as gone."""
+    here = replace(cli, processes=FakeProcesses())
+    deploy(cli, clock, tmp_path)  # awake: woken from paused by the batch in the other container
+    book(tmp_path).record("paused")
+    batch = container_holder(clock.wall())
+    path = book(tmp_path).add(batch)
+    sandbox.reset_counts()
+    for _ in range(3):  # alive, renewing every minute: not paused under it, for as long as it runs
+        clock.advance(LEASE_EXPIRY - 60)
+        assert book(tmp_path).renew(path, batch, clock.wall() - 30)
+        code, record, _ = schedule_run(here, scheduled, "--at", NIGHT)
+        assert code == 0 and (record["action"], record["outcome"]) == ("none", "unchanged"), record
+        assert record["notes"][0].startswith("in use by `endpointctl run` (pid 1 on 3f2a9c1b7d0e, since ")
+    assert sandbox.mutating_count() == 0 and state(cli) == "running"
+    last = stamp(clock.wall() - 30)
+    clock.advance(LEASE_EXPIRY - 29)  # killed (kill -9, the container stopped) right after that renewal
+    code, record, stderr = schedule_run(here, scheduled, "--at", NIGHT)
+    assert code == 0 and (record["action"], record["outcome"]) == ("pause", "ok"), record
+    (note,) = record["notes"]
+    assert f"pid 1 on 3f2a9c1b7d0e (endpointctl run office -- batch.py) was last renewed {last}" in note
+    assert "taken as gone" in note
+    assert "ended without putting it back" in stderr  # and its record is dropped: the schedule had its say
+    assert state(cli) == "paused" and book(tmp_path).recorded() is None
+    assert list(book(tmp_path).directory.glob("holder-*")) == []
+
+
+def test_an_old_record_from_another_host_blocks_the_endpoint_once_old_and_names_the_file_to_remove(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    """Written by an endpointctl that did not renew its leases: past the expiry a long batch and a killed
+    one look alike, so neither "alive for good" (billing, exit 0) nor "gone" (paused under a batch)."""
+    deploy(cli, clock, tmp_path)
+    leases = book(tmp_path)
+    leases.directory.mkdir(parents=True)
+    path = leases.directory / "holder-1.json"
+    since = stamp(clock.wall() - LEASE_EXPIRY + 60)
+    path.write_text(
+        json.dumps({"pid": 1, "host": "3f2a9c1b7d0e", "command": "endpointctl run", "since": since})
+    )
+    code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT)  # young: alive, as before
+    assert code == 0 and record["action"] == "none" and "in use by" in record["notes"][0]
+    clock.advance(61)
+    code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT)
+    assert code == 1 and (record["action"], record["outcome"]) == ("none", "blocked")
+    assert f"if it is gone, remove {path}" in record["error"] and "pid 1 on 3f2a9c1b7d0e" in record["error"]
+    assert state(cli) == "running" and path.exists()
+    path.unlink()  # the user's answer: that run is gone
+    code, record, _ = schedule_run(cli, scheduled, "--at", NIGHT)
+    assert code == 0 and (record["action"], record["outcome"]) == ("pause", "ok")
+
+
 # -- a lease book that cannot be read is no one's: never "nobody uses it" ---------------------------------
 
 
@@ -303,7 +364,33 @@ def _impossible_pid(path: pathlib.Path) -> None:
     path.write_text(json.dumps(record))  # os.kill raised OverflowError: the whole run stopped
 
 
-@pytest.mark.parametrize("spoil", [_unreadable_fifo, _unreadable_huge, _unreadable_link, _impossible_pid])
+def _corrupt_start_time(path: pathlib.Path) -> None:
+    record = {"pid": 4242, "host": socket.gethostname(), "command": "x", "since": "x", "start_time": 2**70}
+    path.write_text(json.dumps(record))
+
+
+def _corrupt_renewal(path: pathlib.Path) -> None:
+    record = {"pid": 4242, "host": "elsewhere", "command": "x", "since": "x", "renewed": {"at": "noon"}}
+    path.write_text(json.dumps(record))
+
+
+def _old_record_of_another_host(path: pathlib.Path) -> None:
+    record = {"pid": 4242, "host": "elsewhere", "command": "x", "since": "2026-03-23T05:00:00Z"}
+    path.write_text(json.dumps(record))  # 110 minutes before START, never renewed
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        _unreadable_fifo,
+        _unreadable_huge,
+        _unreadable_link,
+        _impossible_pid,
+        _corrupt_start_time,
+        _corrupt_renewal,
+        _old_record_of_another_host,
+    ],
+)
 def test_an_unreadable_lease_book_blocks_its_endpoint_only_and_never_hangs(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str, spoil: Any
 ) -> None:

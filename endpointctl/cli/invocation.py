@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each is imported where used: `--help` and `validate` need n
     from endpointctl.cli.services import Services
     from endpointctl.core.spec import Desired
     from endpointctl.engine.interaction import Consent
+    from endpointctl.engine.processes import Processes
     from endpointctl.engine.session import Session
 
 
@@ -43,6 +44,11 @@ class CommandEnv:
     prompt: Callable[[str], bool] = _ask
     out: Output = field(default_factory=Output)
     own: bool | None = None  # environ is the process's (the console script's); None: when it equals it
+    # This machine's processes as lease records tell them (``engine.processes``); None: the real ones.
+    processes: Processes | None = None
+    # What a thread of its own waits on (a lease's heartbeat); None: real time, even where ``clock`` is a
+    # test's, which advances whenever slept on and would spin such a thread.
+    timer: Clock | None = None
 
     @property
     def is_own(self) -> bool:
@@ -115,7 +121,9 @@ class Invocation:
         if self._services is None:
             from endpointctl.cli.services import Services
 
-            self._services = Services(self.env.clock, self.out, settings)
+            self._services = Services(
+                self.env.clock, self.out, settings, processes=self.env.processes, timer=self.env.timer
+            )
         return self._services.session()
 
     def consent(self, yes: bool) -> Consent:

@@ -13,7 +13,9 @@ from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import Settings, TokenInfo
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine.cancel import CancelEvent
+from endpointctl.engine.clock import SystemClock
 from endpointctl.engine.locks import state_dir
+from endpointctl.engine.processes import LocalProcesses, Processes
 from endpointctl.engine.session import Connection, Session
 from endpointctl.ui.sink import Output
 
@@ -22,8 +24,18 @@ if TYPE_CHECKING:
 
 
 class Services:
-    def __init__(self, clock: Clock, out: Output, settings: Settings) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        out: Output,
+        settings: Settings,
+        *,
+        processes: Processes | None = None,
+        timer: Clock | None = None,
+    ) -> None:
         self._clock = clock
+        self._processes = processes or LocalProcesses()
+        self._timer = timer or SystemClock()
         self._out = out
         self._settings = settings
         self._sandbox: Sandbox | None = None
@@ -69,6 +81,8 @@ class Services:
                 default_namespace=self._settings.namespace,
                 cancel=self._cancel,
                 locks_dir=state_dir(self._settings.state_dir),
+                processes=self._processes,
+                timer=self._timer,
             )
         return self._session
 

@@ -12,6 +12,13 @@ LOCK_TIMEOUT = 300.0  # how long apply waits for another process's lock on an en
 # How long `schedule run` waits, in all, for the locks of endpoints another command is changing; one not had
 # by then is reported blocked, and the next run (every 15 minutes) moves it.
 SCHEDULE_LOCK_TIMEOUT = 60.0
+# A running `endpointctl run` rewrites its lease record this often (its heartbeat). A record that a reader
+# cannot check by its pid (another host, kernel boot or pid namespace: a container) counts as alive while
+# its last renewal is at most LEASE_EXPIRY old: ten periods, so a few late or failed renewals and clocks
+# minutes apart never make a live batch look gone, and a killed run's endpoint is paused by the first
+# `schedule run` after ten minutes instead of billing until someone looks.
+LEASE_RENEWAL = 60.0
+LEASE_EXPIRY = 600.0
 COLD_START_SECONDS = 300.0  # how long a smoke test lets a scaled-to-zero endpoint wake up
 # The longest any timeout or wait may be, from a flag, the environment or a manifest: a week. Past it a
 # deadline overflows the platform's clock ("timestamp out of range"), and nothing real waits that long.

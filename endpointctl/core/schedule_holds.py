@@ -15,6 +15,8 @@ what stands in the way of some of those moves, and these turn them into what is 
   scale-to-zero would stop it under the batch, so it is not made, with a note; it is the intended state,
   not an error. A resume still happens: both want it awake. ``put_back`` is the state the run is then to
   put it back in when it ends: the schedule's (``core.scheduled.wanted_state``), as this run would make it.
+- ``noted``: a run's lease was taken as gone (its heartbeat stopped long ago on a host or in a container
+  where its pid cannot be checked): the move stands, and its record says so.
 
 One endpoint's hold never touches another's move: the rest of the run converges.
 """
@@ -70,6 +72,11 @@ def put_back(move: ScheduledChange, at: datetime) -> str | None:
         return None
     want = wanted_state(change.desired, at, live.status)
     return want.value if want is not None else None
+
+
+def noted(move: ScheduledChange, note: str) -> ScheduledChange:
+    """``move`` with ``note`` added to its record, its action unchanged."""
+    return replace(move, change=replace(move.change, notes=(*move.change.notes, note)))
 
 
 def in_use(move: ScheduledChange, users: str, at: datetime) -> ScheduledChange:

@@ -51,20 +51,33 @@ class LockTimeout(EndpointctlError):
     """Another process held a lock for longer than --lock-timeout."""
 
 
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how a record writes a time: ISO 8601, UTC, to the second
+
+
+def stamp(wall: float) -> str:
+    """``wall`` (seconds since the epoch) as a record writes it (``STAMP``)."""
+    return datetime.fromtimestamp(wall, UTC).strftime(STAMP)
+
+
 @dataclass(frozen=True)
 class Holder:
     pid: int
     host: str
     command: str
     since: str  # ISO 8601, UTC
+    # A lease holder's (``engine.leases``) identity beyond pid and host, and its heartbeat; None where
+    # unknown: not Linux, a lock's record (which only names its holder), or an older endpointctl's.
+    boot_id: str | None = None
+    pid_namespace: str | None = None
+    start_time: int | None = None  # clock ticks since boot
+    renewed: str | None = None  # ISO 8601, UTC, as ``since``
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host} ({self.command}, since {self.since})"
 
     @classmethod
     def current(cls, command: str, wall: float) -> Holder:
-        started = datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=started)
+        return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=stamp(wall))
 
 
 def state_dir(override: str | None) -> Path:
@@ -139,7 +152,8 @@ def parse_holder(data: bytes) -> Holder | None:
             command=str(record["command"]),
             since=str(record["since"]),
         )
-    except (ValueError, KeyError, TypeError, OverflowError):
+    # RecursionError: a file of a few thousand "[" nests deeper than the decoder goes.
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None
 
 

@@ -2,7 +2,8 @@
 
 A ``Session`` holds the services one command uses: the hub and the data-plane client (connected on first
 use, so a command that is refused for its flags reads no token and starts no sandbox), the clock, where
-progress goes, the cancel event an interrupt sets, and where locks live. The CLI builds it once; tests
+progress goes, the cancel event an interrupt sets, where locks live, and this machine's processes as lease
+records see them. The CLI builds it once; tests
 build it with their own clock and a sandbox. Nothing here prints or parses flags.
 """
 
@@ -28,6 +29,7 @@ from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine import locks, preflight, revisions, together
 from endpointctl.engine.cancel import CancelEvent
 from endpointctl.engine.executor import DEFAULT_PARALLELISM, Executor
+from endpointctl.engine.processes import Processes
 from endpointctl.hub import Hub
 from endpointctl.hub.revisions import Unreadable
 
@@ -90,6 +92,8 @@ class Session:
         default_namespace: str | None,
         cancel: CancelEvent,
         locks_dir: Path,
+        processes: Processes,
+        timer: Clock,
     ) -> None:
         self._connect = connect
         self._connection: Connection | None = None
@@ -98,6 +102,10 @@ class Session:
         self.default_namespace = default_namespace  # --namespace / ENDPOINTCTL_NAMESPACE; else the token's
         self.cancel = cancel  # set on SIGINT/SIGTERM: nothing new starts, waits end, retries stop
         self.locks_dir = locks_dir
+        self.processes = processes  # who this process is, whether another runs: for lease records
+        # What a thread of its own (a lease's heartbeat) waits on: never a test's clock that advances
+        # whenever slept on, which such a thread would spin on, moving the test's time under it.
+        self.timer = timer
 
     def _connected(self) -> Connection:
         if self._connection is None:

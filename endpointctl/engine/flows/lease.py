@@ -4,7 +4,9 @@ The order, and why:
 
 1. Join the lease (``engine.leases``) under the endpoint's ``lease:`` lock, reading the live state there:
    the first lease records the state it found; a later one takes that record, so whichever lease
-   finishes last restores the state from before the first.
+   finishes last restores the state from before the first. From then until it leaves, the run renews its
+   lease record every ``LEASE_RENEWAL`` seconds (``engine.heartbeat``, on ``Session.timer``), so that a
+   reader that cannot check its pid (another container) can tell it from a run killed long ago.
 2. Resume it if it is paused or scaled to zero (``lifecycle_plan``, ``Session.execute``, under the
    endpoint's lock as ``resume`` takes it), wait until it is ready (the one polling loop) and, with
    ``smoke``, smoke-test it.
@@ -29,7 +31,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
+from endpointctl.core.defaults import LEASE_EXPIRY, LEASE_RENEWAL
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, NothingMatched
 from endpointctl.core.lifecycle_plan import lifecycle_plan
@@ -46,13 +50,13 @@ from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.scheduled import wanted_state
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
-from endpointctl.engine import locks
+from endpointctl.engine import heartbeat, locks
 from endpointctl.engine.cancel import CancelEvent
 from endpointctl.engine.executor import Executor
 from endpointctl.engine.flows import smoke as smoking
 from endpointctl.engine.flows import wait as waiting
 from endpointctl.engine.interaction import Hooks
-from endpointctl.engine.leases import LeaseBook, lease_key
+from endpointctl.engine.leases import LeaseBook, gone_note, identified, lease_key
 from endpointctl.engine.session import Session
 
 Command = Callable[[Endpoint], int]  # runs the command against the ready endpoint; its exit status
@@ -110,15 +114,19 @@ def run(
     locks.check_usable(session.locks_dir)  # before any API call
     with hooks.interruptible():
         scheduled = desired if desired is not None and desired.spec.schedule is not None else None
-        leased = _join(session, target, command_line, scheduled)
+        leased, mine = _join(session, target, command_line, scheduled)
         try:
-            ready = _wake(
-                session, leased, desired, smoke=smoke, timeout=timeout, hooks=hooks, line=command_line
-            )
-            if ready is not None and not session.cancel.is_set():
-                leased.status = command(ready)
+            # Renewed from the moment it is written: the wait alone may outlast the expiry. Stopped (and
+            # any renewal under way finished) before leaving, so that no renewal writes the file again
+            # once the run has removed it.
+            with _renewing(session, target, mine):
+                ready = _wake(
+                    session, leased, desired, smoke=smoke, timeout=timeout, hooks=hooks, line=command_line
+                )
+                if ready is not None and not session.cancel.is_set():
+                    leased.status = command(ready)
         finally:
-            _leave(session, leased, command_line)
+            _leave(session, leased, mine, command_line)
     return leased
 
 
@@ -142,14 +150,32 @@ def _find(session: Session, target: Target) -> Endpoint | None:
     return next((ep for ep in listing if ep.name == target.name), None)
 
 
-def _join(session: Session, target: Target, command_line: str, scheduled: Desired | None) -> Leased:
+@dataclass(frozen=True)
+class _Mine:
+    """This run's lease: its record and the file it is kept in."""
+
+    holder: locks.Holder
+    path: Path
+
+
+def _others(session: Session, book: LeaseBook, target: Target) -> list[locks.Holder]:
+    """The live holders but this run; those taken as gone by their heartbeat are said."""
+    reading = book.read(session.processes, session.clock.wall(), me=os.getpid())
+    for holder in reading.gone:
+        session.report(f"{target.key}: {gone_note(holder)}")
+    return reading.live
+
+
+def _join(
+    session: Session, target: Target, command_line: str, scheduled: Desired | None
+) -> tuple[Leased, _Mine]:
     book = LeaseBook(session.locks_dir, target)
     with _lease_lock(session, target, command_line, interruptible=True) as holder:
         # Read under the lock: a last lease restoring at this moment has finished when this one reads.
         live = _find(session, target)
         if live is None:
             raise NothingMatched(f"no endpoint '{target.key}'", hint="check the name and the namespace")
-        others = book.others(os.getpid())
+        others = _others(session, book, target)
         recorded = book.recorded()
         before = recorded or live.shown_state
         leased = Leased(target, live, before, len(others), scheduled=scheduled)
@@ -160,14 +186,44 @@ def _join(session: Session, target: Target, command_line: str, scheduled: Desire
             )
         if recorded is None:
             book.record(before)
-        book.add(holder)
+        identity = identified(holder, session.processes)
+        mine = _Mine(identity, book.add(identity))
     if others:
         pids = ", ".join(str(h.pid) for h in others)
         session.report(
             f"{target.key}: shared with {len(others)} other run(s) (pid {pids}); the last to finish "
             f"puts it back to {leased.back_to}"
         )
-    return leased
+    return leased, mine
+
+
+def _renewing(session: Session, target: Target, mine: _Mine) -> AbstractContextManager[None]:
+    """This run's lease renewed every LEASE_RENEWAL seconds while the block runs (``engine.heartbeat``)."""
+    book = LeaseBook(session.locks_dir, target)
+    failing = False  # a failure is said once, not every minute it lasts
+
+    def renew() -> None:
+        nonlocal failing
+        try:
+            there = book.renew(mine.path, mine.holder, session.clock.wall())
+        except OSError as error:
+            if not failing:
+                session.report(
+                    f"{target.key}: its lease record {mine.path} cannot be renewed ({error}); once it is "
+                    f"{LEASE_EXPIRY / 60:g} minutes old, a `schedule run` on another host or container may "
+                    "take this run as gone and pause the endpoint under it"
+                )
+            failing = True
+            return
+        failing = False
+        if not there:
+            session.report(
+                f"{target.key}: its lease record had been removed, as a command that cannot check this "
+                f"run's pid does once it is {LEASE_EXPIRY / 60:g} minutes old: it may have paused the "
+                "endpoint under this run; the record is written again"
+            )
+
+    return heartbeat.beating(renew, period=LEASE_RENEWAL, clock=session.timer, name="endpointctl-lease")
 
 
 def _wake(
@@ -210,14 +266,14 @@ def _wake(
     return outcome.endpoint
 
 
-def _leave(session: Session, leased: Leased, command_line: str) -> None:
+def _leave(session: Session, leased: Leased, mine: _Mine, command_line: str) -> None:
     """Give the lease back; the last one puts the endpoint back where the first found it."""
     target = leased.target
     book = LeaseBook(session.locks_dir, target)
     try:
         with _lease_lock(session, target, command_line, interruptible=False):
-            book.remove(os.getpid())
-            others = book.others(os.getpid())
+            book.remove(mine.path)
+            others = _others(session, book, target)
             if others:
                 leased.kept_for = len(others)
                 session.report(

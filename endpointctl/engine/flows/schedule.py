@@ -10,8 +10,11 @@ namespace is all a move there needs. (``schedule show`` needs no engine: it read
 ``core.schedule_plan.coming``.)
 
 With each endpoint's lock it takes its lease lock (``engine.leases``, the lock ``run`` takes to join and
-leave), first, as ``run`` does: while an ``endpointctl run`` of this machine uses an endpoint, it is not
-paused or scaled to zero under the batch, and the state that run puts it back in follows the schedule.
+leave), first, as ``run`` does: while an ``endpointctl run`` with this state directory uses an endpoint, it
+is not paused or scaled to zero under the batch, and the state that run puts it back in follows the
+schedule. A run whose pid cannot be checked here (another container) and whose heartbeat stopped over
+``LEASE_EXPIRY`` ago is taken as gone, with a note in the endpoint's record; one that cannot be told alive
+or gone blocks its endpoint.
 
 From its first lock wait to its last move an interrupt (SIGINT/SIGTERM) only stops what is left: one
 while it waits for a lock or reads leaves every endpoint as it is, and one while it moves starts no new
@@ -34,7 +37,7 @@ from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
 from endpointctl.engine import locks
 from endpointctl.engine.interaction import Hooks
-from endpointctl.engine.leases import LeaseBook, LeaseBookUnreadable, lease_key
+from endpointctl.engine.leases import LeaseBook, LeaseBookUnreadable, gone_note, lease_key
 from endpointctl.engine.locks import Holder
 from endpointctl.engine.session import Placed, Session
 
@@ -72,8 +75,8 @@ def run(
     if not placed:
         return ScheduleRun(when, [], [])
     if dry_run:  # changes nothing, so it neither takes nor waits for a lock, nor tidies a lease book
-        users, unknown = _users({_key(item): _book(session, item) for item in placed}, tidy=False)
-        return ScheduleRun(when, _leased(_moves(session, placed, when, unknown), users, when), None)
+        found = _users(session, {_key(item): _book(session, item) for item in placed}, tidy=False)
+        return ScheduleRun(when, _leased(_moves(session, placed, when, found.unknown), found, when), None)
     # Sorted as apply sorts its keys, each lease key just before its endpoint's, as `run` takes them:
     # whoever waits for whom, nobody waits in a circle.
     order = sorted(placed, key=lambda item: _endpoint_key(item))
@@ -95,13 +98,13 @@ def run(
             not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
             # Read under its lease lock: no run joins or leaves until this run has ended.
             books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}
-            users, unknown = _users(books, tidy=True)
-            books = {key: book for key, book in books.items() if key not in unknown}
-            moves = _leased(_moves(session, placed, when, {**not_held, **unknown}), users, when)
+            found = _users(session, books, tidy=True)
+            books = {key: book for key, book in books.items() if key not in found.unknown}
+            moves = _leased(_moves(session, placed, when, {**not_held, **found.unknown}), found, when)
         except Interrupted as stopped:  # waiting for a lock, or reading: before any move
             return _not_reached(placed, when, stopped.message)
         results = session.execute(as_plan(moves))  # interrupted, it starts no new move and says so
-        _keep_records(session, books, users, moves, results, when)
+        _keep_records(session, books, found.users, moves, results, when)
     return ScheduleRun(when, moves, results)
 
 
@@ -113,17 +116,29 @@ def _not_reached(placed: Sequence[Placed], at: datetime, why: str) -> ScheduleRu
     return ScheduleRun(at, moves, results)
 
 
-def _users(books: Mapping[Key, LeaseBook], *, tidy: bool) -> tuple[dict[Key, list[Holder]], dict[Key, str]]:
+@dataclass(frozen=True)
+class _Users:
+    users: dict[Key, list[Holder]]  # who uses each endpoint through `endpointctl run`
+    gone: dict[Key, list[Holder]]  # holders taken as gone by their heartbeat: said in the endpoint's record
+    unknown: dict[Key, str]  # why who uses it cannot be told: blocked
+
+
+def _users(session: Session, books: Mapping[Key, LeaseBook], *, tidy: bool) -> _Users:
     """Who uses each endpoint through ``endpointctl run``, and why that cannot be told for some: an
-    endpoint whose lease book cannot be read is left as it is (blocked), never taken as one nobody uses."""
-    users: dict[Key, list[Holder]] = {}
-    unknown: dict[Key, str] = {}
+    endpoint whose lease book cannot be read is left as it is (blocked), never taken as one nobody uses.
+    A holder's heartbeat is judged on this machine's clock, never ``--at``: it says when a run last lived."""
+    found = _Users({}, {}, {})
+    wall = session.clock.wall()
     for key, book in books.items():
         try:
-            users[key] = book.live(tidy=tidy)
+            reading = book.read(session.processes, wall, tidy=tidy)
         except LeaseBookUnreadable as error:
-            unknown[key] = f"whether `endpointctl run` uses it cannot be told ({error.message})"
-    return users, unknown
+            found.unknown[key] = f"whether `endpointctl run` uses it cannot be told ({error.message})"
+            continue
+        found.users[key] = reading.live
+        if reading.gone:
+            found.gone[key] = reading.gone
+    return found
 
 
 def _key(item: Placed) -> Key:
@@ -159,18 +174,23 @@ def _moves(
     return moves
 
 
-def _leased(
-    moves: list[ScheduledChange], users: Mapping[Key, list[Holder]], at: datetime
-) -> list[ScheduledChange]:
-    """No pause or scale-to-zero under a live ``endpointctl run`` of this machine (``engine.leases``)."""
+def _leased(moves: list[ScheduledChange], found: _Users, at: datetime) -> list[ScheduledChange]:
+    """No pause or scale-to-zero under a live ``endpointctl run`` (``engine.leases``); a holder taken as
+    gone is said in the endpoint's record, whatever its move."""
     leased: list[ScheduledChange] = []
     for move in moves:
-        holders = users.get(move.key)
+        holders = found.users.get(move.key)
         if holders:
-            who = "; ".join(f"pid {h.pid} on {h.host}, since {h.since}" for h in holders)
-            move = holds.in_use(move, who, at)
+            move = holds.in_use(move, "; ".join(_user(h) for h in holders), at)
+        for holder in found.gone.get(move.key, ()):
+            move = holds.noted(move, gone_note(holder))
         leased.append(move)
     return leased
+
+
+def _user(holder: Holder) -> str:
+    renewed = f", renewed {holder.renewed}" if holder.renewed not in (None, holder.since) else ""
+    return f"pid {holder.pid} on {holder.host}, since {holder.since}{renewed}"
 
 
 def _keep_records(

@@ -408,3 +408,9 @@ def test_this_machine_tells_its_own_processes_apart() -> None:
     with pytest.raises(OverflowError):
         here.exists(2**63)
 
+
+def test_the_readme_states_the_heartbeat_and_its_expiry_as_they_are() -> None:
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Leased runs") : readme.index("**Scheduled endpoints.**")]
+    assert f"every {LEASE_RENEWAL:g} seconds" in section
+    assert f"at most {LEASE_EXPIRY / 60:g} minutes" in section

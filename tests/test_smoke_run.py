@@ -260,18 +260,21 @@ def test_paused_fails_at_once_with_the_resume_hint(
 ) -> None:
     stale = deploy()
     client.post(f"/v2/endpoint/{USER}/sst2/pause")
-    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)], pace=pacer(deployed.clock))
+    pace = pacer(deployed.clock)
+    # A bare command lands in the endpoint's namespace: the hint need not name it.
+    (result,) = run_smoke(deployed, [(observe(client, "sst2"), None)], pace=pace, implied_namespace=USER)
     assert (result.outcome, result.reason, result.attempts) == (
         SmokeOutcome.FAIL,
         "paused — run endpointctl resume sst2",
         0,
     )
     assert seen == []
-    # Paused after the listing was read: the proxy's 400 "Invalid state" says the same.
-    (late,) = run_smoke(deployed, [(stale, None)], pace=pacer(deployed.clock))
+    # Paused after the listing was read: the proxy's 400 "Invalid state" says the same. Where a bare
+    # command lands is not known here, so the hint names the namespace.
+    (late,) = run_smoke(deployed, [(stale, None)], pace=pace)
     assert (late.outcome, late.reason, late.status) == (
         SmokeOutcome.FAIL,
-        "paused — run endpointctl resume sst2",
+        f"paused — run endpointctl resume sst2 --namespace {USER}",
         400,
     )
 

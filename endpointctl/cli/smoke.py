@@ -167,7 +167,6 @@ def invoke(
 
     Without --data or --file, sends the default request for the endpoint's task. Exit 1 on a non-2xx.
     """
-    from endpointctl.dataplane.runner import paused_hint
     from endpointctl.engine.flows import smoke as smoke_flow
     from endpointctl.ui import markdown_reports, records, render
 
@@ -198,5 +197,5 @@ def invoke(
             render.dump(records.invoke_record(reply.status, reply.latency_ms, body), settings.output)
         )
     if invoked.paused:
-        inv.out.error(paused_hint(invoked.endpoint))
+        inv.out.error(invoked.paused_hint)
     return ExitCode.OK if 200 <= reply.status < 300 else ExitCode.FAILURE

@@ -15,6 +15,7 @@ from enum import StrEnum
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.suggest import command_for
 
 DEFAULT_PORT = 80  # what the API assumes when a custom image sets none
 
@@ -64,10 +65,19 @@ class WaitTarget:
     reported: Status | None = None
     # We just resumed it: a `paused` read before any other status is the API lagging, not a stop.
     resumed: bool = False
+    # Where a command given no --namespace lands (``Session.implied_namespace``): the commands its hints
+    # suggest name any other namespace, and this one too when None (not known).
+    implied_namespace: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def command(self, verb: str, *, named: bool = True) -> str:
+        """``endpointctl VERB NAME`` for this endpoint (``named``; else for its namespace), its namespace
+        given unless implied: a hint pasted must act on this endpoint, not on a namesake elsewhere."""
+        args = (self.name,) if named else ()
+        return command_for(verb, self.namespace, *args, implied=self.implied_namespace)
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ def _unknown_state(endpoint: Endpoint) -> str:
 
 
 def _start_hint(target: WaitTarget) -> str:
-    return f"start it with `endpointctl resume {target.name}` (add --wait to wait for it)"
+    return f"start it with `{target.command('resume')}` (add --wait to wait for it)"
 
 
 def _health_verdict(endpoint: Endpoint, health: Health) -> Readiness:
@@ -155,7 +165,7 @@ def _running(target: WaitTarget, endpoint: Endpoint, seen: Set[Status], health: 
         return _failed(
             f"endpoint '{target.key}' is scaled to zero and nothing wakes it (minReplica "
             f"{endpoint.min_replica})",
-            f"wake it with `endpointctl resume {target.name}`, or send it a request",
+            f"wake it with `{target.command('resume')}`, or send it a request",
         )
     if endpoint.status is Status.PAUSED:
         if target.resumed and seen <= {Status.PAUSED}:
@@ -187,8 +197,7 @@ def _at_rest(target: WaitTarget, endpoint: Endpoint) -> Readiness:
     if target.state is DesiredState.SCALED_TO_ZERO and endpoint.status is Status.PAUSED:
         return _failed(
             f"endpoint '{target.key}' is paused, not scaled to zero",
-            f"resume it with `endpointctl resume {target.name}`, then `endpointctl scale-to-zero "
-            f"{target.name}`",
+            f"resume it with `{target.command('resume')}`, then `{target.command('scale-to-zero')}`",
         )
     if endpoint.status is Status.UNKNOWN:
         return _waiting(f"{_unknown_state(endpoint)}; waiting for {want.value}")
@@ -215,7 +224,8 @@ def decide(
     if endpoint is None:
         return _failed(
             f"endpoint '{target.key}' not found",
-            "check the name and --namespace; `endpointctl status` lists the endpoints",
+            f"check the name and --namespace; `{target.command('status', named=False)}` lists the "
+            "endpoints there",
         )
     if endpoint.status is Status.FAILED:
         hint = (

@@ -20,6 +20,7 @@ from endpointctl.core.plan import Action, Change, Plan, Step, StepKind, lifecycl
 from endpointctl.core.schedule import next_change, state_at, transitions
 from endpointctl.core.scheduled import held_state
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 
 NOT_DEPLOYED = "not deployed: run `endpointctl apply` to create it"
 _ACTIONS = {
@@ -115,7 +116,7 @@ def _not_deployed_yet(base: Change, live: Endpoint, at: datetime) -> Change:
     return blocked_change(
         base,
         f"still {state} {shown}, longer than a deployment takes: not scaled to zero; "
-        "`endpointctl logs` shows why",
+        f"`{command_for('logs', live.namespace, live.name)}` shows why",
     )
 
 

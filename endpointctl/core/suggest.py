@@ -1,10 +1,14 @@
-"""PURE: the "did you mean" of every message that names an unknown word (a key, a region, a holiday code)."""
+"""PURE: what a message suggests: the "did you mean" of an unknown word (a key, a region, a holiday code),
+and the endpointctl command a hint gives to run next on one endpoint."""
 
 from __future__ import annotations
 
 import difflib
+import shlex
 from collections.abc import Sequence
 from typing import Any
+
+from endpointctl.core.targets import namespace_key
 
 
 def did_you_mean(word: Any, choices: Sequence[str]) -> str:
@@ -17,3 +21,19 @@ def did_you_mean(word: Any, choices: Sequence[str]) -> str:
     lowered = {choice.lower(): choice for choice in choices}
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
     return f" (did you mean '{lowered[close[0]]}'?)" if close and lowered[close[0]] != word else ""
+
+
+def command_for(verb: str, namespace: str, *args: str, implied: str | None = None) -> str:
+    """``endpointctl VERB ARGS... --namespace NAMESPACE``, quoted for a shell: a command a hint suggests
+    for an endpoint of ``namespace`` (or for the namespace itself, with no ARGS).
+
+    Every such suggestion is built here. Pasted, one without the namespace acts where a command given none
+    lands: `endpointctl resume b1` for acme/b1 failed there, or resumed another b1, which then billed. So
+    the namespace is left out only when it is ``implied``: where that command lands without --namespace
+    (the token's own namespace, when the command that suggests it was given none either; None when that
+    is not known, and the namespace is always named).
+    """
+    words = ["endpointctl", verb, *args]
+    if implied is None or namespace_key(implied) != namespace_key(namespace):
+        words += ["--namespace", namespace]
+    return shlex.join(words)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 from endpointctl.core.spec import Desired, Security
+from endpointctl.core.suggest import command_for
 from endpointctl.dataplane.checks import SmokeCase, SmokeRequest, case_for, judge, snippet
 from endpointctl.dataplane.client import SCALE_UP_HEADER, DataPlaneError, DeployedClient, Reply, shown_url
 
@@ -37,8 +38,10 @@ class Exchange:
     exhausted: bool  # still not ready when the cold-start budget ran out
 
 
-def paused_hint(endpoint: Endpoint) -> str:
-    return f"paused — run endpointctl resume {endpoint.name}"
+def paused_hint(endpoint: Endpoint, implied_namespace: str | None) -> str:
+    """``implied_namespace``: where a command given no --namespace lands (``core.suggest.command_for``)."""
+    resume = command_for("resume", endpoint.namespace, endpoint.name, implied=implied_namespace)
+    return f"paused — run {resume}"
 
 
 def is_paused_reply(reply: Reply) -> bool:
@@ -116,9 +119,18 @@ def send(
 
 
 def run_one(
-    client: DeployedClient, endpoint: Endpoint, desired: Desired | None, *, pace: Pace, url: str | None = None
+    client: DeployedClient,
+    endpoint: Endpoint,
+    desired: Desired | None,
+    *,
+    pace: Pace,
+    url: str | None = None,
+    implied_namespace: str | None = None,
 ) -> SmokeResult:
-    """One endpoint's smoke test; never raises for anything the endpoint does."""
+    """One endpoint's smoke test; never raises for anything the endpoint does.
+
+    ``implied_namespace``: where a command given no --namespace lands, for the commands a reason suggests.
+    """
     spec = desired.spec.smoke_test if desired is not None else None
     task = endpoint.task or (desired.spec.model.task if desired is not None else None)
     case = case_for(task, spec)
@@ -128,7 +140,7 @@ def run_one(
     result = SmokeResult(
         endpoint.name, endpoint.namespace, SmokeOutcome.FAIL, "", url=shown, notes=case.notes
     )
-    refusal = _cannot_call(endpoint, url, target)
+    refusal = _cannot_call(endpoint, url, target, implied_namespace)
     if refusal is not None or target is None:
         outcome, reason = refusal or (SmokeOutcome.FAIL, "no URL")
         return replace(result, outcome=outcome, reason=reason)
@@ -158,7 +170,7 @@ def run_one(
         notes=tuple(notes),
     )
     if is_paused_reply(reply):
-        return replace(result, reason=paused_hint(endpoint))
+        return replace(result, reason=paused_hint(endpoint, implied_namespace))
     if exchange.exhausted:
         reason = (
             f"not ready within the cold-start budget of {case.cold_start_seconds:g} s "
@@ -182,7 +194,9 @@ def _warm_call(client: DeployedClient, endpoint: Endpoint, url: str, case: Smoke
     )
 
 
-def _cannot_call(endpoint: Endpoint, url: str | None, target: str | None) -> tuple[SmokeOutcome, str] | None:
+def _cannot_call(
+    endpoint: Endpoint, url: str | None, target: str | None, implied_namespace: str | None
+) -> tuple[SmokeOutcome, str] | None:
     """Why this endpoint is not called at all (skipped, or failed at once), or None to call it."""
     if endpoint.private_link is not None and url is None:
         return (
@@ -192,7 +206,7 @@ def _cannot_call(endpoint: Endpoint, url: str | None, target: str | None) -> tup
             "of its PrivateLink interface",
         )
     if endpoint.status is Status.PAUSED:
-        return SmokeOutcome.FAIL, paused_hint(endpoint)
+        return SmokeOutcome.FAIL, paused_hint(endpoint, implied_namespace)
     if endpoint.status is Status.FAILED:
         return SmokeOutcome.FAIL, f"the endpoint failed: {endpoint.message or 'no message'}"
     if target is None:
@@ -206,6 +220,7 @@ def run_smoke(
     *,
     pace: Pace,
     url_override: Mapping[str, str] | None = None,
+    implied_namespace: str | None = None,
 ) -> list[SmokeResult]:
     """Smoke-test each observed endpoint, with its manifest's ``smokeTest`` when a Desired is given.
 
@@ -216,7 +231,9 @@ def run_smoke(
     results = []
     for endpoint, desired in endpoints_with_specs:
         url = overrides.get(f"{endpoint.namespace}/{endpoint.name}") or overrides.get(endpoint.name)
-        results.append(run_one(client, endpoint, desired, pace=pace, url=url))
+        results.append(
+            run_one(client, endpoint, desired, pace=pace, url=url, implied_namespace=implied_namespace)
+        )
     return results
 
 

@@ -100,6 +100,7 @@ class Session:
         self.clock = clock
         self.report = report
         self.default_namespace = default_namespace  # --namespace / ENDPOINTCTL_NAMESPACE; else the token's
+        self._token_namespace: str | None = None  # the token's, once a namespace was resolved from it
         self.cancel = cancel  # set on SIGINT/SIGTERM: nothing new starts, waits end, retries stop
         self.locks_dir = locks_dir
         self.processes = processes  # who this process is, whether another runs: for lease records
@@ -127,7 +128,19 @@ class Session:
             self._connection = None
 
     def namespace(self, explicit: str | None = None) -> str:
-        return explicit or self.default_namespace or self.hub.whoami()
+        given = explicit or self.default_namespace
+        if given:
+            return given
+        self._token_namespace = self.hub.whoami()
+        return self._token_namespace
+
+    @property
+    def implied_namespace(self) -> str | None:
+        """Where a command given no --namespace lands, as far as this one knows, for the commands its hints
+        suggest (``core.suggest.command_for``): the token's own namespace, once this command has resolved
+        its namespace from the token. None when it was given one (--namespace or ENDPOINTCTL_NAMESPACE):
+        every suggestion then names it again, for a pasted command may run without it."""
+        return self._token_namespace
 
     def observe(
         self, namespaces: Sequence[str], *, deadline: float | None = None

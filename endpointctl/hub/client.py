@@ -34,6 +34,7 @@ from endpointctl.core.errors import (
 )
 from endpointctl.core.names import name_key
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 from endpointctl.hub.calls import GATEWAY_HINT, carries_error, endpoint_path
 from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
@@ -296,12 +297,13 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         def send() -> None:
             response = get_session().delete(url, headers=headers)
             hf_raise_for_status(response)
-            self._deleted(doing, response)
+            # Named with its namespace: the hub cannot tell where a bare command would land.
+            self._deleted(doing, response, command_for("status", namespace, name))
 
         with contextlib.suppress(NotFound):
             self._call(doing, send)
 
-    def _deleted(self, doing: str, response: httpx2.Response) -> None:
+    def _deleted(self, doing: str, response: httpx2.Response, status: str) -> None:
         """Refuse a delete's success answer unless it says done: the documented body is ``{}``, and an empty
         body is taken as done too; one with an ``error`` is not, nor one that is no JSON object (a
         gateway's page, not the API's answer)."""
@@ -316,12 +318,12 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                 f"{doing}: the API answered {response.status_code} with a body that is not the API's: "
                 f"{excerpt(response.text, self._redactor)}; whether it was deleted is unknown",
                 status=response.status_code,
-                hint=f"{GATEWAY_HINT}; run `endpointctl status` to see whether it is still there",
+                hint=f"{GATEWAY_HINT}; run `{status}` to see whether it is still there",
             )
         if carries_error(body):
             raise ApiError(
                 f"{doing}: the API answered {response.status_code} with an error: "
                 f"{server_message(response, self._redactor)}; it may not have been deleted",
                 status=response.status_code,
-                hint="run `endpointctl status` to see whether it is still there",
+                hint=f"run `{status}` to see whether it is still there",
             )

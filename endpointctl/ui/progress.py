@@ -124,7 +124,7 @@ def report_problems(out: Output, report: WaitReport) -> None:
         elif e.outcome is WaitOutcome.TIMEOUT:
             out.error(
                 f"timed out after {elapsed_text(report.timeout)}: '{key}' is still {status}: {message}",
-                hint or "wait longer with --timeout SECONDS, or look at `endpointctl status`",
+                hint or f"wait longer with --timeout SECONDS, or look at `{e.target.command('status')}`",
             )
         if e.outcome in (WaitOutcome.FAILED, WaitOutcome.TIMEOUT):
             # Part of the error, so shown with --quiet too: what the endpoint's containers last printed.

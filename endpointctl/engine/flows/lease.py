@@ -49,6 +49,7 @@ from endpointctl.core.plan import StepKind
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.scheduled import wanted_state
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target
 from endpointctl.engine import heartbeat, locks
 from endpointctl.engine.cancel import CancelEvent
@@ -291,7 +292,10 @@ def _leave(session: Session, leased: Leased, mine: _Mine, command_line: str) -> 
         # The record stays: the next run of this endpoint, finding no live lease, puts it back.
         back = leased.put_back_to or leased.back_to
         kind = _RESTORE.get(back)
-        by_hand = f", or run `endpointctl {kind.value} {target.name}`" if kind else ""
+        by_hand = ""
+        if kind is not None:
+            again = command_for(kind.value, target.namespace, target.name, implied=session.implied_namespace)
+            by_hand = f", or run `{again}`"
         session.report(
             f"{target.key}: could not put it back to {back}: {leased.restore_error or 'see above'}; "
             f"the next `endpointctl run` of it will try again{by_hand}"

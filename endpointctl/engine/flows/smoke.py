@@ -13,6 +13,7 @@ from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.spec import Desired, DesiredState
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target, Targets, UrlOverride, url_overrides
 from endpointctl.dataplane import runner
 from endpointctl.dataplane.checks import SmokeRequest, default_request
@@ -37,7 +38,11 @@ def _run(
             results.append(SmokeResult(endpoint.name, endpoint.namespace, SmokeOutcome.SKIPPED, reason))
             continue
         results += runner.run_smoke(
-            session.deployed, [(endpoint, spec)], pace=_pace(session), url_override=overrides
+            session.deployed,
+            [(endpoint, spec)],
+            pace=_pace(session),
+            url_override=overrides,
+            implied_namespace=session.implied_namespace,
         )
     return results
 
@@ -83,10 +88,16 @@ class Invoked:
     endpoint: Endpoint
     request: SmokeRequest
     exchange: runner.Exchange
+    implied_namespace: str | None = None  # where a command given no --namespace lands (for the hint)
 
     @property
     def paused(self) -> bool:
         return runner.is_paused_reply(self.exchange.reply)
+
+    @property
+    def paused_hint(self) -> str:
+        """What to run when the answer says it is paused (the listing may predate the pause)."""
+        return runner.paused_hint(self.endpoint, self.implied_namespace)
 
 
 def invoke(
@@ -95,9 +106,11 @@ def invoke(
     """``endpointctl invoke``: one request to one endpoint, waking it within the cold-start budget."""
     target = Target(session.namespace(), name)
     endpoint = select(session, Targets(names=(name,)), ()).live(target)
+    implied = session.implied_namespace
     if endpoint is None:
-        raise NothingMatched(f"no endpoint '{target.namespace}/{name}'", hint="endpointctl status")
-    address = _invoke_url(endpoint, url)
+        status = command_for("status", target.namespace, implied=implied)
+        raise NothingMatched(f"no endpoint '{target.key}'", hint=f"`{status}` lists the endpoints there")
+    address = _invoke_url(endpoint, url, implied)
     chosen = request or default_request(endpoint.task)
     if request is None:
         session.report(
@@ -106,23 +119,28 @@ def invoke(
     exchange = runner.send(
         session.deployed, endpoint, address, chosen, budget=cold_start_timeout, pace=_pace(session)
     )
-    return Invoked(endpoint, chosen, exchange)
+    return Invoked(endpoint, chosen, exchange, implied)
 
 
-def _invoke_url(endpoint: Endpoint, url: str | None) -> str:
+def _invoke_url(endpoint: Endpoint, url: str | None, implied: str | None) -> str:
+    """``implied``: where a command given no --namespace lands, for the commands a hint suggests."""
     if url:
         return url
     if endpoint.private_link is not None:
+        invoke = command_for(
+            "invoke", endpoint.namespace, endpoint.name, "--url", "URL-of-its-interface", implied=implied
+        )
         raise EndpointctlError(
             f"'{endpoint.name}' is private with PrivateLink: reachable only from AWS account "
             f"{endpoint.private_link.account_id}'s network",
-            hint=f"from inside that network: endpointctl invoke {endpoint.name} --url URL-of-its-interface",
+            hint=f"from inside that network: {invoke}",
         )
     if endpoint.status is Status.PAUSED:
-        raise EndpointFailed(f"'{endpoint.name}' is {runner.paused_hint(endpoint)}")
+        raise EndpointFailed(f"'{endpoint.name}' is {runner.paused_hint(endpoint, implied)}")
     if not endpoint.url:
+        status = command_for("status", endpoint.namespace, endpoint.name, implied=implied)
         raise EndpointFailed(
             f"'{endpoint.name}' has no URL yet (state: {endpoint.shown_state})",
-            hint="try again once it is running: endpointctl status " + endpoint.name,
+            hint=f"try again once it is running: {status}",
         )
     return endpoint.url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
@@ -56,10 +57,12 @@ def wait_on(
     logs: bool = False,
 ) -> WaitReport:
     """``logs``: then read the last log lines of each endpoint that failed or timed out (``flows.logs``)."""
+    # The commands the outcomes' hints suggest name each endpoint's namespace unless a bare one lands there.
+    implied = session.implied_namespace
     report = wait_for(
         session.hub,
         session.deployed,
-        targets,
+        [replace(t, implied_namespace=implied) for t in targets],
         clock=session.clock,
         timeout=timeout,
         display=display,

@@ -58,7 +58,7 @@ def _change(
     timeout: float = WAIT_TIMEOUT,
 ) -> ExitCode:
     from endpointctl.cli import exits
-    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.cli.hooks import CliHooks, show_changes, shown_empty_when_nothing_matched
     from endpointctl.core.plan import StepKind
     from endpointctl.engine.flows import lifecycle
 
@@ -71,9 +71,11 @@ def _change(
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
-    changed = lifecycle.change(
-        session, kind, targets, desired, consent=consent, hooks=hooks, wait=wait, timeout=timeout
-    )
+    # Nothing matched: nothing was changed, so no result (`[]`).
+    with shown_empty_when_nothing_matched(inv.out, lambda: show_changes(inv.out, [])):
+        changed = lifecycle.change(
+            session, kind, targets, desired, consent=consent, hooks=hooks, wait=wait, timeout=timeout
+        )
     codes = [exits.for_changes(changed.results, interrupted=session.cancel.is_set())]
     if changed.waited is not None:
         codes.append(exits.for_wait(changed.waited))

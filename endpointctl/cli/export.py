@@ -67,6 +67,7 @@ def export(
     the ownership tags `apply --adopt` would add, and nothing else. Files are never overwritten
     without --force, and are written all or none.
     """
+    from endpointctl.cli.hooks import shown_empty_when_nothing_matched
     from endpointctl.engine.flows import export as export_flow
     from endpointctl.ui import manifests as shown
 
@@ -77,15 +78,21 @@ def export(
     found = export_flow.export(
         inv.session(settings), targets, desired, lambda text: redactor.scrub(text) != text
     )
-    problem = found.problem(targets.allow_empty, bool(targets.selector))
-    if problem is not None:
-        raise problem
+    scrub = inv.out.redactor.scrub
+    # All or none: a name not found exports nothing, so none are printed, and no file is written.
+    show_none = shown.printed if target_dir is None else shown.written
+    with shown_empty_when_nothing_matched(
+        inv.out, lambda: inv.out.result(show_none([], settings.output, scrub=scrub))
+    ):
+        problem = found.problem(targets.allow_empty, bool(targets.selector))
+        if problem is not None:
+            raise problem
     for m in found.manifests:
         for note in m.notes:
             inv.out.info(f"note: {m.namespace}/{m.name}: {note}")
     if target_dir is None:
-        if found.manifests:
-            inv.out.result(shown.printed(found.manifests, settings.output, scrub=inv.out.redactor.scrub))
+        # No manifest: `[]` in JSON, an empty stream of YAML documents (what a YAML reader reads as none).
+        inv.out.result(shown.printed(found.manifests, settings.output, scrub=scrub))
         return ExitCode.OK
     written = export_flow.write(found.manifests, target_dir, force=force)
     inv.out.result(shown.written(written, settings.output, scrub=inv.out.redactor.scrub))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from endpointctl.cli.signals import interruptible
 from endpointctl.core.clock import Clock
+from endpointctl.core.errors import EndpointctlError, NothingMatched
 from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
@@ -56,6 +57,26 @@ class CliHooks:
 
     def interruptible(self) -> AbstractContextManager[None]:
         return interruptible(self._cancel, self._out)
+
+
+@contextmanager
+def shown_empty_when_nothing_matched(
+    out: Output,
+    show: Callable[[], None],
+    *,
+    errors: tuple[type[EndpointctlError], ...] = (NothingMatched,),
+) -> Iterator[None]:
+    """Around a command that prints records: when nothing matched (``errors``), ``show()`` its report of
+    no endpoint on stdout (``[]`` in JSON and YAML, its summary in markdown), then let the error go on
+    (exit 1, the message on stderr). A pipeline reading -o json|yaml|markdown always gets a document it
+    can parse, as `status` gives it; `pause nope -o json | jq` got no input at all. A table is for people,
+    who read the error: it shows nothing more."""
+    try:
+        yield
+    except errors:
+        if out.mode.structured or out.mode.markdown:
+            show()
+        raise
 
 
 def plan_text(out: Output, plan: Plan, files: Sequence[str] = ()) -> str:

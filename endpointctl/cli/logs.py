@@ -10,12 +10,15 @@ from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.name_completion import complete_names
 from endpointctl.cli.options import epilog
-from endpointctl.core.errors import ExitCode, UsageError
+from endpointctl.core.errors import ExitCode, NotFound, UsageError
 from endpointctl.core.logs import DEFAULT_TAIL, MAX_TAIL, parse_since
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Target
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from endpointctl.core.logs import Replica
     from endpointctl.engine.session import Session
 
 
@@ -103,6 +106,7 @@ def logs(
     Lines are cut at 2000 characters; a line or an answer past endpointctl's limits ends with an error.
     Exit: 0; 1 when the logs cannot be read; 130 when --follow is interrupted.
     """
+    from endpointctl.cli.hooks import shown_empty_when_nothing_matched
     from endpointctl.engine.flows import logs as log_flow
     from endpointctl.ui import logs as shown
 
@@ -112,8 +116,15 @@ def logs(
         raise UsageError("--follow writes a stream: use -o table, json (JSON Lines) or yaml, not markdown")
     session, target = _target(inv, name, files, namespace, output)
     if not follow:
-        read = log_flow.read(session, target, query)
-        inv.out.result(shown.lines(read.lines, mode, replica, scrub=inv.out.redactor.scrub))
+        scrub = inv.out.redactor.scrub
+
+        def show(found: Sequence[str]) -> None:
+            inv.out.result(shown.lines(found, mode, replica, scrub=scrub))
+
+        # No such endpoint (the API's 404): no line, `[]`, as every command that prints records says it.
+        with shown_empty_when_nothing_matched(inv.out, lambda: show([]), errors=(NotFound,)):
+            read = log_flow.read(session, target, query)
+        show(read.lines)
         if read.undated:
             inv.out.warn("no line started with a timestamp: --since left every line in")
         return ExitCode.OK
@@ -153,10 +164,18 @@ def replicas(
     The replica list's shape is not documented: what an entry leaves out is shown as ? (null in JSON);
     -o wide adds every other field it carries.
     """
+    from endpointctl.cli.hooks import shown_empty_when_nothing_matched
     from endpointctl.engine.flows import logs as log_flow
     from endpointctl.ui import logs as shown
 
     session, target = _target(inv, name, files, namespace, output)
-    found = log_flow.replicas(session, target)
-    inv.out.result(shown.replicas(found, OutputMode(output), scrub=inv.out.redactor.scrub))
+    scrub = inv.out.redactor.scrub
+
+    def show(found: list[Replica]) -> None:
+        inv.out.result(shown.replicas(found, OutputMode(output), scrub=scrub))
+
+    # No such endpoint (the API's 404): no replica, `[]`, as every command that prints records says it.
+    with shown_empty_when_nothing_matched(inv.out, lambda: show([]), errors=(NotFound,)):
+        found = log_flow.replicas(session, target)
+    show(found)
     return ExitCode.OK

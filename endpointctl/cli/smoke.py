@@ -65,6 +65,8 @@ def smoke(
     Exit 0 when every test that ran passed and at least one ran; 1 otherwise.
     """
     from endpointctl.cli import exits
+    from endpointctl.cli.hooks import shown_empty_when_nothing_matched
+    from endpointctl.core.outcomes import SmokeResult
     from endpointctl.dataplane import junit
     from endpointctl.engine.flows import smoke as smoke_flow
     from endpointctl.ui import markdown_reports, render
@@ -75,11 +77,17 @@ def smoke(
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     overrides = [UrlOverride.parse(raw) for raw in urls]
-    results = smoke_flow.smoke(inv.session(settings), targets, desired, overrides)
-    if settings.output.markdown:
-        inv.out.result(markdown_reports.smoke_results(results, scrub=inv.out.redactor.scrub))
-    else:
-        inv.out.result(render.smoke_results(results, settings.output))
+
+    def show(results: list[SmokeResult]) -> None:
+        if settings.output.markdown:
+            inv.out.result(markdown_reports.smoke_results(results, scrub=inv.out.redactor.scrub))
+        else:
+            inv.out.result(render.smoke_results(results, settings.output))
+
+    # A selector that matched nothing: no test ran (and no JUnit file is written).
+    with shown_empty_when_nothing_matched(inv.out, lambda: show([])):
+        results = smoke_flow.smoke(inv.session(settings), targets, desired, overrides)
+    show(results)
     if junit_xml:
         junit.write(junit_xml, results, inv.out.redactor.scrub)
     return exits.for_smoke(results)

@@ -41,7 +41,8 @@ def wait(
     timed-out endpoint's last log lines follow its error (unless --no-logs).
     """
     from endpointctl.cli import exits
-    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.cli.hooks import CliHooks, shown_empty_when_nothing_matched
+    from endpointctl.core.outcomes import WaitReport
     from endpointctl.engine.flows import wait as wait_flow
     from endpointctl.ui import markdown_reports, render
 
@@ -51,9 +52,16 @@ def wait(
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, quiet=quiet)
-    report = wait_flow.wait(session, targets, desired, timeout=timeout, hooks=hooks, logs=not no_logs)
-    if settings.output.markdown:
-        inv.out.result(markdown_reports.wait_report(report, scrub=inv.out.redactor.scrub))
-    else:
-        inv.out.result(render.wait_report(report, settings.output))
+
+    def show(report: WaitReport) -> None:
+        if settings.output.markdown:
+            inv.out.result(markdown_reports.wait_report(report, scrub=inv.out.redactor.scrub))
+        else:
+            inv.out.result(render.wait_report(report, settings.output))
+
+    # A selector that matched nothing: nothing was waited for.
+    nothing = WaitReport(endpoints=(), polls=0, elapsed=0.0, timeout=timeout)
+    with shown_empty_when_nothing_matched(inv.out, lambda: show(nothing)):
+        report = wait_flow.wait(session, targets, desired, timeout=timeout, hooks=hooks, logs=not no_logs)
+    show(report)
     return exits.for_wait(report)

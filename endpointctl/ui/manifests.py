@@ -34,6 +34,8 @@ def manifest_record(m: ManifestText) -> dict[str, Any]:
 
 def markdown(manifests: Sequence[ManifestText], *, scrub: Scrub) -> str:
     """``-o markdown``: a summary line and a table (the manifests themselves are YAML, not markdown)."""
+    if not manifests:  # nothing matched (or --allow-empty): said as status and the lifecycle commands say it
+        return "**Manifests:** none.\n\nNo endpoints.\n"
     cells = Cells(scrub)
     written = sum(1 for m in manifests if m.file)
     line = f"**Manifests:** {len(manifests)}" + (f", {written} written." if written else ", printed.")

@@ -144,13 +144,15 @@ def wait_report(report: WaitReport, *, scrub: Scrub) -> str:
         for e in report.endpoints
     ]
     line = f"**Wait:** {wait_summary(report)}."
+    if not rows:  # a selector that matched nothing: said as status and the lifecycle commands say it
+        return line + "\n\nNo endpoints.\n"
     return line + "\n\n" + esc.table(["Endpoint", "Outcome", "Status", "Elapsed", "Message"], rows)
 
 
 def smoke_results(items: Sequence[SmokeResult], *, scrub: Scrub) -> str:
     cells = Cells(scrub)
     if not items:
-        return "**Smoke tests:** none.\n"
+        return "**Smoke tests:** none.\n\nNo endpoints.\n"  # as status and the other commands say it
     rows = [[cells.endpoint(r.namespace, r.name), smoke_cell(r, cells)] for r in items]
     line = f"**Smoke tests:** {smoke_summary(items)}."
     return line + "\n\n" + esc.table(["Endpoint", "Smoke test"], rows)

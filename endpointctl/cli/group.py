@@ -132,6 +132,41 @@ class LazyGroup(click.Group):
         found = [CompletionItem(name, help=self.command_help(name)) for name in names]
         return found + click.Command.shell_complete(self, ctx, incomplete)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.NoSuchOption as error:
+            misplaced = self._own_option_after_a_command(ctx, error)
+            if misplaced is None:
+                raise
+            raise misplaced from None
+
+    def _own_option_after_a_command(
+        self, ctx: click.Context, error: click.NoSuchOption
+    ) -> click.UsageError | None:
+        """One of this group's own options (``--sandbox``, ``--token``, ``--traceback``) after a command,
+        which does not take it: click said "No such option", with a 'did you mean' for one of the
+        command's own (`plan manifests/ --sandbox`: '--adopt') or none. Say where it goes. Only the
+        option's name is quoted, never what followed it (`--token VALUE`: a token is never shown), nor
+        the rest of the line (an argument may hold a secret)."""
+        name = error.option_name
+        own = next(
+            (p for p in self.params if isinstance(p, click.Option) and name in (*p.opts, *p.secondary_opts)),
+            None,
+        )
+        if own is None or error.ctx is None:
+            return None
+        # The commands between this group and the option: `schedule run` for `schedule run x --sandbox`.
+        commands = error.ctx.command_path.removeprefix(ctx.command_path).split()
+        if own.is_eager and not own.expose_value:  # --version: it runs alone, whatever follows
+            example = f"{ctx.command_path} {name}"
+        else:
+            value = "" if own.is_flag else f" {own.metavar or 'VALUE'}"
+            example = " ".join([ctx.command_path, name + value, *commands, "..."])
+        return click.UsageError(
+            f"{name} is a global option: give it before the command, as in `{example}`", ctx=error.ctx
+        )
+
 
 @click.group(
     cls=LazyGroup,

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from clirunner import Cli
 from clocks import InterruptedAt
+from held_routes import hold_route
 from test_cli_apply import manifest, write
 
 from endpointctl.cli import CommandEnv, main
@@ -34,15 +35,7 @@ def _apply_held_at(
     """``apply --yes`` of one manifest in a child process, the sandbox holding ``route``'s first call
     until ``release`` is set; ``arrived`` is set when it is held."""
     write(tmp_path, "a.yaml", manifest("a"))
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == route:
-            arrived.set()
-            release.wait(timeout=60)
-        return call_next(request)
-
-    sandbox.add_middleware(hold)
+    arrived, release = hold_route(sandbox, route)
     env = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
     child = subprocess.Popen(
         [sys.executable, "-m", "endpointctl", "apply", str(tmp_path), "--yes"],

@@ -180,15 +180,21 @@ def test_the_default_namespace_is_listed_once_and_only_with_prune(
     assert sandbox.mutating_count() == 0
 
 
+def change_in_acme(directory: str) -> None:
+    """b1 (in acme, named by a manifest) gets an update to make."""
+    write(
+        pathlib.Path(directory),
+        "b1.yaml",
+        manifest("b1", namespace=ORG, scaling={"minReplica": 1, "maxReplica": 2}),
+    )
+
+
 @pytest.mark.parametrize("command", ["plan", "apply"])
 def test_a_default_namespace_that_cannot_be_listed_stops_the_prune_as_any_namespace_does(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, command: str
 ) -> None:
     _, s3 = stack_in_two_namespaces(cli, clock, tmp_path)
-    # A change in acme as well: nothing at all is acted on from a reading that lacks a namespace.
-    write(
-        pathlib.Path(s3), "b1.yaml", manifest("b1", namespace=ORG, scaling={"minReplica": 1, "maxReplica": 2})
-    )
+    change_in_acme(s3)  # nothing at all is acted on from a reading that lacks a namespace
     sandbox.add_middleware(refusing_to_list(USER))
     sandbox.reset_counts()
 
@@ -230,9 +236,7 @@ def test_without_prune_an_unreadable_default_namespace_is_never_asked_for(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
 ) -> None:
     _, s3 = stack_in_two_namespaces(cli, clock, tmp_path)
-    write(
-        pathlib.Path(s3), "b1.yaml", manifest("b1", namespace=ORG, scaling={"minReplica": 1, "maxReplica": 2})
-    )
+    change_in_acme(s3)
     sandbox.add_middleware(refusing_to_list(USER))
     sandbox.reset_counts()
 

@@ -15,13 +15,13 @@ import pathlib
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from clirunner import Cli
 from clocks import InterruptedAt
+from held_routes import hold_route
 from test_schedule_run_each_endpoint import LIST, START, USER, deploy_running, held, states
 
 from endpointctl.sandbox import ManualClock, Response, Sandbox
@@ -95,26 +95,12 @@ def test_sigterm_while_waiting_for_a_lock_prints_every_record_and_moves_nothing(
     assert states(cli) == {"a": "running", "b": "running", "c": "running"}
 
 
-def _held_listing(sandbox: Sandbox) -> tuple[threading.Event, threading.Event]:
-    """The sandbox holds the run's listing until ``release`` is set; ``arrived`` is set when it does."""
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        if request.route == LIST:
-            arrived.set()
-            release.wait(timeout=60)
-        return call_next(request)
-
-    sandbox.add_middleware(hold)
-    return arrived, release
-
-
 def test_sigterm_while_reading_finishes_the_read_and_moves_nothing_saying_so(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, token: str
 ) -> None:
     path = deploy_running(cli, clock, tmp_path, "a", "b")
     sandbox.reset_counts()
-    arrived, release = _held_listing(sandbox)
+    arrived, release = hold_route(sandbox, LIST)
     child = schedule_run(sandbox, token, tmp_path, path)
     try:
         assert arrived.wait(timeout=30)
@@ -141,7 +127,7 @@ def test_a_second_sigterm_while_a_read_hangs_stops_at_once(
 ) -> None:
     path = deploy_running(cli, clock, tmp_path, "a")
     sandbox.reset_counts()
-    arrived, release = _held_listing(sandbox)
+    arrived, release = hold_route(sandbox, LIST)
     child = schedule_run(sandbox, token, tmp_path, path)
     try:
         assert arrived.wait(timeout=30)

@@ -32,6 +32,7 @@ def test_status_records() -> None:
         "name", "namespace", "status", "url", "security", "privateLink", "model", "revision", "task",
         "vendor", "region", "accelerator", "instanceType", "instanceSize", "minReplica", "maxReplica",
         "readyReplica", "targetReplica", "labels", "managed", "stack", "message", "createdAt", "updatedAt",
+        "heldUntil",
     }  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -13,9 +13,19 @@ from endpointctl.cli.options import epilog
 from endpointctl.core.defaults import SCHEDULE_LOCK_TIMEOUT
 from endpointctl.core.errors import ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
+from endpointctl.core.targets import Targets
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.core.outcomes import ChangeResult
+    from endpointctl.core.spec import Desired
+    from endpointctl.engine.session import Session
     from endpointctl.ui import schedules as view
+
+F = TypeVar("F", bound="Callable[..., object]")
 
 MAX_DAYS = 366
 
@@ -54,6 +64,8 @@ def _instant(value: str | None, flag: str) -> datetime | None:
         "endpointctl schedule run manifests/            # every 15 minutes, from cron or CI",
         "endpointctl schedule run manifests/ --dry-run --at 2026-03-30T07:00:00+02:00",
         "endpointctl schedule show manifests/ --days 7",
+        "endpointctl schedule hold translate-en-zh --for 12h   # keep it up tonight",
+        "endpointctl schedule release translate-en-zh",
     )
 )
 def schedule() -> None:
@@ -152,3 +164,111 @@ def show_command(
     else:
         inv.out.result(view.show(items, mode))
     return ExitCode.OK
+
+
+def _names_and_files(fn: F) -> F:
+    """NAME... and -f PATH: the endpoints a hold is set on or removed from (no selector: a hold is a
+    decision about an endpoint one names)."""
+    from endpointctl.cli.name_completion import complete_names
+
+    fn = options.manifest_files(fn)
+    named: F = click.argument(
+        "names", nargs=-1, metavar="[NAME...]", shell_complete=complete_names, callback=options.checked_names
+    )(fn)
+    return named
+
+
+@schedule.command(
+    "hold",
+    epilog=epilog(
+        "endpointctl schedule hold translate-en-zh --for 12h",
+        "endpointctl schedule hold translate-en-zh --until 2026-03-27T08:00:00+09:00",
+        "endpointctl schedule hold -f manifests/translate-en-zh.yaml --for 1d -o json",
+    ),
+)
+@_names_and_files
+@click.option("--until", "until", metavar="ISO-8601", help="Hold until this instant (with an offset).")
+@click.option("--for", "duration", metavar="DURATION", help="Hold for this long: 90m, 12h, 1d (at most 7d).")
+@options.common
+@pass_invocation
+def hold_command(
+    inv: Invocation,
+    names: tuple[str, ...],
+    files: tuple[str, ...],
+    until: str | None,
+    duration: str | None,
+    output: str,
+    namespace: str | None,
+) -> ExitCode:
+    """Keep scheduled endpoints awake until an instant (at most 7 days ahead): their schedules' pauses and
+    scale-to-zeros are not made until then, by `schedule run`, `apply` or `run`, on any machine (the hold
+    is the tag endpointctl-hold=YYYYMMDDTHHMMZ on the endpoint). One asleep is resumed."""
+    from endpointctl.core.durations import parse_duration
+    from endpointctl.core.hold_tag import hold_until
+
+    inv.out.mode = OutputMode(output)
+    targets = _named(names, files, "hold")
+    at = datetime.fromtimestamp(inv.env.clock.wall(), UTC)
+    try:
+        seconds = parse_duration(duration) if duration is not None else None
+    except ValueError as error:
+        raise UsageError(f"--for {error}") from None
+    when = hold_until(at, until=_instant(until, "--until"), seconds=seconds)  # before any API call
+    return _retag(
+        inv,
+        targets,
+        output,
+        namespace,
+        lambda flow, session, desired, hooks: flow.hold(session, targets, desired, when, at, hooks=hooks),
+    )
+
+
+@schedule.command(
+    "release",
+    epilog=epilog(
+        "endpointctl schedule release translate-en-zh",
+        "endpointctl schedule release -f manifests/translate-en-zh.yaml -o json",
+    ),
+)
+@_names_and_files
+@options.common
+@pass_invocation
+def release_command(
+    inv: Invocation, names: tuple[str, ...], files: tuple[str, ...], output: str, namespace: str | None
+) -> ExitCode:
+    """Remove the hold from endpoints. It does not pause them: the next `schedule run` (or apply) moves
+    each to its schedule's state. An endpoint without a hold succeeds with a note."""
+    inv.out.mode = OutputMode(output)
+    targets = _named(names, files, "release")
+    return _retag(
+        inv,
+        targets,
+        output,
+        namespace,
+        lambda flow, session, desired, hooks: flow.release(session, targets, desired, hooks=hooks),
+    )
+
+
+def _named(names: tuple[str, ...], files: tuple[str, ...], verb: str) -> Targets:
+    if not names and not files:  # before any API call
+        raise UsageError(f"name the endpoints to {verb}: NAME... or -f PATH")
+    return Targets(names, files)
+
+
+def _retag(
+    inv: Invocation,
+    targets: Targets,
+    output: str,
+    namespace: str | None,
+    act: Callable[[ModuleType, Session, list[Desired], CliHooks], list[ChangeResult]],
+) -> ExitCode:
+    from endpointctl.cli import exits
+    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.engine.flows import hold as flow
+
+    desired = inv.load(targets.files) if targets.files else []
+    settings = inv.settings(namespace=namespace, output=output)
+    session = inv.session(settings)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
+    results = act(flow, session, desired, hooks)
+    return exits.for_changes(results, interrupted=session.cancel.is_set())

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from endpointctl.core.durations import parse_duration
+
 # --tail: what is asked for by default, and the most one request may ask for.
 DEFAULT_TAIL = 200
 MAX_TAIL = 10_000
@@ -30,9 +32,6 @@ WAIT_LINE_WIDTH = 200
 # --since: the service keeps logs for 30 days.
 MAX_SINCE_SECONDS = 30 * 24 * 3600
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_SINCE = re.compile(r"(?:(\d{1,7})([smhd]))+")
-_SINCE_PART = re.compile(r"(\d{1,7})([smhd])")
 # An RFC 3339 date and time at the very start of a line (a space instead of the T too, as some loggers
 # write it); its fraction and offset are optional, a missing offset read as UTC.
 _STAMP = re.compile(
@@ -45,17 +44,10 @@ TOKEN_LIKE = re.compile(r"\b(hf_|api_org_)[A-Za-z0-9]{20,}")
 
 def parse_since(text: str) -> float:
     """Seconds in a duration like ``30s``, ``10m``, ``2h``, ``1d`` or ``1h30m``; ValueError saying why not."""
-    compact = text.strip().lower()
-    if not _SINCE.fullmatch(compact):
-        raise ValueError(
-            f"{text!r} is not a duration: give a number and a unit (s, m, h or d), e.g. 10m or 1h30m"
-        )
-    seconds = sum(int(number) * _UNITS[unit] for number, unit in _SINCE_PART.findall(compact))
-    if seconds <= 0:
-        raise ValueError(f"{text!r} is no time at all: give a duration of at least 1s")
+    seconds = parse_duration(text)
     if seconds > MAX_SINCE_SECONDS:
         raise ValueError(f"{text!r} is more than 30d, as long as the service keeps logs")
-    return float(seconds)
+    return seconds
 
 
 def line_time(line: str) -> float | None:

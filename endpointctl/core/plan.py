@@ -187,8 +187,10 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
             desired, live, options, [], reason="the endpoint failed and cannot be recovered in place"
         )
 
-    want, held = held_state(desired, live, options.at)
-    state_change, lifecycle = lifecycle_change(desired, live, want)
+    wanted = held_state(desired, live, options.at)
+    if wanted.blocked is not None:
+        return replace(base, action=Action.BLOCKED, reason=wanted.blocked)
+    state_change, lifecycle = lifecycle_change(desired, live, wanted.state)
     # A paused endpoint reports zero replicas; that is the pause, not drift (read as unknown in any state:
     # hub/responses.py). After a resume the API resets replicas to 1, so compare scaling against that.
     resuming = StepKind.RESUME in lifecycle and live.status is Status.PAUSED
@@ -257,8 +259,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         notes.append("resume resets replicas to 1; the manifest sets no scaling to restore")
     if update and not lifecycle and live.status is Status.PAUSED:
         notes.append("the endpoint is paused and stays paused")
-    if held is not None:
-        notes.append(held)
+    notes += wanted.notes
     notes += env_notes(desired, live, update_paths)
     notes += legacy_security_notes(desired, live)
     notes += secrets_notes(fields)

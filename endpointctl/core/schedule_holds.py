@@ -14,7 +14,8 @@ what stands in the way of some of those moves, and these turn them into what is 
 - ``in_use``: an ``endpointctl run`` holds a live lease on it (a batch is using it). A pause or a
   scale-to-zero would stop it under the batch, so it is not made, with a note; it is the intended state,
   not an error. A resume still happens: both want it awake. ``put_back`` is the state the run is then to
-  put it back in when it ends: the schedule's (``core.scheduled.wanted_state``), as this run would make it.
+  put it back in when it ends: the schedule's (``core.scheduled.awake_state``), as this run would make it:
+  ``running`` while a hold (``endpointctl schedule hold``) keeps it awake.
 - ``noted``: a run's lease was taken as gone (its heartbeat stopped long ago on a host or in a container
   where its pid cannot be checked): the move stands, and its record says so.
 
@@ -26,11 +27,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Status
 from endpointctl.core.plan import Action, Change, StepKind
 from endpointctl.core.schedule import next_change, state_at
 from endpointctl.core.schedule_plan import ScheduledChange, blocked_change
-from endpointctl.core.scheduled import wanted_state
+from endpointctl.core.scheduled import awake_state
 from endpointctl.core.spec import Desired
 
 UNKNOWN = "unknown"  # ``before`` of an endpoint whose namespace could not be read
@@ -70,8 +72,12 @@ def put_back(move: ScheduledChange, at: datetime) -> str | None:
         return None
     if live.status is Status.UNKNOWN:
         return None
-    want = wanted_state(change.desired, at, live.status)
-    return want.value if want is not None else None
+    wanted = awake_state(change.desired, live, at)
+    if wanted.blocked is not None:
+        return None
+    if wanted.held_until is not None:  # not to be stopped when the run ends either
+        return DesiredState.RUNNING.value
+    return wanted.state.value if wanted.state is not None else None
 
 
 def noted(move: ScheduledChange, note: str) -> ScheduledChange:

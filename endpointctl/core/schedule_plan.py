@@ -66,23 +66,26 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     if live.status is Status.UNKNOWN:
         note = f"its state {live.shown_state!r} is not one endpointctl knows: left alone until it is"
         return Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live, notes=(note,))
-    want, held = held_state(desired, live, at)
+    wanted = held_state(desired, live, at)
+    if wanted.blocked is not None:
+        return blocked_change(base, wanted.blocked)
+    want = wanted.state
     state_change, kinds = lifecycle_change(desired, live, want)
     if not kinds and want is DesiredState.RUNNING:
         return _scaling_left_by_a_resume(desired, live) or base
     if not kinds:
-        return base if held is None else replace(base, notes=(held,))
+        return replace(base, notes=wanted.notes)
     if kinds == (StepKind.SCALE_TO_ZERO,) and live.status in _DEPLOYING:
         return _not_deployed_yet(base, live, at)
     steps = [Step(kind) for kind in kinds]
-    notes: tuple[str, ...] = ()
+    notes = wanted.notes  # a hold that has ended
     if kinds[0] is StepKind.RESUME and live.status is Status.PAUSED:
         # The service resets replicas to 1 on resume: put the manifest's scaling back, and only that.
         after_resume = diff_endpoint(desired, live, compare_scaling=True, replicas_after_resume=True)
         paths = tuple(f.path for f in after_resume if f.path.startswith("scaling."))
         if paths:
             steps.insert(1, Step(StepKind.UPDATE, paths=paths))
-            notes = ("the manifest's scaling is restored after the resume: " + ", ".join(paths),)
+            notes += ("the manifest's scaling is restored after the resume: " + ", ".join(paths),)
     fields = (state_change,) if state_change is not None else ()
     action = _ACTIONS[kinds[-1]]
     return Change(

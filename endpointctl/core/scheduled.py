@@ -1,15 +1,18 @@
 """PURE: the lifecycle state a manifest asks for at an instant: its schedule's, or its fixed ``state``.
 
 Shared by ``apply`` (``core.plan``) and ``schedule run`` (``core.schedule_plan``), so both move a
-scheduled endpoint to the same state at the same instant.
+scheduled endpoint to the same state at the same instant; ``endpointctl run`` puts a scheduled endpoint
+back through ``awake_state`` too, so none of the three stops an endpoint a hold keeps awake.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
+from endpointctl.core.hold_tag import MAX_AHEAD, UnreadableHold, read_hold
 from endpointctl.core.schedule import last_change, next_change, state_at
 from endpointctl.core.spec import Desired
 
@@ -34,6 +37,74 @@ def wanted_state(desired: Desired, at: datetime | None, live: Status | None = No
     return want
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The state to move a live endpoint to (None: leave it), what to say about it, and a stop not made."""
+
+    state: DesiredState | None
+    notes: tuple[str, ...] = ()
+    # A stop the schedule asks for while a hold tag that cannot be read is on the endpoint: neither made nor
+    # dropped in silence, but blocked (the command exits 1) for this reason, which names the fix.
+    blocked: str | None = None
+    held_until: datetime | None = None  # a hold keeps a stop the schedule asks for from being made
+
+
+# The live state each stop reaches: wanting it there is no move.
+_STOPPED = {DesiredState.PAUSED: Status.PAUSED, DesiredState.SCALED_TO_ZERO: Status.SCALED_TO_ZERO}
+_STOP_WORDS = {DesiredState.PAUSED: "paused", DesiredState.SCALED_TO_ZERO: "scaled to zero"}
+
+
+def awake_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted:
+    """``wanted_state`` for a live endpoint, with its hold tag (``endpointctl schedule hold``) honoured.
+
+    A hold keeps a *schedule's* pause or scale-to-zero from being made until it ends; resumes still
+    happen (both want it awake). A fixed ``state: paused`` is not held: the manifest says that endpoint
+    is to be paused at all times, and a hold set for a night must not outrank a decision made in review
+    (change the manifest instead); the note says so. A hold that has ended is ignored, with a note. Hold
+    tags that cannot be read (a value edited by hand, two of them) are not guessed either way: the stop
+    is blocked, with the fix.
+    """
+    want = wanted_state(desired, at, live.status)
+    if want is None or want not in _STOPPED or live.status is _STOPPED[want]:
+        return Wanted(want)
+    hold = read_hold(live.tags)
+    if hold is None:
+        return Wanted(want)
+    release = f"`endpointctl schedule release {live.name}`"
+    if desired.spec.schedule is None:
+        return Wanted(
+            want,
+            (
+                f"its hold (endpointctl schedule hold) is not honoured: a hold keeps only a schedule's "
+                f"stops from being made, and `state: {want.value}` is the manifest's; {release} removes it",
+            ),
+        )
+    if at is None:
+        return Wanted(want)
+    if isinstance(hold, UnreadableHold):
+        return Wanted(
+            want,
+            blocked=f"its hold tag {', '.join(hold.tags)} cannot be read ({hold.why}), so whether it is to "
+            f"stay awake is unknown: not {_STOP_WORDS[want]}; {release} removes it, or "
+            f"`endpointctl schedule hold {live.name} --for DURATION` sets one that can be read",
+        )
+    if hold <= at:
+        return Wanted(want, (f"hold ended at {hold:%Y-%m-%d %H:%M} UTC",))
+    far = (
+        f", more than {MAX_AHEAD.days} days ahead (not set by `schedule hold`)"
+        if hold - at > MAX_AHEAD
+        else ""
+    )
+    return Wanted(
+        None,
+        held_until=hold,
+        notes=(
+            f"held awake until {until_text(hold, at)} UTC{far} (endpointctl schedule hold): "
+            f"not {_STOP_WORDS[want]}; {release} ends it",
+        ),
+    )
+
+
 def effective_min_replica(desired: Desired, live: Endpoint) -> int:
     """The floor the endpoint has once a plan is applied: the manifest's, else the live one (0 when not
     reported: nothing is planned on a guess)."""
@@ -53,10 +124,9 @@ _LOOKBACK = timedelta(days=8)
 _SKEW = timedelta(minutes=5)
 
 
-def held_state(
-    desired: Desired, live: Endpoint, at: datetime | None
-) -> tuple[DesiredState | None, str | None]:
-    """``wanted_state`` for a live endpoint, and a note when a schedule's scaled-to-zero already holds.
+def held_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted:
+    """``awake_state`` for a live endpoint (its hold tag honoured), and a note when a schedule's
+    scaled-to-zero already holds.
 
     Scaled to zero outside a window means asleep until a request comes: a request wakes it, and with
     ``minReplica`` 0 the service puts it back to sleep after ``scaleToZeroTimeout`` without traffic. Scaling
@@ -68,24 +138,26 @@ def held_state(
     scaledToZero`` is always enforced: nothing says when it began, so an endpoint up for days would read as
     just woken (leave ``state`` out, with ``minReplica: 0``, to let the service alone decide).
     """
-    want = wanted_state(desired, at, live.status)
+    awake = awake_state(desired, live, at)
+    want = awake.state
     schedule = desired.spec.schedule
-    if want is not DesiredState.SCALED_TO_ZERO or schedule is None or at is None:
-        return want, None
+    if awake.blocked or want is not DesiredState.SCALED_TO_ZERO or schedule is None or at is None:
+        return awake
     # The floor this plan leaves counts too: an update to the manifest's minReplica 1 keeps it awake for good.
     if live.status not in _WOKEN or live.min_replica != 0 or effective_min_replica(desired, live) != 0:
-        return want, None
+        return awake
     compiled = schedule.compiled()
     began = last_change(compiled, at, _LOOKBACK) or at - _LOOKBACK
     woken = server_instant(live.updated_at)
     if woken is None or not began <= woken <= at + _SKEW:
-        return want, None
+        return awake
     timeout = live.scale_to_zero_timeout
     sleeps = f"after {timeout} min without traffic" if timeout is not None else "once it has no traffic"
-    return None, (
+    note = (
         f"woken since the schedule turned {want.value} at {until_text(began, at)} {compiled.zone_name}: "
         f"with minReplica 0 the service scales it to zero {sleeps}"
     )
+    return Wanted(None, (*awake.notes, note))
 
 
 def until_text(when: datetime, at: datetime) -> str:

@@ -48,7 +48,12 @@ DIGEST_LENGTH = 16
 _DIGEST_RE = re.compile(f"[0-9a-f]{{{DIGEST_LENGTH}}}")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_TAG_MAX = 255
-RESERVED_LABEL_KEYS = frozenset({MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY, IMAGE_KEY})
+# Until when `endpointctl schedule hold` keeps a scheduled endpoint awake (core/hold_tag.py). Set and
+# removed by that command alone: apply never plans a change to it (it is in no change's ``ours``).
+HOLD_KEY = "endpointctl-hold"
+RESERVED_LABEL_KEYS = frozenset(
+    {MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY, IMAGE_KEY, HOLD_KEY}
+)
 
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$")
 # One pattern for label values and stack names (README, Manifests): they travel as `key=value` tags and

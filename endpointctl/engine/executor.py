@@ -170,7 +170,7 @@ class Executor:
             assert change.desired is not None
             return self._claim(self.hub.create(ns, change.desired, step.tags), change.desired, step.tags)
         if step.kind is StepKind.UPDATE:
-            assert change.desired is not None
+            assert change.desired is not None or not step.paths, "only a tags-only update needs no manifest"
             return self.hub.update(ns, name, change.desired, step.paths, step.tags)
         if step.kind is StepKind.DELETE:
             self.hub.delete(ns, name)

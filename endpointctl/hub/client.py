@@ -245,9 +245,19 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         return self._endpoint(raw, namespace, doing)
 
     def update(
-        self, namespace: str, name: str, desired: Desired, paths: tuple[str, ...], tags: tuple[str, ...]
+        self,
+        namespace: str,
+        name: str,
+        desired: Desired | None,
+        paths: tuple[str, ...],
+        tags: tuple[str, ...],
     ) -> Endpoint:
-        kwargs = update_arguments(desired, paths)
+        """Send ``paths`` (values from ``desired``) and ``tags`` (the full list; none: left as they are).
+        A tags-only update (``schedule hold``) needs no manifest."""
+        kwargs: dict[str, Any] = {}
+        if paths:
+            assert desired is not None, "the values of paths come from a manifest"
+            kwargs = update_arguments(desired, paths)
         if tags:
             kwargs["tags"] = list(tags)
         return self._change(

@@ -13,6 +13,7 @@ from endpointctl.core import money
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ManifestIssue
+from endpointctl.core.hold_tag import UnreadableHold, read_hold
 from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
 from endpointctl.core.plan import Change, widened_access
@@ -26,6 +27,23 @@ def security_text(ep: Endpoint) -> str:
         return ep.security.value
     # Only a legacy type is shown by name: it is one of a known few, never text the API made up.
     return f"{ep.reported_type} (legacy)" if ep.reported_type in LEGACY_TYPES else "unknown"
+
+
+def held_until(ep: Endpoint) -> str | None:
+    """Until when ``schedule hold`` keeps it awake, in ISO 8601 (ended or not: the record has no clock);
+    None without a hold, or with hold tags that cannot be read (``-o wide`` says which)."""
+    hold = read_hold(ep.tags)
+    return hold.isoformat() if hold is not None and not isinstance(hold, UnreadableHold) else None
+
+
+def hold_marker(ep: Endpoint) -> str:
+    """``-o wide``'s mark beside the state: `` (held until 2026-03-24T08:00Z)``, or an unreadable hold."""
+    hold = read_hold(ep.tags)
+    if hold is None:
+        return ""
+    if isinstance(hold, UnreadableHold):
+        return f" (hold unreadable: {hold.why})"
+    return f" (held until {hold:%Y-%m-%dT%H:%MZ})"
 
 
 def endpoint_record(ep: Endpoint) -> dict[str, Any]:
@@ -56,6 +74,7 @@ def endpoint_record(ep: Endpoint) -> dict[str, Any]:
         "message": ep.message,
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
+        "heldUntil": held_until(ep),
     }
 
 

@@ -33,6 +33,7 @@ from endpointctl.ui.records import (
     change_record,
     endpoint_record,
     hardware_record,
+    hold_marker,
     manifest_issue_record,
     result_record,
     security_text,
@@ -92,7 +93,7 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
             [
                 ep.name,
                 ep.namespace,
-                ep.shown_state,
+                ep.shown_state + hold_marker(ep),
                 ep.url or "-",
                 _known(ep.repository),
                 _known(ep.revision),

@@ -14,10 +14,11 @@ The order, and why:
 4. Always — the command failed, the endpoint never got ready, an interrupt came — leave the lease, and
    if no other live lease holds it, put it back: paused → pause, scaledToZero → scale-to-zero, anything
    else is left as it is. Given a manifest with a schedule, the state to put it back in is the one the
-   schedule holds then (``core.scheduled.wanted_state``), not the one found: a batch that started before
+   schedule holds then (``core.scheduled.awake_state``), not the one found: a batch that started before
    the window opens and ends inside it leaves the endpoint running, and a killed run's record is no
    reason to pause it in the day. Given a NAME only, it is the record, which ``schedule run`` keeps to
-   the schedule's state while the lease is held (``flows.schedule``).
+   the schedule's state while the lease is held (``flows.schedule``). A hold keeps it awake: with a
+   manifest, always; with a NAME, once a ``schedule run`` has seen the hold and recorded ``running``.
 
 Everything from joining on runs inside ``hooks.interruptible``: a first SIGINT/SIGTERM stops the waiting
 (the caller forwards it to the command) and the restore still happens; a second stops the process at
@@ -47,7 +48,7 @@ from endpointctl.core.outcomes import (
 )
 from endpointctl.core.plan import StepKind
 from endpointctl.core.readiness import WaitTarget
-from endpointctl.core.scheduled import wanted_state
+from endpointctl.core.scheduled import awake_state
 from endpointctl.core.spec import Desired
 from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target
@@ -321,8 +322,12 @@ def _restore(session: Session, leased: Leased, recorded: str, line: str) -> list
                 f"its state {live.shown_state!r} is not one endpointctl knows: left as it is"
             )
         at = datetime.fromtimestamp(session.clock.wall(), UTC)
-        want = wanted_state(leased.scheduled, at, live.status)
-        back = want.value if want is not None else live.shown_state
+        wanted = awake_state(leased.scheduled, live, at)
+        if wanted.blocked is not None:
+            raise EndpointctlError(wanted.blocked)  # a hold that cannot be read: not stopped on a guess
+        for note in wanted.notes:
+            session.report(f"{target.key}: {note}")
+        back = wanted.state.value if wanted.state is not None else live.shown_state
     leased.put_back_to = back
     kind = _RESTORE.get(back)
     if kind is None:

@@ -1,0 +1,115 @@
+"""PURE: ``schedule hold`` and ``schedule release`` as a plan: the hold tag set or removed (the full tag
+list sent, every other tag as it was) and, for a hold, a resume of an endpoint that is asleep.
+
+Idempotent: an endpoint already held until that minute, or released without a hold, is a no-op said so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from endpointctl.core.diff import FieldChange
+from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.errors import NothingMatched
+from endpointctl.core.hold_tag import UnreadableHold, read_hold, with_hold, without_hold
+from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.core.scheduled import until_text
+from endpointctl.core.spec import Desired
+from endpointctl.core.targets import Target
+
+# Asleep: a hold is there to keep it awake, so it is woken too (scaled to zero, it would wake on a request,
+# but the demo's first request should not meet a cold start).
+_ASLEEP = frozenset({Status.PAUSED, Status.SCALED_TO_ZERO})
+
+
+def _live(observed: Mapping[str, list[Endpoint]], targets: Sequence[Target]) -> list[Endpoint]:
+    live = {(ep.namespace, ep.name): ep for eps in observed.values() for ep in eps}
+    missing = [t for t in targets if (t.namespace, t.name) not in live]
+    if missing or not targets:
+        what = ", ".join(t.key for t in missing) or "nothing"
+        raise NothingMatched(f"no endpoint matches {what}", hint="check the names and the namespace")
+    return [live[(t.namespace, t.name)] for t in targets]
+
+
+def _retag(ep: Endpoint, tags: tuple[str, ...]) -> tuple[FieldChange, ...]:
+    if sorted(tags) == sorted(ep.tags):
+        return ()
+    return (FieldChange(path="tags", before=sorted(ep.tags), after=sorted(tags)),)
+
+
+def hold_plan(
+    observed: Mapping[str, list[Endpoint]],
+    targets: Sequence[Target],
+    until: datetime,
+    at: datetime,
+    manifests: Mapping[Target, Desired] | None = None,
+) -> Plan:
+    """Hold each target awake until ``until`` (UTC, to the minute): the tag first, so a resume that fails
+    leaves a hold that a second ``schedule hold`` finishes, never an awake endpoint the next run pauses."""
+    changes: list[Change] = []
+    for target, ep in zip(targets, _live(observed, targets), strict=True):
+        tags = with_hold(ep.tags, until)
+        fields = _retag(ep, tags)
+        steps = [Step(StepKind.UPDATE, tags=tags)] if fields else []
+        notes = [
+            f"held awake until {until_text(until, at)} UTC; `endpointctl schedule release {ep.name}` ends it"
+        ]
+        if ep.status in _ASLEEP:
+            steps.append(Step(StepKind.RESUME))
+            notes.append(
+                "asleep, so it is resumed: the API resets replicas to 1; "
+                "`endpointctl apply` restores the manifest's scaling"
+            )
+        elif ep.status is Status.FAILED:
+            notes.append("it failed, so it is not resumed")
+        elif ep.status is Status.UNKNOWN:
+            notes.append(f"its state {ep.shown_state!r} is not one endpointctl knows: not resumed")
+        desired = (manifests or {}).get(target)
+        if desired is not None and desired.spec.schedule is None:
+            notes.append("its manifest has no schedule: a hold keeps only a schedule's stops from being made")
+        if not steps:
+            notes[0] = f"already held awake until {until_text(until, at)} UTC"
+        action = Action.RESUME if ep.status in _ASLEEP else Action.UPDATE if steps else Action.NOOP
+        changes.append(
+            Change(ep.name, ep.namespace, action, fields, tuple(steps), live=ep, notes=tuple(notes))
+        )
+    return Plan(tuple(changes))
+
+
+def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Target]) -> Plan:
+    """Remove every hold tag (an unreadable one too); nothing else changes: the next ``schedule run`` or
+    ``apply`` moves the endpoint to its schedule's state."""
+    changes: list[Change] = []
+    for ep in _live(observed, targets):
+        hold = read_hold(ep.tags)
+        if hold is None:
+            changes.append(
+                Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=("not held: nothing to release",))
+            )
+            continue
+        tags = without_hold(ep.tags)
+        if not tags:
+            # The hub sends a tag list only when it holds a tag: an empty one would be no change at all.
+            reason = "its hold tag is its only tag, and an empty tag list cannot be sent; remove it in the UI"
+            changes.append(Change(ep.name, ep.namespace, Action.BLOCKED, live=ep, reason=reason))
+            continue
+        shown = (
+            ", ".join(hold.tags)
+            if isinstance(hold, UnreadableHold)
+            else f"held until {hold:%Y-%m-%d %H:%M} UTC"
+        )
+        note = f"released ({shown}): the next `endpointctl schedule run` or apply moves it to its schedule's"
+        note += " state"
+        changes.append(
+            Change(
+                ep.name,
+                ep.namespace,
+                Action.UPDATE,
+                _retag(ep, tags),
+                (Step(StepKind.UPDATE, tags=tags),),
+                live=ep,
+                notes=(note,),
+            )
+        )
+    return Plan(tuple(changes))

@@ -1,0 +1,82 @@
+"""``schedule hold`` and ``schedule release``: set or remove the hold tag on endpoints named or in manifests.
+
+A tag change is a read-modify-write of the whole tag list (the API takes the full list), so the lock
+``apply`` takes on each endpoint is held from before the listing is read until the last call: an apply
+on this machine never changes labels in between, and its labels are never lost to a stale list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.hold_plan import hold_plan, release_plan
+from endpointctl.core.outcomes import ChangeResult
+from endpointctl.core.plan import Plan
+from endpointctl.core.spec import Desired
+from endpointctl.core.targets import Target, Targets
+from endpointctl.engine import locks
+from endpointctl.engine.interaction import Hooks
+from endpointctl.engine.selection import select
+from endpointctl.engine.session import Session
+
+Planner = Callable[[Mapping[str, list[Endpoint]], Sequence[Target], Mapping[Target, Desired]], Plan]
+
+
+def hold(
+    session: Session,
+    targets: Targets,
+    desired: Sequence[Desired],
+    until: datetime,
+    at: datetime,
+    *,
+    hooks: Hooks,
+) -> list[ChangeResult]:
+    """Hold each endpoint awake until ``until`` (checked by the caller: after ``at``, at most 7 days on)."""
+    return _retag(
+        session,
+        targets,
+        desired,
+        lambda observed, found, manifests: hold_plan(observed, found, until, at, manifests),
+        "hold",
+        hooks,
+    )
+
+
+def release(
+    session: Session, targets: Targets, desired: Sequence[Desired], *, hooks: Hooks
+) -> list[ChangeResult]:
+    return _retag(
+        session, targets, desired, lambda observed, found, _: release_plan(observed, found), "release", hooks
+    )
+
+
+def _retag(
+    session: Session,
+    targets: Targets,
+    desired: Sequence[Desired],
+    planner: Planner,
+    verb: str,
+    hooks: Hooks,
+) -> list[ChangeResult]:
+    locks.check_usable(session.locks_dir)  # before any API call
+    targets.require(verb)
+    placed = session.place(desired)
+    named = [Target(session.namespace(), name) for name in targets.names]
+    named += [Target(namespace, d.name) for namespace, d in placed]
+    keys = locks.apply_keys(None, [(t.namespace, t.name) for t in named])
+    command = f"endpointctl schedule {verb} " + " ".join(dict.fromkeys(t.key for t in named))
+    with (
+        session.lock(keys, command=command, timeout=locks.DEFAULT_TIMEOUT, settable=False),
+        hooks.interruptible(),
+    ):
+        selection = select(session, targets, desired, changing=True)
+        manifests = {t: d for t in selection.targets if (d := selection.desired(t)) is not None}
+        plan = planner(selection.observed, selection.targets, manifests)
+        for change in plan.changes:
+            for note in change.notes:
+                session.report(f"{change.namespace}/{change.name}: {note}")
+        results = session.execute(plan)
+    hooks.changed(results)
+    return results

@@ -147,7 +147,8 @@ def test_a_pid_no_process_can_have_cannot_be_told(tmp_path: pathlib.Path) -> Non
 
 def test_a_run_records_who_it_is_and_is_not_another_to_itself(tmp_path: pathlib.Path) -> None:
     here = FakeProcesses(running={os.getpid(): 777})
-    mine = identified(Holder(os.getpid(), "ignored", COMMAND, stamp(T)), here)
+    # Asked for its lock 5 minutes before it could write: the record says when it was written.
+    mine = identified(Holder(os.getpid(), "ignored", COMMAND, stamp(T - 300)), here, T)
     assert (mine.host, mine.boot_id, mine.pid_namespace, mine.start_time) == (
         "batch-host",
         HERE_BOOT,

@@ -28,10 +28,12 @@ from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.defaults import LEASE_EXPIRY, LEASE_RENEWAL
 from endpointctl.core.targets import Target
-from endpointctl.engine.leases import LeaseBook, parse_stamp
+from endpointctl.engine import locks
+from endpointctl.engine.leases import LeaseBook, lease_key, parse_stamp
 from endpointctl.engine.locks import Holder, stamp
-from endpointctl.sandbox import Response, Sandbox, SandboxConfig
+from endpointctl.sandbox import ManualClock, Response, Sandbox, SandboxConfig
 
+LIST = "GET /v2/endpoint/{namespace}"
 RESUME = "POST /v2/endpoint/{namespace}/{name}/resume"
 PAUSE = "POST /v2/endpoint/{namespace}/{name}/pause"
 SCALE_TO_ZERO = "POST /v2/endpoint/{namespace}/{name}/scale-to-zero"
@@ -572,3 +574,72 @@ def test_a_run_renews_its_lease_record_while_it_holds_it_and_stops_before_leavin
     assert (first["boot_id"], first["pid_namespace"]) == (HERE_BOOT, HERE_NAMESPACE)
     assert list(book(tmp_path).directory.glob("holder-*")) == []  # not written again once it left
     assert state(cli) == "paused"
+
+
+class LockReleasedLater(ManualClock):
+    """A ManualClock on which a lock ``held`` by another command is let go once the clock reaches
+    ``release_at``: a wait for it takes that long, and no real time passes."""
+
+    def __init__(self, start: float) -> None:
+        super().__init__(start)
+        self.held = contextlib.ExitStack()
+        self.release_at = float("inf")
+
+    def sleep(self, seconds: float, cancel: Any = None) -> bool:
+        slept = super().sleep(seconds, cancel)
+        if self.now() >= self.release_at:
+            self.held.close()
+        return slept
+
+
+def test_a_run_s_first_lease_record_is_renewed_when_it_is_written_however_long_joining_took(
+    token: str, tmp_path: pathlib.Path
+) -> None:
+    """The run waited 4 minutes for its lease lock (a `schedule run` held it) and its read of the endpoint
+    took 7 more (retried): its record said it was renewed when it asked for the lock, 11 minutes before it
+    was written, and a reader in another container took the live batch as gone from its first moment."""
+    clock = LockReleasedLater(1_760_000_000.0)
+    sandbox = Sandbox(SandboxConfig(db_path=tmp_path / "sb.sqlite", phases=dict(PHASES), clock=clock))
+    sandbox.start(host="127.0.0.1", port=0)
+    try:
+        environ = {
+            "ENDPOINTCTL_API_URL": sandbox.url,
+            "HF_TOKEN": token,
+            "ENDPOINTCTL_STATE_DIR": str(tmp_path),
+        }
+        cli = Cli(environ, clock)
+        deploy(cli, clock, tmp_path, then="pause")
+        key = lease_key(Target(USER, "job"))
+        clock.held.enter_context(
+            locks.hold([key], directory=tmp_path, command="endpointctl schedule run", clock=clock)
+        )
+        asked = clock.now()
+        clock.release_at = asked + 240
+        read: list[float] = []
+        at_resume: dict[str, Any] = {}
+
+        def slow_read_then_look(request: Any, call_next: Callable[[Any], Response]) -> Response:
+            if request.route == LIST and not read:
+                read.append(clock.advance(420))  # the join's read of the endpoint, retried for 7 minutes
+            if request.route == RESUME and not at_resume:
+                # The record was written just before: nothing has moved the clock since.
+                another_container = FakeProcesses(host_name="8c1d", boot="another-boot")
+                at_resume.update(
+                    wall=clock.wall(),
+                    records=_holder_records(book(tmp_path).directory),
+                    reading=book(tmp_path).read(another_container, clock.wall(), tidy=False),
+                )
+            return call_next(request)
+
+        sandbox.add_middleware(slow_read_then_look)
+        result = cli("run", "job", "--", *python("pass"))
+        assert result.code == 0, result.all
+        assert "waiting for the lock on lease" in result.stderr
+        assert at_resume["wall"] - asked > LEASE_EXPIRY  # joining took longer than the expiry
+        (record,) = at_resume["records"]
+        assert record["renewed"] == record["since"] == stamp(at_resume["wall"])
+        (live,) = at_resume["reading"].live
+        assert live.pid == os.getpid() and at_resume["reading"].gone == []
+        assert state(cli) == "paused"
+    finally:
+        sandbox.close()

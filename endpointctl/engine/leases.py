@@ -96,16 +96,20 @@ class Holders:
     gone: list[Holder]
 
 
-def identified(holder: Holder, processes: Processes) -> Holder:
-    """``holder`` (this process's) with what tells it from every other process (``engine.processes``),
-    renewed as it starts."""
+def identified(holder: Holder, processes: Processes, wall: float) -> Holder:
+    """``holder`` (this process's) with what tells it from every other process (``engine.processes``), as
+    a lease record written at ``wall``: since then, and renewed then. ``wall`` is the moment of writing, not
+    when the run asked for its lock: waiting for that lock and reading the endpoint may take minutes (a
+    lock timeout, an API read retried), and a record that said so would be read as expired the moment it
+    was written, by a reader that can only judge it by its heartbeat."""
     return replace(
         holder,
         host=processes.host(),
         boot_id=processes.boot_id(),
         pid_namespace=processes.pid_namespace(),
         start_time=processes.start_time(holder.pid),
-        renewed=holder.since,
+        since=stamp(wall),
+        renewed=stamp(wall),
     )
 
 

@@ -241,10 +241,10 @@ def hold(
     whom it is waiting for. Polls on ``clock`` (``polling.poll``), so tests drive the wait without
     sleeping; an interrupt ends the wait with ``Interrupted``, holding nothing.
     """
-    holder = Holder.current(command, clock.wall())
     check_usable(directory)
     deadline = clock.now() + timeout
     taken: list[tuple[filelock.FileLock, Path]] = []
+    holder: Holder | None = None
     try:
         for key in sorted(set(keys)):
             lock_path, holder_path = _paths(directory, key)
@@ -270,8 +270,11 @@ def hold(
                     + "; a lock always dies with its process, so the holder is still running",
                 )
             taken.append((lock, holder_path))
+            # Stamped once the first lock is had, not before the wait for it: a holder's ``since`` says
+            # since when it holds, and ``run`` makes its lease record of it (``engine.flows.lease``).
+            holder = holder or Holder.current(command, clock.wall())
             _write_holder(holder_path, holder)
-        yield holder
+        yield holder or Holder.current(command, clock.wall())
     finally:
         _release(taken)
 
@@ -298,11 +301,11 @@ def hold_each(
     has passed, each further key is tried once. An interrupt ends the wait with ``Interrupted``, holding
     nothing.
     """
-    holder = Holder.current(command, clock.wall())
     check_usable(directory)
     deadline = clock.now() + timeout
     taken: list[tuple[filelock.FileLock, Path]] = []
     missed: list[str | None] = []
+    holder: Holder | None = None  # stamped once the first lock is had, as in ``hold``
     try:
         for group in groups:
             first = len(taken)
@@ -317,6 +320,7 @@ def hold_each(
                     why = f"locked by {holding.describe()}" if holding else "locked by another process"
                     break
                 taken.append((lock, holder_path))
+                holder = holder or Holder.current(command, clock.wall())
                 _write_holder(holder_path, holder)
             if why is not None:
                 _release(taken[first:])

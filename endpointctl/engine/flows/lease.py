@@ -188,7 +188,8 @@ def _join(
             )
         if recorded is None:
             book.record(before)
-        identity = identified(holder, session.processes)
+        # Stamped now, as it is written: the lock wait and the reads above may have taken minutes.
+        identity = identified(holder, session.processes, session.clock.wall())
         mine = _Mine(identity, book.add(identity))
     if others:
         pids = ", ".join(str(h.pid) for h in others)

@@ -19,6 +19,8 @@ class FakeProcesses:
     boot: str | None = HERE_BOOT
     namespace: str | None = HERE_NAMESPACE
     running: dict[int, int | None] = field(default_factory=dict)  # pid → its start time (None: unknown)
+    zombies: set[int] = field(default_factory=set)  # pids of ``running`` that have exited, not reaped
+    booted: float | None = None  # when this kernel booted (seconds since the epoch); None: unknown
 
     def host(self) -> str:
         return self.host_name
@@ -31,6 +33,14 @@ class FakeProcesses:
 
     def start_time(self, pid: int) -> int | None:
         return self.running.get(pid)
+
+    def state(self, pid: int) -> str | None:
+        if pid not in self.running:
+            return None
+        return "Z" if pid in self.zombies else "S"
+
+    def boot_time(self) -> float | None:
+        return self.booted
 
     def exists(self, pid: int) -> bool:
         if pid > 2**31 - 1:  # as os.kill says of a pid no process can have

@@ -10,6 +10,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -33,7 +34,7 @@ from endpointctl.engine.leases import (
     verdict,
 )
 from endpointctl.engine.locks import Holder, stamp
-from endpointctl.engine.processes import LocalProcesses, stat_start_time
+from endpointctl.engine.processes import LocalProcesses, stat_start_time, stat_state
 from endpointctl.sandbox import ManualClock
 
 T = 1_774_248_600.0  # 2026-03-23T06:50:00Z: when the holders below last renewed
@@ -134,6 +135,15 @@ def test_a_reused_pid_is_another_process_and_the_holder_dead() -> None:
     assert judge(holder, FakeProcesses(running={4242: None}), T) is Liveness.LIVE
 
 
+def test_a_zombie_is_a_run_that_has_ended() -> None:
+    """Killed, and its parent (a shell, an init that does not wait) has not reaped it: its pid still
+    exists, and kill(pid, 0) still finds it, for as long as that parent lives."""
+    for start_time in (500, None):  # told by its start time too, or an older record by its pid alone
+        holder = container_holder(pid_namespace=HERE_NAMESPACE, pid=4242, start_time=start_time)
+        assert judge(holder, FakeProcesses(running={4242: 500}), T) is Liveness.LIVE
+        assert judge(holder, FakeProcesses(running={4242: 500}, zombies={4242}), T) is Liveness.DEAD
+
+
 def test_a_pid_no_process_can_have_cannot_be_told(tmp_path: pathlib.Path) -> None:
     book = book_in(tmp_path)
     path = book.add(container_holder(pid_namespace=HERE_NAMESPACE, pid=2**40))
@@ -187,6 +197,40 @@ def test_an_old_record_of_this_host_is_checked_by_its_pid_as_before(tmp_path: pa
     assert (holder.boot_id, holder.pid_namespace, holder.start_time, holder.renewed) == (None,) * 4
     assert book.read(FakeProcesses(running={}), T) == Holders([], [])
     assert files(book) == []
+
+
+def test_an_old_record_written_before_this_boot_is_dead_whatever_has_its_pid_now(
+    tmp_path: pathlib.Path,
+) -> None:
+    """After a reboot low pids come back at once: an older endpointctl's record (no boot id) of this host
+    name kept the endpoint awake for good, exit 0, had its pid been taken by another process."""
+    book = book_in(tmp_path)
+    path = old(book.directory / "holder-4242.json", since=stamp(T))
+    rebooted = FakeProcesses(running={4242: 9}, booted=T + 1)
+    assert book.read(rebooted, T + 2 * LEASE_EXPIRY) == Holders([], []) and not path.exists()
+    old(path, since=stamp(T))
+    for booted in (T, T - 3600, None):  # written in this boot (its first second too), or boot unknown
+        here = FakeProcesses(running={4242: 9}, booted=booted)
+        assert [h.pid for h in book.read(here, T + 2 * LEASE_EXPIRY).live] == [4242]
+    # A record that names its boot is told by it: this boot's, so its pid decides, whatever the clock.
+    mine = container_holder(pid_namespace=HERE_NAMESPACE, pid=4242, start_time=9, since=stamp(T))
+    assert judge(mine, rebooted, T) is Liveness.LIVE
+
+
+def test_an_old_record_of_pid_1_is_not_checked_by_its_pid(tmp_path: pathlib.Path) -> None:
+    """pid 1 is every container's first process and, on a host, init: a record naming no pid namespace
+    (an older endpointctl's, in a container run with --network host: the host's name) would have been
+    alive for good, since pid 1 always exists here. Judged by its age instead, as one of another host."""
+    book = book_in(tmp_path)
+    path = old(book.directory / "holder-1.json", pid=1, since=stamp(T))
+    here = FakeProcesses(running={1: 1})
+    assert [h.pid for h in book.read(here, T + LEASE_EXPIRY).live] == [1]
+    with pytest.raises(LeaseBookUnreadable, match=f"if it is gone, remove {path}"):
+        book.read(here, T + LEASE_EXPIRY + 1)
+    # A record that names its pid namespace, this one, is still checked by its pid: the same container.
+    ours = container_holder(pid_namespace=HERE_NAMESPACE)
+    assert judge(ours, FakeProcesses(running={1: 12_345}), T + 10 * LEASE_EXPIRY) is Liveness.LIVE
+    assert judge(ours, FakeProcesses(running={}), T) is Liveness.DEAD
 
 
 def test_an_old_record_of_another_host_is_alive_while_young_and_blocks_once_old(
@@ -390,12 +434,19 @@ class Stop:
 # -- this machine -----------------------------------------------------------------------------------------
 
 
-@given(name=st.text(alphabet=st.sampled_from("ab )(:\n 1"), max_size=16), start=st.integers(0, 2**64 - 1))
-def test_a_stat_line_s_start_time_is_read_whatever_the_command_s_name(name: str, start: int) -> None:
-    fields = ["S", *map(str, range(4, 22)), str(start), "0", "0"]  # fields 3..24
+@given(
+    name=st.text(alphabet=st.sampled_from("ab )(:\n 1ZRS"), max_size=16),
+    state=st.sampled_from("RSDZTtXI"),
+    start=st.integers(0, 2**64 - 1),
+)
+def test_a_stat_line_s_state_and_start_time_are_read_whatever_the_command_s_name(
+    name: str, state: str, start: int
+) -> None:
+    fields = [state, *map(str, range(4, 22)), str(start), "0", "0"]  # fields 3..24
     line = f"4242 ({name}) {' '.join(fields)}\n".encode()
-    assert stat_start_time(line) == start
-    assert stat_start_time(line[: line.rindex(b")")]) is None  # cut short: no time rather than a wrong one
+    assert (stat_state(line), stat_start_time(line)) == (state, start)
+    cut = line[: line.rindex(b")")]  # cut short: nothing rather than a wrong one
+    assert (stat_state(cut), stat_start_time(cut)) == (None, None)
 
 
 @pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="Linux: /proc")
@@ -405,9 +456,33 @@ def test_this_machine_tells_its_own_processes_apart() -> None:
     assert here.start_time(os.getpid()) is not None and here.exists(os.getpid())
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=30)
-    assert not here.exists(child.pid) and here.start_time(child.pid) is None
+    assert not here.exists(child.pid) and here.start_time(child.pid) is None and here.state(child.pid) is None
     with pytest.raises(OverflowError):
         here.exists(2**63)
+    booted = here.boot_time()
+    assert booted is not None and 0 < booted < time.time()
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="Linux: /proc")
+def test_a_real_zombie_exists_and_its_run_is_dead() -> None:
+    here = LocalProcesses()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # it has exited; not reaped: a zombie
+        holder = identified(Holder(child.pid, "", COMMAND, stamp(T)), here, T)
+        assert here.exists(child.pid) and here.state(child.pid) == "Z" and holder.start_time is not None
+        assert verdict(holder, here, T, pathlib.Path("holder.json")) is Liveness.DEAD
+        assert here.state(os.getpid()) in ("R", "S")
+    finally:
+        child.wait(timeout=30)
+
+
+def test_the_boot_time_is_read_from_proc_stat_or_unknown(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "stat").write_bytes(b"cpu  1 2 3 4\ncpu0 1 2 3 4\nintr 5 6\nbtime 1774240000\nprocesses 9\n")
+    assert LocalProcesses(tmp_path).boot_time() == 1_774_240_000.0
+    (tmp_path / "stat").write_bytes(b"cpu  1 2 3 4\nbtime soon\n")
+    assert LocalProcesses(tmp_path).boot_time() is None
+    assert LocalProcesses(tmp_path / "nowhere").boot_time() is None
 
 
 def test_the_readme_states_the_heartbeat_and_its_expiry_as_they_are() -> None:

@@ -16,8 +16,10 @@ runs is told in one of two ways:
 
 - By its pid, where that pid means here what it meant to the run: the same kernel boot and the same pid
   namespace (``engine.processes``; where either side cannot tell those, as on macOS or in an older record,
-  the same host name). The run is alive while a process with that pid exists and, where both are known,
-  started when the run did: a pid reused since is another process, and the holder is dead.
+  the same host name, but never for pid 1: ``checkable``). The run is alive while a process with that pid
+  exists, is no zombie (ended, not reaped) and, where both are known, started when the run did: a pid
+  reused since is another process, and the holder is dead. An older record (no boot id) written before
+  this kernel booted is dead whatever has its pid now.
 - By its heartbeat, for a holder recorded on another host, before a reboot or in another pid namespace (a
   container: ``docker run --rm`` gives each run a new host name and its own pids). A running run rewrites
   its record every ``LEASE_RENEWAL`` seconds (``renewed``); such a holder counts as alive while its last
@@ -116,7 +118,13 @@ def identified(holder: Holder, processes: Processes, wall: float) -> Holder:
 def checkable(holder: Holder, processes: Processes) -> bool:
     """Whether the holder's pid means here what it meant to its run: recorded on this kernel since its
     last boot, in this pid namespace. Where either side cannot tell those (not Linux, an older record),
-    the same host name, the only rule before they were recorded."""
+    the same host name, the only rule before they were recorded — but never pid 1 of a record that names
+    no pid namespace: pid 1 is the first process of every container (where an endpointctl in an image's
+    ENTRYPOINT runs), and here, on a host, init, which always exists; a container run with
+    ``--network host`` has the host's name. Such a record is judged by its heartbeat, or, an older one
+    without any, said to be unknowable once it is older than the expiry, never alive for good."""
+    if holder.pid == 1 and holder.pid_namespace is None:
+        return False
     here_boot, here_namespace = processes.boot_id(), processes.pid_namespace()
     if None not in (holder.boot_id, here_boot) and holder.boot_id != here_boot:
         return False  # another machine, or this one before a reboot
@@ -134,8 +142,23 @@ def verdict(holder: Holder, processes: Processes, wall: float, where: Path) -> L
     machine; ``where``: its file, for messages. LeaseBookUnreadable when that cannot be told (see the
     module's docstring)."""
     if checkable(holder, processes):
+        if _before_this_boot(holder, processes):
+            return Liveness.DEAD
         return Liveness.LIVE if _runs(holder, processes, where) else Liveness.DEAD
     return _by_heartbeat(holder, wall, where)
+
+
+def _before_this_boot(holder: Holder, processes: Processes) -> bool:
+    """Whether a record that names no boot (an older endpointctl's, checkable by its host name alone) was
+    written before this kernel booted: its process cannot have survived the reboot, whatever now has its
+    pid. A record that names its boot is told by the boot id; one whose ``since`` is no time, by its pid
+    (as before). A wall clock set forward after the boot (one with no battery, set by NTP late) could make
+    a record of this boot look older than it: only an older endpointctl's records are judged so."""
+    if holder.boot_id is not None:
+        return False
+    booted, since = processes.boot_time(), parse_stamp(holder.since)
+    # Both whole seconds, ``since`` cut down: a run that wrote it in this boot's first second is not older.
+    return booted is not None and since is not None and since < booted
 
 
 def _runs(holder: Holder, processes: Processes, where: Path) -> bool:
@@ -147,8 +170,14 @@ def _runs(holder: Holder, processes: Processes, where: Path) -> bool:
         raise LeaseBookUnreadable(
             f"the lease record {where} names pid {holder.pid}, which no process can have"
         ) from error
-    if not exists or holder.start_time is None:
-        return exists
+    if not exists:
+        return False
+    # A zombie (or one going, X) is a run that has ended (killed, say) and that its parent has not reaped
+    # yet; a parent that never does keeps its pid taken for as long as that parent lives.
+    if processes.state(holder.pid) in ("Z", "X"):
+        return False
+    if holder.start_time is None:
+        return True
     started = processes.start_time(holder.pid)
     # Gone meanwhile, or /proc unreadable: the pid's existence is all there is to go by.
     return started is None or started == holder.start_time

@@ -11,6 +11,12 @@ So a lease holder records, beside its pid and host name:
 - its start time (field 22 of ``/proc/<pid>/stat``: clock ticks since boot), which a reused pid does not
   share.
 
+A reader also asks whether a process that exists is a zombie (state ``Z``, or ``X`` as it goes, field 3 of
+``/proc/<pid>/stat``): a run killed but not yet reaped by its parent (a shell or an init that does not
+wait) keeps its pid, and ``kill(pid, 0)`` still finds it, for as long as that parent lives. And when this
+kernel booted (``btime`` in ``/proc/stat``): a record without a boot id written before then names a
+process that cannot have survived the reboot.
+
 Each is None where it cannot be read (macOS, a /proc not mounted): the reader then falls back to the host
 name, as before these were recorded. ``Processes`` is what ``engine.leases`` asks; ``LocalProcesses`` is
 this machine, and tests give their own, so that a lease's verdict never depends on where they run.
@@ -45,8 +51,17 @@ class Processes(Protocol):
         ...
 
     def exists(self, pid: int) -> bool:
-        """Whether a process ``pid`` exists in this pid namespace (another user's too). OverflowError or
-        ValueError for a pid no process can have."""
+        """Whether a process ``pid`` exists in this pid namespace (another user's too), a zombie too.
+        OverflowError or ValueError for a pid no process can have."""
+        ...
+
+    def state(self, pid: int) -> str | None:
+        """Process ``pid``'s state, as ``/proc/<pid>/stat`` gives it (``R``, ``S``, ``Z`` for a zombie, ...);
+        None where unknown (no such process, not Linux)."""
+        ...
+
+    def boot_time(self) -> float | None:
+        """When this kernel booted, in seconds since the epoch; None where unknown (not Linux)."""
         ...
 
 
@@ -69,11 +84,31 @@ class LocalProcesses:
             return None
 
     def start_time(self, pid: int) -> int | None:
+        stat = self._stat(pid)
+        return None if stat is None else stat_start_time(stat)
+
+    def state(self, pid: int) -> str | None:
+        stat = self._stat(pid)
+        return None if stat is None else stat_state(stat)
+
+    def boot_time(self) -> float | None:
+        try:
+            with open(self._proc / "stat", "rb") as file:
+                lines = file.read(1 << 20).splitlines()  # a line per CPU: some kilobytes
+        except OSError:
+            return None
+        for line in lines:
+            name, _, value = line.partition(b" ")
+            if name == b"btime" and value.strip().isdigit():
+                return float(value.strip())
+        return None
+
+    def _stat(self, pid: int) -> bytes | None:
         if pid <= 0:
             return None
         try:
             with open(self._proc / str(pid) / "stat", "rb") as file:
-                return stat_start_time(file.read(4096))
+                return file.read(4096)
         except OSError:
             return None
 
@@ -91,15 +126,29 @@ class LocalProcesses:
 
 def stat_start_time(stat: bytes) -> int | None:
     """Field 22 of a ``/proc/<pid>/stat`` line (starttime); None when the line is not one."""
-    # Field 2, the command's name in parentheses, may itself hold spaces and ")": the fields after it
-    # start after the last ")", with field 3 (the state) first, so field 22 is the 20th of them.
-    _, paren, rest = stat.rpartition(b")")
-    if not paren:
-        return None
-    fields = rest.split()
-    if len(fields) < 20 or not fields[19].isdigit():
+    fields = _after_name(stat)
+    if not fields or not fields[19].isdigit():  # field 22 is the 20th from field 3
         return None
     return int(fields[19])
+
+
+def stat_state(stat: bytes) -> str | None:
+    """Field 3 of a ``/proc/<pid>/stat`` line (the state: ``R``, ``S``, ``Z``, ...); None when the line is
+    not one."""
+    fields = _after_name(stat)
+    if not fields or len(fields[0]) != 1 or not fields[0].isalpha():
+        return None
+    return fields[0].decode("ascii")
+
+
+def _after_name(stat: bytes) -> list[bytes]:
+    """The fields of a stat line from field 3 on, at least up to field 22; none when it is not one (cut
+    short too: a name that holds ")" could make a part of it look like the fields). Field 2, the command's
+    name in parentheses, may itself hold spaces, parentheses and letters (a process may name itself
+    ``a) Z (b``): the fields after it start after the last ")"."""
+    _, paren, rest = stat.rpartition(b")")
+    fields = rest.split() if paren else []
+    return fields if len(fields) >= 20 else []
 
 
 def _first_line(path: Path) -> str | None:

@@ -394,6 +394,33 @@ def test_a_stop_that_comes_as_the_period_ends_is_not_followed_by_a_beat() -> Non
     assert beats == []
 
 
+def test_a_beat_that_fails_does_not_end_the_heartbeat_nor_does_saying_so() -> None:
+    """A beat raised (its report written to a stderr whose reader had gone: a broken pipe) and the thread
+    died: no more renewals, and ten minutes on a `schedule run` in another container paused the endpoint
+    under the live batch."""
+    clock = ManualClock(start=T)
+    stop = Stop()
+    beats: list[float] = []
+    failures: list[str] = []
+
+    def beat() -> None:
+        beats.append(clock.now())
+        if len(beats) == 4:
+            stop.set()
+        if len(beats) in (1, 2):
+            raise BrokenPipeError(32, "Broken pipe")
+        if len(beats) == 3:
+            raise ValueError("a bug")
+
+    def failed(error: Exception) -> None:
+        failures.append(type(error).__name__)
+        raise BrokenPipeError(32, "Broken pipe")  # saying so fails too
+
+    assert heartbeat.beat_until(stop, beat, period=LEASE_RENEWAL, clock=clock, failed=failed) == 4
+    assert beats == [T + 60, T + 120, T + 180, T + 240]
+    assert failures == ["BrokenPipeError", "BrokenPipeError", "ValueError"]
+
+
 def test_leaving_the_block_stops_the_heartbeat_at_once(tmp_path: pathlib.Path) -> None:
     beats: list[int] = []
     # Real time and an hour's period: the block's end, not the period, must end the wait.

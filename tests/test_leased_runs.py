@@ -7,6 +7,7 @@ second overlapping run) have the sandbox's clock jump on each resume, so nobody 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import pathlib
@@ -512,7 +513,7 @@ def test_an_old_record_from_another_host_that_cannot_be_told_stops_the_run_befor
 
 
 def _holder_records(directory: pathlib.Path) -> list[dict[str, Any]]:
-    return [json.loads(path.read_text()) for path in sorted(directory.glob("holder-*"))]
+    return [json.loads(path.read_text()) for path in sorted(directory.glob("holder-*")) if path.is_file()]
 
 
 class OneBeat:
@@ -643,3 +644,104 @@ def test_a_run_s_first_lease_record_is_renewed_when_it_is_written_however_long_j
         assert state(cli) == "paused"
     finally:
         sandbox.close()
+
+
+class Beats:
+    """The heartbeat's timer in a run: its first ``len(before)`` periods pass at once, each moving the
+    test's clock on by it, ``before[i]`` (given the lease directory) run as the i-th one starts; the next
+    only ends when the run stops the heartbeat. ``records[i]``: the holder records as the i-th period
+    started (what the beats before it left); ``at[i]``: the clock when the i-th beat came."""
+
+    def __init__(
+        self, clock: Any, directory: pathlib.Path, before: list[Callable[[pathlib.Path], None]]
+    ) -> None:
+        self.clock, self.directory, self.before = clock, directory, before
+        self.records: list[list[dict[str, Any]]] = []
+        self.at: list[float] = []
+        self.beaten = threading.Event()
+        self.stopped = False
+
+    def now(self) -> float:
+        return float(self.clock.now())
+
+    def wall(self) -> float:
+        return float(self.clock.wall())
+
+    def sleep(self, seconds: float, cancel: Any = None) -> bool:
+        started = len(self.records)
+        self.records.append(_holder_records(self.directory))
+        if started < len(self.before):
+            self.before[started](self.directory)
+            self.at.append(self.clock.advance(seconds))
+            return True
+        self.beaten.set()
+        self.stopped = cancel.wait(60)  # returns once the run stops its heartbeat
+        return False
+
+
+def _waits_for(timer: Beats) -> Callable[[Any, Callable[[Any], Response]], Response]:
+    """A middleware: the resume waits for the timer's beats (not for good: without them the run goes on,
+    and the test's assertions say what is missing)."""
+
+    def after_the_beats(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        if request.route == RESUME:
+            timer.beaten.wait(10)
+        return call_next(request)
+
+    return after_the_beats
+
+
+class ReaderGone(io.StringIO):
+    """stderr whose reader has gone by the time the heartbeat speaks (`2> >(logger)`, the logger dead)."""
+
+    def write(self, text: str) -> int:
+        if threading.current_thread().name == "endpointctl-lease":
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def _in_the_way(directory: pathlib.Path) -> None:
+    """The run's record replaced by a directory: renewing it fails (as on a full disk)."""
+    (path,) = directory.glob("holder-*")
+    path.unlink()
+    path.mkdir()
+
+
+def _out_of_the_way(directory: pathlib.Path) -> None:
+    (path,) = directory.glob("holder-*")
+    path.rmdir()
+
+
+def test_a_renewal_that_fails_and_a_stderr_that_cannot_be_written_do_not_stop_the_heartbeat(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """A renewal failed, or said something on a stderr whose reader had gone, and the heartbeat thread
+    died: no more renewals, and ten minutes on a `schedule run` in another container took the live batch
+    as gone and paused its endpoint under it."""
+    deploy(cli, clock, tmp_path, then="pause")
+    timer = Beats(clock, book(tmp_path).directory, [_in_the_way, _out_of_the_way, lambda _: None])
+    here = replace(
+        cli, processes=FakeProcesses(running={os.getpid(): 4321}), timer=timer, stderr_type=ReaderGone
+    )
+    sandbox.add_middleware(_waits_for(timer))
+    result = here("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert timer.stopped and len(timer.records) == 4  # a fourth period: the heartbeat outlived both
+    # The first beat failed (the record was a directory); the second wrote it again (it had been
+    # "removed"), the third renewed it: each saying so raised, and each was renewed all the same.
+    assert [record["renewed"] for (record,) in timer.records[2:]] == [stamp(timer.at[1]), stamp(timer.at[2])]
+    assert "lease record" not in result.stderr  # never written: the pipe was broken
+    assert list(book(tmp_path).directory.glob("holder-*")) == [] and state(cli) == "paused"
+
+
+def test_a_renewal_that_keeps_failing_is_said_once(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    timer = Beats(clock, book(tmp_path).directory, [_in_the_way, lambda _: None, _out_of_the_way])
+    here = replace(cli, processes=FakeProcesses(running={os.getpid(): 4321}), timer=timer)
+    sandbox.add_middleware(_waits_for(timer))
+    result = here("run", "job", "--", *python("pass"))
+    assert result.code == 0, result.all
+    assert timer.stopped and result.stderr.count("cannot be renewed") == 1, result.stderr
+    assert result.stderr.count("the record is written again") == 1

@@ -15,27 +15,47 @@ from collections.abc import Callable, Iterator
 
 from endpointctl.core.clock import Cancel, Clock
 
+Failed = Callable[[Exception], None]
 
-def beat_until(stop: Cancel, beat: Callable[[], None], *, period: float, clock: Clock) -> int:
-    """Call ``beat`` every ``period`` seconds on ``clock`` until ``stop`` is set: how many times it did."""
+
+def _ignore(_error: Exception) -> None:
+    pass
+
+
+def beat_until(
+    stop: Cancel, beat: Callable[[], None], *, period: float, clock: Clock, failed: Failed = _ignore
+) -> int:
+    """Call ``beat`` every ``period`` seconds on ``clock`` until ``stop`` is set: how many times it did.
+
+    A beat that raises is given to ``failed`` and the beating goes on: the next may work (a disk full
+    for a while), and a heartbeat that stops is what it exists to prevent — a run's lease taken as gone
+    and its endpoint paused under it. So is ``failed`` raising (saying so on a stderr whose reader has
+    gone: a broken pipe)."""
     beats = 0
     # Checked again after the sleep: a stop that came as the period ended must not be followed by a beat.
     while clock.sleep(period, stop) and not stop.is_set():
-        beat()
+        try:
+            beat()
+        except Exception as error:  # not BaseException: this thread gets no KeyboardInterrupt
+            with contextlib.suppress(Exception):
+                failed(error)
         beats += 1
     return beats
 
 
 @contextlib.contextmanager
-def beating(beat: Callable[[], None], *, period: float, clock: Clock, name: str) -> Iterator[None]:
-    """``beat`` every ``period`` seconds on ``clock`` in a daemon thread while the block runs; when it
-    ends, however, no beat is under way or to come. A daemon: a process that ends without leaving the
-    block (a second Ctrl-C) does not wait for it."""
+def beating(
+    beat: Callable[[], None], *, period: float, clock: Clock, name: str, failed: Failed = _ignore
+) -> Iterator[None]:
+    """``beat`` every ``period`` seconds on ``clock`` in a daemon thread while the block runs (a beat
+    that fails goes to ``failed``, and the beating goes on: ``beat_until``); when the block ends, however,
+    no beat is under way or to come. A daemon: a process that ends without leaving the block (a second
+    Ctrl-C) does not wait for it."""
     stop = threading.Event()
     thread = threading.Thread(
         target=beat_until,
         args=(stop, beat),
-        kwargs={"period": period, "clock": clock},
+        kwargs={"period": period, "clock": clock, "failed": failed},
         name=name,
         daemon=True,
     )

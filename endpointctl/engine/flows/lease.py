@@ -27,6 +27,7 @@ once, and the lease's crash safety hands the restore to the next run of that end
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -201,32 +202,43 @@ def _join(
 
 
 def _renewing(session: Session, target: Target, mine: _Mine) -> AbstractContextManager[None]:
-    """This run's lease renewed every LEASE_RENEWAL seconds while the block runs (``engine.heartbeat``)."""
+    """This run's lease renewed every LEASE_RENEWAL seconds while the block runs (``engine.heartbeat``).
+
+    Nothing a renewal meets ends the renewing: a renewal that fails (a full disk, a bug) is said once and
+    tried again the next period, and saying anything may fail too (stderr a pipe whose reader has gone)
+    without stopping it. A heartbeat that stopped would, ten minutes on, have a `schedule run` in another
+    container take this run as gone and pause its endpoint under the batch."""
     book = LeaseBook(session.locks_dir, target)
     failing = False  # a failure is said once, not every minute it lasts
 
+    def say(message: str) -> None:
+        with contextlib.suppress(Exception):
+            session.report(f"{target.key}: {message}")
+
+    def failed(error: Exception) -> None:
+        nonlocal failing
+        if not failing:
+            failing = True  # set before saying it: a report that fails is not tried every minute
+            say(
+                f"its lease record {mine.path} cannot be renewed ({error}); once it is "
+                f"{LEASE_EXPIRY / 60:g} minutes old, a `schedule run` on another host or container may "
+                "take this run as gone and pause the endpoint under it"
+            )
+
     def renew() -> None:
         nonlocal failing
-        try:
-            there = book.renew(mine.path, mine.holder, session.clock.wall())
-        except OSError as error:
-            if not failing:
-                session.report(
-                    f"{target.key}: its lease record {mine.path} cannot be renewed ({error}); once it is "
-                    f"{LEASE_EXPIRY / 60:g} minutes old, a `schedule run` on another host or container may "
-                    "take this run as gone and pause the endpoint under it"
-                )
-            failing = True
-            return
+        there = book.renew(mine.path, mine.holder, session.clock.wall())  # a failure: ``failed``
         failing = False
         if not there:
-            session.report(
-                f"{target.key}: its lease record had been removed, as a command that cannot check this "
+            say(
+                f"its lease record had been removed, as a command that cannot check this "
                 f"run's pid does once it is {LEASE_EXPIRY / 60:g} minutes old: it may have paused the "
                 "endpoint under this run; the record is written again"
             )
 
-    return heartbeat.beating(renew, period=LEASE_RENEWAL, clock=session.timer, name="endpointctl-lease")
+    return heartbeat.beating(
+        renew, period=LEASE_RENEWAL, clock=session.timer, name="endpointctl-lease", failed=failed
+    )
 
 
 def _wake(

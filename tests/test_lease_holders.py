@@ -173,6 +173,20 @@ def test_a_run_records_who_it_is_and_is_not_another_to_itself(tmp_path: pathlib.
     assert book.read(here, T).live == [mine]  # schedule run reads it as a user
 
 
+def test_a_reader_that_is_pid_1_takes_pid_1_of_another_container_as_another_run(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Two containers' endpointctl, each pid 1 in a pid namespace of its own: one's record is not the
+    other's own, though their pids are one number."""
+    book = book_in(tmp_path)
+    other = container_holder()  # pid 1 in CONTAINER_NAMESPACE
+    book.add(other)
+    me_in_another_namespace = FakeProcesses(namespace=HERE_NAMESPACE, running={1: 777})
+    assert book.read(me_in_another_namespace, T, me=1).live == [other]
+    me_there = FakeProcesses(namespace=CONTAINER_NAMESPACE, running={1: 12_345})
+    assert book.read(me_there, T, me=1).live == []  # in its own namespace, that record is the reader's
+
+
 def test_two_runs_with_one_pid_in_two_containers_keep_two_files(tmp_path: pathlib.Path) -> None:
     book = book_in(tmp_path)
     first, second = book.add(container_holder()), book.add(container_holder(host="8c1d"))

@@ -528,6 +528,7 @@ class OneBeat:
         self.after: list[dict[str, Any]] = []
         self.beaten = threading.Event()
         self.stopped = False
+        self.events: list[str] = []  # "stopped" when the run stopped the heartbeat; the test adds its own
 
     def now(self) -> float:
         return float(self.clock.now())
@@ -544,6 +545,7 @@ class OneBeat:
         self.after = _holder_records(self.directory)
         self.beaten.set()
         self.stopped = cancel.wait(60)  # returns once the run stops its heartbeat
+        self.events.append("stopped")
         return False
 
 
@@ -559,6 +561,8 @@ def test_a_run_renews_its_lease_record_while_it_holds_it_and_stops_before_leavin
         # for good: without a heartbeat the run goes on, and the assertions below say what is missing.
         if request.route == RESUME:
             timer.beaten.wait(10)
+        if request.route == PAUSE:  # leaving: its record removed just before, under the lease lock
+            timer.events.append(f"pause, {len(list(book(tmp_path).directory.glob('holder-*')))} record(s)")
         return call_next(request)
 
     sandbox.add_middleware(after_the_renewal)
@@ -575,6 +579,9 @@ def test_a_run_renews_its_lease_record_while_it_holds_it_and_stops_before_leavin
     assert (first["boot_id"], first["pid_namespace"]) == (HERE_BOOT, HERE_NAMESPACE)
     assert list(book(tmp_path).directory.glob("holder-*")) == []  # not written again once it left
     assert state(cli) == "paused"
+    # Stopped (and any beat under way finished) before the run left: no renewal can write its record
+    # again once it is removed, nor keep the endpoint "in use" after it was put back.
+    assert timer.events == ["stopped", "pause, 0 record(s)"]
 
 
 class LockReleasedLater(ManualClock):
@@ -745,3 +752,31 @@ def test_a_renewal_that_keeps_failing_is_said_once(
     assert result.code == 0, result.all
     assert timer.stopped and result.stderr.count("cannot be renewed") == 1, result.stderr
     assert result.stderr.count("the record is written again") == 1
+
+
+@pytest.mark.parametrize("where", ["waiting", "command"])
+def test_an_unexpected_error_while_waiting_or_in_the_command_still_leaves_the_lease_and_puts_it_back(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: Any,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """A bug (any exception, not an endpointctl error) after the lease was taken: the run's record is
+    still removed, the state it found still put back, and the error still said (exit 1)."""
+    from endpointctl.cli import child
+    from endpointctl.engine.flows import wait
+
+    deploy(cli, clock, tmp_path, then="pause")
+
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError(f"a bug while {where}")
+
+    monkeypatch.setattr(*((wait, "wait_on") if where == "waiting" else (child, "run")), boom)
+    sandbox.reset_counts()
+    result = cli("run", "job", "--", *python("pass"))
+    assert result.code == 1 and f"a bug while {where}" in result.stderr, result.all
+    assert "putting it back to paused" in result.stderr
+    assert state(cli) == "paused" and sandbox.counts().get(PAUSE) == 1
+    assert list(book(tmp_path).directory.glob("holder-*")) == [] and book(tmp_path).recorded() is None

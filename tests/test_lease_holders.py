@@ -4,9 +4,11 @@ cannot be told. The reader is a FakeProcesses and the time a number: nothing dep
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pathlib
+import stat
 import subprocess
 import sys
 import threading
@@ -313,11 +315,67 @@ def test_a_corrupt_identity_or_heartbeat_field_is_never_nobody(
     assert path.exists()
 
 
-def test_a_record_nested_past_the_decoder_s_limit_is_garbage_not_a_crash(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "[" * 4000,  # it escaped as a RecursionError
+        "",  # what a power cut leaves of a record an older endpointctl wrote without flushing it
+        '{"pid": 1, "host": "batch-host", "comm',  # cut short
+    ],
+    ids=["nested", "empty", "cut"],
+)
+def test_a_record_that_names_no_holder_is_garbage_no_one_s_not_a_crash(
+    tmp_path: pathlib.Path, garbage: str
+) -> None:
+    """No run leaves one (records are flushed before they are renamed into place): a crash that left one
+    ended the run that wrote it, so it is no one's, and removed, not a block until someone looks."""
     book = book_in(tmp_path)
     book.directory.mkdir(parents=True)
-    (book.directory / "holder-1.json").write_text("[" * 4000)  # it escaped as a RecursionError
-    assert book.read(FakeProcesses(), T) == Holders([], [])
+    (book.directory / "holder-1.json").write_text(garbage)
+    assert book.read(FakeProcesses(), T) == Holders([], []) and files(book) == []
+
+
+def test_a_lease_record_is_on_the_disk_before_it_is_renamed_into_place(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else a power cut may keep the rename and lose the data: an empty file where a record was."""
+    done: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        done.append("sync directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "sync file")
+        real_fsync(fd)
+
+    def replace(source: Any, target: Any) -> None:
+        done.append("rename")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    book = book_in(tmp_path)
+    path = book.add(container_holder())
+    book.renew(path, container_holder(), T + 60)
+    book.record("paused")
+    assert done == ["sync file", "rename", "sync directory"] * 3
+
+
+def test_a_record_that_cannot_be_written_leaves_no_temporary_file_and_the_old_record(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = book_in(tmp_path)
+    path = book.add(container_holder())
+    written = path.read_bytes()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        book.renew(path, container_holder(), T + 60)
+    with pytest.raises(OSError, match="No space left"):
+        book.record("paused")
+    assert sorted(p.name for p in book.directory.iterdir()) == [path.name]  # no .tmp left behind
+    assert path.read_bytes() == written
 
 
 _JSON = st.recursive(

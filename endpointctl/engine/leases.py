@@ -236,10 +236,18 @@ def parse_stamp(text: str) -> float | None:
 
 
 def parse_lease(data: bytes, where: Path) -> Holder | None:
-    """The holder a lease record's bytes name; None when they name none (garbage: no run writes that, for
-    records are never half-written). Fields an older record lacks are None. LeaseBookUnreadable when a
-    field that tells whether its run still runs (identity, heartbeat) holds what no run writes: a wrong
-    type, a start time no process has, a renewal that is no time."""
+    """The holder a lease record's bytes name; None when they name none: garbage, which ``LeaseBook.read``
+    takes as no one's. Fields an older record lacks are None. LeaseBookUnreadable when a field that tells
+    whether its run still runs (identity, heartbeat) holds what no run writes: a wrong type, a start time
+    no process has, a renewal that is no time.
+
+    Why garbage is no one's, though it could be read as a run that cannot be told: no run leaves one. A
+    record is written whole, flushed to the disk and only then renamed into place (``locks.write_record``),
+    so neither a reader nor a crash sees half of one. An empty or cut file is what a crash of the machine
+    leaves of a record an older endpointctl wrote without flushing it, and that crash ended its run too
+    (every run that writes to a state directory runs on its machine: not on a network file system, the
+    README says); else it is a hand edit, or not endpointctl's. Taking it as a run that cannot be told
+    would block the endpoint after every power cut until someone removed the file."""
     holder = parse_holder(data)
     if holder is None:
         return None
@@ -298,7 +306,8 @@ class LeaseBook:
         LeaseBookUnreadable when who holds a lease cannot be told: the directory cannot be listed, a
         holder file cannot be read (another user's, not a regular file, too large), or a holder's run
         cannot be told alive or gone (``verdict``, ``parse_lease``). A file that reads but names no holder
-        is garbage, and a dead holder's is stale: neither is anyone using the endpoint."""
+        is garbage (``parse_lease`` says why that is no one's), and a dead holder's is stale: neither is
+        anyone using the endpoint."""
         try:
             names = sorted(entry.name for entry in os.scandir(self.directory))
         except FileNotFoundError:
@@ -338,7 +347,7 @@ class LeaseBook:
         # Random too: every container's endpointctl may be pid 1, and two sharing a state volume must
         # never write one file (the first to leave would remove the other's lease).
         path = self.directory / f"holder-{holder.pid}-{os.urandom(4).hex()}.json"
-        write_record(path, asdict(holder))
+        write_record(path, asdict(holder), durable=True)
         return path
 
     def renew(self, path: Path, holder: Holder, wall: float) -> bool:
@@ -347,7 +356,7 @@ class LeaseBook:
         lease is written again, for the run still holds it."""
         there = path.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
-        write_record(path, asdict(replace(holder, renewed=stamp(wall))))
+        write_record(path, asdict(replace(holder, renewed=stamp(wall))), durable=True)
         return there
 
     def remove(self, path: Path) -> None:
@@ -364,7 +373,7 @@ class LeaseBook:
 
     def record(self, state: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        write_record(self.directory / _BEFORE, {"state": state})
+        write_record(self.directory / _BEFORE, {"state": state}, durable=True)
 
     def forget(self) -> None:
         """The lease set is closed: the endpoint is back where the first lease found it."""

@@ -165,11 +165,43 @@ def holder_in(path: Path) -> Holder | None:
         return None
 
 
-def write_record(path: Path, data: object) -> None:
-    """``data`` as JSON in ``path``, written then renamed, so a reader (or a crash) never sees half of it."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data))
-    os.replace(temporary, path)
+def write_record(path: Path, data: object, *, durable: bool = False) -> None:
+    """``data`` as JSON in ``path``: written to a temporary file beside it, then renamed into place, so a
+    reader never sees half of one. The temporary file is removed when that fails (a full disk), and the
+    record left as it was.
+
+    ``durable``: the data is flushed to the disk before the rename, and the rename after it, so a crash of
+    the machine (a power cut) leaves the old record or the new one. Without, a file system may keep the
+    rename and lose the data: an empty file. A lease record asks for it (``engine.leases``); a lock's does
+    not, for it means nothing once its process is gone, and a crash ends them all."""
+    # Random too: every container's endpointctl may be pid 1, and two may share a state volume.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(json.dumps(data))
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    if durable:
+        _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """The directory's entries flushed to the disk: a rename is kept across a crash only once it is."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # best effort: the data itself is on the disk already
+    try:
+        with contextlib.suppress(OSError):  # some file systems refuse to sync a directory
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_holder(path: Path, holder: Holder) -> None:

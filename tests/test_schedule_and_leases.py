@@ -79,6 +79,8 @@ def dead_pid() -> int:
 
 def schedule_run(cli: Cli, *args: str) -> tuple[int, dict[str, Any], str]:
     result = cli("schedule", "run", *args, "-o", "json")
+    # Said with stderr: a run that printed nothing (an import error, say) must say why, not JSONDecodeError.
+    assert result.stdout.strip(), result.all
     (record,) = json.loads(result.stdout)
     return result.code, record, result.stderr
 

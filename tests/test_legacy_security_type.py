@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from endpointctl.core.spec import Security
 from endpointctl.hub.responses import security_from_wire, to_endpoint
 from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.ui.records import endpoint_record
+
+AT = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # the instant listings are shown at
 
 LEGACY = "protected"
 
@@ -93,8 +96,8 @@ def test_an_update_that_failed_with_a_legacy_type_is_never_replaced() -> None:
 
 
 def test_status_shows_the_legacy_type_as_it_came() -> None:
-    assert endpoint_record(legacy_endpoint())["security"] == "protected (legacy)"
-    assert endpoint_record(to_endpoint(raw_endpoint(type="verified"), "acme"))["security"] == "unknown"
+    assert endpoint_record(legacy_endpoint(), AT)["security"] == "protected (legacy)"
+    assert endpoint_record(to_endpoint(raw_endpoint(type="verified"), "acme"), AT)["security"] == "unknown"
 
 
 def test_export_leaves_security_out_and_says_why() -> None:

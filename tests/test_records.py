@@ -6,6 +6,7 @@ Keys are only ever added: a key removed or renamed here breaks every pipeline th
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from builders import desired, live
@@ -26,9 +27,11 @@ from endpointctl.core.projection import Month, Projection
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.ui import records
 
+AT = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # the instant listings are shown at
+
 
 def test_status_records() -> None:
-    assert set(records.endpoint_record(live())) == {
+    assert set(records.endpoint_record(live(), AT)) == {
         "name", "namespace", "status", "url", "security", "privateLink", "model", "revision", "task",
         "vendor", "region", "accelerator", "instanceType", "instanceSize", "minReplica", "maxReplica",
         "readyReplica", "targetReplica", "labels", "managed", "stack", "message", "createdAt", "updatedAt",

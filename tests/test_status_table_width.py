@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from test_cli_apply import EXAMPLES, manifest, write
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui import render
 from endpointctl.ui.fit import TABLE_WIDTH
+
+AT = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # the instant listings are shown at
 
 LONG_NAME = "a-very-long-endpoint-name-32-chr"  # the longest name the service accepts
 LONG_MODEL = "some-organization-with-a-long-name/a-model-with-an-even-longer-name-v2-instruct-gguf"
@@ -65,18 +68,18 @@ def test_long_model_ids_and_urls_are_cut_to_fit_and_shown_in_full_when_wide() ->
             name="b" * 32, namespace="an-organization-namespace", repository=LONG_MODEL + "-2", url=LONG_URL
         ),
     ]
-    table = render.endpoints(items, OutputMode.TABLE)
+    table = render.endpoints(items, OutputMode.TABLE, at=AT)
     assert widest(table) <= TABLE_WIDTH, table
     assert LONG_NAME in table and "b" * 32 in table
     assert "…" in table and "/some/long/path" not in table
     assert "some…" in table  # a model keeps its organization's start and its name's end
-    wide = render.endpoints(items, OutputMode.WIDE)
+    wide = render.endpoints(items, OutputMode.WIDE, at=AT)
     assert LONG_URL in wide and LONG_MODEL in wide and "an-organization-namespace" in wide
     assert widest(wide) > TABLE_WIDTH
 
 
 def test_short_values_are_not_cut() -> None:
-    table = render.endpoints([live(url="https://abc.example/x")], OutputMode.TABLE)
+    table = render.endpoints([live(url="https://abc.example/x")], OutputMode.TABLE, at=AT)
     assert "…" not in table and "abc.example" in table and "gpt2-demo" in table
 
 
@@ -112,7 +115,7 @@ def test_the_host_gives_up_room_before_the_model() -> None:
     model = "google/flan-t5-xxl"
     host = "abcdef0123456789.us-east-1.aws.endpoints.huggingface.cloud"
     items = [live(name="n" * 16, repository=model, url=f"https://{host}/")]
-    table = render.endpoints(items, OutputMode.TABLE)
+    table = render.endpoints(items, OutputMode.TABLE, at=AT)
     assert widest(table) <= TABLE_WIDTH, table
     assert model in table, table
     assert "abcdef01" in table and host not in table

@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -48,6 +49,8 @@ from endpointctl.ui.escapes import terminal_text
 from endpointctl.ui.live_display import LiveDisplay
 from endpointctl.ui.progress import PlainDisplay, report_problems
 from endpointctl.ui.sink import Output
+
+AT = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # the instant listings are shown at
 
 # Set the window title, clear the screen, move up and erase a line, ring the bell; C1 CSI; DEL.
 HOSTILE = "ok\x1b]0;owned\x07\x1b[2J\r\x1b[1A\x1b[2K\x9b31m\x7fdone\nsecond\tline\x00"
@@ -151,7 +154,7 @@ def test_every_table_escapes_what_the_api_returned() -> None:
     smoked = SmokeResult("a", "acme", SmokeOutcome.FAIL, HOSTILE)
     row = Hardware("aws", HOSTILE, "cpu", "intel-spr", "x1", "x86", 1, 2.0, None, 0.03, HOSTILE, 4, 1)
     tables = {
-        "endpoints": render.endpoints([ep], OutputMode.TABLE),
+        "endpoints": render.endpoints([ep], OutputMode.TABLE, at=AT),
         "plan": render.plan(Plan((change, blocked)), OutputMode.TABLE),
         "results": render.results([result], OutputMode.TABLE),
         "wait": render.wait_report(WaitReport((waited,), 1, 1.0, 10.0), OutputMode.TABLE),
@@ -167,8 +170,8 @@ def test_every_table_escapes_what_the_api_returned() -> None:
 
 def test_json_and_yaml_still_carry_the_value_exactly() -> None:
     ep = live(message=HOSTILE)
-    as_json = render.endpoints([ep], OutputMode.JSON)
-    as_yaml = render.endpoints([ep], OutputMode.YAML)
+    as_json = render.endpoints([ep], OutputMode.JSON, at=AT)
+    as_yaml = render.endpoints([ep], OutputMode.YAML, at=AT)
     assert EVERY_CONTROL.search(as_json.replace("\n", "")) is None
     assert json.loads(as_json)[0]["message"] == HOSTILE
     assert yaml.safe_load(as_yaml)[0]["message"] == HOSTILE

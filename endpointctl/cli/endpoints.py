@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 import click
@@ -39,7 +40,9 @@ def status(inv: Invocation, targets: Targets, output: str, namespace: str | None
     if settings.output.markdown:
         inv.out.result(markdown.endpoints(found.endpoints, scrub=inv.out.redactor.scrub))
     else:
-        inv.out.result(render.endpoints(found.endpoints, settings.output))
+        # Read after the listing: a hold is shown only while it lasts (ui/ has no clock).
+        at = datetime.fromtimestamp(inv.env.clock.wall(), UTC)
+        inv.out.result(render.endpoints(found.endpoints, settings.output, at=at))
     problem = found.problem(targets.allow_empty)
     if problem is not None:
         raise problem

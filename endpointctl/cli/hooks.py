@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from typing import Any
 
 from endpointctl.cli.signals import interruptible
@@ -13,7 +14,7 @@ from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
 from endpointctl.engine.cancel import CancelEvent
-from endpointctl.ui import progress, render
+from endpointctl.ui import progress, records, render
 from endpointctl.ui.sink import Output
 
 
@@ -30,8 +31,11 @@ class CliHooks:
         quiet: bool = False,
         show_tracebacks: bool = False,
         files: Sequence[str] = (),
+        holds_at: datetime | None = None,
     ) -> None:
         self._out = out
+        # schedule hold/release: the results say until when each endpoint is held, as of this instant.
+        self._holds_at = holds_at
         self._clock = clock
         self._cancel = cancel
         self._quiet = quiet
@@ -47,7 +51,8 @@ class CliHooks:
         show_warnings(self._out, plan)
 
     def changed(self, results: Sequence[ChangeResult]) -> None:
-        show_changes(self._out, results, show_tracebacks=self._tracebacks)
+        held = None if self._holds_at is None else held_until_each(results, self._holds_at)
+        show_changes(self._out, results, show_tracebacks=self._tracebacks, held=held)
 
     def waiting(self) -> progress.ProgressDisplay:
         return progress.choose(self._out, quiet=self._quiet, wall=self._clock.wall, now=self._clock.now)
@@ -110,15 +115,21 @@ def show_changes(
     show_tracebacks: bool = False,
     waited: WaitReport | None = None,
     smoked: Sequence[SmokeResult] | None = None,
+    held: Mapping[tuple[str, str], str | None] | None = None,
 ) -> None:
     """The results (with what --wait/--smoke found, in ``extra``), and a warning for each half-done one.
     Markdown shows ``waited`` and ``smoked`` as columns of its one table (``extra`` and ``appendix`` are
-    the other modes')."""
+    the other modes'). ``held``: until when each is held (schedule hold/release), as ``heldUntil`` in
+    JSON and YAML and a column in markdown; a table's notes say it."""
     if out.mode.markdown:
         from endpointctl.ui import markdown  # -o markdown only
 
-        out.result(markdown.results(results, scrub=out.redactor.scrub, waited=waited, smoked=smoked))
+        out.result(
+            markdown.results(results, scrub=out.redactor.scrub, waited=waited, smoked=smoked, held=held)
+        )
     else:
+        if held is not None:
+            extra = {key: {**(extra or {}).get(key, {}), "heldUntil": until} for key, until in held.items()}
         out.result(render.results(results, out.mode, extra))
     if appendix and not out.mode.markdown:
         out.result(appendix)
@@ -130,3 +141,13 @@ def show_changes(
             )
         if show_tracebacks and r.traceback:
             out.diagnostic(f"traceback of {r.change.namespace}/{r.change.name}:\n{r.traceback.rstrip()}")
+
+
+def held_until_each(results: Sequence[ChangeResult], at: datetime) -> dict[tuple[str, str], str | None]:
+    """Until when each endpoint is held at ``at`` (ISO 8601 UTC, None: not held), read from its tags as the
+    last answer gave them, else as they were read before (nothing was sent: a no-op, a blocked change)."""
+    held: dict[tuple[str, str], str | None] = {}
+    for r in results:
+        ep = r.endpoint or r.change.live
+        held[(r.change.namespace, r.change.name)] = records.held_until(ep, at) if ep is not None else None
+    return held

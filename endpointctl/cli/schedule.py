@@ -214,12 +214,24 @@ def hold_command(
     except ValueError as error:
         raise UsageError(f"--for {error}") from None
     when = hold_until(at, until=_instant(until, "--until"), seconds=seconds)  # before any API call
+    desired = inv.load(targets.files) if targets.files else []
+    unscheduled = [d for d in desired if d.spec.schedule is None]
+    if unscheduled:
+        # Held, it would be resumed, and nothing would ever pause it again: no schedule's stop to suspend.
+        first = unscheduled[0]
+        raise UsageError(
+            f"{first.source}: {first.name} has no schedule (spec.schedule), and a hold only keeps a "
+            "schedule's pauses and scale-to-zeros from being made; "
+            f"`endpointctl resume {first.name}` wakes it"
+        )
     return _retag(
         inv,
         targets,
+        desired,
         output,
         namespace,
-        lambda flow, session, desired, hooks: flow.hold(session, targets, desired, when, at, hooks=hooks),
+        at,
+        lambda flow, session, hooks: flow.hold(session, targets, desired, when, at, hooks=hooks),
     )
 
 
@@ -240,12 +252,16 @@ def release_command(
     each to its schedule's state. An endpoint without a hold succeeds with a note."""
     inv.out.mode = OutputMode(output)
     targets = _named(names, files, "release")
+    at = datetime.fromtimestamp(inv.env.clock.wall(), UTC)
+    desired = inv.load(targets.files) if targets.files else []
     return _retag(
         inv,
         targets,
+        desired,
         output,
         namespace,
-        lambda flow, session, desired, hooks: flow.release(session, targets, desired, hooks=hooks),
+        at,
+        lambda flow, session, hooks: flow.release(session, targets, desired, at, hooks=hooks),
     )
 
 
@@ -258,17 +274,18 @@ def _named(names: tuple[str, ...], files: tuple[str, ...], verb: str) -> Targets
 def _retag(
     inv: Invocation,
     targets: Targets,
+    desired: list[Desired],
     output: str,
     namespace: str | None,
-    act: Callable[[ModuleType, Session, list[Desired], CliHooks], list[ChangeResult]],
+    at: datetime,
+    act: Callable[[ModuleType, Session, CliHooks], list[ChangeResult]],
 ) -> ExitCode:
     from endpointctl.cli import exits
     from endpointctl.cli.hooks import CliHooks
     from endpointctl.engine.flows import hold as flow
 
-    desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     session = inv.session(settings)
-    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback)
-    results = act(flow, session, desired, hooks)
+    hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback, holds_at=at)
+    results = act(flow, session, hooks)
     return exits.for_changes(results, interrupted=session.cancel.is_set())

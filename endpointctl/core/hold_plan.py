@@ -12,10 +12,9 @@ from datetime import datetime
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched
-from endpointctl.core.hold_tag import UnreadableHold, read_hold, with_hold, without_hold
+from endpointctl.core.hold_tag import UnreadableHold, minute_text, read_hold, with_hold, without_hold
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.scheduled import until_text
-from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target
 
 # Asleep: a hold is there to keep it awake, so it is woken too (scaled to zero, it would wake on a request,
@@ -43,12 +42,11 @@ def hold_plan(
     targets: Sequence[Target],
     until: datetime,
     at: datetime,
-    manifests: Mapping[Target, Desired] | None = None,
 ) -> Plan:
     """Hold each target awake until ``until`` (UTC, to the minute): the tag first, so a resume that fails
     leaves a hold that a second ``schedule hold`` finishes, never an awake endpoint the next run pauses."""
     changes: list[Change] = []
-    for target, ep in zip(targets, _live(observed, targets), strict=True):
+    for ep in _live(observed, targets):
         tags = with_hold(ep.tags, until)
         fields = _retag(ep, tags)
         steps = [Step(StepKind.UPDATE, tags=tags)] if fields else []
@@ -65,9 +63,6 @@ def hold_plan(
             notes.append("it failed, so it is not resumed")
         elif ep.status is Status.UNKNOWN:
             notes.append(f"its state {ep.shown_state!r} is not one endpointctl knows: not resumed")
-        desired = (manifests or {}).get(target)
-        if desired is not None and desired.spec.schedule is None:
-            notes.append("its manifest has no schedule: a hold keeps only a schedule's stops from being made")
         if not steps:
             notes[0] = f"already held awake until {until_text(until, at)} UTC"
         action = Action.RESUME if ep.status in _ASLEEP else Action.UPDATE if steps else Action.NOOP
@@ -77,27 +72,21 @@ def hold_plan(
     return Plan(tuple(changes))
 
 
-def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Target]) -> Plan:
+def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Target], at: datetime) -> Plan:
     """Remove every hold tag (an unreadable one too); nothing else changes: the next ``schedule run`` or
-    ``apply`` moves the endpoint to its schedule's state."""
+    ``apply`` moves the endpoint to its schedule's state. A hold that was the endpoint's only tag leaves an
+    empty list, which the hub sends as such (``hub.client.update``)."""
     changes: list[Change] = []
     for ep in _live(observed, targets):
-        hold = read_hold(ep.tags)
+        hold = read_hold(ep.tags, at)
         if hold is None:
             changes.append(
                 Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=("not held: nothing to release",))
             )
             continue
         tags = without_hold(ep.tags)
-        if not tags:
-            # The hub sends a tag list only when it holds a tag: an empty one would be no change at all.
-            reason = "its hold tag is its only tag, and an empty tag list cannot be sent; remove it in the UI"
-            changes.append(Change(ep.name, ep.namespace, Action.BLOCKED, live=ep, reason=reason))
-            continue
         shown = (
-            ", ".join(hold.tags)
-            if isinstance(hold, UnreadableHold)
-            else f"held until {hold:%Y-%m-%d %H:%M} UTC"
+            ", ".join(hold.tags) if isinstance(hold, UnreadableHold) else f"held until {minute_text(hold)}"
         )
         note = f"released ({shown}): the next `endpointctl schedule run` or apply moves it to its schedule's"
         note += " state"

@@ -72,7 +72,10 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     want = wanted.state
     state_change, kinds = lifecycle_change(desired, live, want)
     if not kinds and want is DesiredState.RUNNING:
-        return _scaling_left_by_a_resume(desired, live) or base
+        rescaled = _scaling_left_by_a_resume(desired, live)
+        if rescaled is not None:
+            return replace(rescaled, notes=(*wanted.notes, *rescaled.notes))
+        return replace(base, notes=wanted.notes)  # held: said why its schedule's stop is not made
     if not kinds:
         return replace(base, notes=wanted.notes)
     if kinds == (StepKind.SCALE_TO_ZERO,) and live.status in _DEPLOYING:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
-from endpointctl.core.hold_tag import MAX_AHEAD, UnreadableHold, read_hold
+from endpointctl.core.hold_tag import UnreadableHold, is_hold_tag, minute_text, read_hold
 from endpointctl.core.schedule import last_change, next_change, state_at
 from endpointctl.core.spec import Desired
 
@@ -57,50 +57,61 @@ _STOP_WORDS = {DesiredState.PAUSED: "paused", DesiredState.SCALED_TO_ZERO: "scal
 def awake_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted:
     """``wanted_state`` for a live endpoint, with its hold tag (``endpointctl schedule hold``) honoured.
 
-    A hold keeps a *schedule's* pause or scale-to-zero from being made until it ends; resumes still
-    happen (both want it awake). A fixed ``state: paused`` is not held: the manifest says that endpoint
-    is to be paused at all times, and a hold set for a night must not outrank a decision made in review
-    (change the manifest instead); the note says so. A hold that has ended is ignored, with a note. Hold
-    tags that cannot be read (a value edited by hand, two of them) are not guessed either way: the stop
-    is blocked, with the fix.
+    While a hold lasts, a schedule that asks for a pause or a scale-to-zero is read as asking for
+    ``running``, as inside a window: a held endpoint found asleep (paused by a run that read the endpoint
+    before the hold was set, on another machine) is resumed by the next run, not left asleep for good. A
+    fixed ``state: paused`` is not held: the manifest says that endpoint is to be paused at all times, and
+    a hold set for a night must not outrank a decision made in review (change the manifest instead); the
+    note says so. A hold that has ended is ignored, with a note. Hold tags that cannot be read (a value
+    edited by hand, two of them, one too far ahead) are not guessed either way: a stop is blocked, with the
+    fix, and an endpoint already stopped is left so (no resume on a guess either), with a note.
     """
     want = wanted_state(desired, at, live.status)
-    if want is None or want not in _STOPPED or live.status is _STOPPED[want]:
+    if want is None or want not in _STOPPED:
         return Wanted(want)
-    hold = read_hold(live.tags)
-    if hold is None:
-        return Wanted(want)
-    release = f"`endpointctl schedule release {live.name}`"
-    if desired.spec.schedule is None:
+    if desired.spec.schedule is None or at is None:
+        if live.status is _STOPPED[want] or not any(is_hold_tag(tag) for tag in live.tags):
+            return Wanted(want)
         return Wanted(
             want,
             (
                 f"its hold (endpointctl schedule hold) is not honoured: a hold keeps only a schedule's "
-                f"stops from being made, and `state: {want.value}` is the manifest's; {release} removes it",
+                f"stops from being made, and `state: {want.value}` is the manifest's; "
+                f"`endpointctl schedule release {live.name}` removes it",
             ),
         )
-    if at is None:
+    return held_stop(live, want, at)
+
+
+def held_stop(live: Endpoint, want: DesiredState, at: datetime) -> Wanted:
+    """A schedule's stop ``want`` (paused, scaledToZero) for ``live`` at ``at``, its hold tag honoured:
+    ``running`` while a hold lasts (``held_until`` set), blocked while it cannot be read, ``want`` else.
+    ``endpointctl run`` asks it too, of the state it is to put an endpoint back in."""
+    stopped = live.status is _STOPPED[want]
+    hold = read_hold(live.tags, at)
+    if hold is None:
         return Wanted(want)
+    release = f"`endpointctl schedule release {live.name}`"
     if isinstance(hold, UnreadableHold):
+        unread = f"its hold tag {', '.join(hold.tags)} cannot be read ({hold.why})"
+        if stopped:
+            return Wanted(want, (f"{unread}: left {_STOP_WORDS[want]}; {release} removes it",))
         return Wanted(
             want,
-            blocked=f"its hold tag {', '.join(hold.tags)} cannot be read ({hold.why}), so whether it is to "
-            f"stay awake is unknown: not {_STOP_WORDS[want]}; {release} removes it, or "
-            f"`endpointctl schedule hold {live.name} --for DURATION` sets one that can be read",
+            blocked=f"{unread}, so whether it is to stay awake is unknown: not {_STOP_WORDS[want]}; "
+            f"{release} removes it, or `endpointctl schedule hold {live.name} --for DURATION` sets one "
+            "that can be read",
         )
-    if hold <= at:
-        return Wanted(want, (f"hold ended at {hold:%Y-%m-%d %H:%M} UTC",))
-    far = (
-        f", more than {MAX_AHEAD.days} days ahead (not set by `schedule hold`)"
-        if hold - at > MAX_AHEAD
-        else ""
-    )
+    if hold <= at:  # the hold's own minute is its end: the run then makes the stop
+        return Wanted(want, () if stopped else (f"hold ended at {minute_text(hold)}",))
+    # Running as inside a window: where that is no move (awake; scaled to zero with minReplica 0, which a
+    # request wakes), nothing is sent.
     return Wanted(
-        None,
+        DesiredState.RUNNING,
         held_until=hold,
         notes=(
-            f"held awake until {until_text(hold, at)} UTC{far} (endpointctl schedule hold): "
-            f"not {_STOP_WORDS[want]}; {release} ends it",
+            f"held awake until {until_text(hold, at)} UTC (endpointctl schedule hold): running as in a "
+            f"window, not {_STOP_WORDS[want]}; {release} ends it",
         ),
     )
 

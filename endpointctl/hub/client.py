@@ -252,13 +252,16 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         paths: tuple[str, ...],
         tags: tuple[str, ...],
     ) -> Endpoint:
-        """Send ``paths`` (values from ``desired``) and ``tags`` (the full list; none: left as they are).
-        A tags-only update (``schedule hold``) needs no manifest."""
+        """Send ``paths`` (values from ``desired``) and ``tags`` (the full list). Beside paths, no tags leaves
+        them as they are; with no paths the update is tags-only (``schedule hold``/``release``, no manifest
+        needed), and its list is sent even when empty: a release of a hold that was the only tag."""
         kwargs: dict[str, Any] = {}
         if paths:
             assert desired is not None, "the values of paths come from a manifest"
             kwargs = update_arguments(desired, paths)
-        if tags:
+        # Beside paths, () means "tags unchanged" (apply plans a tag list only when it changes, and it always
+        # holds the ownership tags, so it is never empty). An update with neither is never planned.
+        if tags or not paths:
             kwargs["tags"] = list(tags)
         return self._change(
             f"updating endpoint '{namespace}/{name}'",

@@ -30,7 +30,7 @@ from endpointctl.core.spec import (
     registry_password,
 )
 from endpointctl.core.suggest import did_you_mean
-from endpointctl.core.tags import LABEL_KEY_RE, RESERVED_LABEL_KEYS, VALUE_RE, VALUE_RULE
+from endpointctl.core.tags import HOLD_KEY, LABEL_KEY_RE, RESERVED_LABEL_KEYS, VALUE_RE, VALUE_RULE
 from endpointctl.manifest import files
 from endpointctl.manifest.interpolate import expand_document
 from endpointctl.manifest.limits import MAX_FILE_BYTES
@@ -209,7 +209,8 @@ def _policy(data: dict[Any, Any], *, allow_public: bool) -> list[tuple[KeyPath, 
     labels = _get(data, "metadata", "labels")
     for key, value in labels.items() if isinstance(labels, dict) else []:
         path = ("metadata", "labels", key)
-        if key in RESERVED_LABEL_KEYS:
+        # Any case of the hold's key too: a tag spelt so reads as an unreadable hold, blocking every stop.
+        if key in RESERVED_LABEL_KEYS or (isinstance(key, str) and key.casefold() == HOLD_KEY):
             found.append((path, f"label '{key}' is reserved: endpointctl sets it to track what it manages"))
         elif isinstance(key, str) and ("=" in key or "," in key):
             found.append((path, "label keys must not contain '=' or ',' (labels are sent as key=value tags)"))

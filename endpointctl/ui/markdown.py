@@ -15,7 +15,7 @@ widens access stands out (⚠️ and bold) in the table itself, never only insid
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,9 +268,10 @@ def results(
     scrub: Scrub,
     waited: WaitReport | None = None,
     smoked: Sequence[SmokeResult] | None = None,
+    held: Mapping[tuple[str, str], str | None] | None = None,
 ) -> str:
     """One row per endpoint: what was done, how it ended, and (``apply --wait/--smoke``) how the wait
-    and the smoke test went."""
+    and the smoke test went; (``schedule hold/release``) until when it is held."""
     cells = Cells(scrub)
     counts = [(o.value, sum(1 for r in items if r.outcome is o)) for o in ChangeOutcome]
     line = "**Applied:** " + counted(counts, bold=("failed", "blocked", "interrupted"))
@@ -283,6 +284,8 @@ def results(
     if smoked is not None:
         line += f"{SEP}**Smoke tests:** {smoke_summary(smoked)}"
         headers.append("Smoke test")
+    if held is not None:
+        headers.append("Held until")
     rows = []
     for r in items:
         key = (r.change.namespace, r.change.name)
@@ -311,6 +314,9 @@ def results(
         if smoked is not None:
             s = smokes.get(key)
             row.append("—" if s is None else smoke_cell(s, cells))
+        if held is not None:
+            until = held.get(key)
+            row.append("—" if until is None else cells.code(until))
         rows.append(row)
     if not rows:
         return line + "\n\nNo endpoints.\n"

@@ -6,6 +6,7 @@ module; secret fields carry names only and are marked ``sensitive``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from endpointctl.core import money
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ManifestIssue
-from endpointctl.core.hold_tag import UnreadableHold, read_hold
+from endpointctl.core.hold_tag import UnreadableHold, minute_text, read_hold
 from endpointctl.core.money import ChangeCost, Hourly
 from endpointctl.core.outcomes import ChangeResult, EndpointWait, SmokeResult, WaitReport
 from endpointctl.core.plan import Change, widened_access
@@ -29,24 +30,28 @@ def security_text(ep: Endpoint) -> str:
     return f"{ep.reported_type} (legacy)" if ep.reported_type in LEGACY_TYPES else "unknown"
 
 
-def held_until(ep: Endpoint) -> str | None:
-    """Until when ``schedule hold`` keeps it awake, in ISO 8601 (ended or not: the record has no clock);
-    None without a hold, or with hold tags that cannot be read (``-o wide`` says which)."""
-    hold = read_hold(ep.tags)
-    return hold.isoformat() if hold is not None and not isinstance(hold, UnreadableHold) else None
+def held_until(ep: Endpoint, at: datetime) -> str | None:
+    """Until when ``schedule hold`` keeps it awake, in ISO 8601 UTC, while that lasts at ``at``; None
+    without a hold, after it ended, or with hold tags that cannot be read (``-o wide`` says which)."""
+    hold = read_hold(ep.tags, at)
+    if hold is None or isinstance(hold, UnreadableHold) or hold <= at:
+        return None
+    return hold.isoformat()
 
 
-def hold_marker(ep: Endpoint) -> str:
-    """``-o wide``'s mark beside the state: `` (held until 2026-03-24T08:00Z)``, or an unreadable hold."""
-    hold = read_hold(ep.tags)
+def hold_marker(ep: Endpoint, at: datetime) -> str:
+    """``-o wide``'s mark beside the state: `` (held until 2026-03-24T08:00Z)`` while the hold lasts at
+    ``at``, or an unreadable hold."""
+    hold = read_hold(ep.tags, at)
     if hold is None:
         return ""
     if isinstance(hold, UnreadableHold):
         return f" (hold unreadable: {hold.why})"
-    return f" (held until {hold:%Y-%m-%dT%H:%MZ})"
+    return f" (held until {minute_text(hold)})" if hold > at else ""
 
 
-def endpoint_record(ep: Endpoint) -> dict[str, Any]:
+def endpoint_record(ep: Endpoint, at: datetime) -> dict[str, Any]:
+    """``at``: the instant the listing is shown at, for whether a hold still lasts."""
     return {
         "name": ep.name,
         "namespace": ep.namespace,
@@ -74,7 +79,7 @@ def endpoint_record(ep: Endpoint) -> dict[str, Any]:
         "message": ep.message,
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
-        "heldUntil": held_until(ep),
+        "heldUntil": held_until(ep, at),
     }
 
 

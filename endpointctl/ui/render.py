@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,13 +79,13 @@ def _replicas(ep: Endpoint) -> str:
     return f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"
 
 
-def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
+def endpoints(items: Sequence[Endpoint], mode: OutputMode, *, at: datetime) -> str:
     """``table``: what an operator scans, in at most ``TABLE_WIDTH`` columns (the URL's host, the instance
     as type and size, the security type without PrivateLink; long values cut with "…"), for names of up
     to 32 characters (the service's limit); ``wide``: every column in full. Both are sorted by namespace
-    and name; JSON and YAML keep the API's order."""
+    and name; JSON and YAML keep the API's order. ``at``: now, for whether a hold still lasts."""
     if mode.structured:
-        return dump([endpoint_record(ep) for ep in items], mode)
+        return dump([endpoint_record(ep, at) for ep in items], mode)
     if not items:
         return "No endpoints.\n"
     ordered = sorted(items, key=lambda ep: (ep.namespace, ep.name))
@@ -93,7 +94,7 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode) -> str:
             [
                 ep.name,
                 ep.namespace,
-                ep.shown_state + hold_marker(ep),
+                ep.shown_state + hold_marker(ep, at),
                 ep.url or "-",
                 _known(ep.repository),
                 _known(ep.revision),

@@ -21,7 +21,7 @@ from endpointctl.engine.interaction import Hooks
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Session
 
-Planner = Callable[[Mapping[str, list[Endpoint]], Sequence[Target], Mapping[Target, Desired]], Plan]
+Planner = Callable[[Mapping[str, list[Endpoint]], Sequence[Target]], Plan]
 
 
 def hold(
@@ -38,17 +38,17 @@ def hold(
         session,
         targets,
         desired,
-        lambda observed, found, manifests: hold_plan(observed, found, until, at, manifests),
+        lambda observed, found: hold_plan(observed, found, until, at),
         "hold",
         hooks,
     )
 
 
 def release(
-    session: Session, targets: Targets, desired: Sequence[Desired], *, hooks: Hooks
+    session: Session, targets: Targets, desired: Sequence[Desired], at: datetime, *, hooks: Hooks
 ) -> list[ChangeResult]:
     return _retag(
-        session, targets, desired, lambda observed, found, _: release_plan(observed, found), "release", hooks
+        session, targets, desired, lambda observed, found: release_plan(observed, found, at), "release", hooks
     )
 
 
@@ -72,8 +72,7 @@ def _retag(
         hooks.interruptible(),
     ):
         selection = select(session, targets, desired, changing=True)
-        manifests = {t: d for t in selection.targets if (d := selection.desired(t)) is not None}
-        plan = planner(selection.observed, selection.targets, manifests)
+        plan = planner(selection.observed, selection.targets)
         for change in plan.changes:
             for note in change.notes:
                 session.report(f"{change.namespace}/{change.name}: {note}")

@@ -17,8 +17,8 @@ The order, and why:
    schedule holds then (``core.scheduled.awake_state``), not the one found: a batch that started before
    the window opens and ends inside it leaves the endpoint running, and a killed run's record is no
    reason to pause it in the day. Given a NAME only, it is the record, which ``schedule run`` keeps to
-   the schedule's state while the lease is held (``flows.schedule``). A hold keeps it awake: with a
-   manifest, always; with a NAME, once a ``schedule run`` has seen the hold and recorded ``running``.
+   the schedule's state while the lease is held (``flows.schedule``). A hold (``schedule hold``) on the
+   live endpoint keeps it awake either way, and one that cannot be read fails the restore (exit 1).
 
 Everything from joining on runs inside ``hooks.interruptible``: a first SIGINT/SIGTERM stops the waiting
 (the caller forwards it to the command) and the restore still happens; a second stops the process at
@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from endpointctl.core.defaults import LEASE_EXPIRY, LEASE_RENEWAL
+from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, NothingMatched
+from endpointctl.core.hold_tag import minute_text
 from endpointctl.core.lifecycle_plan import lifecycle_plan
 from endpointctl.core.outcomes import (
     ChangeOutcome,
@@ -49,7 +51,7 @@ from endpointctl.core.outcomes import (
 )
 from endpointctl.core.plan import StepKind
 from endpointctl.core.readiness import WaitTarget
-from endpointctl.core.scheduled import awake_state
+from endpointctl.core.scheduled import awake_state, held_stop
 from endpointctl.core.spec import Desired
 from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target
@@ -346,6 +348,8 @@ def _restore(session: Session, leased: Leased, recorded: str, line: str) -> list
     if kind is None:
         return []  # it was running (or starting), or its schedule holds running now: leave it running
     observed = observed or session.observe([target.namespace])
+    if leased.scheduled is None and _kept_awake(session, leased, observed, back):
+        return []
     # Gone meanwhile (deleted): nothing to put back, and no error.
     plan = lifecycle_plan(kind, observed, [target], allow_empty=True)
     as_scheduled = ", as its schedule holds now" if leased.scheduled is not None else ""
@@ -355,3 +359,27 @@ def _restore(session: Session, leased: Leased, recorded: str, line: str) -> list
     executor = Executor(hub=session.hub, clock=session.clock, report=session.report, cancel=CancelEvent())
     with session.lock(_endpoint_keys(target), command=line, timeout=locks.DEFAULT_TIMEOUT, settable=False):
         return executor.run(plan)
+
+
+def _kept_awake(session: Session, leased: Leased, observed: Mapping[str, list[Endpoint]], back: str) -> bool:
+    """Whether a hold on the endpoint (``schedule hold``) keeps it from being put back to ``back``, said.
+
+    Given a NAME, the record is the state found, or the one a ``schedule run`` last recorded: a hold set
+    since (by its owner, for tonight's demo) is on the live endpoint only, so it is read there. One that
+    cannot be read is no ground to stop it on a guess: the restore fails (exit 1), naming the fix."""
+    target = leased.target
+    live = next((ep for ep in observed[target.namespace] if ep.name == target.name), None)
+    if live is None:
+        return False  # gone meanwhile: the plan says so
+    wanted = held_stop(live, DesiredState(back), datetime.fromtimestamp(session.clock.wall(), UTC))
+    if wanted.blocked is not None:
+        raise EndpointctlError(wanted.blocked)
+    if wanted.held_until is None:
+        return False
+    leased.put_back_to = live.shown_state
+    session.report(
+        f"{target.key}: held awake until {minute_text(wanted.held_until)} (endpointctl schedule hold): "
+        f"left {live.shown_state}, not put back to {back}; `endpointctl schedule release {target.name}` "
+        "ends it"
+    )
+    return True

@@ -90,14 +90,14 @@ def test_rows_are_sorted_by_namespace_and_name(mode: OutputMode) -> None:
         live(name="c", namespace="alpha"),
         live(name="a", namespace="zeta"),
     ]
-    lines = render.endpoints(items, mode).splitlines()[1:]
+    lines = render.endpoints(items, mode, at=AT).splitlines()[1:]
     order = [line.split()[0] for line in lines]
     assert order == ["c", "a", "b"]
 
 
 def test_json_and_yaml_keep_the_api_order_and_records() -> None:
     items = [live(name="b"), live(name="a")]
-    assert [r["name"] for r in json.loads(render.endpoints(items, OutputMode.JSON))] == ["b", "a"]
+    assert [r["name"] for r in json.loads(render.endpoints(items, OutputMode.JSON, at=AT))] == ["b", "a"]
 
 
 def test_wide_elsewhere_is_a_table(cli: Cli, tmp_path: pathlib.Path) -> None:

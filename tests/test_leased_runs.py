@@ -297,10 +297,10 @@ def test_a_restore_that_fails_makes_a_successful_command_exit_1_and_the_next_run
     assert book(tmp_path).recorded() is None
 
 
-def test_an_interrupt_during_the_wait_runs_no_command_and_still_puts_it_back(
-    token: str, tmp_path: pathlib.Path
-) -> None:
-    clock = InterruptedAt(1_760_000_000.0, at=float("inf"))
+@contextlib.contextmanager
+def own_sandbox(clock: ManualClock, tmp_path: pathlib.Path, token: str) -> Iterator[tuple[Sandbox, Cli]]:
+    """A sandbox on ``clock`` (a clock of the test's own kind) and a Cli speaking to it, its state in
+    ``tmp_path``; closed when the block ends."""
     sandbox = Sandbox(SandboxConfig(db_path=tmp_path / "sb.sqlite", phases=dict(PHASES), clock=clock))
     sandbox.start(host="127.0.0.1", port=0)
     try:
@@ -309,7 +309,16 @@ def test_an_interrupt_during_the_wait_runs_no_command_and_still_puts_it_back(
             "HF_TOKEN": token,
             "ENDPOINTCTL_STATE_DIR": str(tmp_path),
         }
-        cli = Cli(environ, clock)
+        yield sandbox, Cli(environ, clock)
+    finally:
+        sandbox.close()
+
+
+def test_an_interrupt_during_the_wait_runs_no_command_and_still_puts_it_back(
+    token: str, tmp_path: pathlib.Path
+) -> None:
+    clock = InterruptedAt(1_760_000_000.0, at=float("inf"))
+    with own_sandbox(clock, tmp_path, token) as (_sandbox, cli):
         deploy(cli, clock, tmp_path, then="pause")
         clock.at = clock.now() + 0.5  # Ctrl-C while it is still pending
         seen = tmp_path / "env.json"
@@ -317,8 +326,6 @@ def test_an_interrupt_during_the_wait_runs_no_command_and_still_puts_it_back(
         assert result.code == 130, result.all
         assert not seen.exists()
         assert state(cli) == "paused"  # the restore ran though the interrupt stops everything else
-    finally:
-        sandbox.close()
 
 
 def _resumes_at_once(sandbox: Sandbox, clock: Any) -> None:
@@ -607,15 +614,7 @@ def test_a_run_s_first_lease_record_is_renewed_when_it_is_written_however_long_j
     took 7 more (retried): its record said it was renewed when it asked for the lock, 11 minutes before it
     was written, and a reader in another container took the live batch as gone from its first moment."""
     clock = LockReleasedLater(1_760_000_000.0)
-    sandbox = Sandbox(SandboxConfig(db_path=tmp_path / "sb.sqlite", phases=dict(PHASES), clock=clock))
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
-        environ = {
-            "ENDPOINTCTL_API_URL": sandbox.url,
-            "HF_TOKEN": token,
-            "ENDPOINTCTL_STATE_DIR": str(tmp_path),
-        }
-        cli = Cli(environ, clock)
+    with own_sandbox(clock, tmp_path, token) as (sandbox, cli):
         deploy(cli, clock, tmp_path, then="pause")
         key = lease_key(Target(USER, "job"))
         clock.held.enter_context(
@@ -649,8 +648,6 @@ def test_a_run_s_first_lease_record_is_renewed_when_it_is_written_however_long_j
         (live,) = at_resume["reading"].live
         assert live.pid == os.getpid() and at_resume["reading"].gone == []
         assert state(cli) == "paused"
-    finally:
-        sandbox.close()
 
 
 class Beats:

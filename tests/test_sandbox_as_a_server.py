@@ -211,12 +211,14 @@ def _scaled_to_zero_since_yesterday(state: pathlib.Path, endpoint_body: Body) ->
 
 
 @pytest.mark.parametrize(
-    ("flags", "zero_replicas", "wake_moves"),
+    ("flags", "zero_replicas", "wake_moves", "empty_tags"),
     [
-        ((), False, False),  # the defaults, unchanged
-        (("--zero-replicas-unless-running",), True, False),
-        (("--wake-moves-updated-at",), False, True),
-        (("--no-zero-replicas-unless-running", "--no-wake-moves-updated-at"), False, False),
+        ((), False, False, "clear"),  # the defaults, unchanged
+        (("--zero-replicas-unless-running",), True, False, "clear"),
+        (("--wake-moves-updated-at",), False, True, "clear"),
+        (("--no-zero-replicas-unless-running", "--no-wake-moves-updated-at"), False, False, "clear"),
+        (("--empty-tags", "ignore"), False, False, "ignore"),
+        (("--empty-tags=refuse",), False, False, "refuse"),
     ],
 )
 def test_serve_flags_choose_the_reading_the_served_sandbox_answers_with(
@@ -225,9 +227,11 @@ def test_serve_flags_choose_the_reading_the_served_sandbox_answers_with(
     flags: tuple[str, ...],
     zero_replicas: bool,
     wake_moves: bool,
+    empty_tags: str,
 ) -> None:
     """Each flag reaches the server on its own, seen over HTTP: the replicas of an endpoint scaled to zero
-    (its configured 0/2, or 0/0), and its updatedAt once a request has woken it (kept, or moved)."""
+    (its configured 0/2, or 0/0), its updatedAt once a request has woken it (kept, or moved), and what an
+    update sending an empty tag list does (tags cleared, kept, or a 422)."""
     directory = pathlib.Path(process_env["XDG_STATE_HOME"]) / "endpointctl"
     directory.mkdir(mode=0o700, parents=True)
     slept_at = _scaled_to_zero_since_yesterday(directory / "sandbox.sqlite", endpoint_body)
@@ -244,10 +248,15 @@ def test_serve_flags_choose_the_reading_the_served_sandbox_answers_with(
             woken = c.get(f"{NS}/night").json()["status"]
             assert woken["state"] != "scaledToZero"
             assert (woken["updatedAt"] != slept_at) is wake_moves
+            assert c.put(f"{NS}/night", json={"tags": ["team=nlp"]}).json()["tags"] == ["team=nlp"]
+            emptied = c.put(f"{NS}/night", json={"tags": []})
+            assert emptied.status_code == (422 if empty_tags == "refuse" else 200)
+            assert c.get(f"{NS}/night").json()["tags"] == ([] if empty_tags == "clear" else ["team=nlp"])
     finally:
         log = stop(server)
     assert ("answering minReplica and maxReplica as 0" in log) is zero_replicas
     assert ("wakes an endpoint scaled to zero moves its updatedAt" in log) is wake_moves
+    assert ("an update sending an empty tag list" in log) is (empty_tags != "clear")
 
 
 # -- control routes need the sandbox's token -------------------------------------------------------
@@ -867,3 +876,9 @@ def test_the_state_directory_the_sandbox_creates_is_owner_only(
     assert mode(path.parent) == 0o700
     Store(path).close()
     assert mode(path) == 0o600
+
+
+@pytest.mark.parametrize("reading", ["", "Clear", "drop", "ignored"])
+def test_a_reading_of_empty_tags_the_sandbox_does_not_know_is_refused_when_it_is_set_up(reading: str) -> None:
+    with pytest.raises(ValueError, match="empty_tags must be one of"):
+        SandboxConfig(db_path=":memory:", empty_tags=reading)

@@ -11,6 +11,8 @@ import os
 import pathlib
 import socket
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,7 @@ from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Status
+from endpointctl.core.hold_plan import not_taken, unconfirmed
 from endpointctl.core.hold_tag import (
     READ_AHEAD,
     UnreadableHold,
@@ -33,12 +36,14 @@ from endpointctl.core.hold_tag import (
     with_hold,
     without_hold,
 )
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
+from endpointctl.core.plan import Action, Change, Step, StepKind
 from endpointctl.core.scheduled import held_state
 from endpointctl.core.tags import HOLD_KEY, MANAGED_TAG
 from endpointctl.core.targets import Target
 from endpointctl.engine.leases import LeaseBook
 from endpointctl.engine.locks import Holder
-from endpointctl.sandbox import ManualClock, Sandbox
+from endpointctl.sandbox import ManualClock, Response, Sandbox
 from endpointctl.ui.records import held_until, hold_marker
 
 START = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # Mon 21:00 Europe/Berlin: outside the window
@@ -241,6 +246,99 @@ def test_a_hold_that_is_the_endpoints_only_tag_is_released_with_an_empty_list(
     (released,) = records(cli, "schedule", "release", "office")
     assert (released["action"], released["outcome"], released["heldUntil"]) == ("update", "ok", None)
     assert sandbox.counts().get(UPDATE) == 1 and tags(client) == []
+
+
+@pytest.mark.parametrize("reading", ["ignore", "refuse"])
+def test_a_release_an_api_does_not_take_is_a_failure_that_says_the_hold_stays(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    tmp_path: pathlib.Path,
+    client: httpx.Client,
+    reading: str,
+) -> None:
+    # Unconfirmed whether the real API takes `tags: []`: one that ignores it (or refuses it) must not have
+    # the release said done while the hold keeps the endpoint awake, billing, and the next run honours it.
+    deploy(cli, clock, tmp_path)
+    hold = hold_tag(START + timedelta(hours=2))
+    assert client.put(f"/v2/endpoint/{USER}/office", json={"tags": [hold]}).is_success
+    sandbox.config.empty_tags = reading
+    (released,) = records(cli, "schedule", "release", "office", code=1)
+    assert released["outcome"] == "failed" and tags(client) == [hold]
+    if reading == "ignore":
+        assert "still on it" in released["error"] and "empty tag list" in released["error"]
+        assert "stays awake" in released["error"]
+    else:
+        assert "422" in released["error"] or "at least 1 item" in released["error"]
+    assert status(cli)["heldUntil"] == "2026-03-23T22:00:00+00:00"  # what a person checking then sees
+
+
+def test_a_release_beside_other_tags_is_taken_whatever_an_api_does_with_an_empty_list(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, client: httpx.Client
+) -> None:
+    deploy(cli, clock, tmp_path)
+    others = tags(client)
+    hold = hold_tag(START + timedelta(hours=2))
+    assert client.put(f"/v2/endpoint/{USER}/office", json={"tags": [*others, hold]}).is_success
+    sandbox.config.empty_tags = "refuse"
+    (released,) = records(cli, "schedule", "release", "office")
+    assert released["outcome"] == "ok" and sorted(tags(client)) == sorted(others)
+
+
+def test_a_hold_whose_answer_lists_no_tags_is_done_and_said_unconfirmed(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, client: httpx.Client
+) -> None:
+    deploy(cli, clock, tmp_path)
+
+    def no_tags(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        answer = call_next(request)
+        if request.route != UPDATE:
+            return answer
+        doc = json.loads(answer.body)
+        doc.pop("tags", None)
+        return replace(answer, body=json.dumps(doc).encode())
+
+    sandbox.add_middleware(no_tags)
+    result = cli("schedule", "hold", "office", "--for", "2h", "-o", "json")
+    assert result.code == 0, result.all
+    assert json.loads(result.stdout)[0]["outcome"] == "ok"
+    assert "lists no tags, so the hold is not confirmed" in result.stderr
+    assert "endpointctl status office" in result.stderr
+    assert hold_tag(START + timedelta(hours=2)) in tags(client)
+
+
+def _done(change_tags: tuple[str, ...], answered: tuple[str, ...], *, reported: bool = True) -> ChangeResult:
+    ep = live(tags=("team=nlp",))
+    change = Change(ep.name, ep.namespace, Action.UPDATE, steps=(Step(StepKind.UPDATE, tags=change_tags),))
+    answer = replace(ep, tags=answered if reported else (), tags_reported=reported)
+    return ChangeResult(change, ChangeOutcome.OK, done=["update"], endpoint=answer)
+
+
+@given(
+    until=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1)).map(
+        lambda d: d.replace(tzinfo=UTC)
+    ),
+    others=st.lists(st.sampled_from(["team=nlp", MANAGED_TAG, "env=prod"]), unique=True).map(tuple),
+)
+def test_an_answer_is_a_hold_taken_only_when_it_carries_exactly_the_hold_tags_sent(
+    until: datetime, others: tuple[str, ...]
+) -> None:
+    held = with_hold(others, until)
+    assert not_taken(_done(held, held)) is None
+    assert not_taken(_done(held, tuple(reversed(held)))) is None  # the API's order is its own
+    assert "the hold was not set" in (not_taken(_done(held, others)) or "")
+    later = with_hold(others, until + timedelta(hours=1))
+    assert "the hold was not set" in (not_taken(_done(held, later)) or "")
+    assert not_taken(_done(others, others)) is None  # a release taken
+    assert "still on it" in (not_taken(_done(others, held)) or "")
+    # An answer without a tag list tells nothing: not a failure, but not confirmed either.
+    assert not_taken(_done(held, (), reported=False)) is None and unconfirmed(_done(held, (), reported=False))
+    assert not unconfirmed(_done(held, held))
+
+
+def test_a_release_not_done_or_failed_is_not_judged_by_its_answer() -> None:
+    failed = replace(_done((), (hold_tag(START),)), done=[])
+    assert not_taken(failed) is None and not unconfirmed(failed)
 
 
 @pytest.mark.parametrize("body", [{}, {"state": "paused"}])

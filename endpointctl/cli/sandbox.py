@@ -79,6 +79,15 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
     "resume, scale to zero) moves it.",
 )
 @click.option(
+    "--empty-tags",
+    type=click.Choice(["clear", "ignore", "refuse"]),
+    default="clear",
+    show_default=True,
+    help="What an update sending an empty tag list does: clear the tags, ignore the empty list (keep "
+    "them), or refuse it (422). Unconfirmed on the real API; `schedule release` sends one when a hold "
+    "was the only tag.",
+)
+@click.option(
     "--allow-remote",
     is_flag=True,
     help="Allow a --host other than loopback. The sandbox takes any hf_ token: whoever can reach the "
@@ -93,12 +102,14 @@ def serve(
     fault_seed: int,
     zero_replicas_unless_running: bool,
     wake_moves_updated_at: bool,
+    empty_tags: str,
     allow_remote: bool,
 ) -> ExitCode:
     """Serve the emulator in the foreground for other clients, optionally injecting faults.
 
-    Where the real API's behaviour is unconfirmed, the sandbox gives one reading by default and the other
-    with a flag (--zero-replicas-unless-running, --wake-moves-updated-at): try a client against both."""
+    Where the real API's behaviour is unconfirmed, the sandbox gives one reading by default and the others
+    with a flag (--zero-replicas-unless-running, --wake-moves-updated-at, --empty-tags): try a client
+    against each."""
     from endpointctl.sandbox import Sandbox, SandboxConfig
     from endpointctl.sandbox.embedded import DEFAULT_PORT, state_path
     from endpointctl.sandbox.server import is_loopback
@@ -118,6 +129,7 @@ def serve(
             faults=config,
             zero_replicas_unless_running=zero_replicas_unless_running,
             wake_moves_updated_at=wake_moves_updated_at,
+            empty_tags=empty_tags,
         )
     )
     stop = CancelEvent()
@@ -143,6 +155,8 @@ def serve(
             inv.out.info("sandbox: answering minReplica and maxReplica as 0 in every state but running")
         if wake_moves_updated_at:
             inv.out.info("sandbox: a request that wakes an endpoint scaled to zero moves its updatedAt")
+        if empty_tags != "clear":
+            inv.out.info(f"sandbox: an update sending an empty tag list: {empty_tags}d")
         while not stop.wait(0.5):
             pass
     server.stop()

@@ -130,6 +130,9 @@ class Endpoint:
     reported_type: str = ""
     # False when the answer did not say whether PrivateLink is set (no ``privateService``, or null).
     private_link_reported: bool = True
+    # False when the answer had no ``tags`` (or null): ``tags`` is then empty for want of a list, and
+    # whether a tag change was taken cannot be read from it.
+    tags_reported: bool = True
 
     @property
     def shown_state(self) -> str:

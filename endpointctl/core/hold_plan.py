@@ -12,7 +12,15 @@ from datetime import datetime
 from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched
-from endpointctl.core.hold_tag import UnreadableHold, minute_text, read_hold, with_hold, without_hold
+from endpointctl.core.hold_tag import (
+    UnreadableHold,
+    is_hold_tag,
+    minute_text,
+    read_hold,
+    with_hold,
+    without_hold,
+)
+from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.scheduled import until_text
 from endpointctl.core.targets import Target
@@ -102,3 +110,41 @@ def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Targe
             )
         )
     return Plan(tuple(changes))
+
+
+def not_taken(result: ChangeResult) -> str | None:
+    """Why the API's answer to a done hold or release shows the hold tags other than sent, or None.
+
+    Whether the real API takes an empty tag list (a release of a hold that was the only tag) is unconfirmed:
+    one that ignores it keeps the hold, and a release said done would leave the endpoint awake, billing,
+    for up to 7 days. An answer without a tag list (``tags_reported``) tells nothing, and is not a failure.
+    """
+    sent = _sent(result)
+    answer = result.endpoint
+    if sent is None or answer is None or not answer.tags_reported:
+        return None
+    wanted = sorted(tag for tag in sent if is_hold_tag(tag))
+    kept = sorted(tag for tag in answer.tags if is_hold_tag(tag))
+    if kept == wanted:
+        return None
+    shown = ", ".join(kept) or "none"
+    if wanted:
+        return f"the API answered the hold with the hold tags {shown}, not {wanted[0]}: the hold was not set"
+    empty = " (the list sent was empty: this API may not take an empty tag list)" if not sent else ""
+    return (
+        f"the API answered the release with the hold tag still on it ({shown}){empty}: the hold was not "
+        "removed, and the endpoint stays awake until it ends; remove the tag in the Inference Endpoints UI"
+    )
+
+
+def unconfirmed(result: ChangeResult) -> bool:
+    """A done hold or release whose answer had no tag list: nothing tells whether it took."""
+    answer = result.endpoint
+    return _sent(result) is not None and answer is not None and not answer.tags_reported
+
+
+def _sent(result: ChangeResult) -> tuple[str, ...] | None:
+    """The tag list a done update sent; None when no update was done."""
+    if StepKind.UPDATE.value not in result.done:
+        return None
+    return next((s.tags for s in result.change.steps if s.kind is StepKind.UPDATE), None)

@@ -295,6 +295,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         private_link=private_link,
         private_link_reported=private_link_reported,
         tags=tags,
+        tags_reported=raw.get("tags") is not None,
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
         ready_replica=_count(status, "readyReplica", "status.readyReplica"),

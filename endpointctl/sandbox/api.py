@@ -156,7 +156,7 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
             raise ErrorAnswer(
                 400, "Endpoint failed to deploy and cannot be updated; delete it and create it again"
             )
-        new_spec = specs.apply_update(record.spec, body)
+        new_spec = specs.apply_update(record.spec, _empty_tags(ctx, body))
         prior = copy.deepcopy(record)
         model_in = body.get("model")
         if isinstance(model_in, dict) and ("revision" in model_in or "repository" in model_in):
@@ -171,6 +171,15 @@ def update_endpoint(ctx: Context, req: Request) -> Response:
         ctx.store.save(record)
         container_log.changed(ctx, prior, observed, record)
     return json_response(_doc(ctx, req, record))
+
+
+def _empty_tags(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """An update's body as the configured reading of ``tags: []`` has it (SandboxConfig.empty_tags)."""
+    if body.get("tags") != [] or ctx.config.empty_tags == "clear":
+        return body
+    if ctx.config.empty_tags == "refuse":
+        raise ErrorAnswer(422, "tags: ensure this value has at least 1 item")
+    return {key: value for key, value in body.items() if key != "tags"}
 
 
 def delete_endpoint(ctx: Context, req: Request) -> Response:

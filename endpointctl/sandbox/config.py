@@ -10,6 +10,8 @@ from .faults import FaultConfig
 from .limits import REQUEST_TIMEOUT_SECONDS
 
 PHASES = ("pending", "initializing", "updating")
+# What an update that sends ``tags: []`` does (SandboxConfig.empty_tags).
+EMPTY_TAGS = ("clear", "ignore", "refuse")
 
 
 def _default_phases() -> dict[str, float]:
@@ -39,8 +41,15 @@ class SandboxConfig:
     # closed, so it must hold either way. Off: only a change (create, update, pause, resume, scale) moves it.
     # `endpointctl sandbox serve --wake-moves-updated-at` turns it on.
     wake_moves_updated_at: bool = False
+    # What an update sending ``tags: []`` does: "clear" the tags, "ignore" the key (keep them, as a server
+    # reading an empty list as "not set" would) or "refuse" it with a 422. Unconfirmed on the real API;
+    # `endpointctl schedule release` sends one to remove a hold that was the only tag.
+    # `endpointctl sandbox serve --empty-tags ignore|refuse` chooses the others.
+    empty_tags: str = "clear"
 
     def __post_init__(self) -> None:
+        if self.empty_tags not in EMPTY_TAGS:
+            raise ValueError(f"empty_tags must be one of {list(EMPTY_TAGS)}, not {self.empty_tags!r}")
         unknown = set(self.phases) - set(PHASES)
         if unknown:
             raise ValueError(f"unknown phases {sorted(unknown)}; known: {list(PHASES)}")

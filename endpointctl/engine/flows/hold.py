@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.hold_plan import hold_plan, release_plan
-from endpointctl.core.outcomes import ChangeResult
+from endpointctl.core.hold_plan import hold_plan, not_taken, release_plan, unconfirmed
+from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.plan import Plan
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Target, Targets
@@ -77,5 +77,16 @@ def _retag(
             for note in change.notes:
                 session.report(f"{change.namespace}/{change.name}: {note}")
         results = session.execute(plan)
+    for result in results:
+        problem = not_taken(result) if result.outcome is ChangeOutcome.OK else None
+        if problem is not None:
+            result.outcome = ChangeOutcome.FAILED
+            result.error = problem
+            session.report(f"{result.change.namespace}/{result.change.name}: {verb} failed: {problem}")
+        elif unconfirmed(result):
+            session.report(
+                f"{result.change.namespace}/{result.change.name}: the API's answer lists no tags, so the "
+                f"{verb} is not confirmed; `endpointctl status {result.change.name}` shows heldUntil"
+            )
     hooks.changed(results)
     return results

@@ -19,6 +19,7 @@ from typing import Any
 import bench_meter as m
 import bench_procs as procs
 from bench_rows import Config, Row
+from bench_suite import suite
 
 from endpointctl.sandbox import Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultKind, FaultRule
@@ -747,4 +748,5 @@ FIGURES: list[tuple[str, Callable[[Config, Path], list[Row]]]] = [
     ("6", waits),
     ("7", status_formats),
     ("8", single),
+    ("9", suite),
 ]

@@ -13,7 +13,8 @@ round trip, and measures, against a fresh sandbox per figure:
 6. `wait` for 20 booting endpoints: ready → noticed, and status reads per endpoint-minute, vs
    InferenceEndpoint.wait() in a thread each;
 7. `status -o yaml` vs `status -o json` at 1000 endpoints;
-8. one endpoint: apply of 1, plan of 1.
+8. one endpoint: apply of 1, plan of 1;
+9. the README's test command, from a fresh clone of HEAD (venv, install, pytest), once.
 
 It prints a table of medians (min-max), ratios, goals and API calls (counted at the sandbox), and writes
 it with the date and the machine to --out (default bench/RESULTS.md). Only public tools run: the
@@ -202,7 +203,7 @@ def parse(argv: Sequence[str]) -> tuple[Config, argparse.Namespace]:
     parser.add_argument("--wait-reps", type=int, help="runs per side of the waits (default 3; --quick: 1)")
     parser.add_argument("--quick", action="store_true", help="the tiny configuration (the test's)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the results (Markdown)")
-    parser.add_argument("--only", action="append", default=[], help="only this figure (1-8); repeatable")
+    parser.add_argument("--only", action="append", default=[], help="only this figure (1-9); repeatable")
     args = parser.parse_args(list(argv))
     cfg = QUICK if args.quick else Config()
     if args.reps is not None:

@@ -143,3 +143,10 @@ def cli(sandbox: Sandbox, clock: ManualClock, token: str, tmp_path: pathlib.Path
 
     environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": token, "ENDPOINTCTL_STATE_DIR": str(tmp_path)}
     return Cli(environ=environ, clock=clock)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. Many tests wait on a subprocess or a socket for part of
+    their time, and a spare worker keeps both cores busy meanwhile (measured on 2 cores: 70 s → 65 s;
+    a fourth worker gained nothing more)."""
+    return (os.cpu_count() or 1) + 1

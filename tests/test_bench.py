@@ -50,7 +50,7 @@ def test_issue12_benchmark_runs_in_its_tiny_configuration(tmp_path: pathlib.Path
 
     cfg = bench.QUICK
     compared = {"1a", "1b", "1c", "1d", "2a", "2b", "3a", "4", "6a", "6b", "6c", "6d", "7", "8a", "8b"}
-    assert set(rows) == compared | {"3b", "5"}
+    assert set(rows) == compared | {"3b", "5", "9a", "9b"}
     for figure, row in rows.items():
         samples = row.ours + row.theirs
         assert row.ours and all(math.isfinite(v) and v >= 0 for v in samples), figure
@@ -76,9 +76,52 @@ def test_issue12_benchmark_runs_in_its_tiny_configuration(tmp_path: pathlib.Path
     assert rows["7"].counts["yaml"]["list"] == rows["7"].counts["json"]["list"] == 2
     assert rows["8a"].counts["ours"]["create"] == rows["8a"].counts["theirs"]["create"] == 1
     assert (rows["8b"].counts["ours"]["list"], rows["8b"].counts["theirs"]["get"]) == (1, 1)
+    # The suite's figure ran pytest in a clone and read its summary; the whole run took longer than pytest.
+    assert rows["9a"].counts["passed"] == rows["9b"].counts["passed"] > 0
+    assert rows["9a"].ours_median >= rows["9b"].ours_median and rows["9a"].met is True
 
     text = out.read_text(encoding="utf-8")
     for figure in rows:
         assert f"| {figure} " in text, figure
     assert "huggingface_hub" in text and "cores" in text
     assert (results.stat().st_mtime_ns if results.exists() else None) == before
+
+
+def test_ci_runs_exactly_the_readmes_test_command_and_the_figure_reads_what_it_runs() -> None:
+    """Figure 9 times the README's command as written; `.ci/run` must run that same line."""
+    import bench_suite
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    main_job, tests = bench_suite.readme_commands((root / "README.md").read_text(encoding="utf-8"))
+    assert tests.endswith(".venv/bin/pytest") and "apply manifests/" in main_job
+    assert tests in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(
+    ("readme", "problem"),
+    [
+        ("## The two commands\n```sh\na\n```\n## Next\n```sh\nb\n```\n", "two one-line"),
+        ("## The two commands\n```sh\na\nb\n```\n```sh\nc\n```\n", "two one-line"),
+    ],
+)
+def test_a_readme_without_two_one_line_commands_is_said_so(readme: str, problem: str) -> None:
+    import bench_suite
+
+    with pytest.raises(ValueError, match=problem):
+        bench_suite.readme_commands(readme)
+
+
+@pytest.mark.parametrize(
+    ("output", "summary"),
+    [
+        ("....\n3578 passed in 65.29s (0:01:05)\n", (3578, 65.29)),
+        ("x\n12 passed, 1 skipped in 3.50s\n", (12, 3.5)),
+        ("== 7 passed, 2 warnings in 0.91s ==\n", (7, 0.91)),
+    ],
+)
+def test_pytests_summary_is_read_for_its_passed_count_and_seconds(
+    output: str, summary: tuple[int, float]
+) -> None:
+    import bench_suite
+
+    assert bench_suite.pytest_summary(output) == summary

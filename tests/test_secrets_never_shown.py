@@ -381,6 +381,9 @@ CASES = [
     ),
     Case("schedule-run", ("schedule", "run", "{scheduled}"), sends=True),
     Case("schedule-show", ("schedule", "show", "{scheduled}"), online=False),
+    # The hold tag is set on the endpoint (a tags-only update) and the answer checked; a release of it.
+    Case("schedule-hold", ("schedule", "hold", "-f", "{scheduled}", "--for", "2h"), sends=True),
+    Case("schedule-release", ("schedule", "release", "-f", "{scheduled}")),
 ]
 # Commands that never see a token or a secret.
 NOT_SCANNED = {"sandbox"}
@@ -391,10 +394,17 @@ def _ids(case: Case) -> str:
 
 
 def test_every_command_is_scanned() -> None:
-    """A new command joins the scan, or is listed above with a reason."""
+    """A new command, or a new command of a group (`schedule hold`), joins the scan, or is listed above
+    with a reason."""
     scanned = {case.argv[0] for case in CASES}
-    listed = cli_group.list_commands(click.Context(cli_group))  # lazily loaded: not all in .commands
+    context = click.Context(cli_group)
+    listed = cli_group.list_commands(context)  # lazily loaded: not all in .commands
     assert set(listed) - NOT_SCANNED == scanned
+    for name in sorted(scanned):
+        group = cli_group.get_command(context, name)
+        if isinstance(group, click.Group):
+            inner = set(group.list_commands(click.Context(group, parent=context)))
+            assert inner == {case.argv[1] for case in CASES if case.argv[0] == name}, name
 
 
 def expected_code(case: Case, scenario: str) -> int:

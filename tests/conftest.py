@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import copy
 import functools
 import os
@@ -59,6 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
     process's copy), so the workers and the interpreters the tests start inherit the change."""
     if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
         sys.dont_write_bytecode = False
+    if not hasattr(config, "workerinput"):
+        # Once, before the xdist workers start: on a fresh clone each of them would compile the package
+        # at the same moment (measured: 4 s of CPU, 1.5 s of wall, on 2 cores). Up-to-date files are only
+        # stat'ed.
+        compileall.compile_dir(pathlib.Path(__file__).resolve().parent.parent / "endpointctl", quiet=1)
 
 
 @pytest.fixture(scope="session", autouse=True)

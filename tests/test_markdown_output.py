@@ -651,7 +651,7 @@ def test_no_command_leaks_in_markdown_on_success_or_error(
     of the rendered page sees of it; the exit codes are those of every other mode."""
     world = matrix_world
     cli = Cli(environ=world.environ, clock=world.clock)
-    world.restore(matrix_deployed[case.paused])  # as world.deploy(cli, case, NAME) leaves it
+    world.set_up(cli, case, matrix_deployed)
     world.arm(scenario)
     run = cli(*world.argv(case, NAME, "markdown"))
     assert run.code == expected_code(case, scenario), run.all

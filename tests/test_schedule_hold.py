@@ -285,33 +285,128 @@ def test_a_release_beside_other_tags_is_taken_whatever_an_api_does_with_an_empty
     assert released["outcome"] == "ok" and sorted(tags(client)) == sorted(others)
 
 
-def test_a_hold_whose_answer_lists_no_tags_is_done_and_said_unconfirmed(
+def _rewrite(sandbox: Sandbox, route: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """The sandbox's answers on ``route`` rewritten by ``change`` (what it stores is left as it is)."""
+
+    def rewrite(request: Any, call_next: Callable[[Any], Response]) -> Response:
+        answer = call_next(request)
+        if request.route != route or answer.status != 200:
+            return answer
+        doc = json.loads(answer.body)
+        for endpoint in doc.get("items", [doc]):
+            change(endpoint)
+        return replace(answer, body=json.dumps(doc).encode())
+
+    sandbox.add_middleware(rewrite)
+
+
+def _no_tags(endpoint: dict[str, Any]) -> None:
+    endpoint.pop("tags", None)
+
+
+GET = "GET /v2/endpoint/{namespace}/{name}"
+LIST = "GET /v2/endpoint/{namespace}"
+
+
+def test_a_hold_whose_answer_lists_no_tags_is_confirmed_by_reading_it_again(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, client: httpx.Client
 ) -> None:
     deploy(cli, clock, tmp_path)
+    _rewrite(sandbox, UPDATE, _no_tags)
+    sandbox.reset_counts()
+    (held,) = records(cli, "schedule", "hold", "office", "--for", "2h")
+    assert (held["outcome"], held["heldUntil"]) == ("ok", "2026-03-23T22:00:00+00:00")
+    assert sandbox.counts().get(GET) == 1 and hold_tag(START + timedelta(hours=2)) in tags(client)
 
-    def no_tags(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        answer = call_next(request)
-        if request.route != UPDATE:
-            return answer
-        doc = json.loads(answer.body)
-        doc.pop("tags", None)
-        return replace(answer, body=json.dumps(doc).encode())
 
-    sandbox.add_middleware(no_tags)
-    result = cli("schedule", "hold", "office", "--for", "2h", "-o", "json")
-    assert result.code == 0, result.all
-    assert json.loads(result.stdout)[0]["outcome"] == "ok"
-    assert "lists no tags, so the hold is not confirmed" in result.stderr
-    assert "endpointctl status office" in result.stderr
-    assert hold_tag(START + timedelta(hours=2)) in tags(client)
+def test_a_hold_nothing_confirms_is_a_failure_saying_so(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path)
+    _rewrite(sandbox, UPDATE, _no_tags)
+    _rewrite(sandbox, GET, _no_tags)
+    (held,) = records(cli, "schedule", "hold", "office", "--for", "2h", code=1)
+    assert held["outcome"] == "failed" and "whether the hold took is unknown" in held["error"]
+    assert held["notes"] == []  # not "held awake until ...": that did not happen as far as anyone knows
+
+
+def test_a_hold_is_judged_by_the_updates_answer_not_the_resumes_after_it(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    # Asleep, a hold is an update then a resume. An update answered without the hold, then a resume
+    # answered without tags: the update's answer says the hold was not set, whatever the resume's says.
+    deploy(cli, clock, tmp_path, state="paused")
+    _rewrite(sandbox, UPDATE, lambda ep: ep.update(tags=without_hold(ep["tags"])))
+    _rewrite(sandbox, RESUME, _no_tags)
+    (held,) = records(cli, "schedule", "hold", "office", "--for", "2h", code=1)
+    assert held["outcome"] == "failed" and "the hold was not set" in held["error"]
+
+
+@pytest.mark.parametrize("verb", ["hold", "release"])
+@pytest.mark.parametrize("listed", [None, "absent", [None, 5], "text"])
+def test_an_endpoint_listed_without_a_readable_tag_list_is_blocked_and_nothing_is_sent(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    tmp_path: pathlib.Path,
+    client: httpx.Client,
+    verb: str,
+    listed: Any,
+) -> None:
+    # A hold sends the full tag list: from a list it cannot see, it would drop the ownership tag and the
+    # labels (the endpoint then left unmanaged, never paused again), and a release would say "not held".
+    deploy(cli, clock, tmp_path)
+    before = tags(client)
+
+    def unreadable(endpoint: dict[str, Any]) -> None:
+        if listed == "absent":
+            endpoint.pop("tags", None)
+        else:
+            endpoint["tags"] = listed
+
+    _rewrite(sandbox, LIST, unreadable)
+    sandbox.reset_counts()
+    args = ("--for", "2h") if verb == "hold" else ()
+    result = cli("schedule", verb, "office", *args, "-o", "json")
+    if listed == "text":  # not a list at all: the listing is malformed, and read as an error
+        assert result.code == 1 and sandbox.mutating_count() == 0, result.all
+        return
+    (record,) = json.loads(result.stdout)
+    assert result.code == 1 and record["outcome"] == "blocked", result.all
+    assert "no readable tag list" in record["error"]
+    assert sandbox.mutating_count() == 0 and tags(client) == before
+
+
+def test_schedule_run_stops_nothing_listed_without_a_readable_tag_list(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, scheduled: str
+) -> None:
+    # At night it would be paused, but a hold may be among the tags it cannot see.
+    deploy(cli, clock, tmp_path)
+    _rewrite(sandbox, LIST, _no_tags)
+    sandbox.reset_counts()
+    (run,) = records(cli, "schedule", "run", scheduled, code=1)
+    assert run["outcome"] == "blocked" and "no readable tag list" in run["error"]
+    assert sandbox.mutating_count() == 0
+
+
+def test_apply_changes_nothing_on_an_endpoint_listed_without_a_readable_tag_list(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path)
+    _rewrite(sandbox, LIST, lambda ep: ep.update(tags=[1, "managed-by=endpointctl"]))
+    sandbox.reset_counts()
+    changed = write(tmp_path / "setup", "office.yaml", manifest("office", state="paused"))
+    for argv in (("apply", changed, "--yes"), ("apply", changed, "--yes", "--adopt")):
+        result = cli(*argv)
+        assert result.code == 1 and "no readable tag list" in result.all, result.all
+    assert sandbox.mutating_count() == 0
 
 
 def _done(change_tags: tuple[str, ...], answered: tuple[str, ...], *, reported: bool = True) -> ChangeResult:
     ep = live(tags=("team=nlp",))
     change = Change(ep.name, ep.namespace, Action.UPDATE, steps=(Step(StepKind.UPDATE, tags=change_tags),))
     answer = replace(ep, tags=answered if reported else (), tags_reported=reported)
-    return ChangeResult(change, ChangeOutcome.OK, done=["update"], endpoint=answer)
+    return ChangeResult(change, ChangeOutcome.OK, done=["update"], endpoint=answer, updated=answer)
 
 
 @given(

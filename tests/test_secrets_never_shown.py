@@ -343,6 +343,7 @@ class Case:
     sends: bool = False  # sends a non-GET request, which echo-400 refuses
     modes: bool = True  # takes -o
     paused: bool = False  # the endpoint is paused first
+    held: bool = False  # then held for two hours (`schedule hold`), so that a release has a hold to remove
 
 
 CASES = [
@@ -383,7 +384,7 @@ CASES = [
     Case("schedule-show", ("schedule", "show", "{scheduled}"), online=False),
     # The hold tag is set on the endpoint (a tags-only update) and the answer checked; a release of it.
     Case("schedule-hold", ("schedule", "hold", "-f", "{scheduled}", "--for", "2h"), sends=True),
-    Case("schedule-release", ("schedule", "release", "-f", "{scheduled}")),
+    Case("schedule-release", ("schedule", "release", "-f", "{scheduled}"), sends=True, held=True),
 ]
 # Commands that never see a token or a secret.
 NOT_SCANNED = {"sandbox"}
@@ -558,6 +559,13 @@ class World:
         """The sandbox, the time and the state directory exactly as a deploy left them (``deployed``)."""
         snapshot.restore(self)
 
+    def set_up(self, cli: Cli, case: Case, deployed: dict[bool, Snapshot]) -> None:
+        """As ``world.deploy(cli, case, NAME)`` leaves it (see ``deployed``), and held if the case says."""
+        self.restore(deployed[case.paused])
+        if case.held:
+            held = cli("schedule", "hold", "-f", self.paths(NAME)["scheduled"], "--for", "2h")
+            assert held.code == 0, held.all
+
     def arm(self, scenario: str) -> None:
         self.sandbox.add_middleware(self.watch)
         fault = SCENARIOS[scenario]
@@ -665,7 +673,7 @@ MATRIX = [
 def test_no_command_leaks_in_any_mode_on_success_or_error(
     cli: Cli, world: World, deployed: dict[bool, Snapshot], case: Case, mode: str, scenario: str
 ) -> None:
-    world.restore(deployed[case.paused])  # as world.deploy(cli, case, NAME) leaves it, see `deployed`
+    world.set_up(cli, case, deployed)
     world.arm(scenario)
     run = cli(*world.argv(case, NAME, mode))
     assert run.code == expected_code(case, scenario), run.all

@@ -23,6 +23,7 @@ from endpointctl.core.hold_tag import (
 from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.scheduled import until_text
+from endpointctl.core.tags import UNKNOWN_TAGS
 from endpointctl.core.targets import Target
 
 # Asleep: a hold is there to keep it awake, so it is woken too (scaled to zero, it would wake on a request,
@@ -37,6 +38,12 @@ def _live(observed: Mapping[str, list[Endpoint]], targets: Sequence[Target]) -> 
         what = ", ".join(t.key for t in missing) or "nothing"
         raise NothingMatched(f"no endpoint matches {what}", hint="check the names and the namespace")
     return [live[(t.namespace, t.name)] for t in targets]
+
+
+def _unknown_tags(ep: Endpoint) -> Change:
+    """The API listed it without a readable tag list: the full list a hold or release sends would drop
+    the tags it cannot see (its ownership and labels), and whether it is held is unknown."""
+    return Change(ep.name, ep.namespace, Action.BLOCKED, live=ep, reason=UNKNOWN_TAGS)
 
 
 def _retag(ep: Endpoint, tags: tuple[str, ...]) -> tuple[FieldChange, ...]:
@@ -55,6 +62,9 @@ def hold_plan(
     leaves a hold that a second ``schedule hold`` finishes, never an awake endpoint the next run pauses."""
     changes: list[Change] = []
     for ep in _live(observed, targets):
+        if not ep.tags_reported:
+            changes.append(_unknown_tags(ep))
+            continue
         tags = with_hold(ep.tags, until)
         fields = _retag(ep, tags)
         steps = [Step(StepKind.UPDATE, tags=tags)] if fields else []
@@ -86,6 +96,9 @@ def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Targe
     empty list, which the hub sends as such (``hub.client.update``)."""
     changes: list[Change] = []
     for ep in _live(observed, targets):
+        if not ep.tags_reported:
+            changes.append(_unknown_tags(ep))
+            continue
         hold = read_hold(ep.tags, at)
         if hold is None:
             changes.append(
@@ -112,19 +125,21 @@ def release_plan(observed: Mapping[str, list[Endpoint]], targets: Sequence[Targe
     return Plan(tuple(changes))
 
 
-def not_taken(result: ChangeResult) -> str | None:
-    """Why the API's answer to a done hold or release shows the hold tags other than sent, or None.
+def not_taken(result: ChangeResult, answer: Endpoint | None = None) -> str | None:
+    """Why the answer to a done hold's or release's update shows hold tags other than those sent, or None.
 
-    Whether the real API takes an empty tag list (a release of a hold that was the only tag) is unconfirmed:
-    one that ignores it keeps the hold, and a release said done would leave the endpoint awake, billing,
-    for up to 7 days. An answer without a tag list (``tags_reported``) tells nothing, and is not a failure.
+    ``answer``: a later reading to judge by, instead of the update's own answer (``ChangeResult.updated``;
+    never a later step's, which answers for itself). Whether the real API takes an empty tag list (a
+    release of a hold that was the only tag) is unconfirmed: one that ignores it keeps the hold, and a
+    release said done would leave the endpoint awake, billing, for up to 7 days. An answer without a tag
+    list (``tags_reported``) tells nothing: not a failure, but ``unconfirmed``.
     """
     sent = _sent(result)
-    answer = result.endpoint
+    answer = answer or result.updated
     if sent is None or answer is None or not answer.tags_reported:
         return None
-    wanted = sorted(tag for tag in sent if is_hold_tag(tag))
-    kept = sorted(tag for tag in answer.tags if is_hold_tag(tag))
+    wanted = sorted({tag for tag in sent if is_hold_tag(tag)})
+    kept = sorted({tag for tag in answer.tags if is_hold_tag(tag)})  # the same tag twice is one hold
     if kept == wanted:
         return None
     shown = ", ".join(kept) or "none"
@@ -138,8 +153,8 @@ def not_taken(result: ChangeResult) -> str | None:
 
 
 def unconfirmed(result: ChangeResult) -> bool:
-    """A done hold or release whose answer had no tag list: nothing tells whether it took."""
-    answer = result.endpoint
+    """A done hold or release whose update's answer had no tag list: it tells nothing of whether it took."""
+    answer = result.updated
     return _sent(result) is not None and answer is not None and not answer.tags_reported
 
 

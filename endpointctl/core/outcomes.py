@@ -34,7 +34,10 @@ class ChangeResult:
     done: list[str] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
     error: str | None = None
-    endpoint: Endpoint | None = None
+    endpoint: Endpoint | None = None  # the last answer: of the last step done
+    # The answer to the change's update, kept beside ``endpoint``: a resume or a pause after it answers
+    # for itself, and what the update did is judged from the update's own answer (``schedule hold``).
+    updated: Endpoint | None = None
     # An unexpected exception's traceback, kept for --traceback instead of being thrown away.
     traceback: str | None = None
 

@@ -28,7 +28,7 @@ from endpointctl.core.scheduled import Instant, effective_min_replica, held_stat
 from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
-from endpointctl.core.tags import VALUE_RE, VALUE_RULE
+from endpointctl.core.tags import NOT_MANAGED, UNKNOWN_TAGS, VALUE_RE, VALUE_RULE
 
 
 class Action(StrEnum):
@@ -157,13 +157,10 @@ def lifecycle_change(
 
 def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change:
     base = Change(name=live.name, namespace=live.namespace, action=Action.NOOP, desired=desired, live=live)
+    if not live.tags_reported:
+        return replace(base, action=Action.BLOCKED, reason=UNKNOWN_TAGS)
     if not live.managed and not options.adopt:
-        return replace(
-            base,
-            action=Action.BLOCKED,
-            reason="an endpoint of this name exists and is not managed by endpointctl; "
-            "re-run with --adopt to take it over",
-        )
+        return replace(base, action=Action.BLOCKED, reason=NOT_MANAGED)
     if options.stack and live.managed and len(live.stacks) > 1:
         return replace(base, action=Action.BLOCKED, reason=several_stacks(live))
     if options.stack and live.managed and live.stack not in (None, options.stack):

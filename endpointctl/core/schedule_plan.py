@@ -21,6 +21,7 @@ from endpointctl.core.schedule import next_change, state_at, transitions
 from endpointctl.core.scheduled import held_state
 from endpointctl.core.spec import Desired
 from endpointctl.core.suggest import command_for
+from endpointctl.core.tags import NOT_MANAGED, UNKNOWN_TAGS
 
 NOT_DEPLOYED = "not deployed: run `endpointctl apply` to create it"
 _ACTIONS = {
@@ -53,12 +54,10 @@ def blocked_change(base: Change, reason: str) -> Change:
 
 def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     base = Change(live.name, live.namespace, Action.NOOP, desired=desired, live=live)
+    if not live.tags_reported:
+        return blocked_change(base, UNKNOWN_TAGS)
     if not live.managed:
-        return blocked_change(
-            base,
-            "an endpoint of this name exists and is not managed by endpointctl; "
-            "`endpointctl apply --adopt` takes it over",
-        )
+        return blocked_change(base, NOT_MANAGED)
     if live.status is Status.FAILED:
         return blocked_change(
             base, "it failed, so it is not resumed; `endpointctl apply --allow-replace` re-creates it"

@@ -51,6 +51,18 @@ ENV_TAG_MAX = 255
 # Until when `endpointctl schedule hold` keeps a scheduled endpoint awake (core/hold_tag.py). Set and
 # removed by that command alone: apply never plans a change to it (it is in no change's ``ours``).
 HOLD_KEY = "endpointctl-hold"
+NOT_MANAGED = (
+    "an endpoint of this name exists and is not managed by endpointctl; `endpointctl apply --adopt` takes "
+    "it over"
+)
+# Why nothing is changed on an endpoint whose tags the API did not give as a list of text (Endpoint.
+# tags_reported): whether endpointctl manages it, its labels and any hold live there, and a change that
+# sends tags would replace the ones it cannot see.
+UNKNOWN_TAGS = (
+    "the API's answer gives no readable tag list for this endpoint, so whether endpointctl manages it, its "
+    "labels and any hold are unknown: nothing is changed on it until the API lists its tags; "
+    "`endpointctl status` shows it"
+)
 RESERVED_LABEL_KEYS = frozenset(
     {MANAGED_BY_KEY, STACK_KEY, LABELS_KEY, ENV_KEY, SECRETS_KEY, IMAGE_KEY, HOLD_KEY}
 )

@@ -118,6 +118,8 @@ class Executor:
                     )
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
+                if step.kind is StepKind.UPDATE:
+                    result.updated = endpoint
                 woken = self._woken_by_update(change, step, endpoint)
                 if woken and endpoint is not None and endpoint.status is Status.UNKNOWN:
                     # A state we do not know is never acted on, a pause included: said, for a person to look.

@@ -258,7 +258,11 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
     compute = _object(raw, "compute", "compute")
     scaling = _object(compute, "scaling", "compute.scaling")
     provider = _object(raw, "provider", "provider")
-    tags = tuple(str(tag) for tag in _list(raw, "tags", "tags"))
+    listed = _list(raw, "tags", "tags")
+    # A list holding anything but text is no tag list endpointctl can read, nor write back: unknown, as
+    # an absent one is (whether endpointctl manages it, its labels and any hold with it).
+    tags_reported = raw.get("tags") is not None and all(isinstance(tag, str) for tag in listed)
+    tags = tuple(listed) if tags_reported else ()
     status_kind, state = _state(status)
     private_link, private_link_reported = _private_link(raw)
     min_replica, max_replica = _replicas(scaling)
@@ -295,7 +299,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         private_link=private_link,
         private_link_reported=private_link_reported,
         tags=tags,
-        tags_reported=raw.get("tags") is not None,
+        tags_reported=tags_reported,
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
         ready_replica=_count(status, "readyReplica", "status.readyReplica"),

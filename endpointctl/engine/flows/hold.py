@@ -8,9 +8,11 @@ on this machine never changes labels in between, and its labels are never lost t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.hold_plan import hold_plan, not_taken, release_plan, unconfirmed
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.plan import Plan
@@ -77,16 +79,37 @@ def _retag(
             for note in change.notes:
                 session.report(f"{change.namespace}/{change.name}: {note}")
         results = session.execute(plan)
-    for result in results:
-        problem = not_taken(result) if result.outcome is ChangeOutcome.OK else None
-        if problem is not None:
-            result.outcome = ChangeOutcome.FAILED
-            result.error = problem
-            session.report(f"{result.change.namespace}/{result.change.name}: {verb} failed: {problem}")
-        elif unconfirmed(result):
-            session.report(
-                f"{result.change.namespace}/{result.change.name}: the API's answer lists no tags, so the "
-                f"{verb} is not confirmed; `endpointctl status {result.change.name}` shows heldUntil"
-            )
+        for result in results:
+            _judge(session, result, verb)
     hooks.changed(results)
     return results
+
+
+def _judge(session: Session, result: ChangeResult, verb: str) -> None:
+    """Fail a done hold or release whose answer shows it was not taken, or that nothing confirms: the
+    update's answer, or a reading after it when that answer listed no tags. Said done, a release the API
+    ignored would leave the endpoint awake (billing) until the hold ends, and a hold not set would let
+    the next scheduled run stop an endpoint someone is using."""
+    if result.outcome is not ChangeOutcome.OK:
+        return
+    where = f"{result.change.namespace}/{result.change.name}"
+    problem = not_taken(result)
+    if problem is None and unconfirmed(result):
+        try:
+            again = session.hub.get(result.change.namespace, result.change.name)
+        except EndpointctlError:
+            again = None
+        if again is not None and again.tags_reported:
+            result.endpoint = again
+            problem = not_taken(result, again)
+        else:
+            problem = (
+                f"the API's answers after the update list no tags, so whether the {verb} took is unknown; "
+                f"`endpointctl status {result.change.name}` shows heldUntil"
+            )
+    if problem is None:
+        return
+    result.outcome = ChangeOutcome.FAILED
+    result.error = problem
+    result.change = replace(result.change, notes=())  # what the plan said it would do did not happen
+    session.report(f"{where}: {verb} failed: {problem}")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 from endpointctl.dataplane.junit import to_xml
 
@@ -68,3 +71,26 @@ def test_empty_run_is_still_a_valid_document() -> None:
 def test_declares_xml_and_ends_with_a_newline() -> None:
     text = to_xml(RESULTS[:1])
     assert text.startswith("<?xml") and text.endswith("\n")
+
+
+# Any text at all, lone surrogates and the characters XML 1.0 cannot carry included.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=20)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(ANY_TEXT, ANY_TEXT, st.sampled_from(list(SmokeOutcome)), ANY_TEXT), min_size=1, max_size=4
+    )
+)
+def test_any_name_namespace_and_reason_make_a_document_a_ci_reads(
+    rows: list[tuple[str, str, SmokeOutcome, str]],
+) -> None:
+    """Names come from the API: one holding ESC, NUL or a lone surrogate made an invalid file, or a crash
+    after the results were printed."""
+    results = [SmokeResult(name, ns, outcome, reason) for name, ns, outcome, reason in rows]
+    text = to_xml(results)
+    text.encode("utf-8")  # a lone surrogate would fail here, as in writing the file
+    cases = parse(text).findall("./testsuite/testcase")
+    assert len(cases) == len(results)
+    for case, (name, _, _, _) in zip(cases, rows, strict=True):
+        assert len(case.get("name") or "") == len(name)  # each character kept, or one "?" for it

@@ -26,6 +26,8 @@ from builders import live
 from clirunner import Cli, Run
 from conftest import TOKEN
 from huggingface_hub import HfApi, constants
+from hypothesis import given
+from hypothesis import strategies as st
 from test_export_round_trip import gpt2_elsewhere
 
 from endpointctl.core.export import Exported, ManifestText, export
@@ -240,3 +242,50 @@ def test_one_manifest_s_unset_secret_for_a_create_stops_every_endpoint_before_an
     refused = ok(cli("apply", str(tmp_path), "--yes"), 2)
     assert "UNSET_API_KEY is not set" in refused.stderr
     assert sandbox.mutating_count() == 0  # not even gpt2-demo, which needs no secret
+
+
+# Every character YAML reads as a line break (PyYAML's reader: \n, \r, NEL, U+2028, U+2029), beside
+# others that change what is seen; a comment holding them could end and go on as YAML of its own.
+BREAKS = "\n\r\x85\u2028\u2029\x0b\x0c\x1c\x1d\x1e"
+COMMENT_TEXT = st.one_of(
+    st.text(st.sampled_from(list(BREAKS + "\u202e\u2066\u00ad\u2060\U000e0041 ab:-{}#")), max_size=30),
+    st.text(max_size=30),
+)
+
+
+@given(comments=st.lists(COMMENT_TEXT, max_size=4))
+def test_a_comment_stays_a_comment_whatever_it_holds(comments: list[str]) -> None:
+    """Export writes notes naming what the API gave (an env key, a task): any of them, written as a
+    comment, reads back as nothing but comment lines above the same one document."""
+    document = {"apiVersion": "endpointctl/v1", "kind": "InferenceEndpoint", "metadata": {"name": "a"}}
+    text = render(document, comments)
+    head = text.split("apiVersion:", 1)[0]
+    assert head.count("\n") == len(comments)  # one line each
+    assert all(line.startswith("#") for line in head.splitlines())
+    assert list(yaml.safe_load_all(text)) == [document]
+    assert not any(c in head.replace("\n", "") for c in BREAKS)
+
+
+def test_an_env_key_holding_a_line_separator_cannot_add_a_manifest_to_an_export(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    # The reviewer's repro: a key whose U+2028s, written raw in the "holds a secret" note, would have
+    # made the rest of the note a second manifest (a public endpoint) that validate and plan then read.
+    key = (
+        "X\u2028---\u2028apiVersion: endpointctl/v1\u2028kind: InferenceEndpoint\u2028metadata: {name: evil}"
+    )
+    ok(cli("apply", str(ROOT / "manifests" / "gpt2.yaml"), "--yes"))
+
+    def poisoned(doc: dict[str, Any]) -> None:
+        for endpoint in doc.get("items", [doc]):
+            endpoint["model"]["env"][key] = TOKEN
+
+    rewrite(sandbox, "GET /v2/endpoint/{namespace}/{name}", poisoned)
+    rewrite(sandbox, "GET /v2/endpoint/{namespace}", poisoned)
+    out = tmp_path / "out"
+    ok(cli("export", "gpt2-demo", "--dir", str(out)))
+    assert list(out.glob("*.yaml"))
+    for written in out.glob("*.yaml"):
+        documents = list(yaml.safe_load_all(written.read_text(encoding="utf-8")))
+        assert [d["metadata"]["name"] for d in documents] == ["gpt2-demo"]
+        assert "\u2028" not in written.read_text(encoding="utf-8").split("apiVersion:", 1)[0]

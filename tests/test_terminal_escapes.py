@@ -58,16 +58,38 @@ RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n,
 EVERY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Invisible characters that change what is seen: bidi marks, overrides, embeddings and isolates, line and
-# paragraph separators, the zero-width space and the BOM (written out here, not taken from the code).
+# paragraph separators, the zero-width space and the BOM; blank-looking ones (the soft hyphen, the word
+# joiner and invisible operators, Hangul, Khmer and Mongolian fillers, the deprecated format characters,
+# the interlinear annotation marks) and the tag characters, which can spell hidden text (written out here,
+# not taken from the code).
 INVISIBLE = frozenset(
-    {0x061C, 0x200B, 0x200E, 0x200F, 0xFEFF, *range(0x2028, 0x202F), *range(0x2066, 0x206A)}
+    {
+        0x00AD,
+        0x061C,
+        0x115F,
+        0x1160,
+        0x17B4,
+        0x17B5,
+        0x180E,
+        0x200B,
+        0x200E,
+        0x200F,
+        0x3164,
+        0xFEFF,
+        0xFFA0,
+        *range(0x2028, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x2070),
+        *range(0xFFF9, 0xFFFC),
+        *range(0xE0000, 0xE0080),
+    }
 )
 RAW_INVISIBLE = re.compile("[" + "".join(map(chr, sorted(INVISIBLE))) + "]")
 # Rich markup and an emoji code, which the live display must show as written: `[/red]` with nothing open
 # made rich raise MarkupError, and `[link=...]` would turn into an OSC 8 hyperlink.
 MARKUP = "loading [/red] weights [link=https://evil.example]click[/link] [bold red]x[/] :smile:"
 LONE = "org/model\ud83d and \udc00"  # lone surrogates, as JSON can carry them ("\\ud83d")
-BIDI = "prod-\u202essecca\u2066\u200b\ufeff"  # reads as "prod-access"
+BIDI = "prod-\u202essecca\u2066\u200b\ufeff\u2060\u00ad\U000e0070"  # reads as "prod-access"
 EVIL = f"{HOSTILE} {MARKUP} {LONE} {BIDI}"
 
 

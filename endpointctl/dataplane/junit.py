@@ -20,8 +20,9 @@ from endpointctl.core.errors import EndpointctlError, UsageError
 from endpointctl.core.outcomes import SmokeOutcome, SmokeResult
 
 SUITE = "endpointctl smoke"
-# Characters XML 1.0 cannot carry even escaped; an endpoint's error body may contain them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry even escaped, and lone surrogates (no UTF-8 can write them): an
+# endpoint's error body, and the API's names, may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _clean(text: str, scrub: Callable[[str], str]) -> str:
@@ -62,7 +63,11 @@ def to_xml(
         case = ET.SubElement(
             testsuite,
             "testcase",
-            {"classname": f"smoke.{result.namespace}", "name": result.name, "time": _seconds(result)},
+            {
+                "classname": _clean(f"smoke.{result.namespace}", scrub),
+                "name": _clean(result.name, scrub),
+                "time": _seconds(result),
+            },
         )
         if result.outcome is SmokeOutcome.FAIL:
             reason = _clean(result.reason, scrub)

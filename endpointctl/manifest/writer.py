@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from endpointctl.core.invisible import INVISIBLE, TAGS, escape
+
 # Key paths (in a document) written on one line, as the examples do.
 FLOW_PATHS = frozenset(
     {
@@ -37,9 +39,12 @@ class _Dumper(yaml.SafeDumper):
     endpointctl's output, which shows them escaped, would change a plain scalar's value)."""
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-# As ``ui.escapes.INVISIBLE`` (manifest/ may not import ui), with NEL.
-_RAW = re.compile("[\x85\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+# A comment is one line of what it says: a control character (C0, DEL, C1 with NEL), a line or paragraph
+# separator (YAML reads U+2028 as a line break: what followed would be read as the document) or another
+# invisible character, from a name, a key or a flag, is shown as an escape.
+_COMMENT = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}{TAGS}\ud800-\udfff]")
+# NEL and the invisible characters: PyYAML counts them printable and would write them raw.
+_RAW = re.compile(f"[\x85{INVISIBLE}]")
 
 
 def _string(dumper: _Dumper, value: str) -> yaml.Node:
@@ -72,8 +77,7 @@ def _marked(value: Any, path: tuple[str, ...]) -> Any:
 
 def render(document: Mapping[str, Any], comments: Iterable[str] = ()) -> str:
     """One manifest document as YAML, with ``comments`` as ``#`` lines above it."""
-    # A comment is one line: a control character in it (from a name or a flag) is shown as an escape.
-    lines = [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line) for line in comments]
+    lines = [_COMMENT.sub(lambda m: escape(ord(m.group())), line) for line in comments]
     header = "".join(f"# {line}\n" if line else "#\n" for line in lines)
     body = yaml.dump(
         _marked(document, ()),

@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import re
 
-# Invisible characters that change what the reader sees: the bidirectional overrides, embeddings and
-# isolates (a name that reads "prod" but is "dorp" reversed), the line and paragraph separators (a line
-# break to some terminals), and zero-width spaces and the BOM (two names that look the same). Joiners
-# (U+200C, U+200D) are left alone: scripts and emoji sequences need them.
-INVISIBLE = "\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+from endpointctl.core.invisible import INVISIBLE, TAGS, escape
+
 # C0 (ESC, BEL, CR, newlines and tabs included: a cell is one line), DEL, C1 (where 0x9b is CSI), the
-# invisible characters above, and the surrogates, which only ever come alone in a str (a decoder joins a
-# valid pair into one character).
-_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
-# The same less newline and tab: in text printed as lines, those only move the cursor on, as meant.
-_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+# invisible characters (``core.invisible``), and the surrogates, which only ever come alone in a str (a
+# decoder joins a valid pair into one character).
+_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}{TAGS}\ud800-\udfff]")
+# The same less newline and tab: in text printed as lines, those only move the cursor on, as meant. JSON
+# and YAML documents pass through here whole: they escape the tag characters their own way before
+# (``render.dump``, ``yaml_output.dump``), since a ``\\U`` escape is no JSON.
+_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}{TAGS}\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return escape(ord(match.group()))
 
 
 def printable(text: str) -> str:
     """``text`` on one line, every control character shown as ``\\xNN``, and an invisible one or a
-    surrogate as ``\\uXXXX``."""
+    surrogate as ``\\uXXXX`` (``\\UXXXXXXXX`` beyond the Basic Multilingual Plane)."""
     return _ONE_LINE.sub(_escape, text)
 
 

@@ -23,11 +23,11 @@ from tabulate import tabulate
 from endpointctl.core.diff import SENSITIVE, FieldChange
 from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import ManifestIssue
+from endpointctl.core.invisible import INVISIBLE, TAGS
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, SmokeOutcome, SmokeResult, WaitReport
 from endpointctl.core.plan import Action, Plan, PruneScope
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui import costs, yaml_output
-from endpointctl.ui.escapes import INVISIBLE
 from endpointctl.ui.escapes import printable as printable  # tables' cells, and callers' text
 from endpointctl.ui.fit import TABLE_WIDTH, columns, fit
 from endpointctl.ui.records import (
@@ -41,7 +41,6 @@ from endpointctl.ui.records import (
     smoke_record,
     wait_record,
 )
-from endpointctl.ui.yaml_output import u_escape
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
@@ -52,14 +51,24 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 # What json.dumps leaves raw with ensure_ascii=False (JSON requires escaping C0 only): DEL and C1, where
 # 0x9b starts a sequence, and lone surrogates, which no UTF-8 stream can write (\ud83d reads back as one).
 # json.dumps escapes C0 itself; DEL, C1, the invisible characters and lone surrogates are left to us.
-_JSON_RAW_CONTROL = re.compile(f"[\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+_JSON_RAW_CONTROL = re.compile(f"[\x7f-\x9f{INVISIBLE}{TAGS}\ud800-\udfff]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """The matched character as JSON's escape: ``\\uXXXX``, a surrogate pair of them beyond the Basic
+    Multilingual Plane (a tag character), which a JSON reader joins back into the character."""
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def dump(data: Any, mode: OutputMode) -> str:
     if mode is OutputMode.JSON:
         # Outside strings JSON is ASCII, so these can only be inside one: escaping keeps the value.
         text = json.dumps(data, indent=2, ensure_ascii=False)
-        return _JSON_RAW_CONTROL.sub(u_escape, text) + "\n"
+        return _JSON_RAW_CONTROL.sub(_json_escape, text) + "\n"
     return yaml_output.dump(data)
 
 

@@ -12,15 +12,17 @@ from typing import Any
 
 import yaml
 
-from endpointctl.ui.escapes import INVISIBLE
+from endpointctl.core.invisible import INVISIBLE, TAGS
 
 # PyYAML writes these raw even in double quotes (YAML counts them printable); ``dump`` escapes them there.
-_YAML_RAW = re.compile(f"[\x85{INVISIBLE}]")
+_YAML_RAW = re.compile(f"[\x85{INVISIBLE}{TAGS}]")
 
 
 def u_escape(match: re.Match[str]) -> str:
-    """The matched character as ``\\uXXXX`` (JSON's escape, and YAML's in double quotes)."""
-    return f"\\u{ord(match.group()):04x}"
+    """The matched character as YAML's escape in double quotes: ``\\uXXXX``, or ``\\UXXXXXXXX`` beyond the
+    Basic Multilingual Plane."""
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class _YamlDumper(yaml.SafeDumper):

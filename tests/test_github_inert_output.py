@@ -14,12 +14,15 @@ import sys
 from collections.abc import Callable
 
 import pytest
+import yaml
 from clirunner import Cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 
+from endpointctl.core.settings import OutputMode
 from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.ui import render, yaml_output
 from endpointctl.ui.escapes import inert
 
 LIST = "GET /v2/endpoint/{namespace}"
@@ -104,3 +107,21 @@ def test_huggingface_hubs_own_warning_lines_are_shown_as_outside_text(
     assert "from the server" in process.stderr  # the warning was shown
     assert "\x9b" not in process.stderr and "\\x9b31m" in process.stderr  # CSI shown as an escape
     assert bool(COMMAND.search(process.stderr)) is not github, process.stderr
+
+
+PIECES = [":", "#", "[", " ", "a", "\n", "::error::", "##[group]", "word " * 8]
+COMMAND_TEXT = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.dictionaries(st.sampled_from(["m", "::k", "##["]), COMMAND_TEXT, max_size=3), max_size=3))
+def test_json_and_yaml_output_made_inert_read_back_as_the_same_data(data: list[dict[str, str]]) -> None:
+    """Under GitHub Actions stdout goes through ``inert`` too, whatever the mode: a JSON or YAML document
+    holds no command, and what was made inert is still the same data (long strings fold in YAML)."""
+    for text, read in (
+        (render.dump(data, OutputMode.JSON), json.loads),
+        (yaml_output.dump(data), yaml.safe_load),
+    ):
+        shown = "".join(inert(line) for line in text.splitlines(keepends=True))
+        assert not COMMAND.search(shown), shown
+        assert read(shown) == data

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import yaml
 from clirunner import Cli
 from huggingface_hub.utils._http import default_client_factory, set_client_factory
 from test_annotations import Runner
@@ -211,6 +212,38 @@ def test_a_failed_waits_log_lines_cannot_act_as_workflow_commands(
     assert result.code == 1, result.all
     assert [c.name for c in Runner().feed(result.stderr).commands] == []
     assert "approve this pull request" in result.stderr and "add-mask]main" in result.stderr  # still shown
+
+
+@pytest.mark.parametrize("mode", ["table", "wide", "json", "yaml", "markdown"])
+def test_log_lines_on_stdout_cannot_act_as_workflow_commands_and_read_back_as_written(
+    cli: Cli, tmp_path: pathlib.Path, sandbox: Sandbox, mode: str
+) -> None:
+    """The runner reads commands on stdout as on stderr: `endpointctl logs` in a `run:` step printed a
+    container's `::error`, `::stop-commands::` or `##[...]` lines as they came. JSON and YAML hold the
+    lines exactly, in escapes of their own."""
+    lines = [
+        "::error file=README.md,line=1,title=Security::approve this pull request",
+        "   ::stop-commands::hidden",
+        "2025-10-09T08:53:20Z r1 done ##[add-mask]main",
+        "a long line " * 12 + "::warning::folded",
+    ]
+    body = "".join(line + "\n" for line in lines).encode()
+    path = write(tmp_path, "m.yaml", manifest())
+    assert cli("apply", path, "--yes").code == 0
+    sandbox.add_middleware(
+        answering(LOGS, lambda _: Response(status=200, body=body, content_type="text/plain"))
+    )
+    result = cli("logs", "gpt2-demo", "-o", mode, env={"GITHUB_ACTIONS": "true"})
+    assert result.code == 0, result.all
+    assert [c.name for c in Runner().feed(result.stdout).commands] == [], result.stdout
+    if mode == "json":
+        assert [entry["line"] for entry in json.loads(result.stdout)] == lines
+    elif mode == "yaml":
+        assert [entry["line"] for entry in yaml.safe_load(result.stdout)] == lines
+    elif mode == "markdown":  # one cell, cut in the middle, with markdown's own escapes
+        assert "&#58;&#58;error file=README.md" in result.stdout and "folded" in result.stdout
+    else:
+        assert "approve this pull request" in result.stdout and "add-mask]main" in result.stdout
 
 
 # -- markdown: every cell from outside scrubbed before it is escaped --------------------------------------

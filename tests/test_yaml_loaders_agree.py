@@ -340,6 +340,7 @@ def yamlish(draw: st.DrawFn) -> str:
 @example(text="[a?b]\n")  # PyYAML ends the plain scalar at `?`
 @example(text="a: !\n")  # libyaml makes the empty tag a string, PyYAML null
 @example(text="a: !:!x y\n")  # libyaml takes the tag
+@example(text="- {a: !!b,inary cHVibGlj}\n---\na: a\n")  # libyaml ends the tag at the comma
 def test_generated_documents_read_the_same(text: str) -> None:
     with pure_python_reads_once():  # most of them are read by it on both sides
         c, pure = read(text, loader="libyaml"), read(text, loader="python")

@@ -24,7 +24,8 @@ TAGS = "\U000e0000-\U000e007f"
 
 
 def escape(code: int) -> str:
-    """A character as the escape that shows it: ``\\xNN``, ``\\uXXXX`` or ``\\UXXXXXXXX``."""
-    if code <= 0xFF:
+    """A character as the escape that shows it: ``\\xNN`` for a control character (C0, DEL, C1),
+    ``\\uXXXX`` for another, ``\\UXXXXXXXX`` beyond the Basic Multilingual Plane."""
+    if code <= 0x9F:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -57,9 +57,10 @@ ONE_PASS_BYTES = 64 * 1024
 # tests/test_yaml_loaders_agree.py): a byte order mark after the start (libyaml drops it, PyYAML keeps it
 # in the text), tabs (libyaml takes some PyYAML refuses, `key\t: value`), a block scalar's header with a
 # comment and no space (`|#`: libyaml takes it), `?` (in `[a?b]`, PyYAML ends the plain scalar there) and
-# any tag but the standard `!!name` (libyaml makes `! ` a string, PyYAML null; libyaml takes `!:!x`).
+# any tag but the standard `!!name` followed by a blank (libyaml makes `! ` a string, PyYAML null; libyaml
+# takes `!:!x`; in a flow collection libyaml ends `!!b,inary` at the comma, PyYAML keeps it in the tag).
 # Anything else that looks like them only costs the slower parser.
-_READ_APART = re.compile(r"[\ufeff\t?]|[|>][-+0-9]*#|(?<!!)!(?!!\w)")
+_READ_APART = re.compile(r"[\ufeff\t?]|[|>][-+0-9]*#|(?<!!)!(?!!\w+(?:\s|\Z))")
 
 
 def default_loader() -> YamlLoader:

@@ -68,7 +68,9 @@ def dump(data: Any, mode: OutputMode) -> str:
     if mode is OutputMode.JSON:
         # Outside strings JSON is ASCII, so these can only be inside one: escaping keeps the value.
         text = json.dumps(data, indent=2, ensure_ascii=False)
-        return _JSON_RAW_CONTROL.sub(_json_escape, text) + "\n"
+        # "##[" only ever stands in a string here, where "\\u0023" is "#": GitHub's runner reads it as a
+        # workflow command anywhere in a line.
+        return _JSON_RAW_CONTROL.sub(_json_escape, text).replace("##[", "\\u0023#[") + "\n"
     return yaml_output.dump(data)
 
 

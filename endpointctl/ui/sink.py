@@ -7,8 +7,9 @@ said, a manifest problem names a key and a file, and an ESC sequence in any of t
 reader's terminal. Tables have escaped their cells already, and JSON and YAML their strings, in their own
 notation: for them this changes nothing, and it is what still holds for any text that did not.
 
-Under GitHub Actions (``workflow_commands``), no line on stderr acts as a workflow command either: an
-API's error could otherwise annotate, mask or stop the log as it pleased. endpointctl's own commands (its
+Under GitHub Actions (``workflow_commands``), no line on stdout or stderr acts as a workflow command
+either: an API's error, or a container's log line, could otherwise annotate, mask or stop the log as it
+pleased. endpointctl's own commands (its
 annotations, their fence) go through ``command``, the one way to write one.
 """
 
@@ -35,7 +36,7 @@ class Output:
     # While a live display owns the terminal, stderr lines go through it (printed above the display)
     # instead of tearing its redraw.
     divert: Callable[[str], None] | None = None
-    # Whether the reader of stderr acts on workflow commands in it (GitHub's runner).
+    # Whether the reader of stdout and stderr acts on workflow commands in them (GitHub's runner).
     workflow_commands: bool = False
     # Reentrant: a signal handler may write ("interrupted: ...") while the main thread is mid-write.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -76,7 +77,9 @@ class Output:
     def _write(self, stream: TextIO, text: str, *, command: bool = False) -> None:
         # Scrubbed first, so the redactor reads the text as it came, not a form escaping made of it.
         scrubbed = self.redactor.scrub(text)
-        clean = terminal_text(scrubbed) if command or stream is not self.stderr else self.outside(scrubbed)
+        # stdout too: the runner reads commands on both. Any mode: JSON and YAML hold no line a command
+        # starts, nor "##[", but where ``inert`` writes an escape of their own (``render.dump``).
+        clean = terminal_text(scrubbed) if command else self.outside(scrubbed)
         divert = self.divert
         if divert is not None and stream is self.stderr:
             divert(clean)

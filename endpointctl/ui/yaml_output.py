@@ -36,8 +36,15 @@ class _YamlDumper(yaml.SafeDumper):
     """
 
 
+# What GitHub's runner reads as a workflow command: "::" starting a line, "##[" anywhere. A string holding
+# either is double-quoted too, where "##[" is written "\\x23#[" here and a line a fold starts with "::"
+# can be made inert (``escapes.inert`` writes "\\x3a", an escape there as well): the same data, read back.
+_COMMAND_LIKE = ("::", "##[")
+
+
 def _represent_str(dumper: yaml.representer.SafeRepresenter, value: str) -> yaml.Node:
-    style = '"' if _YAML_RAW.search(value) else None
+    quoted = _YAML_RAW.search(value) or any(mark in value for mark in _COMMAND_LIKE)
+    style = '"' if quoted else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -94,4 +101,4 @@ def yaml_text(data: Any, *, fast: bool = True) -> str:
 def dump(data: Any) -> str:
     """``data`` as endpointctl's YAML output."""
     # Only double-quoted scalars can hold these (``_represent_str``), where ``\\uXXXX`` is their escape.
-    return _YAML_RAW.sub(u_escape, yaml_text(data))
+    return _YAML_RAW.sub(u_escape, yaml_text(data)).replace("##[", "\\x23#[")

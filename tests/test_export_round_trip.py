@@ -38,6 +38,7 @@ from endpointctl.core.tags import (
     desired_tags,
     labels_from_tags,
 )
+from endpointctl.engine.flows import export as export_flow
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.manifest import load
 from endpointctl.manifest.writer import render
@@ -597,6 +598,11 @@ def test_any_exported_endpoint_reads_back_and_plans_nothing(
     paused = ep.status is Status.PAUSED
     assert diff_endpoint(desired, ep, compare_scaling=not paused) == ()
     assert lifecycle_change(desired, ep, spec.state)[1] == ()
+    # The planner's own verdict (what `export` checks): no change, and a replace only for a failed state.
+    differing, replaced = export_flow.verdict(desired, ep)
+    assert differing == []
+    assert (replaced is not None) <= (ep.status in (Status.FAILED, Status.UPDATE_FAILED))
+    assert (replaced is not None) >= (ep.status is Status.FAILED)
     wanted = set(desired_tags(desired.manifest.metadata.labels, ep.tags, None))
     if ep.managed:
         assert wanted == set(ep.tags)

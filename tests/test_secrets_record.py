@@ -221,14 +221,14 @@ def test_an_api_that_hides_secrets_is_not_sent_them_on_every_run(
     cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
 ) -> None:
     sandbox.add_middleware(answering_no_secrets())
-    env = {"API_KEY": "s3cret-value-123", "HF_KEY": "another-value-456"}
+    env = {"API_KEY": "s3cret-value-123", "MODEL_KEY": "another-value-456"}
     path = write(tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${API_KEY}"}))
     assert cli("apply", path, "--yes", env=env).code == 0
     clock.advance(10)
     assert_replan_empty(cli, sandbox, path, env=env)
 
     # A secret added is sent once, with the record; then nothing more.
-    path = write(tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${API_KEY}", "HF_KEY": "${HF_KEY}"}))
+    path = write(tmp_path, "m.yaml", manifest(secrets={"API_KEY": "${API_KEY}", "HF_KEY": "${MODEL_KEY}"}))
     sandbox.reset_counts()
     applied = cli("apply", path, "--yes", "-o", "json", env=env)
     assert applied.code == 0, applied.all

@@ -14,7 +14,9 @@ compute) make the endpoint not exportable, with the reason.
   sends the union) and are left out, with a note.
 - ``state``: the state it is in now (``running`` for one scaled to zero by its own ``minReplica: 0``, or
   on its way to running). Replicas of a paused endpoint are left out: what a paused endpoint reports is
-  the pause, not its configuration.
+  the pause, not its configuration. An endpoint scaled to zero whose ``minReplica`` is not known to be 0
+  (the API may answer 0/0, unknown, while it sleeps) has no ``state``: the next request wakes it, and a
+  ``scaledToZero`` would then plan to scale it down again.
 - Every other string is written with ``$`` as ``$$``, so ``${...}`` interpolation gives it back as is.
 """
 
@@ -59,6 +61,7 @@ from endpointctl.core.tags import (
     owned_label_keys,
     tag_value,
 )
+from endpointctl.core.variables import runner_variable
 
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 REGISTRY_PASSWORD = "REGISTRY_PASSWORD"
@@ -97,27 +100,15 @@ class NotExportable:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
-# Variables a process already holds, or that endpointctl (or CI) reads for itself. A placeholder of that
-# name is never unset, so it would not stop a plan that sends it: it would send that variable's value —
-# for HF_TOKEN, the very token endpointctl runs with — as the endpoint's secret. Such a secret's
-# placeholder is prefixed instead (``SECRET_HF_TOKEN``), with a note.
-_TAKEN_VARIABLES = frozenset(
-    {
-        *("PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "HOSTNAME", "TERM", "TZ", "MAIL"),
-        *("LANG", "LANGUAGE", "TMPDIR", "TMP", "TEMP", "EDITOR", "VISUAL", "PAGER", "DISPLAY", "CI"),
-        *("VIRTUAL_ENV", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "IFS", "PS1", "UID", "EUID"),
-        "REGISTRY_PASSWORD",
-    }
-)
-_TAKEN_PREFIXES = (
-    *("HF_", "HUGGING_FACE_", "HUGGINGFACE_", "ENDPOINTCTL_", "GITHUB_", "RUNNER_", "ACTIONS_"),
-    *("LC_", "XDG_", "SSH_", "LD_", "DYLD_", "PYTHON", "KUBERNETES_", "DOCKER_"),
-)
+# A placeholder named like a variable the runner sets for itself (core/variables.py) would send that
+# variable's value — for HF_TOKEN, the very token endpointctl runs with; for CI_JOB_TOKEN, the runner's
+# job token — as the endpoint's secret. Such a secret's placeholder is prefixed instead
+# (``SECRET_HF_TOKEN``), with a note; so is one named like the registry password's placeholder.
 SECRET_PREFIX = "SECRET_"
 
 
 def _taken(variable: str) -> bool:
-    return variable in _TAKEN_VARIABLES or variable.startswith(_TAKEN_PREFIXES)
+    return variable == REGISTRY_PASSWORD or runner_variable(variable)
 
 
 def variable_name(name: str) -> str:
@@ -291,12 +282,21 @@ def _scaling(ep: Endpoint) -> dict[str, int]:
     return scaling
 
 
-def _state(ep: Endpoint) -> str | None:
+def _state(ep: Endpoint, notes: list[str]) -> str | None:
     if ep.status is Status.PAUSED:
         return "paused"
     if ep.status is Status.SCALED_TO_ZERO:
-        # Scaled to zero by its own minReplica 0: `running` is what it is, and the next request wakes it.
-        return "running" if ep.min_replica == 0 else "scaledToZero"
+        if ep.min_replica == 0:
+            # Scaled to zero by its own minReplica 0: `running` is what it is; the next request wakes it.
+            return "running"
+        # Its floor is unknown (the API may answer 0/0 while it sleeps) or above zero, and the next request
+        # wakes it either way: written as scaledToZero, a plan after that wake would scale it down again.
+        notes.append(
+            "it is scaled to zero, which the next request ends, and its minReplica is "
+            + ("not reported" if ep.min_replica is None else "above 0")
+            + "; state left out (not compared), so no plan scales it down again once it wakes"
+        )
+        return None
     return "running" if ep.status in _RUNNING_SOON else None
 
 
@@ -364,7 +364,7 @@ def export(ep: Endpoint, holds_secret: Callable[[str], bool] = _never) -> Export
             spec["privateLink"] = {"accountId": link.account_id, "region": literal(link.region)}
         else:
             notes.append("its PrivateLink is reported without a region; left out (not compared)")
-    state = _state(ep)
+    state = _state(ep, notes)
     if state is not None:
         spec["state"] = state
     document = {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}

@@ -25,6 +25,38 @@ VARIABLES = "ENDPOINTCTL_VARIABLES"
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a variable name, as ${NAME} and this text take it
 _NAME = re.compile(NAME_PATTERN)
 
+# The one definition of a variable the runner sets for itself: its own logins (a CI system's job token,
+# a cloud's keys, the Hub token endpointctl runs with) and what every process already holds. Set on any
+# runner, a ``${NAME}`` of such a name would never be unset, so nothing would stop a plan that sends it
+# as a secret: it would send the runner's own credential. So ``export`` never writes a secret's
+# placeholder under such a name (it prefixes it, ``SECRET_CI_JOB_TOKEN``), and a manifest's secret or
+# registry password may not read one (manifest/interpolate.py).
+_RUNNER_NAMES = frozenset(
+    {
+        *("PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "HOSTNAME", "TERM", "TZ", "MAIL"),
+        *("LANG", "LANGUAGE", "TMPDIR", "TMP", "TEMP", "EDITOR", "VISUAL", "PAGER", "DISPLAY", "CI"),
+        *("VIRTUAL_ENV", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "IFS", "PS1", "UID", "EUID"),
+        *("NETRC", "KUBECONFIG", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "NPM_TOKEN", "PYPI_TOKEN"),
+    }
+)
+_RUNNER_PREFIXES = (
+    # The Hub and endpointctl itself.
+    *("HF_", "HUGGING_FACE_", "HUGGINGFACE_", "ENDPOINTCTL_"),
+    # CI systems: GitHub Actions, GitLab, and others' own job variables and tokens.
+    *("GITHUB_", "ACTIONS_", "RUNNER_", "CI_", "GITLAB_", "BITBUCKET_", "CIRCLE_", "BUILDKITE_"),
+    *("TRAVIS_", "JENKINS_", "DRONE_", "TF_BUILD", "SYSTEM_", "AGENT_", "BUILD_"),
+    # Clouds' SDK logins.
+    *("AWS_", "AZURE_", "ARM_", "GOOGLE_", "GCP_", "GCLOUD_", "CLOUDSDK_"),
+    # The machine's own.
+    *("LC_", "XDG_", "SSH_", "LD_", "DYLD_", "PYTHON", "KUBERNETES_", "DOCKER_"),
+)
+
+
+def runner_variable(name: str) -> bool:
+    """Whether ``name`` is a variable a runner sets for itself (its login, its cloud's keys, ``PATH``), so
+    never the source of a manifest's secret."""
+    return name in _RUNNER_NAMES or name.startswith(_RUNNER_PREFIXES)
+
 
 class VariablesError(ValueError):
     """Lines of ``ENDPOINTCTL_VARIABLES`` that are not ``NAME=value``, by line number."""

@@ -3,9 +3,11 @@
 Both build documents in ``core`` (``export``, ``scaffold``), render them (``manifest.writer``) and then
 read every text back through the manifest loader before anything is written: a manifest endpointctl
 would refuse, or (for an export) one that would plan a change against the endpoint it came from, is a
-bug reported as such, never a file left for the user to find out. Files are written all or none: every
-target is checked first (an existing file needs ``force``), then each is written to a temporary file
-beside it and moved into place.
+bug reported as such, never a file left for the user to find out. What "plan a change" means is the
+planner's own verdict (``core.plan.compute``), so an endpoint whose state alone makes it plan a
+replace (failed, or a failed update the manifest would ask for again) is refused, named, with nothing
+written. Files are written all or none: every target is checked first (an existing file needs
+``force``), then each is written to a temporary file beside it and moved into place.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from pathlib import Path
 
 from endpointctl import manifest
 from endpointctl.core import export as exporting
-from endpointctl.core.diff import diff_endpoint
-from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError, ManifestError, NothingMatched, UsageError
 from endpointctl.core.export import ManifestText
-from endpointctl.core.plan import lifecycle_change
+from endpointctl.core.plan import Options, compute
 from endpointctl.core.spec import Desired
-from endpointctl.core.tags import desired_tags
 from endpointctl.core.targets import Targets
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Session
@@ -91,20 +91,16 @@ def _read_back(texts: Sequence[tuple[str, str]]) -> list[Desired]:
             ) from None
 
 
-def _differences(desired: Desired, live: Endpoint) -> list[str]:
-    """What a plan would change on ``live`` for ``desired`` (with no flag given): nothing, for an export."""
-    found = [
-        change.path
-        for change in diff_endpoint(desired, live, compare_scaling=live.status is not Status.PAUSED)
-    ]
-    if live.managed and set(desired_tags(desired.manifest.metadata.labels, live.tags, None)) != set(
-        live.tags
-    ):
-        found.append("tags")
-    state, _ = lifecycle_change(desired, live, desired.spec.state)
-    if state is not None:
-        found.append("state")
-    return found
+def verdict(desired: Desired, live: Endpoint) -> tuple[list[str], str | None]:
+    """The planner's own verdict on ``desired`` against ``live`` (``core.plan.compute``, as ``plan`` computes
+    it, with ``--adopt`` for an endpoint not managed yet): the paths a plan would change, nothing for an
+    export; and, when its state alone makes the plan replace it (it failed, or its last update failed and
+    the manifest asks for that configuration again), why. Adopting tags are no change of the export's."""
+    options = Options(adopt=not live.managed, allow_replace=True)
+    (change,) = compute([(live.namespace, desired)], {live.namespace: [live]}, options).changes
+    if change.destructive and not change.fields:
+        return [], change.reason or "its state asks for a replace"
+    return [f.path for f in change.fields if live.managed or f.path != "tags"], None
 
 
 def export(
@@ -152,8 +148,20 @@ def export(
             "spec.model.secrets and apply, then export",
         )
     loaded = {(d.manifest.metadata.namespace, d.name): d for d in _read_back(texts)}
-    for _, live in exported:
-        differing = _differences(loaded[(live.namespace, live.name)], live)
+    verdicts = [(live, verdict(loaded[(live.namespace, live.name)], live)) for _, live in exported]
+    replaced = [
+        f"{live.namespace}/{live.name}: its state is {live.status.value}, so a plan on its manifest would "
+        f"replace it (delete, then create): {why}"
+        for live, (_, why) in verdicts
+        if why is not None
+    ]
+    if replaced:
+        raise EndpointctlError(
+            "cannot export " + "; ".join(replaced),
+            hint="nothing was written; recover it first (fix its configuration in the UI, or delete it), or "
+            "name the other endpoints to export them",
+        )
+    for live, (differing, _) in verdicts:
         if differing:
             raise EndpointctlError(
                 f"the manifest of {live.namespace}/{live.name} would plan a change ({', '.join(differing)})",

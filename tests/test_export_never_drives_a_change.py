@@ -35,24 +35,18 @@ from endpointctl.manifest.interpolate import expand_document
 from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+TWO_EXAMPLES = (str(ROOT / "manifests" / "gpt2.yaml"), str(ROOT / "manifests" / "sentiment.yaml"))
 UPDATE = "PUT /v2/endpoint/{namespace}/{name}"
 
 
 @pytest.fixture(params=[False, True], ids=["replicas as configured", "0/0 unless running"])
 def sandbox(request: pytest.FixtureRequest, tmp_path: pathlib.Path, clock: ManualClock) -> Iterator[Sandbox]:
     """The sandbox under each reading of the replicas of an endpoint that is not running (unconfirmed)."""
-    config = SandboxConfig(
-        db_path=tmp_path / "sandbox.sqlite",
-        phases=dict(PHASES),
-        clock=clock,
-        zero_replicas_unless_running=request.param,
-    )
-    sb = Sandbox(config)
-    sb.start(host="127.0.0.1", port=0)
-    try:
+    zero = request.param
+    config = SandboxConfig(tmp_path / "db.sqlite", dict(PHASES), clock, zero_replicas_unless_running=zero)
+    with Sandbox(config) as sb:
+        sb.start(host="127.0.0.1", port=0)
         yield sb
-    finally:
-        sb.close()
 
 
 def _in_state(state: str) -> Any:
@@ -71,14 +65,7 @@ def _in_state(state: str) -> Any:
 def test_an_endpoint_whose_state_would_plan_a_replace_is_not_exported(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, state: str
 ) -> None:
-    ok(
-        cli(
-            "apply",
-            str(ROOT / "manifests" / "gpt2.yaml"),
-            str(ROOT / "manifests" / "sentiment.yaml"),
-            "--yes",
-        )
-    )
+    ok(cli("apply", *TWO_EXAMPLES, "--yes"))
     clock.advance(10)
     for route in (GET, LIST):
         rewrite(sandbox, route, _in_state(state))

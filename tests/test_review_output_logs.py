@@ -174,7 +174,7 @@ def test_a_replica_list_that_inflates_without_end_is_a_bounded_error(answers: li
     answers.append(httpx2.Response(200, stream=Chunked(bomb), headers=headers))
     tracemalloc.start()
     try:
-        with pytest.raises(ApiError, match="the API sent more than 16777216 bytes of JSON"):
+        with pytest.raises(ApiError, match="the API sent more than 16 MiB in one answer"):
             scripted_hub(answers).replicas("acme", "gpt2-demo")
         peak = tracemalloc.get_traced_memory()[1]
     finally:

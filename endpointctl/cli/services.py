@@ -88,7 +88,7 @@ class Services:
 
     def _connect(self) -> Connection:
         from endpointctl.hub import Hub
-        from endpointctl.hub.deadline import DeadlineTransport
+        from endpointctl.hub.deadline import BOUNDED, DeadlineTransport
 
         settings = self._settings
         api_url = self._api_url()
@@ -111,8 +111,9 @@ class Services:
             self._clock,
             timeout=settings.request_timeout,
             redactor=self._out.redactor,
-            # Each call to a deployed URL done within its timeout in all, however slowly it trickles.
-            transport=DeadlineTransport(settings.request_timeout),
+            # Each call to a deployed URL done within its timeout in all, however slowly it trickles; its
+            # answer read by the client, as it arrives, within the data plane's own cap.
+            transport=DeadlineTransport(settings.request_timeout, streamed=BOUNDED),
         )
         return Connection(hub, deployed)
 

@@ -1,4 +1,9 @@
-"""PURE: bytes as they arrive, split into text lines within limits a broken server cannot get past.
+"""PURE: bytes as they arrive, read whole or split into text lines, within limits a broken server cannot
+get past.
+
+``read_within`` reads a body whole, up to a limit past which it stops and raises ``TooMuch``; ``head`` reads
+only its start. Every answer endpointctl reads whole goes through them: the API's (``hub.deadline``, the
+logs' JSON and the replica list) and a deployed endpoint's (``dataplane.client``).
 
 A logs route answers text of any length; a broken or hostile one may send a line without end, or a body
 without end. Lines are cut at ``line_bytes`` (the cut marked), a line that goes on past ``line_discard``
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from endpointctl.core.defaults import API_ANSWER_BYTES
 from endpointctl.core.logs import CUT_MARK
 
 
@@ -23,7 +29,26 @@ class TooMuch(ValueError):
 class Limits:
     line_bytes: int = 8 * 1024  # of one line, kept (the rest cut)
     line_discard: int = 1024 * 1024  # of one line, read past what is kept before giving up on it
-    total_bytes: int | None = 16 * 1024 * 1024  # of the whole body; None: no end is expected
+    total_bytes: int | None = API_ANSWER_BYTES  # of the whole body; None: no end is expected
+
+
+def head(chunks: Iterable[bytes], limit: int) -> bytes:
+    """At most ``limit`` bytes of ``chunks``; the rest is never read."""
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk[: limit - len(body)]
+        if len(body) >= limit:
+            break
+    return bytes(body)
+
+
+def read_within(chunks: Iterable[bytes], limit: int) -> bytes:
+    """All of ``chunks``, read as they arrive; more than ``limit`` bytes raises ``TooMuch`` once the limit
+    is passed, so no more than ``limit`` (and the chunk that passed it) is ever held."""
+    body = head(chunks, limit + 1)
+    if len(body) > limit:
+        raise TooMuch(f"more than {_size(limit)} in one answer; stopped reading there")
+    return body
 
 
 @dataclass

@@ -26,3 +26,9 @@ MAX_SECONDS = 7 * 24 * 3600.0
 # Endpoints changed at once in each namespace (``--parallelism``); why this many: the README's design notes.
 PARALLELISM = 32
 INIT_VENDOR, INIT_REGION = "aws", "us-east-1"  # where `init` puts a model unless told
+# The most endpointctl reads of one answer, decoded (a gzip body counts as what it inflates to); past it the
+# call is an error saying so, and nothing more is read. The API's: a page of 100 endpoints is ~100 KB, the
+# hardware catalog a few, a log tail (2000-character lines) a few MB. A deployed endpoint's: a model's answer
+# is a few MB at most (a batch of embeddings, an image), with room to spare.
+API_ANSWER_BYTES = 16 * 1024 * 1024
+ENDPOINT_ANSWER_BYTES = 64 * 1024 * 1024

@@ -26,6 +26,7 @@ from endpointctl.core.endpoint import task_key
 from endpointctl.core.outcomes import SmokeOutcome
 from endpointctl.core.redact import Redactor
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
+from endpointctl.dataplane.client import NotJson, answer_json
 
 AUDIO_CONTENT_TYPE = "audio/wav"
 DEFAULT_INPUTS: dict[str, str] = {
@@ -152,9 +153,10 @@ def judge(
     needs_json = bool(case.assertions) or case.shape is not None or case.json_required
     if needs_json:
         try:
-            doc = json.loads(body)
-        except ValueError:
-            return SmokeOutcome.FAIL, f"the answer is not JSON: {snippet(body, redactor)}"
+            doc = answer_json(body)
+        except NotJson as error:
+            why = redactor.shorten(str(error), _SHOWN)
+            return SmokeOutcome.FAIL, f"the answer is not JSON ({why}): {snippet(body, redactor)}"
         if case.shape is not None:
             problem = shape_problem(case.shape, doc, redactor)
             if problem:

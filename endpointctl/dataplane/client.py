@@ -6,6 +6,12 @@ loopback address over http (the sandbox), and never along a redirect (none is fo
 here carries a header or a request body. The client carries the command's redactor, so whatever quotes
 an answer (the smoke runner's reasons) scrubs it before cutting it. Latency is measured on the injected
 clock, so tests that add latency in the sandbox measure it without waiting for it.
+
+An answer is read as it arrives, decoded (a gzip body counts as what it inflates to), within
+``max_answer_bytes`` (``ENDPOINT_ANSWER_BYTES``, 64 MiB): past it the call fails saying so, and nothing more
+is read. Read as JSON (``Reply.json``, ``answer_json``), an answer is strict JSON nested at most
+``MAX_ANSWER_DEPTH`` levels: NaN and Infinity, which strict parsers refuse, make it not JSON, so they are
+never written out again as JSON.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from typing import Any
 
 import httpx2
 
+from endpointctl.core.bounded_lines import TooMuch, read_within
 from endpointctl.core.clock import Clock
+from endpointctl.core.defaults import ENDPOINT_ANSWER_BYTES
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError
 from endpointctl.core.redact import Redactor
@@ -25,10 +33,63 @@ from endpointctl.core.spec import Security
 from endpointctl.core.token_travel import plain_text_refusal
 
 SCALE_UP_HEADER = "X-Scale-Up-Timeout"
+# Arrays and objects inside each other in an answer read as JSON; a model's answer nests a few levels.
+# Deeper is refused before anything shows or checks it (Python's own parser and writers give up at a few
+# hundred to a thousand levels, with a RecursionError).
+MAX_ANSWER_DEPTH = 100
 
 
 class DataPlaneError(EndpointctlError):
-    """The deployed URL could not be reached or did not answer in time."""
+    """The deployed URL could not be reached, did not answer in time, or answered more than is read."""
+
+
+class NotJson(ValueError):
+    """An answer that is not strict JSON, or nests too deeply; the message says which."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e999: read as infinity, written back as Infinity
+        raise NotJson(f"{text} is out of range for a JSON number")
+    return value
+
+
+def _refused(name: str) -> Any:
+    raise NotJson(f"{name} is not JSON (strict parsers refuse it)")
+
+
+def _inside(container: list[Any] | dict[str, Any]) -> list[Any]:
+    return list(container.values()) if isinstance(container, dict) else container
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels in ``doc``; level by level, no recursion."""
+    level, depth = [doc], 0
+    while level:
+        containers = [item for item in level if isinstance(item, list | dict)]
+        if not containers:
+            return False
+        depth += 1
+        if depth > limit:
+            return True
+        level = [value for item in containers for value in _inside(item)]
+    return False
+
+
+def answer_json(body: bytes) -> Any:
+    """An answer as strict JSON; ``NotJson`` (a ValueError) saying why when it is not: not JSON, NaN or
+    Infinity (which strict parsers refuse), a number out of range, or nesting past ``MAX_ANSWER_DEPTH``."""
+    try:
+        doc = json.loads(body, parse_constant=_refused, parse_float=_finite)
+    except NotJson:
+        raise
+    except RecursionError:
+        raise NotJson(f"nested more than {MAX_ANSWER_DEPTH} levels deep") from None
+    except ValueError as error:  # not JSON, not UTF-8, an integer of thousands of digits
+        raise NotJson(str(error)) from None
+    if _deeper_than(doc, MAX_ANSWER_DEPTH):
+        raise NotJson(f"nested more than {MAX_ANSWER_DEPTH} levels deep")
+    return doc
 
 
 @dataclass(frozen=True)
@@ -39,10 +100,10 @@ class Reply:
     latency_ms: float
 
     def json(self) -> Any:
-        """The body as JSON, or None when it is not JSON."""
+        """The body as JSON, or None when it is not strict JSON (``answer_json``)."""
         try:
-            return json.loads(self.body)
-        except ValueError:
+            return answer_json(self.body)
+        except NotJson:
             return None
 
     @property
@@ -92,6 +153,8 @@ class DeployedClient:
     clock: Clock
     timeout: float = 30.0
     transport: httpx2.BaseTransport | None = None
+    # The most read of one answer, decoded; past it the call fails (DataPlaneError) and reading stops.
+    max_answer_bytes: int = ENDPOINT_ANSWER_BYTES
     # The command's redactor (its output's), which knows the token and the manifests' secrets.
     redactor: Redactor = field(default_factory=Redactor)
     _client: httpx2.Client | None = field(default=None, init=False, repr=False)
@@ -131,22 +194,38 @@ class DeployedClient:
         if content_type:
             sent["Content-Type"] = content_type
         limit = timeout if timeout is not None else self.timeout
+        http = self._http()
+        request = http.build_request(
+            method,
+            url,
+            headers=sent,
+            json=body if content is None else None,
+            content=content,
+            timeout=httpx2.Timeout(limit),
+        )
         started = self.clock.now()
         try:
-            response = self._http().request(
-                method,
-                url,
-                headers=sent,
-                json=body if content is None else None,
-                content=content,
-                timeout=httpx2.Timeout(limit),
-            )
+            response = http.send(request, stream=True)
         except httpx2.TimeoutException:
             raise DataPlaneError(f"{method} {shown}: no answer within {limit:g} s") from None
         except httpx2.TransportError as error:
             raise DataPlaneError(f"{method} {shown}: could not connect ({type(error).__name__})") from None
+        try:
+            answer = read_within(response.iter_bytes(), self.max_answer_bytes)
+        except TooMuch as error:
+            raise DataPlaneError(f"{method} {shown}: the endpoint answered {error}") from None
+        except httpx2.TimeoutException:
+            raise DataPlaneError(f"{method} {shown}: the answer was not whole within {limit:g} s") from None
+        except httpx2.TransportError as error:
+            raise DataPlaneError(
+                f"{method} {shown}: the connection broke off during the answer ({type(error).__name__})"
+            ) from None
+        except httpx2.DecodingError:
+            raise DataPlaneError(f"{method} {shown}: an answer its Content-Encoding cannot decode") from None
+        finally:
+            response.close()
         latency_ms = (self.clock.now() - started) * 1000.0
-        return Reply(response.status_code, response.content, dict(response.headers), latency_ms)
+        return Reply(response.status_code, answer, dict(response.headers), latency_ms)
 
     def health(self, endpoint: Endpoint, timeout: float | None = None) -> Reply:
         if not endpoint.url:

@@ -22,6 +22,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
+from endpointctl.core.bounded_lines import TooMuch
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import ApiError, PartialAnswer
@@ -159,6 +160,12 @@ class ApiCalls:
             raise self._reach.explain(ApiError(f"{op.doing}: the API answered {answer}")) from None
         except ApiError as error:
             raise self._reach.explain(error) from None
+        except TooMuch as error:
+            # An answer past API_ANSWER_BYTES (decoded), stopped there by the transport (``deadline``).
+            raise ApiError(
+                f"{op.doing}: the API sent {error} (the most endpointctl reads of an answer)",
+                hint=GATEWAY_HINT,
+            ) from None
         except json.JSONDecodeError as error:
             # Raised inside huggingface_hub, after its status check passed: a success status.
             raise ApiError(

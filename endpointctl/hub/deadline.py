@@ -5,6 +5,10 @@ read timeout can hold a request, and the command, for as long as it likes. Every
 request here gets only what is left of the request's total time: connecting, sending, the headers and
 the whole body (read before the request returns). The total is ENDPOINTCTL_REQUEST_TIMEOUT, or less when
 the operation the request belongs to has less left (``wait --timeout``).
+
+A body read here is read as it arrives, decoded, within ``API_ANSWER_BYTES`` (``core.bounded_lines``): a
+listing without end, or a small gzip body that inflates to gigabytes, raises ``TooMuch`` once past it,
+which the hub words as an error naming its call. A body streamed to its caller is bounded by the caller.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from endpointctl.core.bounded_lines import read_within
+from endpointctl.core.defaults import API_ANSWER_BYTES
 from endpointctl.hub import tls
 
 # Seconds the current operation has left (set by the hub around each attempt); None: no limit of its own.
@@ -135,10 +141,13 @@ class DeadlineTransport(httpx2.BaseTransport):
     and within the operation's time left.
 
     Used for the management API (``process``) and for deployed URLs (given to the data plane's client
-    by whoever builds it, since the data plane does not import this package)."""
+    by whoever builds it, since the data plane does not import this package). ``streamed``: how every
+    request's body is read when the request does not say (``STREAMED``); the data plane's is BOUNDED,
+    left to the client, which reads it within its own cap (``ENDPOINT_ANSWER_BYTES``)."""
 
-    def __init__(self, total: float) -> None:
+    def __init__(self, total: float, *, streamed: str | None = None) -> None:
         self._total = total
+        self._streamed = streamed
         # One inner transport for https and one for plain http, each made at its first request: a
         # transport costs a TLS context, which the sandbox's plain loopback http never needs (tls.py).
         self._inner: dict[bool, httpx2.HTTPTransport] = {}
@@ -163,14 +172,17 @@ class DeadlineTransport(httpx2.BaseTransport):
         token = _DEADLINE.set(deadline)
         try:
             response = self._transport(request.url).handle_request(request)
-            streamed = request.extensions.get(STREAMED)
+            streamed = request.extensions.get(STREAMED, self._streamed)
             if streamed is not None and isinstance(response.stream, httpx2.SyncByteStream):
                 # Read as the caller consumes it, which bounds it (the logs): within the same deadline,
                 # or ("open", --follow) with no deadline of its own, each read as long as it takes.
                 response.stream = _TimedBody(response.stream, None if streamed == OPEN else deadline)
                 return response
             try:
-                response.read()  # the body too, within the same deadline (API answers are small)
+                # The body too, within the same deadline, and within API_ANSWER_BYTES decoded: what
+                # ``response.read()`` does, but stopping (TooMuch) once past the cap instead of holding
+                # whatever arrives. The client's own read then returns this content.
+                response._content = read_within(response.iter_bytes(), API_ANSWER_BYTES)
             except BaseException:
                 response.close()
                 raise

@@ -28,7 +28,7 @@ import httpx2
 from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
-from endpointctl.core.bounded_lines import Limits, TooMuch, split
+from endpointctl.core.bounded_lines import Limits, TooMuch, head, read_within, split
 from endpointctl.core.errors import ApiError
 from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
 from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls, endpoint_path
@@ -165,7 +165,7 @@ class LogCalls(ApiCalls):
         if response.status_code < 400:
             return response
         try:
-            body = _head(response, ERROR_BODY_BYTES)
+            body = head(response.iter_bytes(), ERROR_BODY_BYTES)
         finally:
             response.close()
         kept = {
@@ -239,23 +239,10 @@ def _is_json(response: httpx2.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
-def _head(response: httpx2.Response, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body; the rest is never read."""
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk[: limit - len(body)]
-        if len(body) >= limit:
-            break
-    return bytes(body)
-
-
 def _read(response: httpx2.Response, limits: Limits) -> bytes:
     if limits.total_bytes is None:
         raise TooMuch("a body without end")  # pragma: no cover - only bounded bodies are read whole
-    body = _head(response, limits.total_bytes + 1)
-    if len(body) > limits.total_bytes:
-        raise TooMuch(f"more than {limits.total_bytes} bytes of JSON; stopped reading there")
-    return body
+    return read_within(response.iter_bytes(), limits.total_bytes)
 
 
 def _list_in(doc: Any) -> list[Any] | None:

@@ -7,9 +7,7 @@ price or a regex needs no escaping. Keys are never expanded.
 Secrets are stricter: a value under ``spec.model.secrets``, and an image's registry password
 (``spec.model.image.<variant>.credentials.password``), must be exactly one ``${NAME}``, so a secret can
 only reach a manifest through the environment, never through git; and what the variable holds must be
-at least ``MIN_SECRET_LENGTH`` characters, since the redactor cannot hide a shorter value. A secret may
-not read a variable the runner sets for itself (``core.variables.runner_variable``: ``HF_TOKEN``,
-``CI_JOB_TOKEN``, ``AWS_*``, ``PATH``, ...), which would send the runner's own login as the secret. No message
+at least ``MIN_SECRET_LENGTH`` characters, since the redactor cannot hide a shorter value. No message
 here ever contains an expanded value, a default, or a literal found where a secret belongs.
 """
 
@@ -22,7 +20,7 @@ from typing import Any
 
 from endpointctl.core.redact import MIN_SECRET_LENGTH
 from endpointctl.core.spec import CREDENTIALS_KEY, PASSWORD_KEY, Expanded
-from endpointctl.core.variables import NAME_PATTERN, runner_variable
+from endpointctl.core.variables import NAME_PATTERN
 from endpointctl.manifest.yaml_source import KeyPath
 
 SECRETS_PATH: KeyPath = ("spec", "model", "secrets")
@@ -141,17 +139,6 @@ def _secret(value: Any, path: KeyPath, environ: Mapping[str, str], problems: lis
         # Nothing of the written value goes further, not even into validation messages.
         return ""
     name = reference["name"]
-    if runner_variable(name):
-        # Set on the runner whatever the manifest means: its own login would be sent as this secret.
-        problems.append(
-            Problem(
-                path,
-                f"{subject} may not come from {name}: a runner sets that variable for itself (its own "
-                f"login, a cloud's keys, PATH), so its value would be sent as this {what}; give the value "
-                f"under another name, such as ${{SECRET_{name}}}",
-            )
-        )
-        return ""
     secret = environ.get(name)
     if secret is None:
         problems.append(Problem(path, f"environment variable {name} is not set (it holds this {what})", name))

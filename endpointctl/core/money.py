@@ -23,15 +23,21 @@ CENT = Decimal("0.01")
 SECONDS_PER_HOUR = 3600
 
 
+# No hardware costs more than this an hour; a figure past it is no price but an API's mistake (1e30 made
+# every sum with it fail: a Decimal has 28 digits), so it is unknown like any other.
+MAX_PRICE = Decimal(1_000_000)
+
+
 def exact(value: object) -> Decimal | None:
-    """A price as an exact decimal, or None: absent, null, not a number, negative or not finite."""
+    """A price as an exact decimal, or None: absent, null, not a number, negative, not finite, or past
+    ``MAX_PRICE``."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
     # str() of a float is its shortest round-trip text: the digits the JSON answer had.
     amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    return amount if amount.is_finite() and amount >= 0 else None
+    return amount if amount.is_finite() and 0 <= amount <= MAX_PRICE else None
 
 
 def cents(amount: Decimal) -> Decimal:

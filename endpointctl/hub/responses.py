@@ -275,7 +275,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         status=status_kind,
         state=state,
         message=str(status.get("message") or ""),
-        url=status.get("url") or None,
+        url=_maybe_text(status, "url", "status.url"),
         repository=_maybe_identifier(model, "repository", "model.repository"),
         revision=_maybe_revision(model),
         task=_maybe_identifier(model, "task", "model.task"),
@@ -320,6 +320,23 @@ def _hardware_number(compute: Mapping[str, Any], key: str) -> int | float:
     return _number(compute.get(key) or 0, f"vendors[].regions[].computes[].{key}")
 
 
+def _maybe_figure(value: Any) -> float | None:
+    """A figure the answer may leave out or send as something else: unknown (None) unless a finite,
+    non-negative number (a string "24" from an odd API is not one to do sums with)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def _hardware_status(compute: Mapping[str, Any]) -> str:
+    """A hardware row's status: "available" when the row has none (the catalog's rows name only the
+    exceptions), "unknown" when it is null or not text, shown so rather than as "None"."""
+    if "status" not in compute:
+        return "available"
+    value = compute["status"]
+    return value if isinstance(value, str) and value else "unknown"
+
+
 def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
     rows: list[Hardware] = []
     for vendor in raw.get("vendors") or ():
@@ -336,10 +353,10 @@ def to_hardware(raw: Mapping[str, Any]) -> list[Hardware]:
                         architecture=str(compute.get("architecture", "")),
                         num_accelerators=int(_hardware_number(compute, "numAccelerators")),
                         memory_gb=float(_hardware_number(compute, "memoryGb")),
-                        gpu_memory_gb=compute.get("gpuMemoryGb"),
+                        gpu_memory_gb=_maybe_figure(compute.get("gpuMemoryGb")),
                         # Absent or null is unknown, never free (0 would show a GPU as costing nothing).
                         price_per_hour=money.exact(compute.get("pricePerHour")),
-                        status=str(compute.get("status", "available")),
+                        status=_hardware_status(compute),
                         quota_max=_quota_figure(quota.get("maxAccelerators")),
                         quota_used=_quota_figure(quota.get("usedAccelerators")),
                     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from endpointctl.core.errors import ManifestError
 from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, Redactor
@@ -124,3 +127,35 @@ def test_joined_redactors_mask_a_secret_that_starts_with_anothers() -> None:
     text = "token hf_shared_start_and_more_of_it"
     assert long.scrub(short.scrub(text)) == f"token {MASK}_and_more_of_it"  # the trap
     assert Redactor.joined([short, long]).scrub(text) == f"token {MASK}"
+
+
+TOKENS = st.builds(
+    "{}{}".format,
+    st.sampled_from(["hf_", "api_org_"]),
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=20, max_size=37),
+)
+AROUND = st.text(st.sampled_from(list("ab :,.\"'()[]{}\n")), max_size=12)
+
+
+@given(token=TOKENS, data=st.data(), before=AROUND, after=AROUND)
+def test_no_start_of_a_token_shows_even_where_no_cut_ends_it(
+    token: str, data: st.DataObject, before: str, after: str
+) -> None:
+    """An API that quotes the first characters of the token it was sent, then goes on ("invalid token
+    hf_AbCdEfGh was refused"): every start of MIN_SECRET_LENGTH characters or more is masked, as is, in
+    JSON and URL-encoded."""
+    length = data.draw(st.integers(MIN_SECRET_LENGTH, len(token) - 1))
+    start = token[:length]
+    redactor = Redactor([token])
+    for text in (start, json.dumps({"error": start}), quote(start, safe="")):
+        shown = redactor.scrub(f"{before}{text}{after}")
+        assert start[:MIN_SECRET_LENGTH] not in shown, shown
+        assert MASK in shown
+
+
+def test_a_secret_that_is_no_token_is_masked_at_its_start_only_where_a_cut_ends_it() -> None:
+    # "postgres://..." may begin with a word the text uses too: that word stays readable.
+    secret = "postgres://app:s3cr3t-pw@db.internal/app"
+    redactor = Redactor([secret])
+    assert redactor.scrub("postgres://app is down") == "postgres://app is down"
+    assert MASK in redactor.scrub("url: postgres://app:s3cr…")

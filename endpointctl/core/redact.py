@@ -51,6 +51,8 @@ MASK = "***"
 # the only honest answer. Hugging Face tokens are far longer (hf_ plus 34 characters). It is also the
 # shortest start of a secret masked at a cut.
 MIN_SECRET_LENGTH = 8
+# How Hugging Face tokens begin (a user's, an organization's): a secret that does is a token.
+TOKEN_PREFIXES = ("hf_", "api_org_")
 # What servers and libraries put where they cut a text (huggingface_hub's debug log: " ... [truncated]").
 TRUNCATION_MARKS = ("…", "...", "[truncated]", "(truncated)")
 
@@ -137,12 +139,16 @@ def _covered(text: str, needle: str, at: int) -> int:
     return end
 
 
-def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterator[tuple[int, int]]:
-    """The stretches of the source text that hold a needle, or a start of one that was cut off.
-    ``needles`` are grouped by their first ``MIN_SECRET_LENGTH`` characters, each group searched once."""
+def _spans(
+    view: View, needles: dict[str, list[str]], truncated: bool, eager: frozenset[str] = frozenset()
+) -> Iterator[tuple[int, int]]:
+    """The stretches of the source text that hold a needle, or a start of one that was cut off; for a
+    needle whose head is in ``eager`` (a token's), any start of it, cut off or not. ``needles`` are grouped
+    by their first ``MIN_SECRET_LENGTH`` characters, each group searched once."""
     text = view.text
     cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
     for head, group in needles.items():
+        any_start = head in eager
         longest = max(len(needle) for needle in group)
         at = text.find(head)
         while at != -1:
@@ -158,6 +164,8 @@ def _spans(view: View, needles: dict[str, list[str]], truncated: bool) -> Iterat
                 end = _cut_off(text, at, stop, cut_off)
                 if end is not None:
                     yield view.span(at, end - 1)
+                elif any_start:
+                    yield view.span(at, stop - 1)
             # What starts inside the stretch just masked and would end inside it too adds nothing.
             at = text.find(head, max(at + 1, covered - longest + 1))
 
@@ -197,7 +205,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
-        self._built: tuple[int, tuple[str, ...], tuple[str, ...]] = (0, (), ())
+        self._built: tuple[int, tuple[str, ...], tuple[str, ...], frozenset[str]] = (0, (), (), frozenset())
         # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
         self._reach: tuple[tuple[str, ...], int] = ((), 0)
         # (secrets counted, the redactor ``line_by_line`` built from them)
@@ -211,8 +219,8 @@ class Redactor:
             if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
                 self._secrets.append(secret)
 
-    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        count, forms, needles = self._built
+    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+        count, forms, needles, eager = self._built
         if count != len(self._secrets):
             secrets = list(self._secrets)
             found: set[str] = set()
@@ -223,14 +231,24 @@ class Redactor:
             # A secret whose folded form is too short to tell from ordinary words is only searched as is.
             canonical = {_canonical(form) for form in found}
             needles = tuple(sorted((n for n in canonical if len(n) >= MIN_SECRET_LENGTH), key=len))
-            self._built = (len(secrets), forms, needles)
-        return forms, needles
+            # A token's start is masked wherever it stands, not only where a cut ends it: an API error
+            # quoting the first characters of the token it was sent shows none of them. Its first eight
+            # characters are the prefix and five random ones, which no other text holds; a manifest's
+            # secret may start with a word ("postgres://"), so only its cut-off starts are masked.
+            eager = frozenset(
+                _canonical(form)[:MIN_SECRET_LENGTH]
+                for secret in secrets
+                if secret.startswith(TOKEN_PREFIXES)
+                for form in _masked_forms(secret)
+            )
+            self._built = (len(secrets), forms, needles, eager)
+        return forms, needles, eager
 
     def reach(self) -> int:
         """How many units (characters, a run of whitespace counting one) the longest form of any secret
         may take, twice, plus how far from a cut decoding may read differently: the margin ``shorten``
         keeps past its limit when it cuts a long text before scrubbing it (``redact_reach``)."""
-        forms, _ = self._current()
+        forms, _, _ = self._current()
         built, margin = self._reach
         if built is not forms:
             margin = reach(forms)
@@ -274,7 +292,7 @@ class Redactor:
         that holds another (a DATABASE_URL holding DB_PASSWORD): the inner one's mask breaks the outer
         one, so the views could no longer find it JSON-escaped, URL-encoded or cut off, and all of it
         but the inner secret would show. Overlapping stretches are merged into one mask."""
-        forms, needles = self._current()
+        forms, needles, eager = self._current()
         spans: list[tuple[int, int]] = []
         for form in forms:
             # Every occurrence, overlapping ones too (a form may begin inside another occurrence of itself),
@@ -291,7 +309,7 @@ class Redactor:
             heads.setdefault(needle[:MIN_SECRET_LENGTH], []).append(needle)
         # A needle is folded (whitespace runs as one space): one without a space is found unfolded.
         found = views(text, fold=any(" " in needle for needle in needles))
-        spans += (span for view in found for span in _spans(view, heads, truncated))
+        spans += (span for view in found for span in _spans(view, heads, truncated, eager))
         return text, spans
 
     def shorten(self, text: str, limit: int, *, mark: str = "…", fold: bool = False) -> str:

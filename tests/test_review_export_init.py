@@ -289,3 +289,11 @@ def test_an_env_key_holding_a_line_separator_cannot_add_a_manifest_to_an_export(
         documents = list(yaml.safe_load_all(written.read_text(encoding="utf-8")))
         assert [d["metadata"]["name"] for d in documents] == ["gpt2-demo"]
         assert "\u2028" not in written.read_text(encoding="utf-8").split("apiVersion:", 1)[0]
+
+
+def test_a_value_holding_tag_characters_is_written_as_escapes_that_read_back() -> None:
+    # Left raw and unquoted, the output sink showed them as "\U000e0069" text in a plain scalar: a
+    # manifest printed by `export` that planned an update of the env.
+    document = {"spec": {"model": {"env": {"MODE": "safe\U000e0069\U000e0067"}}}}
+    text = render(document)
+    assert "\U000e0069" not in text and yaml.safe_load(text) == document

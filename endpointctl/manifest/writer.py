@@ -44,7 +44,7 @@ class _Dumper(yaml.SafeDumper):
 # invisible character, from a name, a key or a flag, is shown as an escape.
 _COMMENT = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}{TAGS}\ud800-\udfff]")
 # NEL and the invisible characters: PyYAML counts them printable and would write them raw.
-_RAW = re.compile(f"[\x85{INVISIBLE}]")
+_RAW = re.compile(f"[\x85{INVISIBLE}{TAGS}]")
 
 
 def _string(dumper: _Dumper, value: str) -> yaml.Node:
@@ -53,7 +53,8 @@ def _string(dumper: _Dumper, value: str) -> yaml.Node:
 
 
 def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())  # a tag character lies beyond the BMP: YAML's \\U escape
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 _Dumper.add_representer(str, _string)

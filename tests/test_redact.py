@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from endpointctl.core.errors import ManifestError
-from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, Redactor
+from endpointctl.core.redact import MASK, MIN_SECRET_LENGTH, TOKEN_PREFIXES, TOKEN_START_RANDOM, Redactor
 from endpointctl.manifest import load
 
 MANIFEST = """\
@@ -142,15 +142,51 @@ def test_no_start_of_a_token_shows_even_where_no_cut_ends_it(
     token: str, data: st.DataObject, before: str, after: str
 ) -> None:
     """An API that quotes the first characters of the token it was sent, then goes on ("invalid token
-    hf_AbCdEfGh was refused"): every start of MIN_SECRET_LENGTH characters or more is masked, as is, in
-    JSON and URL-encoded."""
-    length = data.draw(st.integers(MIN_SECRET_LENGTH, len(token) - 1))
+    hf_AbCdEfGh was refused"): every start holding the prefix and TOKEN_START_RANDOM more characters is
+    masked, as is, in JSON and URL-encoded."""
+    shortest = _token_start(token)
+    length = data.draw(st.integers(shortest, len(token) - 1))
     start = token[:length]
     redactor = Redactor([token])
     for text in (start, json.dumps({"error": start}), quote(start, safe="")):
         shown = redactor.scrub(f"{before}{text}{after}")
-        assert start[:MIN_SECRET_LENGTH] not in shown, shown
+        assert start[len(_prefix(token)) :][:TOKEN_START_RANDOM] not in shown, shown
         assert MASK in shown
+
+
+def _prefix(token: str) -> str:
+    return next(prefix for prefix in TOKEN_PREFIXES if token.startswith(prefix))
+
+
+def _token_start(token: str) -> int:
+    return max(MIN_SECRET_LENGTH, len(_prefix(token)) + TOKEN_START_RANDOM)
+
+
+@given(token=TOKENS, data=st.data(), before=AROUND, after=AROUND)
+def test_a_start_of_a_token_too_short_to_be_its_own_stays_readable_where_no_cut_ends_it(
+    token: str, data: st.DataObject, before: str, after: str
+) -> None:
+    """The prefix alone ("api_org_", words about tokens) and fewer than TOKEN_START_RANDOM characters after
+    it are in other texts too: masking them would garble help and errors. A cut still ends a secret's
+    start (the ``…`` after it)."""
+    length = data.draw(st.integers(1, _token_start(token) - 1))
+    start = token[:length]
+    redactor = Redactor([token])
+    # A letter after the start: the text is not cut there, and goes on.
+    text = f"{before}{start} then more words{after}"
+    assert redactor.scrub(text) == text
+    if length >= MIN_SECRET_LENGTH:
+        assert redactor.scrub(f"{before}{start}…") == f"{before}{MASK}…"
+
+
+def test_an_organization_token_leaves_its_bare_prefix_readable() -> None:
+    token = "api_org_" + "Q7zK2mWp9xLr4TnB8vYc3HdJ6fGs1Ae"
+    redactor = Redactor([token])
+    prose = "organization tokens start with api_org_, user tokens with hf_"
+    assert redactor.scrub(prose) == prose
+    assert redactor.scrub("api_org_Q7zK is short") == "api_org_Q7zK is short"
+    assert redactor.scrub("refused api_org_Q7zK2 here") == f"refused {MASK} here"
+    assert redactor.scrub(f"echo {base64.b64encode(token.encode()).decode()}") == f"echo {MASK}"
 
 
 def test_a_secret_that_is_no_token_is_masked_at_its_start_only_where_a_cut_ends_it() -> None:

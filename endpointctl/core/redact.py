@@ -36,7 +36,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 from endpointctl.core.redact_reach import prefix_end, reach, units
 from endpointctl.core.redact_views import MAX_DEPTH, View, views
@@ -53,6 +54,10 @@ MASK = "***"
 MIN_SECRET_LENGTH = 8
 # How Hugging Face tokens begin (a user's, an organization's): a secret that does is a token.
 TOKEN_PREFIXES = ("hf_", "api_org_")
+# How many of a token's own characters, after its prefix, make a start of it that is masked wherever it
+# stands: five random characters are in no other text, while the prefix alone ("api_org_") is ordinary
+# words about tokens.
+TOKEN_START_RANDOM = 5
 # What servers and libraries put where they cut a text (huggingface_hub's debug log: " ... [truncated]").
 TRUNCATION_MARKS = ("…", "...", "[truncated]", "(truncated)")
 
@@ -84,6 +89,9 @@ def _masked_forms(secret: str) -> set[str]:
 
 
 _SPACE = re.compile(r"\s+")
+
+
+_NO_EAGER: Mapping[str, int] = MappingProxyType({})
 
 
 def _canonical(form: str) -> str:
@@ -140,15 +148,16 @@ def _covered(text: str, needle: str, at: int) -> int:
 
 
 def _spans(
-    view: View, needles: dict[str, list[str]], truncated: bool, eager: frozenset[str] = frozenset()
+    view: View, needles: dict[str, list[str]], truncated: bool, eager: Mapping[str, int] = _NO_EAGER
 ) -> Iterator[tuple[int, int]]:
     """The stretches of the source text that hold a needle, or a start of one that was cut off; for a
-    needle whose head is in ``eager`` (a token's), any start of it, cut off or not. ``needles`` are grouped
-    by their first ``MIN_SECRET_LENGTH`` characters, each group searched once."""
+    needle whose head is in ``eager`` (a token's), any start of it at least as long as ``eager`` says, cut
+    off or not. ``needles`` are grouped by their first ``MIN_SECRET_LENGTH`` characters, each group searched
+    once."""
     text = view.text
     cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
     for head, group in needles.items():
-        any_start = head in eager
+        any_start = eager.get(head)
         longest = max(len(needle) for needle in group)
         at = text.find(head)
         while at != -1:
@@ -164,7 +173,7 @@ def _spans(
                 end = _cut_off(text, at, stop, cut_off)
                 if end is not None:
                     yield view.span(at, end - 1)
-                elif any_start:
+                elif any_start is not None and stop - at >= any_start:
                     yield view.span(at, stop - 1)
             # What starts inside the stretch just masked and would end inside it too adds nothing.
             at = text.find(head, max(at + 1, covered - longest + 1))
@@ -193,6 +202,27 @@ def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(pieces) + text[last:] if pieces else text
 
 
+def _token_starts(secrets: Iterable[str]) -> dict[str, int]:
+    """For each head (a form's first ``MIN_SECRET_LENGTH`` characters) of a token's forms, how long a start
+    of it is masked wherever it stands, not only where a cut ends it: an API error quoting the first
+    characters of the token it was sent shows none of them.
+
+    The start must hold the prefix and ``TOKEN_START_RANDOM`` random characters, which no other text
+    holds ("api_org_" alone is not the token's). A manifest's secret may start with a word
+    ("postgres://"), so only its cut-off starts are masked.
+    """
+    starts: dict[str, int] = {}
+    for secret in secrets:
+        prefix = next((p for p in TOKEN_PREFIXES if secret.startswith(p)), None)
+        if prefix is None:
+            continue
+        shortest = max(MIN_SECRET_LENGTH, len(prefix) + TOKEN_START_RANDOM)
+        for form in _masked_forms(secret):
+            head = _canonical(form)[:MIN_SECRET_LENGTH]
+            starts[head] = min(starts.get(head, shortest), shortest)
+    return starts
+
+
 class Redactor:
     """Shared by every writer of one process (the output sink, the hub's debug log, progress displays).
 
@@ -205,7 +235,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
-        self._built: tuple[int, tuple[str, ...], tuple[str, ...], frozenset[str]] = (0, (), (), frozenset())
+        self._built: tuple[int, tuple[str, ...], tuple[str, ...], Mapping[str, int]] = (0, (), (), _NO_EAGER)
         # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
         self._reach: tuple[tuple[str, ...], int] = ((), 0)
         # (secrets counted, the redactor ``line_by_line`` built from them)
@@ -219,7 +249,7 @@ class Redactor:
             if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
                 self._secrets.append(secret)
 
-    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...], Mapping[str, int]]:
         count, forms, needles, eager = self._built
         if count != len(self._secrets):
             secrets = list(self._secrets)
@@ -231,16 +261,7 @@ class Redactor:
             # A secret whose folded form is too short to tell from ordinary words is only searched as is.
             canonical = {_canonical(form) for form in found}
             needles = tuple(sorted((n for n in canonical if len(n) >= MIN_SECRET_LENGTH), key=len))
-            # A token's start is masked wherever it stands, not only where a cut ends it: an API error
-            # quoting the first characters of the token it was sent shows none of them. Its first eight
-            # characters are the prefix and five random ones, which no other text holds; a manifest's
-            # secret may start with a word ("postgres://"), so only its cut-off starts are masked.
-            eager = frozenset(
-                _canonical(form)[:MIN_SECRET_LENGTH]
-                for secret in secrets
-                if secret.startswith(TOKEN_PREFIXES)
-                for form in _masked_forms(secret)
-            )
+            eager = _token_starts(secrets)
             self._built = (len(secrets), forms, needles, eager)
         return forms, needles, eager
 

@@ -27,7 +27,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY endpointctl/ endpointctl/
 
-# The wheel is built in an isolated environment (setuptools, per pyproject.toml's build-system), which
+# The wheel is built in an isolated environment (flit_core, per pyproject.toml's build-system), which
 # stays in this stage; the virtual environment gets no pip, no setuptools and no build tools at all.
 RUN pip wheel --no-deps --wheel-dir /wheels . \
     && python -m venv --without-pip /opt/endpointctl \

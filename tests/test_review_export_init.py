@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import tempfile
@@ -28,6 +27,7 @@ from conftest import TOKEN
 from huggingface_hub import HfApi, constants
 from hypothesis import given
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewrite
 from test_export_round_trip import gpt2_elsewhere
 
 from endpointctl.core.export import Exported, ManifestText, export
@@ -38,9 +38,8 @@ from endpointctl.engine.flows import export as export_flow
 from endpointctl.hub.responses import to_hardware
 from endpointctl.manifest import load
 from endpointctl.manifest.writer import render
-from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.sandbox import catalog as hardware_catalog
-from endpointctl.sandbox.transport import Handler, json_response
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*is experimental:UserWarning")
 
@@ -55,20 +54,6 @@ PASSWORD = "registry-pw-never-shown-9876"
 def ok(run: Run, code: int = 0) -> Run:
     assert run.code == code, run.all
     return run
-
-
-def rewrite(sandbox: Sandbox, route: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """A middleware that edits the JSON answer of ``route``: the API answering something odd."""
-
-    def middleware(request: Request, handler: Handler) -> Response:
-        answer = handler(request)
-        if request.route != route:
-            return answer
-        body = json.loads(answer.body)
-        change(body)
-        return json_response(body, status=answer.status)
-
-    sandbox.add_middleware(middleware)
 
 
 @pytest.fixture
@@ -276,9 +261,9 @@ def test_an_env_key_holding_a_line_separator_cannot_add_a_manifest_to_an_export(
     )
     ok(cli("apply", str(ROOT / "manifests" / "gpt2.yaml"), "--yes"))
 
-    def poisoned(doc: dict[str, Any]) -> None:
-        for endpoint in doc.get("items", [doc]):
-            endpoint["model"]["env"][key] = TOKEN
+    @each_endpoint
+    def poisoned(endpoint: dict[str, Any]) -> None:
+        endpoint["model"]["env"][key] = TOKEN
 
     rewrite(sandbox, "GET /v2/endpoint/{namespace}/{name}", poisoned)
     rewrite(sandbox, "GET /v2/endpoint/{namespace}", poisoned)

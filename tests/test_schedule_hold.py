@@ -11,7 +11,6 @@ import os
 import pathlib
 import socket
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from builders import desired, live
 from clirunner import Cli
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewrite
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.desired_state import DesiredState
@@ -43,7 +43,7 @@ from endpointctl.core.tags import HOLD_KEY, MANAGED_TAG
 from endpointctl.core.targets import Target
 from endpointctl.engine.leases import LeaseBook
 from endpointctl.engine.locks import Holder
-from endpointctl.sandbox import ManualClock, Response, Sandbox
+from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.ui.records import held_until, hold_marker
 
 START = datetime(2026, 3, 23, 20, 0, tzinfo=UTC)  # Mon 21:00 Europe/Berlin: outside the window
@@ -285,21 +285,7 @@ def test_a_release_beside_other_tags_is_taken_whatever_an_api_does_with_an_empty
     assert released["outcome"] == "ok" and sorted(tags(client)) == sorted(others)
 
 
-def _rewrite(sandbox: Sandbox, route: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """The sandbox's answers on ``route`` rewritten by ``change`` (what it stores is left as it is)."""
-
-    def rewrite(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        answer = call_next(request)
-        if request.route != route or answer.status != 200:
-            return answer
-        doc = json.loads(answer.body)
-        for endpoint in doc.get("items", [doc]):
-            change(endpoint)
-        return replace(answer, body=json.dumps(doc).encode())
-
-    sandbox.add_middleware(rewrite)
-
-
+@each_endpoint
 def _no_tags(endpoint: dict[str, Any]) -> None:
     endpoint.pop("tags", None)
 
@@ -312,7 +298,7 @@ def test_a_hold_whose_answer_lists_no_tags_is_confirmed_by_reading_it_again(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, client: httpx.Client
 ) -> None:
     deploy(cli, clock, tmp_path)
-    _rewrite(sandbox, UPDATE, _no_tags)
+    rewrite(sandbox, UPDATE, _no_tags)
     sandbox.reset_counts()
     (held,) = records(cli, "schedule", "hold", "office", "--for", "2h")
     assert (held["outcome"], held["heldUntil"]) == ("ok", "2026-03-23T22:00:00+00:00")
@@ -323,8 +309,8 @@ def test_a_hold_nothing_confirms_is_a_failure_saying_so(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
 ) -> None:
     deploy(cli, clock, tmp_path)
-    _rewrite(sandbox, UPDATE, _no_tags)
-    _rewrite(sandbox, GET, _no_tags)
+    rewrite(sandbox, UPDATE, _no_tags)
+    rewrite(sandbox, GET, _no_tags)
     (held,) = records(cli, "schedule", "hold", "office", "--for", "2h", code=1)
     assert held["outcome"] == "failed" and "whether the hold took is unknown" in held["error"]
     assert held["notes"] == []  # not "held awake until ...": that did not happen as far as anyone knows
@@ -336,8 +322,8 @@ def test_a_hold_is_judged_by_the_updates_answer_not_the_resumes_after_it(
     # Asleep, a hold is an update then a resume. An update answered without the hold, then a resume
     # answered without tags: the update's answer says the hold was not set, whatever the resume's says.
     deploy(cli, clock, tmp_path, state="paused")
-    _rewrite(sandbox, UPDATE, lambda ep: ep.update(tags=without_hold(ep["tags"])))
-    _rewrite(sandbox, RESUME, _no_tags)
+    rewrite(sandbox, UPDATE, each_endpoint(lambda ep: ep.update(tags=without_hold(ep["tags"]))))
+    rewrite(sandbox, RESUME, _no_tags)
     (held,) = records(cli, "schedule", "hold", "office", "--for", "2h", code=1)
     assert held["outcome"] == "failed" and "the hold was not set" in held["error"]
 
@@ -358,13 +344,14 @@ def test_an_endpoint_listed_without_a_readable_tag_list_is_blocked_and_nothing_i
     deploy(cli, clock, tmp_path)
     before = tags(client)
 
+    @each_endpoint
     def unreadable(endpoint: dict[str, Any]) -> None:
         if listed == "absent":
             endpoint.pop("tags", None)
         else:
             endpoint["tags"] = listed
 
-    _rewrite(sandbox, LIST, unreadable)
+    rewrite(sandbox, LIST, unreadable)
     sandbox.reset_counts()
     args = ("--for", "2h") if verb == "hold" else ()
     result = cli("schedule", verb, "office", *args, "-o", "json")
@@ -382,7 +369,7 @@ def test_schedule_run_stops_nothing_listed_without_a_readable_tag_list(
 ) -> None:
     # At night it would be paused, but a hold may be among the tags it cannot see.
     deploy(cli, clock, tmp_path)
-    _rewrite(sandbox, LIST, _no_tags)
+    rewrite(sandbox, LIST, _no_tags)
     sandbox.reset_counts()
     (run,) = records(cli, "schedule", "run", scheduled, code=1)
     assert run["outcome"] == "blocked" and "no readable tag list" in run["error"]
@@ -393,7 +380,7 @@ def test_apply_changes_nothing_on_an_endpoint_listed_without_a_readable_tag_list
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
 ) -> None:
     deploy(cli, clock, tmp_path)
-    _rewrite(sandbox, LIST, lambda ep: ep.update(tags=[1, "managed-by=endpointctl"]))
+    rewrite(sandbox, LIST, each_endpoint(lambda ep: ep.update(tags=[1, "managed-by=endpointctl"])))
     sandbox.reset_counts()
     changed = write(tmp_path / "setup", "office.yaml", manifest("office", state="paused"))
     for argv in (("apply", changed, "--yes"), ("apply", changed, "--yes", "--adopt")):

@@ -4,6 +4,9 @@
   same configuration again) is refused by the planner's own verdict, nothing written;
 - an endpoint scaled to zero whose ``minReplica`` may be the API's unknown 0/0 is written without
   ``state``, so the plan after the next request wakes it scales nothing down, under either sandbox reading;
+- an endpoint the API lists without a readable tag list (absent, null, not all text), whose plan is
+  blocked, is refused the same way: whether endpointctl manages it and its labels are unknown, and an
+  export would guess them;
 - a secret named like a runner's own credential (``CI_JOB_TOKEN``, ``AWS_*``, ...) is exported under a
   ``SECRET_`` placeholder (``core.variables.runner_variable``), so an apply of the export on a runner never
   sends the runner's own login.
@@ -24,9 +27,9 @@ from clirunner import Cli
 from conftest import PHASES, TOKEN, USER
 from hypothesis import given
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewrite
 from test_cli_apply import manifest, write
 from test_export_round_trip import GET, LIST, exported, ok, plan_json
-from test_review_export_init import rewrite
 
 from endpointctl.core.endpoint import Status
 from endpointctl.core.export import Exported, export, variable_name
@@ -49,10 +52,10 @@ def sandbox(request: pytest.FixtureRequest, tmp_path: pathlib.Path, clock: Manua
 
 
 def _in_state(state: str) -> Any:
-    def change(body: dict[str, Any]) -> None:
-        for doc in body.get("items", [body]):
-            if doc.get("name") == "gpt2-demo":
-                doc["status"]["state"] = state
+    @each_endpoint
+    def change(doc: dict[str, Any]) -> None:
+        if doc.get("name") == "gpt2-demo":
+            doc["status"]["state"] = state
 
     return change
 
@@ -182,3 +185,36 @@ def test_a_ci_job_token_secret_is_never_sent_the_runner_s_token(
     assert sandbox.mutating_count() == 0
     assert not any(value in refused.all for value in runner.values())
     assert sandbox.counts().get(UPDATE) is None
+
+
+# -- 4. tags the API gives no readable list of: the planner blocks it, so export refuses it ------------
+
+
+@pytest.mark.parametrize("tags", ["absent", None, [1, "managed-by=endpointctl"]])
+def test_an_endpoint_listed_without_a_readable_tag_list_is_not_exported(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, tags: Any
+) -> None:
+    ok(cli("apply", *TWO_EXAMPLES, "--yes"))
+    clock.advance(10)
+
+    @each_endpoint
+    def unreadable(doc: dict[str, Any]) -> None:
+        if doc.get("name") != "gpt2-demo":
+            return
+        if tags == "absent":
+            doc.pop("tags", None)
+        else:
+            doc["tags"] = tags
+
+    for route in (GET, LIST):
+        rewrite(sandbox, route, unreadable)
+    out = tmp_path / "live"
+    for args in ((), ("gpt2-demo", "sentiment-en"), ("gpt2-demo",)):
+        refused = ok(cli("export", *args, "--dir", str(out)), 1)
+        assert f"cannot export {USER}/gpt2-demo: a plan on its manifest would be blocked" in refused.stderr
+        assert "no readable tag list" in refused.stderr and "nothing was written" in refused.stderr
+        assert "bug" not in refused.stderr, refused.all
+        assert not out.exists()
+        assert ok(cli("export", *args), 1).stdout == ""
+    ok(cli("export", "sentiment-en", "--dir", str(out)))
+    assert list(exported(out)) == ["sentiment-en"]

@@ -23,7 +23,7 @@ from endpointctl.core import export as exporting
 from endpointctl.core.endpoint import Endpoint
 from endpointctl.core.errors import EndpointctlError, ManifestError, NothingMatched, UsageError
 from endpointctl.core.export import ManifestText
-from endpointctl.core.plan import Options, compute
+from endpointctl.core.plan import Action, Options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import Targets
 from endpointctl.engine.selection import select
@@ -94,12 +94,21 @@ def _read_back(texts: Sequence[tuple[str, str]]) -> list[Desired]:
 def verdict(desired: Desired, live: Endpoint) -> tuple[list[str], str | None]:
     """The planner's own verdict on ``desired`` against ``live`` (``core.plan.compute``, as ``plan`` computes
     it, with ``--adopt`` for an endpoint not managed yet): the paths a plan would change, nothing for an
-    export; and, when its state alone makes the plan replace it (it failed, or its last update failed and
-    the manifest asks for that configuration again), why. Adopting tags are no change of the export's."""
+    export; and why the manifest would not serve, if it would not. That is when the endpoint's state alone
+    makes the plan replace it (it failed, or its last update failed and the manifest asks for that
+    configuration again), or when the plan would be blocked (the API gave no readable tag list: whether
+    endpointctl manages it, and its labels, are unknown, so an export would guess them). Adopting tags
+    are no change of the export's."""
     options = Options(adopt=not live.managed, allow_replace=True)
     (change,) = compute([(live.namespace, desired)], {live.namespace: [live]}, options).changes
+    if change.action is Action.BLOCKED:
+        return [], f"a plan on its manifest would be blocked: {change.reason or 'the planner blocks it'}"
     if change.destructive and not change.fields:
-        return [], change.reason or "its state asks for a replace"
+        why = change.reason or "its state asks for a replace"
+        return [], (
+            f"its state is {live.status.value}, so a plan on its manifest would replace it (delete, then "
+            f"create): {why}"
+        )
     return [f.path for f in change.fields if live.managed or f.path != "tags"], None
 
 
@@ -149,17 +158,12 @@ def export(
         )
     loaded = {(d.manifest.metadata.namespace, d.name): d for d in _read_back(texts)}
     verdicts = [(live, verdict(loaded[(live.namespace, live.name)], live)) for _, live in exported]
-    replaced = [
-        f"{live.namespace}/{live.name}: its state is {live.status.value}, so a plan on its manifest would "
-        f"replace it (delete, then create): {why}"
-        for live, (_, why) in verdicts
-        if why is not None
-    ]
-    if replaced:
+    refused = [f"{live.namespace}/{live.name}: {why}" for live, (_, why) in verdicts if why is not None]
+    if refused:
         raise EndpointctlError(
-            "cannot export " + "; ".join(replaced),
-            hint="nothing was written; recover it first (fix its configuration in the UI, or delete it), or "
-            "name the other endpoints to export them",
+            "cannot export " + "; ".join(refused),
+            hint="nothing was written; recover it first (a failed endpoint: fix its configuration in the "
+            "UI, or delete it), or name the other endpoints to export them",
         )
     for live, (differing, _) in verdicts:
         if differing:

@@ -134,7 +134,14 @@ def show_changes(
     if appendix and not out.mode.markdown:
         out.result(appendix)
     for r in results:
-        if r.part_way:
+        if r.unknown:
+            done = f"done {', '.join(r.done)}; " if r.done else ""
+            left = f"; not done {', '.join(r.surely_not_done)}" if r.surely_not_done else ""
+            out.warn(
+                f"{r.change.namespace}/{r.change.name}: {done}whether {', '.join(r.unknown)} took effect is "
+                f"unknown{left}. Run `endpointctl plan` to see where things stand."
+            )
+        elif r.part_way:
             out.warn(
                 f"{r.change.namespace}/{r.change.name} is part-way: done {', '.join(r.done)}; "
                 f"not done {', '.join(r.not_done)}. Run the same command again to converge."

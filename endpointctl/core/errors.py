@@ -93,6 +93,11 @@ class QuotaExceeded(ApiError):
     pass
 
 
+class OutcomeUnknown(ApiError):
+    """A change was sent, and its answer (too large, not JSON, not an endpoint, a 5xx after the last try,
+    a success with an error beside it) leaves unknown whether it took effect: neither done nor not done."""
+
+
 class PartialAnswer(ApiError):
     """A success answer carrying an ``error`` beside what was asked: not whole, so never used."""
 

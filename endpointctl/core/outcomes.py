@@ -33,6 +33,15 @@ class ChangeResult:
     outcome: ChangeOutcome
     done: list[str] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
+    # Of ``not_done``, the step whose answer left unknown whether it took effect (OutcomeUnknown): not
+    # known to be done, nor known not to be. Records keep it in ``notDone`` (a documented key set); their
+    # ``error`` says it is unknown, and people see it apart.
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def surely_not_done(self) -> list[str]:
+        return [step for step in self.not_done if step not in self.unknown]
+
     error: str | None = None
     endpoint: Endpoint | None = None  # the last answer: of the last step done
     # The answer to the change's update, kept beside ``endpoint``: a resume or a pause after it answers

@@ -27,6 +27,7 @@ from endpointctl.core.errors import (
     EndpointctlError,
     EndpointFailed,
     Interrupted,
+    OutcomeUnknown,
     PartialAnswer,
     WaitTimeout,
 )
@@ -135,6 +136,12 @@ class Executor:
             except Interrupted as error:
                 result.outcome = ChangeOutcome.INTERRUPTED
                 result.error = error.message
+                break
+            except OutcomeUnknown as error:
+                # Sent, and maybe done: reported as neither, so no one takes "not done" for a fact.
+                result.outcome = ChangeOutcome.FAILED
+                result.error = error.message
+                result.unknown.append(result.not_done[0])
                 break
             except EndpointctlError as error:
                 result.outcome = ChangeOutcome.FAILED

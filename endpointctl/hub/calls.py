@@ -25,12 +25,12 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 from endpointctl.core.bounded_lines import TooMuch
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.errors import ApiError, PartialAnswer
+from endpointctl.core.errors import ApiError, OutcomeUnknown, PartialAnswer
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.hub import process
 from endpointctl.hub.deadline import operation_left
-from endpointctl.hub.failures import classify, malformed, translate
+from endpointctl.hub.failures import classify, malformed, translate, unreadable
 from endpointctl.hub.limiter import Limiter, limiter_for
 from endpointctl.hub.reach import Reach
 from endpointctl.hub.responses import Malformed, to_endpoint
@@ -128,9 +128,11 @@ class ApiCalls:
         *,
         deadline: float | None = None,
         limiter: Limiter | None = None,
+        changes: bool = False,
     ) -> T:
-        """One operation, retried within its budget (or within ``deadline``, shared with a larger one)."""
-        return self._run(self._retry.start(doing, deadline), fn, limiter=limiter)
+        """One operation, retried within its budget (or within ``deadline``, shared with a larger one);
+        ``changes``: it is a change, which an answer that cannot be read leaves unknown, not undone."""
+        return self._run(self._retry.start(doing, deadline, changes=changes), fn, limiter=limiter)
 
     def _run(self, op: Operation, fn: Callable[[], T], *, limiter: Limiter | None = None) -> T:
         """``op`` done by ``fn``, retried, behind ``limiter`` (default: the Endpoints API's)."""
@@ -160,34 +162,44 @@ class ApiCalls:
             raise self._reach.explain(ApiError(f"{op.doing}: the API answered {answer}")) from None
         except ApiError as error:
             raise self._reach.explain(error) from None
+        # An answer that cannot be read: after a change, whether it took effect is unknown.
         except TooMuch as error:
             # An answer past API_ANSWER_BYTES (decoded), stopped there by the transport (``deadline``).
-            raise ApiError(
-                f"{op.doing}: the API sent {error} (the most endpointctl reads of an answer)",
-                hint=GATEWAY_HINT,
+            raise unreadable(
+                ApiError(
+                    f"{op.doing}: the API sent {error} (the most endpointctl reads of an answer)",
+                    hint=GATEWAY_HINT,
+                ),
+                changes=op.changes,
             ) from None
         except json.JSONDecodeError as error:
             # Raised inside huggingface_hub, after its status check passed: a success status.
-            raise ApiError(
-                f"{op.doing}: the API answered a success status with a body that is not JSON: "
-                f"{excerpt(error.doc, self._redactor)}",
-                hint=GATEWAY_HINT,
+            raise unreadable(
+                ApiError(
+                    f"{op.doing}: the API answered a success status with a body that is not JSON: "
+                    f"{excerpt(error.doc, self._redactor)}",
+                    hint=GATEWAY_HINT,
+                ),
+                changes=op.changes,
             ) from None
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             # Only huggingface_hub's reading of an answer runs in ``fn``: it met a shape it did not expect.
-            raise malformed(op.doing, error, self._redactor) from None
+            raise unreadable(malformed(op.doing, error, self._redactor), changes=op.changes) from None
         except RecursionError:
             # JSON nested a thousand levels deep: the decoder gives up on it (a broken or hostile server).
-            raise ApiError(
-                f"{op.doing}: the API answered JSON nested too deeply to read; nothing in it is used",
-                hint=GATEWAY_HINT,
+            raise unreadable(
+                ApiError(
+                    f"{op.doing}: the API answered JSON nested too deeply to read; nothing in it is used",
+                    hint=GATEWAY_HINT,
+                ),
+                changes=op.changes,
             ) from None
 
-    def _endpoint(self, raw: Any, namespace: str, doing: str) -> Endpoint:
+    def _endpoint(self, raw: Any, namespace: str, doing: str, *, changes: bool = False) -> Endpoint:
         try:
             return to_endpoint(raw, namespace)
         except Malformed as error:
-            raise malformed(doing, error, self._redactor) from None
+            raise unreadable(malformed(doing, error, self._redactor), changes=changes) from None
 
     def _classify(self, error: BaseException) -> Failure | None:
         return classify(error, self._timeout, self._redactor)
@@ -238,7 +250,7 @@ class ApiCalls:
             f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}"
         )
         if sent:
-            raise PartialAnswer(
+            raise OutcomeUnknown(
                 f"{message}; whether it took effect is unknown",
                 hint="run `endpointctl plan` to see where things stand",
             )

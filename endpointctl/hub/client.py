@@ -29,7 +29,7 @@ from endpointctl.core.errors import (
     EndpointctlError,
     Interrupted,
     NotFound,
-    PartialAnswer,
+    OutcomeUnknown,
     QuotaExceeded,
 )
 from endpointctl.core.names import name_key
@@ -42,6 +42,7 @@ from endpointctl.hub.logs import LogCalls
 from endpointctl.hub.models import ModelCalls
 from endpointctl.hub.requests import create_arguments, update_arguments
 from endpointctl.hub.responses import to_hardware
+from endpointctl.hub.retry import SEE_PLAN
 from endpointctl.hub.wording import excerpt, quota_figures, server_message
 
 # The reference documents only the server's default page size (20); a larger page means fewer calls.
@@ -181,7 +182,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         dropped connection) or says the name is taken, the endpoint is read by name first: found, it is
         returned with ``found_after`` set, for the caller to judge; only when absent is it sent again.
         """
-        op = self._retry.start(f"creating endpoint '{namespace}/{desired.name}'")
+        op = self._retry.start(f"creating endpoint '{namespace}/{desired.name}'", changes=True)
         arguments = create_arguments(desired, tags)
 
         def attempt() -> Created:
@@ -190,7 +191,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                     desired.name, namespace=namespace, token=self._token.value, **arguments
                 ).raw
                 self._refuse_an_error_beside(op.doing, raw, sent=True)
-                return Created(self._endpoint(raw, namespace, op.doing))
+                return Created(self._endpoint(raw, namespace, op.doing, changes=True))
             except (HfHubHTTPError, httpx2.TransportError) as error:
                 failure = self._classify(error)
                 if failure is None or not (failure.outcome_unknown or is_name_taken(error)):
@@ -207,12 +208,14 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                     raise Interrupted(
                         f"{op.doing}: interrupted while checking whether it went through (it was "
                         f"answered with {failure.answer}); not sent again; whether it was created is unknown",
-                        hint="run `endpointctl plan` to see where things stand",
+                        hint=SEE_PLAN,
                     ) from None
-                except PartialAnswer as partial:
-                    raise ApiError(
-                        f"{partial.message}; not sent again: whether it was created is unknown",
-                        hint="run `endpointctl plan` to see where things stand",
+                except ApiError as unread:
+                    # Not read back (a partial answer, a 5xx, one too large): never sent blind again.
+                    raise OutcomeUnknown(
+                        f"{unread.message}; not sent again: whether it was created is unknown",
+                        status=unread.status,
+                        hint=SEE_PLAN,
                     ) from None
                 if found is None:
                     op.not_done = True  # known not created, should an interrupt end it here
@@ -240,9 +243,9 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
 
     def _change(self, doing: str, namespace: str, call: Callable[[], Any]) -> Endpoint:
         """A call answered with the endpoint it changed (huggingface_hub's ``InferenceEndpoint``)."""
-        raw = self._call(doing, lambda: call().raw)
+        raw = self._call(doing, lambda: call().raw, changes=True)
         self._refuse_an_error_beside(doing, raw, sent=True)
-        return self._endpoint(raw, namespace, doing)
+        return self._endpoint(raw, namespace, doing, changes=True)
 
     def update(
         self,
@@ -314,7 +317,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
             self._deleted(doing, response, command_for("status", namespace, name))
 
         with contextlib.suppress(NotFound):
-            self._call(doing, send)
+            self._call(doing, send, changes=True)
 
     def _deleted(self, doing: str, response: httpx2.Response, status: str) -> None:
         """Refuse a delete's success answer unless it says done: the documented body is ``{}``, and an empty
@@ -327,14 +330,14 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise ApiError(
+            raise OutcomeUnknown(
                 f"{doing}: the API answered {response.status_code} with a body that is not the API's: "
                 f"{excerpt(response.text, self._redactor)}; whether it was deleted is unknown",
                 status=response.status_code,
                 hint=f"{GATEWAY_HINT}; run `{status}` to see whether it is still there",
             )
         if carries_error(body):
-            raise ApiError(
+            raise OutcomeUnknown(
                 f"{doing}: the API answered {response.status_code} with an error: "
                 f"{server_message(response, self._redactor)}; it may not have been deleted",
                 status=response.status_code,

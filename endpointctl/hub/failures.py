@@ -11,10 +11,10 @@ from collections.abc import Callable
 import httpx2
 from huggingface_hub.errors import HfHubHTTPError
 
-from endpointctl.core.errors import ApiError, AuthError, Conflict, NotFound, QuotaExceeded
+from endpointctl.core.errors import ApiError, AuthError, Conflict, NotFound, OutcomeUnknown, QuotaExceeded
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import TokenInfo
-from endpointctl.hub.retry import Failure, Operation
+from endpointctl.hub.retry import SEE_PLAN, Failure, Operation
 from endpointctl.hub.wording import TokenOwner, auth_hint, server_message
 
 # Whose token it is (None when whoami cannot say), and whether whoami rejected it outright.
@@ -104,4 +104,16 @@ def malformed(doing: str, error: Exception, redactor: Redactor) -> ApiError:
         f"{doing}: the API answered something endpointctl cannot read: {detail}",
         hint="a proxy or gateway may be answering instead of the API, or the API changed; "
         "check ENDPOINTCTL_API_URL, and report it if it persists",
+    )
+
+
+def unreadable(error: ApiError, *, changes: bool) -> ApiError:
+    """``error``, about an answer that cannot be read (too large, not JSON, not the documented shape); for
+    a change, the server may have acted on it all the same: whether it did is unknown, never "not done"."""
+    if not changes:
+        return error
+    return OutcomeUnknown(
+        f"{error.message}; whether it took effect is unknown",
+        status=error.status,
+        hint=SEE_PLAN if error.hint is None else f"{SEE_PLAN}; {error.hint}",
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from endpointctl.core.errors import ApiError
+from endpointctl.core.errors import ApiError, OutcomeUnknown
 from endpointctl.hub.retry import Failure, Operation
 
 FIRST_CONTACT_SECONDS = 20.0
@@ -38,7 +38,9 @@ class Reach:
         if self.answered or error.status is not None:
             return error
         host = urlsplit(self.base).netloc or self.base
-        return ApiError(
+        # A change whose outcome is unknown stays so: the executor tells it from a plain failure.
+        kind = OutcomeUnknown if isinstance(error, OutcomeUnknown) else ApiError
+        return kind(
             f"{error.message}; nothing has answered at {host} in this run "
             f"(the address comes from {self.source})",
             hint=f"check {self.source}, the network and any proxy; " + (error.hint or ""),

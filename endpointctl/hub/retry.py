@@ -30,7 +30,7 @@ import tenacity
 
 from endpointctl.core.backoff import RETRY, Backoff
 from endpointctl.core.clock import Cancel, Clock
-from endpointctl.core.errors import ApiError, Interrupted
+from endpointctl.core.errors import ApiError, Interrupted, OutcomeUnknown
 from endpointctl.hub.limiter import Limiter, Verdict
 
 T = TypeVar("T")
@@ -135,6 +135,9 @@ class Failure:
         return self.sent and (self.status is None or self.status in UNKNOWN_OUTCOME_STATUSES)
 
 
+# What to do after a change whose outcome is unknown: plan reads where things stand.
+SEE_PLAN = "run `endpointctl plan` to see where things stand"
+
 Classify = Callable[[BaseException], Failure | None]  # None: not an API failure, never retried
 
 
@@ -152,6 +155,14 @@ class Operation:
     not_done: bool = False
     # A caller's deadline (``wait --timeout``): no request of this operation may outlast it either.
     not_after: float | None = None
+    # A change (create, update, pause, delete, ...): the server may act on it whatever its answer, so an
+    # answer that cannot be read, or none, leaves unknown whether it took effect.
+    changes: bool = False
+
+    @property
+    def unknown(self) -> bool:
+        """Whether the last failed attempt leaves unknown if the change took effect."""
+        return self.last is not None and self.last.outcome_unknown and not self.not_done
 
 
 class RetryPolicy:
@@ -173,18 +184,23 @@ class RetryPolicy:
         self._rng = rng or random.Random()
 
     def start(
-        self, doing: str, deadline: float | None = None, *, not_after: float | None = None
+        self,
+        doing: str,
+        deadline: float | None = None,
+        *,
+        not_after: float | None = None,
+        changes: bool = False,
     ) -> Operation:
         """A new operation; pass ``deadline`` to share the budget of the operation it is part of.
 
         ``not_after`` caps the operation's own budget with a caller's deadline (``wait --timeout``), so
-        its retries never run past it; both are on this policy's clock.
+        its retries never run past it; both are on this policy's clock. ``changes``: it is a change.
         """
         now = self.clock.now()
         end = now + self.budget if deadline is None else deadline
         if not_after is not None:
             end = min(end, not_after)
-        return Operation(doing, started=now, deadline=end, not_after=not_after)
+        return Operation(doing, started=now, deadline=end, not_after=not_after, changes=changes)
 
     def run(
         self, op: Operation, fn: Callable[[], T], classify: Classify, limiter: Limiter | None = None
@@ -306,11 +322,8 @@ class RetryPolicy:
             f"{op.doing}: interrupted after {tries}; the API last answered {op.last.answer}, "
             "and it was not sent again"
         )
-        if op.last.outcome_unknown and not op.not_done:
-            return Interrupted(
-                message + "; that answer leaves unknown whether it took effect",
-                hint="run `endpointctl plan` to see where things stand",
-            )
+        if op.unknown:
+            return Interrupted(message + "; that answer leaves unknown whether it took effect", hint=SEE_PLAN)
         return Interrupted(message + "; it was not done")
 
     def _exhausted(self, op: Operation, floor: float) -> ApiError:
@@ -323,6 +336,13 @@ class RetryPolicy:
         left = op.deadline - self.clock.now()
         if floor > left:
             message += f" and asked to wait {floor:.0f} s, more than the {max(left, 0):.0f} s left to retry"
+        if op.changes and op.unknown:
+            # The last attempt may have taken effect: "gave up" must not read as "not done".
+            return OutcomeUnknown(
+                message + "; that answer leaves unknown whether it took effect",
+                status=op.last.status,
+                hint=SEE_PLAN,
+            )
         if self.budget == 0:
             hint = "retries are off (ENDPOINTCTL_RETRY_SECONDS=0): nothing was tried again"
         else:

@@ -291,8 +291,10 @@ def results(
         key = (r.change.namespace, r.change.name)
         detail = r.error or "; ".join(r.change.notes) or ""
         shown = cells.text(detail)
-        if r.not_done and r.outcome is not ChangeOutcome.OK:
-            shown += f" (not done: {cells.text(', '.join(r.not_done))})"
+        if r.unknown:
+            shown += f" (unknown whether done: {cells.text(', '.join(r.unknown))})"
+        if r.surely_not_done and r.outcome is not ChangeOutcome.OK:
+            shown += f" (not done: {cells.text(', '.join(r.surely_not_done))})"
         e = waits.get(key)
         # After a wait, the state it saw last; else the one the change's answer reported.
         state = e.status if e is not None else r.endpoint.shown_state if r.endpoint else ""

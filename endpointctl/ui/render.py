@@ -272,8 +272,10 @@ def results(
     rows = []
     for r in items:
         detail = r.error or "; ".join(r.change.notes) or ""
-        if r.not_done and r.outcome is not ChangeOutcome.OK:
-            detail += f" (not done: {', '.join(r.not_done)})"
+        if r.unknown:
+            detail += f" (unknown whether done: {', '.join(r.unknown)})"
+        if r.surely_not_done and r.outcome is not ChangeOutcome.OK:
+            detail += f" (not done: {', '.join(r.surely_not_done)})"
         rows.append(
             [r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail.strip()]
         )

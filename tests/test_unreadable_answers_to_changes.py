@@ -1,0 +1,178 @@
+"""A change answered with something that cannot be read is unknown, never "not done" (review).
+
+The server acts on a create, an update, a pause or a delete before it answers; an answer too large to
+read (past the 16 MiB cap, here a gzip body that inflates past it), one that is not JSON, one nested
+too deeply or one not shaped like an endpoint tells nothing of whether it did. Before, each was reported
+as a plain failure ("gave up", "cannot read"), which reads as "nothing happened" to a pipeline that then
+retries by hand or assumes the old state. Now the error says whether it took effect is unknown and
+points at `plan`, the change is never sent again, and reads keep their own error.
+
+Through the CLI against the sandbox over loopback: the sandbox acts on each change, then its answer is
+replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Callable
+
+import httpx2 as httpx
+import pytest
+from clirunner import Cli
+from conftest import TOKEN
+from test_cli_apply import USER, manifest, write
+from test_review_output_logs import gzip_of_a_list
+
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+
+EP = "/v2/endpoint/{namespace}/{name}"
+CREATE, UPDATE, DELETE = "POST /v2/endpoint/{namespace}", f"PUT {EP}", f"DELETE {EP}"
+PAUSE, LIST = f"POST {EP}/pause", "GET /v2/endpoint/{namespace}"
+
+ANSWERS: dict[str, tuple[bytes, dict[str, str]]] = {
+    "past the cap": (gzip_of_a_list(20), {"Content-Encoding": "gzip"}),
+    "not JSON": (b"<html><body>502 from the gateway</body></html>", {}),
+    "nested too deeply": (b"[" * 5000 + b"]" * 5000, {}),
+    "no endpoint": (b'{"name": 5, "status": "up"}', {}),
+}
+UNKNOWN = ("whether it took effect is unknown", "whether it was deleted is unknown")
+
+
+def acted_then_answered(route: str, body: bytes, headers: dict[str, str]) -> Callable[..., Response]:
+    """A middleware: the sandbox acts on ``route`` as it would, then answers ``body`` instead."""
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        answer = call_next(request)
+        if request.route != route or answer.status >= 300:
+            return answer
+        return Response(status=answer.status, body=body, headers=dict(headers))
+
+    return middleware
+
+
+@pytest.fixture
+def deployed(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path) -> None:
+    assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
+    clock.advance(10)
+
+
+def _said_unknown(stderr: str) -> None:
+    assert any(phrase in stderr for phrase in UNKNOWN), stderr
+    assert "`endpointctl plan`" in stderr or "`endpointctl status" in stderr, stderr
+    assert "not sent again" in stderr or "gave up" not in stderr, stderr
+    assert "unexpected" not in stderr and "Traceback" not in stderr, stderr
+
+
+def _state(sandbox: Sandbox, name: str = "gpt2-demo") -> str | None:
+    """The state the sandbox holds, read over the API as any client would; None: no such endpoint."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    answer = httpx.get(f"{sandbox.url}/v2/endpoint/{USER}/{name}", headers=headers, timeout=10)
+    return None if answer.status_code == 404 else str(answer.json()["status"]["state"])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
+def test_an_unreadable_answer_to_a_pause_says_the_outcome_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None, answer: str
+) -> None:
+    sandbox.add_middleware(acted_then_answered(PAUSE, *ANSWERS[answer]))
+    sandbox.reset_counts()
+    result = cli("pause", "gpt2-demo")
+    assert result.code == 1, result.all
+    _said_unknown(result.stderr)
+    assert sandbox.counts().get(PAUSE) == 1
+    assert _state(sandbox) == "paused"  # it did take effect: "failed" alone would have been wrong
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
+def test_an_unreadable_answer_to_an_update_says_the_outcome_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path, answer: str
+) -> None:
+    sandbox.add_middleware(acted_then_answered(UPDATE, *ANSWERS[answer]))
+    sandbox.reset_counts()
+    changed = write(tmp_path, "changed.yaml", manifest(scaling={"minReplica": 1, "maxReplica": 2}))
+    result = cli("apply", changed, "--yes")
+    assert result.code == 1, result.all
+    _said_unknown(result.stderr)
+    assert sandbox.counts().get(UPDATE) == 1
+    assert "(not done: update)" not in result.stdout and "unknown whether done: update" in result.stdout
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
+def test_an_unreadable_answer_to_a_create_is_never_sent_again(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, answer: str
+) -> None:
+    sandbox.add_middleware(acted_then_answered(CREATE, *ANSWERS[answer]))
+    result = cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes")
+    assert result.code == 1, result.all
+    _said_unknown(result.stderr)
+    assert sandbox.counts().get(CREATE) == 1
+    assert _state(sandbox) is not None  # created, though the answer could not say so
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ["past the cap", "nested too deeply", "not JSON"])
+def test_an_unreadable_answer_to_a_delete_says_the_outcome_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None, answer: str
+) -> None:
+    sandbox.add_middleware(acted_then_answered(DELETE, *ANSWERS[answer]))
+    sandbox.reset_counts()
+    result = cli("delete", "gpt2-demo", "--yes")
+    assert result.code == 1, result.all
+    _said_unknown(result.stderr)
+    assert sandbox.counts().get(DELETE) == 1
+    assert _state(sandbox) in (None, "deleting")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
+def test_a_read_answered_unreadably_says_nothing_of_a_change(
+    cli: Cli, sandbox: Sandbox, deployed: None, answer: str
+) -> None:
+    sandbox.add_middleware(acted_then_answered(LIST, *ANSWERS[answer]))
+    result = cli("status")
+    assert result.code == 1, result.all
+    assert not any(phrase in result.stderr for phrase in UNKNOWN), result.stderr
+    assert "unexpected" not in result.stderr, result.stderr
+
+
+def _replaced(route: str, status: int) -> Callable[..., Response]:
+    """A middleware: the sandbox acts on ``route``, then a gateway answers ``status`` in its place."""
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        answer = call_next(request)
+        return Response(status=status, body=b"busy") if request.route == route else answer
+
+    return middleware
+
+
+@pytest.mark.timeout(60)
+def test_an_update_answered_503_until_the_budget_ends_says_the_outcome_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path
+) -> None:
+    sandbox.add_middleware(_replaced(UPDATE, 503))
+    sandbox.reset_counts()
+    changed = write(tmp_path, "changed.yaml", manifest(scaling={"minReplica": 1, "maxReplica": 2}))
+    result = cli("apply", changed, "--yes", "-o", "json")
+    assert result.code == 1, result.all
+    assert "gave up after" in result.stderr
+    assert "that answer leaves unknown whether it took effect" in result.stderr, result.stderr
+    (record,) = json.loads(result.stdout)
+    assert (record["outcome"], record["notDone"]) == ("failed", ["update"])
+    assert "unknown whether it took effect" in record["error"]
+
+
+@pytest.mark.timeout(60)
+def test_a_create_whose_check_cannot_be_read_is_never_sent_again(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    # The create is answered 503 (it may have gone through); the read by name that would tell is too large.
+    sandbox.add_middleware(_replaced(CREATE, 503))
+    sandbox.add_middleware(acted_then_answered(f"GET {EP}", *ANSWERS["past the cap"]))
+    result = cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes")
+    assert result.code == 1, result.all
+    assert "not sent again: whether it was created is unknown" in result.stderr, result.stderr
+    assert sandbox.counts().get(CREATE) == 1

@@ -739,3 +739,47 @@ def test_a_change_answered_with_an_error_beside_it_is_of_unknown_effect_and_not_
         assert caught.value.message.endswith("whether it took effect is unknown")
         assert "endpointctl plan" in (caught.value.hint or "")
     assert len(server.requests()) == 3  # one each, never sent again
+
+
+def _pause_change() -> Change:
+    d = desired()
+    return Change(d.name, "acme", Action.UPDATE, steps=(Step(StepKind.PAUSE),), desired=d, live=None)
+
+
+def test_a_pause_interrupted_after_a_503_is_shown_as_unknown_not_as_not_done(
+    server: Server, clock: ManualClock
+) -> None:
+    """The 503 may come after the server paused it: the interrupt stops the retries, and the step is
+    neither done nor surely not done."""
+    cancel = threading.Event()
+
+    def handle(request: httpx2.Request) -> httpx2.Response:
+        cancel.set()  # Ctrl-C while the answer is on its way
+        return server.handle(request)
+
+    server.script["POST /v2/endpoint/acme/gpt2-demo/pause"] = [error(503, "busy")]
+    hub = Hub(
+        token=TokenInfo(SECRET, "the HF_TOKEN environment variable"),
+        api_url=API,
+        clock=clock,
+        rng=random.Random(3),
+        cancel=cancel,
+        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(handle)),
+    )
+    executor = Executor(hub=hub, clock=clock, report=lambda _line: None, cancel=cancel)
+    (result,) = executor.run(Plan((_pause_change(),)))
+    assert result.outcome is ChangeOutcome.INTERRUPTED
+    assert (result.unknown, result.surely_not_done) == (["pause"], [])
+    assert "leaves unknown whether it took effect" in (result.error or "")
+
+
+def test_a_create_whose_read_back_gives_up_is_unknown_and_sent_once(
+    server: Server, clock: ManualClock
+) -> None:
+    server.script[CREATE] = [error(503, "busy")]
+    server.script[GET_ONE] = [error(503, "still busy")]
+    result = apply_create(make_hub(server, clock, retry_seconds=30.0), clock)
+    assert result.outcome is ChangeOutcome.FAILED
+    assert (result.unknown, result.surely_not_done) == (["create"], [])
+    assert "not sent again: whether it was created is unknown" in (result.error or "")
+    assert server.requests().count(CREATE) == 1

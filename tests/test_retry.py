@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from endpointctl.core.backoff import RETRY, Backoff
-from endpointctl.core.errors import ApiError, Interrupted, UsageError
+from endpointctl.core.errors import ApiError, Interrupted, OutcomeUnknown, UsageError
 from endpointctl.core.settings import Settings
 from endpointctl.engine.clock import SystemClock
 from endpointctl.hub.retry import (
@@ -292,10 +292,23 @@ def test_an_interrupt_after_an_unknown_outcome_says_it_may_have_taken_effect() -
     fn = Flaky(clock, [Failure("503: busy", 503, {"retry-after": "30"})] * 5)
     retry = RetryPolicy(clock=clock, budget=300, rng=random.Random(1), cancel=cancel)
     with pytest.raises(Interrupted) as caught:
-        retry.run(retry.start("updating endpoint 'acme/x'"), fn, classify)
+        retry.run(retry.start("updating endpoint 'acme/x'", changes=True), fn, classify)
     assert len(fn.calls) == 1
     assert "leaves unknown whether it took effect" in caught.value.message
     assert "endpointctl plan" in (caught.value.hint or "")
+    assert caught.value.outcome_unknown  # the executor shows the step as unknown, not "not done"
+
+
+@pytest.mark.parametrize("changes", [True, False], ids=["a change", "a read"])
+def test_a_change_given_up_on_after_5xx_is_unknown_and_a_read_is_not(changes: bool) -> None:
+    clock = ManualClock(NOW)
+    fn = Flaky(clock, [Failure("503: busy", 503)] * 50)
+    retry = RetryPolicy(clock=clock, budget=30, rng=random.Random(1))
+    with pytest.raises(ApiError) as caught:
+        retry.run(retry.start("updating endpoint 'acme/x'", changes=changes), fn, classify)
+    assert isinstance(caught.value, OutcomeUnknown) is changes
+    assert ("leaves unknown whether it took effect" in caught.value.message) is changes
+    assert caught.value.message.startswith("updating endpoint 'acme/x': gave up after")
 
 
 def test_with_the_system_clock_the_backoff_sleep_is_woken_by_the_interrupt_itself() -> None:

@@ -116,3 +116,9 @@ class WaitTimeout(EndpointctlError):
 
 class Interrupted(EndpointctlError):
     exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome_unknown: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        # Stopped after a change was sent and answered in a way that leaves unknown whether it took
+        # effect (as OutcomeUnknown), rather than before it was sent.
+        self.outcome_unknown = outcome_unknown

@@ -133,15 +133,13 @@ class Executor:
                     # woke it, it bills, so put it back as the plan promised.
                     self.report(f"{where}: the update woke the paused endpoint; pausing it again")
                     endpoint = self.hub.pause(change.namespace, change.name)
-            except Interrupted as error:
-                result.outcome = ChangeOutcome.INTERRUPTED
+            except (Interrupted, OutcomeUnknown) as error:
+                interrupted = isinstance(error, Interrupted)
+                result.outcome = ChangeOutcome.INTERRUPTED if interrupted else ChangeOutcome.FAILED
                 result.error = error.message
-                break
-            except OutcomeUnknown as error:
-                # Sent, and maybe done: reported as neither, so no one takes "not done" for a fact.
-                result.outcome = ChangeOutcome.FAILED
-                result.error = error.message
-                result.unknown.append(result.not_done[0])
+                if isinstance(error, OutcomeUnknown) or error.outcome_unknown:
+                    # Sent, and maybe done: reported as neither, so no one takes "not done" for a fact.
+                    result.unknown.append(result.not_done[0])
                 break
             except EndpointctlError as error:
                 result.outcome = ChangeOutcome.FAILED

@@ -209,6 +209,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                         f"{op.doing}: interrupted while checking whether it went through (it was "
                         f"answered with {failure.answer}); not sent again; whether it was created is unknown",
                         hint=SEE_PLAN,
+                        outcome_unknown=True,
                     ) from None
                 except ApiError as unread:
                     # Not read back (a partial answer, a 5xx, one too large): never sent blind again.

@@ -323,7 +323,11 @@ class RetryPolicy:
             "and it was not sent again"
         )
         if op.unknown:
-            return Interrupted(message + "; that answer leaves unknown whether it took effect", hint=SEE_PLAN)
+            return Interrupted(
+                message + "; that answer leaves unknown whether it took effect",
+                hint=SEE_PLAN,
+                outcome_unknown=op.changes,
+            )
         return Interrupted(message + "; it was not done")
 
     def _exhausted(self, op: Operation, floor: float) -> ApiError:

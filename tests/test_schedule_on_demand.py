@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 
 from endpointctl.core.endpoint import Status
-from endpointctl.core.plan import Options, StepKind, compute
+from endpointctl.core.plan import Action, Options, StepKind, compute
 from endpointctl.core.schedule_plan import plan_schedules
 from endpointctl.sandbox import ManualClock, Sandbox
 
@@ -301,3 +301,37 @@ def test_one_still_deploying_is_left_to_a_later_run_without_waiting(
     assert status(cli)["status"] == "running"
     later = scheduled_run(cli, path)
     assert (later["action"], later["outcome"]) == ("scale-to-zero", "ok")
+
+
+@pytest.mark.parametrize("seconds_after", [1, 4, 60, 299])
+def test_one_deploying_since_just_after_the_runs_instant_is_not_called_stuck(seconds_after: int) -> None:
+    """updatedAt a little after the run's instant: this clock behind the API's, or a person's resume while
+    the run waited for its locks (review: a false "stuck, billing all night" block, exit 1)."""
+    at = CLOSE + timedelta(minutes=5)
+    since = (at + timedelta(seconds=seconds_after)).isoformat()
+    want = desired(scaling={"minReplica": 1, "maxReplica": 1}, schedule=NIGHT)
+    have = live(status=Status.INITIALIZING, min_replica=1, max_replica=1, updated_at=since)
+    (move,) = plan_schedules([("acme", want)], {"acme": [have]}, at)
+    assert move.change.action is Action.NOOP and move.change.reason is None, move.change
+    assert move.change.notes == ("still initializing: scaled to zero by a run after it has deployed",)
+    # Far in the future is no reading of a deploy that has just begun: it may be stuck.
+    have = live(
+        status=Status.INITIALIZING,
+        min_replica=0,
+        max_replica=1,
+        updated_at=(at + timedelta(hours=1)).isoformat(),
+    )
+    (move,) = plan_schedules([("acme", want)], {"acme": [have]}, at)
+    assert move.change.reason is not None and "longer than a deployment takes" in move.change.reason
+
+
+@pytest.mark.parametrize("minutes", [-60, 60], ids=["inside its window", "after it closed"])
+def test_an_endpoint_whose_update_failed_is_named_in_the_runs_record(minutes: int) -> None:
+    """updateFailed: it still serves its former configuration. Inside the window nothing is to be done,
+    but a cron job's log must say it (review: it read as fine); after the window it is stopped, and said."""
+    at = CLOSE + timedelta(minutes=minutes)
+    want = desired(scaling={"minReplica": 1, "maxReplica": 1}, schedule=NIGHT)
+    have = live(status=Status.UPDATE_FAILED, min_replica=1, max_replica=1)
+    (move,) = plan_schedules([("acme", want)], {"acme": [have]}, at)
+    assert any("its last update failed" in note for note in move.change.notes), move.change
+    assert bool(move.change.steps) is (minutes > 0)

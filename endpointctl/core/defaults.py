@@ -6,8 +6,12 @@ just to show a default; the modules that use the values import them from here to
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 WAIT_TIMEOUT = 20 * 60.0  # how long a wait gives endpoints to become ready
 SETTLE_TIMEOUT = 20 * 60.0  # how long a step the API refuses mid-deployment waits for it to be over
+# How far the API's clock (updatedAt) may run ahead of this machine's before a time it gives is no reading.
+CLOCK_SKEW = timedelta(minutes=5)
 LOCK_TIMEOUT = 300.0  # how long apply waits for another process's lock on an endpoint
 # How long `schedule run` waits, in all, for the locks of endpoints another command is changing; one not had
 # by then is reported blocked, and the next run (every 15 minutes) moves it.

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from endpointctl.core.defaults import SETTLE_TIMEOUT
+from endpointctl.core.defaults import CLOCK_SKEW, SETTLE_TIMEOUT
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
@@ -68,6 +68,13 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     wanted = held_state(desired, live, at)
     if wanted.blocked is not None:
         return blocked_change(base, wanted.blocked)
+    if live.status is Status.UPDATE_FAILED:
+        # Still serving what it ran before the update; the schedule moves it as it is, but says so.
+        failed = (
+            f"its last update failed (it runs its former configuration): "
+            f"`{command_for('logs', live.namespace, live.name)}` shows why",
+        )
+        wanted = replace(wanted, notes=(*failed, *wanted.notes))
     want = wanted.state
     state_change, kinds = lifecycle_change(desired, live, want)
     if not kinds and want is DesiredState.RUNNING:
@@ -115,7 +122,9 @@ def _not_deployed_yet(base: Change, live: Endpoint, at: datetime) -> Change:
     """
     since = server_instant(live.updated_at)
     state = live.status.value
-    if since is not None and timedelta(0) <= at - since <= timedelta(seconds=SETTLE_TIMEOUT):
+    # An updatedAt a little after ``at`` is this clock behind the API's, or a change made while this run
+    # waited for its locks: deploying since just now, not stuck.
+    if since is not None and -CLOCK_SKEW <= at - since <= timedelta(seconds=SETTLE_TIMEOUT):
         return replace(base, notes=(f"still {state}: scaled to zero by a run after it has deployed",))
     shown = f"since {live.updated_at}" if since is not None else "(since when, the API does not say)"
     return blocked_change(

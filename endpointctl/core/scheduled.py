@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from endpointctl.core.defaults import CLOCK_SKEW
 from endpointctl.core.desired_state import DesiredState
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.hold_tag import UnreadableHold, is_hold_tag, minute_text, read_hold
@@ -130,9 +131,8 @@ _WOKEN = frozenset({Status.INITIALIZING, Status.RUNNING})
 # How far back a schedule's last change is looked for: a week of windows, and a day. Found none, the state
 # has held longer (a run of except days), and so has an endpoint awake since before that.
 _LOOKBACK = timedelta(days=8)
-# How far ahead of this clock the API's may run: an updatedAt later than that is no reading of a wake-up
-# (a server that set it in the future would keep the endpoint awake for good).
-_SKEW = timedelta(minutes=5)
+# How far ahead of this clock the API's may run (CLOCK_SKEW): an updatedAt later than that is no reading
+# of a wake-up (a server that set it in the future would keep the endpoint awake for good).
 
 
 def held_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted:
@@ -160,7 +160,7 @@ def held_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted:
     compiled = schedule.compiled()
     began = last_change(compiled, at, _LOOKBACK) or at - _LOOKBACK
     woken = server_instant(live.updated_at)
-    if woken is None or not began <= woken <= at + _SKEW:
+    if woken is None or not began <= woken <= at + CLOCK_SKEW:
         return awake
     timeout = live.scale_to_zero_timeout
     sleeps = f"after {timeout} min without traffic" if timeout is not None else "once it has no traffic"

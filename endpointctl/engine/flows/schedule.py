@@ -95,6 +95,10 @@ def run(
                     cancel=session.cancel,
                 )
             )
+            if at is None:
+                # The lock wait may have lasted a minute: judge each endpoint at the time it is read now
+                # (one a person just resumed would read as deploying since after ``when``).
+                when = now(session)
             not_held = {_key(item): why for item, why in zip(order, missed, strict=True) if why}
             # Read under its lease lock: no run joins or leaves until this run has ended.
             books = {_key(item): _book(session, item) for item in order if _key(item) not in not_held}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from endpointctl.core.durations import parse_duration
+from endpointctl.core.redact import TOKEN_PREFIXES
 
 # --tail: what is asked for by default, and the most one request may ask for.
 DEFAULT_TAIL = 200
@@ -39,7 +40,7 @@ _STAMP = re.compile(
     r"(Z|z|[+-]\d{2}:?\d{2})?(?=$|[\s\]|,;])"
 )
 # A Hugging Face user or organization token: never shown, whoever's it is.
-TOKEN_LIKE = re.compile(r"\b(hf_|api_org_)[A-Za-z0-9]{20,}")
+TOKEN_LIKE = re.compile(r"\b(" + "|".join(map(re.escape, TOKEN_PREFIXES)) + r")[A-Za-z0-9]{20,}")
 
 
 def parse_since(text: str) -> float:

@@ -83,7 +83,15 @@ def hub(server: Server, clock: ManualClock) -> Hub:
     return make_hub(server, clock)
 
 
-def make_hub(server: Server, clock: ManualClock, retry_seconds: float = 120.0) -> Hub:
+def make_hub(
+    server: Server,
+    clock: ManualClock,
+    retry_seconds: float = 120.0,
+    *,
+    cancel: threading.Event | None = None,
+    handle: Callable[[httpx2.Request], httpx2.Response] | None = None,
+) -> Hub:
+    """A hub answered by ``server``'s script (through ``handle``, when a test wraps it)."""
     token = TokenInfo(SECRET, "the HF_TOKEN environment variable")
     return Hub(
         token=token,
@@ -91,8 +99,9 @@ def make_hub(server: Server, clock: ManualClock, retry_seconds: float = 120.0) -
         clock=clock,
         retry_seconds=retry_seconds,
         rng=random.Random(3),
+        cancel=cancel,
         # Answers from the script instead of a network.
-        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(server.handle)),
+        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(handle or server.handle)),
     )
 
 
@@ -758,14 +767,7 @@ def test_a_pause_interrupted_after_a_503_is_shown_as_unknown_not_as_not_done(
         return server.handle(request)
 
     server.script["POST /v2/endpoint/acme/gpt2-demo/pause"] = [error(503, "busy")]
-    hub = Hub(
-        token=TokenInfo(SECRET, "the HF_TOKEN environment variable"),
-        api_url=API,
-        clock=clock,
-        rng=random.Random(3),
-        cancel=cancel,
-        client_factory=lambda: httpx2.Client(transport=httpx2.MockTransport(handle)),
-    )
+    hub = make_hub(server, clock, cancel=cancel, handle=handle)
     executor = Executor(hub=hub, clock=clock, report=lambda _line: None, cancel=cancel)
     (result,) = executor.run(Plan((_pause_change(),)))
     assert result.outcome is ChangeOutcome.INTERRUPTED

@@ -16,6 +16,7 @@ Through the CLI against the sandbox over loopback, and pure where the inputs var
 
 from __future__ import annotations
 
+import json
 import pathlib
 from collections.abc import Iterator
 from typing import Any
@@ -218,3 +219,30 @@ def test_an_endpoint_listed_without_a_readable_tag_list_is_not_exported(
         assert ok(cli("export", *args), 1).stdout == ""
     ok(cli("export", "sentiment-en", "--dir", str(out)))
     assert list(exported(out)) == ["sentiment-en"]
+
+
+@pytest.mark.parametrize(
+    "argv", [("export",), ("status",), ("pause",), ("status", "gpt2-demo", "sentiment-en")], ids=" ".join
+)
+def test_a_selector_says_which_endpoints_it_could_not_match_for_unknown_labels(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, argv: tuple[str, ...]
+) -> None:
+    """gpt2-demo has team=nlp, but the API lists no tags for it: not matched by a guess, nor in silence."""
+    ok(cli("apply", *TWO_EXAMPLES, "--yes"))
+    clock.advance(10)
+
+    @each_endpoint
+    def unreadable(doc: dict[str, Any]) -> None:
+        if doc.get("name") == "gpt2-demo":
+            doc.pop("tags", None)
+
+    rewrite(sandbox, LIST, unreadable)
+    sandbox.reset_counts()
+    result = ok(cli(*argv, "-l", "team=nlp", "-o", "json"))
+    records = json.loads(result.stdout)
+    assert [r.get("name") or r["metadata"]["name"] for r in records] == ["sentiment-en"]
+    assert (
+        "1 endpoint(s) not matched by the selector because the API gave no readable tag list for them, so "
+        f"their labels are unknown: {USER}/gpt2-demo" in result.stderr
+    ), result.stderr
+    assert sandbox.mutating_count() == (1 if argv == ("pause",) else 0)  # sentiment-en's pause alone

@@ -61,10 +61,18 @@ def select(
     named += [Target(namespace, d.name) for namespace, d in placed]
     observed = session.observe([t.namespace for t in named] or [session.namespace()], deadline=deadline)
     if labels:
-        matching = [ep for eps in observed.values() for ep in eps if matches_selector(ep.labels, labels)]
+        listed = [ep for eps in observed.values() for ep in eps]
         if named:
             wanted = {(t.namespace, t.name) for t in named}
-            matching = [ep for ep in matching if (ep.namespace, ep.name) in wanted]
+            listed = [ep for ep in listed if (ep.namespace, ep.name) in wanted]
+        matching = [ep for ep in listed if matches_selector(ep.labels, labels)]
+        unknown = [f"{ep.namespace}/{ep.name}" for ep in listed if not ep.tags_reported]
+        if unknown:
+            # Unknown labels match no selector (never acted on by guess), but not in silence: said.
+            session.report(
+                f"{len(unknown)} endpoint(s) not matched by the selector because the API gave no readable "
+                f"tag list for them, so their labels are unknown: {', '.join(unknown)}"
+            )
         unmanaged: list[Target] = []
         # Named endpoints are acted on managed or not; a selector alone reaches only ours.
         if changing and not targets.include_unmanaged and not named:

@@ -175,8 +175,11 @@ def test_a_start_of_a_token_too_short_to_be_its_own_stays_readable_where_no_cut_
     # A letter after the start: the text is not cut there, and goes on.
     text = f"{before}{start} then more words{after}"
     assert redactor.scrub(text) == text
-    if length >= MIN_SECRET_LENGTH:
-        assert redactor.scrub(f"{before}{start}…") == f"{before}{MASK}…"
+    # At a cut, a start is masked from MIN_SECRET_LENGTH on once it holds any of the token's own characters.
+    cut = f"{before}{start}…"
+    masked = length >= MIN_SECRET_LENGTH and length > len(_prefix(token))
+    assert (redactor.scrub(cut) == f"{before}{MASK}…") is masked
+    assert (redactor.scrub(cut) == cut) is not masked
 
 
 def test_an_organization_token_leaves_its_bare_prefix_readable() -> None:
@@ -184,6 +187,9 @@ def test_an_organization_token_leaves_its_bare_prefix_readable() -> None:
     redactor = Redactor([token])
     prose = "organization tokens start with api_org_, user tokens with hf_"
     assert redactor.scrub(prose) == prose
+    # Written as token formats are, with a cut mark: the prefix is no start of this token.
+    assert redactor.scrub("expected hf_… or api_org_… here") == "expected hf_… or api_org_… here"
+    assert redactor.scrub("sent api_org_Q…") == f"sent {MASK}…"
     assert redactor.scrub("api_org_Q7zK is short") == "api_org_Q7zK is short"
     assert redactor.scrub("refused api_org_Q7zK2 here") == f"refused {MASK} here"
     assert redactor.scrub(f"echo {base64.b64encode(token.encode()).decode()}") == f"echo {MASK}"

@@ -91,7 +91,7 @@ def _masked_forms(secret: str) -> set[str]:
 _SPACE = re.compile(r"\s+")
 
 
-_NO_EAGER: Mapping[str, int] = MappingProxyType({})
+_NO_EAGER: Mapping[str, tuple[int, int]] = MappingProxyType({})
 
 
 def _canonical(form: str) -> str:
@@ -148,16 +148,19 @@ def _covered(text: str, needle: str, at: int) -> int:
 
 
 def _spans(
-    view: View, needles: dict[str, list[str]], truncated: bool, eager: Mapping[str, int] = _NO_EAGER
+    view: View,
+    needles: dict[str, list[str]],
+    truncated: bool,
+    eager: Mapping[str, tuple[int, int]] = _NO_EAGER,
 ) -> Iterator[tuple[int, int]]:
     """The stretches of the source text that hold a needle, or a start of one that was cut off; for a
-    needle whose head is in ``eager`` (a token's), any start of it at least as long as ``eager`` says, cut
-    off or not. ``needles`` are grouped by their first ``MIN_SECRET_LENGTH`` characters, each group searched
-    once."""
+    needle whose head is in ``eager`` (a token's), a start cut off only when it is longer than the token's
+    prefix, and any start at least as long as ``eager`` says, cut off or not. ``needles`` are grouped by
+    their first ``MIN_SECRET_LENGTH`` characters, each group searched once."""
     text = view.text
     cut_off = _CUT_OFF_OR_ENDING if truncated else _CUT_OFF
     for head, group in needles.items():
-        any_start = eager.get(head)
+        cut_start, any_start = eager.get(head, (MIN_SECRET_LENGTH, None))
         longest = max(len(needle) for needle in group)
         at = text.find(head)
         while at != -1:
@@ -171,7 +174,7 @@ def _spans(
                     continue
                 stop = at + _shared(text, at, needle)
                 end = _cut_off(text, at, stop, cut_off)
-                if end is not None:
+                if end is not None and stop - at >= cut_start:
                     yield view.span(at, end - 1)
                 elif any_start is not None and stop - at >= any_start:
                     yield view.span(at, stop - 1)
@@ -202,24 +205,27 @@ def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(pieces) + text[last:] if pieces else text
 
 
-def _token_starts(secrets: Iterable[str]) -> dict[str, int]:
-    """For each head (a form's first ``MIN_SECRET_LENGTH`` characters) of a token's forms, how long a start
-    of it is masked wherever it stands, not only where a cut ends it: an API error quoting the first
-    characters of the token it was sent shows none of them.
+def _token_starts(secrets: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """For each head (a form's first ``MIN_SECRET_LENGTH`` characters) of a token's forms: how long a start
+    of it must be to be masked where a cut ends it, and wherever it stands.
 
-    The start must hold the prefix and ``TOKEN_START_RANDOM`` random characters, which no other text
-    holds ("api_org_" alone is not the token's). A manifest's secret may start with a word
-    ("postgres://"), so only its cut-off starts are masked.
+    Wherever it stands, not only at a cut: an API error quoting the first characters of the token it was
+    sent shows none of them. That start must hold the prefix and ``TOKEN_START_RANDOM`` random characters,
+    which no other text holds. At a cut, one character past the prefix is the token's: the prefix alone
+    ("api_org_…", as texts about token formats write it) is not. A manifest's secret may start with a word
+    ("postgres://"), so only its cut-off starts are masked, from ``MIN_SECRET_LENGTH`` on.
     """
-    starts: dict[str, int] = {}
+    starts: dict[str, tuple[int, int]] = {}
     for secret in secrets:
         prefix = next((p for p in TOKEN_PREFIXES if secret.startswith(p)), None)
         if prefix is None:
             continue
-        shortest = max(MIN_SECRET_LENGTH, len(prefix) + TOKEN_START_RANDOM)
+        cut = max(MIN_SECRET_LENGTH, len(prefix) + 1)
+        anywhere = max(MIN_SECRET_LENGTH, len(prefix) + TOKEN_START_RANDOM)
         for form in _masked_forms(secret):
             head = _canonical(form)[:MIN_SECRET_LENGTH]
-            starts[head] = min(starts.get(head, shortest), shortest)
+            was = starts.get(head, (cut, anywhere))
+            starts[head] = (min(was[0], cut), min(was[1], anywhere))
     return starts
 
 
@@ -235,7 +241,12 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
         # (secrets counted, plain forms, needles for views), replaced whole so readers see one build.
-        self._built: tuple[int, tuple[str, ...], tuple[str, ...], Mapping[str, int]] = (0, (), (), _NO_EAGER)
+        self._built: tuple[int, tuple[str, ...], tuple[str, ...], Mapping[str, tuple[int, int]]] = (
+            0,
+            (),
+            (),
+            _NO_EAGER,
+        )
         # (the plain forms it was worked out from, how far a form may reach): only ``shorten`` needs it.
         self._reach: tuple[tuple[str, ...], int] = ((), 0)
         # (secrets counted, the redactor ``line_by_line`` built from them)
@@ -249,7 +260,7 @@ class Redactor:
             if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
                 self._secrets.append(secret)
 
-    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...], Mapping[str, int]]:
+    def _current(self) -> tuple[tuple[str, ...], tuple[str, ...], Mapping[str, tuple[int, int]]]:
         count, forms, needles, eager = self._built
         if count != len(self._secrets):
             secrets = list(self._secrets)

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from clirunner import Cli
-from conftest import PHASES, TOKEN
+from conftest import PHASES, TOKEN, USER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli_apply import manifest, write
 
-from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
+from endpointctl.core.schedule_holds import TOKEN_USER
+from endpointctl.sandbox import ManualClock, Response, Sandbox, SandboxConfig
 
 START = datetime(2026, 3, 23, 5, 0, tzinfo=UTC)  # Mon 06:00 Europe/Berlin
 OFFICE = {"timezone": "Europe/Berlin", "running": ["Mon-Fri 08:00-20:00"]}
@@ -377,3 +378,47 @@ def test_schedule_show_lists_transitions_offline(cli: Cli, sandbox: Sandbox, tmp
     assert sandbox.counts() == {}
     table = cli("schedule", "show", path, "--from", "2026-03-27T12:00:00+01:00", "--days", "4")
     assert "Mon 2026-03-30 08:00 CEST" in table.stdout
+
+
+def test_a_whoami_that_fails_blocks_only_the_endpoints_whose_manifest_names_no_namespace(
+    cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path
+) -> None:
+    """whoami failing (here a 503 until the retries give up; the route is rate-limited on the real Hub) used
+    to end the whole run with no records, the endpoints whose manifests name their namespace left running
+    all night too. (A 429 would hold back the sandbox's listing as well: one server, one shared limiter.)"""
+    for name in ("office", "backoffice"):
+        body = manifest(name, scaling={"minReplica": 1, "maxReplica": 1})
+        assert cli("apply", write(tmp_path / "setup", f"{name}.yaml", body), "--yes").code == 0
+    clock.advance(10)
+    own = write(tmp_path, "own.yaml", manifest("backoffice", namespace=USER, schedule=OFFICE))
+    implied = scheduled(tmp_path)  # "office", no namespace: the token's user
+    sandbox.add_middleware(
+        lambda request, call_next: (
+            Response(status=503, body=b'{"error": "busy"}')
+            if request.route == "GET /api/whoami-v2"
+            else call_next(request)
+        )
+    )
+    sandbox.reset_counts()
+    _, planned = run(cli, own, implied, "--at", OUTSIDE, "--dry-run")
+    assert sorted((r["name"], r["namespace"]) for r in planned) == [
+        ("backoffice", USER),
+        ("office", TOKEN_USER),
+    ]
+    assert sandbox.mutating_count() == 0
+    code, records = run(cli, own, implied, "--at", OUTSIDE)
+    assert code == 1, records
+    by_name = {r["name"]: r for r in records}
+    assert (by_name["backoffice"]["namespace"], by_name["backoffice"]["outcome"]) == (USER, "ok"), by_name[
+        "backoffice"
+    ]["error"]
+    office = by_name["office"]
+    assert (office["namespace"], office["outcome"], office["before"]) == (
+        "(the token's user)",
+        "blocked",
+        "unknown",
+    )
+    assert "names no namespace" in office["error"] and "503" in office["error"], office
+    clock.advance(10)
+    listed = json.loads(cli("status", "--namespace", USER, "-o", "json").stdout)  # whoami still fails
+    assert {row["name"]: row["status"] for row in listed} == {"office": "running", "backoffice": "paused"}

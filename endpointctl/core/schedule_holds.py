@@ -51,6 +51,18 @@ def unread(namespace: str, desired: Desired, at: datetime, why: str) -> Schedule
     return _unknown_state(change, desired, at)
 
 
+# Where an endpoint of a manifest without a namespace is, when whoami could not say: shown in its record.
+TOKEN_USER = "(the token's user)"
+
+
+def unplaced(desired: Desired, at: datetime, why: str) -> ScheduledChange:
+    """A scheduled endpoint whose manifest names no namespace, when the token's user could not be read:
+    blocked, its namespace and state unknown; the endpoints of manifests that name theirs still move."""
+    reason = f"its manifest names no namespace and the token's user could not be read: {why}"
+    change = Change(desired.name, TOKEN_USER, Action.BLOCKED, desired=desired, reason=reason)
+    return _unknown_state(change, desired, at)
+
+
 def not_reached(namespace: str, desired: Desired, at: datetime) -> ScheduledChange:
     """A scheduled endpoint the run was interrupted before reading: no move, its state unknown."""
     return _unknown_state(Change(desired.name, namespace, Action.NOOP, desired=desired), desired, at)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 
 from endpointctl.core import schedule_holds as holds
 from endpointctl.core.defaults import SCHEDULE_LOCK_TIMEOUT
-from endpointctl.core.errors import EndpointctlError, Interrupted
+from endpointctl.core.errors import ApiError, EndpointctlError, Interrupted
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.schedule_plan import ScheduledChange, as_plan, plan_schedules, scheduled
 from endpointctl.core.spec import Desired
@@ -71,12 +71,13 @@ def run(
     when = at or now(session)
     if not dry_run:
         locks.check_usable(session.locks_dir)  # before any API call
-    placed = session.place(scheduled(desired))
+    placed, unplaced = _place(session, scheduled(desired), when)
     if not placed:
-        return ScheduleRun(when, [], [])
+        return ScheduleRun(when, unplaced, session.execute(as_plan(unplaced)) if unplaced else [])
     if dry_run:  # changes nothing, so it neither takes nor waits for a lock, nor tidies a lease book
         found = _users(session, {_key(item): _book(session, item) for item in placed}, tidy=False)
-        return ScheduleRun(when, _leased(_moves(session, placed, when, found.unknown), found, when), None)
+        moves = _leased(_moves(session, placed, when, found.unknown), found, when)
+        return ScheduleRun(when, moves + unplaced, None)
     # Sorted as apply sorts its keys, each lease key just before its endpoint's, as `run` takes them:
     # whoever waits for whom, nobody waits in a circle.
     order = sorted(placed, key=lambda item: _endpoint_key(item))
@@ -105,19 +106,39 @@ def run(
             found = _users(session, books, tidy=True)
             books = {key: book for key, book in books.items() if key not in found.unknown}
             moves = _leased(_moves(session, placed, when, {**not_held, **found.unknown}), found, when)
+            moves += unplaced
         except Interrupted as stopped:  # waiting for a lock, or reading: before any move
-            return _not_reached(placed, when, stopped.message)
+            return _not_reached(placed, when, stopped.message, unplaced)
         results = session.execute(as_plan(moves))  # interrupted, it starts no new move and says so
         _keep_records(session, books, found.users, moves, results, when)
     return ScheduleRun(when, moves, results)
 
 
-def _not_reached(placed: Sequence[Placed], at: datetime, why: str) -> ScheduleRun:
-    """Every endpoint, left as it is, each with its record: the run was interrupted before any move."""
+def _place(
+    session: Session, desired: Sequence[Desired], at: datetime
+) -> tuple[list[Placed], list[ScheduledChange]]:
+    """Each manifest's namespace. When the token's user cannot be read (whoami, a rate-limited route),
+    only the endpoints of manifests that name no namespace are blocked: the others still move."""
+    try:
+        return session.place(desired), []
+    except ApiError as error:
+        named = [d for d in desired if d.manifest.metadata.namespace]
+        if len(named) == len(desired):
+            raise  # not whoami's: every manifest names its namespace
+        unnamed = [holds.unplaced(d, at, error.message) for d in desired if not d.manifest.metadata.namespace]
+        return session.place(named), unnamed
+
+
+def _not_reached(
+    placed: Sequence[Placed], at: datetime, why: str, unplaced: Sequence[ScheduledChange] = ()
+) -> ScheduleRun:
+    """Every endpoint, left as it is, each with its record: the run was interrupted before any move (those
+    whose namespace is unknown keep their own reason)."""
     moves = [holds.not_reached(namespace, desired, at) for namespace, desired in placed]
     error = f"left as it is, not read: {why}"
     results = [ChangeResult(move.change, ChangeOutcome.INTERRUPTED, error=error) for move in moves]
-    return ScheduleRun(at, moves, results)
+    results += [ChangeResult(m.change, ChangeOutcome.BLOCKED, error=m.change.reason) for m in unplaced]
+    return ScheduleRun(at, [*moves, *unplaced], results)
 
 
 @dataclass(frozen=True)

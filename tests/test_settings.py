@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from clirunner import Cli
 
+from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import SANDBOX_TOKEN, OutputMode, Settings, stored_login_path, token_source
 from endpointctl.hub import read_token
 from endpointctl.sandbox import Sandbox
@@ -97,3 +98,25 @@ def test_in_the_process_s_own_environment_huggingface_hub_finds_the_token(
     # The same variables in an injected environment lead only to the login file under its own home.
     injected = token_source(None, {"HUGGING_FACE_HUB_TOKEN": STORED}, sandbox=False)
     assert not injected.hub_lookup and read_token(injected).value is None
+
+
+@pytest.mark.parametrize("name", ["ENDPOINTCTL_SANDBOX", "ENDPOINTCTL_ALLOW_HTTP"])
+@pytest.mark.parametrize("value", ["y", "Y", "2", "enabled", "sandbox", "ture"])
+def test_a_switch_set_to_anything_but_yes_or_no_is_a_usage_error(name: str, value: str) -> None:
+    # Read as "no", ENDPOINTCTL_SANDBOX=y sent a job meant for the sandbox to the real API (review).
+    with pytest.raises(UsageError, match=f"{name} must be 1, true, yes or on"):
+        Settings.resolve({name: value, "HF_TOKEN": "hf_" + "x" * 34})
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [("1", True), (" TRUE ", True), ("on", True), ("", False), ("off", False)]
+)
+def test_a_switch_reads_the_usual_spellings(value: str, on: bool) -> None:
+    assert Settings.resolve({"ENDPOINTCTL_SANDBOX": value, "HF_TOKEN": "hf_" + "x" * 34}).sandbox is on
+
+
+def test_a_garbled_sandbox_switch_stops_before_any_call(cli: Cli, sandbox: Sandbox) -> None:
+    sandbox.reset_counts()
+    result = cli("status", env={"ENDPOINTCTL_SANDBOX": "y"})
+    assert result.code == 2 and "ENDPOINTCTL_SANDBOX must be" in result.stderr, result.all
+    assert sandbox.counts() == {}

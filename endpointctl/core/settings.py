@@ -56,8 +56,22 @@ class TokenInfo:
     hub_lookup: bool = False
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _truthy(value: str | None, name: str) -> bool:
+    """A switch from the environment. Anything but a known yes or no is a usage error, before any call:
+    ENDPOINTCTL_SANDBOX=y read as "no" sent a job meant for the sandbox to the real API."""
+    said = (value or "").strip().lower()
+    if said in _TRUE:
+        return True
+    if said in _FALSE:
+        return False
+    raise UsageError(
+        f"{name} must be 1, true, yes or on (or 0, false, no, off, or unset), found {value!r}",
+        hint="nothing was sent",
+    )
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:
@@ -187,7 +201,7 @@ class Settings:
         """``own_environment``: ``environ`` is the process's own (see ``token_source``)."""
         timeout = _seconds(environ, "ENDPOINTCTL_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT, allow_zero=False)
         retry_seconds = _seconds(environ, "ENDPOINTCTL_RETRY_SECONDS", DEFAULT_RETRY_SECONDS, allow_zero=True)
-        in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"))
+        in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"), "ENDPOINTCTL_SANDBOX")
         return cls(
             api_url=_api_url(environ),
             namespace=_namespace(namespace, environ),
@@ -197,5 +211,5 @@ class Settings:
             retry_seconds=retry_seconds,
             output=OutputMode(output),
             state_dir=environ.get("ENDPOINTCTL_STATE_DIR") or None,
-            allow_plain_http=_truthy(environ.get("ENDPOINTCTL_ALLOW_HTTP")),
+            allow_plain_http=_truthy(environ.get("ENDPOINTCTL_ALLOW_HTTP"), "ENDPOINTCTL_ALLOW_HTTP"),
         )

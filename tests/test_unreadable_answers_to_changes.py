@@ -35,6 +35,7 @@ ANSWERS: dict[str, tuple[bytes, dict[str, str]]] = {
     "not JSON": (b"<html><body>502 from the gateway</body></html>", {}),
     "nested too deeply": (b"[" * 5000 + b"]" * 5000, {}),
     "no endpoint": (b'{"name": 5, "status": "up"}', {}),
+    "not the gzip it says": (b'{"name": "not gzip at all"}', {"Content-Encoding": "gzip"}),
 }
 UNKNOWN = ("whether it took effect is unknown", "whether it was deleted is unknown")
 
@@ -184,3 +185,40 @@ def test_a_create_whose_check_cannot_be_read_is_never_sent_again(
     assert result.code == 1, result.all
     assert "not sent again: whether it was created is unknown" in result.stderr, result.stderr
     assert sandbox.counts().get(CREATE) == 1
+
+
+def _answers_in_turn(route: str, statuses: list[int]) -> Callable[..., Response]:
+    """A middleware: the sandbox acts on ``route`` each time; a gateway answers ``statuses`` in turn (the
+    last one again once they run out)."""
+    left = list(statuses)
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        answer = call_next(request)
+        if request.route != route:
+            return answer
+        status = left.pop(0) if len(left) > 1 else left[0]
+        headers = {"Retry-After": "3600"} if status == 429 else {}
+        return Response(status=status, body=b'{"error": "refused"}', headers=headers)
+
+    return middleware
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("then", [429, 400, 409])
+def test_an_update_answered_503_then_refused_is_still_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path, then: int
+) -> None:
+    """The 503 may have come after the update was made: a later refusal does not undo it (review)."""
+    sandbox.add_middleware(_answers_in_turn(UPDATE, [503, then]))
+    changed = write(tmp_path, "changed.yaml", manifest(scaling={"minReplica": 1, "maxReplica": 2}))
+    result = cli("apply", changed, "--yes")
+    assert result.code == 1, result.all
+    assert "an earlier attempt was answered 503" in result.stderr, result.stderr
+    assert "unknown whether done: update" in result.stdout, result.stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_delete_answered_503_then_404_is_done(cli: Cli, sandbox: Sandbox, deployed: None) -> None:
+    sandbox.add_middleware(_answers_in_turn(DELETE, [503, 404]))
+    result = cli("delete", "gpt2-demo", "--yes")
+    assert result.code == 0, result.all

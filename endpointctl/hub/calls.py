@@ -25,7 +25,7 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 from endpointctl.core.bounded_lines import TooMuch
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.errors import ApiError, OutcomeUnknown, PartialAnswer
+from endpointctl.core.errors import ApiError, NotFound, OutcomeUnknown, PartialAnswer
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_SECONDS, TokenInfo
 from endpointctl.hub import process
@@ -34,7 +34,7 @@ from endpointctl.hub.failures import classify, malformed, translate, unreadable
 from endpointctl.hub.limiter import Limiter, limiter_for
 from endpointctl.hub.reach import Reach
 from endpointctl.hub.responses import Malformed, to_endpoint
-from endpointctl.hub.retry import Failure, Operation, RetryPolicy
+from endpointctl.hub.retry import SEE_PLAN, Failure, Operation, RetryPolicy
 from endpointctl.hub.whoami import WhoamiCache
 from endpointctl.hub.wording import excerpt
 
@@ -135,7 +135,25 @@ class ApiCalls:
         return self._run(self._retry.start(doing, deadline, changes=changes), fn, limiter=limiter)
 
     def _run(self, op: Operation, fn: Callable[[], T], *, limiter: Limiter | None = None) -> T:
-        """``op`` done by ``fn``, retried, behind ``limiter`` (default: the Endpoints API's)."""
+        """``op`` done by ``fn``, retried, behind ``limiter`` (default: the Endpoints API's).
+
+        A change that an earlier attempt may have made (its answer a 5xx, a timeout) and a later one did
+        not (a 400, a 409, a 429 to the end, not sent for a hold) is unknown, never "not done"."""
+        try:
+            return self._attempts(op, fn, limiter=limiter)
+        except (OutcomeUnknown, NotFound):
+            raise  # a 404 after it: gone, which a delete asked for and the others report as such
+        except ApiError as error:
+            if not (op.changes and op.maybe_done_by is not None):
+                raise
+            raise OutcomeUnknown(
+                f"{error.message}; {op.why_unknown()}",
+                status=error.status,
+                hint=SEE_PLAN,
+            ) from None
+
+    def _attempts(self, op: Operation, fn: Callable[[], T], *, limiter: Limiter | None = None) -> T:
+        """``_run``'s attempts, each failure in words."""
 
         def attempt() -> T:
             process.point_at(self._base)  # HfApi reads the base URL at call time
@@ -156,6 +174,16 @@ class ApiCalls:
             raise translate(error, op, self._token, self._whoami.owner, self._redactor) from None
         except httpx2.TooManyRedirects:
             raise ApiError(f"{op.doing}: the API answered with redirects that go round in a loop") from None
+        except httpx2.DecodingError as error:
+            # A body its Content-Encoding does not decode: an answer came, and it cannot be read.
+            raise unreadable(
+                ApiError(
+                    f"{op.doing}: the API answered a body that cannot be decoded "
+                    f"({self._redactor.shorten(str(error), 200)})",
+                    hint=GATEWAY_HINT,
+                ),
+                changes=op.changes,
+            ) from None
         except httpx2.RequestError as error:
             failure = self._classify(error)
             answer = failure.answer if failure else f"nothing: could not reach it ({type(error).__name__})"

@@ -158,11 +158,24 @@ class Operation:
     # A change (create, update, pause, delete, ...): the server may act on it whatever its answer, so an
     # answer that cannot be read, or none, leaves unknown whether it took effect.
     changes: bool = False
+    # What an attempt was answered that left unknown whether it took effect (a 5xx, a timeout), kept
+    # whatever later attempts are answered: a 429 or a 400 after it does not undo what it may have done.
+    # None: every failed attempt so far was surely not acted on, or was read back as not done.
+    maybe_done_by: str | None = None
 
     @property
     def unknown(self) -> bool:
-        """Whether the last failed attempt leaves unknown if the change took effect."""
-        return self.last is not None and self.last.outcome_unknown and not self.not_done
+        """Whether some failed attempt leaves unknown if the change took effect."""
+        return self.maybe_done_by is not None
+
+    def why_unknown(self) -> str:
+        """Which answer leaves it unknown, as the end of a message about the last one."""
+        if self.last is not None and self.last.outcome_unknown and self.last.answer == self.maybe_done_by:
+            return "that answer leaves unknown whether it took effect"
+        return (
+            f"an earlier attempt was answered {self.maybe_done_by}, which leaves unknown whether it took "
+            "effect"
+        )
 
 
 class RetryPolicy:
@@ -227,6 +240,8 @@ class RetryPolicy:
             if failure is None:
                 return False
             op.last = failure
+            if failure.outcome_unknown and not op.not_done:
+                op.maybe_done_by = failure.answer
             if limiter is not None and failure.retryable and failure.status is not None:
                 # The server's "not before": for the whole process, not only this operation.
                 floor = server_floor(failure.headers, wall=self.clock.wall())
@@ -324,7 +339,7 @@ class RetryPolicy:
         )
         if op.unknown:
             return Interrupted(
-                message + "; that answer leaves unknown whether it took effect",
+                f"{message}; {op.why_unknown()}",
                 hint=SEE_PLAN,
                 outcome_unknown=op.changes,
             )
@@ -343,7 +358,7 @@ class RetryPolicy:
         if op.changes and op.unknown:
             # The last attempt may have taken effect: "gave up" must not read as "not done".
             return OutcomeUnknown(
-                message + "; that answer leaves unknown whether it took effect",
+                f"{message}; {op.why_unknown()}",
                 status=op.last.status,
                 hint=SEE_PLAN,
             )

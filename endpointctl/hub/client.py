@@ -340,7 +340,7 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
         if carries_error(body):
             raise OutcomeUnknown(
                 f"{doing}: the API answered {response.status_code} with an error: "
-                f"{server_message(response, self._redactor)}; it may not have been deleted",
+                f"{server_message(response, self._redactor)}; whether it was deleted is unknown",
                 status=response.status_code,
                 hint=f"run `{status}` to see whether it is still there",
             )

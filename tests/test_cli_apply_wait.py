@@ -87,6 +87,25 @@ def test_apply_smoke_skips_what_the_manifest_keeps_asleep(cli: Cli, tmp_path: pa
     assert smoke == {"awake": "pass", "asleep": "skipped"}
 
 
+def test_apply_smoke_of_a_stack_kept_asleep_whole_succeeds(cli: Cli, tmp_path: pathlib.Path) -> None:
+    """Every test skipped because every manifest keeps its endpoint asleep: the state is the test, so the
+    deploy succeeds (it exited 1 with no error line; the reusable apply workflow always passes --smoke)."""
+    write(tmp_path, "paused.yaml", manifest("asleep", state="paused"))
+    write(
+        tmp_path,
+        "zero.yaml",
+        manifest("dozing", state="scaledToZero", scaling={"minReplica": 0, "maxReplica": 1}),
+    )
+    result = cli("apply", str(tmp_path), "--yes", "--wait", "--smoke", "-o", "json")
+    assert result.code == 0, result.all
+    assert {r["name"]: r["smoke"]["verdict"] for r in json.loads(result.stdout)} == {
+        "asleep": "skipped",
+        "dozing": "skipped",
+    }
+    # The smoke command itself still refuses a run in which nothing was tested: it proves nothing.
+    assert cli("smoke", "asleep", "dozing").code == 1
+
+
 def test_a_junit_path_that_cannot_be_written_is_refused_before_anything_is_sent(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:

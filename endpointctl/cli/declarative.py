@@ -198,7 +198,7 @@ def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, in
         if not inv.out.mode.structured:
             appendix = "\n" + render.smoke_results(applied.smoked, OutputMode.TABLE)
         if applied.smoked:
-            codes.append(exits.for_smoke(applied.smoked))
+            codes.append(exits.for_smoke(applied.smoked, one_needed=False))
     extra = records.follow_up_records(applied.waited, applied.smoked)
     show_changes(
         inv.out,

@@ -614,10 +614,14 @@ def test_endpointctls_stdout_in_the_log_is_no_workflow_command(bash_step: Callab
     [
         ("status -o table", ["status", "-o", "table"]),
         ("status --output=yaml", ["status", "--output=yaml"]),
-        (
-            "run batch -- python job.py -o x",
-            ["run", "batch", "--output", "json", "--", "python", "job.py", "-o", "x"],
-        ),
+        # run, schema, completion and sandbox take no --output: given one, they stopped with exit 2 (review).
+        ("run batch -- python job.py -o x", ["run", "batch", "--", "python", "job.py", "-o", "x"]),
+        ("--sandbox run batch -- sh -c true", ["--sandbox", "run", "batch", "--", "sh", "-c", "true"]),
+        ("schema", ["schema"]),
+        ("completion bash", ["completion", "bash"]),
+        ("sandbox reset", ["sandbox", "reset"]),
+        ("--token x run batch -- sh", ["--token", "x", "run", "batch", "--", "sh"]),
+        ("schedule run m/", ["schedule", "run", "m/", "--output", "json"]),
         ("--sandbox plan m/", ["--sandbox", "plan", "m/", "--output", "json"]),
     ],
 )

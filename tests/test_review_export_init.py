@@ -40,6 +40,7 @@ from endpointctl.manifest import load
 from endpointctl.manifest.writer import render
 from endpointctl.sandbox import ManualClock, Sandbox
 from endpointctl.sandbox import catalog as hardware_catalog
+from endpointctl.ui.escapes import inert
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*is experimental:UserWarning")
 
@@ -282,3 +283,19 @@ def test_a_value_holding_tag_characters_is_written_as_escapes_that_read_back() -
     document = {"spec": {"model": {"env": {"MODE": "safe\U000e0069\U000e0067"}}}}
     text = render(document)
     assert "\U000e0069" not in text and yaml.safe_load(text) == document
+
+
+@given(
+    st.text(st.sampled_from(list(":#[ ab\n")), max_size=30).map(
+        lambda s: s if "::" in s or "##[" in s else "::" + s
+    )
+)
+def test_a_manifest_shown_in_a_github_actions_log_reads_back_as_the_same_data(value: str) -> None:
+    # export to stdout under GITHUB_ACTIONS: each line is made inert, which turned a plain or single-quoted
+    # "::x" into the text "\x3a:x" (a manifest that planned an update; review). Double-quoted, the escape
+    # is YAML's own: the same data.
+    document = {"spec": {"model": {"env": {"MODE": value, "::key": value}}}}
+    text = render(document, ["exported"])
+    shown = "\n".join(inert(line) for line in text.split("\n"))
+    assert yaml.safe_load(shown) == document
+    assert all(not line.lstrip().startswith("::") and "##[" not in line for line in shown.split("\n"))

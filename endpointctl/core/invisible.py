@@ -29,3 +29,9 @@ def escape(code: int) -> str:
     if code <= 0x9F:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+# What GitHub's runner reads as a workflow command in a log line: "::" starting it, "##[" anywhere. YAML
+# that may be shown there double-quotes a string holding either, where "##[" is written "\x23#[" (and a
+# line a fold starts with "::" can be made inert by an escape): the same data, read back.
+WORKFLOW_COMMAND_MARKS = ("::", "##[")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from endpointctl.core.invisible import INVISIBLE, TAGS, escape
+from endpointctl.core.invisible import INVISIBLE, TAGS, WORKFLOW_COMMAND_MARKS, escape
 
 # Key paths (in a document) written on one line, as the examples do.
 FLOW_PATHS = frozenset(
@@ -48,7 +48,10 @@ _RAW = re.compile(f"[\x85{INVISIBLE}{TAGS}]")
 
 
 def _string(dumper: _Dumper, value: str) -> yaml.Node:
-    style = '"' if _RAW.search(value) else None
+    # Also a workflow command's marks: a manifest printed in a GitHub Actions log (export to stdout) is
+    # made inert there, which would change a plain or single-quoted scalar's value.
+    quoted = _RAW.search(value) or any(mark in value for mark in WORKFLOW_COMMAND_MARKS)
+    style = '"' if quoted else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -89,4 +92,4 @@ def render(document: Mapping[str, Any], comments: Iterable[str] = ()) -> str:
         width=100,
     )
     # Only double-quoted scalars hold these (``_string``), where ``\\uXXXX`` is their escape.
-    return header + _RAW.sub(_escape, body)
+    return header + _RAW.sub(_escape, body).replace("##[", "\\x23#[")

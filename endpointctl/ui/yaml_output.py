@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from endpointctl.core.invisible import INVISIBLE, TAGS
+from endpointctl.core.invisible import INVISIBLE, TAGS, WORKFLOW_COMMAND_MARKS
 
 # PyYAML writes these raw even in double quotes (YAML counts them printable); ``dump`` escapes them there.
 _YAML_RAW = re.compile(f"[\x85{INVISIBLE}{TAGS}]")
@@ -36,14 +36,8 @@ class _YamlDumper(yaml.SafeDumper):
     """
 
 
-# What GitHub's runner reads as a workflow command: "::" starting a line, "##[" anywhere. A string holding
-# either is double-quoted too, where "##[" is written "\\x23#[" here and a line a fold starts with "::"
-# can be made inert (``escapes.inert`` writes "\\x3a", an escape there as well): the same data, read back.
-_COMMAND_LIKE = ("::", "##[")
-
-
 def _represent_str(dumper: yaml.representer.SafeRepresenter, value: str) -> yaml.Node:
-    quoted = _YAML_RAW.search(value) or any(mark in value for mark in _COMMAND_LIKE)
+    quoted = _YAML_RAW.search(value) or any(mark in value for mark in WORKFLOW_COMMAND_MARKS)
     style = '"' if quoted else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

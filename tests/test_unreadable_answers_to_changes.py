@@ -222,3 +222,13 @@ def test_a_delete_answered_503_then_404_is_done(cli: Cli, sandbox: Sandbox, depl
     sandbox.add_middleware(_answers_in_turn(DELETE, [503, 404]))
     result = cli("delete", "gpt2-demo", "--yes")
     assert result.code == 0, result.all
+
+
+@pytest.mark.timeout(60)
+def test_a_delete_answered_success_with_an_error_beside_it_is_unknown(
+    cli: Cli, sandbox: Sandbox, deployed: None
+) -> None:
+    sandbox.add_middleware(acted_then_answered(DELETE, b'{"error": "backend busy"}', {}))
+    result = cli("delete", "gpt2-demo", "--yes")
+    assert result.code == 1, result.all
+    assert "whether it was deleted is unknown" in result.stderr, result.stderr

@@ -176,13 +176,8 @@ class ApiCalls:
             raise ApiError(f"{op.doing}: the API answered with redirects that go round in a loop") from None
         except httpx2.DecodingError as error:
             # A body its Content-Encoding does not decode: an answer came, and it cannot be read.
-            raise unreadable(
-                ApiError(
-                    f"{op.doing}: the API answered a body that cannot be decoded "
-                    f"({self._redactor.shorten(str(error), 200)})",
-                    hint=GATEWAY_HINT,
-                ),
-                changes=op.changes,
+            raise self._unreadable_answer(
+                op, f"answered a body that cannot be decoded ({self._redactor.shorten(str(error), 200)})"
             ) from None
         except httpx2.RequestError as error:
             failure = self._classify(error)
@@ -193,35 +188,30 @@ class ApiCalls:
         # An answer that cannot be read: after a change, whether it took effect is unknown.
         except TooMuch as error:
             # An answer past API_ANSWER_BYTES (decoded), stopped there by the transport (``deadline``).
-            raise unreadable(
-                ApiError(
-                    f"{op.doing}: the API sent {error} (the most endpointctl reads of an answer)",
-                    hint=GATEWAY_HINT,
-                ),
-                changes=op.changes,
+            raise self._unreadable_answer(
+                op, f"sent {error} (the most endpointctl reads of an answer)"
             ) from None
         except json.JSONDecodeError as error:
             # Raised inside huggingface_hub, after its status check passed: a success status.
-            raise unreadable(
-                ApiError(
-                    f"{op.doing}: the API answered a success status with a body that is not JSON: "
-                    f"{excerpt(error.doc, self._redactor)}",
-                    hint=GATEWAY_HINT,
-                ),
-                changes=op.changes,
+            raise self._unreadable_answer(
+                op,
+                f"answered a success status with a body that is not JSON: "
+                f"{excerpt(error.doc, self._redactor)}",
             ) from None
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             # Only huggingface_hub's reading of an answer runs in ``fn``: it met a shape it did not expect.
             raise unreadable(malformed(op.doing, error, self._redactor), changes=op.changes) from None
         except RecursionError:
             # JSON nested a thousand levels deep: the decoder gives up on it (a broken or hostile server).
-            raise unreadable(
-                ApiError(
-                    f"{op.doing}: the API answered JSON nested too deeply to read; nothing in it is used",
-                    hint=GATEWAY_HINT,
-                ),
-                changes=op.changes,
+            raise self._unreadable_answer(
+                op, "answered JSON nested too deeply to read; nothing in it is used"
             ) from None
+
+    @staticmethod
+    def _unreadable_answer(op: Operation, what: str) -> ApiError:
+        """An answer to ``op`` that cannot be read: "the API ``what``"; after a change, its outcome is
+        unknown (``failures.unreadable``)."""
+        return unreadable(ApiError(f"{op.doing}: the API {what}", hint=GATEWAY_HINT), changes=op.changes)
 
     def _endpoint(self, raw: Any, namespace: str, doing: str, *, changes: bool = False) -> Endpoint:
         try:

@@ -39,6 +39,7 @@ from endpointctl.core.tags import MANAGED_TAG
 from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
 from endpointctl.hub import Created, Hub
+from endpointctl.hub.retry import SEE_PLAN
 
 Reporter = Callable[[str], None]
 
@@ -132,6 +133,9 @@ class Executor:
                     # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
                     # woke it, it bills, so put it back as the plan promised.
                     self.report(f"{where}: the update woke the paused endpoint; pausing it again")
+                    # The update is done; what follows is a pause of its own, reported as that step.
+                    result.done.append(result.not_done.pop(0))
+                    result.not_done.insert(0, StepKind.PAUSE.value)
                     endpoint = self.hub.pause(change.namespace, change.name)
             except (Interrupted, OutcomeUnknown) as error:
                 interrupted = isinstance(error, Interrupted)
@@ -219,6 +223,13 @@ class Executor:
         if created.found_after is None:
             return found
         doing = f"creating endpoint '{found.namespace}/{found.name}'"
+        if not found.tags_reported:
+            # Without its tags, ours cannot be told from someone else's: neither created nor not.
+            raise OutcomeUnknown(
+                f"{doing}: its answer ({created.found_after}) was lost, and an endpoint of that name exists, "
+                "but the API did not list its tags; not sent again: whether this run created it is unknown",
+                hint=SEE_PLAN,
+            )
         if MANAGED_TAG not in found.tags:
             raise Conflict(
                 f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "

@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 import pathlib
 from collections.abc import Callable
+from typing import Any
 
 import httpx2 as httpx
 import pytest
+import yaml
 from clirunner import Cli
 from conftest import TOKEN
+from rewritten_answers import each_endpoint, rewrite
 from test_cli_apply import USER, manifest, write
 from test_review_output_logs import gzip_of_a_list
 
@@ -232,3 +235,90 @@ def test_a_delete_answered_success_with_an_error_beside_it_is_unknown(
     result = cli("delete", "gpt2-demo", "--yes")
     assert result.code == 1, result.all
     assert "whether it was deleted is unknown" in result.stderr, result.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("tags", ["absent", None])
+def test_a_lost_create_found_without_its_tags_is_unknown_not_someone_elses(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, tags: str | None
+) -> None:
+    """The create went through and its answer was lost; the read by name lists no tags. Ours cannot be
+    told from someone else's, so the create is neither done nor "not this run's" (review)."""
+    sandbox.add_middleware(_replaced(CREATE, 503))
+
+    def tagless(endpoint: dict[str, Any]) -> None:
+        if tags == "absent":
+            endpoint.pop("tags", None)
+        else:
+            endpoint["tags"] = tags
+
+    rewrite(sandbox, f"GET {EP}", each_endpoint(tagless))
+    result = cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes", "-o", "json")
+    assert result.code == 1, result.all
+    (record,) = json.loads(result.stdout)
+    assert "whether this run created it is unknown" in record["error"], record["error"]
+    assert "did not create it" not in result.all
+    assert "`endpointctl plan`" in result.stderr, result.stderr
+    assert (record["done"], record["notDone"]) == ([], ["create"])
+    assert sandbox.counts().get(CREATE) == 1
+    table = cli("apply", write(tmp_path, "n.yaml", manifest(name="other")), "--yes")
+    assert "unknown whether done: create" in table.stdout, table.all
+
+
+@pytest.mark.timeout(60)
+def test_a_re_pause_after_an_update_answered_unreadably_names_the_pause(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path
+) -> None:
+    """The update was done and woke the paused endpoint; the pause that puts it back is the step whose
+    outcome is unknown, not the update (review)."""
+    assert cli("pause", "gpt2-demo").code == 0
+
+    def woken(endpoint: dict[str, Any]) -> None:
+        endpoint["status"]["state"] = "running"
+
+    rewrite(sandbox, UPDATE, woken)
+    sandbox.add_middleware(acted_then_answered(PAUSE, *ANSWERS["not JSON"]))
+    changed = write(tmp_path, "changed.yaml", manifest(env={"A": "1"}))
+    result = cli("apply", changed, "--yes", "-o", "json")
+    assert result.code == 1, result.all
+    (record,) = json.loads(result.stdout)
+    assert (record["done"], record["notDone"]) == (["update"], ["pause"]), record
+    assert "whether it took effect is unknown" in record["error"], record["error"]
+    again = cli("apply", write(tmp_path, "again.yaml", manifest(env={"A": "2"})), "--yes")
+    assert "unknown whether done: pause" in again.stdout, again.all
+    assert "unknown whether done: update" not in again.stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_re_pause_after_an_update_is_reported_done(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path
+) -> None:
+    assert cli("pause", "gpt2-demo").code == 0
+
+    def woken(endpoint: dict[str, Any]) -> None:
+        endpoint["status"]["state"] = "running"
+
+    rewrite(sandbox, UPDATE, woken)
+    result = cli("apply", write(tmp_path, "changed.yaml", manifest(env={"A": "1"})), "--yes", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert (record["done"], record["notDone"]) == (["update", "pause"], []), record
+    assert _state(sandbox) == "paused"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("output", ["table", "markdown"])
+def test_schedule_run_marks_a_pause_of_unknown_outcome_and_says_what_to_run(
+    cli: Cli, sandbox: Sandbox, deployed: None, tmp_path: pathlib.Path, output: str
+) -> None:
+    """A scheduled pause answered unreadably is shown as unknown, with the hint apply gives (review)."""
+    doc = yaml.safe_load(manifest())
+    doc["spec"]["schedule"] = {"timezone": "UTC", "running": ["Mon-Sun 00:00-00:01"]}
+    path = write(tmp_path, "s.yaml", yaml.safe_dump(doc))
+    sandbox.add_middleware(acted_then_answered(PAUSE, *ANSWERS["not JSON"]))
+    result = cli("schedule", "run", path, "--at", "2026-03-23T12:00:00+00:00", "-o", output)
+    assert result.code == 1, result.all
+    assert "unknown whether done: pause" in result.stdout, result.stdout
+    assert "whether pause took effect is unknown" in result.stderr, result.stderr
+    assert "`endpointctl plan`" in result.stderr
+    assert _state(sandbox) == "paused"

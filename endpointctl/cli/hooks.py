@@ -133,6 +133,11 @@ def show_changes(
         out.result(render.results(results, out.mode, extra))
     if appendix and not out.mode.markdown:
         out.result(appendix)
+    warn_half_done(out, results, show_tracebacks=show_tracebacks)
+
+
+def warn_half_done(out: Output, results: Sequence[ChangeResult], *, show_tracebacks: bool = False) -> None:
+    """A warning for each change whose outcome is unknown or that stopped part-way, saying what to run."""
     for r in results:
         if r.unknown:
             done = f"done {', '.join(r.done)}; " if r.done else ""

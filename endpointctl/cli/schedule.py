@@ -105,7 +105,7 @@ def run_command(
     locked, or whose namespace cannot be read is reported blocked and exits 1, while the rest converge.
     Interrupted (SIGTERM, Ctrl-C), it starts nothing new and prints every endpoint's record: exit 130."""
     from endpointctl.cli import exits
-    from endpointctl.cli.hooks import CliHooks
+    from endpointctl.cli.hooks import CliHooks, warn_half_done
     from endpointctl.core.outcomes import ChangeOutcome
     from endpointctl.core.plan import Action
     from endpointctl.core.schedule_plan import scheduled
@@ -129,6 +129,7 @@ def run_command(
     for result in done.results:
         if result.outcome is ChangeOutcome.BLOCKED:
             inv.out.warn(f"{result.change.namespace}/{result.change.name}: {result.error}")
+    warn_half_done(inv.out, done.results, show_tracebacks=inv.traceback)
     return exits.for_changes(done.results, interrupted=session.cancel.is_set())
 
 

@@ -35,7 +35,13 @@ from endpointctl.core.plan import Action, Change, Plan, widened_access
 from endpointctl.ui import markdown_escape as esc
 from endpointctl.ui.costs import hourly_text
 from endpointctl.ui.records import security_text
-from endpointctl.ui.render import elapsed_text, prune_searched, secret_names_text, secrets_sent_text
+from endpointctl.ui.render import (
+    elapsed_text,
+    prune_searched,
+    secret_names_text,
+    secrets_sent_text,
+    step_marks,
+)
 
 Scrub = Callable[[str], str]
 WARN = "⚠️"
@@ -290,11 +296,7 @@ def results(
     for r in items:
         key = (r.change.namespace, r.change.name)
         detail = r.error or "; ".join(r.change.notes) or ""
-        shown = cells.text(detail)
-        if r.unknown:
-            shown += f" (unknown whether done: {cells.text(', '.join(r.unknown))})"
-        if r.surely_not_done and r.outcome is not ChangeOutcome.OK:
-            shown += f" (not done: {cells.text(', '.join(r.surely_not_done))})"
+        shown = " ".join(filter(None, [cells.text(detail), *step_marks(r, cells.text)]))
         e = waits.get(key)
         # After a wait, the state it saw last; else the one the change's answer reported.
         state = e.status if e is not None else r.endpoint.shown_state if r.endpoint else ""

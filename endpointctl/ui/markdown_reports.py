@@ -17,7 +17,7 @@ from endpointctl.core.projection import Projection
 from endpointctl.core.schedule_plan import Coming
 from endpointctl.ui import markdown_escape as esc
 from endpointctl.ui.markdown import Cells, Scrub, counted, smoke_cell, smoke_summary, wait_summary
-from endpointctl.ui.render import elapsed_text
+from endpointctl.ui.render import elapsed_text, step_marks
 from endpointctl.ui.schedules import Ran, run_record
 
 # -- cost -------------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def schedule_run(ran: Sequence[Ran], *, scrub: Scrub) -> str:
         + "."
     )
     rows = []
-    for (move, _result), record in zip(ran, records, strict=True):
+    for (move, result), record in zip(ran, records, strict=True):
         detail = "; ".join(filter(None, [record["error"], *record["notes"]]))
         outcome = record["outcome"]
         shown = f"**{cells.text(outcome)}**" if outcome in ("failed", "blocked", "interrupted") else outcome
@@ -106,7 +106,7 @@ def schedule_run(ran: Sequence[Ran], *, scrub: Scrub) -> str:
                 cells.text(record["action"]),
                 shown,
                 cells.text(_at(move.next)),
-                cells.text(detail),
+                " ".join(filter(None, [cells.text(detail), *step_marks(result, cells.text)])),
             ]
         )
     headers = ["Endpoint", "Before", "Desired", "Action", "Outcome", "Next change", "Detail"]

@@ -271,15 +271,24 @@ def results(
         )
     rows = []
     for r in items:
-        detail = r.error or "; ".join(r.change.notes) or ""
-        if r.unknown:
-            detail += f" (unknown whether done: {', '.join(r.unknown)})"
-        if r.surely_not_done and r.outcome is not ChangeOutcome.OK:
-            detail += f" (not done: {', '.join(r.surely_not_done)})"
-        rows.append(
-            [r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail.strip()]
-        )
+        detail = " ".join(filter(None, [r.error or "; ".join(r.change.notes), *step_marks(r)]))
+        rows.append([r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail])
     return _table(rows, ["NAME", "NAMESPACE", "ACTION", "OUTCOME", "DETAIL"])
+
+
+# -- hardware ---------------------------------------------------------------------------------------
+
+
+def step_marks(r: ChangeResult | None, show: Callable[[str], str] = str) -> list[str]:
+    """The steps whose outcome is unknown and those surely not done, each as a mark after a change's
+    detail (apply's and schedule run's tables and markdown; ``show`` escapes the steps for markdown);
+    none for a change that went through, or a dry run's (None)."""
+    if r is None:
+        return []
+    marks = [f"(unknown whether done: {show(', '.join(r.unknown))})"] if r.unknown else []
+    if r.surely_not_done and r.outcome is not ChangeOutcome.OK:
+        marks.append(f"(not done: {show(', '.join(r.surely_not_done))})")
+    return marks
 
 
 # -- hardware ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Action
 from endpointctl.core.schedule_plan import Coming, ScheduledChange
 from endpointctl.core.settings import OutputMode
-from endpointctl.ui.render import dump, printable
+from endpointctl.ui.render import dump, printable, step_marks
 
 _MOVES = (Action.PAUSE, Action.RESUME, Action.SCALE_TO_ZERO, Action.UPDATE)  # update: scaling restored
 Ran = tuple[ScheduledChange, ChangeResult | None]  # None: a dry run
@@ -83,7 +83,9 @@ def run(ran: Sequence[Ran], mode: OutputMode) -> str:
     rows = []
     for move, result in ran:
         record = run_record(move, result)
-        detail = "; ".join(filter(None, [record["error"], *record["notes"]]))
+        detail = " ".join(
+            filter(None, ["; ".join(filter(None, [record["error"], *record["notes"]])), *step_marks(result)])
+        )
         rows.append(
             [
                 f"{move.change.namespace}/{move.change.name}",

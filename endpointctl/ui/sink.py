@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from endpointctl.core.errors import OutputLost
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode
 from endpointctl.ui.escapes import inert, terminal_text
@@ -42,7 +43,16 @@ class Output:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def result(self, text: str) -> None:
-        self._write(self.stdout, text)
+        try:
+            self._write(self.stdout, text)
+        except BrokenPipeError:
+            raise OutputLost("standard output's reader closed it", reader_left=True) from None
+        except (OSError, ValueError, AttributeError) as error:  # ValueError: closed; AttributeError: None
+            why = error.strerror if isinstance(error, OSError) and error.strerror else "it is closed"
+            raise OutputLost(
+                f"could not write the result to standard output: {why}",
+                hint="what the command did before stays done; `endpointctl status` shows where things stand",
+            ) from None
 
     def info(self, text: str) -> None:
         if not self.quiet:

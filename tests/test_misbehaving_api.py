@@ -21,8 +21,9 @@ import pytest
 from clirunner import Cli
 from test_cli_apply import USER, manifest, write
 
+from endpointctl.core.errors import ApiError
 from endpointctl.hub import client as hub_client
-from endpointctl.hub.reach import FIRST_CONTACT_SECONDS
+from endpointctl.hub.reach import FIRST_CONTACT_SECONDS, Reach
 from endpointctl.sandbox import Response, Sandbox
 
 LIST = "GET /v2/endpoint/{namespace}"
@@ -158,6 +159,7 @@ def test_an_api_nothing_answers_at_fails_fast_naming_the_host_and_the_setting(
     start = clock.now()
     result = Cli(environ, clock)("status", "--namespace", "acme")
     refused_clearly(result, f"nothing has answered at 127.0.0.1:{port}", "ENDPOINTCTL_API_URL")
+    assert not any(line.rstrip().endswith(";") for line in result.stderr.splitlines()), result.stderr
     assert clock.now() - start <= FIRST_CONTACT_SECONDS  # not the five-minute retry budget
     off = Cli({**environ, "ENDPOINTCTL_RETRY_SECONDS": "0"}, clock)("status", "--namespace", "acme")
     refused_clearly(off, "retries are off (ENDPOINTCTL_RETRY_SECONDS=0)")
@@ -342,3 +344,13 @@ def test_with_an_api_url_no_request_goes_anywhere_else(
         assert report["contacted"] == ["127.0.0.1"], report
     contacted = json.loads(run.stderr.rsplit("CONTACTED ", 1)[1])
     assert contacted == ["127.0.0.1"], contacted
+
+
+@pytest.mark.parametrize("hint", [None, "", "set ENDPOINTCTL_RETRY_SECONDS"])
+def test_the_hint_for_an_address_nothing_answers_at_ends_in_words(hint: str | None) -> None:
+    """An error with no hint of its own got "...any proxy; " with nothing after the separator (review)."""
+    explained = Reach("http://127.0.0.1:9", "ENDPOINTCTL_API_URL").explain(ApiError("no answer", hint=hint))
+    assert explained.hint is not None
+    assert explained.hint.startswith("check ENDPOINTCTL_API_URL, the network and any proxy")
+    assert not explained.hint.rstrip().endswith(";")
+    assert explained.hint.endswith(hint or "proxy")

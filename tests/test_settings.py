@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from clirunner import Cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from endpointctl.core.errors import UsageError
 from endpointctl.core.settings import SANDBOX_TOKEN, OutputMode, Settings, stored_login_path, token_source
@@ -120,3 +122,63 @@ def test_a_garbled_sandbox_switch_stops_before_any_call(cli: Cli, sandbox: Sandb
     result = cli("status", env={"ENDPOINTCTL_SANDBOX": "y"})
     assert result.code == 2 and "ENDPOINTCTL_SANDBOX must be" in result.stderr, result.all
     assert sandbox.counts() == {}
+
+
+@given(
+    token=st.text(alphabet=st.characters(codec="ascii", categories=["L", "N"]), min_size=8, max_size=40),
+    before=st.sampled_from(["", " ", "\n", "\t", " \r\n"]),
+    after=st.sampled_from(["", "\n", "\r\n", "  ", "\n\n"]),
+)
+def test_a_token_is_sent_without_the_blanks_and_line_breaks_around_it(
+    token: str, before: str, after: str
+) -> None:
+    """As huggingface_hub sends it: a secret pasted with its newline works as `hf` would."""
+    for flag, environ in (
+        (f"{before}hf_{token}{after}", {}),
+        (None, {"HF_TOKEN": f"{before}hf_{token}{after}"}),
+    ):
+        assert token_source(flag, environ, sandbox=False).value == f"hf_{token}"
+
+
+@given(
+    head=st.text(alphabet="QZXJ0189_", min_size=6, max_size=10),
+    odd=st.sampled_from([" ", "\t", "\x00", "\x1b", "\x7f", "é", "\u200b", "\u00a0", "😀"]),
+    tail=st.text(alphabet="QZXJ0189_", min_size=6, max_size=10),
+    flag=st.booleans(),
+)
+def test_a_token_with_a_blank_a_control_or_a_non_ascii_character_inside_is_a_usage_error(
+    head: str, odd: str, tail: str, flag: bool
+) -> None:
+    value = f"hf_{head}{odd}{tail}"
+    with pytest.raises(UsageError) as raised:
+        token_source(value if flag else None, {} if flag else {"HF_TOKEN": value}, sandbox=False)
+    said = raised.value.message + (raised.value.hint or "")
+    assert ("--token" if flag else "HF_TOKEN") in said
+    assert head + odd not in said and odd + tail not in said and "hf_" + head not in said
+
+
+@pytest.mark.parametrize("value", [" ", "\n", " \r\n\t"])
+def test_a_token_of_only_blanks_is_a_usage_error(value: str) -> None:
+    with pytest.raises(UsageError, match="HF_TOKEN is set, but holds only blanks"):
+        token_source(None, {"HF_TOKEN": value}, sandbox=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("hf_sandbox_test_token_123\n", 0),
+        (" hf_sandbox_test_token_123\r\n", 0),
+        ("hf_sandbox test", 2),
+        ("hf_säfe_token", 2),
+    ],
+)
+def test_the_cli_sends_a_token_cleaned_or_stops_before_any_call(
+    sandbox: Sandbox, clock: Any, value: str, code: int
+) -> None:
+    cli = Cli(environ={"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": value}, clock=clock)
+    result = cli("status", "-o", "json")
+    assert result.code == code, result.all
+    if code:
+        assert "HF_TOKEN holds" in result.stderr and "nothing was sent" in result.stderr
+        assert "säfe" not in result.all and "hf_sandbox" not in result.all
+        assert sum(sandbox.counts().values()) == 0

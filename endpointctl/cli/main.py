@@ -11,7 +11,8 @@ import click
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
 from endpointctl.cli.signals import ended_by_sigterm
-from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError
+from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError, OutputLost
+from endpointctl.core.settings import token_as_sent
 
 
 def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> int:
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
             inv.out.error(error.message, error.hint)
         if github := manifest_annotations(error.issues, scrub, environ=environ, cwd=os.getcwd()):
             inv.out.command(github)  # under GitHub Actions: each problem annotates its file and line
+        code = error.exit_code
+    except OutputLost as error:
+        if not error.reader_left:
+            inv.out.error(error.message, error.hint)
         code = error.exit_code
     except EndpointctlError as error:
         inv.out.error(error.message, error.hint)
@@ -84,4 +89,5 @@ def _tokens_in(environ: Mapping[str, str], argv: Sequence[str]) -> list[str]:
             found.append(argv[i + 1])
         elif arg.startswith("--token="):
             found.append(arg.removeprefix("--token="))
+    found += [token_as_sent(token) for token in found]  # the form sent, too
     return [token for token in found if token]

@@ -133,6 +133,36 @@ NO_TOKEN = "nowhere: no HF_TOKEN and no stored login"
 STORED_LOGIN = "the stored login (hf auth login)"
 
 
+def token_as_sent(value: str) -> str:
+    """A token as huggingface_hub sends it: line breaks and surrounding blanks dropped (a secret pasted
+    with its newline)."""
+    return value.replace("\r", "").replace("\n", "").strip()
+
+
+def clean_token(value: str, name: str) -> str:
+    """The token as it is sent (``token_as_sent``), checked. A blank one, or one with a space, a control
+    character or a non-ASCII letter inside, is a usage error naming ``name``, before any call: sent, it
+    was refused as 401 or failed as "could not reach it", which pointed at the network. The value is
+    never shown."""
+    token = token_as_sent(value)
+    if not token:
+        raise UsageError(f"{name} is set, but holds only blanks", hint="set it to the token, or unset it")
+    odd = next((c for c in token if not c.isascii() or not c.isprintable() or c.isspace()), None)
+    if odd is not None:
+        what = (
+            "a space"
+            if odd.isspace()
+            else "a control character"
+            if odd.isascii()
+            else "a non-ASCII character"
+        )
+        raise UsageError(
+            f"{name} holds {what} inside it, which no token has; nothing was sent",
+            hint=f"check how {name} was set (quoting, a copied line, an encoding)",
+        )
+    return token
+
+
 def token_source(
     flag: str | None, environ: Mapping[str, str], *, sandbox: bool, own_environment: bool = False
 ) -> TokenInfo:
@@ -142,9 +172,9 @@ def token_source(
     be used; an injected one (a test's) only ever leads to the login file under its own home.
     """
     if flag:
-        return TokenInfo(flag, "--token")
+        return TokenInfo(clean_token(flag, "--token"), "--token")
     if environ.get("HF_TOKEN"):
-        return TokenInfo(environ["HF_TOKEN"], "the HF_TOKEN environment variable")
+        return TokenInfo(clean_token(environ["HF_TOKEN"], "HF_TOKEN"), "the HF_TOKEN environment variable")
     if sandbox:
         return TokenInfo(SANDBOX_TOKEN, SANDBOX_TOKEN_SOURCE)
     if own_environment:

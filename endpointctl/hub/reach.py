@@ -43,5 +43,5 @@ class Reach:
         return kind(
             f"{error.message}; nothing has answered at {host} in this run "
             f"(the address comes from {self.source})",
-            hint=f"check {self.source}, the network and any proxy; " + (error.hint or ""),
+            hint="; ".join(filter(None, [f"check {self.source}, the network and any proxy", error.hint])),
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import Any
 
 import pytest
 from clirunner import Cli
+from conftest import TOKEN
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.sandbox import Sandbox
@@ -74,4 +76,37 @@ def test_delete_without_yes_is_refused_before_a_broken_manifest_is_read(
     result = cli("delete", "-f", broken)
     assert result.code == 2
     assert "refusing to delete without confirmation" in result.stderr
+    assert sum(sandbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize("how", ["--namespace", "ENDPOINTCTL_NAMESPACE"])
+def test_validate_finds_one_endpoint_defined_twice_through_a_namespace_it_is_given(
+    sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, how: str
+) -> None:
+    """What plan refuses, validate refuses too when the namespace is known offline (review)."""
+    write(tmp_path, "a.yaml", manifest("twin"))
+    write(tmp_path, "b.yaml", manifest("twin", namespace="acme"))
+    environ = {"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN}
+    flags = ["--namespace", "acme"] if how == "--namespace" else []
+    if how == "ENDPOINTCTL_NAMESPACE":
+        environ["ENDPOINTCTL_NAMESPACE"] = "acme"
+    result = Cli(environ=environ, clock=clock)("validate", str(tmp_path), *flags, "-o", "json")
+    assert result.code == 2, result.all
+    assert "endpoint acme/twin is defined twice" in result.stderr
+    assert "a.yaml" in result.stderr and "b.yaml" in result.stderr
+    assert sum(sandbox.counts().values()) == 0
+    elsewhere = Cli(environ=environ, clock=clock)(
+        "validate", str(tmp_path), "--namespace", "other", "-o", "json"
+    )
+    if how == "--namespace":
+        assert elsewhere.code == 0, elsewhere.all
+        assert {r["namespace"] for r in json.loads(elsewhere.stdout)} == {"acme", "other"}
+
+
+def test_validate_refuses_a_namespace_no_hub_name_can_be(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    write(tmp_path, "a.yaml", manifest("one"))
+    result = cli("validate", str(tmp_path), "--namespace", "a/b")
+    assert result.code == 2 and "--namespace" in result.stderr, result.all
     assert sum(sandbox.counts().values()) == 0

@@ -32,12 +32,18 @@ def validate(
     """Check manifests offline: no API call is made."""
     mode = inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     desired = inv.load(paths, allow_public=allow_public)
+    from endpointctl.core.placement import check_one_each
+
+    default = inv.settings(namespace=namespace, output=output).namespace  # --namespace or the environment's
+    # Where the namespace is known offline, two manifests naming one endpoint through it are caught here.
+    known = [(d.manifest.metadata.namespace or default, d) for d in desired]
+    check_one_each([(ns, d) for ns, d in known if ns], nothing="no API call was made")
     if not mode.structured:  # a pre-commit hook's case: one line, and none of the renderers loaded
         inv.out.result(f"{len(desired)} manifest(s) valid.\n")
         return ExitCode.OK
     from endpointctl.ui import records, render  # after the manifests: their problems need neither
 
-    inv.out.result(render.dump([records.validated_record(d, namespace) for d in desired], mode))
+    inv.out.result(render.dump([records.validated_record(d, default) for d in desired], mode))
     return ExitCode.OK
 
 

@@ -20,8 +20,9 @@ from typing import cast
 from endpointctl.core import secret_values
 from endpointctl.core.clock import Clock
 from endpointctl.core.endpoint import Endpoint, Hardware
-from endpointctl.core.errors import EndpointctlError, Interrupted, UsageError
+from endpointctl.core.errors import EndpointctlError, Interrupted
 from endpointctl.core.outcomes import ChangeResult
+from endpointctl.core.placement import check_one_each
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import namespace_key
@@ -180,32 +181,10 @@ class Session:
         return lambda: hub.list_endpoints(namespace, deadline=deadline)
 
     def place(self, desired: Sequence[Desired]) -> list[Placed]:
-        """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error.
-
-        Checked here rather than when loading: `namespace: alice` and no namespace (the token's user,
-        alice) name the same endpoint, which only the resolved namespace shows.
-        """
-        placed: list[Placed] = []
-        seen: dict[tuple[str, str], Desired] = {}
-        spelled: dict[str, tuple[str, Desired]] = {}
-        for d in desired:
-            namespace = self.namespace(d.manifest.metadata.namespace)
-            # The Hub's user and organization names are one whatever their case: two spellings may name one
-            # namespace, whose listing would then miss the other's manifests (and --prune delete them).
-            other, where = spelled.setdefault(namespace_key(namespace), (namespace, d))
-            if other != namespace:
-                raise UsageError(
-                    f"namespaces {other!r} ({where.source}) and {namespace!r} ({d.source}) differ only "
-                    "in case",
-                    hint="spell each namespace one way in every manifest; no API call changed anything",
-                )
-            first = seen.setdefault((namespace, d.name), d)
-            if first is not d:
-                raise UsageError(
-                    f"endpoint {namespace}/{d.name} is defined twice: at {first.source} and at {d.source}",
-                    hint="keep one manifest per endpoint; no API call changed anything",
-                )
-            placed.append((namespace, d))
+        """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error
+        (``core.placement``)."""
+        placed = [(self.namespace(d.manifest.metadata.namespace), d) for d in desired]
+        check_one_each(placed, nothing="no API call changed anything")
         return placed
 
     def lock(

@@ -98,8 +98,9 @@ def exit_now(code: int) -> None:
     """Run the exit functions, flush what they and the command wrote, and end the process with ``code``."""
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        # A reader gone (`| head`), or a stream already closed: what was written is all there is.
-        with contextlib.suppress(OSError, ValueError):
+        # A reader gone (`| head`), a stream already closed, or none (started with it closed): what was
+        # written is all there is.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
     os._exit(code)
 

@@ -30,10 +30,11 @@ class Cli:
     processes: Any = None  # this machine's processes as lease records tell them; None: the real ones
     timer: Any = None  # what a lease's heartbeat waits on; None: real time
     stderr_type: type[io.StringIO] = io.StringIO  # what captures stderr: a test's may misbehave
+    stdout_type: type[io.StringIO] = io.StringIO  # and stdout
 
     def __call__(self, *argv: str, env: dict[str, str | None] | None = None, confirm: bool = False) -> Run:
         """``env`` adds to the environment; a None there removes the variable."""
-        stdout, stderr = io.StringIO(), self.stderr_type()
+        stdout, stderr = self.stdout_type(), self.stderr_type()
         command_env = CommandEnv(
             environ={
                 key: value for key, value in {**self.environ, **(env or {})}.items() if value is not None

@@ -32,6 +32,16 @@ class UsageError(EndpointctlError):
     exit_code = ExitCode.USAGE
 
 
+class OutputLost(EndpointctlError):
+    """Standard output could not be written (a full disk, a closed descriptor, a reader that left): not a
+    bug of endpointctl, and what the command did before stays done. ``reader_left``: a pipe's reader
+    closed it (`| head`), which is said by no message."""
+
+    def __init__(self, message: str, *, hint: str | None = None, reader_left: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.reader_left = reader_left
+
+
 @dataclass(frozen=True)
 class ManifestIssue:
     """One problem found in a manifest, located precisely enough to fix without searching."""

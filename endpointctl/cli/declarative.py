@@ -11,7 +11,7 @@ from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.options import epilog
 from endpointctl.core.defaults import LOCK_TIMEOUT, PARALLELISM
-from endpointctl.core.errors import EndpointctlError, ExitCode
+from endpointctl.core.errors import EndpointctlError, ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
 
 if TYPE_CHECKING:
@@ -97,10 +97,6 @@ def plan(
     reading = inv.read(paths, allow_public=flags["allow_public"])
     how = _options(flags)
     check_options(how)
-    if junit_xml := flags.get("junit_xml"):  # apply's, with --smoke
-        from endpointctl.dataplane import junit
-
-        junit.check_writable(junit_xml)
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
     inv.out.result(plan_text(inv.out, the_plan, reading.files if how.prune else ()))
@@ -156,7 +152,13 @@ def apply(
 
     how = _options(flags)
     check_options(how)
-    if junit_xml := flags.get("junit_xml"):  # apply's, with --smoke
+    if flags.get("junit_xml") and not flags["smoke"]:
+        # No file would be written: a CI step publishing it would fail later, far from the cause.
+        raise UsageError(
+            "--junit-xml needs --smoke: it holds the smoke tests' results", hint="nothing was sent"
+        )
+    _warn_idle(inv, flags)
+    if (junit_xml := flags.get("junit_xml")) and not flags["dry_run"]:  # apply's, with --smoke
         from endpointctl.dataplane import junit
 
         junit.check_writable(junit_xml)
@@ -172,7 +174,8 @@ def apply(
         inv.out.result(plan_text(inv.out, dry, files))
         show_prune_searched(inv.out, dry)
         show_warnings(inv.out, dry)
-        return ExitCode.OK
+        # As apply would exit, as far as a dry run can tell: a change it would refuse fails it.
+        return ExitCode.FAILURE if dry.blocked else ExitCode.OK
     stack = how.stack
     steps = deploy.ApplySettings(
         options=how,
@@ -187,6 +190,28 @@ def apply(
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback, files=files)
     applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
     return _show(inv, applied, flags["junit_xml"], interrupted=session.cancel.is_set())
+
+
+def _warn_idle(inv: Invocation, flags: dict[str, Any]) -> None:
+    """Flags that would do nothing in this run, said: a preview (--dry-run) added to a deploy's command
+    line changes nothing, so waits nothing, and smoke-tests nothing; --timeout and --no-logs need a wait."""
+    idle = []
+    if flags["dry_run"]:
+        idle = [
+            flag
+            for flag, key in (("--wait", "wait"), ("--smoke", "smoke"), ("--junit-xml", "junit_xml"))
+            if flags[key]
+        ]
+    waits = flags["wait"] or flags["smoke"]
+    source = click.get_current_context().get_parameter_source
+    idle += [
+        flag
+        for flag, key in (("--timeout", "timeout"), ("--no-logs", "no_logs"))
+        if (flags["dry_run"] or not waits) and source(key) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if idle:
+        why = "--dry-run changes nothing" if flags["dry_run"] else "without --wait or --smoke"
+        inv.out.warn(f"{', '.join(idle)} do{'es' if len(idle) == 1 else ''} nothing here: {why}")
 
 
 def _show(inv: Invocation, applied: deploy.Applied, junit_xml: str | None, *, interrupted: bool) -> ExitCode:

@@ -339,7 +339,7 @@ def test_the_token_comes_from_the_secret_through_the_environment_only() -> None:
         assert "HF_TOKEN: ${{ secrets.HF_TOKEN }}" in text
     action = load(ACTION)
     (run_step,) = (s for s in action["runs"]["steps"] if s.get("id") == "run")
-    assert run_step["env"]["HF_TOKEN"] == "${{ inputs.hf-token }}"
+    assert run_step["env"]["TOKEN_INPUT"] == "${{ inputs.hf-token }}"
     assert "::add-mask::" in run_step["run"]
 
 
@@ -562,7 +562,7 @@ TOKEN = "hf_abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def run_action(bash_step: Callable[..., Step], command: str, **env: str) -> Step:
-    defaults = {"HF_TOKEN": TOKEN, "COMMAND": command, "OUTPUT": "json", "ALLOWED": "0"}
+    defaults = {"TOKEN_INPUT": TOKEN, "COMMAND": command, "OUTPUT": "json", "ALLOWED": "0"}
     return bash_step(ACTION_RUN, **(defaults | env))
 
 
@@ -589,17 +589,40 @@ def test_the_action_fails_the_step_unless_the_code_is_allowed(
 
 
 def test_the_action_masks_the_token_and_never_prints_it(bash_step: Callable[..., Step]) -> None:
-    step = run_action(bash_step, "status", HF_TOKEN=f"{TOKEN}\nsecond-line-of-it")
+    step = run_action(bash_step, "status", TOKEN_INPUT=f"{TOKEN}\nsecond-line-of-it")
     commands = Runner().feed(step.log).commands
     masks = [c.data for c in commands if c.name == "add-mask"]
-    assert masks == [TOKEN, "second-line-of-it"]
-    assert step.log.count(TOKEN) == 1  # in the mask command only, which the runner does not show
+    assert masks == [TOKEN, "second-line-of-it", f"{TOKEN}second-line-of-it"]  # the last: as it is sent
+    assert step.log.count(TOKEN) == 2  # in the mask commands only, which the runner does not show
+
+
+@pytest.mark.parametrize(
+    ("given", "masks"),
+    [
+        ("hf_with%0Apercent", ["hf_with%0Apercent"]),  # escaped, it masks itself, not a line break
+        ("hf_pasted_with_its_crlf\r\n", ["hf_pasted_with_its_crlf\r", "hf_pasted_with_its_crlf"]),
+        ("  hf_blanks_around  ", ["  hf_blanks_around  ", "hf_blanks_around"]),
+    ],
+)
+def test_the_action_masks_the_token_as_it_stands_and_as_it_is_sent(
+    bash_step: Callable[..., Step], given: str, masks: list[str]
+) -> None:
+    step = run_action(bash_step, "status", TOKEN_INPUT=given)
+    assert [c.data for c in Runner().feed(step.log).commands if c.name == "add-mask"] == masks
+    assert step.called["env"]["HF_TOKEN"] == given
 
 
 def test_the_action_passes_no_empty_token(bash_step: Callable[..., Step]) -> None:
-    step = run_action(bash_step, "status", HF_TOKEN="")
+    step = run_action(bash_step, "status", TOKEN_INPUT="")
     assert "HF_TOKEN" not in step.called["env"]
     assert "add-mask" not in step.log
+
+
+def test_an_empty_input_keeps_the_jobs_own_token(bash_step: Callable[..., Step]) -> None:
+    """`env: HF_TOKEN: ${{ secrets.HF_TOKEN }}` on the job, no `hf-token`: the job's token is used (review)."""
+    step = run_action(bash_step, "status", TOKEN_INPUT="", HF_TOKEN=TOKEN)
+    assert step.called["env"]["HF_TOKEN"] == TOKEN
+    assert "TOKEN_INPUT" not in step.called["env"]
 
 
 def test_endpointctls_stdout_in_the_log_is_no_workflow_command(bash_step: Callable[..., Step]) -> None:

@@ -619,7 +619,7 @@ def test_the_action_passes_no_empty_token(bash_step: Callable[..., Step]) -> Non
 
 
 def test_an_empty_input_keeps_the_jobs_own_token(bash_step: Callable[..., Step]) -> None:
-    """`env: HF_TOKEN: ${{ secrets.HF_TOKEN }}` on the job, no `hf-token`: the job's token is used (review)."""
+    """`env: HF_TOKEN` on the job and no `hf-token`: the job's token is used (review)."""
     step = run_action(bash_step, "status", TOKEN_INPUT="", HF_TOKEN=TOKEN)
     assert step.called["env"]["HF_TOKEN"] == TOKEN
     assert "TOKEN_INPUT" not in step.called["env"]

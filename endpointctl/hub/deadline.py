@@ -27,6 +27,7 @@ import httpx2
 from endpointctl.core.bounded_lines import read_within
 from endpointctl.core.defaults import API_ANSWER_BYTES
 from endpointctl.hub import tls
+from endpointctl.hub.error_bodies import readable_error_body
 
 # Seconds the current operation has left (set by the hub around each attempt); None: no limit of its own.
 _LEFT: ContextVar[float | None] = ContextVar("endpointctl_operation_left", default=None)
@@ -186,6 +187,11 @@ class DeadlineTransport(httpx2.BaseTransport):
             except BaseException:
                 response.close()
                 raise
+            if (
+                response.status_code >= 400
+                and (readable := readable_error_body(response._content)) is not None
+            ):
+                response._content = readable
             return response
         finally:
             _DEADLINE.reset(token)

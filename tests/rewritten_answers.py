@@ -5,26 +5,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from endpointctl.sandbox import Request, Response, Sandbox
-from endpointctl.sandbox.transport import Handler, json_response
+from endpointctl.sandbox import Middleware, Request, Response, Sandbox
+from endpointctl.sandbox.transport import Handler
 
 Change = Callable[[dict[str, Any]], None]
 
 
-def rewrite(sandbox: Sandbox, route: str, change: Change) -> None:
-    """Every successful answer on ``route`` edited by ``change`` (the whole JSON document, in place)."""
+def rewriting(routes: str | tuple[str, ...], change: Change) -> Middleware:
+    """A middleware passing every successful answer on ``routes`` to ``change`` (the whole JSON document,
+    to edit in place). Written back as ASCII JSON, as an API's is (a lone surrogate goes as ``\\ud83d``),
+    with the answer's status and headers."""
+    wanted = (routes,) if isinstance(routes, str) else routes
 
     def middleware(request: Request, handler: Handler) -> Response:
         answer = handler(request)
-        if request.route != route or not 200 <= answer.status < 300:
+        if request.route not in wanted or not 200 <= answer.status < 300:
             return answer
         body = json.loads(answer.body)
         change(body)
-        return json_response(body, status=answer.status)
+        return replace(answer, body=json.dumps(body).encode())
 
-    sandbox.add_middleware(middleware)
+    return middleware
+
+
+def rewrite(sandbox: Sandbox, route: str, change: Change) -> None:
+    """Every successful answer on ``route`` edited by ``change`` from now on (``rewriting``)."""
+    sandbox.add_middleware(rewriting(route, change))
 
 
 def each_endpoint(change: Change) -> Change:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 from builders import BASE_DOC
 from clirunner import Cli, assert_replan_empty
+from rewritten_answers import rewrite
 
 from endpointctl.hub import client as hub_module
-from endpointctl.sandbox import Response, Sandbox
+from endpointctl.sandbox import Sandbox
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))
@@ -342,16 +342,7 @@ def test_an_update_that_wakes_a_paused_endpoint_is_paused_again(
     assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
     clock.advance(10)
     assert cli("pause", "gpt2-demo").code == 0
-
-    def answer_woken(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        response = call_next(request)
-        if request.route == "PUT /v2/endpoint/{namespace}/{name}":
-            body = json.loads(response.body)
-            body["status"]["state"] = state
-            return Response(status=response.status, body=json.dumps(body).encode(), headers=response.headers)
-        return response
-
-    sandbox.add_middleware(answer_woken)
+    rewrite(sandbox, "PUT /v2/endpoint/{namespace}/{name}", lambda body: body["status"].update(state=state))
     sandbox.reset_counts()
     changed = write(tmp_path, "m.yaml", manifest(repository="openai-community/gpt2-medium"))
     result = cli("apply", changed, "--yes")

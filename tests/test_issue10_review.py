@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from clirunner import Cli
+from rewritten_answers import each_endpoint, rewrite
 from test_cli_apply import manifest, write
 from test_leased_runs import deploy, python
 
-from endpointctl.sandbox import Request, Response, Sandbox
-from endpointctl.sandbox.transport import Handler
+from endpointctl.sandbox import Sandbox
 
 
 def test_run_does_not_show_a_token_passed_in_command_arguments(
@@ -134,19 +133,6 @@ OFFICE = {"timezone": "Europe/Berlin", "running": ["Mon-Fri 08:00-20:00"]}
 LIST = "GET /v2/endpoint/{namespace}"
 
 
-def _rewrite_listing(edit: Callable[[dict[str, Any]], None]) -> Callable[[Request, Handler], Response]:
-    def middleware(request: Request, call_next: Handler) -> Response:
-        response = call_next(request)
-        if request.route == LIST and response.status == 200:
-            doc = json.loads(response.body)
-            for item in doc["items"]:
-                edit(item)
-            response.body = json.dumps(doc).encode()
-        return response
-
-    return middleware
-
-
 @pytest.mark.parametrize("at", ["2026-03-23T10:00:00+01:00", "2026-03-23T21:00:00+01:00"])
 def test_an_unknown_state_is_left_alone_with_a_note(
     cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path, at: str
@@ -155,7 +141,7 @@ def test_an_unknown_state_is_left_alone_with_a_note(
     (tmp_path / "setup").mkdir()
     assert cli("apply", write(tmp_path / "setup", "m.yaml", manifest("office")), "--yes").code == 0
     clock.advance(10)
-    sandbox.add_middleware(_rewrite_listing(lambda item: item["status"].update(state="hibernating")))
+    rewrite(sandbox, LIST, each_endpoint(lambda item: item["status"].update(state="hibernating")))
     sandbox.reset_counts()
     run = cli("schedule", "run", path, "--at", at, "-o", "json")
     assert run.code == 0, run.all
@@ -172,7 +158,7 @@ def test_an_endpoint_endpointctl_does_not_manage_is_left_alone_and_exits_1(
     (tmp_path / "setup").mkdir()
     assert cli("apply", write(tmp_path / "setup", "m.yaml", manifest("office")), "--yes").code == 0
     clock.advance(10)
-    sandbox.add_middleware(_rewrite_listing(lambda item: item.update(tags=[])))
+    rewrite(sandbox, LIST, each_endpoint(lambda item: item.update(tags=[])))
     sandbox.reset_counts()
     run = cli("schedule", "run", path, "--at", "2026-03-23T21:00:00+01:00", "-o", "json")
     assert run.code == 1, run.all

@@ -17,11 +17,11 @@ from clirunner import Cli
 from cost_helpers import HARDWARE, LIST, edit_catalog, manifest, write
 from hypothesis import given
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewrite
 
 from endpointctl.core import money
 from endpointctl.hub.responses import Malformed, to_endpoint, to_hardware
-from endpointctl.sandbox import Request, Response, Sandbox
-from endpointctl.sandbox.transport import Handler
+from endpointctl.sandbox import Sandbox
 
 ROW = {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2", "numAccelerators": 1}
 
@@ -47,17 +47,7 @@ def test_status_over_a_listing_with_a_numeric_url_says_which_field(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:
     assert cli("apply", write(tmp_path / "m", a=manifest("a", instance="intel-spr x2")), "--yes").code == 0
-
-    def numeric_url(request: Request, call_next: Handler) -> Response:
-        answer = call_next(request)
-        if request.route != LIST:
-            return answer
-        doc = json.loads(answer.body)
-        for endpoint in doc["items"]:
-            endpoint["status"]["url"] = 42
-        return Response(status=200, body=json.dumps(doc).encode())
-
-    sandbox.add_middleware(numeric_url)
+    rewrite(sandbox, LIST, each_endpoint(lambda endpoint: endpoint["status"].update(url=42)))
     result = cli("status")
     assert result.code == 1 and "status.url" in result.stderr, result.all
     assert "bug" not in result.all

@@ -18,12 +18,13 @@ import pytest
 from clirunner import Cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from rewritten_answers import rewrite
 from shared_sandbox import SharedSandbox, fixtures
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.spec import namespace_problem
 from endpointctl.hub import client as hub_client
-from endpointctl.sandbox import Response, Sandbox
+from endpointctl.sandbox import Middleware, Response, Sandbox
 
 LIST = "GET /v2/endpoint/{namespace}"
 DELETE = "DELETE /v2/endpoint/{namespace}/{name}"
@@ -33,7 +34,6 @@ JSON = {"Content-Type": "application/json"}
 NAMES = ("a1", "b2", "c3")
 LISTING = f"listing endpoints of namespace '{USER}'"
 
-Middleware = Callable[[Any, Callable[[Any], Response]], Response]
 # Any JSON document, as an answer may hold one.
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -229,15 +229,7 @@ def test_an_error_key_on_a_page_is_refused_whatever_it_holds(
 
 
 def test_a_hardware_answer_that_carries_an_error_is_refused(cli: Cli, sandbox: Sandbox) -> None:
-    def spoil(request: Any, call_next: Callable[[Any], Response]) -> Response:
-        response = call_next(request)
-        if request.route == HARDWARE and response.status == 200:
-            answer = json.loads(response.body)
-            answer["error"] = "quota service unavailable"
-            response.body = json.dumps(answer).encode()
-        return response
-
-    sandbox.add_middleware(spoil)
+    rewrite(sandbox, HARDWARE, lambda answer: answer.update(error="quota service unavailable"))
     refused(
         cli("hardware"),
         f"listing hardware for namespace '{USER}'",

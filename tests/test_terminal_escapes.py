@@ -23,6 +23,7 @@ from builders import live
 from clirunner import Cli, Run
 from hypothesis import given
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewriting
 from rich.console import Console
 from test_cli_apply import manifest, write
 
@@ -42,7 +43,7 @@ from endpointctl.core.plan import Action, Change, Plan
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode
-from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.sandbox import Middleware, Request, Response, Sandbox
 from endpointctl.sandbox.transport import Handler
 from endpointctl.ui import render
 from endpointctl.ui.escapes import terminal_text
@@ -319,21 +320,14 @@ def test_output_shows_what_it_escapes_and_keeps_newlines_and_tabs() -> None:
 # -- end to end, from a hostile API: status, its errors, wait ------------------------------------------
 
 
-def poison(text: str) -> Handler:
+def poison(text: str) -> Middleware:
     """An API that puts ``text`` in the status message and model id of every endpoint it lists."""
 
-    def middleware(request: Request, call_next: Handler) -> Response:
-        response = call_next(request)
-        if request.route != "GET /v2/endpoint/{namespace}" or response.status != 200:
-            return response
-        doc = json.loads(response.body)
-        for item in doc["items"]:
-            item["status"]["message"] = text
-            item["model"]["repository"] = f"org/model{text}"
-        response.body = json.dumps(doc).encode()  # ASCII: lone surrogates go as \ud83d, as an API's would
-        return response
+    def edit(item: dict[str, Any]) -> None:
+        item["status"]["message"] = text
+        item["model"]["repository"] = f"org/model{text}"
 
-    return middleware
+    return rewriting("GET /v2/endpoint/{namespace}", each_endpoint(edit))
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from builders import BASE_DOC
 from clirunner import Cli, assert_replan_empty
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rewritten_answers import each_endpoint, rewriting
 
-from endpointctl.sandbox import Request, Response, Sandbox
+from endpointctl.sandbox import Middleware, Sandbox
 from endpointctl.sandbox.transport import Handler
 
 LIST = "GET /v2/endpoint/{namespace}"
@@ -71,20 +72,9 @@ def full_manifest(name: str = "full") -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def reshaping(edit: Callable[[dict[str, Any]], None]) -> Handler:
+def reshaping(edit: Callable[[dict[str, Any]], None]) -> Middleware:
     """A middleware that passes every endpoint the API returns (listed or read one by one) to ``edit``."""
-
-    def middleware(request: Request, call_next: Handler) -> Response:
-        response = call_next(request)
-        if request.route not in (LIST, ONE) or response.status != 200:
-            return response
-        doc = json.loads(response.body)
-        for item in doc["items"] if request.route == LIST else [doc]:
-            edit(item)
-        response.body = json.dumps(doc).encode()
-        return response
-
-    return middleware
+    return rewriting((LIST, ONE), each_endpoint(edit))
 
 
 def dropping(paths: list[tuple[str, ...]], null: bool) -> Callable[[dict[str, Any]], None]:

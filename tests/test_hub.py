@@ -747,7 +747,10 @@ def test_a_change_answered_with_an_error_beside_it_is_of_unknown_effect_and_not_
         assert "error beside it: 'backend timed out; partial results'" in caught.value.message
         assert caught.value.message.endswith("whether it took effect is unknown")
         assert "endpointctl plan" in (caught.value.hint or "")
-    assert len(server.requests()) == 3  # one each, never sent again
+    # One each, never sent again; the create is read back by name, and not found there stays unknown.
+    sent = server.requests()
+    assert sent.count("POST /v2/endpoint/acme") == 1 and len(sent) == 4
+    assert sent[-1] == "GET /v2/endpoint/acme/gpt2-demo"
 
 
 def _pause_change() -> Change:

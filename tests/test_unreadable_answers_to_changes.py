@@ -21,7 +21,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import yaml
-from clirunner import Cli
+from clirunner import Cli, assert_replan_empty
 from conftest import TOKEN
 from rewritten_answers import each_endpoint, rewrite
 from test_cli_apply import USER, manifest, write
@@ -92,15 +92,42 @@ def test_an_unreadable_answer_to_an_update_says_the_outcome_is_unknown(
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
-def test_an_unreadable_answer_to_a_create_is_never_sent_again(
+def test_a_create_answered_unreadably_is_read_back_and_adopted_when_it_is_ours(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, answer: str
 ) -> None:
+    """The endpoint read by name carries our tag and is what the manifest asks for: this run made it."""
     sandbox.add_middleware(acted_then_answered(CREATE, *ANSWERS[answer]))
+    path = write(tmp_path, "m.yaml", manifest())
+    result = cli("apply", path, "--yes", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert (record["outcome"], record["done"], record["notDone"]) == ("ok", ["create"], [])
+    assert sandbox.counts().get(CREATE) == 1 and sandbox.counts().get(f"GET {EP}") == 1
+    assert _state(sandbox) is not None
+    assert_replan_empty(cli, sandbox, path)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("answer", ANSWERS, ids=list(ANSWERS))
+def test_a_create_answered_unreadably_and_not_found_is_unknown_and_never_sent_again(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, answer: str
+) -> None:
+    """Not there (yet) after a success status proves nothing: the API may create asynchronously."""
+    body, headers = ANSWERS[answer]
+
+    def answered_without_acting(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        return (
+            Response(status=200, body=body, headers=dict(headers))
+            if request.route == CREATE
+            else call_next(request)
+        )
+
+    sandbox.add_middleware(answered_without_acting)
     result = cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes")
     assert result.code == 1, result.all
     _said_unknown(result.stderr)
-    assert sandbox.counts().get(CREATE) == 1
-    assert _state(sandbox) is not None  # created, though the answer could not say so
+    assert sandbox.counts().get(CREATE) == 1 and sandbox.counts().get(f"GET {EP}") == 1
+    assert "unknown whether done: create" in result.stdout
 
 
 # A delete reads its own answer (an empty body is done), so a body that is no endpoint is no case there.

@@ -58,6 +58,19 @@ def endpoint_path(namespace: str, name: str) -> str:
     )
 
 
+# What reading an answer that came raises when it cannot be read: a body its Content-Encoding does not
+# decode, too large (TooMuch, a ValueError), not JSON, nested too deeply, or of a shape huggingface_hub
+# does not expect. ``_attempts`` words each; a create reads back by name after one (``Hub.create``).
+UNREADABLE_ANSWERS: tuple[type[BaseException], ...] = (
+    httpx2.DecodingError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+)
+
+
 class ApiCalls:
     def __init__(
         self,
@@ -268,10 +281,7 @@ class ApiCalls:
             f"{doing}: the API answered success with an error beside it: {excerpt(text, self._redactor)}"
         )
         if sent:
-            raise OutcomeUnknown(
-                f"{message}; whether it took effect is unknown",
-                hint="run `endpointctl plan` to see where things stand",
-            )
+            raise OutcomeUnknown(f"{message}; whether it took effect is unknown", hint=SEE_PLAN)
         raise PartialAnswer(
             f"{message}; nothing in that answer is used",
             hint="try again later; if it persists, a proxy or the API is failing",

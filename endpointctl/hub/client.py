@@ -35,7 +35,7 @@ from endpointctl.core.errors import (
 from endpointctl.core.names import name_key
 from endpointctl.core.spec import Desired
 from endpointctl.core.suggest import command_for
-from endpointctl.hub.calls import GATEWAY_HINT, carries_error, endpoint_path
+from endpointctl.hub.calls import GATEWAY_HINT, UNREADABLE_ANSWERS, carries_error, endpoint_path
 from endpointctl.hub.catalog import CatalogCalls
 from endpointctl.hub.failures import is_name_taken, malformed
 from endpointctl.hub.logs import LogCalls
@@ -59,6 +59,10 @@ class Created:
     # taken, and the endpoint was then found by name: what the server last answered. Whether the endpoint
     # found is the one asked for, and may be adopted, is the caller's decision.
     found_after: str | None = None
+
+
+# A create's answer that cannot be read, or that leaves its outcome unknown (an error beside it).
+_UNREADABLE_OR_UNKNOWN: tuple[type[BaseException], ...] = (*UNREADABLE_ANSWERS, OutcomeUnknown)
 
 
 class Hub(ModelCalls, CatalogCalls, LogCalls):
@@ -196,37 +200,54 @@ class Hub(ModelCalls, CatalogCalls, LogCalls):
                 failure = self._classify(error)
                 if failure is None or not (failure.outcome_unknown or is_name_taken(error)):
                     raise
-                try:
-                    found = self.get(
-                        namespace,
-                        desired.name,
-                        doing=f"checking whether endpoint '{namespace}/{desired.name}' was created "
-                        f"(the create was answered with {failure.answer})",
-                        deadline=op.deadline,
-                    )
-                except Interrupted:
-                    raise Interrupted(
-                        f"{op.doing}: interrupted while checking whether it went through (it was "
-                        f"answered with {failure.answer}); not sent again; whether it was created is unknown",
-                        hint=SEE_PLAN,
-                        outcome_unknown=True,
-                    ) from None
-                except ApiError as unread:
-                    # Not read back (a partial answer, a 5xx, one too large): never sent blind again.
-                    raise OutcomeUnknown(
-                        f"{unread.message}; not sent again: whether it was created is unknown",
-                        status=unread.status,
-                        hint=SEE_PLAN,
-                    ) from None
+                found = self._read_back(op.doing, namespace, desired.name, failure.answer, op.deadline)
                 if found is None:
                     op.not_done = True  # known not created, should an interrupt end it here
                     raise  # not created: send it again, after the backoff
                 return Created(found, found_after=failure.answer)
+            except _UNREADABLE_OR_UNKNOWN:
+                # Answered, with something that cannot be read (too large, not JSON, not an endpoint, an
+                # error beside it): the endpoint as read by name tells. Not there (yet) proves nothing
+                # after a success status: the answer's own error stands, its outcome unknown.
+                answer = "a success status whose answer could not be read"
+                found = self._read_back(op.doing, namespace, desired.name, answer, op.deadline)
+                if found is None:
+                    raise
+                return Created(found, found_after=answer)
 
         try:
             return self._run(op, attempt)
         except QuotaExceeded as error:
             raise self._with_quota_figures(error, namespace, desired) from None
+
+    def _read_back(
+        self, doing: str, namespace: str, name: str, answered: str, deadline: float
+    ) -> Endpoint | None:
+        """The endpoint a create answered with ``answered`` may have made, read by name within the create's
+        ``deadline``; None: it is not there. A read that cannot tell (interrupted, failed, partial) leaves
+        the create's outcome unknown: it is never sent again then, and the error says so."""
+        try:
+            return self.get(
+                namespace,
+                name,
+                doing=f"checking whether endpoint '{namespace}/{name}' was created "
+                f"(the create was answered with {answered})",
+                deadline=deadline,
+            )
+        except Interrupted:
+            raise Interrupted(
+                f"{doing}: interrupted while checking whether it went through (it was "
+                f"answered with {answered}); not sent again; whether it was created is unknown",
+                hint=SEE_PLAN,
+                outcome_unknown=True,
+            ) from None
+        except ApiError as unread:
+            # Not read back (a partial answer, a 5xx, one too large): never sent blind again.
+            raise OutcomeUnknown(
+                f"{unread.message}; not sent again: whether it was created is unknown",
+                status=unread.status,
+                hint=SEE_PLAN,
+            ) from None
 
     def _with_quota_figures(self, error: QuotaExceeded, namespace: str, desired: Desired) -> QuotaExceeded:
         try:

@@ -187,11 +187,10 @@ class DeadlineTransport(httpx2.BaseTransport):
             except BaseException:
                 response.close()
                 raise
-            if (
-                response.status_code >= 400
-                and (readable := readable_error_body(response._content)) is not None
-            ):
-                response._content = readable
+            if response.status_code >= 400:
+                readable = readable_error_body(response.status_code, response._content)
+                if readable is not None:
+                    response._content = readable
             return response
         finally:
             _DEADLINE.reset(token)

@@ -1,49 +1,32 @@
 """An error answer's body, made one huggingface_hub can read: its status is what counts.
 
-huggingface_hub reads an error answer's JSON body for the server's message before it raises the error
-of its status. A body of a shape it does not expect (a list, a string, null, ``errors`` that is not a
-list of objects), one nested too deeply to decode, or one not in UTF-8 made that reading fail instead,
-so a gateway's 503 with such a body was never retried and read as "an answer endpointctl cannot read".
-Such a body is replaced by an empty object before huggingface_hub sees it: the error is then its
-status's, with no server message.
+huggingface_hub reads an error answer's body for the server's message before it raises the error of its
+status. A few bodies make that reading fail instead (JSON that is not an object, ``errors`` of a shape
+it cannot walk, JSON nested too deeply to decode, a body not in UTF-8), so a gateway's 503 with one was
+never retried and read as "an answer endpointctl cannot read". Only such a body is replaced, by an empty
+one: the error is then its status's, with its reason phrase for a message. Every body huggingface_hub
+reads is kept as it came, for the messages and for what tells a quota's 409 from a name's.
+
+Whether huggingface_hub can read a body is asked of huggingface_hub itself: its rules are its own.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import httpx2
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._http import hf_raise_for_status
 
-EMPTY = b"{}"
-
-
-def _texts(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+_NOWHERE = httpx2.Request("GET", "https://error-body.invalid/")
 
 
-def _readable(data: Any) -> bool:
-    """Whether huggingface_hub reads ``data`` for a message without failing (its ``_format``)."""
-    if not isinstance(data, dict):
-        return False
-    error, errors = data.get("error"), data.get("errors")
-    if error is not None and not _texts(error):
-        return False
-    description = data.get("error_description")
-    if description is not None and not isinstance(description, str):
-        return False
-    if errors is None:
-        return True
-    return isinstance(errors, list) and all(
-        isinstance(item, dict) and isinstance(item.get("message", ""), str) for item in errors
-    )
-
-
-def readable_error_body(content: bytes) -> bytes | None:
-    """None: ``content`` can be read as it is (JSON of a shape huggingface_hub reads, or text, which it
-    quotes); else the body to give it instead."""
+def readable_error_body(status: int, content: bytes) -> bytes | None:
+    """None: huggingface_hub raises the error of ``status`` over ``content`` as it is; else the body to
+    give it instead (empty). The headers play no part: what huggingface_hub reads of them cannot fail."""
+    trial = httpx2.Response(status, content=content, request=_NOWHERE)
     try:
-        data = json.loads(content)
-    except json.JSONDecodeError:
-        return None  # text (an HTML page, a proxy's words): read as text
-    except (ValueError, RecursionError):
-        return EMPTY  # not UTF-8, or nested deeper than the decoder goes
-    return None if _readable(data) else EMPTY
+        hf_raise_for_status(trial)
+    except HfHubHTTPError:
+        return None
+    except Exception:
+        return b""
+    return None  # not an error status to huggingface_hub: nothing to read for

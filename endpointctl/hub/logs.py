@@ -33,6 +33,7 @@ from endpointctl.core.errors import ApiError
 from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
 from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls, endpoint_path
 from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
+from endpointctl.hub.error_bodies import readable_error_body
 
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, read to word the error
 _OTHER_WIDTH = 200  # characters of a replica's other fields shown
@@ -173,8 +174,10 @@ class LogCalls(ApiCalls):
             for k, v in response.headers.items()
             if k.lower() not in ("content-encoding", "content-length")
         }
+        readable = readable_error_body(response.status_code, body)
+        content = body if readable is None else readable
         hf_raise_for_status(
-            httpx2.Response(response.status_code, headers=kept, content=body, request=request)
+            httpx2.Response(response.status_code, headers=kept, content=content, request=request)
         )
         raise AssertionError("unreachable: an error status was not raised")  # pragma: no cover
 

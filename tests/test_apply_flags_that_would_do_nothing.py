@@ -45,6 +45,8 @@ def test_a_dry_run_exits_as_apply_would_for_a_change_it_would_refuse(
     sandbox.reset_counts()
     dry = cli("apply", path, "--dry-run", "-o", "json")
     assert dry.code == (1 if blocked else 0), dry.all
+    said = "1 change(s) blocked: apply would send nothing for them and exit 1"
+    assert (said in dry.stderr) is blocked, dry.stderr  # a bare exit 1 in a CI log says nothing (review)
     assert [c["action"] for c in json.loads(dry.stdout)] == ["blocked" if blocked else "create"]
     assert sandbox.mutating_count() == 0
     real = cli("apply", path, "--yes")

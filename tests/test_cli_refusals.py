@@ -110,3 +110,27 @@ def test_validate_refuses_a_namespace_no_hub_name_can_be(
     result = cli("validate", str(tmp_path), "--namespace", "a/b")
     assert result.code == 2 and "--namespace" in result.stderr, result.all
     assert sum(sandbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"HF_TOKEN": "hf_abc def"},
+        {"HF_TOKEN": "\r\n"},
+        {"ENDPOINTCTL_REQUEST_TIMEOUT": "abc"},
+        {"ENDPOINTCTL_RETRY_SECONDS": "-1"},
+    ],
+)
+@pytest.mark.parametrize("command", [["validate"], ["schedule", "show"]])
+def test_offline_commands_read_no_setting_they_do_not_use(
+    clock: Any, tmp_path: pathlib.Path, setting: dict[str, str], command: list[str]
+) -> None:
+    """A pre-commit hook's validate must not stop on a token or a timeout it never uses (review)."""
+    doc = manifest("one", namespace="acme", schedule={"timezone": "UTC", "running": ["Mon-Fri 08:00-18:00"]})
+    path = write(tmp_path, "a.yaml", doc)
+    result = Cli(environ={**setting, "ENDPOINTCTL_NAMESPACE": "acme"}, clock=clock)(
+        *command, path, "-o", "json"
+    )
+    assert result.code == 0, result.all
+    bad = Cli(environ={**setting, "ENDPOINTCTL_NAMESPACE": "a/b"}, clock=clock)(*command, path)
+    assert bad.code == 2 and "ENDPOINTCTL_NAMESPACE" in bad.stderr, bad.all  # the one setting they use

@@ -159,7 +159,7 @@ def test_a_token_with_a_blank_a_control_or_a_non_ascii_character_inside_is_a_usa
 
 @pytest.mark.parametrize("value", [" ", "\n", " \r\n\t"])
 def test_a_token_of_only_blanks_is_a_usage_error(value: str) -> None:
-    with pytest.raises(UsageError, match="HF_TOKEN is set, but holds only blanks"):
+    with pytest.raises(UsageError, match="HF_TOKEN holds only blanks"):
         token_source(None, {"HF_TOKEN": value}, sandbox=True)
 
 
@@ -182,3 +182,20 @@ def test_the_cli_sends_a_token_cleaned_or_stops_before_any_call(
         assert "HF_TOKEN holds" in result.stderr and "nothing was sent" in result.stderr
         assert "säfe" not in result.all and "hf_sandbox" not in result.all
         assert sum(sandbox.counts().values()) == 0
+
+
+def test_an_empty_token_flag_is_refused_never_replaced_by_another_login(
+    sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """`--token "$UNSET_SECRET"`: another account's token must not be used in its place (review)."""
+    (tmp_path / "token").write_text(STORED)
+    environ = {
+        "ENDPOINTCTL_API_URL": sandbox.url,
+        "HF_TOKEN": "hf_sandbox_test_token_123",
+        "HF_HOME": str(tmp_path),
+    }
+    result = Cli(environ=environ, clock=clock)("--token", "", "status")
+    assert result.code == 2 and "--token is empty" in result.stderr, result.all
+    assert sum(sandbox.counts().values()) == 0
+    with pytest.raises(UsageError, match="HF_TOKEN holds only blanks"):
+        token_source(None, {"HF_TOKEN": " "}, sandbox=False)

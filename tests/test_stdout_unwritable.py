@@ -96,3 +96,50 @@ def test_a_reader_that_left_ends_the_command_without_a_word(
     result = cli("validate", write(tmp_path, "m.yaml", manifest()), "-o", "json")
     assert result.code == 1
     assert "error" not in result.stderr and "bug" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_manifest_problem_with_stdout_full_is_still_exit_2_with_the_problems_on_stderr(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Review: the JSON records of the problems could not be written, and that escaped as a traceback."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(manifest().replace("openai-community/gpt2", "not a repository!"))
+    with open("/dev/full", "w") as full:
+        done = _process("validate", str(path), "-o", "json", stdout=full, tmp_path=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "spec.model.repository" in done.stderr and f"{path}:" in done.stderr
+    assert "Traceback" not in done.stderr and "bug" not in done.stderr
+
+
+def test_an_encoding_that_cannot_write_the_result_says_so(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, "m.yaml", manifest(env={"GREETING": "héllo ☃"}))
+    env_extra = {"PYTHONIOENCODING": "ascii"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENDPOINTCTL_"))} | env_extra
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    done = subprocess.run(
+        [sys.executable, "-m", "endpointctl", "--sandbox", "plan", path, "-o", "yaml"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "its encoding (ascii) cannot write a character of it" in done.stderr
+    assert "PYTHONIOENCODING=utf-8" in done.stderr and "bug" not in done.stderr
+
+
+class _NotTheStream(io.StringIO):
+    def write(self, text: str) -> int:
+        raise ValueError("raised by something other than the stream")
+
+
+def test_a_value_error_of_an_open_stream_is_no_closed_stdout(
+    sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    cli = Cli({"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN}, clock, stdout_type=_NotTheStream)
+    result = cli("validate", write(tmp_path, "m.yaml", manifest()), "-o", "json")
+    assert result.code == 1
+    assert "it is closed" not in result.stderr and "a bug in endpointctl" in result.stderr

@@ -519,6 +519,9 @@ def bash_step(tmp_path: pathlib.Path) -> Callable[..., Step]:
     fake = bin_dir / "endpointctl"
     fake.write_text(FAKE_ENDPOINTCTL.format(python=sys.executable))
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    python = bin_dir / "python"  # the venv's, beside endpointctl, as the action makes it
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
 
     def run(source: str, **env: str) -> Step:
         temp = tmp_path / "runner-temp"
@@ -602,6 +605,7 @@ def test_the_action_masks_the_token_and_never_prints_it(bash_step: Callable[...,
         ("hf_with%0Apercent", ["hf_with%0Apercent"]),  # escaped, it masks itself, not a line break
         ("hf_pasted_with_its_crlf\r\n", ["hf_pasted_with_its_crlf\r", "hf_pasted_with_its_crlf"]),
         ("  hf_blanks_around  ", ["  hf_blanks_around  ", "hf_blanks_around"]),
+        ("hf_copied_from_a_page\u00a0", ["hf_copied_from_a_page\u00a0", "hf_copied_from_a_page"]),
     ],
 )
 def test_the_action_masks_the_token_as_it_stands_and_as_it_is_sent(

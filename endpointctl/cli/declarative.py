@@ -15,7 +15,7 @@ from endpointctl.core.errors import EndpointctlError, ExitCode, UsageError
 from endpointctl.core.settings import OutputMode
 
 if TYPE_CHECKING:
-    from endpointctl.core.plan import Options
+    from endpointctl.core.plan import Options, Plan
     from endpointctl.engine.flows import deploy
 
 
@@ -34,7 +34,7 @@ def validate(
     desired = inv.load(paths, allow_public=allow_public)
     from endpointctl.core.placement import check_one_each
 
-    default = inv.settings(namespace=namespace, output=output).namespace  # --namespace or the environment's
+    default = inv.default_namespace(namespace)
     # Where the namespace is known offline, two manifests naming one endpoint through it are caught here.
     known = [(d.manifest.metadata.namespace or default, d) for d in desired]
     check_one_each([(ns, d) for ns, d in known if ns], nothing="no API call was made")
@@ -104,11 +104,8 @@ def plan(
     show_warnings(inv.out, the_plan)
     from endpointctl.cli.exits import for_plan
 
-    if flags["detailed_exitcode"] and the_plan.blocked:
-        inv.out.error(
-            f"{len(the_plan.blocked)} change(s) blocked: apply would send nothing for them and exit 1",
-            hint="each blocked change above says why",
-        )
+    if flags["detailed_exitcode"]:
+        _say_blocked(inv, the_plan)
     return for_plan(
         changes=the_plan.has_changes, blocked=bool(the_plan.blocked), detailed=flags["detailed_exitcode"]
     )
@@ -175,7 +172,7 @@ def apply(
         show_prune_searched(inv.out, dry)
         show_warnings(inv.out, dry)
         # As apply would exit, as far as a dry run can tell: a change it would refuse fails it.
-        return ExitCode.FAILURE if dry.blocked else ExitCode.OK
+        return _say_blocked(inv, dry)
     stack = how.stack
     steps = deploy.ApplySettings(
         options=how,
@@ -190,6 +187,17 @@ def apply(
     hooks = CliHooks(inv.out, inv.env.clock, session.cancel, show_tracebacks=inv.traceback, files=files)
     applied = deploy.apply(session, desired, steps, consent=inv.consent(flags["yes"]), hooks=hooks)
     return _show(inv, applied, flags["junit_xml"], interrupted=session.cancel.is_set())
+
+
+def _say_blocked(inv: Invocation, plan: Plan) -> ExitCode:
+    """The error line for a plan whose changes apply would refuse, and the exit code apply would give."""
+    if not plan.blocked:
+        return ExitCode.OK
+    inv.out.error(
+        f"{len(plan.blocked)} change(s) blocked: apply would send nothing for them and exit 1",
+        hint="each blocked change above says why",
+    )
+    return ExitCode.FAILURE
 
 
 def _warn_idle(inv: Invocation, flags: dict[str, Any]) -> None:

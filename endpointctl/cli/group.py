@@ -198,7 +198,7 @@ def cli(ctx: click.Context, sandbox: bool, token_flag: str | None, traceback: bo
     inv: Invocation = ctx.obj
     inv.sandbox = inv.sandbox or sandbox
     inv.traceback = inv.traceback or traceback
-    if token_flag:
+    if token_flag is not None:  # given empty too: `--token "$UNSET"` is refused, never another login
         inv.out.redactor.add(token_flag)
         inv.out.warn("a token given as a flag shows in shell history and process lists; prefer HF_TOKEN")
         inv.token_flag = token_flag

@@ -78,6 +78,14 @@ class Invocation:
     def out(self) -> Output:
         return self.env.out
 
+    def default_namespace(self, namespace: str | None) -> str | None:
+        """--namespace, else ENDPOINTCTL_NAMESPACE, checked; None: the token's user, which only the API
+        tells. For the offline commands: nothing else of the settings (the token, the timeouts) is read,
+        so a setting they never use cannot stop them."""
+        from endpointctl.core.settings import namespace_setting
+
+        return namespace_setting(namespace, self.env.environ)
+
     def settings(self, *, namespace: str | None = None, output: str = OutputMode.TABLE.value) -> Settings:
         """This command's settings: its flags over the environment over the defaults, resolved once."""
         settings = Settings.resolve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -35,7 +36,8 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
         inv.out.redactor.add(*error.sensitive)  # a message may quote a secret of a manifest that failed
         if inv.out.mode.structured:
             # For CI to annotate: one record per problem on stdout; people still read them on stderr.
-            inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
+            with contextlib.suppress(OutputLost):  # stderr still says them, and the exit code is still 2
+                inv.out.result(render.manifest_issues(error.issues, inv.out.mode))
         environ, scrub = inv.env.environ, inv.out.redactor.scrub
         with commands_stopped(inv.out.command, environ):  # it quotes the manifest verbatim
             inv.out.error(error.message, error.hint)

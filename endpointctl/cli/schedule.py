@@ -158,7 +158,7 @@ def show_command(
     mode = inv.out.mode = OutputMode(output)
     begin = _instant(start, "--from") or datetime.fromtimestamp(inv.env.clock.wall(), UTC)
     desired = inv.load(paths)
-    default_namespace = inv.settings(namespace=namespace, output=output).namespace  # no API call
+    default_namespace = inv.default_namespace(namespace)
     items = coming(desired, begin, days, default_namespace)
     if mode.markdown:
         inv.out.result(markdown_reports.schedule_show(items, scrub=inv.out.redactor.scrub))

@@ -146,7 +146,8 @@ def clean_token(value: str, name: str) -> str:
     never shown."""
     token = token_as_sent(value)
     if not token:
-        raise UsageError(f"{name} is set, but holds only blanks", hint="set it to the token, or unset it")
+        what = "is empty" if not value else "holds only blanks"
+        raise UsageError(f"{name} {what}", hint=f"give {name} the token, or leave it out; nothing was sent")
     odd = next((c for c in token if not c.isascii() or not c.isprintable() or c.isspace()), None)
     if odd is not None:
         what = (
@@ -171,7 +172,7 @@ def token_source(
     ``own_environment``: ``environ`` is the process's environment, so huggingface_hub's own lookup may
     be used; an injected one (a test's) only ever leads to the login file under its own home.
     """
-    if flag:
+    if flag is not None:  # given empty, refused (clean_token): `--token "$UNSET"` must not use another login
         return TokenInfo(clean_token(flag, "--token"), "--token")
     if environ.get("HF_TOKEN"):
         return TokenInfo(clean_token(environ["HF_TOKEN"], "HF_TOKEN"), "the HF_TOKEN environment variable")
@@ -185,7 +186,7 @@ def token_source(
     return TokenInfo(None, STORED_LOGIN, stored_path=path)
 
 
-def _namespace(flag: str | None, environ: Mapping[str, str]) -> str | None:
+def namespace_setting(flag: str | None, environ: Mapping[str, str]) -> str | None:
     """--namespace, else ENDPOINTCTL_NAMESPACE, checked: set but empty is a mistake (an unset variable in a
     script), never a reason to fall back to the token's own user and act there."""
     from endpointctl.core.spec import namespace_problem  # pydantic: only when a namespace is given
@@ -234,7 +235,7 @@ class Settings:
         in_sandbox = sandbox or _truthy(environ.get("ENDPOINTCTL_SANDBOX"), "ENDPOINTCTL_SANDBOX")
         return cls(
             api_url=_api_url(environ),
-            namespace=_namespace(namespace, environ),
+            namespace=namespace_setting(namespace, environ),
             sandbox=in_sandbox,
             request_timeout=timeout,
             token=token_source(token_flag, environ, sandbox=in_sandbox, own_environment=own_environment),

@@ -47,7 +47,16 @@ class Output:
             self._write(self.stdout, text)
         except BrokenPipeError:
             raise OutputLost("standard output's reader closed it", reader_left=True) from None
-        except (OSError, ValueError, AttributeError) as error:  # ValueError: closed; AttributeError: None
+        except UnicodeEncodeError as error:
+            raise OutputLost(
+                f"could not write the result to standard output: its encoding ({error.encoding}) cannot "
+                "write a character of it",
+                hint="set PYTHONIOENCODING=utf-8 or a UTF-8 locale; what the command did before stays done",
+            ) from None
+        except (OSError, ValueError, AttributeError) as error:
+            closed = self.stdout is None or getattr(self.stdout, "closed", False)  # None: started closed
+            if not isinstance(error, OSError) and not closed:
+                raise  # not the stream's doing: a bug, reported as one
             why = error.strerror if isinstance(error, OSError) and error.strerror else "it is closed"
             raise OutputLost(
                 f"could not write the result to standard output: {why}",

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 import pytest
-from clirunner import Cli
+from clirunner import Cli, Run
 from conftest import TOKEN
 from test_cli_apply import manifest, write
 
@@ -27,10 +27,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _process(
-    *argv: str, stdout: Any, tmp_path: pathlib.Path, **extra: Any
+    *argv: str, stdout: Any, tmp_path: pathlib.Path, environ: dict[str, str] | None = None, **extra: Any
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENDPOINTCTL_"))}
-    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env |= {"XDG_STATE_HOME": str(tmp_path / "state"), **(environ or {})}
     return subprocess.run(
         [sys.executable, "-m", "endpointctl", *argv],
         env=env,
@@ -89,11 +89,15 @@ def test_an_apply_whose_result_cannot_be_written_says_what_it_did_stays_done(
     assert sandbox.counts().get("POST /v2/endpoint/{namespace}") == 1  # the create happened, and is kept
 
 
+def _validated_into(stdout: type[io.StringIO], sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path) -> Run:
+    cli = Cli({"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN}, clock, stdout_type=stdout)
+    return cli("validate", write(tmp_path, "m.yaml", manifest()), "-o", "json")
+
+
 def test_a_reader_that_left_ends_the_command_without_a_word(
     sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
 ) -> None:
-    cli = Cli({"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN}, clock, stdout_type=_ReaderLeft)
-    result = cli("validate", write(tmp_path, "m.yaml", manifest()), "-o", "json")
+    result = _validated_into(_ReaderLeft, sandbox, clock, tmp_path)
     assert result.code == 1
     assert "error" not in result.stderr and "bug" not in result.stderr, result.stderr
 
@@ -114,17 +118,15 @@ def test_a_manifest_problem_with_stdout_full_is_still_exit_2_with_the_problems_o
 
 def test_an_encoding_that_cannot_write_the_result_says_so(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "m.yaml", manifest(env={"GREETING": "héllo ☃"}))
-    env_extra = {"PYTHONIOENCODING": "ascii"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ENDPOINTCTL_"))} | env_extra
-    env["XDG_STATE_HOME"] = str(tmp_path / "state")
-    done = subprocess.run(
-        [sys.executable, "-m", "endpointctl", "--sandbox", "plan", path, "-o", "yaml"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
+    done = _process(
+        "--sandbox",
+        "plan",
+        path,
+        "-o",
+        "yaml",
+        stdout=subprocess.PIPE,
+        tmp_path=tmp_path,
+        environ={"PYTHONIOENCODING": "ascii"},
     )
     assert done.returncode == 1, done.stderr
     assert "its encoding (ascii) cannot write a character of it" in done.stderr
@@ -139,7 +141,6 @@ class _NotTheStream(io.StringIO):
 def test_a_value_error_of_an_open_stream_is_no_closed_stdout(
     sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
 ) -> None:
-    cli = Cli({"ENDPOINTCTL_API_URL": sandbox.url, "HF_TOKEN": TOKEN}, clock, stdout_type=_NotTheStream)
-    result = cli("validate", write(tmp_path, "m.yaml", manifest()), "-o", "json")
+    result = _validated_into(_NotTheStream, sandbox, clock, tmp_path)
     assert result.code == 1
     assert "it is closed" not in result.stderr and "a bug in endpointctl" in result.stderr

@@ -56,6 +56,23 @@ def test_resume_and_scale_to_zero(cli: Cli, sandbox: Sandbox, clock: Any, deploy
     assert sandbox.mutating_count() == 0
 
 
+def test_scale_to_zero_leaves_a_paused_endpoint_paused_and_says_so(
+    cli: Cli, sandbox: Sandbox, deployed: str
+) -> None:
+    """A nightly `scale-to-zero -l team=nlp` must not fail because someone paused one of them: paused
+    bills nothing either, and the API refuses to scale a paused endpoint (review)."""
+    assert cli("pause", "web").code == 0
+    sandbox.reset_counts()
+    for _ in range(2):
+        result = cli("scale-to-zero", "-l", "team=nlp", "-o", "json")
+        assert result.code == 0, result.all
+        records = {r["name"]: r for r in json.loads(result.stdout)}
+        assert records["web"]["outcome"] == "unchanged" and "left paused" in result.stderr
+        assert states(cli) == {"web": "paused", "batch": "scaledToZero"}
+    assert sandbox.counts().get("POST /v2/endpoint/{namespace}/{name}/pause", 0) == 0
+    assert sandbox.counts().get("POST /v2/endpoint/{namespace}/{name}/scale-to-zero") == 1  # batch's only
+
+
 def test_selector_chooses_by_label(cli: Cli, deployed: str) -> None:
     assert cli("pause", "--selector", "env=dev").code == 0
     assert states(cli) == {"web": "paused", "batch": "running"}

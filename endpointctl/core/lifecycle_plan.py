@@ -21,6 +21,16 @@ _LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {
     StepKind.SCALE_TO_ZERO: (Action.SCALE_TO_ZERO, (Status.SCALED_TO_ZERO,), "already scaled to zero"),
     StepKind.DELETE: (Action.DELETE, (), ""),
 }
+# States that already give what the command is for, though not the state it names: a paused endpoint
+# bills nothing, as a scaled-to-zero one does, and the API refuses to scale it (only a running one can
+# be). Sending it made a nightly `scale-to-zero -l env=dev` fail whenever someone had paused one;
+# `schedule run` reads a paused endpoint as scaled to zero the same way.
+_ALSO_DONE: dict[StepKind, dict[Status, str]] = {
+    StepKind.SCALE_TO_ZERO: {
+        Status.PAUSED: "paused, which bills nothing either: left paused (`endpointctl resume` it first to "
+        "have it scale to zero instead)"
+    },
+}
 
 
 def lifecycle_plan(
@@ -43,8 +53,9 @@ def lifecycle_plan(
             else:
                 missing.append(target)
             continue
-        if ep.status in done_states:
-            changes.append(Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=(done_note,)))
+        if ep.status in done_states or ep.status in _ALSO_DONE.get(kind, {}):
+            note = done_note if ep.status in done_states else _ALSO_DONE[kind][ep.status]
+            changes.append(Change(ep.name, ep.namespace, Action.NOOP, live=ep, notes=(note,)))
             continue
         notes = ("the API resets replicas to 1; `endpointctl apply` restores the manifest's scaling",)
         changes.append(

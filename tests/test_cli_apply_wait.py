@@ -40,6 +40,36 @@ def test_apply_wait_fails_fast_on_a_failed_deploy(cli: Cli, tmp_path: pathlib.Pa
     assert "failed" in result.stderr
 
 
+def test_a_failed_deploy_is_a_failed_smoke_test_in_the_report_ci_keeps(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """Left out, a failed deploy read "1 passed, 0 failed" in the JUnit report, or wrote none (review)."""
+    write(tmp_path, "bad.yaml", manifest("broken", repository="sandbox/fail-deploy"))
+    write(tmp_path, "good.yaml", manifest("fine"))
+    junit = tmp_path / "smoke.xml"
+    result = cli("apply", str(tmp_path), "--yes", "--smoke", "--junit-xml", str(junit), "-o", "json")
+    assert result.code == 1, result.all
+    smoked = {r["name"]: r["smoke"] for r in json.loads(result.stdout)}
+    assert smoked["fine"]["verdict"] == "pass"
+    assert smoked["broken"]["verdict"] == "fail" and "its wait ended failed" in smoked["broken"]["reason"]
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    (tmp_path / "only").mkdir()
+    alone = write(tmp_path / "only", "bad.yaml", manifest("broken-too", repository="sandbox/fail-deploy"))
+    only = cli("apply", alone, "--yes", "--smoke", "--junit-xml", str(tmp_path / "only.xml"))
+    assert only.code == 1 and (tmp_path / "only.xml").exists(), only.all  # a report, with its one failure
+
+
+def test_a_timed_out_deploy_keeps_exit_4_with_smoke(cli: Cli, tmp_path: pathlib.Path) -> None:
+    """The unreached smoke test is shown, but the wait's outcome is what the exit code counts."""
+    result = cli(
+        "apply", write(tmp_path, "m.yaml", manifest()), "--yes", "--smoke", "--timeout", "1", "-o", "json"
+    )
+    assert result.code == 4, result.all
+    (record,) = json.loads(result.stdout)
+    assert record["smoke"]["verdict"] == "fail" and "its wait ended timeout" in record["smoke"]["reason"]
+
+
 def test_apply_wait_times_out_with_exit_4(cli: Cli, tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "m.yaml", manifest())
     result = cli("apply", path, "--yes", "--wait", "--timeout", "1")

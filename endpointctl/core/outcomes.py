@@ -112,10 +112,13 @@ class SmokeResult:
     attempts: int = 0
     cold_start_seconds: float | None = None  # time spent waking the endpoint; None when it was warm
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # apply --smoke: its wait did not end ready, so it was never called. Shown (a failure in JUnit, for a
+    # report that would otherwise read green), but its wait's outcome is what the exit code counts.
+    unreached: bool = False
 
     @property
     def ran(self) -> bool:
-        return self.outcome is not SmokeOutcome.SKIPPED
+        return self.outcome is not SmokeOutcome.SKIPPED and not self.unreached
 
 
 def all_passed(results: Sequence[SmokeResult]) -> bool:

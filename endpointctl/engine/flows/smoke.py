@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched
-from endpointctl.core.outcomes import SmokeOutcome, SmokeResult, WaitReport
+from endpointctl.core.outcomes import EndpointWait, SmokeOutcome, SmokeResult, WaitOutcome, WaitReport
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target, Targets, UrlOverride, url_overrides
@@ -72,6 +72,8 @@ def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -
     ready: list[tuple[Endpoint, Desired | None]] = []
     for e in report.endpoints:
         if not e.ready or e.endpoint is None:
+            # Left out, a deploy that failed read as "1 passed, 0 failed" in the JUnit report CI keeps.
+            skipped.append(_unreached(e))
             continue
         if e.target.state is not DesiredState.RUNNING:
             # Calling it would fail on a paused endpoint and wake a scaled-to-zero one the manifest wants
@@ -81,6 +83,15 @@ def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -
             continue
         ready.append((e.endpoint, specs.get((e.target.namespace, e.target.name))))
     return skipped + _run(session, ready, {})
+
+
+def _unreached(e: EndpointWait) -> SmokeResult:
+    """The smoke test of an endpoint whose wait did not end ready: not run; failed, unless interrupted."""
+    name, namespace = e.target.name, e.target.namespace
+    if e.outcome is WaitOutcome.INTERRUPTED:
+        return SmokeResult(name, namespace, SmokeOutcome.SKIPPED, "interrupted before it was ready")
+    reason = f"not called: its wait ended {e.outcome.value} ({e.status}: {e.message})"
+    return SmokeResult(name, namespace, SmokeOutcome.FAIL, reason, unreached=True)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,23 @@ def test_paused_hint_says_how_to_start_it_and_a_paused_manifest_is_ready(
     assert cli("wait", "-f", path).code == 0  # the manifest wants it paused
 
 
+@pytest.mark.parametrize(("otherwise", "status"), [("paused", "paused"), ("scaledToZero", "scaledToZero")])
+def test_wait_on_a_manifest_waits_for_the_state_its_schedule_holds_now(
+    cli: Cli, clock: Any, tmp_path: pathlib.Path, otherwise: str, status: str
+) -> None:
+    """Outside its window, a scheduled endpoint is ready asleep, as apply --wait says: waiting for
+    running failed, with a hint to resume it against its own schedule (review)."""
+    window = {"timezone": "UTC", "running": ["Mon-Sun 00:00-00:01"], "otherwise": otherwise}
+    path = write(tmp_path, "m.yaml", manifest(schedule=window))
+    assert cli("apply", path, "--yes", "--wait").code == 0
+    clock.advance(60)
+    result = cli("wait", "-f", path, "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert (record["outcome"], record["status"]) == ("ready", status)
+    assert "resume" not in result.stderr
+
+
 def test_failure_beats_timeout(cli: Cli, sandbox: Sandbox, applied: str) -> None:
     result = cli("wait", "gpt2-demo", "ghost", "--timeout", "0.5", "-o", "json")
     assert result.code == 1

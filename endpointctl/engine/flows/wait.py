@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
 from endpointctl.core.readiness import WaitTarget
+from endpointctl.core.scheduled import awake_state, wanted_state
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.targets import Targets
 from endpointctl.engine.flows import logs as log_flow
@@ -34,11 +36,14 @@ def wait(
     # --timeout bounds the whole command: the first listing, its retries and requests included.
     selection = select(session, targets, desired, deadline=start + timeout)
     selection.require_match()
-    states = {(namespace, d.name): d.spec.state for namespace, d in selection.placed}
-    waiting = [
-        WaitTarget(t.namespace, t.name, state=states.get((t.namespace, t.name)) or DesiredState.RUNNING)
-        for t in selection.targets
-    ]
+    # The state each manifest asks for now: its schedule's (a hold honoured), as apply moves it; else
+    # its fixed state. Waiting for "running" fought the schedule: failed, with a hint to resume it.
+    now = datetime.fromtimestamp(session.clock.wall(), UTC)
+    waiting = []
+    for t in selection.targets:
+        d, live = selection.desired(t), selection.live(t)
+        state = None if d is None else awake_state(d, live, now).state if live else wanted_state(d, now)
+        waiting.append(WaitTarget(t.namespace, t.name, state=state or DesiredState.RUNNING))
     # The selection's listing is the first round: one list call fewer.
     with hooks.interruptible(), hooks.waiting() as display:
         left = max(0.0, start + timeout - session.clock.now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
+import re
+import shlex
 from typing import Any
 
 import pytest
@@ -163,6 +165,24 @@ def test_existing_unmanaged_endpoint_is_refused_then_adopted(
     assert adopted.code == 0, adopted.all
     tags = client.get(f"/v2/endpoint/{USER}/gpt2-demo").json()["tags"]
     assert "owner=alice" in tags and "managed-by=endpointctl" in tags
+
+
+def test_the_adopt_hint_runs_as_pasted(
+    cli: Cli, sandbox: Sandbox, client: Any, endpoint_body: Any, tmp_path: pathlib.Path
+) -> None:
+    """A hint naming `endpointctl apply --adopt` without the manifest was exit 2 when pasted (review)."""
+    assert (
+        client.post(f"/v2/endpoint/{USER}", json=endpoint_body("gpt2-demo", tags=["owner=alice"])).status_code
+        == 200
+    )
+    path = write(tmp_path, "m.yaml", manifest())
+    (record,) = json.loads(cli("apply", path, "--yes", "-o", "json").stdout)
+    hint = re.search(r"`(endpointctl apply [^`]*--adopt[^`]*)`", record["error"])
+    assert hint is not None, record["error"]
+    pasted = shlex.split(hint.group(1))[1:]
+    assert path in pasted
+    adopted = cli(*pasted, "--yes")
+    assert adopted.code == 0, adopted.all
 
 
 def test_prune_touches_only_its_own_stack(

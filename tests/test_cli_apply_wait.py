@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shlex
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -38,6 +39,8 @@ def test_apply_wait_fails_fast_on_a_failed_deploy(cli: Cli, tmp_path: pathlib.Pa
     (record,) = json.loads(result.stdout)
     assert (record["outcome"], record["wait"]["outcome"]) == ("ok", "failed")
     assert "failed" in result.stderr
+    # The hint names the manifest, so that it runs as pasted (review).
+    assert shlex.join(["endpointctl", "apply", path, "--allow-replace"]) in record["wait"]["hint"]
 
 
 def test_a_failed_deploy_is_a_failed_smoke_test_in_the_report_ci_keeps(

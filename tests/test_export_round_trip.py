@@ -312,7 +312,7 @@ def test_an_endpoint_made_with_huggingface_hub_is_adopted_with_its_tags_only(
     assert doc["spec"]["security"] == "protected"
     assert doc["spec"]["scaling"] == {"minReplica": 1, "maxReplica": 2}  # no timeout: the API has none
     assert "not a label a manifest can hold" in run.stderr and "'bare-tag'" in run.stderr
-    assert "plan --adopt" in text and "${API_KEY}" in text
+    assert "`endpointctl plan FILE --adopt` (FILE: this file)" in text and "${API_KEY}" in text
 
     state = _adopt(cli, sandbox, recorder, out, "made-elsewhere")  # with API_KEY and hf_token unset
     assert state["status"] == "running" and state["managed"] is True

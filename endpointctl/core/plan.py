@@ -28,7 +28,7 @@ from endpointctl.core.scheduled import Instant, effective_min_replica, held_stat
 from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
-from endpointctl.core.tags import NOT_MANAGED, UNKNOWN_TAGS, VALUE_RE, VALUE_RULE
+from endpointctl.core.tags import UNKNOWN_TAGS, VALUE_RE, VALUE_RULE, not_managed
 
 
 class Action(StrEnum):
@@ -160,7 +160,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     if not live.tags_reported:
         return replace(base, action=Action.BLOCKED, reason=UNKNOWN_TAGS)
     if not live.managed and not options.adopt:
-        return replace(base, action=Action.BLOCKED, reason=NOT_MANAGED)
+        return replace(base, action=Action.BLOCKED, reason=not_managed(desired.file, live.namespace))
     if options.stack and live.managed and len(live.stacks) > 1:
         return replace(base, action=Action.BLOCKED, reason=several_stacks(live))
     if options.stack and live.managed and live.stack not in (None, options.stack):

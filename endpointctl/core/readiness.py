@@ -68,6 +68,9 @@ class WaitTarget:
     # Where a command given no --namespace lands (``Session.implied_namespace``): the commands its hints
     # suggest name any other namespace, and this one too when None (not known).
     implied_namespace: str | None = None
+    # The manifest's file, when the wait is for one (apply, wait -f): a hint to apply it names it, so that
+    # the command runs as pasted.
+    manifest: str | None = None
 
     @property
     def key(self) -> str:
@@ -228,9 +231,12 @@ def decide(
             "endpoints there",
         )
     if endpoint.status is Status.FAILED:
-        hint = (
-            "a failed endpoint cannot be recovered: fix the cause, then `endpointctl apply --allow-replace`"
-        )
+        if target.manifest is None:
+            again = "`endpointctl apply PATH --allow-replace` with its manifest"
+        else:
+            words = (target.namespace, target.manifest, "--allow-replace")
+            again = f"`{command_for('apply', *words, implied=target.implied_namespace)}`"
+        hint = f"a failed endpoint cannot be recovered: fix the cause, then {again}"
         if custom_port(endpoint) is not None:
             hint += "; a custom container must listen on the image's port and answer its health route"
         return _failed(f"endpoint '{target.key}' failed: {endpoint.message or 'deployment failed'}", hint)

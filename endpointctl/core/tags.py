@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from endpointctl.core.image_refs import canonical_image
+from endpointctl.core.suggest import command_for
 
 # Tags endpointctl owns. A manifest may not set them through labels.
 MANAGED_BY_KEY = "managed-by"
@@ -51,10 +52,15 @@ ENV_TAG_MAX = 255
 # Until when `endpointctl schedule hold` keeps a scheduled endpoint awake (core/hold_tag.py). Set and
 # removed by that command alone: apply never plans a change to it (it is in no change's ``ours``).
 HOLD_KEY = "endpointctl-hold"
-NOT_MANAGED = (
-    "an endpoint of this name exists and is not managed by endpointctl; `endpointctl apply --adopt` takes "
-    "it over"
-)
+
+
+def not_managed(manifest: str, namespace: str) -> str:
+    """Why an endpoint of the manifest's name is not changed, with the command (its file named, so that it
+    runs as pasted) that takes it over."""
+    adopt = command_for("apply", namespace, manifest, "--adopt")
+    return f"an endpoint of this name exists and is not managed by endpointctl; `{adopt}` takes it over"
+
+
 # Why nothing is changed on an endpoint whose tags the API did not give as a list of text (Endpoint.
 # tags_reported): whether endpointctl manages it, its labels and any hold live there, and a change that
 # sends tags would replace the ones it cannot see.

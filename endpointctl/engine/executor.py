@@ -35,6 +35,7 @@ from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitOutcome
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 from endpointctl.core.tags import MANAGED_TAG
 from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
@@ -231,10 +232,11 @@ class Executor:
                 hint=SEE_PLAN,
             )
         if MANAGED_TAG not in found.tags:
+            adopt = command_for("apply", found.namespace, desired.file, "--adopt")
             raise Conflict(
                 f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
                 f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",
-                hint="find out who created it; `endpointctl apply --adopt` takes it over",
+                hint=f"find out who created it; `{adopt}` takes it over",
             )
         differing = [change.path for change in diff_endpoint(desired, found)]
         if set(tags) - set(found.tags):

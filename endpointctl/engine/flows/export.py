@@ -68,7 +68,8 @@ def _comments(exported: exporting.Exported, live: Endpoint) -> list[str]:
         lines.append(f"state: {state} is its state now; remove it to leave pause and resume to other jobs.")
     if not live.managed:
         lines.append(
-            "Not managed by endpointctl yet: `endpointctl plan --adopt` shows the tags it would add."
+            "Not managed by endpointctl yet: `endpointctl plan FILE --adopt` (FILE: this file) shows the "
+            "tags it would add."
         )
     return lines + [f"Note: {note}." for note in exported.notes]
 

@@ -218,6 +218,21 @@ def test_gives_up_within_the_budget_and_says_what_how_often_and_what_was_answere
     assert "ENDPOINTCTL_RETRY_SECONDS" in (caught.value.hint or "")
 
 
+def test_giving_up_before_the_budget_has_passed_is_not_said_as_after_it() -> None:
+    """"gave up after 3 attempts in 2 s" beside "nothing more was tried after 3 s" (review): the rule is
+    that no try falls after the budget, so the run may end before it."""
+    clock = ManualClock(NOW)
+    fn = Flaky(clock, [Failure("503: Service Unavailable", 503)] * 1000)
+    retry = policy(clock, budget=3)
+    with pytest.raises(ApiError) as caught:
+        retry.run(retry.start("x"), fn, classify)
+    assert clock.now() - NOW < 3  # ended before the budget: the next try would have fallen after it
+    assert caught.value.hint == (
+        "retries stop where the next would fall after 3 s (ENDPOINTCTL_RETRY_SECONDS); "
+        "run the same command again later"
+    )
+
+
 def test_a_wait_longer_than_the_budget_left_is_not_waited_for() -> None:
     clock = ManualClock(NOW)
     fn = Flaky(clock, [Failure("429: later", 429, {"retry-after": "600"})])

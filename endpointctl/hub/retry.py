@@ -365,8 +365,10 @@ class RetryPolicy:
         if self.budget == 0:
             hint = "retries are off (ENDPOINTCTL_RETRY_SECONDS=0): nothing was tried again"
         else:
+            # Said as the rule it is: the run may stop before the budget has passed, when the next try
+            # would fall after it ("gave up after 3 attempts in 2 s" beside "after 3 s" read as a lie).
             hint = (
-                f"nothing more was tried after {self.budget:g} s (ENDPOINTCTL_RETRY_SECONDS); "
-                "run the same command again later"
+                f"retries stop where the next would fall after {self.budget:g} s "
+                "(ENDPOINTCTL_RETRY_SECONDS); run the same command again later"
             )
         return ApiError(message, status=op.last.status, hint=hint)

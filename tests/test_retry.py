@@ -219,7 +219,7 @@ def test_gives_up_within_the_budget_and_says_what_how_often_and_what_was_answere
 
 
 def test_giving_up_before_the_budget_has_passed_is_not_said_as_after_it() -> None:
-    """"gave up after 3 attempts in 2 s" beside "nothing more was tried after 3 s" (review): the rule is
+    """ "gave up after 3 attempts in 2 s" beside "nothing more was tried after 3 s" (review): the rule is
     that no try falls after the budget, so the run may end before it."""
     clock = ManualClock(NOW)
     fn = Flaky(clock, [Failure("503: Service Unavailable", 503)] * 1000)

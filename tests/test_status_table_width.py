@@ -27,6 +27,21 @@ def widest(text: str) -> int:
     return max(len(line) for line in text.splitlines())
 
 
+@pytest.mark.parametrize("columns", ["160", "80", "", "wide"])
+def test_a_wider_terminal_shows_more_and_never_less_than_100_columns(
+    cli: Cli, clock: Any, tmp_path: pathlib.Path, columns: str
+) -> None:
+    """COLUMNS (as shells export it) widens the table, so nothing is cut that need not be (review)."""
+    doc = manifest(LONG_NAME, repository="some-organization-with-a-long-name/a-model-with-a-long-name")
+    assert cli("apply", write(tmp_path, "long.yaml", doc), "--yes").code == 0
+    clock.advance(10)
+    table = cli("status", env={"COLUMNS": columns}).stdout
+    width = int(columns) if columns.isdigit() and int(columns) > TABLE_WIDTH else TABLE_WIDTH
+    assert widest(table) <= width, table
+    cut = "…" in table
+    assert cut is (width == TABLE_WIDTH), table  # 160 columns hold the whole model; 100 do not
+
+
 def test_long_name_is_32_characters() -> None:
     assert len(LONG_NAME) == 32
 

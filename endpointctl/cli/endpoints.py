@@ -33,6 +33,7 @@ def status(inv: Invocation, targets: Targets, output: str, namespace: str | None
     """Name, state, URL, model, instance, replicas and security of endpoints."""
     from endpointctl.engine.flows import observe
     from endpointctl.ui import markdown, render
+    from endpointctl.ui.fit import TABLE_WIDTH
 
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
@@ -42,7 +43,8 @@ def status(inv: Invocation, targets: Targets, output: str, namespace: str | None
     else:
         # Read after the listing: a hold is shown only while it lasts (ui/ has no clock).
         at = datetime.fromtimestamp(inv.env.clock.wall(), UTC)
-        inv.out.result(render.endpoints(found.endpoints, settings.output, at=at))
+        width = inv.env.table_width(TABLE_WIDTH)
+        inv.out.result(render.endpoints(found.endpoints, settings.output, at=at, width=width))
     problem = found.problem(targets.allow_empty)
     if problem is not None:
         raise problem

@@ -61,6 +61,20 @@ class CommandEnv:
             return self.interactive
         return sys.stdin.isatty() and sys.stdout.isatty()
 
+    def table_width(self, least: int) -> int:
+        """How wide a table for people may be: ``COLUMNS`` when set (as shells export it), else the width
+        of the terminal stdout is, never under ``least`` (what a pipe or a log gets)."""
+        columns = self.environ.get("COLUMNS", "")
+        if columns.isdigit():
+            return max(least, int(columns))
+        stream = self.out.stdout
+        try:
+            if stream is not None and stream.isatty():
+                return max(least, os.get_terminal_size(stream.fileno()).columns)
+        except (OSError, ValueError, AttributeError):  # no descriptor, or not a terminal after all
+            pass
+        return least
+
 
 @dataclass
 class Invocation:

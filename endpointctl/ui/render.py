@@ -90,11 +90,12 @@ def _replicas(ep: Endpoint) -> str:
     return f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"
 
 
-def endpoints(items: Sequence[Endpoint], mode: OutputMode, *, at: datetime) -> str:
-    """``table``: what an operator scans, in at most ``TABLE_WIDTH`` columns (the URL's host, the instance
-    as type and size, the security type without PrivateLink; long values cut with "…"), for names of up
-    to 32 characters (the service's limit); ``wide``: every column in full. Both are sorted by namespace
-    and name; JSON and YAML keep the API's order. ``at``: now, for whether a hold still lasts."""
+def endpoints(items: Sequence[Endpoint], mode: OutputMode, *, at: datetime, width: int = TABLE_WIDTH) -> str:
+    """``table``: what an operator scans, in at most ``width`` columns (the terminal's; ``TABLE_WIDTH`` at
+    least, for names of up to 32 characters, the service's limit: the URL's host, the instance as type and
+    size, the security type without PrivateLink; long values cut with "…" only to fit); ``wide``: every
+    column in full. Both are sorted by namespace and name; JSON and YAML keep the API's order. ``at``:
+    now, for whether a hold still lasts."""
     if mode.structured:
         return dump([endpoint_record(ep, at) for ep in items], mode)
     if not items:
@@ -135,7 +136,7 @@ def endpoints(items: Sequence[Endpoint], mode: OutputMode, *, at: datetime) -> s
     ]
     flexible = {_NARROW_URL: 6, _NARROW_MODEL: 8, _NARROW_INSTANCE: 8}
     # The model says what an endpoint is; the host, which endpoint it is, once a few characters are seen.
-    fit(rows, _NARROW_HEADERS, flexible, TABLE_WIDTH, keep_end=_NARROW_MODEL, yields={_NARROW_URL: 6})
+    fit(rows, _NARROW_HEADERS, flexible, width, keep_end=_NARROW_MODEL, yields={_NARROW_URL: 6})
     return columns(rows, _NARROW_HEADERS)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from clirunner import Cli
+from rewritten_answers import rewrite
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.sandbox import Sandbox
@@ -131,6 +132,77 @@ def test_hardware_lists_prices_and_quota(cli: Cli) -> None:
     assert any(not r["deployable"] for r in everything)
     table = cli("hardware", "--region", "us-east-1")
     assert "PRICE/H" in table.stdout and "$" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (("--vendor", "amazon"), "'amazon' is not one of aws, azure, gcp"),
+        (("--vendor", "asw"), "'asw' is not one of aws, azure, gcp (did you mean 'aws'?)"),
+        (("--vendor", ""), "is not one of aws, azure, gcp"),  # what an unset variable leaves
+        (("--region", ""), "'--region': is empty"),
+    ],
+    ids=["unknown-vendor", "vendor-typo", "empty-vendor", "empty-region"],
+)
+def test_a_hardware_filter_no_catalog_could_match_is_a_usage_error_before_any_call(
+    cli: Cli, sandbox: Sandbox, flags: tuple[str, ...], said: str
+) -> None:
+    sandbox.reset_counts()
+    refused = cli("hardware", *flags)
+    assert refused.code == 2, refused.all
+    assert said in refused.stderr and refused.stdout == ""
+    assert sandbox.counts() == {}
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            ("--vendor", "AWS", "--region", "us-east1"),
+            "--region us-east1: aws has no such region (did you mean 'us-east-1'?); "
+            "aws regions offered: eu-west-1, us-east-1, us-east-2",
+        ),
+        (
+            ("--region", "us-east1"),
+            "--region us-east1: no vendor has such a region (did you mean 'us-east-1'?); regions offered: "
+            "aws: eu-west-1, us-east-1, us-east-2; azure: eastus; gcp: us-east4",
+        ),
+        (
+            ("--region", "eastus", "--accelerator", "neuron"),
+            "--accelerator neuron: azure eastus offers no such hardware; "
+            "accelerators offered in azure eastus: cpu, gpu",
+        ),
+    ],
+    ids=["vendor-region", "region", "accelerator"],
+)
+def test_a_hardware_filter_that_matches_no_row_is_exit_1_listing_what_is_offered(
+    cli: Cli, flags: tuple[str, ...], said: str
+) -> None:
+    table = cli("hardware", *flags)
+    assert table.code == 1, table.all
+    assert f"error: {said}\n" in table.stderr and table.stdout == ""
+    assert "hint: `endpointctl hardware --all` lists the whole catalog" in table.stderr
+    as_json = cli("hardware", *flags, "-o", "json")
+    assert (as_json.code, json.loads(as_json.stdout)) == (1, [])  # still a document for a pipeline
+
+
+def test_hardware_that_matches_but_cannot_be_deployed_now_is_an_empty_table_with_a_note(
+    cli: Cli, sandbox: Sandbox
+) -> None:
+    def azure_unavailable(catalog: dict[str, Any]) -> None:
+        for vendor in catalog["vendors"]:
+            for region in vendor["regions"]:
+                for compute in region["computes"]:
+                    if vendor["name"] == "azure":
+                        compute["status"] = "not_available"
+
+    rewrite(sandbox, "GET /v2/provider/{namespace}", azure_unavailable)
+    hidden = cli("hardware", "--vendor", "azure", "-o", "json")
+    assert (hidden.code, json.loads(hidden.stdout)) == (0, [])  # an answer, not a filter's mistake
+    note = "note: 8 offer(s) match, none deployable now (deprecated, not available or over quota)"
+    assert f"{note}: --all shows them" in hidden.stderr
+    shown = cli("hardware", "--vendor", "azure", "--all", "-o", "json")
+    assert len(json.loads(shown.stdout)) == 8 and "note:" not in shown.stderr
 
 
 def test_status_of_nothing_is_an_error_unless_allow_empty(cli: Cli, deployed: str) -> None:

@@ -225,17 +225,21 @@ def test_the_task_comes_from_the_flag_the_hub_or_the_catalog_else_it_is_asked_fo
 
 
 @pytest.mark.parametrize(
-    ("repository", "message"),
+    ("repository", "code", "message"),
     [
-        ("sandbox/no-such-model", "cannot be read on the Hub: the repository does not exist"),
-        ("sandbox/gated-model", "gated"),
-        ("not-a-repo", "not a model repository id"),
+        # The Hub's answer about a well-formed id: exit 1, as every other not-found (status, invoke, logs).
+        ("sandbox/no-such-model", 1, "cannot be read on the Hub: the repository does not exist"),
+        ("sandbox/gated-model", 1, "cannot be read on the Hub: the repository is gated"),
+        # An id that is not one, refused before anything is sent: usage, exit 2.
+        ("not-a-repo", 2, "not a model repository id"),
+        ("sandbox/bad..name", 2, "cannot be read on the Hub: the Hub does not accept it"),
     ],
+    ids=["not-found", "gated", "no-owner", "malformed"],
 )
-def test_a_model_that_cannot_be_read_is_a_usage_error(
-    cli: Cli, sandbox: Sandbox, repository: str, message: str
+def test_a_model_the_hub_cannot_find_is_exit_1_and_a_malformed_id_exit_2(
+    cli: Cli, sandbox: Sandbox, repository: str, code: int, message: str
 ) -> None:
-    assert message in ok(cli("init", repository), 2).stderr
+    assert message in ok(cli("init", repository), code).stderr
     assert sandbox.mutating_count() == 0
 
 

@@ -131,13 +131,60 @@ def test_a_failing_command_s_status_is_the_exit_code_and_the_endpoint_is_paused_
     assert sandbox.mutating_count() == 2
 
 
-def test_a_command_that_cannot_be_found_exits_127_and_the_endpoint_is_paused_again(
-    cli: Cli, clock: Any, tmp_path: pathlib.Path
+def _programs(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A PATH directory holding ``runnable`` (a script), ``unrunnable`` (no execute bit) and ``folder``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "runnable").write_text("#!/bin/sh\nexit 5\n")
+    (bin_dir / "runnable").chmod(0o755)
+    (bin_dir / "unrunnable").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "unrunnable").chmod(0o644)
+    (bin_dir / "folder").mkdir()
+    return bin_dir
+
+
+@pytest.mark.parametrize(
+    ("program", "expected", "said"),
+    [
+        ("no-such-command-xyz", 127, "not found"),  # a bare name on no PATH directory
+        ("{bin}/no-such-command", 127, "not found"),  # a path to nothing
+        ("unrunnable", 126, "permission denied"),  # on the PATH, without the execute bit
+        ("{bin}/unrunnable", 126, "permission denied"),
+        ("{bin}/folder", 126, "permission denied"),  # a directory
+    ],
+    ids=["bare-name", "path", "bare-name-not-executable", "path-not-executable", "directory"],
+)
+def test_a_command_that_cannot_start_exits_127_or_126_before_any_api_call(
+    cli: Cli,
+    sandbox: Sandbox,
+    clock: Any,
+    tmp_path: pathlib.Path,
+    program: str,
+    expected: int,
+    said: str,
 ) -> None:
     deploy(cli, clock, tmp_path, then="pause")
-    result = cli("run", "job", "--", str(tmp_path / "no-such-command"), "--flag")
-    assert result.code == 127, result.all
-    assert "not found" in result.stderr
+    bin_dir = _programs(tmp_path)
+    sandbox.reset_counts()
+    command = program.format(bin=bin_dir)
+    result = cli("run", "job", "--", command, "--flag", env={"PATH": str(bin_dir)})
+    assert result.code == expected, result.all
+    assert f"cannot run {command!r}: {said}" in result.stderr
+    assert sandbox.counts() == {}  # not woken, not even looked up: a typo costs no cold start
+    assert state(cli) == "paused"
+
+
+def test_a_bare_command_name_is_looked_for_on_the_path_the_command_gets(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    deploy(cli, clock, tmp_path, then="pause")
+    bin_dir = _programs(tmp_path)
+    sandbox.reset_counts()
+    elsewhere = cli("run", "job", "--", "runnable", env={"PATH": str(tmp_path / "empty")})
+    assert elsewhere.code == 127, elsewhere.all  # not on COMMAND's PATH, whatever endpointctl's own is
+    assert sandbox.counts() == {}
+    result = cli("run", "job", "--", "runnable", env={"PATH": f"{tmp_path / 'empty'}:{bin_dir}"})
+    assert result.code == 5, result.all  # found in the second directory, started, its status the exit
     assert state(cli) == "paused"
 
 

@@ -171,6 +171,52 @@ def test_the_replica_filter_is_sent_and_honoured(
     assert len(both) == 2 * len(one.stdout.splitlines())
 
 
+REPLICAS = "GET /v2/endpoint/{namespace}/{name}/replica"
+
+
+def test_a_replica_id_that_names_no_replica_is_exit_1_naming_the_replicas_there(
+    cli: Cli, applied: str, sandbox: Sandbox
+) -> None:
+    (running,) = json.loads(cli("replicas", "gpt2-demo", "-o", "json").stdout)
+    missed = cli("logs", "gpt2-demo", "--replica", "no-such-replica")
+    assert missed.code == 1, missed.all
+    assert missed.stdout == ""
+    assert (
+        "error: no replica 'no-such-replica' of 'sandbox-user/gpt2-demo': no log line is from it, "
+        f"and its replicas now: {running['id']}"
+    ) in missed.stderr
+    assert "`endpointctl replicas gpt2-demo` lists its replicas' IDs" in missed.stderr
+    as_json = cli("logs", "gpt2-demo", "--replica", "no-such-replica", "-o", "json")
+    assert (as_json.code, json.loads(as_json.stdout)) == (1, [])  # a document a pipeline can still parse
+    # Following it would print nothing, forever: told before any stream is opened.
+    sandbox.reset_counts()
+    followed = cli("logs", "gpt2-demo", "--replica", "no-such-replica", "--follow")
+    assert followed.code == 1 and "no replica 'no-such-replica'" in followed.stderr
+    assert SSE not in sandbox.counts()
+    # A replica list that cannot be read cannot name the ID either: still no match, and said why.
+    denied = json.dumps({"error": "no replica list on this plan"}).encode()
+    sandbox.add_middleware(
+        answering(REPLICAS, lambda _: Response(status=403, body=denied, content_type="application/json"))
+    )
+    unlisted = cli("logs", "gpt2-demo", "--replica", "no-such-replica")
+    assert unlisted.code == 1 and "its replica list could not be read" in unlisted.stderr
+
+
+def test_a_stopped_replica_s_lines_still_show_and_an_unknown_one_after_a_pause_is_exit_1(
+    cli: Cli, applied: str
+) -> None:
+    (before,) = json.loads(cli("replicas", "gpt2-demo", "-o", "json").stdout)
+    assert cli("pause", "gpt2-demo").code == 0
+    stopped = cli("logs", "gpt2-demo", "--replica", before["id"])  # listed no more; its lines are kept
+    assert stopped.code == 0, stopped.all
+    assert messages(stopped.stdout)[-1] == "Stopping: the endpoint was paused"
+    none_asked = cli("logs", "gpt2-demo", "--replica", before["id"], "--tail", "0")
+    assert (none_asked.code, none_asked.stdout) == (0, "")  # no line asked for is no sign of no replica
+    missed = cli("logs", "gpt2-demo", "--replica", "no-such-replica")
+    assert missed.code == 1, missed.all
+    assert "no log line is from it, and it runs no replica now" in missed.stderr
+
+
 def test_pause_resume_and_scale_to_zero_are_in_the_logs(cli: Cli, applied: str, clock: ManualClock) -> None:
     (before,) = json.loads(cli("replicas", "gpt2-demo", "-o", "json").stdout)
     assert cli("pause", "gpt2-demo").code == 0

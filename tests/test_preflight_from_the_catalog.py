@@ -525,7 +525,7 @@ def test_a_scale_up_of_an_endpoint_on_unreported_hardware_is_never_blocked(unrep
 
 
 def test_the_hardware_filter_and_quota_figures_read_names_case_aside() -> None:
-    from endpointctl.engine.flows.observe import HardwareFilter
+    from endpointctl.core.catalog_filter import HardwareFilter
     from endpointctl.hub.wording import quota_figures
 
     offered = row("nvidia-l4", "x1", quota_max=4, quota_used=3)

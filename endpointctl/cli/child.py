@@ -40,6 +40,36 @@ def describe(status: int) -> str:
     return f"exited with {status}"
 
 
+def cannot_start(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[int, str] | None:
+    """Why ``argv`` could not be started with ``environ``: (127, "...not found") or (126, "...permission
+    denied"), as ``run`` would report it; None when it can be.
+
+    Asked before the endpoint is woken: a typo in COMMAND found only after the resume and the cold start
+    costs minutes of a GPU's billing, and a second resume-and-pause for nothing. It looks where ``Popen``
+    will (the PATH of ``environ``, the one COMMAND gets; a name with a slash as a path), so what passes
+    here starts there but for a file changed in between, which ``run`` still reports as before.
+    """
+    if not argv:
+        raise UsageError("no command given to run")
+    program = argv[0]
+    if not program:  # Popen would try each PATH directory itself and report 126: a shell says 127
+        return NOT_FOUND, f"cannot run {program!r}: not found"
+    if os.sep in program or (os.altsep is not None and os.altsep in program):
+        candidates = [program]
+    else:
+        candidates = [os.path.join(directory, program) for directory in os.get_exec_path(dict(environ))]
+    denied = False
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return None
+        # A directory or a file without the execute bit: exec fails with EACCES there, and Popen reports
+        # that (126) unless a later directory holds one it can run, as a shell does.
+        denied = denied or os.path.exists(candidate)
+    if denied:
+        return NOT_EXECUTABLE, f"cannot run {program!r}: permission denied"
+    return NOT_FOUND, f"cannot run {program!r}: not found"
+
+
 def run(argv: Sequence[str], environ: Mapping[str, str], report: Callable[[str], None]) -> int:
     """Run ``argv`` to its end and return its exit status (127 not found, 126 not executable)."""
     if not argv:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -13,6 +13,9 @@ from endpointctl.cli.options import epilog
 from endpointctl.core.defaults import WAIT_TIMEOUT
 from endpointctl.core.errors import ExitCode
 from endpointctl.core.targets import Targets
+
+if TYPE_CHECKING:
+    from endpointctl.core.endpoint import Hardware
 
 # The lifecycle commands, by their ``core.plan.StepKind`` value (that module is imported when one runs).
 Change = Literal["pause", "resume", "scale-to-zero", "delete"]
@@ -148,8 +151,8 @@ def delete(inv: Invocation, targets: Targets, yes: bool, output: str, namespace:
         "endpointctl hardware --region us-east-1 -o json",
     )
 )
-@click.option("--vendor", help="Only this vendor, e.g. aws.")
-@click.option("--region", help="Only this region, e.g. us-east-1.")
+@click.option("--vendor", callback=options.checked_vendor, help="Only this vendor: aws, azure or gcp.")
+@click.option("--region", callback=options.checked_filter, help="Only this region, e.g. us-east-1.")
 @click.option("--accelerator", type=click.Choice(["cpu", "gpu", "neuron"]), help="Only this accelerator.")
 @click.option("--all", "show_all", is_flag=True, help="Include rows that cannot be deployed now.")
 @options.common
@@ -163,15 +166,28 @@ def hardware(
     output: str,
     namespace: str | None,
 ) -> ExitCode:
-    """What can be deployed: instance types, price per hour and the namespace's quota."""
+    """What can be deployed: instance types, price per hour and the namespace's quota.
+
+    Exit: 0; 2 for a vendor that is none of aws, azure, gcp (before any API call); 1 when a filter
+    matches no row of the catalog (the error lists what it offers instead, e.g. the vendor's regions).
+    """
+    from endpointctl.cli.hooks import shown_empty_when_nothing_matched
+    from endpointctl.core.catalog_filter import HardwareFilter
+    from endpointctl.core.errors import NothingMatched
     from endpointctl.engine.flows import observe
     from endpointctl.ui import markdown_reports, render
 
     settings = inv.settings(namespace=namespace, output=output)
-    only = observe.HardwareFilter(vendor, region, accelerator, show_all)
-    rows = observe.hardware(inv.session(settings), only)
-    if settings.output.markdown:
-        inv.out.result(markdown_reports.hardware(rows, scrub=inv.out.redactor.scrub))
-    else:
-        inv.out.result(render.hardware(rows, settings.output))
+    only = HardwareFilter(vendor, region, accelerator, show_all)
+
+    def show(rows: list[Hardware]) -> None:
+        if settings.output.markdown:
+            inv.out.result(markdown_reports.hardware(rows, scrub=inv.out.redactor.scrub))
+        else:
+            inv.out.result(render.hardware(rows, settings.output))
+
+    # A filter that matched nothing: `[]` for a pipeline reading -o json, as every command says it.
+    with shown_empty_when_nothing_matched(inv.out, lambda: show([]), errors=(NothingMatched,)):
+        rows = observe.hardware(inv.session(settings), only)
+    show(rows)
     return ExitCode.OK

@@ -10,7 +10,7 @@ from endpointctl.cli import options
 from endpointctl.cli.invocation import Invocation, pass_invocation
 from endpointctl.cli.name_completion import complete_names
 from endpointctl.cli.options import epilog
-from endpointctl.core.errors import ExitCode, NotFound, UsageError
+from endpointctl.core.errors import ExitCode, NotFound, NothingMatched, UsageError
 from endpointctl.core.logs import DEFAULT_TAIL, MAX_TAIL, parse_since
 from endpointctl.core.settings import OutputMode
 from endpointctl.core.targets import Target
@@ -104,7 +104,8 @@ def logs(
     endpoint's manifest (-f) rather than its NAME when its logs may echo one; the token, and anything
     shaped like a Hugging Face token, are masked always. Control characters are shown as escapes.
     Lines are cut at 2000 characters; a line or an answer past endpointctl's limits ends with an error.
-    Exit: 0; 1 when the logs cannot be read; 130 when --follow is interrupted.
+    Exit: 0; 1 when the logs cannot be read, or when --replica names no replica (none listed now has
+    that ID, and no line is from it); 130 when --follow is interrupted.
     """
     from endpointctl.cli.hooks import shown_empty_when_nothing_matched
     from endpointctl.engine.flows import logs as log_flow
@@ -121,8 +122,9 @@ def logs(
         def show(found: Sequence[str]) -> None:
             inv.out.result(shown.lines(found, mode, replica, scrub=scrub))
 
-        # No such endpoint (the API's 404): no line, `[]`, as every command that prints records says it.
-        with shown_empty_when_nothing_matched(inv.out, lambda: show([]), errors=(NotFound,)):
+        # No such endpoint (the API's 404) or replica: no line, `[]`, as every command that prints records
+        # says it.
+        with shown_empty_when_nothing_matched(inv.out, lambda: show([]), errors=(NotFound, NothingMatched)):
             read = log_flow.read(session, target, query)
         show(read.lines)
         if read.undated:

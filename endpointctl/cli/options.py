@@ -51,6 +51,30 @@ def checked_names(ctx: click.Context, param: click.Parameter, value: Any) -> Any
     return value
 
 
+def checked_vendor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A vendor a manifest could name (case aside, as the catalog is read), refused before any call
+    otherwise: a typo (`amazon`) would only filter every row away, as a manifest's is exit 2."""
+    if value is None:
+        return None
+    from endpointctl.core.spec import Vendor  # pydantic: loaded only when the option is given
+    from endpointctl.core.suggest import did_you_mean
+
+    vendors = [v.value for v in Vendor]
+    if value.casefold() not in vendors:
+        said = repr(value) if value.strip() else f"{value!r} (empty: an unset variable?)"
+        raise click.BadParameter(
+            f"{said} is not one of {', '.join(vendors)}{did_you_mean(value, vendors)}", ctx=ctx, param=param
+        )
+    return value
+
+
+def checked_filter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A filter's value that could match a name: an empty one (what an unset variable leaves) cannot."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty: give a value, or leave the option out", ctx=ctx, param=param)
+    return value
+
+
 def common(fn: F) -> F:
     """-o/--output and --namespace, on every command."""
     fn = click.option(

@@ -89,7 +89,8 @@ def run(
 
     \b
     Exit: COMMAND's status (128+n when a signal killed it; 1 if it succeeded but the endpoint could not
-    be put back); when the endpoint never got ready COMMAND does not run: 1, or 4 on timeout.
+    be put back); when the endpoint never got ready COMMAND does not run: 1, or 4 on timeout. A COMMAND
+    that cannot be found (127) or run (126) is told before anything is woken: no API call is made.
     Overlapping runs of one endpoint on this machine share it: the last to finish puts it back; a
     `schedule run` on this machine does not pause or scale it to zero while a run uses it.
     """
@@ -102,6 +103,12 @@ def run(
     if (name is None) == (not files):
         raise UsageError("name the endpoint to run against: NAME or -f PATH (one of them)")
     desired = _one_endpoint(inv.load(files)) if files else None
+    if (cannot := child.cannot_start(argv, inv.env.environ)) is not None:
+        # Before any API call: a COMMAND that cannot start would be found only after the resume and the
+        # whole cold start, billed, then the endpoint paused again.
+        status, message = cannot
+        inv.out.error(message, "the endpoint was not woken: no API call was made")
+        return status
     settings = inv.settings(namespace=namespace)
     session = inv.session(settings)
     if desired is not None:

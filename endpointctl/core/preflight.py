@@ -81,45 +81,44 @@ def find_offer(change: Change, rows: Sequence[Hardware]) -> tuple[Hardware | Non
     provider, compute = change.desired.spec.provider, change.desired.spec.compute
     vendor, region = provider.vendor.value, provider.region
     itype, size, accelerator = compute.instance_type, compute.instance_size, compute.accelerator.value
-    vendors = _names(r.vendor for r in rows)
+    vendors = names_of(r.vendor for r in rows)
     if not _offered(vendor, vendors):
         return None, (
             ("spec", "provider", "vendor"),
             f"vendor '{vendor}' offers no hardware to namespace '{change.namespace}'"
-            f"{did_you_mean(vendor, vendors)}; offered: {_listed(vendors)}",
+            f"{did_you_mean(vendor, vendors)}; offered: {listed(vendors)}",
         )
     of_vendor = [r for r in rows if same_name(r.vendor, vendor)]
-    regions = _names(r.region for r in of_vendor)
+    regions = names_of(r.region for r in of_vendor)
     if not _offered(region, regions):
         return None, (
             ("spec", "provider", "region"),
             f"{vendor} has no region '{region}'{did_you_mean(region, regions)}; "
-            f"its regions: {_listed(regions)}",
+            f"its regions: {listed(regions)}",
         )
     here = [r for r in of_vendor if same_name(r.region, region)]
-    types = _names(r.instance_type for r in here)
+    types = names_of(r.instance_type for r in here)
     if not _offered(itype, types):
-        elsewhere = _names(r.region for r in of_vendor if same_name(r.instance_type, itype))
-        also = f"; {itype} is offered in {vendor} {_listed(elsewhere)}" if elsewhere else ""
+        elsewhere = names_of(r.region for r in of_vendor if same_name(r.instance_type, itype))
+        also = f"; {itype} is offered in {vendor} {listed(elsewhere)}" if elsewhere else ""
         return None, (
             ("spec", "compute", "instanceType"),
             f"{vendor} {region} offers no instance type '{itype}'{did_you_mean(itype, types)}; "
-            f"offered there: {_listed(types)}{also}",
+            f"offered there: {listed(types)}{also}",
         )
     of_type = [r for r in here if same_name(r.instance_type, itype)]
-    accelerators = _names(r.accelerator for r in of_type)
+    accelerators = names_of(r.accelerator for r in of_type)
     if accelerator not in accelerators:
         return None, (
             ("spec", "compute", "accelerator"),
             f"{itype} is a {' or '.join(accelerators)} instance type, not {accelerator}: "
             f"set accelerator: {accelerators[0]}",
         )
-    sizes = _names(r.instance_size for r in of_type if r.accelerator == accelerator)
+    sizes = names_of(r.instance_size for r in of_type if r.accelerator == accelerator)
     if not _offered(size, sizes):
         return None, (
             ("spec", "compute", "instanceSize"),
-            f"{itype} in {vendor} {region} comes in {_listed(sizes)}, "
-            f"not '{size}'{did_you_mean(size, sizes)}",
+            f"{itype} in {vendor} {region} comes in {listed(sizes)}, not '{size}'{did_you_mean(size, sizes)}",
         )
     return next(r for r in of_type if r.accelerator == accelerator and same_name(r.instance_size, size)), (
         (),
@@ -297,10 +296,12 @@ def _natural(text: str) -> tuple[str | int, ...]:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
-def _names(values: Iterable[str]) -> list[str]:
+def names_of(values: Iterable[str]) -> list[str]:
+    """The distinct non-empty names, in natural order (x2 before x16): what a message lists as offered."""
     return sorted({v for v in values if v}, key=_natural)
 
 
-def _listed(names: Sequence[str]) -> str:
+def listed(names: Sequence[str]) -> str:
+    """At most a dozen names, then how many more: a message stays one readable line."""
     more = len(names) - _LISTED
     return ", ".join(names[:_LISTED]) + (f" and {more} more" if more > 0 else "")

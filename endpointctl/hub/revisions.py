@@ -31,6 +31,9 @@ class Unreadable:
     """Why a revision cannot be turned into a commit with this token: the Hub's answer, worded."""
 
     reason: str
+    # The Hub's HTTP status; None when huggingface_hub refused the repository id before sending it (a
+    # malformed id: the caller's mistake, where an answer about a well-formed one is the Hub's word).
+    status: int | None = None
 
 
 class RevisionCalls(ApiCalls):
@@ -60,16 +63,20 @@ class RevisionCalls(ApiCalls):
         return self._call(doing, fetch, limiter=self._hub_limiter)
 
     def _unreadable(self, error: HfHubHTTPError, revision: str) -> Unreadable | None:
-        said = f"{error.response.status_code}: {server_message(error.response, self._redactor)}"
+        status = error.response.status_code
+        said = f"{status}: {server_message(error.response, self._redactor)}"
         # GatedRepoError is a RepositoryNotFoundError: asked first.
         if isinstance(error, GatedRepoError):
-            return Unreadable(f"the repository is gated and this token has not been granted access ({said})")
+            return Unreadable(
+                f"the repository is gated and this token has not been granted access ({said})", status
+            )
         if isinstance(error, RevisionNotFoundError):
-            return Unreadable(f"it has no branch, tag or commit '{revision}' ({said})")
+            return Unreadable(f"it has no branch, tag or commit '{revision}' ({said})", status)
         if isinstance(error, RepositoryNotFoundError):
             return Unreadable(
-                f"the repository does not exist, or it is private and this token cannot read it ({said})"
+                f"the repository does not exist, or it is private and this token cannot read it ({said})",
+                status,
             )
-        if error.response.status_code in (401, 403):
-            return Unreadable(f"this token may not read it ({said})")
+        if status in (401, 403):
+            return Unreadable(f"this token may not read it ({said})", status)
         return None

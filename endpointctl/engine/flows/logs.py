@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from endpointctl.core.errors import ApiError, EndpointctlError
+from endpointctl.core.errors import ApiError, EndpointctlError, NotFound, NothingMatched
 from endpointctl.core.logs import (
     DEFAULT_TAIL,
     MAX_TAIL,
@@ -23,12 +23,14 @@ from endpointctl.core.logs import (
     cut,
 )
 from endpointctl.core.outcomes import EndpointWait, WaitOutcome, WaitReport
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target
 from endpointctl.engine.session import Session
 
 # How long a failed wait may spend reading the logs of all its endpoints together, retries included.
 TAIL_BUDGET = 10.0
 _ENDED_ON = frozenset({"failed", "updateFailed"})  # the states whose cause the logs should show
+_REPLICAS_LISTED = 10  # replica IDs an unmatched --replica names
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ def _since(session: Session, query: LogQuery) -> SinceFilter:
 def read(session: Session, target: Target, query: LogQuery) -> LogsRead:
     """The endpoint's last lines, oldest first, those before ``--since`` left out."""
     lines = session.hub.logs(target.namespace, target.name, tail=query.lines_asked, replica=query.replica)
+    if query.replica is not None and not lines:
+        # No line at all (before --since): a replica that printed nothing yet, or an ID that names none.
+        _check_replica(session, target, query.replica, lines_read=query.lines_asked > 0)
     since = _since(session, query)
     kept = since.apply(lines)
     return LogsRead(kept, undated=query.since is not None and bool(lines) and not since.dated)
@@ -74,6 +79,9 @@ def follow(session: Session, target: Target, query: LogQuery, show: Callable[[st
     """Each line as the server sends it, to ``show``, until the stream ends or the command is cancelled
     (Ctrl-C raises KeyboardInterrupt through here; the stream is closed on the way out)."""
     since = _since(session, query)
+    if query.replica is not None:
+        # A stream of an ID that names no replica would print nothing, and never end: told first.
+        _check_replica(session, target, query.replica, lines_read=False)
     with session.hub.follow_logs(
         target.namespace, target.name, tail=query.lines_asked, replica=query.replica
     ) as lines:
@@ -91,6 +99,40 @@ def follow(session: Session, target: Target, query: LogQuery, show: Callable[[st
 
 def replicas(session: Session, target: Target) -> list[Replica]:
     return session.hub.replicas(target.namespace, target.name)
+
+
+def _check_replica(session: Session, target: Target, replica: str, *, lines_read: bool) -> None:
+    """NothingMatched unless ``replica`` names one of the endpoint's replicas: one the replica list shows
+    now, or one with a line in the logs (a replica that has stopped, whose lines are still kept).
+
+    The routes themselves cannot tell: the logs of an ID that matches nothing are just empty, and a
+    scheduled ``logs --replica`` with a typo must not pass as "it printed nothing" (README, exit codes).
+    ``lines_read``: the caller already asked the logs for this replica's lines and got none.
+    """
+    try:
+        listed: list[Replica] | None = session.hub.replicas(target.namespace, target.name)
+        unlisted = ""
+    except NotFound:
+        raise  # the endpoint itself is gone: said as for any command
+    except ApiError as error:
+        listed, unlisted = None, error.message
+    ids = [r.id for r in listed or [] if r.id is not None]
+    if replica in ids:
+        return
+    if not lines_read and session.hub.logs(target.namespace, target.name, tail=1, replica=replica):
+        return
+    if listed is None:
+        now = f"its replica list could not be read ({unlisted})"
+    elif not ids:
+        now = "it runs no replica now"
+    else:
+        more = f", and {len(ids) - _REPLICAS_LISTED} more" if len(ids) > _REPLICAS_LISTED else ""
+        now = f"its replicas now: {', '.join(ids[:_REPLICAS_LISTED])}{more}"
+    listing = command_for("replicas", target.namespace, target.name, implied=session.implied_namespace)
+    raise NothingMatched(
+        f"no replica '{replica}' of '{target.key}': no log line is from it, and {now}",
+        hint=f"`{listing}` lists its replicas' IDs",
+    )
 
 
 # -- a failed wait's last lines -------------------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from endpointctl.core.endpoint import Endpoint, Hardware, same_name
+from endpointctl.core.catalog_filter import HardwareFilter
+from endpointctl.core.endpoint import Endpoint, Hardware
 from endpointctl.core.errors import NothingMatched
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Targets
 from endpointctl.engine.selection import select
 from endpointctl.engine.session import Session
@@ -45,21 +47,18 @@ def status(session: Session, targets: Targets, desired: Sequence[Desired]) -> St
     return StatusReport(found, missing, unmatched=bool(targets.selector) and not found)
 
 
-@dataclass(frozen=True)
-class HardwareFilter:
-    vendor: str | None = None
-    region: str | None = None
-    accelerator: str | None = None
-    show_all: bool = False  # also what cannot be deployed now (deprecated, unavailable, over quota)
-
-    def admits(self, h: Hardware) -> bool:
-        return (
-            (self.vendor is None or same_name(h.vendor, self.vendor))
-            and (self.region is None or same_name(h.region, self.region))
-            and (self.accelerator is None or h.accelerator == self.accelerator)
-            and (self.show_all or h.deployable)
-        )
-
-
 def hardware(session: Session, only: HardwareFilter) -> list[Hardware]:
-    return [h for h in session.hub.hardware(session.namespace()) if only.admits(h)]
+    """The catalog's rows ``only`` admits; NothingMatched when one of its filters matches no row at all."""
+    namespace = session.namespace()
+    rows = session.hub.hardware(namespace)
+    if (unmatched := only.unmatched(rows)) is not None:
+        everything = command_for("hardware", namespace, "--all", implied=session.implied_namespace)
+        raise NothingMatched(unmatched, hint=f"`{everything}` lists the whole catalog")
+    shown = [h for h in rows if only.admits(h)]
+    if not shown and (matched := sum(only.matches(h) for h in rows)):
+        # Not a filter's mistake, an answer: still, an empty table alone would read as "nothing there".
+        session.report(
+            f"note: {matched} offer(s) match, none deployable now (deprecated, not available or over "
+            "quota): --all shows them"
+        )
+    return shown

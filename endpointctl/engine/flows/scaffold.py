@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from endpointctl.core.defaults import INIT_REGION, INIT_VENDOR
-from endpointctl.core.errors import ApiError, UsageError
+from endpointctl.core.errors import ApiError, AuthError, EndpointctlError, NotFound, UsageError
 from endpointctl.core.export import ManifestText
 from endpointctl.core.model_facts import CatalogModel, CatalogRecipe
 from endpointctl.core.scaffold import endpoint_name, scaffold
@@ -65,12 +65,25 @@ def _catalog_entry(session: Session, repository: str) -> CatalogModel | None:
     return next((m for m in models if m.repository.lower() == repository.lower()), None)
 
 
+def _unreadable(repository: str, facts: Unreadable) -> EndpointctlError:
+    """A malformed id is a usage error (exit 2), as ``_check``'s own refusals; the Hub's answer about a
+    well-formed one (no such model, private, gated) is an API answer (exit 1), as every other not-found."""
+    message = f"model {repository} cannot be read on the Hub: {facts.reason}"
+    if facts.status is None:
+        return UsageError(message)
+    if facts.status == 404:
+        return NotFound(message, status=404, hint="check REPO's spelling, or use a token that may read it")
+    if facts.status in (401, 403):
+        return AuthError(message, status=facts.status)
+    return ApiError(message, status=facts.status)
+
+
 def init(session: Session, request: InitRequest) -> Initialized:
     name = _check(request)
     repository = request.repository
     facts = session.hub.model_facts(repository)
     if isinstance(facts, Unreadable):
-        raise UsageError(f"model {repository} cannot be read on the Hub: {facts.reason}")
+        raise _unreadable(repository, facts)
     entry = _catalog_entry(session, repository)
     task, source = request.task, "given with --task"
     if task is None and facts.task is not None:

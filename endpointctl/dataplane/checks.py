@@ -22,7 +22,7 @@ from typing import Any
 
 import jmespath
 
-from endpointctl.core.endpoint import task_key
+from endpointctl.core.hub_tasks import task_key
 from endpointctl.core.outcomes import SmokeOutcome
 from endpointctl.core.redact import Redactor
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec

@@ -10,6 +10,7 @@ says the answer's shape was not checked. A task in another case, or with "_" for
 from __future__ import annotations
 
 import copy
+import json
 import pathlib
 from typing import Any
 
@@ -135,6 +136,32 @@ def test_validate_refuses_a_typo_with_its_line_and_the_task_meant_and_takes_the_
             "away from one (did you mean 'text-classification'?)"
         ], result.stderr
     assert sum(sandbox.counts().values()) == 0  # refused offline
+
+
+def test_a_smoke_test_says_when_the_answer_shape_went_unchecked(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any, endpoint_body: Any
+) -> None:
+    path, _ = write(tmp_path / "own.yaml", "my-own-task", "own")
+    # Deployed with a typo before validate refused it, or by another tool: the API takes any word.
+    created = client.post(f"/v2/endpoint/{USER}", json=endpoint_body("typo", task="text-clasification"))
+    assert created.status_code == 200, created.text
+    applied = cli("apply", path, "--yes", "--smoke", "-o", "json")
+    assert applied.code == 0, applied.all
+    (own,) = [record["smoke"] for record in json.loads(applied.stdout)]
+    smoked = cli("smoke", "typo", "-o", "json")
+    assert smoked.code == 0, smoked.all
+    (typo,) = json.loads(smoked.stdout)
+    for result in (own, typo):
+        # Still a pass (the verdicts are pass, fail and skipped), but never one that reads as a shape check.
+        assert (result["verdict"], result["reason"]) == (
+            "pass",
+            "HTTP 200, a JSON answer (its shape not checked)",
+        )
+    assert "task 'my-own-task': endpointctl knows no answer shape for it to check" in own["notes"]
+    assert (
+        "task 'text-clasification' is not one the Hub knows (did you mean 'text-classification'?), "
+        "so no answer shape to check"
+    ) in typo["notes"]
 
 
 def test_export_leaves_out_a_misspelt_task_and_says_which_was_meant(

@@ -8,6 +8,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from clirunner import Cli
 from test_cli_apply import EXAMPLES, USER, manifest, write
 
@@ -116,8 +117,40 @@ def test_apply_smoke_skips_what_the_manifest_keeps_asleep(cli: Cli, tmp_path: pa
     write(tmp_path, "asleep.yaml", manifest("asleep", state="paused"))
     result = cli("apply", str(tmp_path), "--yes", "--smoke", "-o", "json")
     assert result.code == 0, result.all
-    smoke = {r["name"]: r["smoke"]["verdict"] for r in json.loads(result.stdout)}
-    assert smoke == {"awake": "pass", "asleep": "skipped"}
+    smoke = {r["name"]: (r["smoke"]["verdict"], r["smoke"]["reason"]) for r in json.loads(result.stdout)}
+    assert smoke["awake"][0] == "pass"
+    assert smoke["asleep"] == ("skipped", "the manifest keeps it paused")
+
+
+@pytest.mark.parametrize(("command", "state"), [("pause", "paused"), ("scale-to-zero", "scaledToZero")])
+def test_apply_smoke_says_the_manifest_leaves_alone_what_someone_else_put_to_sleep(
+    cli: Cli, tmp_path: pathlib.Path, command: str, state: str
+) -> None:
+    """The review's case: a manifest with no state, its endpoint paused by someone else, was skipped
+    because "the manifest keeps it paused", sending its reader to a manifest that says nothing of the kind."""
+    path = write(tmp_path, "m.yaml", manifest())  # no state: apply leaves a live one's as it finds it
+    assert cli("apply", path, "--yes").code == 0
+    assert cli(command, "gpt2-demo").code == 0  # someone else
+    result = cli("apply", path, "--yes", "--smoke", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    assert record["smoke"]["verdict"] == "skipped"
+    assert (
+        record["smoke"]["reason"] == f"{state}, and the manifest leaves its state alone: not woken to test it"
+    )
+
+
+def test_apply_smoke_says_a_schedule_keeps_asleep_what_it_keeps_asleep(
+    cli: Cli, tmp_path: pathlib.Path
+) -> None:
+    # The sandbox's clock starts on a Thursday: outside a Saturday window, the schedule pauses it.
+    schedule = {"timezone": "UTC", "running": ["Sat 10:00-11:00"], "otherwise": "paused"}
+    path = write(tmp_path, "m.yaml", manifest(schedule=schedule))
+    result = cli("apply", path, "--yes", "--smoke", "-o", "json")
+    assert result.code == 0, result.all
+    (record,) = json.loads(result.stdout)
+    smoke = (record["smoke"]["verdict"], record["smoke"]["reason"])
+    assert smoke == ("skipped", "the manifest's schedule keeps it paused")
 
 
 def test_apply_smoke_of_a_stack_kept_asleep_whole_succeeds(cli: Cli, tmp_path: pathlib.Path) -> None:

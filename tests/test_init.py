@@ -208,6 +208,14 @@ def test_a_catalog_model_gets_its_recipe_hardware_and_engine(
     assert "image" not in east2["spec"]["model"]
 
 
+def test_a_misspelt_task_is_refused_before_any_call(cli: Cli, sandbox: Sandbox) -> None:
+    """A manifest init writes is one validate takes: a typo of a known task is refused here, as there."""
+    refused = ok(cli("init", "someone/unknown-model", "--task", "text-clasification"), 2)
+    assert "(did you mean 'text-classification'?)" in refused.stderr and refused.stdout == ""
+    assert sandbox.counts() == {}
+    assert yaml.safe_load(ok(cli("init", "someone/unknown-model", "--task", "my-own-task")).stdout)
+
+
 def test_the_task_comes_from_the_flag_the_hub_or_the_catalog_else_it_is_asked_for(
     cli: Cli, sandbox: Sandbox
 ) -> None:

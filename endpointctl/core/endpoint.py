@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from endpointctl.core.hub_tasks import task_key
 from endpointctl.core.spec import Security
 from endpointctl.core.tags import MANAGED_TAG, STACK_KEY
 
@@ -48,11 +49,6 @@ def same_task(want: Any, have: Any) -> bool:
     every run. An alias ("sentiment-analysis" for text-classification) is another task here: a guess.
     """
     return isinstance(want, str) and isinstance(have, str) and task_key(want) == task_key(have)
-
-
-def task_key(task: str) -> str:
-    """A task as ``same_task`` reads it: "Text_Classification" is text-classification."""
-    return task.casefold().replace("_", "-")
 
 
 def name_key(*names: str | None) -> tuple[str | None, ...]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpointctl.core.endpoint import Endpoint, Status
+from endpointctl.core.hub_tasks import misspelt_task
 from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.names import REPOSITORY_RE
 from endpointctl.core.revisions import is_commit
@@ -231,8 +232,16 @@ def _model(
     model: dict[str, Any] = {"repository": ep.repository}
     if ep.revision is not None and _printable(ep.revision) and REVISION_RE.fullmatch(ep.revision):
         model["revision"] = ep.revision.lower() if is_commit(ep.revision) else literal(ep.revision)
-    if _word(ep.task):
-        model["task"] = literal(ep.task)
+    if ep.task is not None and _word(ep.task):
+        meant = misspelt_task(ep.task)
+        if meant is None:
+            model["task"] = literal(ep.task)
+        else:
+            # Validate refuses it, so no manifest holds it; left out, it is not compared: never drift.
+            notes.append(
+                f"its task {ep.task!r} is a typo of {meant!r}, which a manifest cannot name; left out (not "
+                f"compared): set spec.model.task: {meant} and apply to correct it"
+            )
     if ep.framework in tuple(Framework):
         model["framework"] = ep.framework
     elif ep.framework is not None:

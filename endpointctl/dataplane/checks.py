@@ -22,7 +22,7 @@ from typing import Any
 
 import jmespath
 
-from endpointctl.core.endpoint import task_key
+from endpointctl.core.hub_tasks import misspelt_task, task_key
 from endpointctl.core.outcomes import SmokeOutcome
 from endpointctl.core.redact import Redactor
 from endpointctl.core.smoke_spec import DEFAULT_COLD_START_SECONDS, JsonAssertion, SmokeExpect, SmokeTestSpec
@@ -112,7 +112,7 @@ def audio_clip(seconds: float = 1.0, rate: int = 16_000, frequency: float = 440.
 
 
 def case_for(task: str | None, spec: SmokeTestSpec | None) -> SmokeCase:
-    task = canonical_task(task)
+    named, task = task, canonical_task(task)
     notes: list[str] = []
     if spec is not None and spec.request is not None:
         request = SmokeRequest(body=spec.request)
@@ -121,9 +121,8 @@ def case_for(task: str | None, spec: SmokeTestSpec | None) -> SmokeCase:
     expect = spec.expect if spec is not None else SmokeExpect()
     assertions = expect.assertions
     shape = task if not assertions and known_task(task) else None
-    if not assertions and not known_task(task):
-        shown = f"task '{task}'" if task else "no task"
-        notes.append(f"{shown}: no known answer shape, so only HTTP status and a JSON answer are checked")
+    if not assertions and shape is None:
+        notes.append(_shape_not_checked(named))
     return SmokeCase(
         request=request,
         status=expect.status,
@@ -134,6 +133,21 @@ def case_for(task: str | None, spec: SmokeTestSpec | None) -> SmokeCase:
         cold_start_seconds=spec.cold_start_timeout_seconds if spec else DEFAULT_COLD_START_SECONDS,
         notes=tuple(notes),
     )
+
+
+def _shape_not_checked(task: str | None) -> str:
+    """Why a smoke test without expectations checks no answer shape: a pass must not read as one that did.
+
+    A misspelt task (deployed before validate refused it, or by another tool) says which task was meant.
+    """
+    if not task:
+        return "no task, so no answer shape to check"
+    meant = misspelt_task(task)
+    if meant is not None:
+        return (
+            f"task '{task}' is not one the Hub knows (did you mean '{meant}'?), so no answer shape to check"
+        )
+    return f"task '{task}': endpointctl knows no answer shape for it to check"
 
 
 # -- how the answer is judged -----------------------------------------------------------------------
@@ -157,6 +171,9 @@ def judge(
         except NotJson as error:
             why = redactor.shorten(str(error), _SHOWN)
             return SmokeOutcome.FAIL, f"the answer is not JSON ({why}): {snippet(body, redactor)}"
+        if case.json_required:
+            # Said in the reason itself, which is what a table and a JUnit report show of a pass.
+            passed.append("a JSON answer (its shape not checked)")
         if case.shape is not None:
             problem = shape_problem(case.shape, doc, redactor)
             if problem:

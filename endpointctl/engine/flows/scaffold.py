@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from endpointctl.core.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.core.errors import ApiError, AuthError, EndpointctlError, NotFound, UsageError
 from endpointctl.core.export import ManifestText
+from endpointctl.core.hub_tasks import misspelt_task
 from endpointctl.core.model_facts import CatalogModel, CatalogRecipe
 from endpointctl.core.scaffold import endpoint_name, scaffold
 from endpointctl.core.sizing import Choice, choose
@@ -51,7 +52,20 @@ def _check(request: InitRequest) -> str:
         raise UsageError(problem)
     if request.task is not None and (not request.task or CONTROL_RE.search(request.task)):
         raise UsageError("--task is empty or holds a control character")
+    if request.task is not None:
+        _no_typo(request.task, "given with --task")  # before any call: the flag alone decides it
     return name
+
+
+def _no_typo(task: str, source: str) -> None:
+    """Refuse a task a manifest cannot hold: written, it would only be refused by the next validate."""
+    meant = misspelt_task(task)
+    if meant is not None:
+        raise UsageError(
+            f"task {task!r} ({source}) is not a task the Hub knows, but a typo away from one "
+            f"(did you mean {meant!r}?)",
+            hint=f"pass --task {meant}, or the task meant",
+        )
 
 
 def _catalog_entry(session: Session, repository: str) -> CatalogModel | None:
@@ -95,6 +109,7 @@ def init(session: Session, request: InitRequest) -> Initialized:
             f"the Hub names no task for {repository}",
             hint="pass --task, e.g. --task text-generation (or custom, for a custom handler)",
         )
+    _no_typo(task, source)  # one the Hub or the catalog names, newer than endpointctl's list of tasks
     recipe: CatalogRecipe | None = None
     if entry is not None and entry.recipes and entry.task in (None, task):
         recipe = entry.recipes[0]  # the catalog's default recipe, as `hf endpoints catalog deploy --repo`

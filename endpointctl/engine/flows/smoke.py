@@ -75,13 +75,14 @@ def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -
             # Left out, a deploy that failed read as "1 passed, 0 failed" in the JUnit report CI keeps.
             skipped.append(_unreached(e))
             continue
+        desired = specs.get((e.target.namespace, e.target.name))
         if e.target.state is not DesiredState.RUNNING:
-            # Calling it would fail on a paused endpoint and wake a scaled-to-zero one the manifest wants
-            # asleep: the state the manifest asks for is the test.
-            reason = f"the manifest keeps it {e.target.state.value}"
+            # Calling it would fail on a paused endpoint and wake a scaled-to-zero one: the state it was left
+            # in is the test.
+            reason = _asleep(e.target.state, desired)
             skipped.append(SmokeResult(e.target.name, e.target.namespace, SmokeOutcome.SKIPPED, reason))
             continue
-        ready.append((e.endpoint, specs.get((e.target.namespace, e.target.name))))
+        ready.append((e.endpoint, desired))
     return skipped + _run(session, ready, {})
 
 
@@ -92,6 +93,19 @@ def _unreached(e: EndpointWait) -> SmokeResult:
         return SmokeResult(name, namespace, SmokeOutcome.SKIPPED, "interrupted before it was ready")
     reason = f"not called: its wait ended {e.outcome.value} ({e.status}: {e.message})"
     return SmokeResult(name, namespace, SmokeOutcome.FAIL, reason, unreached=True)
+
+
+def _asleep(state: DesiredState, desired: Desired | None) -> str:
+    """Why ``apply --smoke`` did not call an endpoint it left asleep, saying who chose that it sleeps.
+
+    A manifest that sets no state leaves a live one alone: one someone else paused stays paused, and
+    saying the manifest keeps it so would send its reader to a manifest that says nothing of the kind.
+    """
+    if desired is not None and desired.spec.state is not None:
+        return f"the manifest keeps it {state.value}"
+    if desired is not None and desired.spec.schedule is not None:
+        return f"the manifest's schedule keeps it {state.value}"
+    return f"{state.value}, and the manifest leaves its state alone: not woken to test it"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,178 @@
+"""A misspelt task is refused offline; any other task deploys, and its smoke test says what went unchecked.
+
+The review's case: `task: text-clasification` passed validate, was deployed, and `apply --smoke` reported
+PASS though no answer shape could be checked. A task a typo away from a known one is now refused by
+validate (exit 2, with its line and the task meant); one far from every known task is still taken, as
+the Hub has tasks endpointctl does not list and a container may be given its own, and its smoke test
+says the answer's shape was not checked. A task in another case, or with "_" for "-", is the same task.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+from typing import Any
+
+import pytest
+import yaml
+from builders import BASE_DOC
+from clirunner import Cli
+from hypothesis import example, given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from endpointctl.core.hub_tasks import KNOWN_TASKS, misspelt_task
+from endpointctl.core.spec import Manifest
+from endpointctl.sandbox import Sandbox
+
+USER = "sandbox-user"
+LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+# A typo reaches only tasks this long: a shorter word of one's own is as likely meant as it is a slip.
+TYPO_REACH = 8
+
+
+def document(task: str, name: str = "typo") -> dict[str, Any]:
+    doc = copy.deepcopy(BASE_DOC)
+    doc["metadata"]["name"] = name
+    doc["spec"]["model"]["task"] = task
+    return doc
+
+
+def write(path: pathlib.Path, task: str, name: str = "typo") -> tuple[str, int]:
+    """The manifest's path and the line its task is on."""
+    text = yaml.safe_dump(document(task, name), sort_keys=False)
+    path.write_text(text)
+    (line,) = [n for n, row in enumerate(text.splitlines(), start=1) if row.strip().startswith("task:")]
+    return str(path), line
+
+
+def slips(word: str) -> set[str]:
+    """Every word one typo from ``word``: a letter left out, added, changed, or swapped with the next."""
+    cut = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in cut if b}
+        | {a + c + b for a, b in cut for c in LETTERS}
+        | {a + c + b[1:] for a, b in cut if b for c in LETTERS}
+        | {a + b[1] + b[0] + b[2:] for a, b in cut if len(b) > 1}
+    ) - {word}
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Insertions, deletions and substitutions only: a swap costs 2, so past 4 is past 2 typos of any kind."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def respelled(draw: st.DrawFn, task: str) -> str:
+    """``task`` in another case, with some of its "-" written "_": how an API or a person may spell it."""
+    return "".join(
+        draw(st.sampled_from(["-", "_"])) if c == "-" else (c.upper() if draw(st.booleans()) else c)
+        for c in task
+    )
+
+
+LONG_TASKS = sorted(task for task in KNOWN_TASKS if len(task) >= TYPO_REACH)
+
+
+@st.composite
+def slipped(draw: st.DrawFn) -> tuple[str, str]:
+    """A long known task as someone spelled it, and that spelling with one typo in it."""
+    task = draw(st.sampled_from(LONG_TASKS))
+    typo = draw(st.sampled_from(sorted(slips(task))))
+    return respelled(draw, task), respelled(draw, typo)
+
+
+@given(slipped())
+@example(("text-classification", "text-clasification"))
+@example(("Text_Classification", "Text_Clasification"))
+def test_a_respelling_of_a_known_task_is_the_task_and_a_typo_in_it_is_refused(case: tuple[str, str]) -> None:
+    spelling, typo = case
+    assert misspelt_task(spelling) is None
+    Manifest.model_validate(document(spelling))
+    key = typo.casefold().replace("_", "-")
+    if key in KNOWN_TASKS or key.startswith("translation-"):
+        return  # the typo made another known task (text-to-image, text-to-video): nothing to refuse
+    meant = misspelt_task(typo)
+    assert meant is not None and key in slips(meant)  # the nearest known task: one typo away
+    with pytest.raises(ValidationError, match=rf"did you mean '{meant}'\?"):
+        Manifest.model_validate(document(typo))
+
+
+@given(st.from_regex(r"[a-z0-9]+(-[a-z0-9]+){0,4}", fullmatch=True))
+@example("custom")
+@example("sentence-ranking")
+@example("my-company-reranker")
+def test_a_task_far_from_every_known_one_is_taken(task: str) -> None:
+    if any(levenshtein(task, known) <= 4 for known in KNOWN_TASKS):
+        return  # near a known task: the test above's
+    assert misspelt_task(task) is None
+    assert Manifest.model_validate(document(task)).spec.model.task == task
+
+
+def test_validate_refuses_a_typo_with_its_line_and_the_task_meant_and_takes_the_rest(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    typo, line = write(tmp_path / "typo.yaml", "text-clasification")
+    for name, task in [
+        ("respelled", "Text_Classification"),
+        ("languages", "translation_en_to_zh"),
+        ("alias", "sentiment-analysis"),
+        ("custom", "custom"),
+        ("its-own", "my-own-task"),
+        ("short", "othr"),  # too short to guess at: perhaps a word of its own
+    ]:
+        write(tmp_path / f"{name}.yaml", task, name)
+    for command in ("validate", "plan", "apply"):
+        result = cli(command, str(tmp_path), *(["--yes"] if command == "apply" else []), "-o", "json")
+        assert result.code == 2, result.all
+        problems = [row for row in result.stderr.splitlines() if ".yaml:" in row]
+        assert problems == [
+            f"  {typo}:{line}: spec.model.task: 'text-clasification' is not a task the Hub knows, but a typo "
+            "away from one (did you mean 'text-classification'?)"
+        ], result.stderr
+    assert sum(sandbox.counts().values()) == 0  # refused offline
+
+
+def test_a_smoke_test_says_when_the_answer_shape_went_unchecked(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any, endpoint_body: Any
+) -> None:
+    path, _ = write(tmp_path / "own.yaml", "my-own-task", "own")
+    # Deployed with a typo before validate refused it, or by another tool: the API takes any word.
+    created = client.post(f"/v2/endpoint/{USER}", json=endpoint_body("typo", task="text-clasification"))
+    assert created.status_code == 200, created.text
+    applied = cli("apply", path, "--yes", "--smoke", "-o", "json")
+    assert applied.code == 0, applied.all
+    (own,) = [record["smoke"] for record in json.loads(applied.stdout)]
+    smoked = cli("smoke", "typo", "-o", "json")
+    assert smoked.code == 0, smoked.all
+    (typo,) = json.loads(smoked.stdout)
+    for result in (own, typo):
+        # Still a pass (the verdicts are pass, fail and skipped), but never one that reads as a shape check.
+        assert (result["verdict"], result["reason"]) == (
+            "pass",
+            "HTTP 200, a JSON answer (its shape not checked)",
+        )
+    assert "task 'my-own-task': endpointctl knows no answer shape for it to check" in own["notes"]
+    assert (
+        "task 'text-clasification' is not one the Hub knows (did you mean 'text-classification'?), "
+        "so no answer shape to check"
+    ) in typo["notes"]
+
+
+def test_export_leaves_out_a_misspelt_task_and_says_which_was_meant(
+    cli: Cli, tmp_path: pathlib.Path, client: Any, endpoint_body: Any
+) -> None:
+    """Written out, the manifest would not load (export failed, calling it endpointctl's bug)."""
+    created = client.post(f"/v2/endpoint/{USER}", json=endpoint_body("typo", task="text-clasification"))
+    assert created.status_code == 200, created.text
+    directory = tmp_path / "live"
+    exported = cli("export", "typo", "--dir", str(directory))
+    assert exported.code == 0, exported.all
+    assert "its task 'text-clasification' is a typo of 'text-classification'" in exported.all
+    assert "task" not in yaml.safe_load((directory / "typo.yaml").read_text())["spec"]["model"]
+    assert cli("validate", str(directory)).code == 0

@@ -152,6 +152,34 @@ def test_paused_endpoint_fails_with_the_resume_hint(
     assert "paused — run endpointctl resume sst2" in run.stdout
 
 
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ({"state": "paused"}, "the manifest keeps it paused"),
+        (
+            {"schedule": {"timezone": "UTC", "running": ["Mon-Sun 00:00-00:01"], "otherwise": "paused"}},
+            "the manifest's schedule keeps it paused",
+        ),
+    ],
+)
+def test_smoke_of_a_manifest_that_keeps_it_paused_skips_it_saying_why(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path, spec: dict[str, Any], reason: str
+) -> None:
+    """Failing it with "run endpointctl resume" fought the manifest's own state or schedule (review); it
+    still fails when the manifest wants it running."""
+    path = deploy(cli, clock, tmp_path, doc("sst2", **spec))
+    sandbox.reset_counts()
+    run = cli("smoke", "-f", path, "-o", "json")
+    assert run.code == 1, run.all  # a smoke command that tested nothing does not pass
+    (record,) = records(run)
+    assert (record["verdict"], record["reason"]) == ("skipped", reason)
+    assert not any("/endpoints/" in route for route in sandbox.counts()), sandbox.counts()
+    running = tmp_path / "running.yaml"
+    running.write_text(yaml.safe_dump(doc("sst2"), sort_keys=False))
+    hinted = cli("smoke", "-f", str(running))
+    assert hinted.code == 1 and "paused — run endpointctl resume sst2" in hinted.stdout, hinted.all
+
+
 def test_unknown_names_and_empty_selectors(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path) -> None:
     deploy(cli, clock, tmp_path, doc("sst2"))
     missing = cli("smoke", "sst2", "ghost", "-o", "json")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched
 from endpointctl.core.outcomes import EndpointWait, SmokeOutcome, SmokeResult, WaitOutcome, WaitReport
+from endpointctl.core.scheduled import awake_state
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target, Targets, UrlOverride, url_overrides
@@ -55,14 +57,26 @@ def smoke(
     selection = select(session, targets, desired)
     selection.require_match()
     overrides = url_overrides(urls, selection.targets)
+    now = datetime.fromtimestamp(session.clock.wall(), UTC)
     results: list[SmokeResult] = []
     for target in selection.targets:
-        endpoint = selection.live(target)
+        endpoint, spec = selection.live(target), selection.desired(target)
         if endpoint is None:
             results.append(runner.not_found(target.namespace, target.name))
+        elif spec is not None and endpoint.status is Status.PAUSED and kept_paused(spec, endpoint, now):
+            # Its manifest (state, or schedule now) keeps it paused: failing it with a hint to resume it
+            # would fight the manifest. Skipped, said why; a scaled-to-zero one is still woken and called.
+            reason = _asleep(DesiredState.PAUSED, spec)
+            results.append(SmokeResult(target.name, target.namespace, SmokeOutcome.SKIPPED, reason))
         else:
-            results += _run(session, [(endpoint, selection.desired(target))], overrides)
+            results += _run(session, [(endpoint, spec)], overrides)
     return results
+
+
+def kept_paused(desired: Desired, live: Endpoint, at: datetime) -> bool:
+    """Whether the manifest asks for ``live`` to be paused at ``at``: its state, or its schedule then (a hold
+    honoured, as apply and schedule run read it)."""
+    return awake_state(desired, live, at).state is DesiredState.PAUSED
 
 
 def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -> list[SmokeResult]:

@@ -7,6 +7,7 @@ import copy
 import functools
 import os
 import pathlib
+import signal
 import ssl
 import sys
 from collections.abc import Callable, Iterator
@@ -60,6 +61,11 @@ def pytest_configure(config: pytest.Config) -> None:
     process's copy), so the workers and the interpreters the tests start inherit the change."""
     if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
         sys.dont_write_bytecode = False
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A suite started in the background by a non-interactive shell (`.ci/run &`) inherits an ignored
+        # Ctrl-C, and so would every endpointctl the tests start: the tests of what a Ctrl-C does would
+        # see it do nothing. endpointctl keeps an ignored SIGINT ignored, as a background job's should be.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not hasattr(config, "workerinput"):
         # Once, before the xdist workers start: on a fresh clone each of them would compile the package
         # at the same moment (measured: 4 s of CPU, 1.5 s of wall, on 2 cores). Up-to-date files are only

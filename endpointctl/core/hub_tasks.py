@@ -94,6 +94,17 @@ def is_known_task(task: str) -> bool:
     return key in KNOWN_TASKS or key.startswith(f"{_TRANSLATION}-")
 
 
+def task_typo(desired_task: str | None) -> str | None:
+    """Why ``spec.model.task`` is refused where it would be sent (``validate``, and a create, replace or
+    update of the task in a plan); None when it is no typo. Not refused when loading: a manifest deployed
+    with a typo before this check stays usable by every command that does not send its task (a pause, a
+    schedule run), so an upgrade stops no cost job."""
+    meant = misspelt_task(desired_task) if desired_task is not None else None
+    if meant is None:
+        return None
+    return f"{desired_task!r} is not a task the Hub knows, but a typo away from one (did you mean {meant!r}?)"
+
+
 def misspelt_task(task: str) -> str | None:
     """The known task ``task`` is a typo of (``text-clasification``: text-classification), else None.
 

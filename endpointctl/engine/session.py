@@ -26,6 +26,7 @@ from endpointctl.core.placement import check_one_each
 from endpointctl.core.plan import Options, Plan, check_options, compute
 from endpointctl.core.spec import Desired
 from endpointctl.core.targets import namespace_key
+from endpointctl.core.task_typos import block_task_typos
 from endpointctl.dataplane.client import DeployedClient
 from endpointctl.engine import locks, preflight, revisions, together
 from endpointctl.engine.cancel import CancelEvent
@@ -212,7 +213,7 @@ class Session:
         observed, found, catalogs = self._read(placed, unnamed)
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
         pinned, unreadable = revisions.pin(self.hub, placed, found)
-        planned = revisions.block_unreadable(compute(pinned, observed, options), unreadable)
+        planned = revisions.block_unreadable(block_task_typos(compute(pinned, observed, options)), unreadable)
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
         # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
         now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)

@@ -104,6 +104,10 @@ def test_the_window_closing_scales_it_to_zero_and_a_user_waking_it_later_is_left
     planned = cli("plan", path, "--detailed-exitcode")
     assert planned.code == 0, planned.all
     assert "woken since the schedule turned scaledToZero" in planned.all
+    # And so does wait -f: ready where it is, not waiting for a scale-to-zero no run will make (review).
+    waited = cli("wait", "-f", path, "--timeout", "5", "-o", "json")
+    assert waited.code == 0, waited.all
+    assert json.loads(waited.stdout)[0]["status"] == "running"
 
 
 @pytest.mark.parametrize("wake_moves_updated_at", [False, True])

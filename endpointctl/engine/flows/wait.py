@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitReport
 from endpointctl.core.readiness import WaitTarget
-from endpointctl.core.scheduled import awake_state, wanted_state
+from endpointctl.core.scheduled import held_state
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.targets import Targets
 from endpointctl.engine.flows import logs as log_flow
@@ -36,13 +36,11 @@ def wait(
     # --timeout bounds the whole command: the first listing, its retries and requests included.
     selection = select(session, targets, desired, deadline=start + timeout)
     selection.require_match()
-    # The state each manifest asks for now: its schedule's (a hold honoured), as apply moves it; else
-    # its fixed state. Waiting for "running" fought the schedule: failed, with a hint to resume it.
     now = datetime.fromtimestamp(session.clock.wall(), UTC)
     waiting = []
     for t in selection.targets:
         d, live = selection.desired(t), selection.live(t)
-        state = None if d is None else awake_state(d, live, now).state if live else wanted_state(d, now)
+        state = None if d is None else _scheduled_state(d, live, now)
         manifest = None if d is None else d.file
         waiting.append(
             WaitTarget(t.namespace, t.name, state=state or DesiredState.RUNNING, manifest=manifest)
@@ -78,6 +76,18 @@ def wait_on(
         first=first,
     )
     return log_flow.with_tails(session, report) if logs else report
+
+
+def _scheduled_state(desired: Desired, live: Endpoint | None, now: datetime) -> DesiredState | None:
+    """The state ``wait -f`` waits for: the one apply and schedule run would leave now. For a schedule,
+    its state now (a hold honoured); where they leave it be (woken by a request since its window closed,
+    with minReplica 0; a stop blocked by a hold that cannot be read), where it is. Waiting for "running"
+    fought the schedule (failed, with a hint to resume it); waiting for a stop they do not make, timed
+    out. Else the manifest's fixed state (None: running)."""
+    if desired.spec.schedule is None or live is None:
+        return desired.spec.state
+    wanted = held_state(desired, live, now)
+    return wanted.state if wanted.state is not None and wanted.blocked is None else _rest_state(live)
 
 
 def _rest_state(endpoint: Endpoint | None) -> DesiredState:

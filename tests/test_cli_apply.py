@@ -185,6 +185,31 @@ def test_the_adopt_hint_runs_as_pasted(
     assert adopted.code == 0, adopted.all
 
 
+@pytest.mark.parametrize("file", ["m.yaml", "-m.yaml", "with space.yaml"])
+def test_the_adopt_hint_for_a_manifest_naming_its_namespace_moves_nothing_else(
+    cli: Cli, sandbox: Sandbox, client: Any, endpoint_body: Any, tmp_path: pathlib.Path, file: str
+) -> None:
+    """One file, `web` (no namespace) and `shared` (namespace acme, unmanaged there): the hint pasted took
+    `--namespace acme` and created a second, billed `web` in acme (review). It adds the flag only for a
+    document that names no namespace; a file named "-m.yaml" is given as "./-m.yaml"."""
+    assert (
+        client.post("/v2/endpoint/acme", json=endpoint_body("shared", tags=["owner=alice"])).status_code
+        == 200
+    )
+    path = write(tmp_path, file, manifest("web") + "---\n" + manifest("shared", namespace="acme"))
+    applied = cli("apply", path, "--yes", "-o", "json")
+    (shared,) = [r for r in json.loads(applied.stdout) if r["name"] == "shared"]
+    hint = re.search(r"`(endpointctl apply [^`]*--adopt[^`]*)`", shared["error"])
+    assert hint is not None and "--namespace" not in hint.group(1), shared["error"]
+    adopted = cli(*shlex.split(hint.group(1))[1:], "--yes")
+    assert adopted.code == 0, adopted.all
+    where = {
+        (r["namespace"], r["name"])
+        for r in json.loads(cli("status", "--namespace", "acme", "-o", "json").stdout)
+    }
+    assert where == {("acme", "shared")}
+
+
 def test_prune_touches_only_its_own_stack(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
 ) -> None:

@@ -9,6 +9,7 @@ b1` ``; pasted, that resumed the b1 of the token's namespace (which then billed)
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 import shlex
@@ -23,6 +24,8 @@ import pytest
 from clirunner import Cli
 from huggingface_hub.utils import set_client_factory
 from huggingface_hub.utils._http import default_client_factory
+from hypothesis import given
+from hypothesis import strategies as st
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.endpoint import Status
@@ -31,7 +34,7 @@ from endpointctl.core.readiness import WaitTarget, decide
 from endpointctl.core.schedule_plan import plan_schedules
 from endpointctl.core.settings import TokenInfo
 from endpointctl.core.spec import DesiredState
-from endpointctl.core.suggest import command_for
+from endpointctl.core.suggest import command_for, manifest_command
 from endpointctl.hub import Hub
 from endpointctl.sandbox import ManualClock, Response, Sandbox
 
@@ -233,3 +236,17 @@ def test_the_suggestion_is_quoted_for_a_shell() -> None:
     """What the API lists is read leniently: a name it returns is never run as shell syntax."""
     assert command_for("resume", ORG, "b1; rm -rf ~") == "endpointctl resume 'b1; rm -rf ~' --namespace acme"
     assert command_for("status", ORG, implied=ORG) == "endpointctl status"
+
+
+@given(
+    manifest=st.text(
+        alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=30
+    ),
+    namespace=st.sampled_from([None, "acme", "sandbox-user"]),
+)
+def test_a_command_for_a_manifest_file_pastes_back_to_that_file(manifest: str, namespace: str | None) -> None:
+    """Whatever its name: quoted for a shell, never read as an option, --namespace only where asked."""
+    words = shlex.split(manifest_command("apply", manifest, namespace, "--adopt"))
+    path = words[2]
+    assert not path.startswith("-") and os.path.normpath(path) == os.path.normpath(manifest)
+    assert ("--namespace" in words) is (namespace is not None)

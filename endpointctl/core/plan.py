@@ -160,7 +160,11 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     if not live.tags_reported:
         return replace(base, action=Action.BLOCKED, reason=UNKNOWN_TAGS)
     if not live.managed and not options.adopt:
-        return replace(base, action=Action.BLOCKED, reason=not_managed(desired.file, live.namespace))
+        return replace(
+            base,
+            action=Action.BLOCKED,
+            reason=not_managed(desired.file, desired.unnamed_namespace(live.namespace)),
+        )
     if options.stack and live.managed and len(live.stacks) > 1:
         return replace(base, action=Action.BLOCKED, reason=several_stacks(live))
     if options.stack and live.managed and live.stack not in (None, options.stack):

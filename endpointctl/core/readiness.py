@@ -15,7 +15,7 @@ from enum import StrEnum
 from endpointctl.core.diff import diff_endpoint
 from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.spec import Desired, DesiredState
-from endpointctl.core.suggest import command_for
+from endpointctl.core.suggest import command_for, manifest_command
 
 DEFAULT_PORT = 80  # what the API assumes when a custom image sets none
 
@@ -69,8 +69,9 @@ class WaitTarget:
     # suggest name any other namespace, and this one too when None (not known).
     implied_namespace: str | None = None
     # The manifest's file, when the wait is for one (apply, wait -f): a hint to apply it names it, so that
-    # the command runs as pasted.
+    # the command runs as pasted; and whether its document names its namespace (``manifest_command``).
     manifest: str | None = None
+    manifest_names_namespace: bool = False
 
     @property
     def key(self) -> str:
@@ -234,8 +235,9 @@ def decide(
         if target.manifest is None:
             again = "`endpointctl apply PATH --allow-replace` with its manifest"
         else:
-            words = (target.namespace, target.manifest, "--allow-replace")
-            again = f"`{command_for('apply', *words, implied=target.implied_namespace)}`"
+            where = None if target.manifest_names_namespace else target.namespace
+            words = ("apply", target.manifest, where, "--allow-replace")
+            again = f"`{manifest_command(*words, implied=target.implied_namespace)}`"
         hint = f"a failed endpoint cannot be recovered: fix the cause, then {again}"
         if custom_port(endpoint) is not None:
             hint += "; a custom container must listen on the image's port and answer its health route"

@@ -20,7 +20,7 @@ from endpointctl.core.plan import Action, Change, Plan, Step, StepKind, lifecycl
 from endpointctl.core.schedule import next_change, state_at, transitions
 from endpointctl.core.scheduled import held_state
 from endpointctl.core.spec import Desired
-from endpointctl.core.suggest import command_for
+from endpointctl.core.suggest import command_for, manifest_command
 from endpointctl.core.tags import UNKNOWN_TAGS, not_managed
 
 NOT_DEPLOYED = "not deployed: run `endpointctl apply` to create it"
@@ -57,9 +57,11 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     if not live.tags_reported:
         return blocked_change(base, UNKNOWN_TAGS)
     if not live.managed:
-        return blocked_change(base, not_managed(desired.file, live.namespace))
+        return blocked_change(base, not_managed(desired.file, desired.unnamed_namespace(live.namespace)))
     if live.status is Status.FAILED:
-        replace_it = command_for("apply", live.namespace, desired.file, "--allow-replace")
+        replace_it = manifest_command(
+            "apply", desired.file, desired.unnamed_namespace(live.namespace), "--allow-replace"
+        )
         return blocked_change(base, f"it failed, so it is not resumed; `{replace_it}` re-creates it")
     if live.status is Status.UNKNOWN:
         note = f"its state {live.shown_state!r} is not one endpointctl knows: left alone until it is"

@@ -343,6 +343,11 @@ class Desired:
     def name(self) -> str:
         return self.manifest.metadata.name
 
+    def unnamed_namespace(self, namespace: str) -> str | None:
+        """``namespace`` when the document names none (a command for its file needs --namespace to land
+        there), else None (``suggest.manifest_command``)."""
+        return None if self.manifest.metadata.namespace else namespace
+
     @property
     def file(self) -> str:
         file, _, line = self.source.rpartition(":")

@@ -37,3 +37,20 @@ def command_for(verb: str, namespace: str, *args: str, implied: str | None = Non
     if implied is None or namespace_key(implied) != namespace_key(namespace):
         words += ["--namespace", namespace]
     return shlex.join(words)
+
+
+def manifest_command(
+    verb: str, manifest: str, namespace: str | None, *flags: str, implied: str | None = None
+) -> str:
+    """``endpointctl VERB FILE FLAGS...`` for the endpoint a manifest file names, to run as pasted.
+
+    ``namespace``: where that endpoint is, when its document names none (None when it names its own).
+    Only then is ``--namespace`` added (as ``command_for`` does): for a document that names its own, the
+    flag would change nothing of it, and move the file's other documents, those naming none, to that
+    namespace (creating them there). A file whose name starts with "-" is given as ``./-x.yaml``, or it
+    would read as an option.
+    """
+    path = f"./{manifest}" if manifest.startswith("-") else manifest
+    if namespace is None:
+        return shlex.join(["endpointctl", verb, path, *flags])
+    return command_for(verb, namespace, path, *flags, implied=implied)

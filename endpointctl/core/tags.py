@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from endpointctl.core.image_refs import canonical_image
-from endpointctl.core.suggest import command_for
+from endpointctl.core.suggest import manifest_command
 
 # Tags endpointctl owns. A manifest may not set them through labels.
 MANAGED_BY_KEY = "managed-by"
@@ -54,10 +54,10 @@ ENV_TAG_MAX = 255
 HOLD_KEY = "endpointctl-hold"
 
 
-def not_managed(manifest: str, namespace: str) -> str:
+def not_managed(manifest: str, namespace: str | None) -> str:
     """Why an endpoint of the manifest's name is not changed, with the command (its file named, so that it
-    runs as pasted) that takes it over."""
-    adopt = command_for("apply", namespace, manifest, "--adopt")
+    runs as pasted) that takes it over; ``namespace`` as ``suggest.manifest_command`` takes it."""
+    adopt = manifest_command("apply", manifest, namespace, "--adopt")
     return f"an endpoint of this name exists and is not managed by endpointctl; `{adopt}` takes it over"
 
 

@@ -35,7 +35,7 @@ from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitOutcome
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired
-from endpointctl.core.suggest import command_for
+from endpointctl.core.suggest import manifest_command
 from endpointctl.core.tags import MANAGED_TAG
 from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
@@ -232,7 +232,9 @@ class Executor:
                 hint=SEE_PLAN,
             )
         if MANAGED_TAG not in found.tags:
-            adopt = command_for("apply", found.namespace, desired.file, "--adopt")
+            adopt = manifest_command(
+                "apply", desired.file, desired.unnamed_namespace(found.namespace), "--adopt"
+            )
             raise Conflict(
                 f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
                 f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",

@@ -43,7 +43,13 @@ def wait(
         state = None if d is None else _scheduled_state(d, live, now)
         manifest = None if d is None else d.file
         waiting.append(
-            WaitTarget(t.namespace, t.name, state=state or DesiredState.RUNNING, manifest=manifest)
+            WaitTarget(
+                t.namespace,
+                t.name,
+                state=state or DesiredState.RUNNING,
+                manifest=manifest,
+                manifest_names_namespace=d is not None and d.manifest.metadata.namespace is not None,
+            )
         )
     # The selection's listing is the first round: one list call fewer.
     with hooks.interruptible(), hooks.waiting() as display:
@@ -123,6 +129,7 @@ def after_apply(results: Sequence[ChangeResult]) -> list[WaitTarget]:
                 reported=result.endpoint.status if result.endpoint is not None else None,
                 resumed="resume" in result.done,
                 manifest=change.desired.file,
+                manifest_names_namespace=change.desired.manifest.metadata.namespace is not None,
             )
         )
     return targets

@@ -64,6 +64,25 @@ def test_a_failed_deploy_is_a_failed_smoke_test_in_the_report_ci_keeps(
     assert only.code == 1 and (tmp_path / "only.xml").exists(), only.all  # a report, with its one failure
 
 
+def test_a_blocked_change_is_a_failed_smoke_test_in_the_report_ci_keeps(
+    cli: Cli, client: Any, endpoint_body: Any, tmp_path: pathlib.Path
+) -> None:
+    """Never waited for, a blocked or failed change was missing from the JUnit report (review)."""
+    assert (
+        client.post(f"/v2/endpoint/{USER}", json=endpoint_body("taken", tags=["owner=alice"])).status_code
+        == 200
+    )
+    write(tmp_path, "taken.yaml", manifest("taken"))
+    write(tmp_path, "good.yaml", manifest("fine"))
+    junit = tmp_path / "smoke.xml"
+    result = cli("apply", str(tmp_path), "--yes", "--smoke", "--junit-xml", str(junit), "-o", "json")
+    assert result.code == 1, result.all
+    smoked = {r["name"]: r["smoke"] for r in json.loads(result.stdout)}
+    assert smoked["taken"]["verdict"] == "fail" and "its change blocked" in smoked["taken"]["reason"]
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("2", "1")
+
+
 def test_a_timed_out_deploy_keeps_exit_4_with_smoke(cli: Cli, tmp_path: pathlib.Path) -> None:
     """The unreached smoke test is shown, but the wait's outcome is what the exit code counts."""
     result = cli(

@@ -170,7 +170,8 @@ def test_smoke_of_a_manifest_that_keeps_it_paused_skips_it_saying_why(
     path = deploy(cli, clock, tmp_path, doc("sst2", **spec))
     sandbox.reset_counts()
     run = cli("smoke", "-f", path, "-o", "json")
-    assert run.code == 1, run.all  # a smoke command that tested nothing does not pass
+    assert run.code == 1, run.all  # a smoke command that tested nothing does not pass, and says why
+    assert "error: no smoke test ran: 1 skipped" in run.stderr
     (record,) = records(run)
     assert (record["verdict"], record["reason"]) == ("skipped", reason)
     assert not any("/endpoints/" in route for route in sandbox.counts()), sandbox.counts()

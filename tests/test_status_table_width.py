@@ -27,7 +27,7 @@ def widest(text: str) -> int:
     return max(len(line) for line in text.splitlines())
 
 
-@pytest.mark.parametrize("columns", ["160", "80", "", "wide"])
+@pytest.mark.parametrize("columns", ["160", "80", "", "wide", "²", "0"])
 def test_a_wider_terminal_shows_more_and_never_less_than_100_columns(
     cli: Cli, clock: Any, tmp_path: pathlib.Path, columns: str
 ) -> None:
@@ -36,7 +36,11 @@ def test_a_wider_terminal_shows_more_and_never_less_than_100_columns(
     assert cli("apply", write(tmp_path, "long.yaml", doc), "--yes").code == 0
     clock.advance(10)
     table = cli("status", env={"COLUMNS": columns}).stdout
-    width = int(columns) if columns.isdigit() and int(columns) > TABLE_WIDTH else TABLE_WIDTH
+    width = (
+        int(columns)
+        if columns.isascii() and columns.isdigit() and int(columns) > TABLE_WIDTH
+        else TABLE_WIDTH
+    )
     assert widest(table) <= width, table
     cut = "…" in table
     assert cut is (width == TABLE_WIDTH), table  # 160 columns hold the whole model; 100 do not

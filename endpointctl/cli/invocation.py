@@ -65,7 +65,7 @@ class CommandEnv:
         """How wide a table for people may be: ``COLUMNS`` when set (as shells export it), else the width
         of the terminal stdout is, never under ``least`` (what a pipe or a log gets)."""
         columns = self.environ.get("COLUMNS", "")
-        if columns.isdigit():
+        if columns.isascii() and columns.isdigit():
             return max(least, int(columns))
         stream = self.out.stdout
         try:

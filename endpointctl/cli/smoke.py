@@ -90,6 +90,12 @@ def smoke(
     show(results)
     if junit_xml:
         junit.write(junit_xml, results, inv.out.redactor.scrub)
+    if results and not any(r.ran for r in results):
+        # Exit 1 under a report of "0 failed" needs its reason said: nothing was tested.
+        inv.out.error(
+            f"no smoke test ran: {len(results)} skipped",
+            hint="each skipped one above says why; `endpointctl status` shows their states",
+        )
     return exits.for_smoke(results)
 
 

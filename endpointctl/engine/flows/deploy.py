@@ -67,4 +67,4 @@ def apply(
         hooks.waited(report)
         if not how.smoke or session.cancel.is_set():
             return Applied(the_plan, results, report)
-        return Applied(the_plan, results, report, smoke.after_wait(session, report, placed))
+        return Applied(the_plan, results, report, smoke.after_wait(session, report, placed, results))

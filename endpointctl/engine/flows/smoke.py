@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import EndpointctlError, EndpointFailed, NothingMatched
-from endpointctl.core.outcomes import EndpointWait, SmokeOutcome, SmokeResult, WaitOutcome, WaitReport
+from endpointctl.core.outcomes import (
+    ChangeOutcome,
+    ChangeResult,
+    EndpointWait,
+    SmokeOutcome,
+    SmokeResult,
+    WaitOutcome,
+    WaitReport,
+)
 from endpointctl.core.scheduled import awake_state
 from endpointctl.core.spec import Desired, DesiredState
 from endpointctl.core.suggest import command_for
@@ -79,10 +87,24 @@ def kept_paused(desired: Desired, live: Endpoint, at: datetime) -> bool:
     return awake_state(desired, live, at).state is DesiredState.PAUSED
 
 
-def after_wait(session: Session, report: WaitReport, placed: Sequence[Placed]) -> list[SmokeResult]:
-    """``apply --smoke``: smoke-test what became ready, skipping what its manifest keeps asleep."""
+def after_wait(
+    session: Session, report: WaitReport, placed: Sequence[Placed], changes: Sequence[ChangeResult] = ()
+) -> list[SmokeResult]:
+    """``apply --smoke``: smoke-test what became ready, skipping what its manifest keeps asleep. A change
+    that was blocked or failed (never waited for) is a failed test too, never called: left out, the JUnit
+    report CI keeps read green over the failed apply."""
     specs = {(namespace, d.name): d for namespace, d in placed}
-    skipped: list[SmokeResult] = []
+    skipped: list[SmokeResult] = [
+        SmokeResult(
+            r.change.name,
+            r.change.namespace,
+            SmokeOutcome.FAIL,
+            f"not called: its change {r.outcome.value} ({r.error or r.change.reason or 'no reason given'})",
+            unreached=True,
+        )
+        for r in changes
+        if r.change.desired is not None and r.outcome in (ChangeOutcome.BLOCKED, ChangeOutcome.FAILED)
+    ]
     ready: list[tuple[Endpoint, Desired | None]] = []
     for e in report.endpoints:
         if not e.ready or e.endpoint is None:

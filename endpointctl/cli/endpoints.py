@@ -124,7 +124,8 @@ resume = _lifecycle_command(
     waitable=True,
 )
 scale_to_zero = _lifecycle_command(
-    "scale-to-zero", "Scale endpoints to zero; the next request wakes them. Idempotent."
+    "scale-to-zero",
+    "Scale running endpoints to zero; the next request wakes them. Idempotent: a paused one is left paused.",
 )
 
 

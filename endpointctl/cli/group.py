@@ -64,7 +64,7 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     "sandbox": ("endpointctl.cli.sandbox:sandbox", "The local emulator of the Inference Endpoints API."),
     "scale-to-zero": (
         "endpointctl.cli.endpoints:scale_to_zero",
-        "Scale endpoints to zero; the next request wakes them.",
+        "Scale running endpoints to zero; the next request wakes them.",
     ),
     "schedule": (
         "endpointctl.cli.schedule:schedule",

@@ -227,3 +227,27 @@ def test_the_console_script_runs_the_guarded_entry_point() -> None:
 
     (script,) = [point for point in entry_points(group="console_scripts") if point.name == "endpointctl"]
     assert script.value == "endpointctl.__main__:run"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_that_surfaces_as_another_error_is_still_an_interrupt(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals
+) -> None:
+    """The KeyboardInterrupt a signal raises can land inside a lock's bookkeeping (the main thread
+    waiting for the readers) and come out as "RuntimeError: release unlocked lock": that read as a bug,
+    exit 1, in a CI run. A real signal is sent here, and its interrupt turned into that error."""
+    from endpointctl.ui import render
+
+    def read_while_signalled(*args: Any, **kwargs: Any) -> Any:
+        try:
+            signal.raise_signal(sig)
+        except KeyboardInterrupt:
+            raise RuntimeError("release unlocked lock") from None
+        raise AssertionError("the signal raised nothing")
+
+    monkeypatch.setattr(render, "endpoints", read_while_signalled)
+    result = cli("status")
+    assert (result.code, result.stderr) == (130, "error: interrupted\n"), result.all
+    monkeypatch.setattr(render, "endpoints", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("x")))
+    bug = cli("status")  # no signal this time: the same error is a bug, as before
+    assert bug.code == 1 and "this is a bug in endpointctl" in bug.stderr

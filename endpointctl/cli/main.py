@@ -11,7 +11,7 @@ import click
 
 from endpointctl.cli.group import cli
 from endpointctl.cli.invocation import CommandEnv, Invocation
-from endpointctl.cli.signals import ended_by_sigterm
+from endpointctl.cli.signals import ended_by_sigterm, interrupted
 from endpointctl.core.errors import EndpointctlError, ExitCode, ManifestError, OutputLost
 from endpointctl.core.settings import token_as_sent
 
@@ -65,12 +65,17 @@ def main(argv: Sequence[str] | None = None, env: CommandEnv | None = None) -> in
             import traceback  # only for a bug's report: not loaded by every command
 
             inv.out.diagnostic(traceback.format_exc().rstrip())
-        inv.out.error(
-            f"unexpected {type(error).__name__}: {error}",
-            "this is a bug in endpointctl; please report it with the command you ran"
-            + ("" if inv.traceback else ", run again with --traceback"),
-        )
-        code = ExitCode.FAILURE
+        if interrupted():
+            # The interrupt's KeyboardInterrupt surfaced as another error (``signals.interrupted``).
+            inv.out.error("interrupted")
+            code = ExitCode.INTERRUPTED
+        else:
+            inv.out.error(
+                f"unexpected {type(error).__name__}: {error}",
+                "this is a bug in endpointctl; please report it with the command you ran"
+                + ("" if inv.traceback else ", run again with --traceback"),
+            )
+            code = ExitCode.FAILURE
     finally:
         inv.close()
     if argv is None:

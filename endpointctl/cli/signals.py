@@ -31,17 +31,40 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _STOP = b"\xff"  # not a signal number: the watcher's cue to end
 
 
+# The signals taken as Ctrl-C outside ``interruptible`` during this command (``ended_by_sigterm``).
+_received: list[int] = []
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)  # one append: no lock taken in a handler
+    raise KeyboardInterrupt
+
+
+def interrupted() -> bool:
+    """Whether SIGINT or SIGTERM arrived outside ``interruptible`` during this command. The
+    KeyboardInterrupt it raises can land inside a lock's bookkeeping (a Condition's wait, as the main
+    thread waits for the readers) and come out as another error ("release unlocked lock"): ``main`` then
+    still reports an interrupt (exit 130), not a bug."""
+    return bool(_received)
+
+
 @contextmanager
 def ended_by_sigterm() -> Iterator[None]:
-    """SIGTERM as SIGINT is by default: KeyboardInterrupt in the main thread, so it exits 130, not -15."""
+    """SIGTERM as SIGINT is by default: KeyboardInterrupt in the main thread, so it exits 130, not -15.
+    Both through a handler that notes it (``interrupted``); a SIGINT ignored by whoever started the
+    process (a background job of a non-interactive shell) stays ignored."""
+    _received.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_interrupt)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

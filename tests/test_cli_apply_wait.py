@@ -93,6 +93,19 @@ def test_a_timed_out_deploy_keeps_exit_4_with_smoke(cli: Cli, tmp_path: pathlib.
     assert record["smoke"]["verdict"] == "fail" and "its wait ended timeout" in record["smoke"]["reason"]
 
 
+def test_the_table_says_a_wait_that_did_not_end_ready_on_the_changes_row(
+    cli: Cli, tmp_path: pathlib.Path
+) -> None:
+    """ "create ok" alone on stdout, the wait's failure only on stderr, read as a deploy that went well."""
+    write(tmp_path, "bad.yaml", manifest("broken", repository="sandbox/fail-deploy"))
+    write(tmp_path, "good.yaml", manifest("fine"))
+    result = cli("apply", str(tmp_path), "--yes", "--wait")
+    assert result.code == 1, result.all
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+    assert rows["broken"].rstrip().endswith("(wait failed)"), result.stdout
+    assert "(wait" not in rows["fine"]
+
+
 def test_apply_wait_times_out_with_exit_4(cli: Cli, tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "m.yaml", manifest())
     result = cli("apply", path, "--yes", "--wait", "--timeout", "1")

@@ -272,12 +272,16 @@ def results(
         )
     rows = []
     for r in items:
-        detail = " ".join(filter(None, [r.error or "; ".join(r.change.notes), *step_marks(r)]))
+        waited = (extra or {}).get((r.change.namespace, r.change.name), {}).get("wait")
+        # A change done whose wait then failed or timed out read "create ok" alone on stdout (the wait's
+        # error on stderr): the row says it too.
+        unready = ""
+        if waited and not waited["ready"]:
+            seen = "" if waited["status"] == waited["outcome"] else f": {waited['status']}"
+            unready = f"(wait {waited['outcome']}{seen})"
+        detail = " ".join(filter(None, [r.error or "; ".join(r.change.notes), *step_marks(r), unready]))
         rows.append([r.change.name, r.change.namespace, r.change.action.value, r.outcome.value, detail])
     return _table(rows, ["NAME", "NAMESPACE", "ACTION", "OUTCOME", "DETAIL"])
-
-
-# -- hardware ---------------------------------------------------------------------------------------
 
 
 def step_marks(r: ChangeResult | None, show: Callable[[str], str] = str) -> list[str]:

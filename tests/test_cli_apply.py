@@ -210,6 +210,23 @@ def test_the_adopt_hint_for_a_manifest_naming_its_namespace_moves_nothing_else(
     assert where == {("acme", "shared")}
 
 
+def test_the_adopt_hint_gives_the_runs_namespace_again_for_the_files_other_documents(
+    cli: Cli, sandbox: Sandbox, client: Any, endpoint_body: Any, tmp_path: pathlib.Path
+) -> None:
+    """Run with --namespace acme: `b` (naming none) lands in acme. The hint left the flag out and, pasted,
+    created a second `b` in the token's namespace (review)."""
+    assert client.post("/v2/endpoint/acme", json=endpoint_body("a", tags=["owner=alice"])).status_code == 200
+    path = write(tmp_path, "mixed.yaml", manifest("a", namespace="acme") + "---\n" + manifest("b"))
+    applied = cli("apply", path, "--namespace", "acme", "--yes", "-o", "json")
+    (a,) = [r for r in json.loads(applied.stdout) if r["name"] == "a"]
+    hint = re.search(r"`(endpointctl apply [^`]*--adopt[^`]*)`", a["error"])
+    assert hint is not None and "--namespace acme" in hint.group(1), a["error"]
+    assert cli(*shlex.split(hint.group(1))[1:], "--yes").code == 0
+    assert [r["name"] for r in json.loads(cli("status", "-o", "json").stdout)] == []  # none in the user's
+    acme = {r["name"] for r in json.loads(cli("status", "--namespace", "acme", "-o", "json").stdout)}
+    assert acme == {"a", "b"}
+
+
 def test_prune_touches_only_its_own_stack(
     cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
 ) -> None:

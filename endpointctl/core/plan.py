@@ -163,7 +163,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         return replace(
             base,
             action=Action.BLOCKED,
-            reason=not_managed(desired.file, desired.unnamed_namespace(live.namespace)),
+            reason=not_managed(desired.file, desired.run_namespace),
         )
     if options.stack and live.managed and len(live.stacks) > 1:
         return replace(base, action=Action.BLOCKED, reason=several_stacks(live))

@@ -71,7 +71,7 @@ class WaitTarget:
     # The manifest's file, when the wait is for one (apply, wait -f): a hint to apply it names it, so that
     # the command runs as pasted; and whether its document names its namespace (``manifest_command``).
     manifest: str | None = None
-    manifest_names_namespace: bool = False
+    manifest_namespace: str | None = None  # the run's --namespace to give again (Desired.run_namespace)
 
     @property
     def key(self) -> str:
@@ -235,7 +235,7 @@ def decide(
         if target.manifest is None:
             again = "`endpointctl apply PATH --allow-replace` with its manifest"
         else:
-            where = None if target.manifest_names_namespace else target.namespace
+            where = target.manifest_namespace
             words = ("apply", target.manifest, where, "--allow-replace")
             again = f"`{manifest_command(*words, implied=target.implied_namespace)}`"
         hint = f"a failed endpoint cannot be recovered: fix the cause, then {again}"

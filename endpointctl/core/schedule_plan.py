@@ -57,11 +57,9 @@ def _move(desired: Desired, live: Endpoint, at: datetime) -> Change:
     if not live.tags_reported:
         return blocked_change(base, UNKNOWN_TAGS)
     if not live.managed:
-        return blocked_change(base, not_managed(desired.file, desired.unnamed_namespace(live.namespace)))
+        return blocked_change(base, not_managed(desired.file, desired.run_namespace))
     if live.status is Status.FAILED:
-        replace_it = manifest_command(
-            "apply", desired.file, desired.unnamed_namespace(live.namespace), "--allow-replace"
-        )
+        replace_it = manifest_command("apply", desired.file, desired.run_namespace, "--allow-replace")
         return blocked_change(base, f"it failed, so it is not resumed; `{replace_it}` re-creates it")
     if live.status is Status.UNKNOWN:
         note = f"its state {live.shown_state!r} is not one endpointctl knows: left alone until it is"

@@ -338,15 +338,13 @@ class Desired:
     # Secret values whose ``${VAR}`` is unset, by key path -> VAR: empty in ``manifest``, known by name
     # only, and needed only where a step sends them (core/secret_values.py refuses that before any change).
     unset_secrets: Mapping[tuple[str, ...], str] = field(default_factory=dict, compare=False, hash=False)
+    # The run's --namespace / ENDPOINTCTL_NAMESPACE (None: the token's user), set when placed: a hint that
+    # applies this document's file gives it again, so the file's documents naming none land where they did.
+    run_namespace: str | None = field(default=None, compare=False, hash=False)
 
     @property
     def name(self) -> str:
         return self.manifest.metadata.name
-
-    def unnamed_namespace(self, namespace: str) -> str | None:
-        """``namespace`` when the document names none (a command for its file needs --namespace to land
-        there), else None (``suggest.manifest_command``)."""
-        return None if self.manifest.metadata.namespace else namespace
 
     @property
     def file(self) -> str:

@@ -44,10 +44,11 @@ def manifest_command(
 ) -> str:
     """``endpointctl VERB FILE FLAGS...`` for the endpoint a manifest file names, to run as pasted.
 
-    ``namespace``: where that endpoint is, when its document names none (None when it names its own).
-    Only then is ``--namespace`` added (as ``command_for`` does): for a document that names its own, the
-    flag would change nothing of it, and move the file's other documents, those naming none, to that
-    namespace (creating them there). A file whose name starts with "-" is given as ``./-x.yaml``, or it
+    ``namespace``: the run's own --namespace / ENDPOINTCTL_NAMESPACE (None: it had none, the token's user).
+    Given again, the file's documents naming no namespace land where they did; the endpoint's own
+    namespace instead would move them there (creating them: a second, billed endpoint), and leaving a
+    given one out would move them to the token's user. A document naming its own is not moved by it. A
+    file whose name starts with "-" is given as ``./-x.yaml``, or it
     would read as an option.
     """
     path = f"./{manifest}" if manifest.startswith("-") else manifest

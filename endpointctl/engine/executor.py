@@ -232,9 +232,7 @@ class Executor:
                 hint=SEE_PLAN,
             )
         if MANAGED_TAG not in found.tags:
-            adopt = manifest_command(
-                "apply", desired.file, desired.unnamed_namespace(found.namespace), "--adopt"
-            )
+            adopt = manifest_command("apply", desired.file, desired.run_namespace, "--adopt")
             raise Conflict(
                 f"{doing}: an endpoint of that name exists without endpointctl's ownership tag "
                 f"'{MANAGED_TAG}', so this run did not create it; nothing was changed",

@@ -184,7 +184,10 @@ class Session:
     def place(self, desired: Sequence[Desired]) -> list[Placed]:
         """Resolve every manifest's namespace, once; two manifests for one endpoint are a usage error
         (``core.placement``)."""
-        placed = [(self.namespace(d.manifest.metadata.namespace), d) for d in desired]
+        run = self.default_namespace
+        placed = [
+            (self.namespace(d.manifest.metadata.namespace), replace(d, run_namespace=run)) for d in desired
+        ]
         check_one_each(placed, nothing="no API call changed anything")
         return placed
 

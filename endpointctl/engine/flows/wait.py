@@ -48,7 +48,7 @@ def wait(
                 t.name,
                 state=state or DesiredState.RUNNING,
                 manifest=manifest,
-                manifest_names_namespace=d is not None and d.manifest.metadata.namespace is not None,
+                manifest_namespace=None if d is None else d.run_namespace,
             )
         )
     # The selection's listing is the first round: one list call fewer.
@@ -129,7 +129,7 @@ def after_apply(results: Sequence[ChangeResult]) -> list[WaitTarget]:
                 reported=result.endpoint.status if result.endpoint is not None else None,
                 resumed="resume" in result.done,
                 manifest=change.desired.file,
-                manifest_names_namespace=change.desired.manifest.metadata.namespace is not None,
+                manifest_namespace=change.desired.run_namespace,
             )
         )
     return targets

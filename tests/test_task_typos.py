@@ -195,3 +195,90 @@ def test_export_leaves_out_a_misspelt_task_and_says_which_was_meant(
     assert "its task 'text-clasification' is a typo of 'text-classification'" in exported.all
     assert "task" not in yaml.safe_load((directory / "typo.yaml").read_text())["spec"]["model"]
     assert cli("validate", str(directory)).code == 0
+
+
+def test_validate_reports_a_misspelt_task_with_the_other_problems_at_once(
+    cli: Cli, tmp_path: pathlib.Path
+) -> None:
+    """One run lists every problem (review: the typo came out only once the others were fixed)."""
+    typo, line = write(tmp_path / "a-typo.yaml", "text-clasification", "typo")
+    broken = document("text-classification", "broken")
+    broken["spec"]["compute"]["instanceSize"] = 7
+    (tmp_path / "b-broken.yaml").write_text(yaml.safe_dump(broken, sort_keys=False))
+    result = cli("validate", str(tmp_path))
+    assert result.code == 2, result.all
+    assert f"{typo}:{line}: spec.model.task: 'text-clasification'" in result.stderr
+    assert "b-broken.yaml:" in result.stderr and "spec.compute.instanceSize" in result.stderr
+    assert "2 problems" in result.stderr, result.stderr
+
+
+def _deployed(cli: Cli, path: pathlib.Path, task: str, **spec: Any) -> str:
+    """``path``'s endpoint deployed with ``task``, then its manifest rewritten with a typo of it and
+    ``spec``; the line the typo is on."""
+    written, _ = write(path, task, "typo")
+    applied = cli("apply", written, "--yes")
+    assert applied.code == 0, applied.all
+    doc = document(task[:7] + task[8:], "typo")  # a letter left out: "text-geeration"
+    doc["spec"].update(spec)
+    text = yaml.safe_dump(doc, sort_keys=False)
+    path.write_text(text)
+    (line,) = [n for n, row in enumerate(text.splitlines(), start=1) if row.strip().startswith("task:")]
+    return str(line)
+
+
+def test_an_update_sends_its_pause_and_other_fields_without_a_misspelt_task(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
+) -> None:
+    """The task is held back, not the change: a manifest edited to pause its endpoint (and size it
+    down) still does so when a typo slipped into its task (review: the whole change was blocked)."""
+    path = tmp_path / "typo.yaml"
+    line = _deployed(cli, path, "text-generation", state="paused", scaling={"minReplica": 1, "maxReplica": 1})
+    planned = cli("plan", str(path), "-o", "json")
+    assert planned.code == 0, planned.all
+    (change,) = json.loads(planned.stdout)
+    assert change["action"] == "update", change
+    assert [f["path"] for f in change["fields"]] == ["scaling.maxReplica", "state"], change
+    (warning,) = change["warnings"]
+    assert warning.startswith(f"spec.model.task at {path}:{line}: 'text-geeration' is not a task")
+    assert "the task is not sent" in warning and "did you mean 'text-generation'?" in warning
+    sandbox.reset_counts()
+    applied = cli("apply", str(path), "--yes")
+    assert applied.code == 0, applied.all
+    assert "the task is not sent" in applied.stderr
+    live = client.get(f"/v2/endpoint/{USER}/typo").json()
+    assert (live["status"]["state"], live["model"]["task"]) == ("paused", "text-generation"), live
+    assert live["compute"]["scaling"]["maxReplica"] == 1
+    # Only the task is left, and blocked: a cost job's plan says so every run until it is fixed.
+    left = cli("plan", str(path), "--detailed-exitcode")
+    assert left.code == 1 and "model.task: text-generation -> text-geeration" in left.stdout, left.all
+
+
+def test_a_pause_with_a_misspelt_task_is_a_pause_and_the_task_alone_is_blocked(
+    cli: Cli, sandbox: Sandbox, tmp_path: pathlib.Path, client: Any
+) -> None:
+    path = tmp_path / "typo.yaml"
+    line = _deployed(cli, path, "text-generation", state="paused")
+    planned = cli("plan", str(path), "-o", "json")
+    (change,) = json.loads(planned.stdout)
+    assert (change["action"], [f["path"] for f in change["fields"]]) == ("pause", ["state"]), change
+    assert cli("apply", str(path), "--yes").code == 0
+    assert client.get(f"/v2/endpoint/{USER}/typo").json()["status"]["state"] == "paused"
+    # Paused as asked, only the typo is left: blocked, showing what it would change, at its line.
+    planned = cli("plan", str(path), "-o", "json", "--detailed-exitcode")
+    assert planned.code == 1, planned.all
+    (change,) = json.loads(planned.stdout)
+    assert change["action"] == "blocked" and [f["path"] for f in change["fields"]] == ["model.task"]
+    assert change["reason"].startswith(f"spec.model.task at {path}:{line}: ")
+    assert change["reason"].endswith("fix it, or remove the key to keep the endpoint's own"), change
+    sandbox.reset_counts()
+    assert cli("apply", str(path), "--yes").code == 1
+    assert sandbox.mutating_count() == 0
+
+
+def test_a_blocked_create_says_where_and_never_to_remove_the_key(cli: Cli, tmp_path: pathlib.Path) -> None:
+    """Without its task key the endpoint would be created with no task at all."""
+    typo, line = write(tmp_path / "typo.yaml", "text-clasification")
+    (change,) = json.loads(cli("plan", typo, "-o", "json").stdout)
+    assert change["action"] == "blocked" and not change.get("steps")
+    assert change["reason"].startswith(f"spec.model.task at {typo}:{line}: 'text-clasification'")
+    assert change["reason"].endswith("not sent: fix the manifest") and "remove" not in change["reason"]

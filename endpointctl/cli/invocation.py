@@ -114,11 +114,16 @@ class Invocation:
         self.out.mode = settings.output
         return settings
 
-    def load(self, paths: Sequence[str], *, allow_public: bool = False) -> list[Desired]:
-        return self.read(paths, allow_public=allow_public).desired
+    def load(
+        self, paths: Sequence[str], *, allow_public: bool = False, task_typos: bool = False
+    ) -> list[Desired]:
+        return self.read(paths, allow_public=allow_public, task_typos=task_typos).desired
 
-    def read(self, paths: Sequence[str], *, allow_public: bool = False) -> manifest.Reading:
-        """Every manifest under ``paths``, read completely (or a ManifestError), and the files read."""
+    def read(
+        self, paths: Sequence[str], *, allow_public: bool = False, task_typos: bool = False
+    ) -> manifest.Reading:
+        """Every manifest under ``paths``, read completely (or a ManifestError), and the files read;
+        ``task_typos``: a task a typo away from a known one is one of the problems (validate's)."""
         if not paths:
             raise UsageError("no manifest given: name files or directories, e.g. `manifests/`")
         if any(not path.strip() for path in paths):
@@ -133,7 +138,9 @@ class Invocation:
             raise UsageError(
                 str(error), hint="one NAME=value a line; blank lines and lines starting with # are skipped"
             ) from None
-        reading = manifest.read_manifests(paths, environ=environ, allow_public=allow_public)
+        reading = manifest.read_manifests(
+            paths, environ=environ, allow_public=allow_public, task_typos=task_typos
+        )
         for d in reading.desired:
             # Secret values and registry passwords: nothing this process writes may show them.
             self.out.redactor.add(*d.sensitive_values())

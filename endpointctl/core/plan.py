@@ -52,6 +52,12 @@ class StepKind(StrEnum):
     SCALE_TO_ZERO = "scale-to-zero"
 
 
+# A change whose steps are lifecycle moves only is named after its last (each action is its step's word).
+LIFECYCLE_ACTIONS = {
+    kind: Action(kind.value) for kind in (StepKind.PAUSE, StepKind.RESUME, StepKind.SCALE_TO_ZERO)
+}
+
+
 @dataclass(frozen=True)
 class Step:
     kind: StepKind
@@ -268,14 +274,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:
         return replace(base, action=Action.NOOP, notes=tuple(notes))
-    if fields:
-        action = Action.UPDATE
-    else:
-        action = {
-            StepKind.PAUSE: Action.PAUSE,
-            StepKind.RESUME: Action.RESUME,
-            StepKind.SCALE_TO_ZERO: Action.SCALE_TO_ZERO,
-        }[lifecycle[-1]]
+    action = Action.UPDATE if fields else LIFECYCLE_ACTIONS[lifecycle[-1]]
     return replace(base, action=action, fields=tuple(all_fields), steps=tuple(steps), notes=tuple(notes))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
+from endpointctl.core.hub_tasks import task_typo
 from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.spec import (
     CREDENTIAL_KEYS,
@@ -65,11 +66,14 @@ def read_manifests(
     environ: Mapping[str, str],
     allow_public: bool = False,
     loader: YamlLoader | None = None,
+    task_typos: bool = False,
 ) -> Reading:
     """Every manifest under ``paths``, read completely, or ``ManifestError`` listing every issue.
 
     Complete means: every file found, read and holding at least one manifest; anything that cannot be
     is an issue, never skipped (see ``files``). ``allow_public`` is the CLI's ``--allow-public``.
+    ``task_typos``: a task a typo away from a known one is an issue too (validate's; the other commands
+    load it, and plan blocks what would send it: ``core/task_typos``).
     ``loader`` chooses the YAML parser (``"libyaml"`` or ``"python"``; None: libyaml where installed,
     see ``yaml_source.LOADERS``); both give the same answers, libyaml several times faster.
     """
@@ -78,14 +82,13 @@ def read_manifests(
     read: list[str] = []
     sensitive: list[str] = []
     first_seen: dict[tuple[str | None, str], str] = {}
+    checks = _Checks(environ, allow_public, task_typos)
     for file in files.find(paths):
         if isinstance(file, ManifestIssue):
             issues.append(file)
             continue
         read.append(file.label)
-        reports = _load_file(
-            file.label, file.path, first_seen, environ=environ, allow_public=allow_public, loader=loader
-        )
+        reports = _load_file(file.label, file.path, first_seen, checks, loader=loader)
         desired.extend(report.desired for report in reports if report.desired and not report.issues)
         sensitive.extend(value for report in reports for value in report.sensitive)
         # Within a file, top to bottom reads best; a file-level problem (no line) comes first.
@@ -109,9 +112,8 @@ def _load_file(
     label: str,
     path: Path,
     first_seen: dict[tuple[str | None, str], str],
+    checks: _Checks,
     *,
-    environ: Mapping[str, str],
-    allow_public: bool,
     loader: YamlLoader | None,
 ) -> list[_Report]:
     """One report per document, plus one without a document for problems of the file itself."""
@@ -124,7 +126,7 @@ def _load_file(
     for doc in source.documents:
         report = _Report(label, doc)
         reports.append(report)
-        identity = _check(doc, report, environ=environ, allow_public=allow_public)
+        identity = _check(doc, report, checks)
         if identity is not None:
             where = f"{label}:{doc.line_of(('metadata', 'name'))}"
             first = first_seen.setdefault(identity, where)
@@ -136,6 +138,15 @@ def _load_file(
         error = source.syntax_error
         file_report.issues.append(ManifestIssue(label, error.line, error.path, error.message))
     return reports
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """What a document is checked against beyond its schema."""
+
+    environ: Mapping[str, str]  # for ${VAR}
+    allow_public: bool
+    task_typos: bool
 
 
 @dataclass
@@ -159,9 +170,7 @@ class _Report:
             self.add(path, message)
 
 
-def _check(
-    doc: Document, report: _Report, *, environ: Mapping[str, str], allow_public: bool
-) -> tuple[str | None, str] | None:
+def _check(doc: Document, report: _Report, checks: _Checks) -> tuple[str | None, str] | None:
     """Validate one document into ``report``; return its (namespace, name), even when it has issues."""
     for problem in doc.problems:
         report.issues.append(ManifestIssue(report.file, problem.line, problem.path, problem.message))
@@ -169,14 +178,14 @@ def _check(
         found = describe(doc.data)
         report.add((), f"expected a mapping with apiVersion, kind, metadata and spec, found {found}")
         return None
-    data, expansion_problems = expand_document(doc.data, environ)
+    data, expansion_problems = expand_document(doc.data, checks.environ)
     report.sensitive.extend(_sensitive_values(data))
     # An unset secret is known by name only: an error only where a plan would send it (secret_values).
     unset = {tuple(map(str, p.path)): p.unset for p in expansion_problems if p.unset is not None}
     for expansion in expansion_problems:
         if expansion.unset is None:
             report.add(expansion.path, expansion.message)
-    for path, message in _policy(data, allow_public=allow_public):
+    for path, message in _policy(data, allow_public=checks.allow_public):
         report.add(path, message)
     identity = _identity(data)
     try:
@@ -184,6 +193,9 @@ def _check(
     except ValidationError as exc:
         for item in explain_all(exc.errors()):
             report.add_new(item.path, item.message)
+        return identity
+    if checks.task_typos and (typo := task_typo(manifest.spec.model.task)) is not None:
+        report.add(("spec", "model", "task"), typo)
         return identity
     where = f"{report.file}:{doc.line}"
     report.desired = Desired(manifest, where, lines=dict(doc.lines), unset_secrets=unset)

@@ -68,10 +68,9 @@ class WaitTarget:
     # Where a command given no --namespace lands (``Session.implied_namespace``): the commands its hints
     # suggest name any other namespace, and this one too when None (not known).
     implied_namespace: str | None = None
-    # The manifest's file, when the wait is for one (apply, wait -f): a hint to apply it names it, so that
-    # the command runs as pasted; and whether its document names its namespace (``manifest_command``).
-    manifest: str | None = None
-    manifest_namespace: str | None = None  # the run's --namespace to give again (Desired.run_namespace)
+    # The manifest, when the wait is for one (apply, wait -f): a hint to apply it names its file and the
+    # run's --namespace (``Desired.run_namespace``), so that the command runs as pasted.
+    manifest: Desired | None = None
 
     @property
     def key(self) -> str:
@@ -235,8 +234,7 @@ def decide(
         if target.manifest is None:
             again = "`endpointctl apply PATH --allow-replace` with its manifest"
         else:
-            where = target.manifest_namespace
-            words = ("apply", target.manifest, where, "--allow-replace")
+            words = ("apply", target.manifest.file, target.manifest.run_namespace, "--allow-replace")
             again = f"`{manifest_command(*words, implied=target.implied_namespace)}`"
         hint = f"a failed endpoint cannot be recovered: fix the cause, then {again}"
         if custom_port(endpoint) is not None:

@@ -41,16 +41,7 @@ def wait(
     for t in selection.targets:
         d, live = selection.desired(t), selection.live(t)
         state = None if d is None else _scheduled_state(d, live, now)
-        manifest = None if d is None else d.file
-        waiting.append(
-            WaitTarget(
-                t.namespace,
-                t.name,
-                state=state or DesiredState.RUNNING,
-                manifest=manifest,
-                manifest_namespace=None if d is None else d.run_namespace,
-            )
-        )
+        waiting.append(WaitTarget(t.namespace, t.name, state=state or DesiredState.RUNNING, manifest=d))
     # The selection's listing is the first round: one list call fewer.
     with hooks.interruptible(), hooks.waiting() as display:
         left = max(0.0, start + timeout - session.clock.now())
@@ -128,8 +119,7 @@ def after_apply(results: Sequence[ChangeResult]) -> list[WaitTarget]:
                 updated_since=result.endpoint.updated_at if updated and result.endpoint else None,
                 reported=result.endpoint.status if result.endpoint is not None else None,
                 resumed="resume" in result.done,
-                manifest=change.desired.file,
-                manifest_namespace=change.desired.run_namespace,
+                manifest=change.desired,
             )
         )
     return targets

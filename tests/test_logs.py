@@ -1,7 +1,7 @@
 """`endpointctl logs`: the lines the sandbox's containers print as the lifecycle moves, read over loopback.
 
 Tail, --since (filtered here, on each line's timestamp), --replica, --follow (until the endpoint is
-deleted, the server ends the stream, or Ctrl-C/SIGTERM), escapes and redaction, and servers that send
+deleted or Ctrl-C/SIGTERM; reconnects: test_logs_follow), escapes and redaction, and servers that send
 too much, nothing readable, or an error: each ends in a bounded, clear result. No test sleeps: the
 sandbox's clock is a ManualClock, and a follow is watched through what it writes.
 """
@@ -70,6 +70,24 @@ def answering(route: str, make: Callable[[Request], Response]) -> Middleware:
 def recording(seen: list[Request]) -> Middleware:
     def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
         seen.append(request)
+        return call_next(request)
+
+    return middleware
+
+
+def once_then_deleted(
+    chunks: Callable[[], Iterator[bytes]], content_type: str = "text/event-stream"
+) -> Middleware:
+    """The event stream answered with ``chunks``; once it was asked for, the endpoint reads as deleted
+    (404): a follow ends after that one stream instead of connecting again."""
+    served = threading.Event()
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        if request.route == SSE:
+            served.set()
+            return Response(status=200, content_type=content_type, stream=chunks())
+        if request.route == GET_ONE and served.is_set():
+            return Response(status=404, body=b'{"error": "Endpoint not found"}')
         return call_next(request)
 
     return middleware
@@ -303,13 +321,13 @@ def test_follow_shows_new_lines_and_ends_when_the_endpoint_is_deleted(
     assert sandbox.counts()[SSE] == 1
 
 
-def test_follow_ends_with_the_stream_after_its_lines(cli: Cli, applied: str, sandbox: Sandbox) -> None:
+def test_follow_reads_events_and_ends_with_the_endpoint(cli: Cli, applied: str, sandbox: Sandbox) -> None:
     def events() -> Iterator[bytes]:
         yield b"data: 2025-10-09T08:53:20Z r1 one\n\n"
         yield b": keepalive\n\nid: 7\nevent: message\ndata: 2025-10-09T08:53:21Z r1 two\n\n"
         yield b'data: {"timestamp": "2025-10-09T08:53:22Z", "replica": "r2", "message": "three"}\n\n'
 
-    sandbox.add_middleware(answering(SSE, streaming(events, "text/event-stream")))
+    sandbox.add_middleware(once_then_deleted(events))
     result = cli("logs", "gpt2-demo", "--follow", "--tail", "3")
     assert result.code == 0, result.all
     assert result.stdout.splitlines() == [
@@ -317,14 +335,14 @@ def test_follow_ends_with_the_stream_after_its_lines(cli: Cli, applied: str, san
         "2025-10-09T08:53:21Z r1 two",
         "2025-10-09T08:53:22Z r2 three",
     ]
-    assert "the server ended the log stream of 'sandbox-user/gpt2-demo'" in result.stderr
+    assert "'sandbox-user/gpt2-demo' was deleted: its log stream ended" in result.stderr
 
 
 def test_follow_json_is_one_record_per_line(cli: Cli, applied: str, sandbox: Sandbox) -> None:
     def events() -> Iterator[bytes]:
         yield b"data: 2025-10-09T08:53:20.5Z r1 one\n\ndata: two\n\n"
 
-    sandbox.add_middleware(answering(SSE, streaming(events, "text/event-stream")))
+    sandbox.add_middleware(once_then_deleted(events))
     result = cli("logs", "gpt2-demo", "--follow", "-o", "json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records == [
@@ -390,7 +408,7 @@ def test_a_line_echoing_a_secret_is_masked(
         assert "API_KEY=***" in result.stdout, result.all
         assert SECRET not in result.all and SECRET[:8] not in result.all
     echo = f"data: env API_KEY={SECRET}\n\n".encode()
-    sandbox.add_middleware(answering(SSE, streaming(lambda: iter([echo]), "text/event-stream")))
+    sandbox.add_middleware(once_then_deleted(lambda: iter([echo])))
     followed = cli("logs", "-f", path, "--follow", env=environ)
     assert followed.stdout == "env API_KEY=***\n"
     other = "hf_" + "A1b2" * 9

@@ -33,7 +33,7 @@ from clirunner import Cli
 from huggingface_hub.utils._http import default_client_factory, set_client_factory
 from test_annotations import Runner
 from test_cli_apply import manifest, write
-from test_logs import applied  # noqa: F401 (a fixture: gpt2-demo deployed and running)
+from test_logs import applied, once_then_deleted  # noqa: F401 (applied: a fixture, gpt2-demo running)
 from test_workflows import (  # noqa: F401 - fixtures
     MARKDOWN,
     PLAN_ENV,
@@ -95,9 +95,7 @@ def test_an_event_nested_too_deeply_is_shown_as_the_text_it_is(
 ) -> None:
     data = b'{"a":' * 1500 + b"1" + b"}" * 1500
     event = b"data: " + data + b"\n\ndata: after\n\n"
-    sandbox.add_middleware(
-        answering(SSE, lambda _: Response(status=200, content_type="text/event-stream", stream=iter([event])))
-    )
+    sandbox.add_middleware(once_then_deleted(lambda: iter([event])))
     result = cli("logs", "gpt2-demo", "--follow")
     assert result.code == 0, result.all
     first, second = result.stdout.splitlines()

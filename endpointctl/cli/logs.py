@@ -67,8 +67,9 @@ def _since(value: str | None) -> float | None:
 @click.option(
     "--follow",
     is_flag=True,
-    help="Go on printing lines as they come (the service's /logs/sse stream), until Ctrl-C, the endpoint "
-    "is deleted or the server ends the stream.",
+    help="Go on printing lines as they come (the service's /logs/sse stream), until Ctrl-C or the endpoint "
+    "is deleted: a stream that ends or breaks off is opened again (said on stderr), its lines already "
+    "shown skipped.",
 )
 @click.option(
     "--tail",
@@ -105,7 +106,8 @@ def logs(
     shaped like a Hugging Face token, are masked always. Control characters are shown as escapes.
     Lines are cut at 2000 characters; a line or an answer past endpointctl's limits ends with an error.
     Exit: 0; 1 when the logs cannot be read, or when --replica names no replica (none listed now has
-    that ID, and no line is from it); 130 when --follow is interrupted.
+    that ID, and no line is from it), or when --follow cannot connect again within the retry budget;
+    130 when --follow is interrupted.
     """
     from endpointctl.cli.hooks import shown_empty_when_nothing_matched
     from endpointctl.engine.flows import logs as log_flow
@@ -130,20 +132,22 @@ def logs(
         if read.undated:
             inv.out.warn("no line started with a timestamp: --since left every line in")
         return ExitCode.OK
+    from endpointctl.engine.flows import log_follow
+
     try:
-        end = log_flow.follow(
-            session, target, query, lambda line: inv.out.result(shown.streamed(line, mode, replica))
+        end = log_follow.follow(
+            session,
+            target,
+            query,
+            lambda line: inv.out.result(shown.streamed(line, mode, replica)),
+            warn=inv.out.warn,
         )
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the stream was closed on the way here
+        end = log_follow.FollowEnd.INTERRUPTED
+    if end is log_follow.FollowEnd.INTERRUPTED:
         inv.out.info(f"interrupted: stopped following the logs of '{target.key}'")
         return ExitCode.INTERRUPTED
-    if end is log_flow.FollowEnd.INTERRUPTED:
-        inv.out.info(f"interrupted: stopped following the logs of '{target.key}'")
-        return ExitCode.INTERRUPTED
-    if end is log_flow.FollowEnd.DELETED:
-        inv.out.info(f"'{target.key}' was deleted: its log stream ended")
-    else:
-        inv.out.info(f"the server ended the log stream of '{target.key}'")
+    inv.out.info(f"'{target.key}' was deleted: its log stream ended")
     return ExitCode.OK
 
 

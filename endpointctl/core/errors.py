@@ -91,6 +91,14 @@ class NotFound(ApiError):
     pass
 
 
+class StreamBroke(ApiError):
+    """A stream that had opened broke off (a transport error mid-body): following may connect again."""
+
+    def __init__(self, message: str, *, why: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.why = why  # the transport's words: "RemoteProtocolError: ..."
+
+
 class AuthError(ApiError):
     pass
 

@@ -29,7 +29,7 @@ from huggingface_hub.utils._headers import build_hf_headers
 from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.bounded_lines import Limits, TooMuch, head, read_within, split
-from endpointctl.core.errors import ApiError
+from endpointctl.core.errors import ApiError, StreamBroke
 from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
 from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls, endpoint_path
 from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
@@ -194,8 +194,10 @@ class LogCalls(ApiCalls):
         except TooMuch as error:
             raise ApiError(f"{doing}: the API sent {error}", hint=GATEWAY_HINT) from None
         except httpx2.TransportError as error:
-            raise ApiError(
-                f"{doing}: the log stream broke off ({type(error).__name__}: {error})",
+            why = f"{type(error).__name__}: {error}"
+            raise StreamBroke(
+                f"{doing}: the log stream broke off ({why})",
+                why=why,
                 hint="run the same command again to follow on",
             ) from None
 

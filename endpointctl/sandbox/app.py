@@ -11,7 +11,7 @@ from .context import Context, DataplaneOverride
 from .faults import FaultConfig, FaultInjector
 from .listener import SandboxHTTPServer
 from .server import Middleware, Router, make_server
-from .store import Store
+from .store import NewLines, Store
 
 # How quickly stop() takes effect; the default half second adds up across a test suite.
 SHUTDOWN_POLL_SECONDS = 0.05
@@ -146,6 +146,11 @@ class Sandbox:
         """Push to a model on the emulated Hub: ``ref`` (a branch or tag, created if new) of
         ``repository`` now points at ``sha`` (default: a new commit). Returns the commit."""
         return revisions.move_ref(self._ctx, repository, ref, sha)[1]
+
+    def print_lines(self, namespace: str, name: str, lines: NewLines) -> None:
+        """Lines the endpoint's containers print, each (at, replica, text): shown once the clock reaches
+        ``at``; a text of several lines is a line and its undated continuations (a traceback's)."""
+        self._store.add_logs(namespace, name, lines)
 
     def counts(self) -> dict[str, int]:
         return self._router.counts()

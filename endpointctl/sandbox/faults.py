@@ -2,7 +2,8 @@
 
 A ``FaultInjector`` is a server middleware (see ``server.Middleware``). Each ``FaultRule`` names a
 route pattern and one fault: an error status (429 with ``Retry-After`` in seconds or as a date, a 5xx),
-added latency, a response that never comes, or "commit the change, then drop the connection".
+added latency, a response that never comes, "commit the change, then drop the connection", or, for a
+streamed answer (the logs' event stream), its end after N events, cleanly or by a broken connection.
 
 Whether a rule fires is a draw from an RNG seeded with the configured seed *and the request itself*
 (its method, path, query, body and how many times that same request was seen). One shared random
@@ -20,7 +21,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
@@ -33,6 +34,8 @@ class FaultKind(StrEnum):
     LATENCY = "latency"  # wait, then carry on (further rules, then the route)
     HANG = "hang"  # never answer (until the sandbox stops)
     DROP = "drop"  # call the route, so its change is committed, then close without answering
+    END_AFTER = "end-after"  # a streamed answer ends (cleanly) after ``events`` chunks
+    BREAK_AFTER = "break-after"  # a streamed answer's connection is closed mid-body after ``events`` chunks
 
 
 # The longest latency a rule may add: a day (a test or a demo never needs more); the furthest date a
@@ -52,6 +55,7 @@ class FaultRule:
     ratelimit_reset: int | None = None  # STATUS: send `RateLimit: "default";r=0;t=N`
     latency: float = 0.0  # LATENCY: seconds, real time (client timeouts are real)
     limit: int | None = None  # fire at most this many times
+    events: int = 0  # END_AFTER, BREAK_AFTER: chunks sent first (an event each; a keep-alive is one too)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.probability <= 1.0:
@@ -67,6 +71,8 @@ class FaultRule:
         ):
             if seconds is not None and not (math.isfinite(seconds) and 0 <= seconds <= cap):
                 raise ValueError(f"{name} must be a number of seconds from 0 to {cap:g}, found {seconds}")
+        if self.events < 0:
+            raise ValueError(f"events cannot be negative, found {self.events}")
         if self.limit is not None and self.limit < 0:
             raise ValueError("times cannot be negative")
 
@@ -82,6 +88,8 @@ class FaultRule:
         parts = [self.label]
         if self.kind is FaultKind.LATENCY:
             parts[0] = f"latency {self.latency:g} s"
+        if self.kind in _STREAM_KINDS:
+            parts[0] = f"{self.kind.value} {self.events} events"
         if self.retry_after is not None:
             parts.append(
                 f"Retry-After {self.retry_after:g} s" + (" as a date" if self.retry_after_date else "")
@@ -105,9 +113,13 @@ _KINDS = {
     "latency": FaultKind.LATENCY,
     "hang": FaultKind.HANG,
     "drop": FaultKind.DROP,
+    "end-after": FaultKind.END_AFTER,
+    "break-after": FaultKind.BREAK_AFTER,
 }
+_STREAM_KINDS = (FaultKind.END_AFTER, FaultKind.BREAK_AFTER)
 RULE_SYNTAX = (
-    "comma-separated: one of status=CODE, latency=SECONDS, hang, drop; optionally p=PROBABILITY, "
+    "comma-separated: one of status=CODE, latency=SECONDS, hang, drop, end-after=EVENTS, "
+    "break-after=EVENTS (a stream's end, clean or broken off); optionally p=PROBABILITY, "
     "route=ROUTE (e.g. 'POST /v2/endpoint/{namespace}', default '*'), retry-after=SECONDS, "
     "retry-after-date=SECONDS, ratelimit=SECONDS, times=N"
 )
@@ -146,6 +158,8 @@ def parse_rule(text: str) -> FaultRule:
         "retry-after-date",
         "ratelimit",
         "times",
+        "end-after",
+        "break-after",
     }
     if unknown:
         raise ValueError(f"{text!r}: unknown key {sorted(unknown)[0]!r}; syntax: {RULE_SYNTAX}")
@@ -163,6 +177,7 @@ def parse_rule(text: str) -> FaultRule:
             ratelimit_reset=int(values["ratelimit"]) if "ratelimit" in values else None,
             latency=float(values.get("latency", "0")),
             limit=int(values["times"]) if "times" in values else None,
+            events=int(values.get("end-after") or values.get("break-after") or "0"),
         )
     except ValueError as exc:
         raise ValueError(f"{text!r}: {exc}") from None
@@ -198,6 +213,11 @@ class FaultInjector:
                 self.released.wait()
                 return Response(status=503, drop_connection=True)
             response = call_next(request)
+            if rule.kind in _STREAM_KINDS:
+                if response.stream is not None:
+                    response.stream = _first(response.stream, rule.events)
+                    response.unfinished = rule.kind is FaultKind.BREAK_AFTER
+                return response
             response.drop_connection = True
             return response
         return call_next(request)
@@ -237,6 +257,20 @@ class FaultInjector:
         return json_response(
             {"error": f"{phrase} (sandbox fault injection)"}, status=rule.status, headers=headers
         )
+
+
+def _first(chunks: Iterator[bytes], count: int) -> Iterator[bytes]:
+    """The first ``count`` chunks; none is asked for past them (the next may be long in coming)."""
+    try:
+        for _ in range(count):
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if callable(close):
+            close()
 
 
 def _request_key(request: Request) -> str:

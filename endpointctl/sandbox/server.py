@@ -272,16 +272,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")  # send_header also sets close_connection
         self.end_headers()
         if response.stream is not None:
-            self._stream(response.stream)
+            self._stream(response.stream, finished=not response.unfinished)
         elif self.command != "HEAD":
             self.wfile.write(response.body)
 
-    def _stream(self, chunks: Iterator[bytes]) -> None:
-        """Each chunk as it is produced; a client that went away ends the stream (and its producer)."""
+    def _stream(self, chunks: Iterator[bytes], *, finished: bool = True) -> None:
+        """Each chunk as it is produced; a client that went away ends the stream (and its producer).
+        Not ``finished``: the connection is closed without the last chunk, a body broken off."""
         try:
             for chunk in chunks:
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            if not finished:
+                self.close_connection = True
+                return
             self.wfile.write(b"0\r\n\r\n")
         except OSError:
             self.close_connection = True

@@ -66,6 +66,9 @@ class Response:
     # A body written as it is produced (chunked), instead of ``body``: a log stream. Closed when the
     # client goes away.
     stream: Iterator[bytes] | None = None
+    # Set by a fault layer: the stream's connection is closed without the body's end, as a connection
+    # that breaks off mid-stream (a proxy's reset) is.
+    unfinished: bool = False
 
 
 def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

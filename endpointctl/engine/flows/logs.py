@@ -7,9 +7,7 @@ lines asked for are filtered on the timestamp each starts with, against the sess
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from endpointctl.core.errors import ApiError, EndpointctlError, NotFound, NothingMatched
 from endpointctl.core.logs import (
@@ -53,13 +51,7 @@ class LogsRead:
     undated: bool = False
 
 
-class FollowEnd(StrEnum):
-    DELETED = "deleted"  # the stream ended, and the endpoint is gone
-    ENDED = "ended"  # the server ended the stream; the endpoint is still there (or unknown)
-    INTERRUPTED = "interrupted"  # the command's cancel event was set
-
-
-def _since(session: Session, query: LogQuery) -> SinceFilter:
+def since_filter(session: Session, query: LogQuery) -> SinceFilter:
     cutoff = None if query.since is None else session.clock.wall() - query.since
     return SinceFilter(cutoff)
 
@@ -69,39 +61,17 @@ def read(session: Session, target: Target, query: LogQuery) -> LogsRead:
     lines = session.hub.logs(target.namespace, target.name, tail=query.lines_asked, replica=query.replica)
     if query.replica is not None and not lines:
         # No line at all (before --since): a replica that printed nothing yet, or an ID that names none.
-        _check_replica(session, target, query.replica, lines_read=query.lines_asked > 0)
-    since = _since(session, query)
+        check_replica(session, target, query.replica, lines_read=query.lines_asked > 0)
+    since = since_filter(session, query)
     kept = since.apply(lines)
     return LogsRead(kept, undated=query.since is not None and bool(lines) and not since.dated)
-
-
-def follow(session: Session, target: Target, query: LogQuery, show: Callable[[str], None]) -> FollowEnd:
-    """Each line as the server sends it, to ``show``, until the stream ends or the command is cancelled
-    (Ctrl-C raises KeyboardInterrupt through here; the stream is closed on the way out)."""
-    since = _since(session, query)
-    if query.replica is not None:
-        # A stream of an ID that names no replica would print nothing, and never end: told first.
-        _check_replica(session, target, query.replica, lines_read=False)
-    with session.hub.follow_logs(
-        target.namespace, target.name, tail=query.lines_asked, replica=query.replica
-    ) as lines:
-        for line in lines:
-            if session.cancel.is_set():
-                return FollowEnd.INTERRUPTED
-            if since.keep(line):
-                show(line)
-    try:
-        gone = session.hub.get(target.namespace, target.name) is None
-    except ApiError:
-        gone = False  # cannot tell: the stream ended, which is all that is known
-    return FollowEnd.DELETED if gone else FollowEnd.ENDED
 
 
 def replicas(session: Session, target: Target) -> list[Replica]:
     return session.hub.replicas(target.namespace, target.name)
 
 
-def _check_replica(session: Session, target: Target, replica: str, *, lines_read: bool) -> None:
+def check_replica(session: Session, target: Target, replica: str, *, lines_read: bool) -> None:
     """NothingMatched unless ``replica`` names one of the endpoint's replicas: one the replica list shows
     now, or one with a line in the logs (a replica that has stopped, whose lines are still kept).
 

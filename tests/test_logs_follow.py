@@ -26,7 +26,7 @@ from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultKind, FaultRule, parse_rule
 
 NS, NAME = "sandbox-user", "gpt2-demo"
-RECONNECT = re.compile(r"the log stream of 'sandbox-user/gpt2-demo' (.+); reconnecting in ([\d.]+) s")
+RECONNECT = re.compile(r"the log stream of 'sandbox-user/[^']+' (.+); reconnecting in ([\d.]+) s")
 
 
 class Sleeps(ManualClock):
@@ -59,6 +59,9 @@ def deleted_after(
     return middleware
 
 
+_EXAMPLES = itertools.count()
+
+
 def on_stream(kind: FaultKind, events: int) -> FaultRule:
     return FaultRule(kind, route=SSE, events=events, limit=1)
 
@@ -70,14 +73,18 @@ def test_the_rules_parse() -> None:
         parse_rule("end-after")
 
 
-@pytest.mark.usefixtures("applied")
 @given(st.data())
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_lines_across_drops_are_shown_once_and_in_order(
-    cli: Cli, sandbox: Sandbox, clock: Sleeps, data: st.DataObject
+    cli: Cli, sandbox: Sandbox, clock: Sleeps, client: Any, endpoint_body: Any, data: st.DataObject
 ) -> None:
     sandbox.clear_middleware()
     sandbox.reset_counts()
+    # An endpoint of its own for each example: the lines of one are never mixed into another's log.
+    name = f"follow-{next(_EXAMPLES)}"
+    created = client.post(f"/v2/endpoint/{NS}", json=endpoint_body(name))
+    assert created.status_code == 200, created.text
+    clock.advance(10)  # running (the sandbox's phases are a second each)
     now = clock.now()
     # Lines at equal times, with undated continuation lines (a text of several lines), printed already.
     offsets = data.draw(st.lists(st.sampled_from([0.0, 0.0, 0.25, 1.0]), min_size=1, max_size=25))
@@ -87,10 +94,10 @@ def test_lines_across_drops_are_shown_once_and_in_order(
         at += step
         frames = data.draw(st.integers(0, 2))
         rows.append((at, "r1", "\n".join([f"line {index} {now}", *(f"  frame {k}" for k in range(frames))])))
-    sandbox.print_lines(NS, NAME, rows)
+    sandbox.print_lines(NS, name, rows)
     # One event per row: a row's continuation lines are in its event.
     events = sum(
-        1 for line in cli("logs", NAME, "--tail", "1000").stdout.splitlines() if line_time(line) is not None
+        1 for line in cli("logs", name, "--tail", "1000").stdout.splitlines() if line_time(line) is not None
     )
     faults = [
         on_stream(
@@ -102,11 +109,11 @@ def test_lines_across_drops_are_shown_once_and_in_order(
     # The last stream ends once all of it came, and the endpoint then reads as deleted.
     sandbox.install_faults(FaultConfig((*faults, on_stream(FaultKind.END_AFTER, events))))
     sandbox.add_middleware(deleted_after(sandbox, len(faults) + 1))
-    result = cli("logs", NAME, "--follow", "--tail", "1000")
+    result = cli("logs", name, "--follow", "--tail", "1000")
     assert result.code == 0, result.all
     shown = result.stdout.splitlines()
     # The clock moved while following: a line the lifecycle printed meanwhile may have come after the end.
-    assert shown == cli("logs", NAME, "--tail", "1000").stdout.splitlines()[: len(shown)]
+    assert shown == cli("logs", name, "--tail", "1000").stdout.splitlines()[: len(shown)]
     assert sandbox.counts()[SSE] == len(faults) + 1
     said = RECONNECT.findall(result.stderr)
     assert len(said) == len(faults)

@@ -65,7 +65,8 @@ def shared_poll_cap(lists_per_poll: int, endpoints: int) -> float:
 ABSENT = Backoff(initial=1.0, factor=2.0, cap=10.0, low=0.5, high=1.0)
 # Connecting a log stream again after it ended or broke off: soon while lines flow, from 1 s doubling up
 # to 30 s while each new stream ends with nothing new (a paused or scaled-to-zero endpoint), from the
-# upper half (each wait at least as long as the one before, and followers do not reconnect in lockstep).
+# upper half, so that followers do not reconnect in lockstep (log_follow keeps each wait no shorter than
+# the one before while the quiet lasts: the steps overlap at the cap).
 FOLLOW = Backoff(initial=1.0, factor=2.0, cap=30.0, low=0.5, high=1.0)
 # Trying a lock another process holds: often enough to start promptly once it is free.
 LOCK = Backoff(initial=0.25, factor=1.0, cap=0.25, low=1.0, high=1.0)

@@ -51,6 +51,14 @@ class Seen:
             self.last_time = when
         self.lines.append(line)
 
+    def restart(self, lines: list[str]) -> None:
+        """What was received is ``lines`` alone: after a gap, the lines before it are no run of the
+        server's lines with what follows, and a later stream matched against them would find nothing."""
+        self.lines.clear()
+        self.last_time = None
+        for line in lines:
+            self.add(line)
+
     def since(self, when: float) -> None:
         if self.last_time is None:
             self.last_time = when
@@ -83,6 +91,9 @@ class Rejoin:
         self._last = seen.last_time
         self._group = seen.group()
         self._held: list[str] = []
+        # This stream's lines read so far, skipped ones included (a run of the server's lines, as
+        # ``Seen`` must hold): what was received, once a gap is found.
+        self._consumed: deque[str] = deque(maxlen=MATCHED)
         self._read = 0  # lines of this stream read, skipped ones included: the window's lines come first
         self._time: float | None = None  # the time of the last dated line of this stream
         self._older = False  # a line older than the last one received came: the window reached back
@@ -98,6 +109,7 @@ class Rejoin:
             self._seen.add(line)
             return [line]
         self._read += 1
+        self._consumed.append(line)
         dated = line_time(line)
         if dated is not None:
             self._time = dated
@@ -114,10 +126,11 @@ class Rejoin:
         return self._when_full()
 
     def finish(self) -> list[str]:
-        """The held lines' new ones, the stream having ended before it was clear where they stand."""
-        if self._joined or not (self._held or self._older):
-            return []  # an empty stream tells nothing: the next one is judged as this one would have been
-        return self._join(self._best())
+        """What the held lines' new ones are, the stream having ended before it was clear where they
+        stand: none yet. A stream that ends cleanly before its window came whole (a proxy, a server
+        closing it) leaves them undecided, as a break does; they are judged on the next stream, or once
+        a later line comes (a window that came whole decides on its last line: ``_when_full``)."""
+        return []
 
     def _when_full(self) -> list[str]:
         # The window's lines all came: whatever comes next is new, and what is held is judged now.
@@ -141,6 +154,9 @@ class Rejoin:
         # Reached back: a line older than the last received came, or the last received lines were found.
         self.missing = bool(self._group) and not (self._older or old > 0)
         new = self._held[old:] + (also or [])
+        if self.missing:
+            consumed = list(self._consumed)
+            self._seen.restart(consumed[: max(len(consumed) - len(new), 0)])
         for line in new:
             self._seen.add(line)
         self._held = []

@@ -108,7 +108,7 @@ def follow(
     tail = query.lines_asked
     if tail == 0:
         follower.seen.since(session.clock.wall())  # a reconnect shows no line older than this one
-    first = True
+    first, delay = True, 0.0
     while True:
         try:
             got, ended = follower.stream(tail if first else RESUME_TAIL)
@@ -122,7 +122,9 @@ def follow(
         follower.quiet = 0 if got else follower.quiet + 1
         if follower.gone():
             return FollowEnd.DELETED
-        delay = FOLLOW.delay(follower.quiet + 1, uniform)
+        # Randomised within each step, the steps overlap at the cap: never shorter than the last while
+        # the quiet lasts.
+        delay = max(FOLLOW.delay(follower.quiet + 1, uniform), delay if follower.quiet else 0.0)
         session.report(f"the log stream of '{target.key}' {ended}; reconnecting in {delay:.1f} s")
         if not session.clock.sleep(delay, session.cancel):
             return FollowEnd.INTERRUPTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import copy
 import functools
+import gc
 import os
 import pathlib
 import signal
@@ -71,6 +72,15 @@ def pytest_configure(config: pytest.Config) -> None:
         # at the same moment (measured: 4 s of CPU, 1.5 s of wall, on 2 cores). Up-to-date files are only
         # stat'ed.
         compileall.compile_dir(pathlib.Path(__file__).resolve().parent.parent / "endpointctl", quiet=1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (the imported modules, the ~4,000 items, hypothesis' strategies) lives until
+    the run ends, and every full garbage collection would walk it again: about ten times per worker in a
+    run, some 0.1 s each. Frozen, the collector skips it (measured: 6.0 → 4.5 s of CPU spent collecting
+    across the workers). Objects the tests make are collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,6 +25,8 @@ from endpointctl.sandbox import ManualClock, Sandbox, SandboxConfig
 # takes 12 ms alone took 365 ms once, and hypothesis failed a correct test as "flaky". A hung example is
 # caught by pytest-timeout; speed is measured in bench/, never asserted.
 settings.register_profile("endpointctl", deadline=None)
+# For a change to a property's code: `pytest --hypothesis-profile many tests/test_x.py` tries 5,000 examples.
+settings.register_profile("many", deadline=None, max_examples=5_000)
 settings.load_profile("endpointctl")
 
 TOKEN = "hf_sandbox_test_token_123"

@@ -708,13 +708,13 @@ def test_the_hub_sends_the_documented_query_and_huggingface_hubs_headers(answers
 def test_the_follow_stream_reads_events_plain_text_and_a_break(answers: list[Any]) -> None:
     events = b"retry: 10\n: ping\nid: 1\ndata: one\ndata: two\n\nevent: message\ndata\n\n"
     answers.append(httpx2.Response(200, content=events, headers={"Content-Type": "text/event-stream"}))
-    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as lines:
-        assert list(lines) == ["one", "two", ""]
+    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as entries:
+        assert list(entries) == [("one", "two"), ("",)]  # an event whole: what ``tail`` counts
     answers[:] = [
         httpx2.Response(200, content=b"plain one\nplain two\n", headers={"Content-Type": "text/plain"})
     ]
-    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as lines:
-        assert list(lines) == ["plain one", "plain two"]
+    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as entries:
+        assert list(entries) == [("plain one",), ("plain two",)]
 
     class Breaking(httpx2.SyncByteStream):
         def __iter__(self) -> Iterator[bytes]:
@@ -722,10 +722,10 @@ def test_the_follow_stream_reads_events_plain_text_and_a_break(answers: list[Any
             raise httpx2.ReadError("connection reset")
 
     answers[:] = [httpx2.Response(200, stream=Breaking(), headers={"Content-Type": "text/event-stream"})]
-    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as lines:
-        assert next(lines) == "before"
+    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as entries:
+        assert next(entries) == ("before",)
         with pytest.raises(ApiError, match="the log stream broke off"):
-            next(lines)
+            next(entries)
 
 
 def test_a_403_says_where_the_token_came_from(answers: list[Any]) -> None:

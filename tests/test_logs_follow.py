@@ -24,6 +24,7 @@ from test_logs import GET_ONE, SSE, Watched, applied, run_cli  # noqa: F401 (app
 from endpointctl.core.logs import line_time
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.sandbox.faults import FaultConfig, FaultKind, FaultRule, parse_rule
+from endpointctl.sandbox.views import rfc3339
 
 NS, NAME = "sandbox-user", "gpt2-demo"
 RECONNECT = re.compile(r"the log stream of 'sandbox-user/[^']+' (.+); reconnecting in ([\d.]+) s")
@@ -208,3 +209,77 @@ def test_a_window_that_does_not_reach_back_says_lines_may_be_missing(
         and lines[before].endswith("burst 100")
     )
     assert "warning: lines of 'sandbox-user/gpt2-demo' may be missing" in result.stderr
+
+
+@pytest.mark.usefixtures("applied")
+def test_tracebacks_count_as_one_entry_of_the_window_asked_again(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    """The server's ``tail`` counts entries, and a traceback is one: 700 of 3 lines each are 2100 lines,
+    all within the 1000 entries a reconnect asks for. None is shown again (counted in lines, the window
+    would have ended after 1000 lines, and the 1100 lines after them shown as new)."""
+    base = clock.now() - 100
+    sandbox.print_lines(
+        NS,
+        NAME,
+        [
+            (base + i * 0.01, "r1", f"Traceback {i}\n  File 'app.py', line {i}\nValueError: {i}")
+            for i in range(700)
+        ],
+    )
+    before = cli("logs", NAME, "--tail", "5000").stdout.splitlines()  # `logs --tail` counts lines
+    events = sum(1 for line in before if line_time(line) is not None)
+    assert events < 1000 < len(before)
+    sandbox.install_faults(
+        FaultConfig((on_stream(FaultKind.END_AFTER, events // 2), on_stream(FaultKind.END_AFTER, events)))
+    )
+    sandbox.add_middleware(deleted_after(sandbox, 2))
+    result = cli("logs", NAME, "--follow", "--tail", "1000")
+    assert result.code == 0, result.all
+    assert result.stdout.splitlines() == before
+    assert "may be missing" not in result.stderr
+
+
+@pytest.mark.usefixtures("applied")
+def test_a_logs_route_that_answers_404_on_reconnecting_is_an_error_while_the_endpoint_exists(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    """A gateway, or logs turned off, answering 404 for the stream alone: the endpoint is read, and being
+    there, the follow ends as an error (exit 1), never as "deleted" (exit 0)."""
+    sandbox.install_faults(
+        FaultConfig(
+            (on_stream(FaultKind.END_AFTER, 2), FaultRule(FaultKind.STATUS, route=SSE, status=404, limit=1))
+        )
+    )
+    result = cli("logs", NAME, "--follow")
+    assert result.code == 1, result.all
+    assert "was deleted" not in result.stderr and "404" in result.stderr
+    assert sandbox.counts()[GET_ONE] >= 1  # it asked whether the endpoint is there
+
+
+@pytest.mark.usefixtures("applied")
+def test_tail_0_shows_the_first_live_lines_even_when_their_clock_is_behind(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    """``--tail 0`` asks for no line: the first stream's lines are all new, whatever their date (a
+    replica's clock behind the client's) or none. A reconnect then skips them, and shows what is new."""
+    behind = f"{rfc3339(clock.now() - 30)} r2 behind the client's clock"
+    ahead = f"{rfc3339(clock.now() + 5)} r1 after the reconnect"
+    streams = [[behind, "  its traceback line"], [behind, "  its traceback line", ahead]]
+    answered: list[str] = []
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        if request.route != SSE:
+            return call_next(request)
+        answered.append(request.query.get("tail", ""))
+        if not streams:
+            return Response(status=404, body=b'{"error": "Endpoint not found"}')
+        events = [f"data: {line}\n\n".encode() for line in streams.pop(0)]
+        return Response(status=200, content_type="text/event-stream", stream=iter(events))
+
+    sandbox.add_middleware(middleware)
+    sandbox.add_middleware(deleted_after(sandbox, 2))
+    result = cli("logs", NAME, "--follow", "--tail", "0")
+    assert result.code == 0, result.all
+    assert result.stdout.splitlines() == [behind, "  its traceback line", ahead]
+    assert answered[:2] == ["0", "1000"]

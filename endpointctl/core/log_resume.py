@@ -1,164 +1,198 @@
-"""PURE: following a log stream on after it ended or broke off, no line twice, and none lost unsaid.
+"""PURE: following a log stream on after it ended or broke off, no entry twice, and none lost unsaid.
 
 The logs routes take no cursor (no ``since``, no ``Last-Event-ID`` is documented [U]), so a reconnect asks
-for the last ``RESUME_TAIL`` lines again, and the new stream starts with lines already shown. ``Seen``
-remembers the last lines received; ``Rejoin`` reads the new stream against them, on the RFC 3339
-timestamp each line starts with (``line_time``; an undated line goes with the dated line before it):
+for the last ``RESUME_TAIL`` entries again, and the new stream starts with entries already shown. An entry
+is what the server counts in ``tail``: one server-sent event, all of its lines (a traceback is one entry);
+one line of a plain-text stream. ``Seen`` remembers what was received; ``Rejoin`` reads the new stream
+against it, on the RFC 3339 timestamp an entry starts with (``line_time``; an undated entry goes with the
+dated one before it):
 
-- a line dated before the last dated line received is old: skipped;
-- lines dated at that same time (and the undated lines after them) may be old or new: held until they
-  end with the lines received at that time (then those are old, and what follows is new), or until a
-  later line comes (then the longest run of them that continues what was received is old);
-- a line dated after it is new, and so is every line after it.
+- an entry dated before the latest time received is old: skipped (a replica's late line included: what
+  was received is taken as shown);
+- an entry dated at that same time is old while it is one of the entries received at that time (counted:
+  equal entries are told apart by how many came), and new once it is not; the order they come in does not
+  matter (a server may sort replicas' lines again on each read);
+- an entry dated after it is new, and so is every entry after it. The count of entries read is not
+  trusted here: a server that sends more than ``tail`` asked, or counts lines, cannot make old lines new.
 
-With nothing dated received, the last ``MATCHED`` lines received are looked for as a whole in the new
-stream: held until found, or until more lines came than the window holds (its lines were then all
-replayed, and what follows is new). Equal lines at one time are told apart only by where they stand:
-the run that matches most of what was received is taken as what was received.
+With nothing dated received, the last ``MATCHED`` entries received are looked for as a run in the new
+stream: held until found, or until the window's ``tail`` entries all came (they were then all replayed,
+and what follows is new). Equal entries are told apart only by where they stand: the start of the held
+run that ends what was received is taken as what was received.
 
-When the new stream holds neither a line older than the last one received nor that line itself, the
-window did not reach back to it: lines printed meanwhile may be missing, and ``Rejoin.missing`` says so
-rather than pretending they were all shown.
+When the new stream holds none of the entries received at the latest time and nothing older, the window
+did not reach back: entries printed meanwhile may be missing, and ``Rejoin.missing`` says so rather than
+pretending they were all shown.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from endpointctl.core.logs import line_time
 
-# Lines a reconnect asks for again: enough to reach back over a reconnect's wait on a busy endpoint, few
+# Entries a reconnect asks for again: enough to reach back over a reconnect's wait on a busy endpoint, few
 # enough to be read and scrubbed again at once (MAX_TAIL would be 20 MB of 2000-character lines).
 RESUME_TAIL = 1_000
-# The last lines received that a new stream is matched against: enough to be told apart from other
-# lines, far fewer than RESUME_TAIL, so that a window which reaches back finds them all.
+# The last undated entries received that a new stream is matched against: enough to be told apart from
+# other entries, far fewer than RESUME_TAIL, so that a window which reaches back finds them all.
 MATCHED = 50
+
+Entry = tuple[str, ...]  # one log entry's lines, as the server sent them
+
+
+def entry_time(entry: Entry) -> float | None:
+    return line_time(entry[0]) if entry else None
 
 
 @dataclass
 class Seen:
-    """The last lines received (before --since: the server's order is what is matched), and the time of
-    the last dated one. ``since(t)``: nothing received yet, but a line before ``t`` is not wanted
-    (``--tail 0`` asked for no line older than the first connection)."""
+    """What was received: the last entries (in the server's order: what an undated stream is matched
+    against), the latest time of a dated one, and the entries received at that time. ``since(t)``: nothing
+    received yet, but nothing before ``t`` is wanted (``--tail 0`` asked for no older entry)."""
 
-    lines: deque[str] = field(default_factory=lambda: deque(maxlen=MATCHED))
+    entries: deque[Entry] = field(default_factory=lambda: deque(maxlen=MATCHED))
     last_time: float | None = None
+    # At the latest time: as many as a reconnect can replay (more could never be matched anyway).
+    at_last: deque[Entry] = field(default_factory=lambda: deque(maxlen=RESUME_TAIL))
+    # The time of the last dated entry: an undated one goes with it.
+    _carried: float | None = field(default=None, init=False)
 
-    def add(self, line: str) -> None:
-        when = line_time(line)
-        if when is not None:
+    def add(self, entry: Entry) -> None:
+        when = entry_time(entry)
+        if when is None:
+            when = self._carried
+        self._carried = when
+        if when is None:
+            if self.last_time is None:
+                self.at_last.append(entry)  # before any date: it may be at the first one
+        elif self.last_time is None or when > self.last_time:
+            if self.last_time is not None:
+                self.at_last.clear()
             self.last_time = when
-        self.lines.append(line)
+            self.at_last.append(entry)
+        elif when == self.last_time:
+            self.at_last.append(entry)
+        self.entries.append(entry)
 
-    def restart(self, lines: list[str]) -> None:
-        """What was received is ``lines`` alone: after a gap, the lines before it are no run of the
-        server's lines with what follows, and a later stream matched against them would find nothing."""
-        self.lines.clear()
-        self.last_time = None
-        for line in lines:
-            self.add(line)
+    def restart(self, entries: list[Entry]) -> None:
+        """The run received is ``entries`` alone: after a gap, the entries before it are no run of the
+        server's with what follows, and a later stream matched against them would find nothing. (What
+        was received at the latest time is known by what it is, not where it stands: it is kept.)"""
+        self.entries.clear()
+        for entry in entries:
+            self.add(entry)
 
     def since(self, when: float) -> None:
         if self.last_time is None:
             self.last_time = when
 
-    def group(self) -> list[str]:
-        """The lines received at the last dated time: from the first kept line dated then (undated lines
-        before it belong to an earlier one). With nothing dated received, every kept line."""
-        kept = list(self.lines)
-        if self.last_time is None:
-            return kept
-        start = len(kept)
-        for index in range(len(kept) - 1, -1, -1):
-            when = line_time(kept[index])
-            if when is None:
-                continue
-            if when != self.last_time:
-                break
-            start = index
-        return kept[start:]
-
 
 class Rejoin:
-    """One new stream read against what was received: ``feed`` each line, and pass on what it returns
-    (each line it returns is added to ``seen``). ``finish`` when the stream ends cleanly: the lines still
-    held are judged as they are. ``missing`` is set once the window proved not to reach back."""
+    """One new stream read against what was received: ``feed`` each entry, and pass on the lines it
+    returns (each entry they come from is added to ``seen``). A stream that ends or breaks off leaves what
+    is held undecided: the next stream sends it again. ``missing`` is set once the window proved not to
+    reach back. A ``window`` of 0 replays nothing: every entry is new."""
 
     def __init__(self, seen: Seen, window: int) -> None:
         self._seen = seen
         self._window = window
         self._last = seen.last_time
-        self._group = seen.group()
-        self._held: list[str] = []
-        # This stream's lines read so far, skipped ones included (a run of the server's lines, as
-        # ``Seen`` must hold): what was received, once a gap is found.
-        self._consumed: deque[str] = deque(maxlen=MATCHED)
-        self._read = 0  # lines of this stream read, skipped ones included: the window's lines come first
-        self._time: float | None = None  # the time of the last dated line of this stream
-        self._older = False  # a line older than the last one received came: the window reached back
-        self._joined = not self._group and self._last is None  # nothing received: every line is new
+        self._pending = Counter(seen.at_last)  # received at the latest time, not found again yet
+        self._expected = bool(seen.at_last)  # something dated was received: the window should reach it
+        self._found = False  # an entry older than the latest time, or one received at it, came
+        self._run = list(seen.entries)
+        self._held: list[Entry] = []
+        # This stream's entries read so far, skipped ones included (a run of the server's, as ``Seen``
+        # must hold): what was received, once a gap is found.
+        self._consumed: deque[Entry] = deque(maxlen=MATCHED)
+        self._read = 0
+        self._time: float | None = None  # of this stream's last dated entry
+        self._joined = window == 0 or (self._last is None and not self._run)
         self.missing = False
 
-    @property
-    def joined(self) -> bool:
-        return self._joined
-
-    def feed(self, line: str) -> list[str]:
+    def feed(self, entry: Entry) -> list[str]:
         if self._joined:
-            self._seen.add(line)
-            return [line]
+            return self._new([entry])
         self._read += 1
-        self._consumed.append(line)
-        dated = line_time(line)
-        if dated is not None:
-            self._time = dated
+        self._consumed.append(entry)
+        when = entry_time(entry)
+        if when is not None:
+            self._time = when
         if self._last is not None:
-            if self._time is None or self._time < self._last:
-                # Older, or undated before this stream's first date (the end of a line the window cut).
-                self._older = self._older or self._time is not None
-                return self._when_full()
-            if self._time > self._last or not self._group:
-                return self._join(self._best(), also=[line])
-        self._held.append(line)
-        if self._ends_with_group():
-            return self._join(len(self._held))
-        return self._when_full()
+            return self._dated(entry)
+        self._held.append(entry)
+        if self._ends_with_run():
+            return self._join_run(len(self._held))
+        # The window's entries all came: whatever comes next is new, and what is held is judged now.
+        return self._join_run(self._best()) if self._read >= self._window else []
 
-    def finish(self) -> list[str]:
-        """What the held lines' new ones are, the stream having ended before it was clear where they
-        stand: none yet. A stream that ends cleanly before its window came whole (a proxy, a server
-        closing it) leaves them undecided, as a break does; they are judged on the next stream, or once
-        a later line comes (a window that came whole decides on its last line: ``_when_full``)."""
-        return []
+    def _dated(self, entry: Entry) -> list[str]:
+        last = self._last
+        assert last is not None
+        if self._time is None:
+            # Undated before this stream's first date (lines of an entry the window cut): placed by the
+            # entry after them, or, the window's count come, by what was received ending with them.
+            self._held.append(entry)
+            return self._place(None) if self._read >= self._window else []
+        if self._time < last or (self._time == last and self._pending[entry] > 0):
+            if self._time == last:
+                self._pending[entry] -= 1
+            self._found = True
+            self._held = []  # what came before an old entry is older still
+            return []
+        return self._place(entry)
 
-    def _when_full(self) -> list[str]:
-        # The window's lines all came: whatever comes next is new, and what is held is judged now.
-        return self._join(self._best()) if self._read >= self._window else []
+    def _place(self, entry: Entry | None) -> list[str]:
+        """``entry`` is new: later than the latest time, or at it and not one received then (None: the
+        window came whole, undated). The undated entries held before it are new if they continue what was
+        received (it ends with the start of them, or with all of its run before them); otherwise the
+        window cut them from a line it does not show, whose time is not known: they are not shown (a
+        later, longer window shows them after their line), and nothing old came first: a gap."""
+        old = self._best()
+        new = (self._held[old:] if old else []) + ([] if entry is None else [entry])
+        if self._expected and not self._found and old == 0:
+            self._gap(new)
+        self._found = True  # said once
+        self._held = []
+        self._joined = entry is None or (
+            self._time is not None and self._last is not None and self._time > self._last
+        )
+        return self._new(new)
 
-    def _ends_with_group(self) -> bool:
-        group, held = self._group, self._held
-        if not group or len(held) < len(group) or held[-1] != group[-1]:
+    def _ends_with_run(self) -> bool:
+        run, held = self._run, self._held
+        if len(held) < len(run) or held[-1] != run[-1]:
             return False
-        return held[-len(group) :] == group
+        return held[-len(run) :] == run
 
     def _best(self) -> int:
-        """How many held lines are old: the longest start of them that the lines received end with."""
-        group, held = self._group, self._held
-        for count in range(min(len(group), len(held)), 0, -1):
-            if held[:count] == group[-count:]:
-                return count
+        """How many held entries are old: up to the last place where they end with what was received
+        (all of its run, or, at their start, the end of it)."""
+        run, held = self._run, self._held
+        for place in range(len(held), 0, -1):
+            size = min(place, len(run))
+            if size and held[place - size : place] == run[-size:]:
+                return place
         return 0
 
-    def _join(self, old: int, also: list[str] | None = None) -> list[str]:
-        # Reached back: a line older than the last received came, or the last received lines were found.
-        self.missing = bool(self._group) and not (self._older or old > 0)
-        new = self._held[old:] + (also or [])
-        if self.missing:
-            consumed = list(self._consumed)
-            self._seen.restart(consumed[: max(len(consumed) - len(new), 0)])
-        for line in new:
-            self._seen.add(line)
+    def _join_run(self, old: int) -> list[str]:
+        new = self._held[old:]
+        if old == 0:
+            self._gap(new)
         self._held = []
         self._joined = True
-        return new
+        return self._new(new)
+
+    def _gap(self, new: list[Entry]) -> None:
+        # The window did not reach back: what was received before it is no run of the server's entries
+        # with what follows, so what was received is this stream's entries alone (the new ones to come).
+        self.missing = True
+        consumed = list(self._consumed)
+        self._seen.restart(consumed[: max(len(consumed) - len(new), 0)])
+
+    def _new(self, entries: list[Entry]) -> list[str]:
+        for entry in entries:
+            self._seen.add(entry)
+        return [line for entry in entries for line in entry]

@@ -30,12 +30,15 @@ from huggingface_hub.utils._http import get_session, hf_raise_for_status
 
 from endpointctl.core.bounded_lines import Limits, TooMuch, head, read_within, split
 from endpointctl.core.errors import ApiError, StreamBroke
+from endpointctl.core.log_resume import Entry
 from endpointctl.core.logs import LINE_MAX_LENGTH, Replica, cut, lines_of, mask_tokens, sse_data
 from endpointctl.hub.calls import GATEWAY_HINT, ApiCalls, endpoint_path
 from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
 from endpointctl.hub.error_bodies import readable_error_body
 
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, read to word the error
+# Lines of one event held before it is passed on cut: a server's event without end cannot fill memory.
+MAX_ENTRY_LINES = 1_000
 _OTHER_WIDTH = 200  # characters of a replica's other fields shown
 # Where a JSON answer may carry its lines or its list, and the keys a line or a replica may use.
 _LIST_KEYS = ("items", "logs", "lines", "replicas", "data")
@@ -102,8 +105,8 @@ class LogCalls(ApiCalls):
         tail: int,
         replica: str | None = None,
         line_max_length: int = LINE_MAX_LENGTH,
-    ) -> Iterator[Iterator[str]]:
-        """The endpoint's log lines as the server sends them (its last ``tail`` first), until it ends the
+    ) -> Iterator[Iterator[Entry]]:
+        """The endpoint's log entries as the server sends them (its last ``tail`` first), until it ends the
         stream; closed when the block is left (Ctrl-C included). Connecting is retried like any call."""
         doing = f"following the logs of endpoint '{namespace}/{name}'"
 
@@ -181,16 +184,21 @@ class LogCalls(ApiCalls):
         )
         raise AssertionError("unreachable: an error status was not raised")  # pragma: no cover
 
-    def _events(self, response: httpx2.Response, doing: str, width: int) -> Iterator[str]:
-        # A server that answers the stream as plain text is read as plain text: every line a log line.
+    def _events(self, response: httpx2.Response, doing: str, width: int) -> Iterator[Entry]:
+        # Each event whole, all of its lines (a traceback's): what the server counts in ``tail``. A server
+        # that answers the stream as plain text is read as plain text: every line an entry of its own.
         events = "text/event-stream" in response.headers.get("content-type", "")
+        entry: list[str] = []
         try:
             for line in split(response.iter_bytes(), Limits(total_bytes=None)):
                 data = sse_data(line) if events else line
-                if data is None:
-                    continue  # a keep-alive comment, the blank line between events, an id
-                for text in lines_of([_message(data)]):
-                    yield self._clean(text, width)
+                if data is not None:
+                    entry.extend(self._clean(text, width) for text in lines_of([_message(data)]))
+                if entry and (not events or line == "" or len(entry) >= MAX_ENTRY_LINES):
+                    yield tuple(entry)  # an event ends at a blank line; one without end is cut
+                    entry = []
+            # An event the stream ended in the middle of is dropped, as the SSE standard says: a follow
+            # asks for it again on reconnecting.
         except TooMuch as error:
             raise ApiError(f"{doing}: the API sent {error}", hint=GATEWAY_HINT) from None
         except httpx2.TransportError as error:

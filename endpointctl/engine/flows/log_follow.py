@@ -49,12 +49,11 @@ class _Follower:
         got = 0
         hub, target, replica = self.session.hub, self.target, self.query.replica
         try:
-            with hub.follow_logs(target.namespace, target.name, tail=tail, replica=replica) as lines:
-                for line in lines:
+            with hub.follow_logs(target.namespace, target.name, tail=tail, replica=replica) as entries:
+                for entry in entries:
                     if self.session.cancel.is_set():
                         return got, ""
-                    got += self._pass(rejoin, rejoin.feed(line))
-            got += self._pass(rejoin, rejoin.finish())
+                    got += self._pass(rejoin, rejoin.feed(entry))
         except StreamBroke as error:
             # What was held stays unjudged: the next stream sends those lines again.
             return got, f"broke off ({error.why})"
@@ -64,7 +63,7 @@ class _Follower:
         if rejoin.missing:
             rejoin.missing = False  # said once per stream
             self.warn(
-                f"lines of '{self.target.key}' may be missing: the last {RESUME_TAIL} lines sent again on "
+                f"lines of '{self.target.key}' may be missing: the last {RESUME_TAIL} entries sent again on "
                 "reconnecting do not reach back to the last line shown"
             )
         for line in lines:
@@ -113,9 +112,11 @@ def follow(
         try:
             got, ended = follower.stream(tail if first else RESUME_TAIL)
         except NotFound:
-            if first:
+            # Gone between a stream's end and the next connect, if reading it says so: a logs route that
+            # answers 404 alone (a gateway, logs turned off) is an error, not a deletion.
+            if first or not follower.gone():
                 raise
-            return FollowEnd.DELETED  # gone between a stream's end and the next connect
+            return FollowEnd.DELETED
         first = False
         if session.cancel.is_set():
             return FollowEnd.INTERRUPTED

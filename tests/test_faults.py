@@ -101,6 +101,17 @@ def test_serve_refuses_a_bad_fault_flag_before_serving(cli: Cli) -> None:
     assert "--fault" in result.stderr and "must be an error" in result.stderr
 
 
+def test_serve_help_names_every_kind_of_fault() -> None:
+    from click.testing import CliRunner
+
+    from endpointctl.cli import cli
+
+    # click wraps its help at hyphens ("end- after"): read as one line, as a user would.
+    output = CliRunner().invoke(cli, ["sandbox", "serve", "--help"]).output
+    shown = " ".join(output.split()).replace("- ", "-")
+    assert [kind.value for kind in FaultKind if kind.value not in shown] == []
+
+
 # -- the injector on its own --------------------------------------------------------------------------
 
 

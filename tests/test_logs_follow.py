@@ -283,3 +283,30 @@ def test_tail_0_shows_the_first_live_lines_even_when_their_clock_is_behind(
     assert result.code == 0, result.all
     assert result.stdout.splitlines() == [behind, "  its traceback line", ahead]
     assert answered[:2] == ["0", "1000"]
+
+
+@pytest.mark.usefixtures("applied")
+def test_an_endpoint_created_again_under_its_name_is_followed_from_its_start(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    """Between two streams the endpoint was deleted and created again (another ``createdAt``): its lines
+    are another endpoint's, all new. That is said, and no "may be missing" warning pretends otherwise."""
+    before = cli("logs", NAME, "--tail", "1000").stdout.splitlines()
+    events = sum(1 for line in before if line_time(line) is not None)
+
+    def recreated(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        answer = call_next(request)
+        if request.route != GET_ONE or sandbox.counts().get(SSE, 0) < 1 or answer.status != 200:
+            return answer
+        doc = json.loads(answer.body)
+        doc["status"]["createdAt"] = "2031-01-01T00:00:00Z"
+        return Response(status=200, body=json.dumps(doc).encode())
+
+    sandbox.install_faults(FaultConfig((FaultRule(FaultKind.END_AFTER, route=SSE, events=events, limit=2),)))
+    sandbox.add_middleware(recreated)
+    sandbox.add_middleware(deleted_after(sandbox, 2))
+    result = cli("logs", NAME, "--follow", "--tail", "1000")
+    assert result.code == 0, result.all
+    assert result.stdout.splitlines() == before + before  # the same lines, here as the new one's
+    assert "'sandbox-user/gpt2-demo' was deleted and created again (at 2031-01-01T00:00:00Z)" in result.stderr
+    assert "may be missing" not in result.stderr

@@ -58,7 +58,8 @@ def fault_config(rules: Sequence[str], seed: int) -> FaultConfig | None:
     multiple=True,
     metavar="RULE",
     help="Inject a fault (repeatable): one of status=CODE, latency=SECONDS, hang, drop (commit, then "
-    "drop the connection); with p=PROBABILITY, route='METHOD /template' or a glob (default *), "
+    "drop the connection), end-after=N or break-after=N (a log stream ends, or its connection breaks "
+    "off, after N events); with p=PROBABILITY, route='METHOD /template' or a glob (default *), "
     "retry-after=S or retry-after-date=S (Retry-After as seconds or as a date), ratelimit=S "
     "(RateLimit t=S), times=N.",
 )

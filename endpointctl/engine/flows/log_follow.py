@@ -42,6 +42,16 @@ class _Follower:
         self.since: SinceFilter = since_filter(session, query)
         self.quiet = 0  # streams in a row that brought no new line
         self.explained = False
+        # When the endpoint followed was created ("": not known): one of that name created later is
+        # another endpoint, whose lines are all new.
+        self.created = ""
+
+    def identify(self) -> None:
+        try:
+            endpoint = self.session.hub.get(self.target.namespace, self.target.name)
+        except ApiError:
+            return  # not known: connecting tells whether it is there
+        self.created = endpoint.created_at if endpoint is not None else ""
 
     def stream(self, tail: int) -> tuple[int, str]:
         """One stream read to its end: how many new lines it brought, and how it ended."""
@@ -78,6 +88,12 @@ class _Follower:
             return False  # cannot tell: connecting again tells (a 404 there ends the follow)
         if endpoint is None:
             return True
+        if self.created and endpoint.created_at and endpoint.created_at != self.created:
+            self.report(
+                f"'{self.target.key}' was deleted and created again (at {endpoint.created_at}): "
+                "following the new endpoint's log from its start"
+            )
+            self.created, self.seen = endpoint.created_at, Seen()
         if self.quiet >= _QUIET_NOTE_AFTER and not self.explained:
             self.explained = True
             self.report(
@@ -103,6 +119,7 @@ def follow(
         # A stream of an ID that names no replica would print nothing, and never end: told first.
         check_replica(session, target, query.replica, lines_read=False)
     follower = _Follower(session, target, query, show, session.report, warn)
+    follower.identify()
     uniform = (rng or random.Random()).uniform
     tail = query.lines_asked
     if tail == 0:

@@ -85,41 +85,54 @@ def test_lines_across_drops_are_shown_once_and_in_order(
     name = f"follow-{next(_EXAMPLES)}"
     created = client.post(f"/v2/endpoint/{NS}", json=endpoint_body(name))
     assert created.status_code == 200, created.text
-    clock.advance(10)  # running (the sandbox's phases are a second each)
-    now = clock.now()
-    # Lines at equal times, with undated continuation lines (a text of several lines), printed already.
-    offsets = data.draw(st.lists(st.sampled_from([0.0, 0.0, 0.25, 1.0]), min_size=1, max_size=25))
-    at = now - sum(offsets) - 1
-    rows: list[tuple[float, str | None, str]] = []
-    for index, step in enumerate(offsets):
-        at += step
-        frames = data.draw(st.integers(0, 2))
-        rows.append((at, "r1", "\n".join([f"line {index} {now}", *(f"  frame {k}" for k in range(frames))])))
-    sandbox.print_lines(NS, name, rows)
-    # One event per row: a row's continuation lines are in its event.
-    events = sum(
-        1 for line in cli("logs", name, "--tail", "1000").stdout.splitlines() if line_time(line) is not None
-    )
-    faults = [
-        on_stream(
-            data.draw(st.sampled_from([FaultKind.BREAK_AFTER, FaultKind.END_AFTER])), events * cut // 100
+    # Deleted after each example, pass or fail: while shrinking, hypothesis runs many, and the sandbox's
+    # endpoint quota would otherwise end them with an error that hides the failing one.
+    try:
+        clock.advance(10)  # running (the sandbox's phases are a second each)
+        now = clock.now()
+        # Lines at equal times, with undated continuation lines (a text of several lines), printed already.
+        offsets = data.draw(st.lists(st.sampled_from([0.0, 0.0, 0.25, 1.0]), min_size=1, max_size=25))
+        at = now - sum(offsets) - 1
+        rows: list[tuple[float, str | None, str]] = []
+        for index, step in enumerate(offsets):
+            at += step
+            frames = data.draw(st.integers(0, 2))
+            rows.append(
+                (at, "r1", "\n".join([f"line {index} {now}", *(f"  frame {k}" for k in range(frames))]))
+            )
+        sandbox.print_lines(NS, name, rows)
+        # One event per row: a row's continuation lines are in its event.
+        events = sum(
+            1
+            for line in cli("logs", name, "--tail", "1000").stdout.splitlines()
+            if line_time(line) is not None
         )
-        # Where each stream stops, as a share of what the server has: drawn alike whatever it has.
-        for cut in data.draw(st.lists(st.integers(0, 100), min_size=1, max_size=3))
-    ]
-    # The last stream ends once all of it came, and the endpoint then reads as deleted.
-    sandbox.install_faults(FaultConfig((*faults, on_stream(FaultKind.END_AFTER, events))))
-    sandbox.add_middleware(deleted_after(sandbox, len(faults) + 1))
-    result = cli("logs", name, "--follow", "--tail", "1000")
-    assert result.code == 0, result.all
-    shown = result.stdout.splitlines()
-    # The clock moved while following: a line the lifecycle printed meanwhile may have come after the end.
-    assert shown == cli("logs", name, "--tail", "1000").stdout.splitlines()[: len(shown)]
-    assert sandbox.counts()[SSE] == len(faults) + 1
-    said = RECONNECT.findall(result.stderr)
-    assert len(said) == len(faults)
-    assert "may be missing" not in result.stderr, (faults, result.all)
-    assert all(f"line {index} {now}" in result.stdout for index in range(len(offsets))), (faults, result.all)
+        faults = [
+            on_stream(
+                data.draw(st.sampled_from([FaultKind.BREAK_AFTER, FaultKind.END_AFTER])), events * cut // 100
+            )
+            # Where each stream stops, as a share of what the server has: drawn alike whatever it has.
+            for cut in data.draw(st.lists(st.integers(0, 100), min_size=1, max_size=3))
+        ]
+        # The last stream ends once all of it came, and the endpoint then reads as deleted.
+        sandbox.install_faults(FaultConfig((*faults, on_stream(FaultKind.END_AFTER, events))))
+        sandbox.add_middleware(deleted_after(sandbox, len(faults) + 1))
+        result = cli("logs", name, "--follow", "--tail", "1000")
+        assert result.code == 0, result.all
+        shown = result.stdout.splitlines()
+        # The clock moved while following: a line the lifecycle printed meanwhile may have come after the end.
+        assert shown == cli("logs", name, "--tail", "1000").stdout.splitlines()[: len(shown)]
+        assert sandbox.counts()[SSE] == len(faults) + 1
+        said = RECONNECT.findall(result.stderr)
+        assert len(said) == len(faults)
+        assert "may be missing" not in result.stderr, (faults, result.all)
+        assert all(f"line {index} {now}" in result.stdout for index in range(len(offsets))), (
+            faults,
+            result.all,
+        )
+    finally:
+        sandbox.clear_middleware()
+        client.delete(f"/v2/endpoint/{NS}/{name}")
 
 
 @pytest.mark.usefixtures("applied")

@@ -7,12 +7,14 @@ stream may break off anywhere. What the client passes on is compared with the hi
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from endpointctl.core import log_resume
 from endpointctl.core.log_resume import Entry, Rejoin, Seen, entry_time
 
 START = 1_760_000_000.0
@@ -210,3 +212,33 @@ def test_lines_received_before_any_date_are_known_again_at_the_first_date() -> N
     seen = Seen()
     assert read(Rejoin(seen, 2), each(frame, x)) == [frame, x]
     assert read(Rejoin(seen, 1000), each(w, frame, x, y)) == [w, y]
+
+
+def test_what_is_remembered_of_large_entries_is_small() -> None:
+    """A server's entries at one time could be large and many: what ``Seen`` keeps of them is a digest
+    each, so 10 MB of lines received leave well under 1 MB held."""
+    big = [(f"{stamp(0)} r1 {index} " + "x" * 50_000,) for index in range(200)]
+    tracemalloc.start()
+    try:
+        seen = Seen()
+        before = tracemalloc.get_traced_memory()[0]
+        read(Rejoin(seen, 10_000), big)
+        del big[:]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000
+    assert len(seen.at_last) == 200
+
+
+def test_undated_lines_held_past_their_bound_are_placed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undated logs whose last lines received are not found again are held until the window's entries
+    all came, or until they hold ``HELD_CHARS``: a server's window of huge entries cannot fill memory."""
+    monkeypatch.setattr(log_resume, "HELD_CHARS", 100)
+    seen = Seen()
+    read(Rejoin(seen, 10), each("received"))
+    rejoin = Rejoin(seen, 1_000)
+    assert rejoin.feed(("a" * 60,)) == []
+    assert rejoin.feed(("b" * 60,)) == ["a" * 60, "b" * 60]  # 120 characters held: placed, as new
+    assert rejoin.missing
+    assert rejoin.feed(("c",)) == ["c"]

@@ -38,6 +38,7 @@ from endpointctl.core.logs import MAX_SINCE_SECONDS, SinceFilter, line_time, lin
 from endpointctl.core.redact import Redactor
 from endpointctl.core.settings import OutputMode, TokenInfo
 from endpointctl.hub import Hub
+from endpointctl.hub.logs import MAX_ENTRY_LINES
 from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
 from endpointctl.ui import logs as shown
 from endpointctl.ui.sink import Output
@@ -726,6 +727,21 @@ def test_the_follow_stream_reads_events_plain_text_and_a_break(answers: list[Any
         assert next(entries) == ("before",)
         with pytest.raises(ApiError, match="the log stream broke off"):
             next(entries)
+
+
+def test_an_event_without_end_is_cut_and_one_the_stream_ended_in_is_dropped(answers: list[Any]) -> None:
+    """An event's lines are held until its blank line, at most MAX_ENTRY_LINES of them (a server sending
+    one without end cannot fill memory); an event the stream ends in the middle of is dropped, as the SSE
+    standard says (a follow asks for it again on reconnecting)."""
+    many = MAX_ENTRY_LINES + 3
+    events = "".join(f"data: {i}\n" for i in range(many)) + "\ndata: half\ndata: of an event"
+    answers.append(
+        httpx2.Response(200, content=events.encode(), headers={"Content-Type": "text/event-stream"})
+    )
+    with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as entries:
+        got = list(entries)
+    assert [len(entry) for entry in got] == [MAX_ENTRY_LINES, 3]
+    assert [line for entry in got for line in entry] == [str(i) for i in range(many)]
 
 
 def test_a_403_says_where_the_token_came_from(answers: list[Any]) -> None:

@@ -27,9 +27,11 @@ pretending they were all shown.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+from endpointctl.core.defaults import API_ANSWER_BYTES
 from endpointctl.core.logs import line_time
 
 # Entries a reconnect asks for again: enough to reach back over a reconnect's wait on a busy endpoint, few
@@ -40,10 +42,20 @@ RESUME_TAIL = 1_000
 MATCHED = 50
 
 Entry = tuple[str, ...]  # one log entry's lines, as the server sent them
+# What is remembered of an entry received: enough to know it again, a few bytes whatever its size (a
+# server's entries at one time could otherwise hold gigabytes).
+Digest = bytes
+# Characters of undated entries held before they can be placed: past it, they are placed at once.
+HELD_CHARS = API_ANSWER_BYTES
 
 
 def entry_time(entry: Entry) -> float | None:
     return line_time(entry[0]) if entry else None
+
+
+def digest(entry: Entry) -> Digest:
+    # Lines hold no newline (the hub splits them there), so joining on one is unambiguous.
+    return hashlib.blake2b("\n".join(entry).encode(errors="surrogatepass"), digest_size=16).digest()
 
 
 @dataclass
@@ -52,15 +64,18 @@ class Seen:
     against), the latest time of a dated one, and the entries received at that time. ``since(t)``: nothing
     received yet, but nothing before ``t`` is wanted (``--tail 0`` asked for no older entry)."""
 
-    entries: deque[Entry] = field(default_factory=lambda: deque(maxlen=MATCHED))
+    entries: deque[Digest] = field(default_factory=lambda: deque(maxlen=MATCHED))
     last_time: float | None = None
     # At the latest time: as many as a reconnect can replay (more could never be matched anyway).
-    at_last: deque[Entry] = field(default_factory=lambda: deque(maxlen=RESUME_TAIL))
+    at_last: deque[Digest] = field(default_factory=lambda: deque(maxlen=RESUME_TAIL))
     # The time of the last dated entry: an undated one goes with it.
     _carried: float | None = field(default=None, init=False)
 
     def add(self, entry: Entry) -> None:
-        when = entry_time(entry)
+        self.record(entry_time(entry), digest(entry))
+
+    def record(self, when: float | None, entry: Digest) -> None:
+        """An entry received, by its own time (None: undated) and its digest."""
         if when is None:
             when = self._carried
         self._carried = when
@@ -76,13 +91,12 @@ class Seen:
             self.at_last.append(entry)
         self.entries.append(entry)
 
-    def restart(self, entries: list[Entry]) -> None:
+    def restart(self, entries: list[Digest]) -> None:
         """The run received is ``entries`` alone: after a gap, the entries before it are no run of the
         server's with what follows, and a later stream matched against them would find nothing. (What
         was received at the latest time is known by what it is, not where it stands: it is kept.)"""
         self.entries.clear()
-        for entry in entries:
-            self.add(entry)
+        self.entries.extend(entries)
 
     def since(self, when: float) -> None:
         if self.last_time is None:
@@ -103,10 +117,11 @@ class Rejoin:
         self._expected = bool(seen.at_last)  # something dated was received: the window should reach it
         self._found = False  # an entry older than the latest time, or one received at it, came
         self._run = list(seen.entries)
-        self._held: list[Entry] = []
+        self._held: list[tuple[Entry, Digest]] = []
+        self._held_chars = 0
         # This stream's entries read so far, skipped ones included (a run of the server's, as ``Seen``
         # must hold): what was received, once a gap is found.
-        self._consumed: deque[Entry] = deque(maxlen=MATCHED)
+        self._consumed: deque[Digest] = deque(maxlen=MATCHED)
         self._read = 0
         self._time: float | None = None  # of this stream's last dated entry
         self._joined = window == 0 or (self._last is None and not self._run)
@@ -114,37 +129,40 @@ class Rejoin:
 
     def feed(self, entry: Entry) -> list[str]:
         if self._joined:
-            return self._new([entry])
+            self._seen.add(entry)
+            return list(entry)
+        key = digest(entry)
         self._read += 1
-        self._consumed.append(entry)
+        self._consumed.append(key)
         when = entry_time(entry)
         if when is not None:
             self._time = when
+        if self._last is not None and self._time is not None:
+            return self._dated(entry, key)
+        self._held.append((entry, key))
+        self._held_chars += sum(map(len, entry))
+        # Undated logs are placed once what was received ends them, or once the window's entries all
+        # came (whatever comes next is new); so are the lines a dated window begins with (of an entry
+        # it cut), by the entry after them, or the same. Past HELD_CHARS they are placed at once.
+        full = self._read >= self._window or self._held_chars > HELD_CHARS
         if self._last is not None:
-            return self._dated(entry)
-        self._held.append(entry)
+            return self._place(None) if full else []
         if self._ends_with_run():
             return self._join_run(len(self._held))
-        # The window's entries all came: whatever comes next is new, and what is held is judged now.
-        return self._join_run(self._best()) if self._read >= self._window else []
+        return self._join_run(self._best()) if full else []
 
-    def _dated(self, entry: Entry) -> list[str]:
-        last = self._last
-        assert last is not None
-        if self._time is None:
-            # Undated before this stream's first date (lines of an entry the window cut): placed by the
-            # entry after them, or, the window's count come, by what was received ending with them.
-            self._held.append(entry)
-            return self._place(None) if self._read >= self._window else []
-        if self._time < last or (self._time == last and self._pending[entry] > 0):
-            if self._time == last:
-                self._pending[entry] -= 1
+    def _dated(self, entry: Entry, key: Digest) -> list[str]:
+        last, when = self._last, self._time
+        assert last is not None and when is not None
+        if when < last or (when == last and self._pending[key] > 0):
+            if when == last:
+                self._pending[key] -= 1
             self._found = True
-            self._held = []  # what came before an old entry is older still
+            self._held, self._held_chars = [], 0  # what came before an old entry is older still
             return []
-        return self._place(entry)
+        return self._place((entry, key))
 
-    def _place(self, entry: Entry | None) -> list[str]:
+    def _place(self, entry: tuple[Entry, Digest] | None) -> list[str]:
         """``entry`` is new: later than the latest time, or at it and not one received then (None: the
         window came whole, undated). The undated entries held before it are new if they continue what was
         received (it ends with the start of them, or with all of its run before them); otherwise the
@@ -155,22 +173,21 @@ class Rejoin:
         if self._expected and not self._found and old == 0:
             self._gap(new)
         self._found = True  # said once
-        self._held = []
-        self._joined = entry is None or (
-            self._time is not None and self._last is not None and self._time > self._last
-        )
+        self._held, self._held_chars = [], 0
+        later = self._time is not None and self._last is not None and self._time > self._last
+        self._joined = entry is None or later
         return self._new(new)
 
     def _ends_with_run(self) -> bool:
         run, held = self._run, self._held
-        if len(held) < len(run) or held[-1] != run[-1]:
+        if len(held) < len(run) or held[-1][1] != run[-1]:
             return False
-        return held[-len(run) :] == run
+        return [key for _, key in held[-len(run) :]] == run
 
     def _best(self) -> int:
         """How many held entries are old: up to the last place where they end with what was received
         (all of its run, or, at their start, the end of it)."""
-        run, held = self._run, self._held
+        run, held = self._run, [key for _, key in self._held]
         for place in range(len(held), 0, -1):
             size = min(place, len(run))
             if size and held[place - size : place] == run[-size:]:
@@ -181,18 +198,18 @@ class Rejoin:
         new = self._held[old:]
         if old == 0:
             self._gap(new)
-        self._held = []
+        self._held, self._held_chars = [], 0
         self._joined = True
         return self._new(new)
 
-    def _gap(self, new: list[Entry]) -> None:
+    def _gap(self, new: list[tuple[Entry, Digest]]) -> None:
         # The window did not reach back: what was received before it is no run of the server's entries
         # with what follows, so what was received is this stream's entries alone (the new ones to come).
         self.missing = True
         consumed = list(self._consumed)
         self._seen.restart(consumed[: max(len(consumed) - len(new), 0)])
 
-    def _new(self, entries: list[Entry]) -> list[str]:
-        for entry in entries:
-            self._seen.add(entry)
-        return [line for entry in entries for line in entry]
+    def _new(self, entries: list[tuple[Entry, Digest]]) -> list[str]:
+        for entry, key in entries:
+            self._seen.record(entry_time(entry), key)
+        return [line for entry, _ in entries for line in entry]

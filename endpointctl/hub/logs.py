@@ -37,8 +37,9 @@ from endpointctl.hub.deadline import BOUNDED, OPEN, STREAMED
 from endpointctl.hub.error_bodies import readable_error_body
 
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, read to word the error
-# Lines of one event held before it is passed on cut: a server's event without end cannot fill memory.
-MAX_ENTRY_LINES = 1_000
+# Lines of one event held before it is passed on, cut: an event without end cannot fill memory (a
+# traceback is rarely longer; a longer one is passed on in pieces, each counted as an entry).
+MAX_ENTRY_LINES = 200
 _OTHER_WIDTH = 200  # characters of a replica's other fields shown
 # Where a JSON answer may carry its lines or its list, and the keys a line or a replica may use.
 _LIST_KEYS = ("items", "logs", "lines", "replicas", "data")

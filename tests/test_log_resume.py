@@ -85,12 +85,16 @@ def test_each_line_passes_once_in_order_across_drops_and_ends(
         rejoin = Rejoin(seen, window)
         how = data.draw(st.sampled_from(["broke off", "ended early", "ended"]), label="how it stopped")
         broke = how != "ended"
+        # A comment may greet the client at connecting; one after the window says the server is idle.
+        greeting: list[Entry] = [()] if data.draw(st.booleans(), label="greeting") else []
         if how == "ended":
-            passed += read(rejoin, replay)
+            idle: list[Entry] = [()] * data.draw(st.integers(0, 2), label="keep-alives after")
+            passed += read(rejoin, greeting + replay + idle)
         else:
             # Broken off, or ended cleanly by a server or a proxy before all of its window came: what
             # was held is left undecided, and sent again next time.
-            passed += read(rejoin, replay[: data.draw(st.integers(0, len(replay)), label="where")])
+            cut = data.draw(st.integers(0, len(replay)), label="where")
+            passed += read(rejoin, greeting + replay[:cut])
         missed = missed or rejoin.missing
     everything = lines(history)
     if not missed:
@@ -242,3 +246,26 @@ def test_undated_lines_held_past_their_bound_are_placed_at_once(monkeypatch: pyt
     assert rejoin.feed(("b" * 60,)) == ["a" * 60, "b" * 60]  # 120 characters held: placed, as new
     assert rejoin.missing
     assert rejoin.feed(("c",)) == ["c"]
+
+
+def test_undated_logs_that_started_over_are_shown_once_the_server_goes_quiet() -> None:
+    """No date, and none of the last entries shown in the new stream (a replica restarted): a keep-alive
+    (an empty entry) says the server sent all it had, so what came is new, and lines may be missing."""
+    seen = Seen()
+    read(Rejoin(seen, 10), each("a", "b"))
+    rejoin = Rejoin(seen, 1_000)
+    assert rejoin.feed(("x",)) == []  # the last entries shown may yet come
+    assert rejoin.feed(()) == ["x"]
+    assert rejoin.missing
+    assert rejoin.feed(("y",)) == ["y"]
+
+
+def test_a_comment_at_connecting_is_no_quiet_but_a_second_one_is() -> None:
+    seen = Seen()
+    read(Rejoin(seen, 10), each("a", "b"))
+    greeted = Rejoin(seen, 1_000)
+    assert read(greeted, [(), ("a",), ("b",), ("c",)]) == ["c"]  # a greeting, then the replay
+    assert not greeted.missing
+    empty = Rejoin(seen, 1_000)
+    assert read(empty, [(), (), ("d",)]) == ["d"]  # nothing in the log, then a new line
+    assert not empty.missing  # nothing came that could have been matched

@@ -710,7 +710,8 @@ def test_the_follow_stream_reads_events_plain_text_and_a_break(answers: list[Any
     events = b"retry: 10\n: ping\nid: 1\ndata: one\ndata: two\n\nevent: message\ndata\n\n"
     answers.append(httpx2.Response(200, content=events, headers={"Content-Type": "text/event-stream"}))
     with scripted_hub(answers).follow_logs("acme", "gpt2-demo", tail=5) as entries:
-        assert list(entries) == [("one", "two"), ("",)]  # an event whole: what ``tail`` counts
+        # An event whole (what ``tail`` counts); a comment, empty (the server is idle).
+        assert list(entries) == [(), ("one", "two"), ("",)]
     answers[:] = [
         httpx2.Response(200, content=b"plain one\nplain two\n", headers={"Content-Type": "text/plain"})
     ]

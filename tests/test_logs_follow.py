@@ -270,6 +270,25 @@ def test_a_logs_route_that_answers_404_on_reconnecting_is_an_error_while_the_end
     assert sandbox.counts()[GET_ONE] >= 1  # it asked whether the endpoint is there
 
 
+def serving(
+    streams: list[list[str]], asked: list[str] | None = None
+) -> Callable[[Request, Callable[[Request], Response]], Response]:
+    """The event stream answered from ``streams`` (each a list of data lines, or of "" for a keep-alive
+    comment), one per connect; 404 once they are spent. The ``tail`` each asked for goes to ``asked``."""
+
+    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
+        if request.route != SSE:
+            return call_next(request)
+        if asked is not None:
+            asked.append(request.query.get("tail", ""))
+        if not streams:
+            return Response(status=404, body=b'{"error": "Endpoint not found"}')
+        chunks = [f"data: {line}\n\n".encode() if line else b": keepalive\n\n" for line in streams.pop(0)]
+        return Response(status=200, content_type="text/event-stream", stream=iter(chunks))
+
+    return middleware
+
+
 @pytest.mark.usefixtures("applied")
 def test_tail_0_shows_the_first_live_lines_even_when_their_clock_is_behind(
     cli: Cli, sandbox: Sandbox, clock: Sleeps
@@ -278,19 +297,9 @@ def test_tail_0_shows_the_first_live_lines_even_when_their_clock_is_behind(
     replica's clock behind the client's) or none. A reconnect then skips them, and shows what is new."""
     behind = f"{rfc3339(clock.now() - 30)} r2 behind the client's clock"
     ahead = f"{rfc3339(clock.now() + 5)} r1 after the reconnect"
-    streams = [[behind, "  its traceback line"], [behind, "  its traceback line", ahead]]
     answered: list[str] = []
-
-    def middleware(request: Request, call_next: Callable[[Request], Response]) -> Response:
-        if request.route != SSE:
-            return call_next(request)
-        answered.append(request.query.get("tail", ""))
-        if not streams:
-            return Response(status=404, body=b'{"error": "Endpoint not found"}')
-        events = [f"data: {line}\n\n".encode() for line in streams.pop(0)]
-        return Response(status=200, content_type="text/event-stream", stream=iter(events))
-
-    sandbox.add_middleware(middleware)
+    streams = [[behind, "  its traceback line"], [behind, "  its traceback line", ahead]]
+    sandbox.add_middleware(serving(streams, answered))
     sandbox.add_middleware(deleted_after(sandbox, 2))
     result = cli("logs", NAME, "--follow", "--tail", "0")
     assert result.code == 0, result.all
@@ -322,4 +331,37 @@ def test_an_endpoint_created_again_under_its_name_is_followed_from_its_start(
     assert result.code == 0, result.all
     assert result.stdout.splitlines() == before + before  # the same lines, here as the new one's
     assert "'sandbox-user/gpt2-demo' was deleted and created again (at 2031-01-01T00:00:00Z)" in result.stderr
+    assert "may be missing" not in result.stderr
+
+
+@pytest.mark.usefixtures("applied")
+def test_undated_logs_that_started_over_are_shown_when_the_server_goes_quiet(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    """Logs without dates, and a replica that restarted between two streams: the new stream holds none
+    of the lines shown. Its keep-alive says it sent all it had: its lines are shown, with a warning,
+    rather than held until 1000 entries come."""
+    sandbox.add_middleware(serving([["a", "b"], ["x", "", "y"]]))
+    sandbox.add_middleware(deleted_after(sandbox, 2))
+    result = cli("logs", NAME, "--follow")
+    assert result.code == 0, result.all
+    assert result.stdout.splitlines() == ["a", "b", "x", "y"]
+    assert "may be missing" in result.stderr
+
+
+@pytest.mark.usefixtures("applied")
+def test_the_sandbox_says_it_is_idle_with_keep_alives_and_nothing_is_shown_twice(
+    cli: Cli, sandbox: Sandbox, clock: Sleeps
+) -> None:
+    sandbox.config.keepalive_seconds = 0.01
+    before = cli("logs", NAME, "--tail", "1000").stdout.splitlines()
+    events = sum(1 for line in before if line_time(line) is not None)
+    # Each stream ends after its events and 3 keep-alives (a chunk each).
+    sandbox.install_faults(
+        FaultConfig((FaultRule(FaultKind.END_AFTER, route=SSE, events=events + 3, limit=2),))
+    )
+    sandbox.add_middleware(deleted_after(sandbox, 2))
+    result = cli("logs", NAME, "--follow")
+    assert result.code == 0, result.all
+    assert result.stdout.splitlines() == before
     assert "may be missing" not in result.stderr

@@ -105,9 +105,10 @@ class Seen:
 
 class Rejoin:
     """One new stream read against what was received: ``feed`` each entry, and pass on the lines it
-    returns (each entry they come from is added to ``seen``). A stream that ends or breaks off leaves what
-    is held undecided: the next stream sends it again. ``missing`` is set once the window proved not to
-    reach back. A ``window`` of 0 replays nothing: every entry is new."""
+    returns (each entry they come from is added to ``seen``); an empty entry says the server went quiet.
+    A stream that ends or breaks off leaves what is held undecided: the next stream sends it again.
+    ``missing`` is set once the window proved not to reach back. A ``window`` of 0 replays nothing: every
+    entry is new."""
 
     def __init__(self, seen: Seen, window: int) -> None:
         self._seen = seen
@@ -123,11 +124,14 @@ class Rejoin:
         # must hold): what was received, once a gap is found.
         self._consumed: deque[Digest] = deque(maxlen=MATCHED)
         self._read = 0
+        self._quiets = 0  # keep-alives received
         self._time: float | None = None  # of this stream's last dated entry
         self._joined = window == 0 or (self._last is None and not self._run)
         self.missing = False
 
     def feed(self, entry: Entry) -> list[str]:
+        if not entry:
+            return self._quiet()
         if self._joined:
             self._seen.add(entry)
             return list(entry)
@@ -150,6 +154,18 @@ class Rejoin:
         if self._ends_with_run():
             return self._join_run(len(self._held))
         return self._join_run(self._best()) if full else []
+
+    def _quiet(self) -> list[str]:
+        """The server went quiet (an empty entry: a keep-alive): it sent all it had, so the window came
+        whole, what is held is placed, and what comes next is new. Before any entry, a comment may be a
+        server's greeting at connecting: only a second one says a log with nothing in it."""
+        self._quiets += 1
+        if self._joined or (not self._read and self._quiets < 2):
+            return []
+        if not self._held:
+            self._joined = True
+            return []
+        return self._place(None) if self._last is not None else self._join_run(self._best())
 
     def _dated(self, entry: Entry, key: Digest) -> list[str]:
         last, when = self._last, self._time

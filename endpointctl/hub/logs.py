@@ -186,8 +186,9 @@ class LogCalls(ApiCalls):
         raise AssertionError("unreachable: an error status was not raised")  # pragma: no cover
 
     def _events(self, response: httpx2.Response, doing: str, width: int) -> Iterator[Entry]:
-        # Each event whole, all of its lines (a traceback's): what the server counts in ``tail``. A server
-        # that answers the stream as plain text is read as plain text: every line an entry of its own.
+        # Each event whole, all of its lines (a traceback's): what the server counts in ``tail``; an empty
+        # one for a comment (a keep-alive). A server that answers the stream as plain text is read as
+        # plain text: every line an entry of its own.
         events = "text/event-stream" in response.headers.get("content-type", "")
         entry: list[str] = []
         try:
@@ -198,6 +199,8 @@ class LogCalls(ApiCalls):
                 if entry and (not events or line == "" or len(entry) >= MAX_ENTRY_LINES):
                     yield tuple(entry)  # an event ends at a blank line; one without end is cut
                     entry = []
+                elif events and not entry and line.startswith(":"):
+                    yield ()  # a comment between events (a keep-alive): the server is idle
             # An event the stream ended in the middle of is dropped, as the SSE standard says: a follow
             # asks for it again on reconnecting.
         except TooMuch as error:

@@ -31,6 +31,9 @@ class SandboxConfig:
     faults: FaultConfig | None = None  # injected errors, latency, hangs and drops (see faults.py)
     # Seconds a connection may stay silent, and a begun request may take to arrive (see limits.py).
     request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    # Seconds of real time a log event stream stays quiet before a keep-alive comment (``: keepalive``):
+    # what tells a client the server sent all it had. A test shortens it.
+    keepalive_seconds: float = 5.0
     # Answer minReplica and maxReplica as 0 in every state but running. The real API does so when it pauses
     # an endpoint; whether it also does while one is scaled to zero, deploying or updating is unconfirmed,
     # so a client must plan the same against either answer. Off: the configured values (paused: 0/0).

@@ -26,7 +26,6 @@ from .views import rfc3339
 
 MAX_TAIL = 10_000
 FOLLOW_POLL_SECONDS = 0.05
-KEEPALIVE_POLLS = 100  # idle polls between two keep-alive comments (5 s)
 TEXT = "text/plain; charset=utf-8"
 NO_CURSOR = (float("-inf"), 0)
 
@@ -93,6 +92,7 @@ def _follow(
     for row in first:
         yield frame(row)
     after = (first[-1][1], first[-1][0]) if first else (ctx.now(), 0)
+    quiet_polls = max(1, round(ctx.config.keepalive_seconds / FOLLOW_POLL_SECONDS))
     idle = 0
     while not ctx.released.is_set():
         try:
@@ -106,7 +106,7 @@ def _follow(
             yield frame(row)
             after = (row[1], row[0])
         idle = 0 if rows else idle + 1
-        if keepalive is not None and idle >= KEEPALIVE_POLLS:
+        if keepalive is not None and idle >= quiet_polls:
             yield keepalive
             idle = 0
         ctx.released.wait(FOLLOW_POLL_SECONDS)

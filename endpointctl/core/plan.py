@@ -29,6 +29,7 @@ from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
 from endpointctl.core.tags import UNKNOWN_TAGS, VALUE_RE, VALUE_RULE, not_managed
+from endpointctl.core.update_paths import update_paths as sent_paths
 
 
 class Action(StrEnum):
@@ -253,7 +254,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     if tag_change:
         fields = (*fields, FieldChange(path="tags", before=sorted(live.tags), after=sorted(tags)))
 
-    update_paths = tuple(change.path for change in fields if change.path != "tags")
+    update_paths, sent_notes = sent_paths(fields, live)
     update = Step(StepKind.UPDATE, paths=update_paths, tags=tags if tag_change else ()) if fields else None
     steps = [Step(kind) for kind in lifecycle]
     if update and lifecycle[:1] == (StepKind.RESUME,):
@@ -269,7 +270,7 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
     notes += wanted.notes
     notes += env_notes(desired, live, update_paths)
     notes += legacy_security_notes(desired, live)
-    notes += secrets_notes(fields)
+    notes += secrets_notes(fields) + sent_notes
 
     all_fields = (*fields, state_change) if state_change else fields
     if not steps:

@@ -64,8 +64,6 @@ _UPDATE_ARGUMENTS: dict[str, tuple[str, Callable[[Desired], Any]]] = {
         lambda d: d.spec.scaling and d.spec.scaling.scale_to_zero_timeout,
     ),
 }
-# The API wants instance type and size together with the accelerator when any of them changes.
-_COMPUTE = ("compute.accelerator", "compute.instanceType", "compute.instanceSize")
 
 
 def _refuse_unset(desired: Desired, *under: tuple[str, ...]) -> None:
@@ -84,11 +82,10 @@ def update_arguments(desired: Desired, paths: tuple[str, ...]) -> dict[str, Any]
         _refuse_unset(desired, ("spec", "model", "secrets"))
     if "model.image" in paths:
         _refuse_unset(desired, ("spec", "model", "image"))
-    wanted = set(paths)
-    if wanted & set(_COMPUTE):
-        wanted |= set(_COMPUTE)
+    # Exactly the plan's paths: the planner adds the compute fields sent beside a change
+    # (core/update_paths.py), where the plan can show them.
     kwargs: dict[str, Any] = {}
-    for path in sorted(wanted):
+    for path in sorted(set(paths)):
         argument, value = _UPDATE_ARGUMENTS[path]
         kwargs[argument] = value(desired)
     return kwargs

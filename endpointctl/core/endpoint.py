@@ -116,8 +116,9 @@ class Endpoint:
     tags: tuple[str, ...]
     created_at: str
     updated_at: str
-    ready_replica: int = 0
-    target_replica: int = 0
+    # None: reported, but not as a number (text such as "2"): unknown (hub/responses.py).
+    ready_replica: int | None = 0
+    target_replica: int | None = 0
     health_route: str = "/health"
     labels: dict[str, str] = field(default_factory=dict)
     state: str = ""  # the API's status.state verbatim; "" when it is the status's own value

@@ -2,9 +2,10 @@
 
 Nothing past ``hub`` sees a raw dict. What an answer leaves out, or says in a form a manifest cannot
 hold, is read as unknown wherever a guess could cause drift (a security type, vendor, accelerator or
-framework we do not know, secret names it does not report, an env value that is not text, a count outside
-the manifest's bounds). A shape that cannot be read on at all (an object that is a list, a count that is
-text, NaN or Infinity) is ``Malformed``, naming the field: an error, never a guess.
+framework we do not know, secret names it does not report, an env value that is not text, a replica count
+or timeout that is not a number, or outside the manifest's bounds). A shape that cannot be read on at all
+(an object that is a list, a count that is NaN or Infinity) is ``Malformed``, naming the field: an error,
+never a guess.
 """
 
 from __future__ import annotations
@@ -80,11 +81,28 @@ def _number(value: Any, path: str) -> int | float:
     return value
 
 
-def _count(parent: Mapping[str, Any], key: str, path: str) -> int:
+def _count_of(value: Any, path: str) -> int | float | None:
+    """A count's number; None when it is of another JSON type (text such as "2", a boolean, a list).
+
+    Unknown, not ``Malformed``: a listing is read whole, so one endpoint's count sent as text, one nobody
+    here manages included, made status, plan, pause and schedule run fail for every endpoint of its
+    namespace. Read as unknown, it is shown as such and nothing is decided on it (it is never compared),
+    and every other endpoint works. Not a guess either: "2" is not read as 2, as a server that sends text
+    here may mean anything by it. NaN and Infinity are numbers no count can be: still malformed.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return _number(value, path)
+
+
+def _count(parent: Mapping[str, Any], key: str, path: str) -> int | None:
+    """A replica count the API reports on its own (ready, target): absent is 0, as ever; not a number is
+    unknown (``_count_of``)."""
     value = parent.get(key)
     if value is None:
         return 0
-    return int(_number(value, path))
+    number = _count_of(value, path)
+    return None if number is None else int(number)
 
 
 def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -> int | None:
@@ -98,10 +116,9 @@ def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -
     upper bound is read as itself: those bounds are endpointctl's own (the API's are not documented), and
     the count means what it says (150 replicas, set in the UI), so the manifest's is sent once and holds.
     """
-    value = parent.get(key)
-    if value is None:
+    number = _count_of(parent.get(key), path)  # absent, null or not a number (text): unknown
+    if number is None:
         return None
-    number = _number(value, path)
     count = int(number)
     return count if count == number and count >= holds.start else None
 
@@ -114,11 +131,11 @@ def _replicas(scaling: Mapping[str, Any]) -> tuple[int | None, int | None]:
     zero, deploying or updating (unconfirmed). The minReplica beside it is then the service's as well, not the
     endpoint's: read as its configuration, a manifest's ``minReplica: 1`` planned an update on every run for
     as long as the endpoint slept. Both are unknown. A configuration it does report (0/2 while scaled to
-    zero) is read as ever.
+    zero) is read as ever. A maxReplica that is not a number (text "0"?) may be that 0 too: both unknown.
     """
     high_path = "compute.scaling.maxReplica"
     high = scaling.get("maxReplica")
-    if high is not None and _number(high, high_path) == 0:
+    if high is not None and _count_of(high, high_path) in (None, 0):
         return None, None
     return (
         _maybe_count(scaling, "minReplica", "compute.scaling.minReplica", MIN_REPLICA_VALUES),

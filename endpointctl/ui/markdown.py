@@ -356,7 +356,7 @@ def endpoints(items: Sequence[Endpoint], *, scrub: Scrub) -> str:
                 f"{_known(ep.vendor)}/{_known(ep.region)} "
                 + " ".join(map(_known, (ep.accelerator, ep.instance_type, ep.instance_size)))
             ),
-            cells.text(f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"),
+            cells.text(f"{_known(ep.ready_replica)}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"),
             cells.text(security_text(ep) + (" +privatelink" if ep.private_link else "")),
             cells.text(ep.message),
         ]

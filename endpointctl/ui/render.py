@@ -87,7 +87,7 @@ _NARROW_URL, _NARROW_MODEL, _NARROW_INSTANCE = 2, 3, 4
 
 
 def _replicas(ep: Endpoint) -> str:
-    return f"{ep.ready_replica}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"
+    return f"{_known(ep.ready_replica)}/{_known(ep.min_replica)}-{_known(ep.max_replica)}"
 
 
 def endpoints(items: Sequence[Endpoint], mode: OutputMode, *, at: datetime, width: int = TABLE_WIDTH) -> str:

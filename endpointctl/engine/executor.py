@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from endpointctl.core.backoff import ABSENT
 from endpointctl.core.clock import Cancel, Clock
@@ -37,6 +37,7 @@ from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired
 from endpointctl.core.suggest import manifest_command
 from endpointctl.core.tags import MANAGED_TAG
+from endpointctl.core.update_paths import shown_by_resume
 from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
 from endpointctl.hub import Created, Hub
@@ -119,6 +120,11 @@ class Executor:
                         timeout=self.settle_timeout,
                         cancel=self.cancel,
                     )
+                narrowed = self._after_resume(change, step, endpoint, result)
+                if narrowed is not step and not narrowed.paths and not narrowed.tags:
+                    result.done.append(result.not_done.pop(0))  # as the step would leave it: nothing to send
+                    continue
+                step = narrowed
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
                 if step.kind is StepKind.UPDATE:
@@ -163,6 +169,26 @@ class Executor:
         else:
             self.report(f"{where}: {change.action.value} failed: {result.error}")
         return result
+
+    def _after_resume(
+        self, change: Change, step: Step, answer: Endpoint | None, result: ChangeResult
+    ) -> Step:
+        """An update planned after a resume, less the scaling the resume's answer already shows."""
+        if (
+            step.kind is not StepKind.UPDATE
+            or StepKind.RESUME.value not in result.done
+            or answer is None
+            or change.desired is None
+        ):
+            return step
+        shown = shown_by_resume(step.paths, change.desired, answer)
+        if not shown:
+            return step
+        self.report(
+            f"{change.namespace}/{change.name}: the resume's answer shows {', '.join(shown)} as the "
+            "manifest says (not the 1/1 the plan assumed): not sent"
+        )
+        return replace(step, paths=tuple(path for path in step.paths if path not in shown))
 
     @staticmethod
     def _woken_by_update(change: Change, step: Step, endpoint: Endpoint | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from endpointctl.core.endpoint import Endpoint
+from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.names import name_problem
 from endpointctl.core.tags import STACK_KEY
 
@@ -27,7 +27,8 @@ def prunable(
     observed: Mapping[str, Sequence[Endpoint]], wanted: set[tuple[str, str]], stack: str
 ) -> Iterator[tuple[Endpoint, str | None]]:
     """The managed endpoints of ``stack`` that no manifest names (``wanted``), namespace by namespace:
-    each with None (to delete), or with why it is not deleted (tagged with ``stack`` among others)."""
+    each with None (to delete), or with why it is not deleted (tagged with ``stack`` among others, or in a
+    state endpointctl does not know)."""
     for namespace in sorted(observed):
         for live in observed[namespace]:
             if (live.namespace, live.name) in wanted or not live.managed or stack not in live.stacks:
@@ -38,6 +39,15 @@ def prunable(
                 yield (
                     live,
                     f"listed as {live.name!r}, which is not an endpoint name; --prune does not delete it",
+                )
+                continue
+            if live.status is Status.UNKNOWN:
+                # Deleting already, a state of the future, or none reported: unknown is never acted on, and
+                # a delete is the one change no later run can take back. Kept, saying so, as the cases above.
+                yield (
+                    live,
+                    f"its state {live.shown_state!r} is not one endpointctl knows; --prune does not delete "
+                    "it until the API reports a known one",
                 )
                 continue
             yield (

@@ -32,6 +32,8 @@ _ALSO_DONE: dict[StepKind, dict[Status, str]] = {
     },
 }
 
+_VERB = {StepKind.PAUSE: "paused", StepKind.RESUME: "resumed", StepKind.SCALE_TO_ZERO: "scaled to zero"}
+
 
 def lifecycle_plan(
     kind: StepKind,
@@ -52,6 +54,18 @@ def lifecycle_plan(
                 changes.append(Change(target.name, target.namespace, Action.NOOP, notes=("already absent",)))
             else:
                 missing.append(target)
+            continue
+        if ep.status is Status.UNKNOWN and kind is not StepKind.DELETE:
+            # Deleting already? A state of the future? Whether it is paused, running or gone cannot be told,
+            # so neither can whether the command is needed, nor what it would do: never acted on, named or
+            # selected (a nightly `pause -l env=dev` included), and blocked, not skipped in silence, so the
+            # run says it did not get there (exit 1). A delete, asked for by name or with confirmation, is
+            # the way out of a state that stays: not blocked.
+            reason = (
+                f"its state {ep.shown_state!r} is not one endpointctl knows: not {_VERB[kind]} until the "
+                "API reports a known one; `endpointctl status` shows it"
+            )
+            changes.append(Change(ep.name, ep.namespace, Action.BLOCKED, live=ep, reason=reason))
             continue
         if ep.status in done_states or ep.status in _ALSO_DONE.get(kind, {}):
             note = done_note if ep.status in done_states else _ALSO_DONE[kind][ep.status]

@@ -51,6 +51,8 @@ log = logging.getLogger("endpointctl.executor")
 # Steps that the API refuses while an endpoint is still deploying.
 _NEEDS_SETTLED = (StepKind.SCALE_TO_ZERO,)
 _SETTLED = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.PAUSED, Status.FAILED, Status.UPDATE_FAILED)
+# Deploying: an answer in one of these says where the endpoint is going only once it has left it.
+_MOVING = (Status.PENDING, Status.INITIALIZING, Status.UPDATING)
 
 
 def _signals_to_main_thread() -> None:
@@ -129,6 +131,12 @@ class Executor:
                 endpoint = self._do(change, step)
                 if step.kind is StepKind.UPDATE:
                     result.updated = endpoint
+                if self._may_wake(change, step) and endpoint is not None and endpoint.status in _MOVING:
+                    # While it is read, the update is done and a pause may be owed: a failure says so.
+                    result.done.append(result.not_done.pop(0))
+                    result.not_done.insert(0, StepKind.PAUSE.value)
+                    endpoint = self._settled_after_update(change, endpoint)
+                    result.not_done[0] = result.done.pop()  # as before: the update's own bookkeeping follows
                 woken = self._woken_by_update(change, step, endpoint)
                 if woken and endpoint is not None and endpoint.status is Status.UNKNOWN:
                     # A state we do not know is never acted on, a pause included: said, for a person to look.
@@ -191,16 +199,54 @@ class Executor:
         return replace(step, paths=tuple(path for path in step.paths if path not in shown))
 
     @staticmethod
-    def _woken_by_update(change: Change, step: Step, endpoint: Endpoint | None) -> bool:
+    def _may_wake(change: Change, step: Step) -> bool:
+        """An update of a paused endpoint that the plan keeps paused (no resume or scale-to-zero after)."""
         wants_awake = any(s.kind in (StepKind.RESUME, StepKind.SCALE_TO_ZERO) for s in change.steps)
         return (
             step.kind is StepKind.UPDATE
             and not wants_awake
             and change.live is not None
             and change.live.status is Status.PAUSED
-            and endpoint is not None
-            and endpoint.status is not Status.PAUSED
         )
+
+    def _woken_by_update(self, change: Change, step: Step, endpoint: Endpoint | None) -> bool:
+        return self._may_wake(change, step) and endpoint is not None and endpoint.status is not Status.PAUSED
+
+    def _settled_after_update(self, change: Change, answer: Endpoint) -> Endpoint:
+        """The endpoint once it has left the deploying state an update of it, paused, was answered with.
+
+        ``updating`` (or ``pending``, ``initializing``) does not say whether the update woke it: the API
+        may be applying the configuration to an endpoint that stays paused [U]. A pause sent then, on a
+        guess, would stop an endpoint mid-rollout for nothing; none sent, a woken one bills. So neither on
+        the transitional answer: it is read until it settles (on the injected clock, within the settle
+        timeout), and the settled state decides, paused (nothing to do) or awake (paused again). Still
+        moving at the deadline: not paused, and said, as a timeout, for a person to look.
+        """
+        where = f"{change.namespace}/{change.name}"
+        self.report(
+            f"{where}: the update was answered '{answer.status.value}'; reading it until it settles, to "
+            "tell whether it woke the paused endpoint"
+        )
+        latest = [answer]
+
+        def settled() -> float | None:
+            read = self.hub.get(change.namespace, change.name)
+            if read is None:
+                raise EndpointFailed(f"endpoint '{where}' is gone after its update", hint=SEE_PLAN)
+            latest[0] = read
+            return 0 if read.status in _MOVING else None
+
+        polled = poll(settled, clock=self.clock, timeout=self.settle_timeout, cancel=self.cancel)
+        if polled.outcome is PollOutcome.INTERRUPTED:
+            raise Interrupted(f"interrupted while '{where}' was {latest[0].status.value} after its update")
+        if polled.outcome is PollOutcome.TIMEOUT:
+            raise WaitTimeout(
+                f"endpoint '{where}' is still {latest[0].status.value} {polled.elapsed:.0f}s after its "
+                "update: whether the update woke it is unknown, so it was not paused again",
+                hint=f"`endpointctl status {change.name}` shows it; `endpointctl pause {change.name}` if it "
+                "runs",
+            )
+        return latest[0]
 
     def _do(self, change: Change, step: Step) -> Endpoint | None:
         ns, name = change.namespace, change.name

@@ -1,7 +1,7 @@
 """export writes nothing that a later plan would act on by itself (review of the export round trip):
 
-- an endpoint whose state alone makes the planner replace it (``failed``, or ``updateFailed`` asking the
-  same configuration again) is refused by the planner's own verdict, nothing written;
+- an endpoint whose state alone makes the planner replace it (``failed``) or block it (``updateFailed``
+  asking the configuration reported again) is refused by the planner's own verdict, nothing written;
 - an endpoint scaled to zero whose ``minReplica`` may be the API's unknown 0/0 is written without
   ``state``, so the plan after the next request wakes it scales nothing down, under either sandbox reading;
 - an endpoint the API lists without a readable tag list (absent, null, not all text), whose plan is
@@ -65,7 +65,7 @@ def _in_state(state: str) -> Any:
 
 
 @pytest.mark.parametrize("state", ["failed", "updateFailed"])
-def test_an_endpoint_whose_state_would_plan_a_replace_is_not_exported(
+def test_an_endpoint_whose_state_would_plan_a_replace_or_a_block_is_not_exported(
     cli: Cli, sandbox: Sandbox, clock: ManualClock, tmp_path: pathlib.Path, state: str
 ) -> None:
     ok(cli("apply", *TWO_EXAMPLES, "--yes"))
@@ -75,8 +75,15 @@ def test_an_endpoint_whose_state_would_plan_a_replace_is_not_exported(
     out = tmp_path / "live"
     for args in ((), ("gpt2-demo", "sentiment-en"), ("gpt2-demo",)):
         refused = ok(cli("export", *args, "--dir", str(out)), 1)
-        assert f"cannot export {USER}/gpt2-demo: its state is {state}" in refused.stderr, refused.all
-        assert "would replace it" in refused.stderr and "nothing was written" in refused.stderr
+        if state == "failed":
+            assert f"cannot export {USER}/gpt2-demo: its state is {state}" in refused.stderr, refused.all
+            assert "would replace it" in refused.stderr
+        else:  # never replaced, blocked: the planner's verdict all the same
+            assert (
+                f"cannot export {USER}/gpt2-demo: a plan on its manifest would be blocked" in refused.stderr
+            )
+            assert "its last update failed" in refused.stderr, refused.all
+        assert "nothing was written" in refused.stderr
         assert "bug" not in refused.stderr
         assert not out.exists()
         assert ok(cli("export", *args), 1).stdout == ""

@@ -272,10 +272,17 @@ def test_prune_deletes_only_its_own_stack_absent_from_manifests() -> None:
     assert not [c for c in without_prune.changes if c.action is Action.DELETE]
 
 
-def test_update_failed_with_the_same_configuration_is_not_hidden() -> None:
-    change = plan_one(desired(), live(status=Status.UPDATE_FAILED, message="model failed to load"))
-    assert change.action is Action.BLOCKED
-    assert "model failed to load" in (change.reason or "") and "--allow-replace" in (change.reason or "")
+def test_update_failed_with_the_same_configuration_is_not_hidden_and_never_replaced() -> None:
+    """It still serves its former configuration: a replace would delete what serves, to create what
+    failed (or what needed nothing, if the answer reports the configuration served): blocked, with or
+    without --allow-replace, saying how to re-create it by hand."""
+    for allow in (False, True):
+        failing = live(status=Status.UPDATE_FAILED, message="model failed to load")
+        change = plan_one(desired(), failing, allow_replace=allow)
+        assert change.action is Action.BLOCKED and not change.steps
+        assert "model failed to load" in (change.reason or "")
+        assert "not even with --allow-replace" in (change.reason or "")
+        assert f"`endpointctl delete {failing.name}`" in (change.reason or "")
     fixed = plan_one(desired(), live(status=Status.UPDATE_FAILED, repository="broken/model"))
     assert fixed.action is Action.UPDATE  # a changed manifest is simply sent
 
@@ -510,7 +517,7 @@ def test_update_failed_with_only_labels_or_a_pause_asked_sends_those_never_a_rep
     assert paused.action is not Action.REPLACE and steps(paused) == ["pause"], steps(paused)
     assert "its last update failed (boom)" in paused.notes
     same = plan_one(desired(), failing, allow_replace=True)  # nothing else asked: the failure is not hidden
-    assert same.action is Action.REPLACE
+    assert same.action is Action.BLOCKED and not same.steps
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,6 @@ from endpointctl.core.diff import (
     desired_fields,
     diff_endpoint,
     secrets_notes,
-    unreported_fields,
-    values_never_shown,
 )
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.env_diff import env_notes
@@ -29,6 +27,7 @@ from endpointctl.core.security_notes import legacy_security_notes
 from endpointctl.core.spec import Desired, DesiredState, Security
 from endpointctl.core.stacks import prunable, several_stacks
 from endpointctl.core.tags import UNKNOWN_TAGS, VALUE_RE, VALUE_RULE, not_managed
+from endpointctl.core.update_failed import failed_note, same_configuration
 from endpointctl.core.update_paths import update_paths as sent_paths
 
 
@@ -214,41 +213,14 @@ def _plan_existing(desired: Desired, live: Endpoint, options: Options) -> Change
         return _replace(desired, live, options, list(fields), reason=None)
     tags = update_tags(desired, live.tags, options.stack, fields)
     tag_change = set(tags) != set(live.tags)
-    failed = f"its last update failed ({live.message or 'no message'})"
     # Labels or a pause are sent as any other change: the failed configuration is not sent again by them.
-    asks_the_same = live.status is Status.UPDATE_FAILED and not fields and not tag_change and not lifecycle
-    if asks_the_same and (unknown := unreported_fields(desired, live)):
-        # Whether the manifest asks for the configuration that failed cannot be told: never a replace on that.
-        return replace(
-            base,
-            notes=(
-                f"{failed}; the API does not report {', '.join(unknown)}, so whether the manifest asks for "
-                "that configuration is unknown: nothing is changed",
-            ),
-        )
-    if asks_the_same and (hidden := values_never_shown(desired)):
-        # A new secret's value may be the very fix: nothing says the manifest asks for what failed.
-        return replace(
-            base,
-            notes=(
-                f"{failed}; the manifest's {' and '.join(hidden)} cannot be compared (the API never shows "
-                "values), so whether it asks for that configuration is unknown: nothing is changed, "
-                "not even with --allow-replace; --rotate-secrets sends them again in an update, and "
-                "`endpointctl delete` then apply re-creates it",
-            ),
-        )
-    if asks_the_same:
-        # Sending the configuration that just failed again would fail again, and "no changes" would hide it.
-        return _replace(
-            desired,
-            live,
-            options,
-            [],
-            reason=f"{failed} and the manifest asks for that configuration; fix the manifest, or "
-            "re-create it",
-        )
+    if live.status is Status.UPDATE_FAILED and not fields and not tag_change and not lifecycle:
+        verdict = same_configuration(desired, live)
+        if verdict.blocked:
+            return replace(base, action=Action.BLOCKED, reason=verdict.text)
+        return replace(base, notes=(verdict.text,))
 
-    notes: list[str] = [failed] if live.status is Status.UPDATE_FAILED and not fields else []
+    notes: list[str] = [failed_note(live)] if live.status is Status.UPDATE_FAILED and not fields else []
     if tag_change and not live.managed:
         notes.append("adopting: endpointctl's ownership tags will be added")
     if tag_change:

@@ -96,8 +96,8 @@ def verdict(desired: Desired, live: Endpoint) -> tuple[list[str], str | None]:
     """The planner's own verdict on ``desired`` against ``live`` (``core.plan.compute``, as ``plan`` computes
     it, with ``--adopt`` for an endpoint not managed yet): the paths a plan would change, nothing for an
     export; and why the manifest would not serve, if it would not. That is when the endpoint's state alone
-    makes the plan replace it (it failed, or its last update failed and the manifest asks for that
-    configuration again), or when the plan would be blocked (the API gave no readable tag list: whether
+    makes the plan replace it (it failed), or when the plan would be blocked (its last update failed and
+    the manifest asks for the configuration reported; the API gave no readable tag list: whether
     endpointctl manages it, and its labels, are unknown, so an export would guess them). Adopting tags
     are no change of the export's."""
     options = Options(adopt=not live.managed, allow_replace=True)

@@ -16,9 +16,11 @@ dated one before it):
   trusted here: a server that sends more than ``tail`` asked, or counts lines, cannot make old lines new.
 
 With nothing dated received, the last ``MATCHED`` entries received are looked for as a run in the new
-stream: held until found, or until the window's ``tail`` entries all came (they were then all replayed,
-and what follows is new). Equal entries are told apart only by where they stand: the start of the held
-run that ends what was received is taken as what was received.
+stream: held until found, or until the window's ``tail`` entries all came, or the server goes quiet (a
+keep-alive comment: it sent all it had); what follows is then new. Equal entries are told apart only by
+where they stand: the start of the held run that ends what was received is taken as what was received.
+Undated entries a dated window begins with (of an entry it cut) are placed the same way, by the entry
+after them. Entries are remembered by a digest each, and what is held is bounded (``HELD_CHARS``).
 
 When the new stream holds none of the entries received at the latest time and nothing older, the window
 did not reach back: entries printed meanwhile may be missing, and ``Rejoin.missing`` says so rather than

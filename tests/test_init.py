@@ -214,6 +214,12 @@ def test_a_misspelt_task_is_refused_before_any_call(cli: Cli, sandbox: Sandbox) 
     assert "(did you mean 'text-classification'?)" in refused.stderr and refused.stdout == ""
     assert sandbox.counts() == {}
     assert yaml.safe_load(ok(cli("init", "someone/unknown-model", "--task", "my-own-task")).stdout)
+    # A task newer than endpointctl's list, a typo away from one it holds, is taken when named so.
+    assert "ENDPOINTCTL_TASKS" in ok(cli("init", "someone/unknown-model", "--task", "text-to-4d"), 2).stderr
+    newer = ok(
+        cli("init", "someone/unknown-model", "--task", "text-to-4d", env={"ENDPOINTCTL_TASKS": "text-to-4d"})
+    )
+    assert yaml.safe_load(newer.stdout)["spec"]["model"]["task"] == "text-to-4d"
 
 
 def test_the_task_comes_from_the_flag_the_hub_or_the_catalog_else_it_is_asked_for(

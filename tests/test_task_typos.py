@@ -132,7 +132,8 @@ def test_validate_refuses_a_typo_with_its_line_and_the_task_meant_and_takes_the_
     problems = [row for row in result.stderr.splitlines() if ".yaml:" in row]
     assert problems == [
         f"  {typo}:{line}: spec.model.task: 'text-clasification' is not a task the Hub knows, but a typo "
-        "away from one (did you mean 'text-classification'?)"
+        "away from one (did you mean 'text-classification'?); a task newer than endpointctl's list is taken "
+        "when ENDPOINTCTL_TASKS names it"
     ], result.stderr
     assert [r["path"] for r in json.loads(result.stdout)] == ["spec.model.task"]
     assert sum(sandbox.counts().values()) == 0  # refused offline
@@ -282,3 +283,22 @@ def test_a_blocked_create_says_where_and_never_to_remove_the_key(cli: Cli, tmp_p
     assert change["action"] == "blocked" and not change.get("steps")
     assert change["reason"].startswith(f"spec.model.task at {typo}:{line}: 'text-clasification'")
     assert change["reason"].endswith("not sent: fix the manifest") and "remove" not in change["reason"]
+
+
+def test_a_task_named_in_endpointctl_tasks_is_taken_though_a_typo_away_from_a_known_one(
+    cli: Cli, client: Any, tmp_path: pathlib.Path
+) -> None:
+    """The Hub adds tasks: ``text-to-4d``, one edit from ``text-to-3d``, would be refused for good. Named in
+    ENDPOINTCTL_TASKS (comma- or space-separated, spelled as tasks are compared), it is taken: validated,
+    planned, created with it. A typo not named there is still refused."""
+    new, _ = write(tmp_path / "new.yaml", "text-to-4d", "new-task")
+    assert cli("validate", new).code == 2
+    accepted = {"ENDPOINTCTL_TASKS": "other-task, Text_To_4D"}
+    assert cli("validate", new, env=accepted).code == 0
+    planned = cli("plan", new, "-o", "json", env=accepted)
+    assert planned.code == 0 and json.loads(planned.stdout)[0]["action"] == "create", planned.all
+    assert json.loads(cli("plan", new, "-o", "json").stdout)[0]["action"] == "blocked"  # without it
+    assert cli("apply", new, "--yes", env=accepted).code == 0
+    assert client.get("/v2/endpoint/sandbox-user/new-task").json()["model"]["task"] == "text-to-4d"
+    typo, _ = write(tmp_path / "typo.yaml", "text-clasification", "typo")
+    assert cli("validate", typo, env=accepted).code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -59,10 +60,12 @@ def schema(inv: Invocation) -> ExitCode:
     return ExitCode.OK
 
 
-def _options(flags: dict[str, Any]) -> Options:
+def _options(flags: dict[str, Any], environ: Mapping[str, str]) -> Options:
+    from endpointctl.core.hub_tasks import TASKS_VARIABLE, accepted_tasks
     from endpointctl.core.plan import Options
 
     return Options(
+        accepted_tasks=accepted_tasks(environ.get(TASKS_VARIABLE)),
         stack=flags.get("stack"),
         prune=bool(flags.get("prune")),
         adopt=bool(flags.get("adopt")),
@@ -97,7 +100,7 @@ def plan(
 
     inv.out.mode = OutputMode(output)  # so manifest problems come out as asked, too
     reading = inv.read(paths, allow_public=flags["allow_public"])
-    how = _options(flags)
+    how = _options(flags, inv.env.environ)
     check_options(how)
     settings = inv.settings(namespace=namespace, output=output)
     the_plan = deploy.plan(inv.session(settings), reading.desired, how)
@@ -149,7 +152,7 @@ def apply(
     from endpointctl.core.plan import check_options
     from endpointctl.engine.flows import deploy
 
-    how = _options(flags)
+    how = _options(flags, inv.env.environ)
     check_options(how)
     if flags.get("junit_xml") and not flags["smoke"]:
         # No file would be written: a CI step publishing it would fail later, far from the cause.

@@ -7,6 +7,8 @@ any word, so ``text-clasification`` deployed, and its smoke test passed with no 
 
 from __future__ import annotations
 
+# Tasks this variable names are taken as known (``accepted_tasks``).
+TASKS_VARIABLE = "ENDPOINTCTL_TASKS"
 # The Hub's pipeline tags (huggingface.js, packages/tasks/src/pipelines.ts, PIPELINE_DATA).
 HUB_TASKS = frozenset(
     {
@@ -94,26 +96,37 @@ def is_known_task(task: str) -> bool:
     return key in KNOWN_TASKS or key.startswith(f"{_TRANSLATION}-")
 
 
-def task_typo(desired_task: str | None) -> str | None:
+def task_typo(desired_task: str | None, accepted: frozenset[str] = frozenset()) -> str | None:
     """Why ``spec.model.task`` is refused where it would be sent (``validate``, and a create, replace or
     update of the task in a plan); None when it is no typo. Not refused when loading: a manifest deployed
     with a typo before this check stays usable by every command that does not send its task (a pause, a
-    schedule run), so an upgrade stops no cost job."""
-    meant = misspelt_task(desired_task) if desired_task is not None else None
+    schedule run), so an upgrade stops no cost job. ``accepted``: tasks taken as known
+    (``accepted_tasks``)."""
+    meant = misspelt_task(desired_task, accepted) if desired_task is not None else None
     if meant is None:
         return None
-    return f"{desired_task!r} is not a task the Hub knows, but a typo away from one (did you mean {meant!r}?)"
+    return (
+        f"{desired_task!r} is not a task the Hub knows, but a typo away from one (did you mean {meant!r}?); "
+        f"a task newer than endpointctl's list is taken when {TASKS_VARIABLE} names it"
+    )
 
 
-def misspelt_task(task: str) -> str | None:
+def accepted_tasks(named: str | None) -> frozenset[str]:
+    """The tasks ``ENDPOINTCTL_TASKS`` names (comma- or space-separated): taken as known, never as a typo
+    of one. The Hub adds tasks, and a new one may be a typo's distance from a task the list holds
+    (``text-to-4d`` beside ``text-to-3d``): without a way to say so, it could never be deployed."""
+    return frozenset(task_key(word) for word in (named or "").replace(",", " ").split())
+
+
+def misspelt_task(task: str, accepted: frozenset[str] = frozenset()) -> str | None:
     """The known task ``task`` is a typo of (``text-clasification``: text-classification), else None.
 
     None for a known task however spelled, and for one farther from every known task than a typo goes:
     a task the list does not know may be the Hub's newest, or a container's own.
     """
-    if is_known_task(task):
-        return None
     key = task_key(task)
+    if is_known_task(task) or key in accepted:
+        return None
     near = [
         (edits, known)
         for known in sorted(KNOWN_TASKS)

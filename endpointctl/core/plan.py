@@ -99,6 +99,7 @@ class Options:
     allow_replace: bool = False
     rotate_secrets: bool = False
     at: Instant | None = None  # when a schedule is evaluated (the engine's clock); None: not evaluated
+    accepted_tasks: frozenset[str] = frozenset()  # taken as known, never as typos (ENDPOINTCTL_TASKS)
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,17 @@ from endpointctl.core.hub_tasks import task_typo
 from endpointctl.core.plan import LIFECYCLE_ACTIONS, Action, Change, Plan, Step, StepKind
 
 
-def block_task_typos(plan: Plan) -> Plan:
+def block_task_typos(plan: Plan, accepted: frozenset[str] = frozenset()) -> Plan:
     """``plan`` with each create or replace whose task is a typo blocked, and such a task left out of
-    each update."""
-    return replace(plan, changes=tuple(map(_held_back_if_typo, plan.changes)))
+    each update; a task ``accepted`` names is none (``hub_tasks.accepted_tasks``)."""
+    return replace(plan, changes=tuple(_held_back_if_typo(change, accepted) for change in plan.changes))
 
 
-def _held_back_if_typo(change: Change) -> Change:
+def _held_back_if_typo(change: Change, accepted: frozenset[str]) -> Change:
     d = change.desired
     creates = change.action in (Action.CREATE, Action.REPLACE)
     updates = change.action is Action.UPDATE and any(f.path == TASK for f in change.fields)
-    why = task_typo(d.spec.model.task) if d is not None and (creates or updates) else None
+    why = task_typo(d.spec.model.task, accepted) if d is not None and (creates or updates) else None
     if d is None or why is None:
         return change
     where = f"spec.model.task at {d.file}:{d.line_of('spec', 'model', 'task')}: {why}"

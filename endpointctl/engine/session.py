@@ -216,7 +216,8 @@ class Session:
         observed, found, catalogs = self._read(placed, unnamed)
         # Branches and tags become commits first: the service answers commits, so the plan compares them.
         pinned, unreadable = revisions.pin(self.hub, placed, found)
-        planned = revisions.block_unreadable(block_task_typos(compute(pinned, observed, options)), unreadable)
+        typos_held = block_task_typos(compute(pinned, observed, options), options.accepted_tasks)
+        planned = revisions.block_unreadable(typos_held, unreadable)
         # Hardware that does not exist, cannot be deployed or does not fit the quota: found before any change.
         # Budgets are checked over the 30 days from the instant the schedules were evaluated at.
         now = options.at or datetime.fromtimestamp(self.clock.wall(), UTC)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from endpointctl.core.defaults import INIT_REGION, INIT_VENDOR
 from endpointctl.core.errors import ApiError, AuthError, EndpointctlError, NotFound, UsageError
 from endpointctl.core.export import ManifestText
-from endpointctl.core.hub_tasks import misspelt_task
+from endpointctl.core.hub_tasks import TASKS_VARIABLE, misspelt_task
 from endpointctl.core.model_facts import CatalogModel, CatalogRecipe
 from endpointctl.core.scaffold import endpoint_name, scaffold
 from endpointctl.core.sizing import Choice, choose
@@ -33,6 +33,7 @@ class InitRequest:
     vendor: str = DEFAULT_VENDOR
     region: str = DEFAULT_REGION
     namespace: str | None = None  # --namespace, written into the manifest when given
+    accepted_tasks: frozenset[str] = frozenset()  # taken as known, never as typos (ENDPOINTCTL_TASKS)
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,21 @@ def _check(request: InitRequest) -> str:
     if request.task is not None and (not request.task or CONTROL_RE.search(request.task)):
         raise UsageError("--task is empty or holds a control character")
     if request.task is not None:
-        _no_typo(request.task, "given with --task")  # before any call: the flag alone decides it
+        _no_typo(
+            request.task, "given with --task", request.accepted_tasks
+        )  # before any call: the flag alone decides it
     return name
 
 
-def _no_typo(task: str, source: str) -> None:
+def _no_typo(task: str, source: str, accepted: frozenset[str]) -> None:
     """Refuse a task a manifest cannot hold: written, it would only be refused by the next validate."""
-    meant = misspelt_task(task)
+    meant = misspelt_task(task, accepted)
     if meant is not None:
         raise UsageError(
             f"task {task!r} ({source}) is not a task the Hub knows, but a typo away from one "
             f"(did you mean {meant!r}?)",
-            hint=f"pass --task {meant}, or the task meant",
+            hint=f"pass --task {meant}, or the task meant (a task newer than endpointctl's list is taken "
+            f"when {TASKS_VARIABLE} names it)",
         )
 
 
@@ -109,7 +113,9 @@ def init(session: Session, request: InitRequest) -> Initialized:
             f"the Hub names no task for {repository}",
             hint="pass --task, e.g. --task text-generation (or custom, for a custom handler)",
         )
-    _no_typo(task, source)  # one the Hub or the catalog names, newer than endpointctl's list of tasks
+    _no_typo(
+        task, source, request.accepted_tasks
+    )  # one the Hub or the catalog names, newer than endpointctl's list of tasks
     recipe: CatalogRecipe | None = None
     if entry is not None and entry.recipes and entry.task in (None, task):
         recipe = entry.recipes[0]  # the catalog's default recipe, as `hf endpoints catalog deploy --repo`

@@ -196,6 +196,12 @@ def test_export_leaves_out_a_misspelt_task_and_says_which_was_meant(
     assert "its task 'text-clasification' is a typo of 'text-classification'" in exported.all
     assert "task" not in yaml.safe_load((directory / "typo.yaml").read_text())["spec"]["model"]
     assert cli("validate", str(directory)).code == 0
+    # Named in ENDPOINTCTL_TASKS, it is a task of its own: written, and validated with the same list.
+    accepted = {"ENDPOINTCTL_TASKS": "text-clasification"}
+    again = tmp_path / "accepted"
+    assert cli("export", "typo", "--dir", str(again), env=accepted).code == 0
+    assert yaml.safe_load((again / "typo.yaml").read_text())["spec"]["model"]["task"] == "text-clasification"
+    assert cli("validate", str(again), env=accepted).code == 0
 
 
 def test_validate_reports_a_misspelt_task_with_the_other_problems_at_once(

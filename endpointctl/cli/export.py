@@ -68,6 +68,7 @@ def export(
     without --force, and are written all or none.
     """
     from endpointctl.cli.hooks import shown_empty_when_nothing_matched
+    from endpointctl.core.hub_tasks import TASKS_VARIABLE, accepted_tasks
     from endpointctl.engine.flows import export as export_flow
     from endpointctl.ui import manifests as shown
 
@@ -75,8 +76,9 @@ def export(
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     redactor = inv.out.redactor
+    accepted = accepted_tasks(inv.env.environ.get(TASKS_VARIABLE))
     found = export_flow.export(
-        inv.session(settings), targets, desired, lambda text: redactor.scrub(text) != text
+        inv.session(settings), targets, desired, lambda text: redactor.scrub(text) != text, accepted
     )
     scrub = inv.out.redactor.scrub
     # All or none: a name not found exports nothing, so none are printed, and no file is written.

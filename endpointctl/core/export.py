@@ -227,13 +227,17 @@ def _env(
 
 
 def _model(
-    ep: Endpoint, notes: list[str], variables: list[tuple[str, str]], env: dict[str, Any]
+    ep: Endpoint,
+    notes: list[str],
+    variables: list[tuple[str, str]],
+    env: dict[str, Any],
+    accepted: frozenset[str],
 ) -> dict[str, Any]:
     model: dict[str, Any] = {"repository": ep.repository}
     if ep.revision is not None and _printable(ep.revision) and REVISION_RE.fullmatch(ep.revision):
         model["revision"] = ep.revision.lower() if is_commit(ep.revision) else literal(ep.revision)
     if ep.task is not None and _word(ep.task):
-        meant = misspelt_task(ep.task)
+        meant = misspelt_task(ep.task, accepted)
         if meant is None:
             model["task"] = literal(ep.task)
         else:
@@ -332,9 +336,12 @@ def _required(ep: Endpoint) -> list[str]:
     return missing
 
 
-def export(ep: Endpoint, holds_secret: Callable[[str], bool] = _never) -> Exported | NotExportable:
+def export(
+    ep: Endpoint, holds_secret: Callable[[str], bool] = _never, accepted_tasks: frozenset[str] = frozenset()
+) -> Exported | NotExportable:
     """The manifest document of ``ep``, or why it cannot be written as one. ``holds_secret`` says whether a
-    value holds a secret this run knows (the redactor would mask it)."""
+    value holds a secret this run knows (the redactor would mask it); ``accepted_tasks``, the tasks taken
+    as known (``hub_tasks.accepted_tasks``)."""
     notes: list[str] = []
     env, refused = _env(ep, notes, holds_secret)
     missing = _required(ep) + refused
@@ -346,7 +353,7 @@ def export(ep: Endpoint, holds_secret: Callable[[str], bool] = _never) -> Export
     if labels:
         metadata["labels"] = labels
     spec: dict[str, Any] = {
-        "model": _model(ep, notes, variables, env),
+        "model": _model(ep, notes, variables, env, accepted_tasks),
         "provider": {"vendor": ep.vendor, "region": literal(ep.region)},
         "compute": {
             "accelerator": ep.accelerator,

@@ -118,11 +118,13 @@ def export(
     targets: Targets,
     desired: Sequence[Desired],
     holds_secret: Callable[[str], bool],
+    accepted_tasks: frozenset[str] = frozenset(),
 ) -> Exports:
     """The manifests of the named endpoints (or those the selector matches, or every endpoint).
 
     ``holds_secret`` says whether a text holds a secret this run knows (the redactor would mask it): no
     manifest holding one is written or printed, masked or not (an apply would send the mask).
+    ``accepted_tasks``: tasks taken as known, written though a typo away from one (ENDPOINTCTL_TASKS).
     """
     selection = select(session, targets, desired)
     if targets.given:
@@ -133,7 +135,7 @@ def export(
     exported: list[tuple[exporting.Exported, Endpoint]] = []
     refused: list[str] = []
     for live in found:
-        result = exporting.export(live, holds_secret)
+        result = exporting.export(live, holds_secret, accepted_tasks)
         if isinstance(result, exporting.NotExportable):
             refused.append(f"{live.namespace}/{live.name}: " + "; ".join(result.reasons))
         else:

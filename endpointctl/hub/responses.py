@@ -3,9 +3,9 @@
 Nothing past ``hub`` sees a raw dict. What an answer leaves out, or says in a form a manifest cannot
 hold, is read as unknown wherever a guess could cause drift (a security type, vendor, accelerator or
 framework we do not know, secret names it does not report, an env value that is not text, a replica count
-or timeout that is not a number, or outside the manifest's bounds). A shape that cannot be read on at all
-(an object that is a list, a count that is NaN or Infinity) is ``Malformed``, naming the field: an error,
-never a guess.
+or timeout that is not a finite number, or outside the manifest's bounds). A shape that cannot be read on
+at all (an object that is a list, a hardware figure that is NaN or Infinity) is ``Malformed``, naming the
+field: an error, never a guess.
 """
 
 from __future__ import annotations
@@ -81,31 +81,33 @@ def _number(value: Any, path: str) -> int | float:
     return value
 
 
-def _count_of(value: Any, path: str) -> int | float | None:
+def _count_of(value: Any) -> int | float | None:
     """A count's number; None when it is of another JSON type (text such as "2", a boolean, a list).
 
     Unknown, not ``Malformed``: a listing is read whole, so one endpoint's count sent as text, one nobody
     here manages included, made status, plan, pause and schedule run fail for every endpoint of its
     namespace. Read as unknown, it is shown as such and nothing is decided on it (it is never compared),
     and every other endpoint works. Not a guess either: "2" is not read as 2, as a server that sends text
-    here may mean anything by it. NaN and Infinity are numbers no count can be: still malformed.
+    here may mean anything by it. So is NaN, Infinity or a number too large for any count.
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return _number(value, path)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN, Infinity or too large (1e400): no count, and the same for the namespace
+    return value
 
 
-def _count(parent: Mapping[str, Any], key: str, path: str) -> int | None:
+def _count(parent: Mapping[str, Any], key: str) -> int | None:
     """A replica count the API reports on its own (ready, target): absent is 0, as ever; not a number is
     unknown (``_count_of``)."""
     value = parent.get(key)
     if value is None:
         return 0
-    number = _count_of(value, path)
+    number = _count_of(value)
     return None if number is None else int(number)
 
 
-def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -> int | None:
+def _maybe_count(parent: Mapping[str, Any], key: str, holds: range) -> int | None:
     """A number the answer may leave out: absent or null is unknown (None), never 0.
 
     These are the counts a manifest sets (replicas, minutes), and ``holds`` is every value the manifest
@@ -116,7 +118,7 @@ def _maybe_count(parent: Mapping[str, Any], key: str, path: str, holds: range) -
     upper bound is read as itself: those bounds are endpointctl's own (the API's are not documented), and
     the count means what it says (150 replicas, set in the UI), so the manifest's is sent once and holds.
     """
-    number = _count_of(parent.get(key), path)  # absent, null or not a number (text): unknown
+    number = _count_of(parent.get(key))  # absent, null or not a number (text): unknown
     if number is None:
         return None
     count = int(number)
@@ -133,13 +135,12 @@ def _replicas(scaling: Mapping[str, Any]) -> tuple[int | None, int | None]:
     as long as the endpoint slept. Both are unknown. A configuration it does report (0/2 while scaled to
     zero) is read as ever. A maxReplica that is not a number (text "0"?) may be that 0 too: both unknown.
     """
-    high_path = "compute.scaling.maxReplica"
     high = scaling.get("maxReplica")
-    if high is not None and _count_of(high, high_path) in (None, 0):
+    if high is not None and _count_of(high) in (None, 0):
         return None, None
     return (
-        _maybe_count(scaling, "minReplica", "compute.scaling.minReplica", MIN_REPLICA_VALUES),
-        _maybe_count(scaling, "maxReplica", high_path, MAX_REPLICA_VALUES),
+        _maybe_count(scaling, "minReplica", MIN_REPLICA_VALUES),
+        _maybe_count(scaling, "maxReplica", MAX_REPLICA_VALUES),
     )
 
 
@@ -307,9 +308,7 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         instance_size=_maybe_identifier(compute, "instanceSize", "compute.instanceSize"),
         min_replica=min_replica,
         max_replica=max_replica,
-        scale_to_zero_timeout=_maybe_count(
-            scaling, "scaleToZeroTimeout", "compute.scaling.scaleToZeroTimeout", SCALE_TO_ZERO_MINUTES_VALUES
-        ),
+        scale_to_zero_timeout=_maybe_count(scaling, "scaleToZeroTimeout", SCALE_TO_ZERO_MINUTES_VALUES),
         security=security,
         # Kept to be shown: a legacy "protected" has no known level, but it says something about it.
         reported_type=wire_type if isinstance(wire_type, str) and security is None else "",
@@ -319,8 +318,8 @@ def to_endpoint(raw: Any, namespace: str) -> Endpoint:
         tags_reported=tags_reported,
         created_at=str(status.get("createdAt", "")),
         updated_at=str(status.get("updatedAt", "")),
-        ready_replica=_count(status, "readyReplica", "status.readyReplica"),
-        target_replica=_count(status, "targetReplica", "status.targetReplica"),
+        ready_replica=_count(status, "readyReplica"),
+        target_replica=_count(status, "targetReplica"),
         health_route=str(raw.get("healthRoute") or "/health"),
         labels=labels_from_tags(tags),
     )

@@ -61,11 +61,11 @@ def schema(inv: Invocation) -> ExitCode:
 
 
 def _options(flags: dict[str, Any], environ: Mapping[str, str]) -> Options:
-    from endpointctl.core.hub_tasks import TASKS_VARIABLE, accepted_tasks
+    from endpointctl.core.hub_tasks import accepted_tasks
     from endpointctl.core.plan import Options
 
     return Options(
-        accepted_tasks=accepted_tasks(environ.get(TASKS_VARIABLE)),
+        accepted_tasks=accepted_tasks(environ),
         stack=flags.get("stack"),
         prune=bool(flags.get("prune")),
         adopt=bool(flags.get("adopt")),

@@ -7,6 +7,8 @@ any word, so ``text-clasification`` deployed, and its smoke test passed with no 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 # Tasks this variable names are taken as known (``accepted_tasks``).
 TASKS_VARIABLE = "ENDPOINTCTL_TASKS"
 # The Hub's pipeline tags (huggingface.js, packages/tasks/src/pipelines.ts, PIPELINE_DATA).
@@ -111,11 +113,13 @@ def task_typo(desired_task: str | None, accepted: frozenset[str] = frozenset()) 
     )
 
 
-def accepted_tasks(named: str | None) -> frozenset[str]:
-    """The tasks ``ENDPOINTCTL_TASKS`` names (comma- or space-separated): taken as known, never as a typo
-    of one. The Hub adds tasks, and a new one may be a typo's distance from a task the list holds
-    (``text-to-4d`` beside ``text-to-3d``): without a way to say so, it could never be deployed."""
-    return frozenset(task_key(word) for word in (named or "").replace(",", " ").split())
+def accepted_tasks(environ: Mapping[str, str]) -> frozenset[str]:
+    """The tasks ``ENDPOINTCTL_TASKS`` names in ``environ`` (the caller's: comma- or space-separated),
+    taken as known, never as a typo of one. The Hub adds tasks, and a new one may be a typo's distance from
+    a task the list holds (``text-to-4d`` beside ``text-to-3d``): without a way to say so, it could never be
+    deployed."""
+    named = environ.get(TASKS_VARIABLE, "")
+    return frozenset(task_key(word) for word in named.replace(",", " ").split())
 
 
 def misspelt_task(task: str, accepted: frozenset[str] = frozenset()) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from endpointctl.core.errors import ManifestError, ManifestIssue
-from endpointctl.core.hub_tasks import TASKS_VARIABLE, accepted_tasks, task_typo
+from endpointctl.core.hub_tasks import accepted_tasks, task_typo
 from endpointctl.core.image_settings import setting_problem
 from endpointctl.core.spec import (
     CREDENTIAL_KEYS,
@@ -194,7 +194,7 @@ def _check(doc: Document, report: _Report, checks: _Checks) -> tuple[str | None,
         for item in explain_all(exc.errors()):
             report.add_new(item.path, item.message)
         return identity
-    accepted = accepted_tasks(checks.environ.get(TASKS_VARIABLE))
+    accepted = accepted_tasks(checks.environ)
     if checks.task_typos and (typo := task_typo(manifest.spec.model.task, accepted)) is not None:
         report.add(("spec", "model", "task"), typo)
         return identity

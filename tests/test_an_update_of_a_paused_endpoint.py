@@ -1,8 +1,10 @@
 """An update of a paused endpoint answered with a deploying state (`updating`, `pending`, `initializing`)
 is not followed by a pause on that answer: whether the update woke the endpoint is unknown from it. The
 endpoint is read until it settles, and the settled state decides: still paused, nothing more is sent;
-awake, it is paused again, as the plan promised ("stays paused"); still deploying at the deadline, it is
-not paused, and the run says so and exits 1 (a failed change).
+awake, it is paused again, as the plan promised ("stays paused"); failed, the change fails and nothing
+hides it; gone, it is said so; still deploying at the deadline, it is not paused, and the run says so
+and exits 1 (a failed change), naming the pause to run by hand: running the command again would not
+send it, as the manifest sets no state.
 
 Through the CLI and the sandbox over loopback, with middlewares that reshape its answers by the injected
 clock (no sleeps: the reads' waits advance the ManualClock), and the sandbox's count of requests by route.
@@ -20,20 +22,22 @@ from clirunner import Cli
 from rewritten_answers import each_endpoint, rewriting
 from test_cli_apply import manifest, write
 
-from endpointctl.sandbox import ManualClock, Sandbox
+from endpointctl.sandbox import ManualClock, Request, Response, Sandbox
+from endpointctl.sandbox.transport import Handler
 
+LIST = "GET /v2/endpoint/{namespace}"
 ONE = "GET /v2/endpoint/{namespace}/{name}"
 UPDATE = "PUT /v2/endpoint/{namespace}/{name}"
 PAUSE = "POST /v2/endpoint/{namespace}/{name}/pause"
 
 
-def paused(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path) -> str:
+def paused(cli: Cli, clock: ManualClock, tmp_path: pathlib.Path, namespace: str | None = None) -> str:
     """gpt2-demo applied, running, then paused; a manifest that changes its env (no `state`: it stays
     paused)."""
-    assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
+    assert cli("apply", write(tmp_path, "m.yaml", manifest(namespace=namespace)), "--yes").code == 0
     clock.advance(30)
-    assert cli("pause", "gpt2-demo").code == 0
-    return write(tmp_path, "m.yaml", manifest(env={"A": "1"}))
+    assert cli("pause", "gpt2-demo", *(["--namespace", namespace] if namespace else [])).code == 0
+    return write(tmp_path, "m.yaml", manifest(namespace=namespace, env={"A": "1"}))
 
 
 def answered(state: str) -> Callable[[dict[str, Any]], None]:
@@ -101,4 +105,78 @@ def test_an_update_answered_updating_that_never_settles_is_not_paused_and_says_s
     (record,) = json.loads(applied.stdout)
     assert (record["done"], record["notDone"]) == (["update"], ["pause"]), record
     assert "whether the update woke it is unknown, so it was not paused again" in record["error"]
+    assert PAUSE not in sandbox.counts(), sandbox.counts()
+    # The hint is shown, not dropped with the error: the command to see it, and the pause to run by hand.
+    assert "`endpointctl pause gpt2-demo --namespace sandbox-user` puts it back to paused" in applied.stderr
+
+
+def test_after_a_settle_timeout_the_warning_names_the_pause_instead_of_promising_a_rerun_converges(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """The owed pause is no planned step: with the endpoint awake and the manifest setting no state, the same
+    command run again plans nothing. So the warning names the pause to run, in the endpoint's namespace
+    (pasted without it, it would act on another endpoint of that name), and promises no convergence."""
+    path = paused(cli, clock, tmp_path, namespace="acme")
+    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
+    sandbox.add_middleware(rewriting(ONE, answered("updating")))
+    first = cli("apply", path, "--yes")
+    assert first.code == 1, first.all
+    assert "Run the same command again to converge" not in first.stderr, first.stderr
+    assert (
+        "warning: acme/gpt2-demo is part-way: done update; not done pause. Running the same command again "
+        "may not pause it (the plan did not list it): if `endpointctl status gpt2-demo --namespace acme` "
+        "shows it awake, `endpointctl pause gpt2-demo --namespace acme` does." in first.stderr
+    ), first.stderr
+    # Why: the same command again, the endpoint now awake, sends no pause (the manifest sets no state).
+    sandbox.clear_middleware()
+    sandbox.add_middleware(rewriting((LIST, ONE), answered("running")))
+    sandbox.reset_counts()
+    assert cli("apply", path, "--yes").code == 0
+    assert PAUSE not in sandbox.counts(), sandbox.counts()
+
+
+@pytest.mark.parametrize("settled", ["updateFailed", "failed"])
+@pytest.mark.parametrize("at_once", [True, False], ids=["answered", "settled"])
+def test_an_update_of_a_paused_endpoint_that_fails_is_a_failed_change_and_is_not_paused(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path, settled: str, at_once: bool
+) -> None:
+    """Failed is not woken: a pause would hide the failure (the next plan would read `paused`), and the run
+    would say "ok". Whether the update's answer says it at once, or the reads after `updating` do."""
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered(settled if at_once else "updating")))
+    sandbox.add_middleware(rewriting(ONE, read_as(clock, clock.now() + 20, settled)))
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 1, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["outcome"], record["done"], record["notDone"]) == ("failed", [], ["update"]), record
+    assert (
+        record["error"]
+        == f"endpoint 'sandbox-user/gpt2-demo' is {settled} after its update: not paused again"
+    )
+    assert record["status"] == settled, record
+    assert PAUSE not in sandbox.counts(), sandbox.counts()
+    assert "pausing it again" not in applied.stderr
+    assert "(`endpointctl status gpt2-demo --namespace sandbox-user` shows why)" in applied.stderr
+
+
+def test_an_endpoint_gone_while_its_update_settles_is_said_gone_and_not_shown_updating(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
+
+    def gone(request: Request, call_next: Handler) -> Response:
+        if request.route == ONE:
+            return Response(status=404, body=b'{"error": "not found"}', headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(gone)
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 1, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["done"], record["notDone"]) == (["update"], ["pause"]), record
+    assert record["error"] == "endpoint 'sandbox-user/gpt2-demo' is gone after its update", record
+    assert (record["status"], record["url"]) == (None, None), record  # read as gone: not the stale `updating`
     assert PAUSE not in sandbox.counts(), sandbox.counts()

@@ -25,6 +25,7 @@ from clirunner import Cli
 from clocks import InterruptedAt
 from conftest import PHASES
 from fake_processes import HERE_BOOT, HERE_NAMESPACE, FakeProcesses, container_holder
+from rewritten_answers import each_endpoint, rewriting
 from test_cli_apply import USER, manifest, write
 
 from endpointctl.core.defaults import LEASE_EXPIRY, LEASE_RENEWAL
@@ -35,6 +36,7 @@ from endpointctl.engine.locks import Holder, stamp
 from endpointctl.sandbox import ManualClock, Response, Sandbox, SandboxConfig
 
 LIST = "GET /v2/endpoint/{namespace}"
+ONE = "GET /v2/endpoint/{namespace}/{name}"
 RESUME = "POST /v2/endpoint/{namespace}/{name}/resume"
 PAUSE = "POST /v2/endpoint/{namespace}/{name}/pause"
 SCALE_TO_ZERO = "POST /v2/endpoint/{namespace}/{name}/scale-to-zero"
@@ -342,6 +344,32 @@ def test_a_restore_that_fails_makes_a_successful_command_exit_1_and_the_next_run
     assert again.code == 5, again.all
     assert state(cli) == "paused"
     assert book(tmp_path).recorded() is None
+
+
+def test_a_restore_blocked_by_a_state_endpointctl_does_not_know_says_why_and_suggests_no_pause(
+    cli: Cli, sandbox: Sandbox, clock: Any, tmp_path: pathlib.Path
+) -> None:
+    """While COMMAND runs the API starts answering `deleting`: the restore is blocked (never acted on), and
+    its reason is said, not "see above" with nothing above; a pause suggested would be blocked alike."""
+    deploy(cli, clock, tmp_path, then="pause")
+    marker = tmp_path / "ran"
+
+    def deleting(item: dict[str, Any]) -> None:
+        if marker.exists():
+            item["status"]["state"] = "deleting"
+
+    sandbox.add_middleware(rewriting((LIST, ONE), each_endpoint(deleting)))
+    sandbox.reset_counts()
+    touch = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')"
+    result = cli("run", "job", "--", *python(touch))
+    assert marker.exists(), result.all
+    assert result.code == 1, result.all
+    assert PAUSE not in sandbox.counts(), sandbox.counts()
+    assert (
+        "could not put it back to paused: its state 'deleting' is not one endpointctl knows: not paused"
+        in result.stderr
+    ), result.stderr
+    assert "see above" not in result.stderr and "endpointctl pause" not in result.stderr, result.stderr
 
 
 @contextlib.contextmanager

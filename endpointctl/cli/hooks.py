@@ -13,6 +13,7 @@ from endpointctl.core.errors import EndpointctlError, NothingMatched
 from endpointctl.core.outcomes import ChangeResult, SmokeResult, WaitReport
 from endpointctl.core.plan import Plan
 from endpointctl.core.settings import OutputMode
+from endpointctl.core.suggest import command_for
 from endpointctl.engine.cancel import CancelEvent
 from endpointctl.ui import progress, records, render
 from endpointctl.ui.sink import Output
@@ -147,9 +148,19 @@ def warn_half_done(out: Output, results: Sequence[ChangeResult], *, show_traceba
                 f"unknown{left}. Run `endpointctl plan` to see where things stand."
             )
         elif r.part_way:
+            # A step the plan did not list (a pause owed after an update woke the endpoint) is not one
+            # running the command again plans, as the manifest may set no state: the command that does it.
+            by_hand = [f"`{command_for(step, r.change.namespace, r.change.name)}`" for step in r.unplanned]
+            next_step = (
+                f"Running the same command again may not {' or '.join(r.unplanned)} it (the plan did not "
+                f"list it): if `{command_for('status', r.change.namespace, r.change.name)}` shows it "
+                f"awake, {' and '.join(by_hand)} does."
+                if by_hand
+                else "Run the same command again to converge."
+            )
             out.warn(
                 f"{r.change.namespace}/{r.change.name} is part-way: done {', '.join(r.done)}; "
-                f"not done {', '.join(r.not_done)}. Run the same command again to converge."
+                f"not done {', '.join(r.not_done)}. {next_step}"
             )
         if show_tracebacks and r.traceback:
             out.diagnostic(f"traceback of {r.change.namespace}/{r.change.name}:\n{r.traceback.rstrip()}")

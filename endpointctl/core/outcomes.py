@@ -43,6 +43,7 @@ class ChangeResult:
         return [step for step in self.not_done if step not in self.unknown]
 
     error: str | None = None
+    hint: str | None = None  # what the error's hint says to do next
     endpoint: Endpoint | None = None  # the last answer: of the last step done
     # The answer to the change's update, kept beside ``endpoint``: a resume or a pause after it answers
     # for itself, and what the update did is judged from the update's own answer (``schedule hold``).
@@ -53,6 +54,13 @@ class ChangeResult:
     @property
     def part_way(self) -> bool:
         return bool(self.done and self.not_done)
+
+    @property
+    def unplanned(self) -> list[str]:
+        """Of ``not_done``, the steps the plan did not list (a pause owed after an update woke a paused
+        endpoint): the same command run again plans from what it reads then, and may not do them."""
+        planned = {step.kind.value for step in self.change.steps}
+        return [step for step in self.not_done if step not in planned]
 
 
 class WaitOutcome(StrEnum):

@@ -5,9 +5,8 @@ The planner decides this, not the hub: the plan must show everything an apply se
 
 from __future__ import annotations
 
-from endpointctl.core.diff import FieldChange, diff_endpoint
+from endpointctl.core.diff import FieldChange
 from endpointctl.core.endpoint import Endpoint
-from endpointctl.core.spec import Desired
 
 # Whether the API takes one compute field alone or wants all three together is unconfirmed [U]; the hub
 # always sent them together. A companion the answer reported equals the manifest (else it would be a
@@ -46,31 +45,3 @@ def update_paths(fields: tuple[FieldChange, ...], live: Endpoint) -> tuple[tuple
             "the update, and nothing changes)"
         )
     return changed + tuple(sent), notes
-
-
-# What a plan assumes a resume leaves (core/diff.py ``replicas_after_resume``): the API's reset to 1/1.
-_ASSUMED_AFTER_RESUME = {
-    "scaling.minReplica": lambda e: e.min_replica,
-    "scaling.maxReplica": lambda e: e.max_replica,
-}
-
-
-def shown_by_resume(paths: tuple[str, ...], desired: Desired, answer: Endpoint) -> tuple[str, ...]:
-    """Of an update planned to follow a resume, the scaling paths the resume's own answer already shows
-    as the manifest's: not to be sent.
-
-    The plan compared them with the 1/1 the API is documented to set on resume, as it had nothing else
-    before the resume; whether the API keeps the configured replicas instead is unconfirmed [U]. The
-    answer is the better reading: where it reports the manifest's value, sending it again would be an
-    update planned on a guess. Where it reports another value, or none (absent, or the 0/0 some states
-    answer: unknown), the plan's update stands, as shown: what is sent is still only what the plan showed,
-    never a path it did not.
-    """
-    differing = {change.path for change in diff_endpoint(desired, answer, compare_scaling=True)}
-    return tuple(
-        path
-        for path in paths
-        if path in _ASSUMED_AFTER_RESUME
-        and _ASSUMED_AFTER_RESUME[path](answer) is not None
-        and path not in differing
-    )

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from endpointctl.core.backoff import ABSENT
 from endpointctl.core.clock import Cancel, Clock
@@ -35,9 +35,8 @@ from endpointctl.core.outcomes import ChangeOutcome, ChangeResult, WaitOutcome
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.readiness import WaitTarget
 from endpointctl.core.spec import Desired
-from endpointctl.core.suggest import manifest_command
+from endpointctl.core.suggest import command_for, manifest_command
 from endpointctl.core.tags import MANAGED_TAG
-from endpointctl.core.update_paths import shown_by_resume
 from endpointctl.engine.polling import PollOutcome, poll
 from endpointctl.engine.waiter import wait_for
 from endpointctl.hub import Created, Hub
@@ -53,6 +52,7 @@ _NEEDS_SETTLED = (StepKind.SCALE_TO_ZERO,)
 _SETTLED = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.PAUSED, Status.FAILED, Status.UPDATE_FAILED)
 # Deploying: an answer in one of these says where the endpoint is going only once it has left it.
 _MOVING = (Status.PENDING, Status.INITIALIZING, Status.UPDATING)
+_BROKEN = (Status.FAILED, Status.UPDATE_FAILED)
 
 
 def _signals_to_main_thread() -> None:
@@ -122,11 +122,6 @@ class Executor:
                         timeout=self.settle_timeout,
                         cancel=self.cancel,
                     )
-                narrowed = self._after_resume(change, step, endpoint, result)
-                if narrowed is not step and not narrowed.paths and not narrowed.tags:
-                    result.done.append(result.not_done.pop(0))  # as the step would leave it: nothing to send
-                    continue
-                step = narrowed
                 self.report(f"{where}: {step.kind.value} ...")
                 endpoint = self._do(change, step)
                 if step.kind is StepKind.UPDATE:
@@ -135,14 +130,25 @@ class Executor:
                     # While it is read, the update is done and a pause may be owed: a failure says so.
                     result.done.append(result.not_done.pop(0))
                     result.not_done.insert(0, StepKind.PAUSE.value)
-                    endpoint = self._settled_after_update(change, endpoint)
+                    latest: list[Endpoint | None] = [endpoint]
+                    try:
+                        self._settle_after_update(change, latest)
+                    finally:
+                        endpoint = latest[0]  # the last read, also when it ended otherwise (gone: None)
                     result.not_done[0] = result.done.pop()  # as before: the update's own bookkeeping follows
+                if self._may_wake(change, step) and endpoint is not None and endpoint.status in _BROKEN:
+                    # Not woken: failed. A pause would hide that (the next plan would read `paused`).
+                    raise EndpointFailed(
+                        f"endpoint '{where}' is {endpoint.status.value} after its update: not paused again",
+                        hint=f"`{command_for('status', change.namespace, change.name)}` shows why",
+                    )
                 woken = self._woken_by_update(change, step, endpoint)
                 if woken and endpoint is not None and endpoint.status is Status.UNKNOWN:
                     # A state we do not know is never acted on, a pause included: said, for a person to look.
                     self.report(
                         f"{where}: after the update the API reports the state {endpoint.shown_state!r}, "
-                        "which endpointctl does not know: not paused again; see `endpointctl status`"
+                        "which endpointctl does not know: not paused again; see "
+                        f"`{command_for('status', change.namespace, change.name)}`"
                     )
                 elif woken:
                     # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
@@ -155,14 +161,14 @@ class Executor:
             except (Interrupted, OutcomeUnknown) as error:
                 interrupted = isinstance(error, Interrupted)
                 result.outcome = ChangeOutcome.INTERRUPTED if interrupted else ChangeOutcome.FAILED
-                result.error = error.message
+                result.error, result.hint = error.message, error.hint
                 if isinstance(error, OutcomeUnknown) or error.outcome_unknown:
                     # Sent, and maybe done: reported as neither, so no one takes "not done" for a fact.
                     result.unknown.append(result.not_done[0])
                 break
             except EndpointctlError as error:
                 result.outcome = ChangeOutcome.FAILED
-                result.error = error.message
+                result.error, result.hint = error.message, error.hint
                 break
             except Exception as error:
                 # A bug, not an API answer: say so, and keep the traceback for --traceback.
@@ -175,28 +181,9 @@ class Executor:
         if result.outcome is ChangeOutcome.OK:
             self.report(f"{where}: {change.action.value} done")
         else:
-            self.report(f"{where}: {change.action.value} failed: {result.error}")
+            hint = f" ({result.hint})" if result.hint else ""
+            self.report(f"{where}: {change.action.value} failed: {result.error}{hint}")
         return result
-
-    def _after_resume(
-        self, change: Change, step: Step, answer: Endpoint | None, result: ChangeResult
-    ) -> Step:
-        """An update planned after a resume, less the scaling the resume's answer already shows."""
-        if (
-            step.kind is not StepKind.UPDATE
-            or StepKind.RESUME.value not in result.done
-            or answer is None
-            or change.desired is None
-        ):
-            return step
-        shown = shown_by_resume(step.paths, change.desired, answer)
-        if not shown:
-            return step
-        self.report(
-            f"{change.namespace}/{change.name}: the resume's answer shows {', '.join(shown)} as the "
-            "manifest says (not the 1/1 the plan assumed): not sent"
-        )
-        return replace(step, paths=tuple(path for path in step.paths if path not in shown))
 
     @staticmethod
     def _may_wake(change: Change, step: Step) -> bool:
@@ -212,41 +199,44 @@ class Executor:
     def _woken_by_update(self, change: Change, step: Step, endpoint: Endpoint | None) -> bool:
         return self._may_wake(change, step) and endpoint is not None and endpoint.status is not Status.PAUSED
 
-    def _settled_after_update(self, change: Change, answer: Endpoint) -> Endpoint:
-        """The endpoint once it has left the deploying state an update of it, paused, was answered with.
+    def _settle_after_update(self, change: Change, latest: list[Endpoint | None]) -> None:
+        """Read the endpoint until it leaves the deploying state an update of it, paused, was answered
+        with; ``latest[0]`` is the update's answer, then each read (None: gone), also when this raises.
 
         ``updating`` (or ``pending``, ``initializing``) does not say whether the update woke it: the API
         may be applying the configuration to an endpoint that stays paused [U]. A pause sent then, on a
         guess, would stop an endpoint mid-rollout for nothing; none sent, a woken one bills. So neither on
         the transitional answer: it is read until it settles (on the injected clock, within the settle
-        timeout), and the settled state decides, paused (nothing to do) or awake (paused again). Still
-        moving at the deadline: not paused, and said, as a timeout, for a person to look.
+        timeout), and the settled state decides, paused (nothing to do), awake (paused again) or failed.
+        Still moving at the deadline: not paused, and said, as a timeout, with the pause to run by hand:
+        the manifest may set no state, so running the same command again would not pause it.
         """
         where = f"{change.namespace}/{change.name}"
+        first = latest[0]
+        assert first is not None
         self.report(
-            f"{where}: the update was answered '{answer.status.value}'; reading it until it settles, to "
+            f"{where}: the update was answered '{first.status.value}'; reading it until it settles, to "
             "tell whether it woke the paused endpoint"
         )
-        latest = [answer]
 
         def settled() -> float | None:
-            read = self.hub.get(change.namespace, change.name)
+            latest[0] = read = self.hub.get(change.namespace, change.name)
             if read is None:
                 raise EndpointFailed(f"endpoint '{where}' is gone after its update", hint=SEE_PLAN)
-            latest[0] = read
             return 0 if read.status in _MOVING else None
 
         polled = poll(settled, clock=self.clock, timeout=self.settle_timeout, cancel=self.cancel)
+        state = latest[0].status.value if latest[0] is not None else "unknown"
         if polled.outcome is PollOutcome.INTERRUPTED:
-            raise Interrupted(f"interrupted while '{where}' was {latest[0].status.value} after its update")
+            raise Interrupted(f"interrupted while '{where}' was {state} after its update")
         if polled.outcome is PollOutcome.TIMEOUT:
+            status = command_for("status", change.namespace, change.name)
+            pause = command_for("pause", change.namespace, change.name)
             raise WaitTimeout(
-                f"endpoint '{where}' is still {latest[0].status.value} {polled.elapsed:.0f}s after its "
-                "update: whether the update woke it is unknown, so it was not paused again",
-                hint=f"`endpointctl status {change.name}` shows it; `endpointctl pause {change.name}` if it "
-                "runs",
+                f"endpoint '{where}' is still {state} {polled.elapsed:.0f}s after its update: whether the "
+                "update woke it is unknown, so it was not paused again",
+                hint=f"`{status}` shows it; if it is awake, `{pause}` puts it back to paused",
             )
-        return latest[0]
 
     def _do(self, change: Change, step: Step) -> Endpoint | None:
         ns, name = change.namespace, change.name

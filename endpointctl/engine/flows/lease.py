@@ -308,12 +308,16 @@ def _leave(session: Session, leased: Leased, mine: _Mine, command_line: str) -> 
         # The record stays: the next run of this endpoint, finding no live lease, puts it back.
         back = leased.put_back_to or leased.back_to
         kind = _RESTORE.get(back)
+        # A blocked restore (a state endpointctl does not know) was not reported by the executor: its
+        # reason is said here, and no command is suggested, as it would be blocked for the same reason.
+        blocked = [r.error for r in leased.restored if r.outcome is ChangeOutcome.BLOCKED and r.error]
         by_hand = ""
-        if kind is not None:
+        if kind is not None and not blocked:
             again = command_for(kind.value, target.namespace, target.name, implied=session.implied_namespace)
             by_hand = f", or run `{again}`"
+        why = leased.restore_error or "; ".join(blocked) or "see above"
         session.report(
-            f"{target.key}: could not put it back to {back}: {leased.restore_error or 'see above'}; "
+            f"{target.key}: could not put it back to {back}: {why}; "
             f"the next `endpointctl run` of it will try again{by_hand}"
         )
 

@@ -57,9 +57,10 @@ def a_namespace_with_one_odd_count(
     body: Any,
     tmp_path: pathlib.Path,
     key: str,
+    odd: Any = "2",
 ) -> str:
-    """ "office" (managed, with a schedule) beside a foreign endpoint whose ``key`` is answered as "2"; the
-    schedule's manifest path."""
+    """ "office" (managed, with a schedule) beside a foreign endpoint whose ``key`` is answered as ``odd``
+    ("2"); the schedule's manifest path."""
     (tmp_path / "setup").mkdir()
     assert cli("apply", write(tmp_path / "setup", "m.yaml", manifest("office")), "--yes").code == 0
     assert client.post("/v2/endpoint/sandbox-user", json=body(FOREIGN, scaleToZeroTimeout=15)).is_success
@@ -70,7 +71,7 @@ def a_namespace_with_one_odd_count(
             parent = item
             for part in COUNTS[key]:
                 parent = parent[part]
-            parent[key] = "2"
+            parent[key] = odd
 
     sandbox.add_middleware(rewriting((LIST, ONE), each_endpoint(edit)))
     return write(tmp_path, "office.yaml", manifest("office", schedule=OFFICE))
@@ -122,6 +123,28 @@ def test_one_endpoints_count_as_text_leaves_the_others_readable_and_itself_unkno
         "POST /v2/endpoint/sandbox-user/office/resume",
         "POST /v2/endpoint/sandbox-user/office/pause",
     ]
+
+
+@pytest.mark.parametrize("key", ["readyReplica", "maxReplica"])
+def test_a_count_sent_as_a_boolean_is_unknown_in_every_output(
+    cli: Cli,
+    clock: ManualClock,
+    sandbox: Sandbox,
+    client: httpx.Client,
+    endpoint_body: Any,
+    tmp_path: pathlib.Path,
+    key: str,
+) -> None:
+    """JSON's true is a Python int: read as a count it would be 1. Unknown instead: null in JSON, `?` in
+    the table and in markdown (never Python's "None" or "True")."""
+    a_namespace_with_one_odd_count(cli, clock, sandbox, client, endpoint_body, tmp_path, key, odd=True)
+    listed = {item["name"]: item for item in json.loads(cli("status", "-o", "json").stdout)}
+    assert listed[FOREIGN][key] is None, listed[FOREIGN]
+    for mode in ("table", "markdown"):
+        shown = cli("status", "-o", mode)
+        assert shown.code == 0, shown.all
+        (row,) = [line for line in shown.stdout.splitlines() if FOREIGN in line]
+        assert "?" in row and "None" not in row and "True" not in row, row
 
 
 def test_the_endpoint_itself_is_not_changed_on_its_unknown_count(

@@ -13,7 +13,9 @@ clock (no sleeps: the reads' waits advance the ManualClock), and the sandbox's c
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -180,3 +182,68 @@ def test_an_endpoint_gone_while_its_update_settles_is_said_gone_and_not_shown_up
     assert record["error"] == "endpoint 'sandbox-user/gpt2-demo' is gone after its update", record
     assert (record["status"], record["url"]) == (None, None), record  # read as gone: not the stale `updating`
     assert PAUSE not in sandbox.counts(), sandbox.counts()
+
+
+def test_an_interrupt_while_the_update_settles_sends_no_pause_and_says_the_pause_is_not_done(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
+    sandbox.add_middleware(rewriting(ONE, answered("updating")))
+    reads = 0
+
+    def interrupt(request: Request, call_next: Handler) -> Response:
+        nonlocal reads
+        if request.route == ONE:
+            reads += 1
+            if reads == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+        return call_next(request)
+
+    sandbox.add_middleware(interrupt)
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 130, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["outcome"], record["done"], record["notDone"]) == ("interrupted", ["update"], ["pause"])
+    counts = sandbox.counts()
+    assert counts[ONE] <= 3 and PAUSE not in counts, counts  # stopped reading at once
+
+
+def test_an_api_error_while_the_update_settles_sends_no_pause(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
+
+    def broken(request: Request, call_next: Handler) -> Response:
+        if request.route == ONE:
+            return Response(status=400, body=b'{"error": "bad"}', headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(broken)
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 1, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["outcome"], record["done"], record["notDone"]) == ("failed", ["update"], ["pause"]), record
+    assert PAUSE not in sandbox.counts(), sandbox.counts()
+
+
+def test_an_update_that_settles_in_a_state_endpointctl_does_not_know_is_not_paused(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """`deleting` is not deploying: the reads stop at once, and a state endpointctl does not know is never
+    acted on, a pause included: said instead, with the endpoint's namespace."""
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
+    sandbox.add_middleware(rewriting(ONE, answered("deleting")))
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 0, applied.all
+    counts = sandbox.counts()
+    assert counts[ONE] == 1 and PAUSE not in counts, counts
+    assert (
+        "after the update the API reports the state 'deleting', which endpointctl does not know: not paused "
+        "again; see `endpointctl status gpt2-demo --namespace sandbox-user`" in applied.stderr
+    ), applied.stderr

@@ -182,6 +182,12 @@ def test_a_smoke_test_says_when_the_answer_shape_went_unchecked(
         "task 'text-clasification' is not one the Hub knows (did you mean 'text-classification'?), "
         "so no answer shape to check"
     ) in typo["notes"]
+    # Named in ENDPOINTCTL_TASKS, it is a task of its own: no "did you mean", in smoke as in validate.
+    accepted = cli("smoke", "typo", "-o", "json", env={"ENDPOINTCTL_TASKS": "text-clasification"})
+    assert accepted.code == 0, accepted.all
+    (taken,) = json.loads(accepted.stdout)
+    assert "task 'text-clasification': endpointctl knows no answer shape for it to check" in taken["notes"]
+    assert "did you mean" not in accepted.all
 
 
 def test_export_leaves_out_a_misspelt_task_and_says_which_was_meant(

@@ -68,7 +68,6 @@ def export(
     without --force, and are written all or none.
     """
     from endpointctl.cli.hooks import shown_empty_when_nothing_matched
-    from endpointctl.core.hub_tasks import accepted_tasks
     from endpointctl.engine.flows import export as export_flow
     from endpointctl.ui import manifests as shown
 
@@ -76,7 +75,7 @@ def export(
     desired = inv.load(targets.files) if targets.files else []
     settings = inv.settings(namespace=namespace, output=output)
     redactor = inv.out.redactor
-    accepted = accepted_tasks(inv.env.environ)
+    accepted = settings.accepted_tasks
     found = export_flow.export(
         inv.session(settings), targets, desired, lambda text: redactor.scrub(text) != text, accepted
     )

@@ -63,7 +63,6 @@ def init(
     for generative ones. The manifest is private, scales to zero after 15 idle minutes, and passes
     `endpointctl validate`; nothing is created until you `apply` it.
     """
-    from endpointctl.core.hub_tasks import accepted_tasks
     from endpointctl.engine.flows import export as export_flow
     from endpointctl.engine.flows import scaffold as init_flow
     from endpointctl.ui import manifests as shown
@@ -75,7 +74,7 @@ def init(
     target_dir = given_directory(directory)
     _check_offline(vendor, region, None if file is None else Path(file), force=force)
     settings = inv.settings(namespace=namespace, output=output)
-    accepted = accepted_tasks(inv.env.environ)
+    accepted = settings.accepted_tasks
     request = init_flow.InitRequest(repository, name, task, vendor, region, namespace, accepted)
     made = init_flow.init(inv.session(settings), request)
     if file is None and target_dir is None:

@@ -83,6 +83,7 @@ class Services:
                 locks_dir=state_dir(self._settings.state_dir),
                 processes=self._processes,
                 timer=self._timer,
+                accepted_tasks=self._settings.accepted_tasks,
             )
         return self._session
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from endpointctl.core.defaults import MAX_SECONDS
 from endpointctl.core.errors import UsageError
+from endpointctl.core.hub_tasks import accepted_tasks
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_RETRY_SECONDS = 300.0
@@ -217,6 +218,8 @@ class Settings:
     state_dir: str | None = None  # ENDPOINTCTL_STATE_DIR: where locks live; None: the user's state dir
     # ENDPOINTCTL_ALLOW_HTTP: the token may go over plain http beyond this machine (a remote sandbox's).
     allow_plain_http: bool = False
+    # ENDPOINTCTL_TASKS: tasks taken as known, never as a typo of one (core/hub_tasks.py).
+    accepted_tasks: frozenset[str] = frozenset()
 
     @classmethod
     def resolve(
@@ -243,4 +246,5 @@ class Settings:
             output=OutputMode(output),
             state_dir=environ.get("ENDPOINTCTL_STATE_DIR") or None,
             allow_plain_http=_truthy(environ.get("ENDPOINTCTL_ALLOW_HTTP"), "ENDPOINTCTL_ALLOW_HTTP"),
+            accepted_tasks=accepted_tasks(environ),
         )

@@ -126,14 +126,16 @@ def run_one(
     pace: Pace,
     url: str | None = None,
     implied_namespace: str | None = None,
+    accepted_tasks: frozenset[str] = frozenset(),
 ) -> SmokeResult:
     """One endpoint's smoke test; never raises for anything the endpoint does.
 
     ``implied_namespace``: where a command given no --namespace lands, for the commands a reason suggests.
+    ``accepted_tasks``: tasks taken as known (ENDPOINTCTL_TASKS), never said to be a typo.
     """
     spec = desired.spec.smoke_test if desired is not None else None
     task = endpoint.task or (desired.spec.model.task if desired is not None else None)
-    case = case_for(task, spec)
+    case = case_for(task, spec, accepted_tasks)
     target = url or endpoint.url
     # As reports show it: a --url's password or signed query is never written anywhere.
     shown = shown_url(target) if target else None
@@ -221,6 +223,7 @@ def run_smoke(
     pace: Pace,
     url_override: Mapping[str, str] | None = None,
     implied_namespace: str | None = None,
+    accepted_tasks: frozenset[str] = frozenset(),
 ) -> list[SmokeResult]:
     """Smoke-test each observed endpoint, with its manifest's ``smokeTest`` when a Desired is given.
 
@@ -232,7 +235,15 @@ def run_smoke(
     for endpoint, desired in endpoints_with_specs:
         url = overrides.get(f"{endpoint.namespace}/{endpoint.name}") or overrides.get(endpoint.name)
         results.append(
-            run_one(client, endpoint, desired, pace=pace, url=url, implied_namespace=implied_namespace)
+            run_one(
+                client,
+                endpoint,
+                desired,
+                pace=pace,
+                url=url,
+                implied_namespace=implied_namespace,
+                accepted_tasks=accepted_tasks,
+            )
         )
     return results
 

@@ -96,6 +96,7 @@ class Session:
         locks_dir: Path,
         processes: Processes,
         timer: Clock,
+        accepted_tasks: frozenset[str] = frozenset(),
     ) -> None:
         self._connect = connect
         self._connection: Connection | None = None
@@ -109,6 +110,7 @@ class Session:
         # What a thread of its own (a lease's heartbeat) waits on: never a test's clock that advances
         # whenever slept on, which such a thread would spin on, moving the test's time under it.
         self.timer = timer
+        self.accepted_tasks = accepted_tasks  # ENDPOINTCTL_TASKS: never said to be a typo (a smoke's note)
 
     def _connected(self) -> Connection:
         if self._connection is None:

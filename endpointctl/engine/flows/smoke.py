@@ -53,6 +53,7 @@ def _run(
             pace=_pace(session),
             url_override=overrides,
             implied_namespace=session.implied_namespace,
+            accepted_tasks=session.accepted_tasks,
         )
     return results
 

@@ -58,6 +58,17 @@ def read_as(clock: ManualClock, until: float, then: str | None) -> Callable[[dic
     return each_endpoint(edit)
 
 
+def reads_answer(sandbox: Sandbox, status: int, body: bytes) -> None:
+    """Every read of the endpoint is answered with this error."""
+
+    def answer(request: Request, call_next: Handler) -> Response:
+        if request.route == ONE:
+            return Response(status=status, body=body, headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(answer)
+
+
 @pytest.mark.parametrize("state", ["updating", "pending", "initializing"])
 def test_an_update_answered_as_deploying_is_not_followed_by_a_pause_when_it_settles_paused(
     cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path, state: str
@@ -167,13 +178,7 @@ def test_an_endpoint_gone_while_its_update_settles_is_said_gone_and_not_shown_up
 ) -> None:
     path = paused(cli, clock, tmp_path)
     sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
-
-    def gone(request: Request, call_next: Handler) -> Response:
-        if request.route == ONE:
-            return Response(status=404, body=b'{"error": "not found"}', headers={})
-        return call_next(request)
-
-    sandbox.add_middleware(gone)
+    reads_answer(sandbox, 404, b'{"error": "not found"}')
     sandbox.reset_counts()
     applied = cli("apply", path, "--yes", "-o", "json")
     assert applied.code == 1, applied.all
@@ -215,13 +220,7 @@ def test_an_api_error_while_the_update_settles_sends_no_pause(
 ) -> None:
     path = paused(cli, clock, tmp_path)
     sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
-
-    def broken(request: Request, call_next: Handler) -> Response:
-        if request.route == ONE:
-            return Response(status=400, body=b'{"error": "bad"}', headers={})
-        return call_next(request)
-
-    sandbox.add_middleware(broken)
+    reads_answer(sandbox, 400, b'{"error": "bad"}')
     sandbox.reset_counts()
     applied = cli("apply", path, "--yes", "-o", "json")
     assert applied.code == 1, applied.all

@@ -58,6 +58,8 @@ def test_keys_are_the_stack_and_every_endpoint_addressed() -> None:
         "stack:prod",
     ]
     assert lock.apply_keys(None, [("acme", "a")]) == ["endpoint:acme/a"]
+    # One namespace whatever its case: a manifest's `Acme` and a command's `acme` take one lock.
+    assert lock.apply_keys(None, [("Acme", "a")]) == lock.apply_keys(None, [("acme", "a")])
 
 
 def test_held_stack_times_out_naming_the_holder_with_no_mutating_call(

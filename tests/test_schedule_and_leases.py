@@ -443,3 +443,25 @@ def test_a_lease_record_that_cannot_be_kept_is_said_and_the_records_are_still_pr
     assert (record["action"], record["outcome"]) == ("pause", "ok")
     assert "its lease record could not be kept" in stderr and "Permission denied" in stderr
     assert state(cli) == "paused"
+
+
+def test_a_batch_run_given_the_namespace_in_another_case_keeps_the_endpoint_awake(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """Namespaces are one whatever their case: `endpointctl run office --namespace Sandbox-User` keeps its
+    lease in the book `schedule run` reads for the manifest's `sandbox-user`, so the cron run does not
+    pause the endpoint under the live batch."""
+    path = write(tmp_path, "o.yaml", manifest("office", namespace=USER, schedule=OFFICE))
+    setup = write(tmp_path, "setup.yaml", manifest("office", namespace=USER, state="running"))
+    assert cli("apply", setup, "--yes").code == 0
+    clock.advance(10)
+    book = LeaseBook(tmp_path, Target(USER.upper(), "office"))
+    book.record("paused")
+    book.add(Holder(pid=os.getpid(), host=socket.gethostname(), command="endpointctl run office", since="x"))
+    sandbox.reset_counts()
+    ran = cli("schedule", "run", path, "--at", NIGHT, "-o", "json")
+    assert ran.code == 0, ran.all
+    (record,) = json.loads(ran.stdout)
+    assert record["action"] == "none", record  # not paused under the batch
+    assert "in use by `endpointctl run`" in " ".join(record["notes"]), record
+    assert sandbox.mutating_count() == 0, sandbox.counts()

@@ -64,7 +64,7 @@ from typing import Any
 
 from endpointctl.core.defaults import LEASE_EXPIRY
 from endpointctl.core.errors import EndpointctlError
-from endpointctl.core.targets import Target
+from endpointctl.core.targets import Target, namespace_key
 from endpointctl.engine.locks import STAMP, Holder, parse_holder, read_record, stamp, write_record
 from endpointctl.engine.processes import Processes
 
@@ -72,9 +72,15 @@ _BEFORE = "before.json"
 _MAX_TICKS = 2**64  # a start time is an unsigned 64-bit count of clock ticks
 
 
+def _book_key(target: Target) -> str:
+    # The Hub's namespaces are one whatever their case: `run --namespace Acme` and a manifest's `acme`
+    # must share one book and one lock, or a schedule run would pause an endpoint under a live batch.
+    return f"{namespace_key(target.namespace)}/{target.name}"
+
+
 def lease_key(target: Target) -> str:
     """The lock key that guards one endpoint's lease directory."""
-    return f"lease:{target.key}"
+    return f"lease:{_book_key(target)}"
 
 
 class LeaseBookUnreadable(EndpointctlError):
@@ -294,8 +300,9 @@ class LeaseBook:
 
     def __init__(self, state_directory: Path, target: Target) -> None:
         # Readable for whoever looks, and a hash so that distinct endpoints never share a directory.
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", target.key)[:60]
-        digest = hashlib.sha256(target.key.encode()).hexdigest()[:12]
+        key = _book_key(target)
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[:60]
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         self.directory = state_directory / "leases" / f"{slug}-{digest}"
 
     def read(self, processes: Processes, wall: float, *, me: int | None = None, tidy: bool = True) -> Holders:

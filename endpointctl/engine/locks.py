@@ -42,6 +42,7 @@ from endpointctl.core.backoff import LOCK
 from endpointctl.core.clock import Cancel, Clock
 from endpointctl.core.defaults import LOCK_TIMEOUT
 from endpointctl.core.errors import EndpointctlError, Interrupted, UsageError
+from endpointctl.core.targets import namespace_key
 from endpointctl.engine.polling import PollOutcome, poll
 
 DEFAULT_TIMEOUT = LOCK_TIMEOUT
@@ -87,7 +88,9 @@ def state_dir(override: str | None) -> Path:
 
 def apply_keys(stack: str | None, endpoints: Iterable[tuple[str, str]]) -> list[str]:
     """The lock keys of an apply: its stack, if any, and every (namespace, name) its manifests address."""
-    keys = {f"endpoint:{namespace}/{name}" for namespace, name in endpoints}
+    # Namespaces whatever their case (core/targets.namespace_key): a manifest's `Acme` and a command's
+    # `acme` are one endpoint, and must take one lock.
+    keys = {f"endpoint:{namespace_key(namespace)}/{name}" for namespace, name in endpoints}
     if stack:
         keys.add(f"stack:{stack}")
     return sorted(keys)

@@ -250,3 +250,35 @@ def test_a_command_for_a_manifest_file_pastes_back_to_that_file(manifest: str, n
     path = words[2]
     assert not path.startswith("-") and os.path.normpath(path) == os.path.normpath(manifest)
     assert ("--namespace" in words) is (namespace is not None)
+
+
+def test_the_commands_a_hold_suggests_name_its_namespace(
+    cli: Cli, client: Any, tmp_path: pathlib.Path
+) -> None:
+    """acme/office, run with the token's user as the default namespace: every command the hold's notes and
+    a blocked stop suggest names --namespace acme; pasted without it, a release would end the hold of
+    sandbox-user/office (a namesake), which the next schedule run then pauses under whoever uses it."""
+    office = {"timezone": "Europe/Berlin", "running": ["Mon-Fri 08:00-20:00"]}
+    night = datetime.fromtimestamp(cli.clock.wall(), UTC).replace(hour=22).isoformat()
+    path = write(tmp_path, "o.yaml", manifest("office", namespace=ORG, schedule=office))
+    assert cli("apply", path, "--yes").code == 0
+    cli.clock.advance(10)
+    held = cli("schedule", "hold", "office", "--namespace", ORG, "--for", "1d")
+    assert held.code == 0, held.all
+    ran = cli("schedule", "run", path, "--at", night, "-o", "json")
+    assert ran.code == 0, ran.all
+    # A hold tag edited by hand: the stop is blocked, and the reason names the fix.
+    tags = [
+        t
+        for t in client.get(f"/v2/endpoint/{ORG}/office").json()["tags"]
+        if not t.startswith("endpointctl-hold")
+    ]
+    assert client.put(
+        f"/v2/endpoint/{ORG}/office", json={"tags": [*tags, "endpointctl-hold=tomorrow"]}
+    ).is_success
+    blocked = cli("schedule", "run", path, "--at", night, "-o", "json")
+    assert blocked.code == 1, blocked.all
+    found = [words for text in (held.all, ran.all, blocked.all) for words in suggested(text)]
+    assert sum("release" in words for words in found) >= 3 and any("hold" in words for words in found), found
+    bare = [shlex.join(words) for words in found if "office" in words and not names_namespace(words, ORG)]
+    assert bare == [], bare

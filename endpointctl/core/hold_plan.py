@@ -23,6 +23,7 @@ from endpointctl.core.hold_tag import (
 from endpointctl.core.outcomes import ChangeResult
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
 from endpointctl.core.scheduled import until_text
+from endpointctl.core.suggest import command_for
 from endpointctl.core.tags import UNKNOWN_TAGS
 from endpointctl.core.targets import Target
 
@@ -69,7 +70,8 @@ def hold_plan(
         fields = _retag(ep, tags)
         steps = [Step(StepKind.UPDATE, tags=tags)] if fields else []
         notes = [
-            f"held awake until {until_text(until, at)} UTC; `endpointctl schedule release {ep.name}` ends it"
+            f"held awake until {until_text(until, at)} UTC; "
+            f"`{command_for('schedule', ep.namespace, 'release', ep.name)}` ends it"
         ]
         if ep.status in _ASLEEP:
             steps.append(Step(StepKind.RESUME))

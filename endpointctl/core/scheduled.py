@@ -16,6 +16,7 @@ from endpointctl.core.endpoint import Endpoint, Status, server_instant
 from endpointctl.core.hold_tag import UnreadableHold, is_hold_tag, minute_text, read_hold
 from endpointctl.core.schedule import last_change, next_change, state_at
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 
 Instant = datetime  # timezone-aware, always
 
@@ -78,7 +79,7 @@ def awake_state(desired: Desired, live: Endpoint, at: datetime | None) -> Wanted
             (
                 f"its hold (endpointctl schedule hold) is not honoured: a hold keeps only a schedule's "
                 f"stops from being made, and `state: {want.value}` is the manifest's; "
-                f"`endpointctl schedule release {live.name}` removes it",
+                f"`{command_for('schedule', live.namespace, 'release', live.name)}` removes it",
             ),
         )
     return held_stop(live, want, at)
@@ -92,7 +93,8 @@ def held_stop(live: Endpoint, want: DesiredState, at: datetime) -> Wanted:
     hold = read_hold(live.tags, at)
     if hold is None:
         return Wanted(want)
-    release = f"`endpointctl schedule release {live.name}`"
+    release = f"`{command_for('schedule', live.namespace, 'release', live.name)}`"
+    hold_for = f"`{command_for('schedule', live.namespace, 'hold', live.name, '--for', 'DURATION')}`"
     if isinstance(hold, UnreadableHold):
         unread = f"its hold tag {', '.join(hold.tags)} cannot be read ({hold.why})"
         if stopped:
@@ -100,7 +102,7 @@ def held_stop(live: Endpoint, want: DesiredState, at: datetime) -> Wanted:
         return Wanted(
             want,
             blocked=f"{unread}, so whether it is to stay awake is unknown: not {_STOP_WORDS[want]}; "
-            f"{release} removes it, or `endpointctl schedule hold {live.name} --for DURATION` sets one "
+            f"{release} removes it, or {hold_for} sets one "
             "that can be read",
         )
     if hold <= at:  # the hold's own minute is its end: the run then makes the stop

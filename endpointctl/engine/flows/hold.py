@@ -17,6 +17,7 @@ from endpointctl.core.hold_plan import hold_plan, not_taken, release_plan, uncon
 from endpointctl.core.outcomes import ChangeOutcome, ChangeResult
 from endpointctl.core.plan import Plan
 from endpointctl.core.spec import Desired
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target, Targets
 from endpointctl.engine import locks
 from endpointctl.engine.interaction import Hooks
@@ -105,7 +106,7 @@ def _judge(session: Session, result: ChangeResult, verb: str) -> None:
         else:
             problem = (
                 f"the API's answers after the update list no tags, so whether the {verb} took is unknown; "
-                f"`endpointctl status {result.change.name}` shows heldUntil"
+                f"`{command_for('status', result.change.namespace, result.change.name)}` shows heldUntil"
             )
     if problem is None:
         return

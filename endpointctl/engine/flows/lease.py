@@ -381,9 +381,11 @@ def _kept_awake(session: Session, leased: Leased, observed: Mapping[str, list[En
     if wanted.held_until is None:
         return False
     leased.put_back_to = live.shown_state
+    release = command_for(
+        "schedule", target.namespace, "release", target.name, implied=session.implied_namespace
+    )
     session.report(
         f"{target.key}: held awake until {minute_text(wanted.held_until)} (endpointctl schedule hold): "
-        f"left {live.shown_state}, not put back to {back}; `endpointctl schedule release {target.name}` "
-        "ends it"
+        f"left {live.shown_state}, not put back to {back}; `{release}` ends it"
     )
     return True

@@ -246,3 +246,21 @@ def test_an_update_that_settles_in_a_state_endpointctl_does_not_know_is_not_paus
         "after the update the API reports the state 'deleting', which endpointctl does not know: not paused "
         "again; see `endpointctl status gpt2-demo --namespace sandbox-user`" in applied.stderr
     ), applied.stderr
+
+
+def test_an_update_after_the_plans_own_pause_that_wakes_it_is_paused_again(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """`state: paused` and a change of a running endpoint plan [pause, update]: the update goes to an
+    endpoint the plan has just paused and keeps paused, so an answer that shows it woke is paused again."""
+    assert cli("apply", write(tmp_path, "m.yaml", manifest()), "--yes").code == 0
+    clock.advance(30)
+    path = write(tmp_path, "m.yaml", manifest(env={"A": "1"}, state="paused"))
+    sandbox.add_middleware(rewriting(UPDATE, answered("running")))
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 0, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["done"], record["notDone"]) == (["pause", "update", "pause"], []), record
+    assert sandbox.counts()[PAUSE] == 2, sandbox.counts()
+    assert "the update woke the paused endpoint; pausing it again" in applied.stderr

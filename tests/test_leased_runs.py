@@ -370,6 +370,7 @@ def test_a_restore_blocked_by_a_state_endpointctl_does_not_know_says_why_and_sug
         in result.stderr
     ), result.stderr
     assert "see above" not in result.stderr and "endpointctl pause" not in result.stderr, result.stderr
+    assert f"`endpointctl status job --namespace {USER}` shows it" in result.stderr, result.stderr
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from endpointctl.core.endpoint import Endpoint, Status
 from endpointctl.core.errors import NothingMatched
 from endpointctl.core.plan import Action, Change, Plan, Step, StepKind
+from endpointctl.core.suggest import command_for
 from endpointctl.core.targets import Target
 
 _LIFECYCLE: dict[StepKind, tuple[Action, tuple[Status, ...], str]] = {
@@ -63,7 +64,7 @@ def lifecycle_plan(
             # the way out of a state that stays: not blocked.
             reason = (
                 f"its state {ep.shown_state!r} is not one endpointctl knows: not {_VERB[kind]} until the "
-                "API reports a known one; `endpointctl status` shows it"
+                f"API reports a known one; `{command_for('status', ep.namespace, ep.name)}` shows it"
             )
             changes.append(Change(ep.name, ep.namespace, Action.BLOCKED, live=ep, reason=reason))
             continue

@@ -187,14 +187,13 @@ class Executor:
 
     @staticmethod
     def _may_wake(change: Change, step: Step) -> bool:
-        """An update of a paused endpoint that the plan keeps paused (no resume or scale-to-zero after)."""
-        wants_awake = any(s.kind in (StepKind.RESUME, StepKind.SCALE_TO_ZERO) for s in change.steps)
-        return (
-            step.kind is StepKind.UPDATE
-            and not wants_awake
-            and change.live is not None
-            and change.live.status is Status.PAUSED
-        )
+        """An update of a paused endpoint that the plan keeps paused (no resume or scale-to-zero after):
+        paused when read, or by the plan's own pause, sent before the update."""
+        kinds = [s.kind for s in change.steps]
+        wants_awake = StepKind.RESUME in kinds or StepKind.SCALE_TO_ZERO in kinds
+        paused_first = StepKind.PAUSE in kinds and StepKind.UPDATE in kinds[kinds.index(StepKind.PAUSE) :]
+        was_paused = change.live is not None and change.live.status is Status.PAUSED
+        return step.kind is StepKind.UPDATE and not wants_awake and (was_paused or paused_first)
 
     def _woken_by_update(self, change: Change, step: Step, endpoint: Endpoint | None) -> bool:
         return self._may_wake(change, step) and endpoint is not None and endpoint.status is not Status.PAUSED

@@ -71,7 +71,7 @@ def test_an_endpoint_in_an_unknown_state_is_blocked_and_the_others_are_moved(
     assert results["odd"]["action"] == "blocked", results["odd"]
     assert results["odd"]["error"] == (
         f"its state '{shown}' is not one endpointctl knows: not {VERBS[command]} until the API reports a "
-        "known one; `endpointctl status` shows it"
+        "known one; `endpointctl status odd --namespace sandbox-user` shows it"
     )
     assert results["fine"]["outcome"] == "ok", results["fine"]
     # One change, and it is fine's: nothing is sent for the endpoint in the unknown state.

@@ -264,3 +264,26 @@ def test_an_update_after_the_plans_own_pause_that_wakes_it_is_paused_again(
     assert (record["done"], record["notDone"]) == (["pause", "update", "pause"], []), record
     assert sandbox.counts()[PAUSE] == 2, sandbox.counts()
     assert "the update woke the paused endpoint; pausing it again" in applied.stderr
+
+
+def test_an_interrupt_while_the_update_is_in_flight_starts_no_pause_after_it(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """ "finishing the call in flight, starting nothing new": the pause an update's waking answer owes is
+    not started either, and the record says it is not done, as an interrupt while the update settles."""
+    path = paused(cli, clock, tmp_path)
+    sandbox.add_middleware(rewriting(UPDATE, answered("running")))
+
+    def interrupt(request: Request, call_next: Handler) -> Response:
+        if request.route == UPDATE:
+            os.kill(os.getpid(), signal.SIGINT)
+        return call_next(request)
+
+    sandbox.add_middleware(interrupt)
+    sandbox.reset_counts()
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 130, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert PAUSE not in sandbox.counts(), (sandbox.counts(), applied.stderr)
+    assert (record["outcome"], record["done"], record["notDone"]) == ("interrupted", ["update"], ["pause"])
+    assert "`endpointctl pause gpt2-demo --namespace sandbox-user` does" in applied.stderr, applied.stderr

@@ -150,6 +150,12 @@ class Executor:
                         "which endpointctl does not know: not paused again; see "
                         f"`{command_for('status', change.namespace, change.name)}`"
                     )
+                elif woken and self.cancel.is_set():
+                    # Interrupted while the update was in flight: nothing new starts, a pause included, as
+                    # said; the pause is owed, and the result says so (not done).
+                    result.done.append(result.not_done.pop(0))
+                    result.not_done.insert(0, StepKind.PAUSE.value)
+                    raise Interrupted(f"interrupted: the update woke '{where}', and it was not paused again")
                 elif woken:
                     # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
                     # woke it, it bills, so put it back as the plan promised.

@@ -172,22 +172,6 @@ def test_an_update_of_a_paused_endpoint_that_fails_is_a_failed_change_and_is_not
     assert "(`endpointctl status gpt2-demo --namespace sandbox-user` shows why)" in applied.stderr
 
 
-def test_an_endpoint_gone_while_its_update_settles_is_said_gone_and_not_shown_updating(
-    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
-) -> None:
-    path = paused(cli, clock, tmp_path)
-    sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
-    reads_answer(sandbox, 404, b'{"error": "not found"}')
-    sandbox.reset_counts()
-    applied = cli("apply", path, "--yes", "-o", "json")
-    assert applied.code == 1, applied.all
-    (record,) = json.loads(applied.stdout)
-    assert (record["done"], record["notDone"]) == (["update"], ["pause"]), record
-    assert record["error"] == "endpoint 'sandbox-user/gpt2-demo' is gone after its update", record
-    assert (record["status"], record["url"]) == (None, None), record  # read as gone: not the stale `updating`
-    assert PAUSE not in sandbox.counts(), sandbox.counts()
-
-
 def test_an_interrupt_while_the_update_settles_sends_no_pause_and_says_the_pause_is_not_done(
     cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
 ) -> None:
@@ -216,18 +200,24 @@ def test_an_interrupt_while_the_update_settles_sends_no_pause_and_says_the_pause
     assert counts[ONE] <= 3 and PAUSE not in counts, counts  # stopped reading at once
 
 
-def test_an_api_error_while_the_update_settles_sends_no_pause(
-    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+@pytest.mark.parametrize("status", [404, 400])
+def test_a_read_answered_with_an_error_while_the_update_settles_sends_no_pause(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path, status: int
 ) -> None:
+    """404: said gone, and not shown with the update's stale `updating`; 400: an API error. Neither pauses,
+    and the pause is said not done."""
     path = paused(cli, clock, tmp_path)
     sandbox.add_middleware(rewriting(UPDATE, answered("updating")))
-    reads_answer(sandbox, 400, b'{"error": "bad"}')
+    reads_answer(sandbox, status, b'{"error": "not found"}' if status == 404 else b'{"error": "bad"}')
     sandbox.reset_counts()
     applied = cli("apply", path, "--yes", "-o", "json")
     assert applied.code == 1, applied.all
     (record,) = json.loads(applied.stdout)
     assert (record["outcome"], record["done"], record["notDone"]) == ("failed", ["update"], ["pause"]), record
     assert PAUSE not in sandbox.counts(), sandbox.counts()
+    if status == 404:
+        assert record["error"] == "endpoint 'sandbox-user/gpt2-demo' is gone after its update", record
+        assert (record["status"], record["url"]) == (None, None), record  # read as gone
 
 
 def test_an_update_that_settles_in_a_state_endpointctl_does_not_know_is_not_paused(

@@ -128,8 +128,7 @@ class Executor:
                     result.updated = endpoint
                 if self._may_wake(change, step) and endpoint is not None and endpoint.status in _MOVING:
                     # While it is read, the update is done and a pause may be owed: a failure says so.
-                    result.done.append(result.not_done.pop(0))
-                    result.not_done.insert(0, StepKind.PAUSE.value)
+                    _owe_pause(result)
                     latest: list[Endpoint | None] = [endpoint]
                     try:
                         self._settle_after_update(change, latest)
@@ -153,16 +152,14 @@ class Executor:
                 elif woken and self.cancel.is_set():
                     # Interrupted while the update was in flight: nothing new starts, a pause included, as
                     # said; the pause is owed, and the result says so (not done).
-                    result.done.append(result.not_done.pop(0))
-                    result.not_done.insert(0, StepKind.PAUSE.value)
+                    _owe_pause(result)
                     raise Interrupted(f"interrupted: the update woke '{where}', and it was not paused again")
                 elif woken:
                     # Unconfirmed on the real API whether an update keeps a paused endpoint paused; if it
                     # woke it, it bills, so put it back as the plan promised.
                     self.report(f"{where}: the update woke the paused endpoint; pausing it again")
                     # The update is done; what follows is a pause of its own, reported as that step.
-                    result.done.append(result.not_done.pop(0))
-                    result.not_done.insert(0, StepKind.PAUSE.value)
+                    _owe_pause(result)
                     endpoint = self.hub.pause(change.namespace, change.name)
             except (Interrupted, OutcomeUnknown) as error:
                 interrupted = isinstance(error, Interrupted)
@@ -316,6 +313,12 @@ class Executor:
             )
         log.info("%s: went through although its answer (%s) was lost; adopted", doing, created.found_after)
         return found
+
+
+def _owe_pause(result: ChangeResult) -> None:
+    """The update done, and a pause owed after it (not done until it is sent and answered)."""
+    result.done.append(result.not_done.pop(0))
+    result.not_done.insert(0, StepKind.PAUSE.value)
 
 
 def wait_absent(

@@ -282,3 +282,32 @@ def test_an_interrupt_while_the_update_is_in_flight_starts_no_pause_after_it(
     assert PAUSE not in sandbox.counts(), (sandbox.counts(), applied.stderr)
     assert (record["outcome"], record["done"], record["notDone"]) == ("interrupted", ["update"], ["pause"])
     assert "`endpointctl pause gpt2-demo --namespace sandbox-user` does" in applied.stderr, applied.stderr
+
+
+def test_an_owed_pause_whose_outcome_is_unknown_names_the_pause_not_plan(
+    cli: Cli, clock: ManualClock, sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    """The update woke the paused endpoint, and the pause it owes is answered so that its outcome is
+    unknown. A plan cannot show that pause when the manifest sets no state (it says "No changes" while the
+    endpoint bills), so the warning names the pause, in the endpoint's namespace, instead of the plan."""
+    path = paused(cli, clock, tmp_path, namespace="acme")
+    sandbox.add_middleware(rewriting(UPDATE, answered("running")))
+
+    def lost_pause(request: Request, call_next: Handler) -> Response:
+        if request.route == PAUSE:  # not applied; a success with an error beside it: outcome unknown
+            return Response(status=200, body=b'{"error": "partial"}', headers={})
+        return call_next(request)
+
+    sandbox.add_middleware(lost_pause)
+    applied = cli("apply", path, "--yes", "-o", "json")
+    assert applied.code == 1, applied.all
+    (record,) = json.loads(applied.stdout)
+    assert (record["done"], record["notDone"]) == (["update"], ["pause"]), record
+    (warning,) = [line for line in applied.stderr.splitlines() if line.startswith("warning:")]
+    assert "whether pause took effect is unknown" in warning, warning
+    assert "`endpointctl pause gpt2-demo --namespace acme` does" in warning, warning
+    assert "endpointctl plan" not in warning, warning
+    # Why: the plan shows nothing to do while the endpoint is awake.
+    sandbox.clear_middleware()
+    sandbox.add_middleware(rewriting((LIST, ONE), answered("running")))
+    assert cli("plan", path, "--detailed-exitcode").code == 0

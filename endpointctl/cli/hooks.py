@@ -140,24 +140,25 @@ def show_changes(
 def warn_half_done(out: Output, results: Sequence[ChangeResult], *, show_tracebacks: bool = False) -> None:
     """A warning for each change whose outcome is unknown or that stopped part-way, saying what to run."""
     for r in results:
+        # A step the plan did not list (a pause owed after an update woke the endpoint) is not one running
+        # the command again plans, nor one a plan shows, as the manifest may set no state: the command that
+        # does it is named instead.
+        by_hand = [f"`{command_for(step, r.change.namespace, r.change.name)}`" for step in r.unplanned]
+        unplanned = (
+            f"Running the same command again may not {' or '.join(r.unplanned)} it (the plan did not list "
+            f"it): if `{command_for('status', r.change.namespace, r.change.name)}` shows it awake, "
+            f"{' and '.join(by_hand)} does."
+        )
         if r.unknown:
             done = f"done {', '.join(r.done)}; " if r.done else ""
             left = f"; not done {', '.join(r.surely_not_done)}" if r.surely_not_done else ""
+            next_step = unplanned if by_hand else "Run `endpointctl plan` to see where things stand."
             out.warn(
                 f"{r.change.namespace}/{r.change.name}: {done}whether {', '.join(r.unknown)} took effect is "
-                f"unknown{left}. Run `endpointctl plan` to see where things stand."
+                f"unknown{left}. {next_step}"
             )
         elif r.part_way:
-            # A step the plan did not list (a pause owed after an update woke the endpoint) is not one
-            # running the command again plans, as the manifest may set no state: the command that does it.
-            by_hand = [f"`{command_for(step, r.change.namespace, r.change.name)}`" for step in r.unplanned]
-            next_step = (
-                f"Running the same command again may not {' or '.join(r.unplanned)} it (the plan did not "
-                f"list it): if `{command_for('status', r.change.namespace, r.change.name)}` shows it "
-                f"awake, {' and '.join(by_hand)} does."
-                if by_hand
-                else "Run the same command again to converge."
-            )
+            next_step = unplanned if by_hand else "Run the same command again to converge."
             out.warn(
                 f"{r.change.namespace}/{r.change.name} is part-way: done {', '.join(r.done)}; "
                 f"not done {', '.join(r.not_done)}. {next_step}"

@@ -57,6 +57,14 @@ def read_as(clock: ManualClock, until: float, then: str | None) -> Callable[[dic
     return each_endpoint(edit)
 
 
+def interrupt_now() -> None:
+    """Run the CLI's SIGINT handler here, in a request: a signal sent with os.kill is handled by the main
+    thread whenever it next runs, maybe after the answer it should precede was acted on; this is at once."""
+    handler = signal.getsignal(signal.SIGINT)
+    assert callable(handler)
+    handler(signal.SIGINT, None)
+
+
 def reads_answer(sandbox: Sandbox, status: int, body: bytes) -> None:
     """Every read of the endpoint is answered with this error."""
 
@@ -184,10 +192,8 @@ def test_an_interrupt_while_the_update_settles_sends_no_pause_and_says_the_pause
         nonlocal reads
         if request.route == ONE:
             reads += 1
-            if reads == 2:  # the CLI's SIGINT handler, at once (see the test of an update in flight)
-                handler = signal.getsignal(signal.SIGINT)
-                assert callable(handler)
-                handler(signal.SIGINT, None)
+            if reads == 2:
+                interrupt_now()
         return call_next(request)
 
     sandbox.add_middleware(interrupt)
@@ -267,11 +273,7 @@ def test_an_interrupt_while_the_update_is_in_flight_starts_no_pause_after_it(
 
     def interrupt(request: Request, call_next: Handler) -> Response:
         if request.route == UPDATE:
-            # The CLI's SIGINT handler, run here: a signal sent with os.kill is handled by the main thread
-            # whenever it next runs, maybe after the update's answer was acted on; this is at once.
-            handler = signal.getsignal(signal.SIGINT)
-            assert callable(handler)
-            handler(signal.SIGINT, None)
+            interrupt_now()
         return call_next(request)
 
     sandbox.add_middleware(interrupt)
